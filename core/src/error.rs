@@ -1,0 +1,110 @@
+//! The core's error type. Every fallible core operation returns [`CoreError`]; the FFI
+//! crate converts it into its small public enum in one place.
+
+use crate::checklist::TemplateError;
+
+/// Result alias used throughout the core.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the core, with enough detail to act on.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// A checklist template is malformed; names the file, item and reason.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+
+    /// A referenced record does not exist on this device.
+    #[error("{kind} not found: {id}")]
+    NotFound {
+        /// What was looked up ("site", "inspection", "template", ...).
+        kind: &'static str,
+        /// The id that was not found.
+        id: String,
+    },
+
+    /// Input from a user or a file is invalid; nothing was changed.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    /// A CSV or other import file has a bad row; nothing from the file was imported.
+    #[error("{file}, line {line}: {reason}")]
+    BadImportRow {
+        /// The file being imported.
+        file: String,
+        /// 1-based line number in the file (the header is line 1).
+        line: u64,
+        /// What is wrong with the row.
+        reason: String,
+    },
+
+    /// The inspection is submitted and can no longer change.
+    #[error("inspection {id} is already submitted and cannot change")]
+    AlreadySubmitted {
+        /// The inspection's id.
+        id: String,
+    },
+
+    /// Submission refused: applicable items are unanswered or hazards lack a required photo.
+    #[error("{}", describe_incomplete(.unanswered, .missing_photos))]
+    IncompleteInspection {
+        /// Codes of applicable items that have no answer yet.
+        unanswered: Vec<String>,
+        /// Codes of items answered `hazard` that require a photo and have none.
+        missing_photos: Vec<String>,
+    },
+
+    /// The item is not part of the inspection's template or does not apply to the site.
+    #[error("item {item} does not apply to inspection {inspection}")]
+    ItemNotApplicable {
+        /// The inspection's id.
+        inspection: String,
+        /// The item code.
+        item: String,
+    },
+
+    /// The database was written by a newer gridwalk; refuse rather than damage it.
+    #[error("database schema version {found} is newer than this build supports ({supported})")]
+    SchemaTooNew {
+        /// Version found in the file.
+        found: u32,
+        /// Highest version this build knows.
+        supported: u32,
+    },
+
+    /// SQLite failed.
+    #[error("storage error: {0}")]
+    Storage(#[from] rusqlite::Error),
+
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> String {
+    let mut parts = Vec::new();
+    if !unanswered.is_empty() {
+        parts.push(format!("unanswered items: {}", unanswered.join(", ")));
+    }
+    if !missing_photos.is_empty() {
+        parts.push(format!(
+            "hazards without the required photo: {}",
+            missing_photos.join(", ")
+        ));
+    }
+    format!("cannot submit: {}", parts.join("; "))
+}
+
+impl CoreError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        CoreError::Io {
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,623 @@
+//! Inspections: one visit to one site with one template version. A draft lives only on
+//! this device and may change; submitting freezes it (the schema's triggers refuse any
+//! later change) and queues it in the outbox.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::{Item, Template};
+use crate::error::{CoreError, Result};
+use crate::store::{Store, new_id, now};
+
+/// The template used when a caller does not name one.
+pub const DEFAULT_TEMPLATE: &str = "safe-community";
+
+/// Why a site is being inspected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InspectionKind {
+    /// The grid worker's regular round.
+    Routine,
+    /// An unannounced check by a supervisor.
+    SpotCheck,
+    /// A visit to verify that a hazard was fixed.
+    Reinspection,
+}
+
+/// Where an inspection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InspectionStatus {
+    /// On this device only; answers may change.
+    Draft,
+    /// Final and immutable; queued for sync.
+    Submitted,
+}
+
+/// The answer to one checklist item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Checked, no hazard.
+    #[serde(rename = "ok")]
+    Ok,
+    /// A hazard was found.
+    #[serde(rename = "hazard")]
+    Hazard,
+    /// The item turned out not to be relevant at this site.
+    #[serde(rename = "na")]
+    NotApplicable,
+}
+
+macro_rules! text_enum {
+    ($ty:ty, $what:literal, { $($variant:path => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The stable text form used in storage, JSON and the CLI.
+            pub fn as_str(self) -> &'static str {
+                match self { $($variant => $text),+ }
+            }
+        }
+        impl FromStr for $ty {
+            type Err = CoreError;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($text => Ok($variant),)+
+                    other => Err(CoreError::InvalidInput(format!(
+                        concat!("unknown ", $what, " `{}` (expected one of: {})"),
+                        other,
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(InspectionKind, "inspection kind", {
+    InspectionKind::Routine => "routine",
+    InspectionKind::SpotCheck => "spot-check",
+    InspectionKind::Reinspection => "reinspection",
+});
+text_enum!(InspectionStatus, "inspection status", {
+    InspectionStatus::Draft => "draft",
+    InspectionStatus::Submitted => "submitted",
+});
+text_enum!(Outcome, "answer", {
+    Outcome::Ok => "ok",
+    Outcome::Hazard => "hazard",
+    Outcome::NotApplicable => "na",
+});
+
+/// What is needed to start an inspection.
+#[derive(Debug, Clone)]
+pub struct NewInspection {
+    /// The site visited.
+    pub site_id: String,
+    /// Template id; `None` for [`DEFAULT_TEMPLATE`].
+    pub template_id: Option<String>,
+    /// Template version; `None` for the newest stored.
+    pub template_version: Option<u32>,
+    /// Why the visit happens.
+    pub kind: InspectionKind,
+    /// Who inspects (the local profile's name).
+    pub inspector: String,
+}
+
+/// One recorded answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The item code.
+    pub item: String,
+    /// The outcome.
+    pub outcome: Outcome,
+    /// Free text from the inspector.
+    pub note: Option<String>,
+    /// SHA-256 names of attached evidence photos.
+    pub photos: Vec<String>,
+    /// When the answer was last set (device time).
+    pub answered_at: String,
+}
+
+/// An inspection with its answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    /// Inspection id (UUIDv7).
+    pub id: String,
+    /// The site visited.
+    pub site_id: String,
+    /// Template id.
+    pub template_id: String,
+    /// Template version.
+    pub template_version: u32,
+    /// Why the visit happened.
+    pub kind: InspectionKind,
+    /// Draft or submitted.
+    pub status: InspectionStatus,
+    /// Who inspects.
+    pub inspector: String,
+    /// When it was started (device time).
+    pub started_at: String,
+    /// When it was submitted.
+    pub submitted_at: Option<String>,
+    /// The answers so far, in template order.
+    pub answers: Vec<Answer>,
+}
+
+/// An inspection as listed, with progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InspectionSummary {
+    /// Inspection id.
+    pub id: String,
+    /// The site visited.
+    pub site_id: String,
+    /// The site's name.
+    pub site_name: String,
+    /// Why the visit happens.
+    pub kind: InspectionKind,
+    /// Draft or submitted.
+    pub status: InspectionStatus,
+    /// Who inspects.
+    pub inspector: String,
+    /// When it was started.
+    pub started_at: String,
+    /// When it was submitted.
+    pub submitted_at: Option<String>,
+    /// Number of answers recorded.
+    pub answered: u32,
+}
+
+/// Which inspections to list.
+#[derive(Debug, Clone, Default)]
+pub struct InspectionFilter {
+    /// Only this inspector's.
+    pub inspector: Option<String>,
+    /// Only in this status.
+    pub status: Option<InspectionStatus>,
+    /// At most this many, newest first; `None` for all.
+    pub limit: Option<u32>,
+}
+
+/// One applicable item with its answer, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistEntry {
+    /// The item from the template.
+    pub item: Item,
+    /// The answer so far.
+    pub answer: Option<Answer>,
+}
+
+/// The applicable items of one category, with progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryProgress {
+    /// Category code.
+    pub code: String,
+    /// Chinese title.
+    pub title_zh: String,
+    /// English title.
+    pub title_en: String,
+    /// Answered items in this category.
+    pub answered: u32,
+    /// Applicable items in this category.
+    pub applicable: u32,
+    /// The applicable items, in template order.
+    pub entries: Vec<ChecklistEntry>,
+}
+
+/// What an inspector works through: applicable items grouped by category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checklist {
+    /// The inspection.
+    pub inspection_id: String,
+    /// Draft or submitted.
+    pub status: InspectionStatus,
+    /// Answered applicable items.
+    pub answered: u32,
+    /// All applicable items.
+    pub applicable: u32,
+    /// Categories with at least one applicable item, in template order.
+    pub categories: Vec<CategoryProgress>,
+}
+
+struct Header {
+    site_kind: String,
+    template_id: String,
+    template_version: u32,
+    status: InspectionStatus,
+}
+
+impl Store {
+    /// Starts a draft inspection and returns its id.
+    pub fn start_inspection(&mut self, new: &NewInspection) -> Result<String> {
+        if new.inspector.trim().is_empty() {
+            return Err(CoreError::InvalidInput("inspector name is empty".into()));
+        }
+        let site = self.site(&new.site_id)?;
+        let template_id = new.template_id.as_deref().unwrap_or(DEFAULT_TEMPLATE);
+        let template = self.template(template_id, new.template_version)?;
+        if !template
+            .items()
+            .any(|(_, item)| item.applies_to_kind(&site.kind))
+        {
+            return Err(CoreError::InvalidInput(format!(
+                "template {} v{} has no item for a site of kind {}",
+                template.id, template.version, site.kind
+            )));
+        }
+        let id = new_id();
+        self.conn.execute(
+            "INSERT INTO inspections(id, site_id, template_id, template_version, kind, status,
+                                     inspector, started_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'draft', ?6, ?7)",
+            params![
+                id,
+                site.id,
+                template.id,
+                template.version,
+                new.kind.as_str(),
+                new.inspector.trim(),
+                now()
+            ],
+        )?;
+        Ok(id)
+    }
+
+    /// Records or changes the answer to one applicable item of a draft.
+    pub fn answer(
+        &mut self,
+        inspection_id: &str,
+        item: &str,
+        outcome: Outcome,
+        note: Option<&str>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let header = load_header(&tx, inspection_id)?;
+        if header.status == InspectionStatus::Submitted {
+            return Err(CoreError::AlreadySubmitted {
+                id: inspection_id.to_string(),
+            });
+        }
+        let template = template_of(&tx, &header)?;
+        ensure_applicable(&template, &header, inspection_id, item)?;
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        tx.execute(
+            "INSERT INTO answers(inspection_id, item_code, outcome, note, answered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(inspection_id, item_code) DO UPDATE SET
+               outcome = excluded.outcome, note = excluded.note, answered_at = excluded.answered_at",
+            params![inspection_id, item, outcome.as_str(), note, now()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Attaches a stored photo (by SHA-256) as evidence to an answered item of a draft.
+    pub fn attach_photo(&mut self, inspection_id: &str, item: &str, sha256: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let header = load_header(&tx, inspection_id)?;
+        if header.status == InspectionStatus::Submitted {
+            return Err(CoreError::AlreadySubmitted {
+                id: inspection_id.to_string(),
+            });
+        }
+        let answered: bool = tx
+            .query_row(
+                "SELECT 1 FROM answers WHERE inspection_id = ?1 AND item_code = ?2",
+                params![inspection_id, item],
+                |_| Ok(true),
+            )
+            .optional()?
+            .unwrap_or(false);
+        if !answered {
+            return Err(CoreError::InvalidInput(format!(
+                "item {item} has no answer yet; answer it before attaching photos"
+            )));
+        }
+        let known: bool = tx
+            .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha256], |_| {
+                Ok(true)
+            })
+            .optional()?
+            .unwrap_or(false);
+        if !known {
+            return Err(CoreError::NotFound {
+                kind: "photo",
+                id: sha256.to_string(),
+            });
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO answer_photos(inspection_id, item_code, sha256, attached_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![inspection_id, item, sha256, now()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Submits a draft. Refused, naming the items, while an applicable item is unanswered
+    /// or a hazard lacks a required photo. Submitting twice is refused too.
+    pub fn submit(&mut self, inspection_id: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let header = load_header(&tx, inspection_id)?;
+        if header.status == InspectionStatus::Submitted {
+            return Err(CoreError::AlreadySubmitted {
+                id: inspection_id.to_string(),
+            });
+        }
+        let template = template_of(&tx, &header)?;
+        let answers = load_answers(&tx, inspection_id, &template)?;
+        let mut unanswered = Vec::new();
+        let mut missing_photos = Vec::new();
+        for (_, item) in template
+            .items()
+            .filter(|(_, i)| i.applies_to_kind(&header.site_kind))
+        {
+            match answers.iter().find(|a| a.item == item.code) {
+                None => unanswered.push(item.code.clone()),
+                Some(a)
+                    if a.outcome == Outcome::Hazard
+                        && item.photo_required
+                        && a.photos.is_empty() =>
+                {
+                    missing_photos.push(item.code.clone())
+                }
+                Some(_) => {}
+            }
+        }
+        if !unanswered.is_empty() || !missing_photos.is_empty() {
+            return Err(CoreError::IncompleteInspection {
+                unanswered,
+                missing_photos,
+            });
+        }
+        let at = now();
+        tx.execute(
+            "UPDATE inspections SET status = 'submitted', submitted_at = ?2 WHERE id = ?1",
+            params![inspection_id, at],
+        )?;
+        tx.execute(
+            "INSERT INTO outbox(kind, record_id, created_at) VALUES ('inspection', ?1, ?2)",
+            params![inspection_id, at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Loads an inspection with its answers.
+    pub fn inspection(&self, id: &str) -> Result<Inspection> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, site_id, template_id, template_version, kind, status, inspector,
+                        started_at, submitted_at FROM inspections WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, u32>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| CoreError::NotFound {
+                kind: "inspection",
+                id: id.to_string(),
+            })?;
+        let template = self.template(&row.2, Some(row.3))?;
+        let answers = load_answers(&self.conn, id, &template)?;
+        Ok(Inspection {
+            id: row.0,
+            site_id: row.1,
+            template_id: row.2,
+            template_version: row.3,
+            kind: row.4.parse()?,
+            status: row.5.parse()?,
+            inspector: row.6,
+            started_at: row.7,
+            submitted_at: row.8,
+            answers,
+        })
+    }
+
+    /// The applicable items of an inspection grouped by category, with progress.
+    pub fn checklist(&self, inspection_id: &str) -> Result<Checklist> {
+        let header = load_header(&self.conn, inspection_id)?;
+        let template = template_of(&self.conn, &header)?;
+        let answers = load_answers(&self.conn, inspection_id, &template)?;
+        let mut categories = Vec::new();
+        for category in &template.categories {
+            let entries: Vec<ChecklistEntry> = category
+                .items
+                .iter()
+                .filter(|i| i.applies_to_kind(&header.site_kind))
+                .map(|i| ChecklistEntry {
+                    item: i.clone(),
+                    answer: answers.iter().find(|a| a.item == i.code).cloned(),
+                })
+                .collect();
+            if entries.is_empty() {
+                continue;
+            }
+            categories.push(CategoryProgress {
+                code: category.code.clone(),
+                title_zh: category.title_zh.clone(),
+                title_en: category.title_en.clone(),
+                answered: entries.iter().filter(|e| e.answer.is_some()).count() as u32,
+                applicable: entries.len() as u32,
+                entries,
+            });
+        }
+        Ok(Checklist {
+            inspection_id: inspection_id.to_string(),
+            status: header.status,
+            answered: categories.iter().map(|c| c.answered).sum(),
+            applicable: categories.iter().map(|c| c.applicable).sum(),
+            categories,
+        })
+    }
+
+    /// Lists inspections, newest first.
+    pub fn list_inspections(&self, filter: &InspectionFilter) -> Result<Vec<InspectionSummary>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.id, i.site_id, s.name, i.kind, i.status, i.inspector, i.started_at,
+                    i.submitted_at,
+                    (SELECT COUNT(*) FROM answers a WHERE a.inspection_id = i.id)
+             FROM inspections i JOIN sites s ON s.id = i.site_id
+             WHERE (?1 IS NULL OR i.inspector = ?1) AND (?2 IS NULL OR i.status = ?2)
+             ORDER BY i.started_at DESC, i.id DESC
+             LIMIT ?3",
+        )?;
+        let limit = filter.limit.map_or(-1, i64::from);
+        let rows = stmt.query_map(
+            params![filter.inspector, filter.status.map(|s| s.as_str()), limit],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, u32>(8)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let r = row?;
+            out.push(InspectionSummary {
+                id: r.0,
+                site_id: r.1,
+                site_name: r.2,
+                kind: r.3.parse()?,
+                status: r.4.parse()?,
+                inspector: r.5,
+                started_at: r.6,
+                submitted_at: r.7,
+                answered: r.8,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn load_header(conn: &rusqlite::Connection, id: &str) -> Result<Header> {
+    let row = conn
+        .query_row(
+            "SELECT s.kind, i.template_id, i.template_version, i.status
+             FROM inspections i JOIN sites s ON s.id = i.site_id WHERE i.id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| CoreError::NotFound {
+            kind: "inspection",
+            id: id.to_string(),
+        })?;
+    Ok(Header {
+        site_kind: row.0,
+        template_id: row.1,
+        template_version: row.2,
+        status: row.3.parse()?,
+    })
+}
+
+fn template_of(conn: &rusqlite::Connection, header: &Header) -> Result<Template> {
+    let body: String = conn
+        .query_row(
+            "SELECT body FROM templates WHERE id = ?1 AND version = ?2",
+            params![header.template_id, header.template_version],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| CoreError::NotFound {
+            kind: "template",
+            id: format!("{} v{}", header.template_id, header.template_version),
+        })?;
+    Ok(Template::from_json("stored template", &body)?)
+}
+
+fn ensure_applicable(
+    template: &Template,
+    header: &Header,
+    inspection: &str,
+    item: &str,
+) -> Result<()> {
+    match template.item(item) {
+        Some((_, i)) if i.applies_to_kind(&header.site_kind) => Ok(()),
+        _ => Err(CoreError::ItemNotApplicable {
+            inspection: inspection.to_string(),
+            item: item.to_string(),
+        }),
+    }
+}
+
+/// The answers of an inspection with their photos, in template order.
+fn load_answers(conn: &rusqlite::Connection, id: &str, template: &Template) -> Result<Vec<Answer>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT item_code, outcome, note, answered_at FROM answers WHERE inspection_id = ?1",
+    )?;
+    let mut answers = stmt
+        .query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+            ))
+        })?
+        .map(|row| {
+            let (item, outcome, note, answered_at) = row?;
+            Ok(Answer {
+                item,
+                outcome: outcome.parse()?,
+                note,
+                photos: Vec::new(),
+                answered_at,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut photos = conn.prepare_cached(
+        "SELECT item_code, sha256 FROM answer_photos WHERE inspection_id = ?1 ORDER BY attached_at, sha256",
+    )?;
+    for row in photos.query_map([id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })? {
+        let (item, sha) = row?;
+        if let Some(a) = answers.iter_mut().find(|a| a.item == item) {
+            a.photos.push(sha);
+        }
+    }
+    let position = |code: &str| {
+        template
+            .items()
+            .position(|(_, i)| i.code == code)
+            .unwrap_or(usize::MAX)
+    };
+    answers.sort_by_key(|a| position(&a.item));
+    Ok(answers)
+}

@@ -1,0 +1,25 @@
+//! The gridwalk core: the safe-community checklist, the device's local inspection store,
+//! and (in later modules) photo evidence, hazard cases and the sync client.
+//!
+//! The shells (terminal, Android, iOS) hold no rule of their own: everything they show
+//! and every decision about what may be recorded comes from here.
+//!
+//! Map of the crate, one module per concern:
+//! - [`checklist`]: checklist templates, their data format and validation.
+//! - [`store`]: the SQLite file, its pragmas and numbered migrations.
+//! - [`reference`]: reference data on the device: org units and sites.
+//! - [`inspection`]: starting, answering, resuming and submitting inspections.
+//! - [`evidence`]: photo references by hash and what is not yet uploaded.
+//! - [`outbox`]: what was recorded here and is not yet synced.
+//! - [`error`]: the core's error type.
+
+pub mod checklist;
+pub mod error;
+pub mod evidence;
+pub mod inspection;
+pub mod outbox;
+pub mod reference;
+pub mod store;
+
+pub use error::{CoreError, Result};
+pub use store::Store;

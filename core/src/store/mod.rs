@@ -1,0 +1,117 @@
+//! The device's local store: one SQLite file, opened one way, migrated one way.
+//!
+//! Every multi-row change runs in one transaction, so a killed app loses at most the
+//! change in flight (see `core/tests/crash_safety.rs`).
+
+mod migrations;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::checklist::Template;
+use crate::error::{CoreError, Result};
+
+pub use migrations::SCHEMA_VERSION;
+
+/// The local store: the device's SQLite file and the operations on it.
+///
+/// Operations are grouped by concern in their own modules (`reference`, `inspection`,
+/// `outbox`), each adding methods to this type.
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, sets the pragmas, migrates the
+    /// schema and makes sure the built-in templates are present.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
+        }
+        let mut conn = Connection::open(&path)?;
+        configure(&conn)?;
+        migrations::migrate(&mut conn)?;
+        let mut store = Store { conn, path };
+        for template in Template::builtin()? {
+            store.import_template_if_absent(&template)?;
+        }
+        Ok(store)
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Runs SQLite's own consistency check; `Ok(())` when it reports `ok`.
+    pub fn integrity_check(&self) -> Result<()> {
+        let report: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if report == "ok" {
+            Ok(())
+        } else {
+            Err(CoreError::InvalidInput(format!(
+                "integrity check failed: {report}"
+            )))
+        }
+    }
+
+    /// Reads a device setting (the local profile, the sync cursor, ...).
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Writes a device setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings(key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+/// The pragmas every connection gets. `synchronous=FULL` because a phone's battery can
+/// die at any moment and an acknowledged answer must survive that, not just a killed app.
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(CoreError::InvalidInput(format!(
+            "the store needs WAL journaling, the file system gave `{mode}`"
+        )));
+    }
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(())
+}
+
+/// The current time as stored: RFC 3339 UTC with milliseconds, which sorts as text.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A new time-ordered record id.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
