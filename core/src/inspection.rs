@@ -630,3 +630,59 @@ fn load_answers(conn: &rusqlite::Connection, id: &str, template: &Template) -> R
     answers.sort_by_key(|a| position(&a.item));
     Ok(answers)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::reference::Site;
+
+    /// The schema itself refuses to change a submitted inspection, so no future code path
+    /// that forgets the status check can break immutability.
+    #[test]
+    fn triggers_refuse_raw_changes_to_a_submitted_inspection() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("t.db")).unwrap();
+        store
+            .upsert_sites(&[Site {
+                id: "W".into(),
+                name: "pond".into(),
+                kind: "water-body".into(),
+                unit: "G1".into(),
+                address: String::new(),
+                lat: None,
+                lon: None,
+            }])
+            .unwrap();
+        let id = store
+            .start_inspection(&NewInspection {
+                site_id: "W".into(),
+                template_id: None,
+                template_version: None,
+                kind: InspectionKind::Routine,
+                inspector: "x".into(),
+            })
+            .unwrap();
+        let items: Vec<String> = store
+            .checklist(&id)
+            .unwrap()
+            .categories
+            .iter()
+            .flat_map(|c| c.entries.iter().map(|e| e.item.code.clone()))
+            .collect();
+        for item in &items {
+            store.answer(&id, item, Outcome::Ok, None).unwrap();
+        }
+        store.submit(&id).unwrap();
+        for sql in [
+            "UPDATE inspections SET inspector = 'y' WHERE id = ?1",
+            "DELETE FROM inspections WHERE id = ?1",
+            "UPDATE answers SET outcome = 'hazard' WHERE inspection_id = ?1",
+            "DELETE FROM answers WHERE inspection_id = ?1",
+            "INSERT INTO answers VALUES (?1, 'fire-01', 'ok', NULL, 'now')",
+        ] {
+            let err = store.conn.execute(sql, [&id]).unwrap_err();
+            assert!(err.to_string().contains("inspection is submitted"), "{sql}: {err}");
+        }
+    }
+}
