@@ -292,7 +292,9 @@ impl Store {
                 id: inspection_id.to_string(),
             });
         }
-        let template = template_of(&tx, &header)?;
+        let template = self
+            .templates
+            .get(&tx, &header.template_id, header.template_version)?;
         ensure_applicable(&template, &header, inspection_id, item)?;
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         tx.execute(
@@ -361,7 +363,9 @@ impl Store {
                 id: inspection_id.to_string(),
             });
         }
-        let template = template_of(&tx, &header)?;
+        let template = self
+            .templates
+            .get(&tx, &header.template_id, header.template_version)?;
         let answers = load_answers(&tx, inspection_id, &template)?;
         let mut unanswered = Vec::new();
         let mut missing_photos = Vec::new();
@@ -427,7 +431,7 @@ impl Store {
                 kind: "inspection",
                 id: id.to_string(),
             })?;
-        let template = self.template(&row.2, Some(row.3))?;
+        let template = self.templates.get(&self.conn, &row.2, row.3)?;
         let answers = load_answers(&self.conn, id, &template)?;
         Ok(Inspection {
             id: row.0,
@@ -446,7 +450,9 @@ impl Store {
     /// The applicable items of an inspection grouped by category, with progress.
     pub fn checklist(&self, inspection_id: &str) -> Result<Checklist> {
         let header = load_header(&self.conn, inspection_id)?;
-        let template = template_of(&self.conn, &header)?;
+        let template =
+            self.templates
+                .get(&self.conn, &header.template_id, header.template_version)?;
         let answers = load_answers(&self.conn, inspection_id, &template)?;
         let mut categories = Vec::new();
         for category in &template.categories {
@@ -482,32 +488,41 @@ impl Store {
 
     /// Lists inspections, newest first.
     pub fn list_inspections(&self, filter: &InspectionFilter) -> Result<Vec<InspectionSummary>> {
-        let mut stmt = self.conn.prepare_cached(
+        // Conditions are added only when asked for, so SQLite can use the inspector index
+        // instead of scanning every inspection the device ever made.
+        let mut sql = String::from(
             "SELECT i.id, i.site_id, s.name, i.kind, i.status, i.inspector, i.started_at,
                     i.submitted_at,
                     (SELECT COUNT(*) FROM answers a WHERE a.inspection_id = i.id)
-             FROM inspections i JOIN sites s ON s.id = i.site_id
-             WHERE (?1 IS NULL OR i.inspector = ?1) AND (?2 IS NULL OR i.status = ?2)
-             ORDER BY i.started_at DESC, i.id DESC
-             LIMIT ?3",
-        )?;
+             FROM inspections i JOIN sites s ON s.id = i.site_id WHERE 1",
+        );
+        let mut args: Vec<&dyn rusqlite::ToSql> = Vec::new();
+        if let Some(inspector) = &filter.inspector {
+            sql.push_str(" AND i.inspector = ?");
+            args.push(inspector);
+        }
+        let status = filter.status.map(|s| s.as_str());
+        if let Some(status) = &status {
+            sql.push_str(" AND i.status = ?");
+            args.push(status);
+        }
+        sql.push_str(" ORDER BY i.started_at DESC, i.id DESC LIMIT ?");
         let limit = filter.limit.map_or(-1, i64::from);
-        let rows = stmt.query_map(
-            params![filter.inspector, filter.status.map(|s| s.as_str()), limit],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, u32>(8)?,
-                ))
-            },
-        )?;
+        args.push(&limit);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(args.as_slice(), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, u32>(8)?,
+            ))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let r = row?;
@@ -553,21 +568,6 @@ fn load_header(conn: &rusqlite::Connection, id: &str) -> Result<Header> {
         template_version: row.2,
         status: row.3.parse()?,
     })
-}
-
-fn template_of(conn: &rusqlite::Connection, header: &Header) -> Result<Template> {
-    let body: String = conn
-        .query_row(
-            "SELECT body FROM templates WHERE id = ?1 AND version = ?2",
-            params![header.template_id, header.template_version],
-            |r| r.get(0),
-        )
-        .optional()?
-        .ok_or_else(|| CoreError::NotFound {
-            kind: "template",
-            id: format!("{} v{}", header.template_id, header.template_version),
-        })?;
-    Ok(Template::from_json("stored template", &body)?)
 }
 
 fn ensure_applicable(
@@ -682,7 +682,10 @@ mod tests {
             "INSERT INTO answers VALUES (?1, 'fire-01', 'ok', NULL, 'now')",
         ] {
             let err = store.conn.execute(sql, [&id]).unwrap_err();
-            assert!(err.to_string().contains("inspection is submitted"), "{sql}: {err}");
+            assert!(
+                err.to_string().contains("inspection is submitted"),
+                "{sql}: {err}"
+            );
         }
     }
 }

@@ -153,32 +153,25 @@ impl Store {
 
     /// Loads a template; `version: None` means the newest stored version.
     pub fn template(&self, id: &str, version: Option<u32>) -> Result<Template> {
-        let body: Option<String> = match version {
-            Some(v) => self
-                .conn
-                .query_row(
-                    "SELECT body FROM templates WHERE id = ?1 AND version = ?2",
-                    params![id, v],
-                    |r| r.get(0),
-                )
-                .optional()?,
+        let version = match version {
+            Some(v) => v,
             None => self
                 .conn
                 .query_row(
-                    "SELECT body FROM templates WHERE id = ?1 ORDER BY version DESC LIMIT 1",
+                    "SELECT MAX(version) FROM templates WHERE id = ?1",
                     [id],
-                    |r| r.get(0),
-                )
-                .optional()?,
+                    |r| r.get::<_, Option<u32>>(0),
+                )?
+                .ok_or_else(|| CoreError::NotFound {
+                    kind: "template",
+                    id: id.to_string(),
+                })?,
         };
-        let body = body.ok_or_else(|| CoreError::NotFound {
-            kind: "template",
-            id: match version {
-                Some(v) => format!("{id} v{v}"),
-                None => id.to_string(),
-            },
-        })?;
-        parse_stored_template(&body)
+        Ok(self
+            .templates
+            .get(&self.conn, id, version)?
+            .as_ref()
+            .clone())
     }
 
     /// Imports org units from CSV (`id,name,level,parent`). Parents may come later in

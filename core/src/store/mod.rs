@@ -5,7 +5,10 @@
 
 mod migrations;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -20,7 +23,38 @@ pub use migrations::SCHEMA_VERSION;
 /// `outbox`), each adding methods to this type.
 pub struct Store {
     pub(crate) conn: Connection,
+    pub(crate) templates: TemplateCache,
     path: PathBuf,
+}
+
+/// Parsed templates by id and version. A stored version never changes (imports refuse a
+/// different body under an existing version), so a parsed copy stays valid for the life
+/// of the store, and the answer path does not re-parse JSON on every tap.
+#[derive(Default)]
+pub(crate) struct TemplateCache(RefCell<HashMap<(String, u32), Arc<Template>>>);
+
+impl TemplateCache {
+    /// The template `id` at `version`, parsed once.
+    pub(crate) fn get(&self, conn: &Connection, id: &str, version: u32) -> Result<Arc<Template>> {
+        let key = (id.to_string(), version);
+        if let Some(t) = self.0.borrow().get(&key) {
+            return Ok(Arc::clone(t));
+        }
+        let body: String = conn
+            .query_row(
+                "SELECT body FROM templates WHERE id = ?1 AND version = ?2",
+                params![id, version],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| CoreError::NotFound {
+                kind: "template",
+                id: format!("{id} v{version}"),
+            })?;
+        let template = Arc::new(Template::from_json("stored template", &body)?);
+        self.0.borrow_mut().insert(key, Arc::clone(&template));
+        Ok(template)
+    }
 }
 
 impl Store {
@@ -34,7 +68,11 @@ impl Store {
         let mut conn = Connection::open(&path)?;
         configure(&conn)?;
         migrations::migrate(&mut conn)?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            templates: TemplateCache::default(),
+            path,
+        };
         for template in Template::builtin()? {
             store.import_template_if_absent(&template)?;
         }
