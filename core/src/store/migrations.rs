@@ -43,6 +43,7 @@ fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::Store;
