@@ -18,6 +18,7 @@ const PROFILE_KEY: &str = "profile";
 /// The roles of the campaign, from the field up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Role {
     /// Grid worker (网格员): inspects the sites of one grid.
     GridWorker,
@@ -82,6 +83,7 @@ impl fmt::Display for Role {
 
 /// The person using this device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Profile {
     /// Display name, recorded as the actor of every event.
     pub name: String,

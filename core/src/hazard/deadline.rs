@@ -24,6 +24,7 @@ pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Days allowed to fix a case, per severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SeverityDays {
     /// Days for a low-severity case.
     pub low: u32,
@@ -84,6 +85,7 @@ impl DeadlinePolicy {
 
 /// A case's deadline as of some moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Deadline {
     /// Due time, ms since the Unix epoch.
     pub due_ms: i64,

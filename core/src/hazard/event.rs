@@ -17,6 +17,7 @@ use crate::profile::{Profile, Role};
 /// The escalation levels a case is called in to: community → street/town → district.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Level {
     /// Handled by the community (社区).
     Community,
@@ -63,6 +64,7 @@ impl fmt::Display for Level {
 /// How a hazard came to be known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ReportSource {
     /// A hazard answer in a submitted inspection.
     Inspection {
@@ -88,6 +90,7 @@ impl ReportSource {
 
 /// What the hazard is and where: the content of a `reported` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HazardReport {
     /// How it became known.
     pub source: ReportSource,
@@ -112,6 +115,7 @@ pub struct HazardReport {
 /// What happened: the kind of event and its content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Payload {
     /// The case is opened.
     Reported(HazardReport),
@@ -175,6 +179,7 @@ pub enum Payload {
 /// The kinds of event, as named in storage, JSON and the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum EventKind {
     /// [`Payload::Reported`].
     Reported,
@@ -257,6 +262,7 @@ impl Payload {
 /// Who recorded an event: the person, their role, their unit and, for department
 /// officers, their department. Copied from the device's profile at the time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Actor {
     /// The person's name.
     pub name: String,
@@ -281,6 +287,7 @@ impl From<&Profile> for Actor {
 
 /// One immutable fact in a case's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Event {
     /// Event id (UUIDv7); unique everywhere.
     pub id: String,

@@ -113,7 +113,7 @@ pub fn fold(case_id: &str, events: &[Event]) -> CaseState {
         .map(|e| e.id.clone())
         .collect();
     state.history = events.iter().map(|e| e.id.clone()).collect();
-    state.event_count = events.len();
+    state.event_count = u32::try_from(events.len()).unwrap_or(u32::MAX);
     state
 }
 

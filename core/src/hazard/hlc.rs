@@ -18,6 +18,7 @@ const CLOCK_KEY: &str = "hazard.hlc";
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Hlc {
     /// Milliseconds since the Unix epoch: the largest physical time seen.
     pub ms: i64,

@@ -33,6 +33,7 @@ use crate::store::Store;
 /// Which breakdown a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum RowGroup {
     /// All cases.
     Total,
@@ -44,6 +45,7 @@ pub enum RowGroup {
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReportRow {
     /// The breakdown.
     pub group: RowGroup,
@@ -99,6 +101,7 @@ impl ReportRow {
 
 /// The campaign report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CampaignReport {
     /// The report time, ms since the Unix epoch.
     pub as_of_ms: i64,

@@ -19,6 +19,7 @@ use crate::profile::Role;
 /// A workflow rule. The text form names it in errors, the CLI and conflict records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Rule {
     /// A case is reported once.
     ReportOnce,

@@ -16,6 +16,7 @@ pub const DEFAULT_MAX_SKEW_MS: i64 = 10 * 60 * 1000;
 /// What the device clock disagreed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum SkewKind {
     /// The wall time is far from the event's HLC time: the device clock was behind
     /// events the device had already seen.
@@ -27,6 +28,7 @@ pub enum SkewKind {
 
 /// An event whose device clock disagreed with another clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SkewFlag {
     /// The event.
     pub event: String,

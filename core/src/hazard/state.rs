@@ -9,6 +9,7 @@ use crate::hazard::rules::Rule;
 /// Where a case is in the workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Status {
     /// Events of the case are known but its `reported` event has not arrived yet.
     Unreported,
@@ -57,6 +58,7 @@ impl std::fmt::Display for Status {
 
 /// When and at which level a case was solved (its fix verified).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Solved {
     /// HLC time of the passing verification, ms since the Unix epoch.
     pub at_ms: i64,
@@ -67,6 +69,7 @@ pub struct Solved {
 /// Why a set of concurrent events conflict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ConflictKind {
     /// Two people closed the case unaware of each other.
     TwoCloses,
@@ -86,6 +89,7 @@ pub enum ConflictKind {
 /// Concurrent, incompatible events. All of them stay in the history; the fold resolved
 /// them one way (the same everywhere) and a person should look.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Conflict {
     /// What kind of conflict.
     pub kind: ConflictKind,
@@ -98,6 +102,7 @@ pub struct Conflict {
 
 /// An event the fold kept in the history but did not let change the state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Ignored {
     /// The event.
     pub event: String,
@@ -107,6 +112,7 @@ pub struct Ignored {
 
 /// The state of one case, folded from its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaseState {
     /// The case id.
     pub case_id: String,
@@ -134,7 +140,7 @@ pub struct CaseState {
     /// HLC time of the last event that changed the state.
     pub updated_at_ms: i64,
     /// Number of distinct events.
-    pub event_count: usize,
+    pub event_count: u32,
     /// Every event id, in fold order (HLC, then id).
     pub history: Vec<String>,
     /// Events no other event names as a parent: what a new local event builds on.

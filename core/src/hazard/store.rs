@@ -31,11 +31,12 @@ pub const OUTBOX_KIND: &str = "hazard-event";
 
 /// What applying a batch of events from elsewhere did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ApplyOutcome {
     /// Events new to this device, now stored.
-    pub inserted: usize,
+    pub inserted: u32,
     /// Events already held (same id, same content): nothing to do.
-    pub duplicates: usize,
+    pub duplicates: u32,
     /// Ids already held with *different* content. The stored copy is kept; a sender
     /// producing these has a bug worth reporting.
     pub conflicting_ids: Vec<String>,
@@ -43,6 +44,7 @@ pub struct ApplyOutcome {
 
 /// A case with everything a screen needs: state, events, deadline, clock-skew flags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaseView {
     /// The folded state.
     pub state: CaseState,
@@ -56,6 +58,7 @@ pub struct CaseView {
 
 /// A case as listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaseSummary {
     /// Case id.
     pub case_id: String,
@@ -86,7 +89,7 @@ pub struct CaseSummary {
     /// An unresolved conflict needs a person.
     pub contested: bool,
     /// Number of events.
-    pub event_count: usize,
+    pub event_count: u32,
 }
 
 impl CaseSummary {

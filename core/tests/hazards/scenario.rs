@@ -57,7 +57,7 @@ fn merge_in_every_order(
         }
         let state = store.case_state(case).unwrap();
         assert_eq!(
-            state.event_count,
+            state.event_count as usize,
             base.len() + batches.iter().map(Vec::len).sum::<usize>()
         );
         match &first {
