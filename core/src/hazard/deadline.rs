@@ -144,3 +144,66 @@ impl Store {
         self.set_setting(POLICY_KEY, &json)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::hazard::event::{HazardReport, ReportSource};
+    use crate::hazard::state::{CaseState, Status};
+
+    fn reported(category: &str, severity: Severity, at_ms: i64) -> CaseState {
+        let mut state = CaseState::empty("k");
+        state.status = Status::Reported;
+        state.reported_at_ms = Some(at_ms);
+        state.report = Some(HazardReport {
+            source: ReportSource::Hotline,
+            category: category.into(),
+            item: None,
+            severity,
+            unit: "g1".into(),
+            site_id: None,
+            description: String::new(),
+            photos: Vec::new(),
+            suggested_department: None,
+        });
+        state
+    }
+
+    #[test]
+    fn due_dates_come_from_severity_with_per_category_overrides() {
+        let mut policy = DeadlinePolicy::default();
+        policy.categories.insert(
+            "food".into(),
+            SeverityDays {
+                low: 3,
+                medium: 2,
+                high: 1,
+                critical: 1,
+            },
+        );
+        let fire = reported("fire", Severity::Medium, 0);
+        let food = reported("food", Severity::Medium, 0);
+        assert_eq!(deadline(&fire, &policy, 0).unwrap().due_ms, 14 * DAY_MS);
+        assert_eq!(deadline(&food, &policy, 0).unwrap().due_ms, 2 * DAY_MS);
+        assert!(!deadline(&food, &policy, 2 * DAY_MS).unwrap().overdue);
+        assert!(deadline(&food, &policy, 2 * DAY_MS + 1).unwrap().overdue);
+        let mut closed = food.clone();
+        closed.status = Status::Closed;
+        assert!(!deadline(&closed, &policy, 100 * DAY_MS).unwrap().overdue);
+        assert_eq!(deadline(&CaseState::empty("x"), &policy, 0), None);
+    }
+
+    #[test]
+    fn a_policy_naming_an_unknown_category_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.db")).unwrap();
+        let mut policy = DeadlinePolicy::default();
+        policy.categories.insert("weather".into(), policy.default);
+        assert!(store.set_deadline_policy(&policy).is_err());
+        policy.categories.clear();
+        policy.default.low = 60;
+        store.set_deadline_policy(&policy).unwrap();
+        assert_eq!(store.deadline_policy().unwrap(), policy);
+    }
+}
