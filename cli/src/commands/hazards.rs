@@ -333,8 +333,11 @@ fn human_case(v: &CaseView) -> String {
     )];
     if let Some(r) = &s.report {
         lines.push(format!(
-            "  {} / {:?} at {}: {}",
-            r.category, r.severity, r.unit, r.description
+            "  {} / {} at {}: {}",
+            r.category,
+            severity_str(r.severity),
+            r.unit,
+            r.description
         ));
     }
     if let Some(d) = &s.department {

@@ -37,7 +37,7 @@ pub fn run(args: ReportArgs, store: &mut Store, out: &Output) -> Result<()> {
 
 fn human(r: &CampaignReport) -> String {
     let header = format!(
-        "{:<28} {:>5} {:>5} {:>7} {:>9} {:>8} {:>6} {:>9} {:>6} {:>8} {:>11}",
+        "{:<40} {:>5} {:>5} {:>7} {:>9} {:>8} {:>6} {:>9} {:>6} {:>8} {:>11}",
         "",
         "found",
         "open",
@@ -56,7 +56,7 @@ fn human(r: &CampaignReport) -> String {
             level => format!("{} ({level})", row.name),
         };
         format!(
-            "{:<28} {:>5} {:>5} {:>7} {:>9} {:>8} {:>6} {:>9} {:>6} {:>8} {:>11}",
+            "{:<40} {:>5} {:>5} {:>7} {:>9} {:>8} {:>6} {:>9} {:>6} {:>8} {:>11}",
             label,
             row.found,
             row.open,
