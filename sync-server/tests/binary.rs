@@ -46,10 +46,19 @@ fn admin_commands_validate_and_report_json() {
     assert!(!early.status.success());
     assert!(String::from_utf8_lossy(&early.stderr).contains("unknown unit"));
 
-    assert_eq!(admin(data.path(), &["units", "import", units.to_str().unwrap()])["imported"], 8);
+    assert_eq!(
+        admin(data.path(), &["units", "import", units.to_str().unwrap()])["imported"],
+        8
+    );
     // Importing again is harmless (ids are updated in place).
-    assert_eq!(admin(data.path(), &["units", "import", units.to_str().unwrap()])["imported"], 8);
-    assert_eq!(admin(data.path(), &["sites", "import", sites.to_str().unwrap()])["imported"], 3);
+    assert_eq!(
+        admin(data.path(), &["units", "import", units.to_str().unwrap()])["imported"],
+        8
+    );
+    assert_eq!(
+        admin(data.path(), &["sites", "import", sites.to_str().unwrap()])["imported"],
+        3
+    );
 
     // A bad row names the file and line (the core's importer rules).
     let bad = data.path().join("bad.csv");
@@ -63,11 +72,23 @@ fn admin_commands_validate_and_report_json() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("line 2") && stderr.contains("expected a community"), "{stderr}");
+    assert!(
+        stderr.contains("line 2") && stderr.contains("expected a community"),
+        "{stderr}"
+    );
 
     let added = admin(
         data.path(),
-        &["people", "add", "--name", "Li Na", "--role", "grid-worker", "--unit", "g-xinhua-1"],
+        &[
+            "people",
+            "add",
+            "--name",
+            "Li Na",
+            "--role",
+            "grid-worker",
+            "--unit",
+            "g-xinhua-1",
+        ],
     );
     assert_eq!(added["enrolment_code"].as_str().unwrap().len(), 19);
     assert_eq!(added["person"]["role"], "grid-worker");
@@ -75,7 +96,14 @@ fn admin_commands_validate_and_report_json() {
         vec!["--role", "mayor", "--unit", "g-xinhua-1"],
         vec!["--role", "grid-worker", "--unit", "nowhere"],
         vec!["--role", "department-officer", "--unit", "jinjiang"],
-        vec!["--role", "department-officer", "--unit", "jinjiang", "--department", "nasa"],
+        vec![
+            "--role",
+            "department-officer",
+            "--unit",
+            "jinjiang",
+            "--department",
+            "nasa",
+        ],
     ] {
         let output = Command::new(BIN)
             .args(["people", "add", "--name", "X"])
@@ -91,10 +119,22 @@ fn admin_commands_validate_and_report_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_request_in_flight_then_exits() {
     let data = tempfile::tempdir().unwrap();
-    admin(data.path(), &["units", "import", fixture("units.csv").to_str().unwrap()]);
+    admin(
+        data.path(),
+        &["units", "import", fixture("units.csv").to_str().unwrap()],
+    );
     let code = admin(
         data.path(),
-        &["people", "add", "--name", "Li Na", "--role", "grid-worker", "--unit", "g-xinhua-1"],
+        &[
+            "people",
+            "add",
+            "--name",
+            "Li Na",
+            "--role",
+            "grid-worker",
+            "--unit",
+            "g-xinhua-1",
+        ],
     )["enrolment_code"]
         .as_str()
         .unwrap()
@@ -115,7 +155,9 @@ async fn sigterm_finishes_the_request_in_flight_then_exits() {
         let _ = BufReader::new(stdout).read_line(&mut line);
         let _ = tx.send(line);
     });
-    let line = rx.recv_timeout(Duration::from_secs(20)).expect("server did not start");
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("server did not start");
     let base = line.trim().rsplit(' ').next().unwrap().to_string();
     let address = base.trim_start_matches("http://").to_string();
 
@@ -173,7 +215,10 @@ async fn sigterm_finishes_the_request_in_flight_then_exits() {
         assert!(Instant::now() < deadline, "still accepting after SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(child.try_wait().unwrap().is_none(), "must wait for the request in flight");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "must wait for the request in flight"
+    );
 
     // The request in flight completes normally.
     socket.write_all(&bytes[5000..]).await.unwrap();

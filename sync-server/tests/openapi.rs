@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 const METHODS: [&str; 7] = ["get", "post", "patch", "head", "options", "put", "delete"];
 
 fn spec() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
     serde_norway::from_str(&text).unwrap()
 }
 
@@ -48,13 +49,18 @@ fn every_route_is_documented_and_every_documented_route_is_served() {
     let spec = spec();
     let served: BTreeSet<(String, String)> = ROUTES
         .iter()
-        .flat_map(|(path, methods)| methods.iter().map(move |m| (path.to_string(), m.to_string())))
+        .flat_map(|(path, methods)| {
+            methods
+                .iter()
+                .map(move |m| (path.to_string(), m.to_string()))
+        })
         .collect();
     assert_eq!(served, documented(&spec));
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "0190-0000").replace("{sha256}", &"a".repeat(64))
+    path.replace("{id}", "0190-0000")
+        .replace("{sha256}", &"a".repeat(64))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,15 +70,23 @@ async fn the_router_serves_exactly_the_route_table() {
         for method in METHODS {
             let response = server
                 .client
-                .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), server.url(&concrete(path)))
+                .request(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    server.url(&concrete(path)),
+                )
                 .send()
                 .await
                 .unwrap();
-            let listed = methods.contains(&method) || (method == "head" && methods.contains(&"get"));
+            let listed =
+                methods.contains(&method) || (method == "head" && methods.contains(&"get"));
             if listed {
                 assert_ne!(response.status(), 405, "{method} {path} must be served");
             } else {
-                assert_eq!(response.status(), 405, "{method} {path} is not in the route table");
+                assert_eq!(
+                    response.status(),
+                    405,
+                    "{method} {path} is not in the route table"
+                );
             }
         }
     }
@@ -89,7 +103,14 @@ struct Call {
 }
 
 fn call(method: &'static str, template: &'static str, path: String) -> Call {
-    Call { method, template, path, token: None, headers: vec![], body: None }
+    Call {
+        method,
+        template,
+        path,
+        token: None,
+        headers: vec![],
+        body: None,
+    }
 }
 
 impl Call {
@@ -103,7 +124,8 @@ impl Call {
     }
     fn json(mut self, value: Value) -> Self {
         self.body = Some(serde_json::to_vec(&value).unwrap());
-        self.headers.push(("content-type", "application/json".into()));
+        self.headers
+            .push(("content-type", "application/json".into()));
         self
     }
     fn bytes(mut self, bytes: Vec<u8>) -> Self {
@@ -119,12 +141,15 @@ impl Call {
 async fn every_documented_operation_answers_with_documented_statuses() {
     let spec = spec();
     let server = TestServer::start().await;
-    let worker = server.device("Li Na", "grid-worker", "g-xinhua-1", None).await;
+    let worker = server
+        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .await;
     let code = server.person("Zhao Lei", "grid-worker", "g-xinhua-2", None);
     let photo = b"a photo".to_vec();
     let sha = sha256(&photo);
     let wrong = sha256(b"other");
-    let upload_url = |response: &reqwest::Response| response.headers()["location"].to_str().unwrap().to_string();
+    let upload_url =
+        |response: &reqwest::Response| response.headers()["location"].to_str().unwrap().to_string();
 
     // Create two uploads to exercise PATCH outcomes.
     let create = |sha: String| {
@@ -149,35 +174,107 @@ async fn every_documented_operation_answers_with_documented_statuses() {
         call("post", "/v1/enrol", "/v1/enrol".into()).json(json!({ "code": code })),
         call("post", "/v1/enrol", "/v1/enrol".into()).json(json!({ "nope": 1 })),
         call("post", "/v1/enrol", "/v1/enrol".into()).bytes(vec![b'x'; 9 * 1024 * 1024]),
-        call("post", "/v1/enrol", "/v1/enrol".into()).header("content-encoding", "br").bytes(b"{}".to_vec()),
-        call("post", "/v1/push", "/v1/push".into()).auth(&worker).json(json!({ "items": [routine("site-a"), routine("site-b")] })),
+        call("post", "/v1/enrol", "/v1/enrol".into())
+            .header("content-encoding", "br")
+            .bytes(b"{}".to_vec()),
+        call("post", "/v1/push", "/v1/push".into())
+            .auth(&worker)
+            .json(json!({ "items": [routine("site-a"), routine("site-b")] })),
         call("post", "/v1/push", "/v1/push".into()).json(json!({ "items": [] })),
-        call("post", "/v1/push", "/v1/push".into()).auth(&worker).json(json!({ "things": [] })),
+        call("post", "/v1/push", "/v1/push".into())
+            .auth(&worker)
+            .json(json!({ "things": [] })),
         call("get", "/v1/pull", "/v1/pull?limit=1".into()).auth(&worker),
         call("get", "/v1/pull", "/v1/pull?cursor=x".into()).auth(&worker),
         call("get", "/v1/pull", "/v1/pull".into()),
         call("get", "/v1/reference", "/v1/reference".into()).auth(&worker),
         call("get", "/v1/reference", "/v1/reference".into()),
         call("options", "/v1/blobs", blobs.clone()),
-        call("post", "/v1/blobs", blobs.clone()).auth(&worker).tus().header("upload-length", "7").header("upload-metadata", tus_metadata(&sha)),
-        call("post", "/v1/blobs", blobs.clone()).auth(&worker).header("upload-length", "7"),
-        call("post", "/v1/blobs", blobs.clone()).auth(&worker).tus().header("upload-length", "7"),
-        call("post", "/v1/blobs", blobs.clone()).auth(&worker).tus().header("upload-length", "999999999").header("upload-metadata", tus_metadata(&sha)),
+        call("post", "/v1/blobs", blobs.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-length", "7")
+            .header("upload-metadata", tus_metadata(&sha)),
+        call("post", "/v1/blobs", blobs.clone())
+            .auth(&worker)
+            .header("upload-length", "7"),
+        call("post", "/v1/blobs", blobs.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-length", "7"),
+        call("post", "/v1/blobs", blobs.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-length", "999999999")
+            .header("upload-metadata", tus_metadata(&sha)),
         call("post", "/v1/blobs", blobs.clone()).tus(),
-        call("head", uploads, good_upload.clone()).auth(&worker).tus(),
+        call("head", uploads, good_upload.clone())
+            .auth(&worker)
+            .tus(),
         call("head", uploads, good_upload.clone()).auth(&worker),
-        call("head", uploads, "/v1/blobs/uploads/0190-0000".into()).auth(&worker).tus(),
+        call("head", uploads, "/v1/blobs/uploads/0190-0000".into())
+            .auth(&worker)
+            .tus(),
         call("head", uploads, good_upload.clone()).tus(),
-        call("patch", uploads, good_upload.clone()).auth(&worker).tus().header("upload-offset", "0").header("content-type", "application/offset+octet-stream").header("upload-checksum", format!("sha256 {}", base64_of(&[0u8; 32]))).bytes(photo.clone()),
-        call("patch", uploads, good_upload.clone()).auth(&worker).tus().header("upload-offset", "3").header("content-type", "application/offset+octet-stream").bytes(photo.clone()),
-        call("patch", uploads, good_upload.clone()).auth(&worker).tus().header("upload-offset", "0").header("content-type", "text/plain").bytes(photo.clone()),
-        call("patch", uploads, good_upload.clone()).auth(&worker).tus().header("upload-offset", "0").header("content-type", "application/offset+octet-stream").bytes(vec![0; 8]),
-        call("patch", uploads, good_upload.clone()).auth(&worker).tus().header("content-type", "application/offset+octet-stream").bytes(photo.clone()),
-        call("patch", uploads, good_upload.clone()).auth(&worker).header("upload-offset", "0").bytes(photo.clone()),
-        call("patch", uploads, good_upload.clone()).tus().header("upload-offset", "0").bytes(photo.clone()),
-        call("patch", uploads, "/v1/blobs/uploads/0190-0000".into()).auth(&worker).tus().header("upload-offset", "0").header("content-type", "application/offset+octet-stream").bytes(photo.clone()),
-        call("patch", uploads, good_upload.clone()).auth(&worker).tus().header("upload-offset", "0").header("content-type", "application/offset+octet-stream").bytes(photo.clone()),
-        call("patch", uploads, bad_upload.clone()).auth(&worker).tus().header("upload-offset", "0").header("content-type", "application/offset+octet-stream").bytes(photo.clone()),
+        call("patch", uploads, good_upload.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream")
+            .header(
+                "upload-checksum",
+                format!("sha256 {}", base64_of(&[0u8; 32])),
+            )
+            .bytes(photo.clone()),
+        call("patch", uploads, good_upload.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-offset", "3")
+            .header("content-type", "application/offset+octet-stream")
+            .bytes(photo.clone()),
+        call("patch", uploads, good_upload.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-offset", "0")
+            .header("content-type", "text/plain")
+            .bytes(photo.clone()),
+        call("patch", uploads, good_upload.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream")
+            .bytes(vec![0; 8]),
+        call("patch", uploads, good_upload.clone())
+            .auth(&worker)
+            .tus()
+            .header("content-type", "application/offset+octet-stream")
+            .bytes(photo.clone()),
+        call("patch", uploads, good_upload.clone())
+            .auth(&worker)
+            .header("upload-offset", "0")
+            .bytes(photo.clone()),
+        call("patch", uploads, good_upload.clone())
+            .tus()
+            .header("upload-offset", "0")
+            .bytes(photo.clone()),
+        call("patch", uploads, "/v1/blobs/uploads/0190-0000".into())
+            .auth(&worker)
+            .tus()
+            .header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream")
+            .bytes(photo.clone()),
+        call("patch", uploads, good_upload.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream")
+            .bytes(photo.clone()),
+        call("patch", uploads, bad_upload.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream")
+            .bytes(photo.clone()),
         call("get", blob, format!("/v1/blobs/{sha}")).auth(&worker),
         call("get", blob, format!("/v1/blobs/{wrong}")).auth(&worker),
         call("get", blob, format!("/v1/blobs/{sha}")),
@@ -188,9 +285,10 @@ async fn every_documented_operation_answers_with_documented_statuses() {
 
     let mut exercised: HashMap<(String, String), BTreeSet<u16>> = HashMap::new();
     for c in calls {
-        let mut request = server
-            .client
-            .request(Method::from_bytes(c.method.to_uppercase().as_bytes()).unwrap(), server.url(&c.path));
+        let mut request = server.client.request(
+            Method::from_bytes(c.method.to_uppercase().as_bytes()).unwrap(),
+            server.url(&c.path),
+        );
         if let Some(token) = &c.token {
             request = request.bearer_auth(token);
         }
@@ -203,7 +301,12 @@ async fn every_documented_operation_answers_with_documented_statuses() {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let operation = &spec["paths"][c.template][c.method];
-        assert!(operation.is_object(), "{} {} is not documented", c.method, c.template);
+        assert!(
+            operation.is_object(),
+            "{} {} is not documented",
+            c.method,
+            c.template
+        );
         let documented = resolve(&spec, &operation["responses"][status.to_string()]);
         assert!(
             documented.is_object(),
@@ -222,7 +325,12 @@ async fn every_documented_operation_answers_with_documented_statuses() {
             if let Some(required) = schema["required"].as_array() {
                 for field in required {
                     let field = field.as_str().unwrap();
-                    assert!(value.get(field).is_some(), "{} {} {status}: missing `{field}` in {value}", c.method, c.path);
+                    assert!(
+                        value.get(field).is_some(),
+                        "{} {} {status}: missing `{field}` in {value}",
+                        c.method,
+                        c.path
+                    );
                 }
             }
         }
@@ -232,7 +340,10 @@ async fn every_documented_operation_answers_with_documented_statuses() {
             .insert(status);
     }
     for operation in documented(&spec) {
-        assert!(exercised.contains_key(&operation), "{operation:?} was not exercised");
+        assert!(
+            exercised.contains_key(&operation),
+            "{operation:?} was not exercised"
+        );
     }
     // The happy paths were among them.
     let statuses = |p: &str, m: &str| exercised[&(p.to_string(), m.to_string())].clone();

@@ -86,13 +86,17 @@ async fn pushing_the_same_batch_twice_stores_nothing_twice() {
     let first = server.push(&worker, &batch).await;
     assert!(first.iter().all(|r| r["status"] == "accepted"), "{first:?}");
     let second = server.push(&worker, &batch).await;
-    assert!(second.iter().all(|r| r["status"] == "duplicate"), "{second:?}");
+    assert!(
+        second.iter().all(|r| r["status"] == "duplicate"),
+        "{second:?}"
+    );
     // The duplicate answer names the stored record.
     for (a, b) in first.iter().zip(&second) {
         assert_eq!(a["seq"], b["seq"]);
     }
     // Re-serialised JSON (other key order / whitespace) is still the same record.
-    let reordered: Value = serde_json::from_str(&serde_json::to_string_pretty(&batch[0]).unwrap()).unwrap();
+    let reordered: Value =
+        serde_json::from_str(&serde_json::to_string_pretty(&batch[0]).unwrap()).unwrap();
     let third = server.push(&worker, &[reordered]).await;
     assert_eq!(third[0]["status"], "duplicate");
 
@@ -167,7 +171,12 @@ async fn bad_items_are_rejected_one_by_one_with_reasons() {
             "invalid"
         ]
     );
-    assert!(results[1]["reason"].as_str().unwrap().contains("site-nowhere"));
+    assert!(
+        results[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("site-nowhere")
+    );
     assert_eq!(server.pull_all(&worker).await.len(), 1);
     server.stop().await;
 }
@@ -220,11 +229,16 @@ async fn pull_pages_follow_the_cursor() {
 
     // Something new: only it.
     let fresh = routine("site-a");
-    server.push(&worker, &[fresh.clone()]).await;
+    server.push(&worker, std::slice::from_ref(&fresh)).await;
     let page = server.pull_page(&worker, &cursor, 3).await;
     assert_eq!(ids(page["items"].as_array().unwrap()), ids(&[fresh]));
 
-    for bad in [("cursor", "abc"), ("cursor", "-1"), ("limit", "0"), ("limit", "100000")] {
+    for bad in [
+        ("cursor", "abc"),
+        ("cursor", "-1"),
+        ("limit", "0"),
+        ("limit", "100000"),
+    ] {
         let response = server
             .client
             .get(server.url("/v1/pull"))
@@ -276,10 +290,20 @@ async fn bodies_are_compressed_both_ways() {
         .await
         .unwrap();
     let body: Value = response.json().await.unwrap();
-    assert!(body["results"].as_array().unwrap().iter().all(|r| r["status"] == "duplicate"));
+    assert!(
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "duplicate")
+    );
 
     // The pull answer is compressed when asked (a raw client sees the encoding).
-    let raw = reqwest::Client::builder().no_gzip().no_zstd().build().unwrap();
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_zstd()
+        .build()
+        .unwrap();
     let response = raw
         .get(server.url("/v1/pull"))
         .bearer_auth(&worker.token)
@@ -317,10 +341,16 @@ async fn oversized_bodies_get_413_with_a_clear_message() {
     assert_eq!(response.status(), 413);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "too_large");
-    assert!(body["message"].as_str().unwrap().contains("16384 bytes"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("16384 bytes"),
+        "{body}"
+    );
 
     // A small compressed body that inflates past the limit is refused too.
-    let bomb = format!("{{\"items\": [], \"pad\": \"{}\"}}", "a".repeat(1024 * 1024));
+    let bomb = format!(
+        "{{\"items\": [], \"pad\": \"{}\"}}",
+        "a".repeat(1024 * 1024)
+    );
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bomb.as_bytes()).unwrap();
     let response = server
@@ -334,7 +364,9 @@ async fn oversized_bodies_get_413_with_a_clear_message() {
         .unwrap();
     assert_eq!(response.status(), 413);
 
-    let items: Vec<Value> = (0..11).map(|_| json!({"id": "x", "kind": "inspection", "body": {}})).collect();
+    let items: Vec<Value> = (0..11)
+        .map(|_| json!({"id": "x", "kind": "inspection", "body": {}}))
+        .collect();
     let response = server
         .client
         .post(server.url("/v1/push"))
@@ -353,11 +385,21 @@ async fn oversized_bodies_get_413_with_a_clear_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_queries_the_store() {
     let server = TestServer::start().await;
-    let response = server.client.get(server.url("/health")).send().await.unwrap();
+    let response = server
+        .client
+        .get(server.url("/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
-    let missing = server.client.get(server.url("/v1/nothing")).send().await.unwrap();
+    let missing = server
+        .client
+        .get(server.url("/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     server.stop().await;
 }

@@ -29,7 +29,14 @@ async fn create(server: &TestServer, device: &Device, len: usize, sha: &str) -> 
         .unwrap()
 }
 
-async fn patch(server: &TestServer, device: &Device, url: &str, offset: usize, bytes: &[u8], checksum: Option<&[u8]>) -> reqwest::Response {
+async fn patch(
+    server: &TestServer,
+    device: &Device,
+    url: &str,
+    offset: usize,
+    bytes: &[u8],
+    checksum: Option<&[u8]>,
+) -> reqwest::Response {
     let mut request = server
         .client
         .patch(url)
@@ -41,7 +48,10 @@ async fn patch(server: &TestServer, device: &Device, url: &str, offset: usize, b
     if let Some(sum) = checksum {
         request = request.header(
             "Upload-Checksum",
-            format!("sha256 {}", base64::engine::general_purpose::STANDARD.encode(sum)),
+            format!(
+                "sha256 {}",
+                base64::engine::general_purpose::STANDARD.encode(sum)
+            ),
         );
     }
     request.send().await.unwrap()
@@ -59,7 +69,11 @@ async fn head_offset(server: &TestServer, device: &Device, url: &str) -> reqwest
 }
 
 fn offset_of(response: &reqwest::Response) -> u64 {
-    response.headers()["upload-offset"].to_str().unwrap().parse().unwrap()
+    response.headers()["upload-offset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn digest(bytes: &[u8]) -> Vec<u8> {
@@ -67,7 +81,10 @@ fn digest(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn hex_decode(text: &str) -> Vec<u8> {
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,7 +109,9 @@ async fn options_tells_the_capabilities() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_patch_resume_and_download() {
     let server = TestServer::start().await;
-    let worker = server.device("Li Na", "grid-worker", "g-xinhua-1", None).await;
+    let worker = server
+        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .await;
     let bytes = photo(300_000);
     let sha = sha256(&bytes);
 
@@ -123,16 +142,30 @@ async fn create_patch_resume_and_download() {
 
     // A chunk that does not match its checksum is not stored.
     let second = &bytes[100_000..200_000];
-    let response = patch(&server, &worker, &url, 100_000, second, Some(&digest(b"other"))).await;
+    let response = patch(
+        &server,
+        &worker,
+        &url,
+        100_000,
+        second,
+        Some(&digest(b"other")),
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 460);
-    assert_eq!(offset_of(&head_offset(&server, &worker, &url).await), 100_000);
+    assert_eq!(
+        offset_of(&head_offset(&server, &worker, &url).await),
+        100_000
+    );
 
     let response = patch(&server, &worker, &url, 100_000, second, None).await;
     assert_eq!(response.status(), 204);
     let response = patch(&server, &worker, &url, 200_000, &bytes[200_000..], None).await;
     assert_eq!(response.status(), 204);
     assert_eq!(offset_of(&response), 300_000);
-    assert_eq!(offset_of(&head_offset(&server, &worker, &url).await), 300_000);
+    assert_eq!(
+        offset_of(&head_offset(&server, &worker, &url).await),
+        300_000
+    );
 
     let got = server
         .client
@@ -153,7 +186,9 @@ async fn bad_requests_get_the_tus_statuses() {
         ..Limits::default()
     };
     let server = TestServer::with_limits(limits).await;
-    let worker = server.device("Li Na", "grid-worker", "g-xinhua-1", None).await;
+    let worker = server
+        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .await;
     let bytes = photo(500);
     let sha = sha256(&bytes);
 
@@ -174,7 +209,12 @@ async fn bad_requests_get_the_tus_statuses() {
     let response = create(&server, &worker, 5000, &sha).await;
     assert_eq!(response.status(), 413);
     let body: Value = response.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("limit is 1000 bytes"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit is 1000 bytes")
+    );
 
     // No sha256 name: 400.
     let response = server
@@ -244,7 +284,9 @@ async fn bad_requests_get_the_tus_statuses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_that_does_not_hash_to_its_name_is_discarded() {
     let server = TestServer::start().await;
-    let worker = server.device("Li Na", "grid-worker", "g-xinhua-1", None).await;
+    let worker = server
+        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .await;
     let bytes = photo(2000);
     let claimed = sha256(b"some other photo");
     let created = create(&server, &worker, bytes.len(), &claimed).await;
@@ -269,7 +311,9 @@ async fn an_upload_that_does_not_hash_to_its_name_is_discarded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunk_cut_off_mid_way_keeps_what_arrived_and_resumes() {
     let server = TestServer::start().await;
-    let worker = server.device("Li Na", "grid-worker", "g-xinhua-1", None).await;
+    let worker = server
+        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .await;
     let bytes = photo(50_000);
     let sha = sha256(&bytes);
     let created = create(&server, &worker, bytes.len(), &sha).await;
@@ -314,10 +358,19 @@ async fn a_chunk_cut_off_mid_way_keeps_what_arrived_and_resumes() {
 
     // And a raw request that never completes its headers is harmless.
     let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
-    socket.write_all(b"PATCH /v1/blobs/uploads/x HTTP/1.1\r\n").await.unwrap();
+    socket
+        .write_all(b"PATCH /v1/blobs/uploads/x HTTP/1.1\r\n")
+        .await
+        .unwrap();
     drop(socket);
     let mut probe = tokio::net::TcpStream::connect(&address).await.unwrap();
-    probe.write_all(format!("GET /health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    probe
+        .write_all(
+            format!("GET /health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
     let mut answer = String::new();
     probe.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"));
