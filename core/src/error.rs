@@ -83,6 +83,14 @@ pub enum CoreError {
         /// The underlying error.
         source: std::io::Error,
     },
+
+    /// A hazard event was refused by a workflow rule; nothing was recorded.
+    #[error(transparent)]
+    EventRefused(#[from] crate::hazard::rules::Refusal),
+
+    /// An action needs the local profile (who is using this device) and none is set.
+    #[error("no local profile: set who uses this device first (name, role, unit)")]
+    NoProfile,
 }
 
 fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> String {

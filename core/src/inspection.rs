@@ -1,6 +1,6 @@
 //! Inspections: one visit to one site with one template version. A draft lives only on
 //! this device and may change; submitting freezes it (the schema's triggers refuse any
-//! later change) and queues it in the outbox.
+//! later change), opens a hazard case per hazard answer and queues both in the outbox.
 
 use std::fmt;
 use std::str::FromStr;
@@ -350,7 +350,8 @@ impl Store {
     }
 
     /// Submits a draft. Refused, naming the items, while an applicable item is unanswered
-    /// or a hazard lacks a required photo. Submitting twice is refused too.
+    /// or a hazard lacks a required photo. Submitting twice is refused too. Each hazard
+    /// answer opens a hazard case in the same transaction.
     pub fn submit(&mut self, inspection_id: &str) -> Result<()> {
         let tx = self
             .conn
@@ -396,6 +397,7 @@ impl Store {
             "INSERT INTO outbox(kind, record_id, created_at) VALUES ('inspection', ?1, ?2)",
             params![inspection_id, at],
         )?;
+        crate::hazard::open_cases_for_inspection(&tx, inspection_id)?;
         tx.commit()?;
         Ok(())
     }
