@@ -62,7 +62,9 @@ impl From<CoreError> for GridwalkError {
             CoreError::Template(_)
             | CoreError::InvalidInput(_)
             | CoreError::BadImportRow { .. }
-            | CoreError::ItemNotApplicable { .. } => GridwalkError::InvalidInput { reason },
+            | CoreError::ItemNotApplicable { .. }
+            | CoreError::EventRefused(_)
+            | CoreError::NoProfile => GridwalkError::InvalidInput { reason },
             CoreError::SchemaTooNew { .. } | CoreError::Storage(_) | CoreError::Io { .. } => {
                 GridwalkError::Storage { reason }
             }

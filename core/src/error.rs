@@ -120,6 +120,8 @@ impl CoreError {
             CoreError::SchemaTooNew { .. } => "schema-too-new",
             CoreError::Storage(_) => "storage",
             CoreError::Io { .. } => "io",
+            CoreError::EventRefused(_) => "event-refused",
+            CoreError::NoProfile => "no-profile",
         }
     }
 

@@ -226,11 +226,13 @@ fn submit_names_unanswered_items_and_hazards_without_photos_then_succeeds() {
         .unwrap();
     assert_eq!(fire02.photos, vec![photo(0xab).sha256]);
     let outbox = store.pending_outbox(10).unwrap();
-    assert_eq!(outbox.len(), 1);
     assert_eq!(
         (outbox[0].kind.as_str(), outbox[0].record_id.as_str()),
         ("inspection", id.as_str())
     );
+    // Each hazard answer opened a case, queued right after the inspection (issue 3).
+    let kinds: Vec<&str> = outbox.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["inspection", "hazard-event", "hazard-event"]);
 }
 
 #[test]
