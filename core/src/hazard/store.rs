@@ -598,3 +598,47 @@ pub(crate) fn open_cases_for_inspection(
     }
     Ok(cases)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::profile::Profile;
+
+    #[test]
+    fn the_database_refuses_to_change_or_delete_an_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("s.db")).unwrap();
+        store
+            .set_profile(&Profile {
+                name: "Zhao Min".into(),
+                role: Role::CommunityStaff,
+                unit: "c1".into(),
+                department: None,
+            })
+            .unwrap();
+        let event = store
+            .open_case(HazardReport {
+                source: ReportSource::Hotline,
+                category: "fire".into(),
+                item: None,
+                severity: Severity::High,
+                unit: "g1".into(),
+                site_id: None,
+                description: "blocked passage".into(),
+                photos: Vec::new(),
+                suggested_department: None,
+            })
+            .unwrap();
+        let update = store.conn.execute(
+            "UPDATE hazard_events SET body = '{}' WHERE id = ?1",
+            [&event.id],
+        );
+        assert!(update.is_err());
+        let delete = store
+            .conn
+            .execute("DELETE FROM hazard_events WHERE id = ?1", [&event.id]);
+        assert!(delete.is_err());
+        assert_eq!(store.case_events(&event.case_id).unwrap(), vec![event]);
+    }
+}
