@@ -48,6 +48,14 @@ enum Command {
     /// Start, answer, submit and show inspections.
     #[command(subcommand)]
     Inspect(commands::inspect::InspectCommand),
+    /// Who uses this device: name, role, unit (and department).
+    #[command(subcommand)]
+    Profile(commands::profile::ProfileCommand),
+    /// Hazard cases: list, show, open from a public report, act on.
+    #[command(subcommand)]
+    Hazards(commands::hazards::HazardsCommand),
+    /// The campaign report: found, open, overdue, solved by level, per category and unit.
+    Report(commands::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,5 +77,8 @@ fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
         Command::Units(cmd) => commands::sites::run_units(cmd, &mut store, out),
         Command::Sites(cmd) => commands::sites::run_sites(cmd, &mut store, out),
         Command::Inspect(cmd) => commands::inspect::run(cmd, &mut store, out),
+        Command::Profile(cmd) => commands::profile::run(cmd, &mut store, out),
+        Command::Hazards(cmd) => commands::hazards::run(cmd, &mut store, out),
+        Command::Report(args) => commands::report::run(args, &mut store, out),
     }
 }

@@ -42,6 +42,9 @@ impl Output {
                 body["unanswered"] = json!(unanswered);
                 body["missing_photos"] = json!(missing_photos);
             }
+            if let CoreError::EventRefused(refusal) = error {
+                body["rule"] = json!(refusal.rule);
+            }
             eprintln!("{}", json!({ "error": body }));
         } else {
             eprintln!("gridwalk: {error}");

@@ -183,3 +183,182 @@ fn bad_input_gets_a_typed_error_and_a_nonzero_exit() {
     assert!(!text.status.success());
     assert!(String::from_utf8_lossy(&text.stderr).contains("inspection not found"));
 }
+
+#[test]
+fn the_profile_names_the_inspector_and_must_be_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    import_sites(data);
+    let err = json_err(data, &["profile", "show"]);
+    assert_eq!(err["kind"], "no-profile");
+    let err = json_err(
+        data,
+        &[
+            "profile",
+            "set",
+            "--name",
+            "Liu Yang",
+            "--role",
+            "department-officer",
+            "--unit",
+            "D1",
+        ],
+    );
+    assert_eq!(
+        err["kind"], "invalid-input",
+        "a department officer needs a department"
+    );
+    assert!(
+        !gridwalk(
+            data,
+            &[
+                "profile", "set", "--name", "X", "--role", "mayor", "--unit", "D1"
+            ]
+        )
+        .status
+        .success()
+    );
+    let p = json_ok(
+        data,
+        &[
+            "profile",
+            "set",
+            "--name",
+            "Wang Fang",
+            "--role",
+            "grid-worker",
+            "--unit",
+            "G1",
+        ],
+    );
+    assert_eq!(p["role"], "grid-worker");
+    assert_eq!(json_ok(data, &["profile", "show"])["name"], "Wang Fang");
+    let id = json_ok(data, &["inspect", "start", "--site", "S1"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        json_ok(data, &["inspect", "show", &id])["inspector"],
+        "Wang Fang"
+    );
+}
+
+#[test]
+fn a_hazard_case_from_submit_to_report_through_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    import_sites(data);
+    let as_ = |name: &str, role: &str, department: Option<&str>| {
+        let mut args = vec![
+            "profile", "set", "--name", name, "--role", role, "--unit", "G1",
+        ];
+        if let Some(d) = department {
+            args.extend(["--department", d]);
+        }
+        json_ok(data, &args);
+    };
+    as_("Wang Fang", "grid-worker", None);
+    let id = json_ok(data, &["inspect", "start", "--site", "S1"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let checklist = json_ok(data, &["inspect", "checklist", &id]);
+    for e in checklist["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["entries"].as_array().unwrap())
+    {
+        let code = e["item"]["code"].as_str().unwrap();
+        let outcome = if code == "public-order-01" {
+            "hazard"
+        } else {
+            "ok"
+        };
+        json_ok(
+            data,
+            &[
+                "inspect",
+                "answer",
+                &id,
+                code,
+                outcome,
+                "--note",
+                "gate lock broken",
+            ],
+        );
+    }
+    json_ok(data, &["inspect", "submit", &id]);
+
+    // The hazard answer opened a case.
+    let cases = json_ok(data, &["hazards", "list"]);
+    assert_eq!(cases.as_array().unwrap().len(), 1);
+    let case = cases[0]["case_id"].as_str().unwrap().to_string();
+    assert_eq!(cases[0]["category"], "public-order");
+    assert_eq!(cases[0]["status"], "reported");
+    let prefix = &case[..12];
+
+    // A grid worker may not call it in: the refusal names the rule and changes nothing.
+    let err = json_err(data, &["hazards", "act", prefix, "call-in", "street"]);
+    assert_eq!(err["kind"], "event-refused");
+    assert_eq!(err["rule"], "call-in-by-office");
+
+    as_("Zhao Min", "community-staff", None);
+    json_ok(
+        data,
+        &[
+            "hazards",
+            "act",
+            prefix,
+            "call-in",
+            "street",
+            "--note",
+            "needs the police",
+        ],
+    );
+    as_("Chen Jie", "street-officer", None);
+    let acted = json_ok(data, &["hazards", "act", prefix, "assign", "police"]);
+    assert_eq!(acted["status"], "assigned");
+    as_("He Tao", "department-officer", Some("police"));
+    json_ok(data, &["hazards", "act", prefix, "accept"]);
+    json_ok(
+        data,
+        &["hazards", "act", prefix, "progress", "new lock ordered"],
+    );
+    let err = json_err(
+        data,
+        &[
+            "hazards",
+            "act",
+            prefix,
+            "rectify",
+            "--photo",
+            &"ab".repeat(32),
+        ],
+    );
+    assert_eq!(
+        err["kind"], "not-found",
+        "the fix photo must be stored on this device"
+    );
+
+    let shown = json_ok(data, &["hazards", "show", prefix]);
+    assert_eq!(shown["state"]["status"], "in-progress");
+    assert_eq!(shown["state"]["department"], "police");
+    assert_eq!(shown["events"].as_array().unwrap().len(), 5);
+    let text = gridwalk(data, &["hazards", "show", prefix]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("new lock ordered"));
+
+    let report = json_ok(data, &["report"]);
+    assert_eq!(report["total"]["found"], 1);
+    assert_eq!(report["total"]["open"], 1);
+    let csv = gridwalk(data, &["report", "--csv"]);
+    assert!(csv.status.success());
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(csv.starts_with("group,key,name,level,found,open,overdue"));
+    assert!(
+        csv.contains("category,public-order,Public order,,1,1,0,"),
+        "{csv}"
+    );
+    let err = json_err(data, &["hazards", "show", "ffffffff"]);
+    assert_eq!(err["kind"], "not-found");
+}

@@ -9,9 +9,7 @@ use serde_json::json;
 
 use crate::output::Output;
 
-/// Settings key of the inspector's name until the local profile exists.
-const INSPECTOR_SETTING: &str = "profile.name";
-/// Inspector name on a device where none was set.
+/// Inspector name on a device whose profile is not set (`gridwalk profile set`).
 const DEFAULT_INSPECTOR: &str = "local";
 
 /// Inspection commands.
@@ -76,8 +74,8 @@ pub fn run(cmd: InspectCommand, store: &mut Store, out: &Output) -> Result<()> {
             template,
         } => {
             let inspector = store
-                .setting(INSPECTOR_SETTING)?
-                .unwrap_or_else(|| DEFAULT_INSPECTOR.to_string());
+                .profile()?
+                .map_or_else(|| DEFAULT_INSPECTOR.to_string(), |p| p.name);
             let id = store.start_inspection(&NewInspection {
                 site_id: site,
                 template_id: template,
