@@ -83,6 +83,14 @@ pub enum CoreError {
         /// The underlying error.
         source: std::io::Error,
     },
+
+    /// A hazard event was refused by a workflow rule; nothing was recorded.
+    #[error(transparent)]
+    EventRefused(#[from] crate::hazard::rules::Refusal),
+
+    /// An action needs the local profile (who is using this device) and none is set.
+    #[error("no local profile: set who uses this device first (name, role, unit)")]
+    NoProfile,
 }
 
 fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> String {
@@ -100,6 +108,23 @@ fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> Stri
 }
 
 impl CoreError {
+    /// A stable, machine-readable name for the kind of error, shared by every shell.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::Template(_) => "bad-template",
+            CoreError::NotFound { .. } => "not-found",
+            CoreError::InvalidInput(_) | CoreError::BadImportRow { .. } => "invalid-input",
+            CoreError::AlreadySubmitted { .. } => "already-submitted",
+            CoreError::IncompleteInspection { .. } => "incomplete-inspection",
+            CoreError::ItemNotApplicable { .. } => "item-not-applicable",
+            CoreError::SchemaTooNew { .. } => "schema-too-new",
+            CoreError::Storage(_) => "storage",
+            CoreError::Io { .. } => "io",
+            CoreError::EventRefused(_) => "event-refused",
+            CoreError::NoProfile => "no-profile",
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
         CoreError::Io {

@@ -1,5 +1,5 @@
 //! The gridwalk core: the safe-community checklist, the device's local inspection store,
-//! and (in later modules) photo evidence, hazard cases and the sync client.
+//! hazard cases, and (in later modules) photo evidence and the sync client.
 //!
 //! The shells (terminal, Android, iOS) hold no rule of their own: everything they show
 //! and every decision about what may be recorded comes from here.
@@ -11,13 +11,20 @@
 //! - [`inspection`]: starting, answering, resuming and submitting inspections.
 //! - [`evidence`]: photo references by hash and what is not yet uploaded.
 //! - [`outbox`]: what was recorded here and is not yet synced.
+//! - [`profile`]: the local profile: who uses this device, in which role and unit.
+//! - [`hazard`]: hazard cases as event logs, their workflow rules, fold and the report.
 //! - [`error`]: the core's error type.
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
 
 pub mod checklist;
 pub mod error;
 pub mod evidence;
+pub mod hazard;
 pub mod inspection;
 pub mod outbox;
+pub mod profile;
 pub mod reference;
 pub mod store;
 

@@ -7,7 +7,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{CoreError, Result};
 
 /// The migrations in order; index 0 is version 1.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_foundation.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_foundation.sql"),
+    include_str!("migrations/0002_hazards.sql"),
+];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

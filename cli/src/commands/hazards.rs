@@ -1,0 +1,381 @@
+//! `gridwalk hazards list|show|open|act`: hazard cases, acting as the local profile.
+//! Case ids may be shortened to any unique prefix.
+
+use clap::Subcommand;
+use gridwalk_core::checklist::Severity;
+use gridwalk_core::hazard::{
+    CaseFilter, CaseSummary, CaseView, Event, HazardReport, Level, Payload, ReportSource, Status,
+};
+use gridwalk_core::{Result, Store};
+
+use crate::output::Output;
+
+/// Hazard-case commands.
+#[derive(Subcommand)]
+pub enum HazardsCommand {
+    /// List cases, newest report first.
+    List {
+        /// Only cases still open (not solved, not closed).
+        #[arg(long)]
+        open: bool,
+        /// Only contested cases (concurrent, incompatible events to look at).
+        #[arg(long)]
+        contested: bool,
+        /// Only cases in this status (reported, assigned, in-progress, rectified,
+        /// verified, closed).
+        #[arg(long, value_parser = parse_status)]
+        status: Option<Status>,
+    },
+    /// Show a case: its state, deadline, conflicts, clock-skew flags and history.
+    Show {
+        /// The case id or a unique prefix of it.
+        id: String,
+    },
+    /// Open a case from a resident, hotline or online report (community staff).
+    Open {
+        /// resident, hotline or online-platform.
+        #[arg(long, value_parser = parse_source)]
+        source: ReportSource,
+        /// One of the nine category codes, e.g. `fire`.
+        #[arg(long)]
+        category: String,
+        /// low, medium, high or critical.
+        #[arg(long, value_parser = parse_severity)]
+        severity: Severity,
+        /// The org unit (grid or community) where the hazard is.
+        #[arg(long)]
+        unit: String,
+        /// What was reported.
+        #[arg(long)]
+        description: String,
+        /// The checklist item, when one fits, e.g. `fire-03`.
+        #[arg(long)]
+        item: Option<String>,
+        /// The site, when the hazard is at a known site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Record a workflow step on a case.
+    Act {
+        /// The case id or a unique prefix of it.
+        id: String,
+        /// What to record.
+        #[command(subcommand)]
+        action: Action,
+    },
+}
+
+/// The workflow steps a person records on a case.
+#[derive(Subcommand)]
+pub enum Action {
+    /// Call the case in to a higher level: street or district.
+    CallIn {
+        /// street or district.
+        level: Level,
+        /// Why.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Make a department responsible, e.g. `fire-rescue`.
+    Assign {
+        /// The department code.
+        department: String,
+        /// Instructions.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Accept the case for your department.
+    Accept {
+        /// Free text.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Add a progress note.
+    Progress {
+        /// What was done.
+        note: String,
+    },
+    /// Report the hazard fixed, with photos (SHA-256 of stored evidence).
+    Rectify {
+        /// A photo hash; repeat for several.
+        #[arg(long = "photo", required = true)]
+        photos: Vec<String>,
+        /// What was done.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Record a re-inspection of the fix: pass or fail.
+    Verify {
+        /// pass or fail.
+        #[arg(value_parser = parse_verdict)]
+        verdict: bool,
+        /// The re-inspection's id.
+        #[arg(long)]
+        inspection: Option<String>,
+        /// Findings.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Reopen a verified or closed case.
+    Reopen {
+        /// Why.
+        reason: String,
+    },
+    /// Close the case.
+    Close {
+        /// Why; required to close a case that was not verified.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Add a comment.
+    Comment {
+        /// The comment.
+        text: String,
+    },
+}
+
+impl Action {
+    fn into_payload(self) -> Payload {
+        match self {
+            Action::CallIn { level, note } => Payload::CalledIn { level, note },
+            Action::Assign { department, note } => Payload::Assigned { department, note },
+            Action::Accept { note } => Payload::Accepted { note },
+            Action::Progress { note } => Payload::Progress { note },
+            Action::Rectify { photos, note } => Payload::Rectified { photos, note },
+            Action::Verify {
+                verdict,
+                inspection,
+                note,
+            } => Payload::Verified {
+                passed: verdict,
+                inspection_id: inspection,
+                note,
+            },
+            Action::Reopen { reason } => Payload::Reopened { reason },
+            Action::Close { note } => Payload::Closed { note },
+            Action::Comment { text } => Payload::Comment { text },
+        }
+    }
+}
+
+/// Runs a hazard command.
+pub fn run(cmd: HazardsCommand, store: &mut Store, out: &Output) -> Result<()> {
+    match cmd {
+        HazardsCommand::List {
+            open,
+            contested,
+            status,
+        } => {
+            let cases = store.list_cases(&CaseFilter {
+                status,
+                open_only: open,
+                contested_only: contested,
+            })?;
+            out.print(&cases, |list| {
+                list.iter().map(summary_line).collect::<Vec<_>>().join("\n")
+            });
+        }
+        HazardsCommand::Show { id } => {
+            let id = store.resolve_case_id(&id)?;
+            let view = store.hazard_case(&id)?;
+            out.print(&view, human_case);
+        }
+        HazardsCommand::Open {
+            source,
+            category,
+            severity,
+            unit,
+            description,
+            item,
+            site,
+        } => {
+            let event = store.open_case(HazardReport {
+                source,
+                category,
+                item,
+                severity,
+                unit,
+                site_id: site,
+                description,
+                photos: Vec::new(),
+                suggested_department: None,
+            })?;
+            out.print(&event, |e| format!("opened case {}", e.case_id));
+        }
+        HazardsCommand::Act { id, action } => {
+            let id = store.resolve_case_id(&id)?;
+            let event = store.act(&id, action.into_payload())?;
+            let state = store.case_state(&id)?;
+            out.print(
+                &serde_json::json!({ "event": event, "status": state.status,
+                                     "contested": state.contested }),
+                |_| {
+                    format!(
+                        "{} {}: case is now {}",
+                        event.kind(),
+                        short(&id),
+                        state.status
+                    )
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+fn parse_status(s: &str) -> std::result::Result<Status, String> {
+    serde_json::from_value(serde_json::Value::from(s)).map_err(|_| {
+        format!(
+            "unknown status `{s}` (reported, assigned, in-progress, rectified, verified, closed)"
+        )
+    })
+}
+
+fn parse_severity(s: &str) -> std::result::Result<Severity, String> {
+    serde_json::from_value(serde_json::Value::from(s))
+        .map_err(|_| format!("unknown severity `{s}` (low, medium, high, critical)"))
+}
+
+fn parse_source(s: &str) -> std::result::Result<ReportSource, String> {
+    match s {
+        "resident" => Ok(ReportSource::Resident),
+        "hotline" => Ok(ReportSource::Hotline),
+        "online-platform" => Ok(ReportSource::OnlinePlatform),
+        other => Err(format!(
+            "unknown source `{other}` (resident, hotline, online-platform; inspection hazards \
+             open their cases on submit)"
+        )),
+    }
+}
+
+fn parse_verdict(s: &str) -> std::result::Result<bool, String> {
+    match s {
+        "pass" => Ok(true),
+        "fail" => Ok(false),
+        other => Err(format!("unknown verdict `{other}` (pass or fail)")),
+    }
+}
+
+/// The first block of a UUID: enough to tell cases apart on one screen.
+fn short(id: &str) -> &str {
+    id.get(..13).unwrap_or(id)
+}
+
+fn time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| format!("{ms} ms"))
+}
+
+fn severity_str(s: Severity) -> &'static str {
+    match s {
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+fn summary_line(c: &CaseSummary) -> String {
+    let mut flags = Vec::new();
+    if c.overdue {
+        flags.push("OVERDUE");
+    }
+    if c.contested {
+        flags.push("CONTESTED");
+    }
+    format!(
+        "{}  {:<11} {:<12} {:<8} {:<9} {}{}",
+        c.case_id,
+        c.status.as_str(),
+        c.category,
+        c.severity.map_or("-", severity_str),
+        c.level.as_str(),
+        c.description,
+        if flags.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", flags.join(", "))
+        }
+    )
+}
+
+fn event_line(e: &Event) -> String {
+    let detail = match &e.payload {
+        Payload::Reported(r) => format!("{} at {}: {}", r.category, r.unit, r.description),
+        Payload::CalledIn { level, note } => format!("to {level} {note}"),
+        Payload::Assigned { department, note } => format!("{department} {note}"),
+        Payload::Accepted { note } | Payload::Progress { note } | Payload::Closed { note } => {
+            note.clone()
+        }
+        Payload::Rectified { photos, note } => format!("{note} ({} photo(s))", photos.len()),
+        Payload::Verified { passed, note, .. } => {
+            format!("{} {note}", if *passed { "passed" } else { "failed" })
+        }
+        Payload::Reopened { reason } => reason.clone(),
+        Payload::Comment { text } => text.clone(),
+    };
+    format!(
+        "  {}  {:<10} {} ({})  {}",
+        time(e.hlc.ms),
+        e.kind().as_str(),
+        e.actor.name,
+        e.actor.role,
+        detail.trim()
+    )
+}
+
+fn human_case(v: &CaseView) -> String {
+    let s = &v.state;
+    let mut lines = vec![format!(
+        "case {}  {}  level {}",
+        s.case_id, s.status, s.level
+    )];
+    if let Some(r) = &s.report {
+        lines.push(format!(
+            "  {} / {:?} at {}: {}",
+            r.category, r.severity, r.unit, r.description
+        ));
+    }
+    if let Some(d) = &s.department {
+        lines.push(format!("  department: {d}"));
+    }
+    if let Some(d) = v.deadline {
+        let overdue = if d.overdue { "  OVERDUE" } else { "" };
+        lines.push(format!("  due: {}{overdue}", time(d.due_ms)));
+    }
+    if let Some(solved) = s.solved {
+        lines.push(format!(
+            "  solved at {} level, {}",
+            solved.level,
+            time(solved.at_ms)
+        ));
+    }
+    for c in &s.conflicts {
+        let state = match &c.resolved_by {
+            Some(by) => format!("resolved by {}", short(by)),
+            None => "UNRESOLVED".to_string(),
+        };
+        let events: Vec<&str> = c.events.iter().map(|e| short(e)).collect();
+        lines.push(format!(
+            "  conflict {:?}: {} — {state}",
+            c.kind,
+            events.join(", ")
+        ));
+    }
+    for i in &s.ignored {
+        lines.push(format!("  ignored {}: rule {}", short(&i.event), i.rule));
+    }
+    for f in &v.skew {
+        lines.push(format!(
+            "  clock skew on {} (device {}): {:+} min ({:?})",
+            short(&f.event),
+            f.device,
+            f.skew_ms / 60_000,
+            f.kind
+        ));
+    }
+    lines.push("history:".into());
+    lines.extend(v.events.iter().map(event_line));
+    lines.join("\n")
+}

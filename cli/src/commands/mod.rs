@@ -1,0 +1,8 @@
+//! One module per command group.
+
+pub mod hazards;
+pub mod inspect;
+pub mod profile;
+pub mod report;
+pub mod sites;
+pub mod templates;

@@ -1,0 +1,324 @@
+//! Who may record which event in which state. One function, [`check`], used both when a
+//! person acts on this device (a refusal is returned to them as a typed error naming the
+//! rule) and by the fold (an event that breaks a rule in the merged order is kept but
+//! ignored, the same way on every device).
+//!
+//! Rules cover role and state only. Which cases a person may *see* (their grid, their
+//! department, personal data in categories 4 and 5) is enforced by the sync server.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::CATEGORIES;
+use crate::evidence::is_sha256_hex;
+use crate::hazard::event::{Actor, Level, Payload};
+use crate::hazard::state::{CaseState, Status};
+use crate::profile::Role;
+
+/// A workflow rule. The text form names it in errors, the CLI and conflict records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// A case is reported once.
+    ReportOnce,
+    /// Resident, hotline and online reports are entered by community staff (or admins);
+    /// anyone who submits an inspection opens cases from its hazard answers.
+    PublicReportsByCommunityStaff,
+    /// The category is one of the nine.
+    KnownCategory,
+    /// Every event but `reported` needs the case to have been reported.
+    CaseMustExist,
+    /// A closed case only takes a reopen or a comment.
+    ClosedCaseIsFinal,
+    /// Community staff call in to the street; street officers (and admins) to the district.
+    CallInByOffice,
+    /// A call-in moves the case to a higher level.
+    CallInGoesUp,
+    /// Departments are assigned by street officers or admins.
+    AssignByStreet,
+    /// A department is assigned only once the case was called in to the street or higher.
+    AssignAfterCallIn,
+    /// A department is assigned (or reassigned) only before the case is rectified.
+    AssignWhileUnfixed,
+    /// Only an officer of the assigned department accepts.
+    AcceptOwnDepartment,
+    /// A case is accepted only while assigned and not yet accepted.
+    AcceptWhenAssigned,
+    /// Progress notes come from the people working the case.
+    ProgressByParticipant,
+    /// The fix is reported by whoever is responsible: the accepted department, or the
+    /// community or street office itself when no department is assigned.
+    RectifyByResponsible,
+    /// A rectification carries at least one photo, named by its SHA-256.
+    RectifyNeedsPhoto,
+    /// A fix is verified by an inspector who is not the department that made it.
+    VerifyByIndependentInspector,
+    /// Only a rectified case is verified.
+    VerifyAfterRectify,
+    /// Cases are reopened by community staff, street officers, supervisors or admins.
+    ReopenByOffice,
+    /// Only a verified or closed case is reopened.
+    ReopenWhenDone,
+    /// Cases are closed by community staff, street officers, supervisors or admins.
+    CloseByOffice,
+    /// A closed case is not closed again.
+    CloseOnce,
+    /// An unverified case is closed only by a supervisor or admin, with a note.
+    CloseAfterVerify,
+    /// The event's text (reason, comment, department) may not be empty.
+    TextRequired,
+}
+
+impl Rule {
+    /// The stable code, e.g. `close-after-verify`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::ReportOnce => "report-once",
+            Rule::PublicReportsByCommunityStaff => "public-reports-by-community-staff",
+            Rule::KnownCategory => "known-category",
+            Rule::CaseMustExist => "case-must-exist",
+            Rule::ClosedCaseIsFinal => "closed-case-is-final",
+            Rule::CallInByOffice => "call-in-by-office",
+            Rule::CallInGoesUp => "call-in-goes-up",
+            Rule::AssignByStreet => "assign-by-street",
+            Rule::AssignAfterCallIn => "assign-after-call-in",
+            Rule::AssignWhileUnfixed => "assign-while-unfixed",
+            Rule::AcceptOwnDepartment => "accept-own-department",
+            Rule::AcceptWhenAssigned => "accept-when-assigned",
+            Rule::ProgressByParticipant => "progress-by-participant",
+            Rule::RectifyByResponsible => "rectify-by-responsible",
+            Rule::RectifyNeedsPhoto => "rectify-needs-photo",
+            Rule::VerifyByIndependentInspector => "verify-by-independent-inspector",
+            Rule::VerifyAfterRectify => "verify-after-rectify",
+            Rule::ReopenByOffice => "reopen-by-office",
+            Rule::ReopenWhenDone => "reopen-when-done",
+            Rule::CloseByOffice => "close-by-office",
+            Rule::CloseOnce => "close-once",
+            Rule::CloseAfterVerify => "close-after-verify",
+            Rule::TextRequired => "text-required",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Why an event is refused: the rule and what about this event broke it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("refused by rule `{rule}`: {detail}")]
+pub struct Refusal {
+    /// The rule broken.
+    pub rule: Rule,
+    /// What about this event broke it.
+    pub detail: String,
+}
+
+fn refuse(rule: Rule, detail: impl Into<String>) -> Result<(), Refusal> {
+    Err(Refusal {
+        rule,
+        detail: detail.into(),
+    })
+}
+
+fn require_text(what: &str, text: &str) -> Result<(), Refusal> {
+    if text.trim().is_empty() {
+        refuse(Rule::TextRequired, format!("{what} is empty"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `actor` may record `payload` on a case in `state`.
+pub fn check(state: &CaseState, actor: &Actor, payload: &Payload) -> Result<(), Refusal> {
+    use Role::*;
+    let role = actor.role;
+    let status = state.status;
+    let is_own_department = role == DepartmentOfficer
+        && actor.department.is_some()
+        && actor.department == state.department;
+
+    if let Payload::Reported(report) = payload {
+        if status != Status::Unreported {
+            return refuse(Rule::ReportOnce, "the case is already reported");
+        }
+        if report.source.is_public() && !matches!(role, CommunityStaff | Admin) {
+            return refuse(
+                Rule::PublicReportsByCommunityStaff,
+                format!("a {role} cannot enter a resident, hotline or online report"),
+            );
+        }
+        if !CATEGORIES.contains(&report.category.as_str()) {
+            return refuse(
+                Rule::KnownCategory,
+                format!("unknown category `{}`", report.category),
+            );
+        }
+        require_text("the unit", &report.unit)?;
+        return Ok(());
+    }
+    if status == Status::Unreported {
+        return refuse(Rule::CaseMustExist, "the case has not been reported");
+    }
+    let kind = payload.kind();
+    if status == Status::Closed
+        && !matches!(
+            payload,
+            Payload::Reopened { .. } | Payload::Comment { .. } | Payload::Closed { .. }
+        )
+    {
+        return refuse(
+            Rule::ClosedCaseIsFinal,
+            format!("the case is closed; `{kind}` is not possible"),
+        );
+    }
+
+    match payload {
+        Payload::Reported(_) => Ok(()),
+        Payload::CalledIn { level, .. } => {
+            let may = matches!(
+                (role, level),
+                (Admin, _)
+                    | (CommunityStaff, Level::Street)
+                    | (StreetOfficer, Level::Street | Level::District)
+            );
+            if !may {
+                return refuse(
+                    Rule::CallInByOffice,
+                    format!("a {role} cannot call a case in to the {level} level"),
+                );
+            }
+            if *level <= state.level {
+                return refuse(
+                    Rule::CallInGoesUp,
+                    format!("the case is already at the {} level", state.level),
+                );
+            }
+            if !status.is_open() {
+                return refuse(Rule::CallInGoesUp, format!("the case is {status}"));
+            }
+            Ok(())
+        }
+        Payload::Assigned { department, .. } => {
+            if !matches!(role, StreetOfficer | Admin) {
+                return refuse(Rule::AssignByStreet, format!("a {role} cannot assign"));
+            }
+            require_text("the department", department)?;
+            if state.level < Level::Street {
+                return refuse(
+                    Rule::AssignAfterCallIn,
+                    "the case has not been called in to the street",
+                );
+            }
+            if !matches!(
+                status,
+                Status::Reported | Status::Assigned | Status::InProgress
+            ) {
+                return refuse(Rule::AssignWhileUnfixed, format!("the case is {status}"));
+            }
+            Ok(())
+        }
+        Payload::Accepted { .. } => {
+            if !is_own_department && role != Admin {
+                return refuse(
+                    Rule::AcceptOwnDepartment,
+                    format!(
+                        "the case is assigned to {}, not to this {role}'s department",
+                        state.department.as_deref().unwrap_or("no department")
+                    ),
+                );
+            }
+            if status != Status::Assigned {
+                return refuse(Rule::AcceptWhenAssigned, format!("the case is {status}"));
+            }
+            Ok(())
+        }
+        Payload::Progress { note } => {
+            if !(is_own_department || matches!(role, CommunityStaff | StreetOfficer | Admin)) {
+                return refuse(
+                    Rule::ProgressByParticipant,
+                    format!("a {role} is not working this case"),
+                );
+            }
+            require_text("the note", note)
+        }
+        Payload::Rectified { photos, .. } => {
+            let responsible = match (&state.department, role) {
+                (_, Admin) => matches!(
+                    status,
+                    Status::Reported | Status::Assigned | Status::InProgress
+                ),
+                (Some(_), _) => is_own_department && status == Status::InProgress,
+                (None, CommunityStaff) => {
+                    state.level == Level::Community && status == Status::Reported
+                }
+                (None, StreetOfficer) => state.level == Level::Street && status == Status::Reported,
+                (None, _) => false,
+            };
+            if !responsible {
+                return refuse(
+                    Rule::RectifyByResponsible,
+                    format!(
+                        "a {role} is not responsible for fixing this case while it is {status} \
+                         at the {} level",
+                        state.level
+                    ),
+                );
+            }
+            if photos.is_empty() || photos.iter().any(|p| !is_sha256_hex(p)) {
+                return refuse(
+                    Rule::RectifyNeedsPhoto,
+                    "a rectification needs at least one photo named by a lower-case hex SHA-256",
+                );
+            }
+            Ok(())
+        }
+        Payload::Verified { .. } => {
+            if !matches!(
+                role,
+                GridWorker | CommunityStaff | StreetOfficer | Supervisor | Admin
+            ) {
+                return refuse(
+                    Rule::VerifyByIndependentInspector,
+                    format!("a {role} cannot verify a fix"),
+                );
+            }
+            if status != Status::Rectified {
+                return refuse(Rule::VerifyAfterRectify, format!("the case is {status}"));
+            }
+            Ok(())
+        }
+        Payload::Reopened { reason } => {
+            if !matches!(role, CommunityStaff | StreetOfficer | Supervisor | Admin) {
+                return refuse(Rule::ReopenByOffice, format!("a {role} cannot reopen"));
+            }
+            if !matches!(status, Status::Verified | Status::Closed) {
+                return refuse(Rule::ReopenWhenDone, format!("the case is {status}"));
+            }
+            require_text("the reason", reason)
+        }
+        Payload::Closed { note } => {
+            if !matches!(role, CommunityStaff | StreetOfficer | Supervisor | Admin) {
+                return refuse(Rule::CloseByOffice, format!("a {role} cannot close"));
+            }
+            if status == Status::Closed {
+                return refuse(Rule::CloseOnce, "the case is already closed");
+            }
+            let may_close_unverified =
+                matches!(role, Supervisor | Admin) && !note.trim().is_empty();
+            if status != Status::Verified && !may_close_unverified {
+                return refuse(
+                    Rule::CloseAfterVerify,
+                    format!(
+                        "the case is {status}; only a supervisor or admin closes it now, with a note"
+                    ),
+                );
+            }
+            Ok(())
+        }
+        Payload::Comment { text } => require_text("the comment", text),
+    }
+}

@@ -1,0 +1,644 @@
+//! Hazard events in the local store: recording local events (after the rules), applying
+//! events from elsewhere (idempotent by id), and reading cases back as folded state.
+//!
+//! Events are only ever inserted; `INSERT OR IGNORE` on the event id means a second copy
+//! of an event changes nothing and the first is never lost.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::Severity;
+use crate::error::{CoreError, Result};
+use crate::hazard::deadline::{self, Deadline};
+use crate::hazard::event::{Actor, Event, HazardReport, Level, Payload, ReportSource};
+use crate::hazard::fold::fold;
+use crate::hazard::hlc::{self, wall_clock_ms};
+use crate::hazard::rules;
+use crate::hazard::skew::{self, SkewFlag};
+use crate::hazard::state::{CaseState, Status};
+use crate::inspection::{DEFAULT_TEMPLATE, InspectionKind};
+use crate::profile::{self, Role};
+use crate::store::{Store, new_id, now};
+
+/// Settings key of this device's id.
+const DEVICE_KEY: &str = "device.id";
+/// Settings key of the clock-skew threshold in ms.
+const MAX_SKEW_KEY: &str = "hazard.max-skew-ms";
+/// Outbox kind of a hazard event.
+pub const OUTBOX_KIND: &str = "hazard-event";
+
+/// What applying a batch of events from elsewhere did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyOutcome {
+    /// Events new to this device, now stored.
+    pub inserted: usize,
+    /// Events already held (same id, same content): nothing to do.
+    pub duplicates: usize,
+    /// Ids already held with *different* content. The stored copy is kept; a sender
+    /// producing these has a bug worth reporting.
+    pub conflicting_ids: Vec<String>,
+}
+
+/// A case with everything a screen needs: state, events, deadline, clock-skew flags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseView {
+    /// The folded state.
+    pub state: CaseState,
+    /// The events in fold order.
+    pub events: Vec<Event>,
+    /// The deadline as of now.
+    pub deadline: Option<Deadline>,
+    /// Events recorded with a skewed device clock.
+    pub skew: Vec<SkewFlag>,
+}
+
+/// A case as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    /// Case id.
+    pub case_id: String,
+    /// Workflow status.
+    pub status: Status,
+    /// Category code (empty until the report arrives).
+    pub category: String,
+    /// Checklist item, when known.
+    pub item: Option<String>,
+    /// Severity, once reported.
+    pub severity: Option<Severity>,
+    /// Org unit where the hazard is.
+    pub unit: String,
+    /// Site, when known.
+    pub site_id: Option<String>,
+    /// First line of the description.
+    pub description: String,
+    /// Level called in to.
+    pub level: Level,
+    /// Responsible department.
+    pub department: Option<String>,
+    /// HLC time of the report.
+    pub reported_at_ms: Option<i64>,
+    /// Due time.
+    pub due_ms: Option<i64>,
+    /// Open past the due time.
+    pub overdue: bool,
+    /// An unresolved conflict needs a person.
+    pub contested: bool,
+    /// Number of events.
+    pub event_count: usize,
+}
+
+impl CaseSummary {
+    fn of(state: &CaseState, deadline: Option<Deadline>) -> CaseSummary {
+        let report = state.report.as_ref();
+        CaseSummary {
+            case_id: state.case_id.clone(),
+            status: state.status,
+            category: report.map(|r| r.category.clone()).unwrap_or_default(),
+            item: report.and_then(|r| r.item.clone()),
+            severity: report.map(|r| r.severity),
+            unit: report.map(|r| r.unit.clone()).unwrap_or_default(),
+            site_id: report.and_then(|r| r.site_id.clone()),
+            description: report
+                .and_then(|r| r.description.lines().next())
+                .unwrap_or_default()
+                .to_string(),
+            level: state.level,
+            department: state.department.clone(),
+            reported_at_ms: state.reported_at_ms,
+            due_ms: deadline.map(|d| d.due_ms),
+            overdue: deadline.is_some_and(|d| d.overdue),
+            contested: state.contested,
+            event_count: state.event_count,
+        }
+    }
+}
+
+/// Which cases to list.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// Only cases in this status.
+    pub status: Option<Status>,
+    /// Only open cases (not solved, not closed).
+    pub open_only: bool,
+    /// Only contested cases.
+    pub contested_only: bool,
+}
+
+impl Store {
+    /// This device's id, created (UUIDv7) the first time it is asked for.
+    pub fn device_id(&self) -> Result<String> {
+        device_id(&self.conn)
+    }
+
+    /// Opens a case from a resident, hotline or online report (or any report the
+    /// profile's role may enter), acting as the local profile. Returns the `reported`
+    /// event; its `case_id` is the new case.
+    pub fn open_case(&mut self, report: HazardReport) -> Result<Event> {
+        let actor = Actor::from(&self.require_profile()?);
+        let case_id = new_id();
+        self.act_as(&actor, &case_id, Payload::Reported(report))
+    }
+
+    /// Records an event on a case as the local profile, after the rules.
+    pub fn act(&mut self, case_id: &str, payload: Payload) -> Result<Event> {
+        let actor = Actor::from(&self.require_profile()?);
+        self.act_as(&actor, case_id, payload)
+    }
+
+    /// Records an event on a case as `actor`, after the rules; refused events return
+    /// [`CoreError::EventRefused`] naming the rule and change nothing. The event is
+    /// queued in the outbox in the same transaction.
+    pub fn act_as(&mut self, actor: &Actor, case_id: &str, payload: Payload) -> Result<Event> {
+        for sha in payload.photos() {
+            let known: bool = self
+                .conn
+                .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha], |_| {
+                    Ok(true)
+                })
+                .optional()?
+                .unwrap_or(false);
+            // Whoever records a photo reference here took the photo here.
+            if !known {
+                return Err(CoreError::NotFound {
+                    kind: "photo",
+                    id: sha.clone(),
+                });
+            }
+        }
+        if let Payload::Assigned { department, .. } = &payload {
+            let template = self.template(DEFAULT_TEMPLATE, None)?;
+            if !template.departments.iter().any(|d| &d.code == department) {
+                let known: Vec<&str> = template
+                    .departments
+                    .iter()
+                    .map(|d| d.code.as_str())
+                    .collect();
+                return Err(CoreError::InvalidInput(format!(
+                    "unknown department `{department}` (expected one of: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let event = record_local(&tx, actor, case_id, payload, wall_clock_ms())?;
+        tx.commit()?;
+        Ok(event)
+    }
+
+    /// Stores events recorded elsewhere (the sync client's pull, another device's copy).
+    /// Idempotent by event id; every event is checked for form first and a malformed one
+    /// refuses the whole batch, changing nothing. Workflow rules are *not* applied here:
+    /// an event valid on its author's device is a fact, and the fold decides its effect.
+    pub fn apply_remote_events(&mut self, events: &[Event]) -> Result<ApplyOutcome> {
+        for e in events {
+            e.check_well_formed()?;
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let received = wall_clock_ms();
+        let mut outcome = ApplyOutcome::default();
+        for e in events {
+            let body = to_json(e)?;
+            let stored: Option<String> = tx
+                .query_row(
+                    "SELECT body FROM hazard_events WHERE id = ?1",
+                    [&e.id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match stored {
+                Some(existing) if existing == body => outcome.duplicates += 1,
+                Some(_) => outcome.conflicting_ids.push(e.id.clone()),
+                None => {
+                    insert(&tx, e, &body, "remote", received)?;
+                    hlc::observe(&tx, e.hlc)?;
+                    outcome.inserted += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// A case's events in fold order.
+    pub fn case_events(&self, case_id: &str) -> Result<Vec<Event>> {
+        load_case(&self.conn, case_id)
+    }
+
+    /// Events by id (for the sync client reading its outbox); unknown ids are skipped.
+    pub fn hazard_events(&self, ids: &[String]) -> Result<Vec<Event>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body FROM hazard_events WHERE id = ?1")?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(body) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+                out.push(from_json(&body)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every hazard event on this device, by case then fold order.
+    pub fn all_hazard_events(&self) -> Result<Vec<Event>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT body FROM hazard_events ORDER BY case_id, hlc_ms, hlc_counter, id",
+        )?;
+        let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        bodies.map(|b| from_json(&b?)).collect()
+    }
+
+    /// The folded state of one case.
+    pub fn case_state(&self, case_id: &str) -> Result<CaseState> {
+        let events = load_case(&self.conn, case_id)?;
+        if events.is_empty() {
+            return Err(not_found(case_id));
+        }
+        Ok(fold(case_id, &events))
+    }
+
+    /// One case with its events, deadline (as of now) and clock-skew flags.
+    pub fn hazard_case(&self, case_id: &str) -> Result<CaseView> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT body, origin, received_ms FROM hazard_events WHERE case_id = ?1",
+        )?;
+        let rows = stmt.query_map([case_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut with_receipt = Vec::new();
+        for row in rows {
+            let (body, origin, received) = row?;
+            let received = (origin == "remote").then_some(received);
+            with_receipt.push((from_json(&body)?, received));
+        }
+        if with_receipt.is_empty() {
+            return Err(not_found(case_id));
+        }
+        let events: Vec<Event> = with_receipt.iter().map(|(e, _)| e.clone()).collect();
+        let state = fold(case_id, &events);
+        let events = crate::hazard::fold::ordered(case_id, &events);
+        let deadline = deadline::deadline(&state, &self.deadline_policy()?, wall_clock_ms());
+        Ok(CaseView {
+            skew: skew::flag(&with_receipt, self.max_clock_skew_ms()?),
+            state,
+            events,
+            deadline,
+        })
+    }
+
+    /// Finds a case by a unique prefix of its id (ids are long to type).
+    pub fn resolve_case_id(&self, prefix: &str) -> Result<String> {
+        let prefix = prefix.trim();
+        if prefix.is_empty() {
+            return Err(CoreError::InvalidInput("case id is empty".into()));
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT case_id FROM hazard_events WHERE substr(case_id, 1, ?2) = ?1 LIMIT 2",
+        )?;
+        let found: Vec<String> = stmt
+            .query_map(params![prefix, prefix.len() as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        match found.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(not_found(prefix)),
+            _ => Err(CoreError::InvalidInput(format!(
+                "case id prefix `{prefix}` matches more than one case"
+            ))),
+        }
+    }
+
+    /// Every case, folded, newest report first.
+    pub fn case_states(&self) -> Result<Vec<CaseState>> {
+        let mut by_case: HashMap<String, Vec<Event>> = HashMap::new();
+        for e in self.all_hazard_events()? {
+            by_case.entry(e.case_id.clone()).or_default().push(e);
+        }
+        let mut states: Vec<CaseState> = by_case
+            .iter()
+            .map(|(id, events)| fold(id, events))
+            .collect();
+        states.sort_by(|a, b| {
+            b.reported_at_ms
+                .cmp(&a.reported_at_ms)
+                .then_with(|| a.case_id.cmp(&b.case_id))
+        });
+        Ok(states)
+    }
+
+    /// Lists cases, newest report first.
+    pub fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
+        let policy = self.deadline_policy()?;
+        let now_ms = wall_clock_ms();
+        Ok(self
+            .case_states()?
+            .iter()
+            .filter(|s| filter.status.is_none_or(|st| s.status == st))
+            .filter(|s| !filter.open_only || s.status.is_open())
+            .filter(|s| !filter.contested_only || s.contested)
+            .map(|s| CaseSummary::of(s, deadline::deadline(s, &policy, now_ms)))
+            .collect())
+    }
+
+    /// The clock-skew threshold in ms ([`skew::DEFAULT_MAX_SKEW_MS`] unless set).
+    pub fn max_clock_skew_ms(&self) -> Result<i64> {
+        match self.setting(MAX_SKEW_KEY)? {
+            None => Ok(skew::DEFAULT_MAX_SKEW_MS),
+            Some(v) => v.parse().map_err(|_| {
+                CoreError::InvalidInput(format!(
+                    "stored clock-skew threshold `{v}` is not a number"
+                ))
+            }),
+        }
+    }
+
+    /// Sets the clock-skew threshold in ms (at least one second).
+    pub fn set_max_clock_skew_ms(&self, ms: i64) -> Result<()> {
+        if ms < 1_000 {
+            return Err(CoreError::InvalidInput(
+                "the clock-skew threshold must be at least 1000 ms".into(),
+            ));
+        }
+        self.set_setting(MAX_SKEW_KEY, &ms.to_string())
+    }
+
+    /// Hashes of photos named by hazard events, held here and not yet uploaded.
+    pub fn hazard_photos_to_upload(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT p.sha256 FROM photos p
+             JOIN hazard_event_photos hp ON hp.sha256 = p.sha256
+             WHERE p.uploaded_at IS NULL ORDER BY p.sha256",
+        )?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+}
+
+fn not_found(case_id: &str) -> CoreError {
+    CoreError::NotFound {
+        kind: "hazard case",
+        id: case_id.to_string(),
+    }
+}
+
+fn to_json(e: &Event) -> Result<String> {
+    serde_json::to_string(e).map_err(|err| {
+        CoreError::InvalidInput(format!("hazard event {} cannot be stored: {err}", e.id))
+    })
+}
+
+fn from_json(body: &str) -> Result<Event> {
+    serde_json::from_str(body)
+        .map_err(|e| CoreError::InvalidInput(format!("a stored hazard event is unreadable: {e}")))
+}
+
+fn device_id(conn: &Connection) -> Result<String> {
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = ?1",
+            [DEVICE_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id = new_id();
+    conn.execute(
+        "INSERT OR IGNORE INTO settings(key, value) VALUES (?1, ?2)",
+        params![DEVICE_KEY, id],
+    )?;
+    // Re-read: another connection may have won the race.
+    Ok(conn.query_row(
+        "SELECT value FROM settings WHERE key = ?1",
+        [DEVICE_KEY],
+        |r| r.get(0),
+    )?)
+}
+
+fn load_case(conn: &Connection, case_id: &str) -> Result<Vec<Event>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM hazard_events WHERE case_id = ?1 ORDER BY hlc_ms, hlc_counter, id",
+    )?;
+    let bodies = stmt.query_map([case_id], |r| r.get::<_, String>(0))?;
+    bodies.map(|b| from_json(&b?)).collect()
+}
+
+fn insert(conn: &Connection, e: &Event, body: &str, origin: &str, received_ms: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO hazard_events(id, case_id, hlc_ms, hlc_counter, kind, device, body, origin,
+                                   received_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            e.id,
+            e.case_id,
+            e.hlc.ms,
+            e.hlc.counter,
+            e.kind().as_str(),
+            e.device,
+            body,
+            origin,
+            received_ms
+        ],
+    )?;
+    for sha in e.payload.photos() {
+        conn.execute(
+            "INSERT OR IGNORE INTO hazard_event_photos(event_id, sha256) VALUES (?1, ?2)",
+            params![e.id, sha],
+        )?;
+    }
+    Ok(())
+}
+
+/// Checks the rules against the case as this device knows it, then stores the event
+/// (building on the case's current heads, timestamped after all of them) and queues it
+/// in the outbox. Runs inside the caller's transaction.
+pub(crate) fn record_local(
+    conn: &Connection,
+    actor: &Actor,
+    case_id: &str,
+    payload: Payload,
+    now_ms: i64,
+) -> Result<Event> {
+    let existing = load_case(conn, case_id)?;
+    let state = fold(case_id, &existing);
+    rules::check(&state, actor, &payload)?;
+    let after = existing.iter().map(|e| e.hlc).max().unwrap_or_default();
+    let event = Event {
+        id: new_id(),
+        case_id: case_id.to_string(),
+        actor: actor.clone(),
+        device: device_id(conn)?,
+        hlc: hlc::issue(conn, now_ms, after)?,
+        wall_ms: now_ms,
+        parents: state.heads,
+        payload,
+    };
+    insert(conn, &event, &to_json(&event)?, "local", now_ms)?;
+    conn.execute(
+        "INSERT INTO outbox(kind, record_id, created_at) VALUES (?1, ?2, ?3)",
+        params![OUTBOX_KIND, event.id, now()],
+    )?;
+    Ok(event)
+}
+
+/// Opens one case per hazard answer of a just-submitted inspection, inside the submit
+/// transaction, so an inspection is never submitted without its cases. The actor is the
+/// local profile when one is set (named as the inspector); otherwise the inspector in
+/// the role the inspection kind implies. Returns the new case ids.
+pub(crate) fn open_cases_for_inspection(
+    conn: &Connection,
+    inspection_id: &str,
+) -> Result<Vec<String>> {
+    let (inspector, kind, site_id, unit, template_id, template_version): (
+        String,
+        String,
+        String,
+        String,
+        String,
+        u32,
+    ) = conn.query_row(
+        "SELECT i.inspector, i.kind, i.site_id, s.unit_id, i.template_id, i.template_version
+         FROM inspections i JOIN sites s ON s.id = i.site_id WHERE i.id = ?1",
+        [inspection_id],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
+    )?;
+    let body: String = conn.query_row(
+        "SELECT body FROM templates WHERE id = ?1 AND version = ?2",
+        params![template_id, template_version],
+        |r| r.get(0),
+    )?;
+    let template = crate::checklist::Template::from_json("stored template", &body)?;
+    let kind: InspectionKind = kind.parse()?;
+    let actor = match profile::load(conn)? {
+        Some(p) => Actor {
+            name: inspector.clone(),
+            ..Actor::from(&p)
+        },
+        None => Actor {
+            name: inspector.clone(),
+            role: match kind {
+                InspectionKind::SpotCheck => Role::Supervisor,
+                InspectionKind::Routine | InspectionKind::Reinspection => Role::GridWorker,
+            },
+            unit: unit.clone(),
+            department: None,
+        },
+    };
+
+    let mut hazards = conn.prepare(
+        "SELECT item_code, COALESCE(note, '') FROM answers
+         WHERE inspection_id = ?1 AND outcome = 'hazard'",
+    )?;
+    let hazards: Vec<(String, String)> = hazards
+        .query_map([inspection_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut photos_of = conn.prepare(
+        "SELECT sha256 FROM answer_photos WHERE inspection_id = ?1 AND item_code = ?2
+         ORDER BY attached_at, sha256",
+    )?;
+    let position = |code: &str| template.items().position(|(_, i)| i.code == code);
+    let mut hazards: Vec<(Option<usize>, String, String)> = hazards
+        .into_iter()
+        .map(|(item, note)| (position(&item), item, note))
+        .collect();
+    // Template order, so the cases of one inspection open in the order they were checked.
+    hazards.sort();
+
+    let now_ms = wall_clock_ms();
+    let mut cases = Vec::with_capacity(hazards.len());
+    for (_, item_code, note) in hazards {
+        let Some((category, item)) = template.item(&item_code) else {
+            continue;
+        };
+        let photos: Vec<String> = photos_of
+            .query_map(params![inspection_id, item_code], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let description = if note.trim().is_empty() {
+            item.title_en.clone()
+        } else {
+            note
+        };
+        let report = HazardReport {
+            source: ReportSource::Inspection {
+                inspection_id: inspection_id.to_string(),
+                item: item_code.clone(),
+            },
+            category: category.code.clone(),
+            item: Some(item_code.clone()),
+            severity: item.severity,
+            unit: unit.clone(),
+            site_id: Some(site_id.clone()),
+            description,
+            photos,
+            suggested_department: Some(item.department.clone()),
+        };
+        let case_id = new_id();
+        record_local(conn, &actor, &case_id, Payload::Reported(report), now_ms)?;
+        cases.push(case_id);
+    }
+    Ok(cases)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::profile::Profile;
+
+    #[test]
+    fn the_database_refuses_to_change_or_delete_an_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("s.db")).unwrap();
+        store
+            .set_profile(&Profile {
+                name: "Zhao Min".into(),
+                role: Role::CommunityStaff,
+                unit: "c1".into(),
+                department: None,
+            })
+            .unwrap();
+        let event = store
+            .open_case(HazardReport {
+                source: ReportSource::Hotline,
+                category: "fire".into(),
+                item: None,
+                severity: Severity::High,
+                unit: "g1".into(),
+                site_id: None,
+                description: "blocked passage".into(),
+                photos: Vec::new(),
+                suggested_department: None,
+            })
+            .unwrap();
+        let update = store.conn.execute(
+            "UPDATE hazard_events SET body = '{}' WHERE id = ?1",
+            [&event.id],
+        );
+        assert!(update.is_err());
+        let delete = store
+            .conn
+            .execute("DELETE FROM hazard_events WHERE id = ?1", [&event.id]);
+        assert!(delete.is_err());
+        assert_eq!(store.case_events(&event.case_id).unwrap(), vec![event]);
+    }
+}
