@@ -8,12 +8,13 @@ use std::io::Write;
 use std::path::Path;
 
 use gridwalk_core::Store as CoreStore;
+use gridwalk_core::hazard::{CampaignReport, DeadlinePolicy, Event, report};
 use gridwalk_core::reference::UNIT_LEVELS;
 use serde::Serialize;
 
 use crate::auth::{enrolment_code_hash, new_enrolment_code};
-use crate::kinds::templates;
-use crate::people::{Person, Role};
+use crate::kinds::{HAZARD_EVENT, templates};
+use crate::people::{Person, Role, parse_role};
 use crate::scope::UnitTree;
 use crate::storage::{RecordStore, StoreError};
 
@@ -118,7 +119,7 @@ pub fn add_person(
     unit: &str,
     department: Option<&str>,
 ) -> Result<AddedPerson, AdminError> {
-    let role: Role = role.parse().map_err(AdminError::Invalid)?;
+    let role = parse_role(role).map_err(AdminError::Invalid)?;
     if name.trim().is_empty() {
         return Err(AdminError::Invalid("a person needs a name".into()));
     }
@@ -162,6 +163,39 @@ pub fn add_person(
         person,
         enrolment_code: code,
     })
+}
+
+/// The campaign report over every hazard event on the server, computed by the core
+/// (the same numbers a device computes from the events it holds), as of `as_of_ms`.
+pub fn campaign_report(
+    store: &dyn RecordStore,
+    as_of_ms: i64,
+) -> Result<CampaignReport, AdminError> {
+    let events = store
+        .records_of_kind(HAZARD_EVENT)?
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Event>(&r.body)
+                .map_err(|e| StoreError::Corrupt(format!("stored hazard event {}: {e}", r.id)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let names: Vec<(String, String)> = templates()
+        .iter()
+        .find(|t| t.id == gridwalk_core::inspection::DEFAULT_TEMPLATE)
+        .map(|t| {
+            t.categories
+                .iter()
+                .map(|c| (c.code.clone(), c.title_en.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(report::compute(
+        &events,
+        &store.units()?,
+        &names,
+        &DeadlinePolicy::default(),
+        as_of_ms,
+    ))
 }
 
 /// Prints a command's result as JSON or as a line for people.

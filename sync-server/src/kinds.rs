@@ -6,23 +6,27 @@
 //! - `inspection`: body is [`gridwalk_core::inspection::Inspection`]; scope from its
 //!   site's unit. Only submitted inspections are accepted, except a spot check, which a
 //!   supervisor may push as a draft (the planned visit) and later as submitted.
-//! - `hazard-event`: reserved for the hazard-case event log. Until that lands in
-//!   `gridwalk-core` these items are rejected with `unsupported-kind`; the hook is
-//!   [`check`]'s `HAZARD_EVENT` arm (scope from the case's site, department from the
-//!   case's assignment).
+//! - `hazard-event`: body is [`gridwalk_core::hazard::Event`]; scope from its case:
+//!   the unit of the case's site (or of its report), and the department the core's
+//!   [`fold`] of the case's stored events says it is assigned to now. The event's
+//!   actor must be the caller (role, unit, department). Workflow rules are not
+//!   enforced here: an offline device may have recorded an event the fold will ignore
+//!   or flag, and the fold decides that the same way everywhere.
 
 use std::sync::OnceLock;
 
 use gridwalk_core::checklist::{PERSONAL_DATA_CATEGORIES, Template};
 use gridwalk_core::evidence::is_sha256_hex;
+use gridwalk_core::hazard::{Actor, Event, Payload, fold};
 use gridwalk_core::inspection::{Inspection, InspectionKind, InspectionStatus};
 use serde::Serialize;
 
-use crate::storage::{RecordStore, StoreError, sha256_hex};
+use crate::scope::UnitTree;
+use crate::storage::{CaseScope, RecordStore, StoreError, sha256_hex};
 
 /// The `inspection` item kind.
 pub const INSPECTION: &str = "inspection";
-/// The `hazard-event` item kind (reserved until hazard cases land).
+/// The `hazard-event` item kind.
 pub const HAZARD_EVENT: &str = "hazard-event";
 
 /// Why one pushed item was refused; the rest of the batch is unaffected.
@@ -65,8 +69,14 @@ pub struct Checked {
     pub body_hash: String,
     /// The org unit of the record's site.
     pub unit: String,
-    /// The department a case is assigned to.
+    /// The department the record's case is assigned to now (before this record).
     pub department: Option<String>,
+    /// The department this record assigns its case to (an `assigned` event).
+    pub assigns: Option<String>,
+    /// The hazard case the record belongs to.
+    pub case_id: Option<String>,
+    /// Who the record says recorded it (hazard events), to check against the caller.
+    pub actor: Option<Actor>,
     /// Whether it is a spot check (or the plan for one).
     pub spot_check: bool,
     /// Whether it is a draft its final version may replace.
@@ -118,15 +128,13 @@ pub fn check(
     id: &str,
     body: &serde_json::Value,
     store: &dyn RecordStore,
+    tree: &UnitTree,
 ) -> Result<Checked, CheckError> {
     match kind {
         INSPECTION => check_inspection(id, body, store),
-        HAZARD_EVENT => Err(Reject::UnsupportedKind(
-            "hazard-event items are accepted once hazard cases land in gridwalk-core".into(),
-        )
-        .into()),
+        HAZARD_EVENT => check_hazard_event(id, body, store, tree),
         other => Err(Reject::UnsupportedKind(format!(
-            "unknown item kind `{other}` (expected `{INSPECTION}`)"
+            "unknown item kind `{other}` (expected `{INSPECTION}` or `{HAZARD_EVENT}`)"
         ))
         .into()),
     }
@@ -195,6 +203,9 @@ fn check_inspection(
         body: canonical,
         unit: site.unit,
         department: None,
+        assigns: None,
+        case_id: None,
+        actor: None,
         spot_check,
         draft,
         personal,
@@ -202,9 +213,152 @@ fn check_inspection(
     })
 }
 
+fn check_hazard_event(
+    id: &str,
+    body: &serde_json::Value,
+    store: &dyn RecordStore,
+    tree: &UnitTree,
+) -> Result<Checked, CheckError> {
+    let event: Event = serde_json::from_value(body.clone())
+        .map_err(|e| Reject::Invalid(format!("not a hazard event: {e}")))?;
+    if event.id != id {
+        return Err(Reject::Invalid(format!(
+            "item id `{id}` differs from the event's id `{}`",
+            event.id
+        ))
+        .into());
+    }
+    event
+        .check_well_formed()
+        .map_err(|e| Reject::Invalid(e.to_string()))?;
+    let scope = match (store.case_scope(&event.case_id)?, &event.payload) {
+        (Some(scope), _) => scope,
+        (None, Payload::Reported(report)) => CaseScope {
+            case_id: event.case_id.clone(),
+            unit: report_unit(report, store, tree)?,
+            department: None,
+            personal: is_personal_category(&report.category),
+        },
+        (None, _) => {
+            return Err(Reject::Invalid(format!(
+                "unknown case `{}`: push the event that reported it first",
+                event.case_id
+            ))
+            .into());
+        }
+    };
+    let photos = event.payload.photos();
+    if let Some(bad) = photos.iter().find(|p| !is_sha256_hex(p)) {
+        return Err(
+            Reject::Invalid(format!("photo `{bad}` is not a lower-case hex SHA-256")).into(),
+        );
+    }
+    let assigns = match &event.payload {
+        Payload::Assigned { department, .. } => Some(department.clone()),
+        _ => None,
+    };
+    let canonical = serde_json::to_string(&event)
+        .map_err(|e| Reject::Invalid(format!("hazard event cannot be stored: {e}")))?;
+    Ok(Checked {
+        body_hash: sha256_hex(canonical.as_bytes()),
+        body: canonical,
+        blobs: photos.iter().map(|p| (p.clone(), scope.personal)).collect(),
+        unit: scope.unit,
+        department: scope.department,
+        assigns,
+        case_id: Some(event.case_id),
+        actor: Some(event.actor),
+        spot_check: false,
+        draft: false,
+        personal: scope.personal,
+    })
+}
+
+/// The unit a new case belongs to: its site's unit, or the reported unit without a site.
+fn report_unit(
+    report: &gridwalk_core::hazard::HazardReport,
+    store: &dyn RecordStore,
+    tree: &UnitTree,
+) -> Result<String, CheckError> {
+    match &report.site_id {
+        Some(site) => Ok(store
+            .site(site)?
+            .ok_or_else(|| Reject::Invalid(format!("unknown site `{site}`")))?
+            .unit),
+        None if tree.is_within(&report.unit, &report.unit) => Ok(report.unit.clone()),
+        None => Err(Reject::Invalid(format!("unknown unit `{}`", report.unit)).into()),
+    }
+}
+
+/// Recomputes a hazard case's scope from its stored events with the core's fold (the
+/// department it is assigned to now), after one of its events was stored.
+pub fn refresh_case(
+    store: &dyn RecordStore,
+    case_id: &str,
+    tree: &UnitTree,
+) -> Result<(), StoreError> {
+    let events = case_events(store, case_id)?;
+    let state = fold(case_id, &events);
+    let Some(report) = state.report else {
+        // Not reported yet (cannot happen: the first stored event opens the case).
+        return Ok(());
+    };
+    let unit = match report_unit(&report, store, tree) {
+        Ok(unit) => unit,
+        Err(CheckError::Store(e)) => return Err(e),
+        Err(CheckError::Reject(_)) => report.unit.clone(),
+    };
+    store.set_case_scope(&CaseScope {
+        case_id: case_id.to_string(),
+        unit,
+        department: state.department,
+        personal: is_personal_category(&report.category),
+    })
+}
+
+/// A hazard case's stored events, parsed.
+pub fn case_events(store: &dyn RecordStore, case_id: &str) -> Result<Vec<Event>, StoreError> {
+    store
+        .case_records(case_id)?
+        .iter()
+        .filter(|r| r.kind == HAZARD_EVENT)
+        .map(|r| {
+            serde_json::from_str(&r.body)
+                .map_err(|e| StoreError::Corrupt(format!("stored hazard event {}: {e}", r.id)))
+        })
+        .collect()
+}
+
+fn blank(text: &mut String) {
+    text.clear();
+}
+
+/// Removes an event's free text and photos (they name or show people).
+fn redact_event(event: &mut Event) {
+    match &mut event.payload {
+        Payload::Reported(report) => {
+            blank(&mut report.description);
+            report.photos.clear();
+        }
+        Payload::CalledIn { note, .. }
+        | Payload::Assigned { note, .. }
+        | Payload::Accepted { note }
+        | Payload::Progress { note }
+        | Payload::Verified { note, .. }
+        | Payload::Closed { note } => blank(note),
+        Payload::Rectified { photos, note } => {
+            photos.clear();
+            blank(note);
+        }
+        Payload::Reopened { reason } => blank(reason),
+        Payload::Comment { text } => blank(text),
+    }
+}
+
 /// The body as a caller with [`crate::scope::Access::Redacted`] sees it: personal
-/// details (notes and photos of key-groups and disputes answers) removed, the record's
-/// shape unchanged so a device can still store it.
+/// details (notes and photos of key-groups and disputes answers; the free text and
+/// photos of events of cases in those categories) removed, the record's shape
+/// unchanged so a device can still store it.
 pub fn redact(kind: &str, body: &str) -> Result<serde_json::Value, StoreError> {
     match kind {
         INSPECTION => {
@@ -223,6 +377,13 @@ pub fn redact(kind: &str, body: &str) -> Result<serde_json::Value, StoreError> {
             }
             serde_json::to_value(&inspection)
                 .map_err(|e| StoreError::Corrupt(format!("stored inspection: {e}")))
+        }
+        HAZARD_EVENT => {
+            let mut event: Event = serde_json::from_str(body)
+                .map_err(|e| StoreError::Corrupt(format!("stored hazard event: {e}")))?;
+            redact_event(&mut event);
+            serde_json::to_value(&event)
+                .map_err(|e| StoreError::Corrupt(format!("stored hazard event: {e}")))
         }
         // A kind this server cannot redact is withheld whole rather than leaked.
         _ => Ok(serde_json::Value::Null),

@@ -53,6 +53,12 @@ enum Command {
         #[command(subcommand)]
         command: PeopleCommand,
     },
+    /// The campaign report over every hazard case on the server (CSV, or JSON with --json).
+    Report {
+        /// Report as of this time (ms since the Unix epoch); default now.
+        #[arg(long)]
+        as_of_ms: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -156,6 +162,18 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
                 added.person.name, added.person.role, added.person.unit, added.enrolment_code
             );
             admin::print(cli.json, &added, &line).map_err(|e| e.to_string())
+        }
+        Command::Report { as_of_ms } => {
+            let as_of = as_of_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+            let report = admin::campaign_report(&open()?, as_of).map_err(|e| e.to_string())?;
+            let text = if cli.json {
+                report.to_json()
+            } else {
+                report.to_csv()
+            }
+            .map_err(|e| e.to_string())?;
+            println!("{}", text.trim_end());
+            Ok(())
         }
     }
 }

@@ -1,69 +1,14 @@
-//! Roles and people as the server knows them.
-//!
-//! The role names are the ones the issue fixes for the whole product. When the hazard
-//! cases land in `gridwalk-core` with their own role type, this enum is replaced by it.
-
-use std::fmt;
-use std::str::FromStr;
+//! People as the server knows them. Their roles are the core's
+//! [`gridwalk_core::profile::Role`]: one list of role names for devices and server.
 
 use serde::{Deserialize, Serialize};
 
-/// What a person does in the campaign; decides what they may read and write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    /// Walks one grid and reports hazards there.
-    GridWorker,
-    /// Works for a community (village) over all its grids.
-    CommunityStaff,
-    /// Street/town office: calls hazards in, over all communities of the street.
-    StreetOfficer,
-    /// A functional department's officer: works the cases assigned to the department.
-    DepartmentOfficer,
-    /// Member of a supervision group: makes unannounced spot checks.
-    Supervisor,
-    /// Runs the server; sees everything.
-    Admin,
-}
+pub use gridwalk_core::profile::Role;
 
-/// Every role, in the order the issue lists them.
-pub const ROLES: [Role; 6] = [
-    Role::GridWorker,
-    Role::CommunityStaff,
-    Role::StreetOfficer,
-    Role::DepartmentOfficer,
-    Role::Supervisor,
-    Role::Admin,
-];
-
-impl Role {
-    /// The stable text form used in storage, JSON and the CLI.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::GridWorker => "grid-worker",
-            Role::CommunityStaff => "community-staff",
-            Role::StreetOfficer => "street-officer",
-            Role::DepartmentOfficer => "department-officer",
-            Role::Supervisor => "supervisor",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        ROLES.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
-            let names: Vec<_> = ROLES.iter().map(|r| r.as_str()).collect();
-            format!("unknown role `{s}` (expected one of: {})", names.join(", "))
-        })
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// Parses a role name, with the core's message for an unknown one.
+pub fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse()
+        .map_err(|e: gridwalk_core::CoreError| e.to_string())
 }
 
 /// A person who may enrol devices.

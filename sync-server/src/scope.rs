@@ -6,8 +6,10 @@
 //! - `admin` reads and writes everything;
 //! - `grid-worker`, `community-staff`, `street-officer`, `supervisor`: read and write
 //!   records whose site lies in their area (a grid, a community, a street/town, ...);
-//! - `department-officer`: reads only records of cases assigned to their department;
-//!   writes in their area, and on cases assigned to their department;
+//! - `department-officer`: reads only the events of cases assigned to their department
+//!   now (by the core's fold), including the case's earlier history; writes events
+//!   only on those cases, and inspections in their area;
+//! - a hazard event's recorded actor must be the caller (role, unit, department);
 //! - spot checks are recorded only by supervisors (and admins); a spot check that is
 //!   still a draft (a planned visit) is read only by supervisors of the area and admins,
 //!   so the inspected community never learns of it before it is submitted;
@@ -17,10 +19,11 @@
 
 use std::collections::HashMap;
 
+use gridwalk_core::hazard::Actor;
 use gridwalk_core::reference::OrgUnit;
 
 use crate::people::{Person, Role};
-use crate::storage::StoredRecord;
+use crate::storage::{CaseScope, StoredRecord};
 
 /// The org-unit tree, for "is this unit inside that area" questions.
 #[derive(Debug, Clone, Default)]
@@ -77,10 +80,24 @@ pub struct WriteIntent<'a> {
     pub spot_check: bool,
     /// The department the case is assigned to, for case events.
     pub department: Option<&'a str>,
+    /// Who the record says recorded it, when it says (hazard events).
+    pub actor: Option<&'a Actor>,
+    /// Whether it is an event of a hazard case.
+    pub case_event: bool,
 }
 
 /// Whether `caller` may push a record with this intent; `Err` says why not.
 pub fn may_write(caller: &Person, intent: &WriteIntent<'_>, tree: &UnitTree) -> Result<(), String> {
+    if let Some(actor) = intent.actor
+        && (actor.role != caller.role
+            || actor.unit != caller.unit
+            || actor.department != caller.department)
+    {
+        return Err(format!(
+            "the event names {} ({} of {}) as its author, not you ({} of {})",
+            actor.name, actor.role, actor.unit, caller.role, caller.unit
+        ));
+    }
     if caller.role == Role::Admin {
         return Ok(());
     }
@@ -90,11 +107,12 @@ pub fn may_write(caller: &Person, intent: &WriteIntent<'_>, tree: &UnitTree) -> 
             caller.role
         ));
     }
-    if caller.role == Role::DepartmentOfficer
-        && let Some(dept) = intent.department
-        && caller.department.as_deref() == Some(dept)
-    {
-        return Ok(());
+    if caller.role == Role::DepartmentOfficer && intent.case_event {
+        // A department works the cases assigned to it, wherever they are.
+        return match (intent.department, caller.department.as_deref()) {
+            (Some(case), Some(mine)) if case == mine => Ok(()),
+            _ => Err("the case is not assigned to your department".into()),
+        };
     }
     if tree.is_within(intent.unit, &caller.unit) {
         Ok(())
@@ -106,14 +124,20 @@ pub fn may_write(caller: &Person, intent: &WriteIntent<'_>, tree: &UnitTree) -> 
     }
 }
 
-/// Whether and how `caller` may read `record`; `None` hides it entirely.
-pub fn read_access(caller: &Person, record: &StoredRecord, tree: &UnitTree) -> Option<Access> {
+/// Whether and how `caller` may read `record` (with its case's scope, for hazard
+/// events); `None` hides it entirely.
+pub fn read_access(
+    caller: &Person,
+    record: &StoredRecord,
+    case: Option<&CaseScope>,
+    tree: &UnitTree,
+) -> Option<Access> {
     if record.author_person == caller.id || caller.role == Role::Admin {
         return Some(Access::Full);
     }
     let assigned_to_caller = caller.role == Role::DepartmentOfficer
-        && record.department.is_some()
-        && record.department == caller.department;
+        && caller.department.is_some()
+        && case.is_some_and(|c| c.department == caller.department);
     let visible = match caller.role {
         Role::Admin => true,
         Role::DepartmentOfficer => assigned_to_caller && !record.draft,
@@ -135,24 +159,27 @@ pub fn read_access(caller: &Person, record: &StoredRecord, tree: &UnitTree) -> O
     }
 }
 
-/// Whether `caller` may fetch a photo, given the records that refer to it (each with
-/// whether the reference is part of personal details) and whether the caller's person
-/// uploaded it.
+/// A record referring to a photo: the record, whether the photo is part of personal
+/// details, and the record's case scope (hazard events).
+pub type BlobReference = (StoredRecord, bool, Option<CaseScope>);
+
+/// Whether `caller` may fetch a photo, given the records that refer to it and whether
+/// the caller's person uploaded it.
 pub fn may_read_blob(
     caller: &Person,
     uploaded_by_caller: bool,
-    referring: &[(StoredRecord, bool)],
+    referring: &[BlobReference],
     tree: &UnitTree,
 ) -> bool {
     uploaded_by_caller
         || caller.role == Role::Admin
-        || referring.iter().any(
-            |(record, personal)| match read_access(caller, record, tree) {
+        || referring.iter().any(|(record, personal, case)| {
+            match read_access(caller, record, case.as_ref(), tree) {
                 Some(Access::Full) => true,
                 Some(Access::Redacted) => !personal,
                 None => false,
-            },
-        )
+            }
+        })
 }
 
 /// Whether `caller` sees a unit in the reference data: their area and the units above

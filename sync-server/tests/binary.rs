@@ -77,6 +77,9 @@ fn admin_commands_validate_and_report_json() {
         "{stderr}"
     );
 
+    let report = admin(data.path(), &["report"]);
+    assert_eq!(report["total"]["found"], 0);
+
     let added = admin(
         data.path(),
         &[

@@ -166,7 +166,7 @@ async fn bad_items_are_rejected_one_by_one_with_reasons() {
             "invalid",
             "invalid",
             "unsupported-kind",
-            "unsupported-kind",
+            "invalid",
             "invalid",
             "invalid"
         ]

@@ -359,7 +359,14 @@ pub async fn download(
     let name = sha256.clone();
     let bytes = blocking(move || {
         let tree = UnitTree::new(&store.units()?);
-        let referring = store.records_with_blob(&name)?;
+        let mut referring = Vec::new();
+        for (record, personal) in store.records_with_blob(&name)? {
+            let case = match &record.case_id {
+                Some(id) => store.case_scope(id)?,
+                None => None,
+            };
+            referring.push((record, personal, case));
+        }
         let uploaded = store.uploaded_blob(&caller.person.id, &name)?;
         if !may_read_blob(&caller.person, uploaded, &referring, &tree) {
             return Ok(None);

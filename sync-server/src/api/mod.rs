@@ -39,6 +39,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// One lock per upload, so two PATCHes of the same upload never interleave.
     pub upload_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Serialises pushes, so a hazard case's scope is refolded from every stored event.
+    pub case_lock: Arc<Mutex<()>>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             blobs,
             limits: Arc::new(limits),
             upload_locks: Arc::default(),
+            case_lock: Arc::default(),
         }
     }
 }

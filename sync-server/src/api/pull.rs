@@ -4,8 +4,13 @@
 //! The cursor is the server-assigned sequence number of the last record *examined*
 //! (not just the last one returned), so records the caller may not see are never
 //! scanned again. Treat it as opaque: store `next_cursor` and send it back.
+//!
+//! Items come in sequence order, with one exception: when a hazard case is assigned
+//! to a department, the `assigned` event brings the case's earlier events along for
+//! that department's officers (they could not see them before). A page can then hold
+//! more than `limit` items.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -14,8 +19,10 @@ use serde::Serialize;
 use super::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
-use crate::kinds;
+use crate::kinds::{self, HAZARD_EVENT};
+use crate::people::{Person, Role};
 use crate::scope::{Access, UnitTree, read_access};
+use crate::storage::{CaseScope, RecordStore, StoredRecord};
 
 /// How many rows one pull examines at most, so a caller who may see little of a big
 /// server still gets a quick answer (with `has_more`) instead of a long scan.
@@ -77,8 +84,14 @@ pub async fn pull(
     };
     let store = state.store.clone();
     let response = blocking(move || {
-        let tree = UnitTree::new(&store.units()?);
-        let mut items = Vec::new();
+        let mut page = Page {
+            store: store.as_ref(),
+            caller: &caller.person,
+            tree: UnitTree::new(&store.units()?),
+            cases: HashMap::new(),
+            seen: HashSet::new(),
+            items: Vec::new(),
+        };
         let mut scanned = 0usize;
         'scan: loop {
             let batch = store.records_after(cursor, SCAN_BATCH)?;
@@ -88,36 +101,15 @@ pub async fn pull(
             for record in batch {
                 cursor = record.seq;
                 scanned += 1;
-                if let Some(access) = read_access(&caller.person, &record, &tree) {
-                    let redacted = access == Access::Redacted;
-                    let body = if redacted {
-                        kinds::redact(&record.kind, &record.body)?
-                    } else {
-                        serde_json::from_str(&record.body).map_err(|e| {
-                            ApiError::Internal(format!("stored record {}: {e}", record.id))
-                        })?
-                    };
-                    items.push(PulledItem {
-                        seq: record.seq,
-                        id: record.id,
-                        kind: record.kind,
-                        body,
-                        redacted,
-                        author: record.author_person,
-                        received_at: record.received_at,
-                    });
-                    if items.len() >= limit as usize {
-                        break 'scan;
-                    }
-                }
-                if scanned >= MAX_SCAN {
+                page.offer(record)?;
+                if page.items.len() >= limit as usize || scanned >= MAX_SCAN {
                     break 'scan;
                 }
             }
         }
         let has_more = cursor < store.max_seq()?;
         Ok(PullResponse {
-            items,
+            items: page.items,
             next_cursor: cursor.to_string(),
             has_more,
         })
@@ -125,4 +117,74 @@ pub async fn pull(
     .await?;
     tracing::info!(items = response.items.len(), cursor = %response.next_cursor, "pull");
     Ok(Json(response))
+}
+
+/// One pull page being filled: the access decisions, with case scopes looked up once.
+struct Page<'a> {
+    store: &'a dyn RecordStore,
+    caller: &'a Person,
+    tree: UnitTree,
+    cases: HashMap<String, Option<CaseScope>>,
+    seen: HashSet<String>,
+    items: Vec<PulledItem>,
+}
+
+impl Page<'_> {
+    fn case(&mut self, record: &StoredRecord) -> Result<Option<CaseScope>, ApiError> {
+        let Some(id) = &record.case_id else {
+            return Ok(None);
+        };
+        if !self.cases.contains_key(id) {
+            let scope = self.store.case_scope(id)?;
+            self.cases.insert(id.clone(), scope);
+        }
+        Ok(self.cases.get(id).cloned().flatten())
+    }
+
+    /// Adds the record if the caller may see it (and, for an assignment to the
+    /// caller's department, the case's earlier events).
+    fn offer(&mut self, record: StoredRecord) -> Result<(), ApiError> {
+        let case = self.case(&record)?;
+        let Some(access) = read_access(self.caller, &record, case.as_ref(), &self.tree) else {
+            return Ok(());
+        };
+        let backfill = self.caller.role == Role::DepartmentOfficer
+            && record.kind == HAZARD_EVENT
+            && record.department.is_some()
+            && record.department == self.caller.department;
+        if backfill && let Some(case_id) = record.case_id.clone() {
+            for earlier in self.store.case_records(&case_id)? {
+                if earlier.seq < record.seq
+                    && let Some(access) =
+                        read_access(self.caller, &earlier, case.as_ref(), &self.tree)
+                {
+                    self.push(earlier, access)?;
+                }
+            }
+        }
+        self.push(record, access)
+    }
+
+    fn push(&mut self, record: StoredRecord, access: Access) -> Result<(), ApiError> {
+        if !self.seen.insert(record.id.clone()) {
+            return Ok(());
+        }
+        let redacted = access == Access::Redacted;
+        let body = if redacted {
+            kinds::redact(&record.kind, &record.body)?
+        } else {
+            serde_json::from_str(&record.body)
+                .map_err(|e| ApiError::Internal(format!("stored record {}: {e}", record.id)))?
+        };
+        self.items.push(PulledItem {
+            seq: record.seq,
+            id: record.id,
+            kind: record.kind,
+            body,
+            redacted,
+            author: record.author_person,
+            received_at: record.received_at,
+        });
+        Ok(())
+    }
 }

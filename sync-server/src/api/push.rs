@@ -85,8 +85,14 @@ pub async fn push(
         )));
     }
     let store = state.store.clone();
+    let case_lock = state.case_lock.clone();
     let results = blocking(move || {
         let tree = UnitTree::new(&store.units()?);
+        // Hazard events are checked, stored and their case refolded under one lock, so
+        // two devices pushing to the same case at once cannot leave a stale case scope.
+        let _guard = case_lock
+            .lock()
+            .map_err(|_| ApiError::Internal("case lock poisoned".into()))?;
         request
             .items
             .into_iter()
@@ -124,7 +130,7 @@ fn push_one(
             Reject::Invalid("an item id must be 1 to 128 characters".into()),
         ));
     }
-    let checked = match kinds::check(&item.kind, &item.id, &item.body, store) {
+    let checked = match kinds::check(&item.kind, &item.id, &item.body, store, tree) {
         Ok(c) => c,
         Err(CheckError::Reject(r)) => return Ok(rejected(item.id, r)),
         Err(CheckError::Store(e)) => return Err(e.into()),
@@ -133,6 +139,8 @@ fn push_one(
         unit: &checked.unit,
         spot_check: checked.spot_check,
         department: checked.department.as_deref(),
+        actor: checked.actor.as_ref(),
+        case_event: checked.case_id.is_some(),
     };
     if let Err(why) = may_write(&caller.person, &intent, tree) {
         return Ok(rejected(item.id, Reject::Forbidden(why)));
@@ -143,7 +151,8 @@ fn push_one(
         body: checked.body,
         body_hash: checked.body_hash,
         unit: checked.unit,
-        department: checked.department,
+        department: checked.assigns,
+        case_id: checked.case_id.clone(),
         author_person: caller.person.id.clone(),
         author_device: caller.device.clone(),
         draft: checked.draft,
@@ -158,7 +167,12 @@ fn push_one(
         reason: None,
     };
     Ok(match store.put_record(&record)? {
-        PutOutcome::Stored(seq) => result(ItemStatus::Accepted, seq),
+        PutOutcome::Stored(seq) => {
+            if let Some(case_id) = &checked.case_id {
+                kinds::refresh_case(store, case_id, tree)?;
+            }
+            result(ItemStatus::Accepted, seq)
+        }
         PutOutcome::Duplicate(seq) | PutOutcome::Stale(seq) => result(ItemStatus::Duplicate, seq),
         PutOutcome::Conflict => rejected(
             item.id.clone(),

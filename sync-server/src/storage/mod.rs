@@ -48,8 +48,10 @@ pub struct NewRecord {
     pub body_hash: String,
     /// The org unit the record belongs to (the site's unit).
     pub unit: String,
-    /// The department a case is assigned to, when there is one.
+    /// The department this record assigns its case to (a hazard `assigned` event).
     pub department: Option<String>,
+    /// The hazard case the record belongs to (hazard events).
+    pub case_id: Option<String>,
     /// The person whose device pushed it.
     pub author_person: String,
     /// The device that pushed it.
@@ -75,8 +77,10 @@ pub struct StoredRecord {
     pub body: String,
     /// The org unit the record belongs to.
     pub unit: String,
-    /// The department a case is assigned to.
+    /// The department this record assigns its case to.
     pub department: Option<String>,
+    /// The hazard case the record belongs to.
+    pub case_id: Option<String>,
     /// The person whose device pushed it.
     pub author_person: String,
     /// The device that pushed it.
@@ -87,6 +91,19 @@ pub struct StoredRecord {
     pub personal: bool,
     /// When the server stored it (server clock, RFC 3339).
     pub received_at: String,
+}
+
+/// What the scope needs to know of a hazard case, folded from its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseScope {
+    /// The case id.
+    pub case_id: String,
+    /// The org unit of the case's site (or of the report, without a site).
+    pub unit: String,
+    /// The department the case is assigned to now.
+    pub department: Option<String>,
+    /// Whether the case is about named people (categories 4 and 5).
+    pub personal: bool,
 }
 
 /// What happened to a pushed record.
@@ -165,6 +182,14 @@ pub trait RecordStore: Send + Sync + 'static {
     fn delete_upload(&self, id: &str) -> StoreResult<()>;
     /// Whether this person finished an upload of this blob.
     fn uploaded_blob(&self, person: &str, sha256: &str) -> StoreResult<bool>;
+    /// A hazard case's scope, once its first event is stored.
+    fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>>;
+    /// Stores a hazard case's scope (recomputed after each of its events).
+    fn set_case_scope(&self, scope: &CaseScope) -> StoreResult<()>;
+    /// Every record of a hazard case, in sequence order.
+    fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>>;
+    /// Every record of a kind, in sequence order (for the server-wide report).
+    fn records_of_kind(&self, kind: &str) -> StoreResult<Vec<StoredRecord>>;
 }
 
 /// What finishing an upload found.

@@ -8,8 +8,10 @@ use std::sync::{Mutex, MutexGuard};
 use gridwalk_core::reference::{OrgUnit, Site};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{NewRecord, PutOutcome, RecordStore, StoreError, StoreResult, StoredRecord, Upload};
-use crate::people::{Person, Role};
+use super::{
+    CaseScope, NewRecord, PutOutcome, RecordStore, StoreError, StoreResult, StoredRecord, Upload,
+};
+use crate::people::{Person, parse_role};
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS units (
@@ -38,7 +40,15 @@ CREATE TABLE IF NOT EXISTS records (
     id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, body TEXT NOT NULL,
     body_hash TEXT NOT NULL, unit TEXT NOT NULL, department TEXT,
     author_person TEXT NOT NULL, author_device TEXT NOT NULL,
-    draft INTEGER NOT NULL, personal INTEGER NOT NULL, received_at TEXT NOT NULL
+    draft INTEGER NOT NULL, personal INTEGER NOT NULL, received_at TEXT NOT NULL,
+    case_id TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS records_by_case ON records(case_id) WHERE case_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_by_kind ON records(kind, seq);
+-- What the scope needs of a hazard case, folded from its events after every push.
+CREATE TABLE IF NOT EXISTS cases (
+    case_id TEXT PRIMARY KEY, unit TEXT NOT NULL, department TEXT,
+    personal INTEGER NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS record_blobs (
     record TEXT NOT NULL, sha256 TEXT NOT NULL, personal INTEGER NOT NULL,
@@ -53,7 +63,7 @@ CREATE TABLE IF NOT EXISTS uploads (
 "#;
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
-                              author_device, draft, personal, received_at";
+                              author_device, draft, personal, received_at, case_id";
 
 /// The SQLite record store.
 pub struct SqliteStore {
@@ -104,6 +114,7 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
         draft: r.get(8)?,
         personal: r.get(9)?,
         received_at: r.get(10)?,
+        case_id: r.get(11)?,
     })
 }
 
@@ -117,7 +128,7 @@ fn person_from_parts(
     parts: (String, String, String, String, Option<String>),
 ) -> StoreResult<Person> {
     let (id, name, role, unit, department) = parts;
-    let role: Role = role.parse().map_err(StoreError::Corrupt)?;
+    let role = parse_role(&role).map_err(StoreError::Corrupt)?;
     Ok(Person {
         id,
         name,
@@ -344,8 +355,8 @@ impl RecordStore for SqliteStore {
         }
         tx.execute(
             "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
-               author_device, draft, personal, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+               author_device, draft, personal, received_at, case_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 rec.id,
                 rec.kind,
@@ -357,7 +368,8 @@ impl RecordStore for SqliteStore {
                 rec.author_device,
                 rec.draft,
                 rec.personal,
-                now()
+                now(),
+                rec.case_id
             ],
         )?;
         let seq = tx.last_insert_rowid();
@@ -404,7 +416,7 @@ impl RecordStore for SqliteStore {
              WHERE b.sha256 = ?1 ORDER BY r.seq"
         ))?;
         let rows = stmt
-            .query_map([sha256], |r| Ok((record_from_row(r)?, r.get(11)?)))?
+            .query_map([sha256], |r| Ok((record_from_row(r)?, r.get(12)?)))?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
@@ -460,5 +472,56 @@ impl RecordStore for SqliteStore {
             )
             .optional()?
             .is_some())
+    }
+
+    fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT case_id, unit, department, personal FROM cases WHERE case_id = ?1",
+                [case_id],
+                |r| {
+                    Ok(CaseScope {
+                        case_id: r.get(0)?,
+                        unit: r.get(1)?,
+                        department: r.get(2)?,
+                        personal: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn set_case_scope(&self, scope: &CaseScope) -> StoreResult<()> {
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT INTO cases(case_id, unit, department, personal) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(case_id) DO UPDATE SET unit = excluded.unit,
+               department = excluded.department, personal = excluded.personal",
+            params![scope.case_id, scope.unit, scope.department, scope.personal],
+        )?;
+        Ok(())
+    }
+
+    fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE case_id = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt
+            .query_map([case_id], record_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn records_of_kind(&self, kind: &str) -> StoreResult<Vec<StoredRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE kind = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt
+            .query_map([kind], record_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 }

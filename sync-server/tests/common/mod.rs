@@ -95,6 +95,9 @@ impl TestServer {
             token: body["token"].as_str().unwrap().to_string(),
             person: body["person"]["id"].as_str().unwrap().to_string(),
             name: body["person"]["name"].as_str().unwrap().to_string(),
+            role: body["person"]["role"].as_str().unwrap().to_string(),
+            unit: body["person"]["unit"].as_str().unwrap().to_string(),
+            department: body["person"]["department"].as_str().map(str::to_string),
         }
     }
 
@@ -164,6 +167,72 @@ pub struct Device {
     pub token: String,
     pub person: String,
     pub name: String,
+    pub role: String,
+    pub unit: String,
+    pub department: Option<String>,
+}
+
+impl Device {
+    /// This device's person as a hazard-event actor.
+    pub fn actor(&self) -> gridwalk_core::hazard::Actor {
+        gridwalk_core::hazard::Actor {
+            name: self.name.clone(),
+            role: self.role.parse().unwrap(),
+            unit: self.unit.clone(),
+            department: self.department.clone(),
+        }
+    }
+}
+
+/// A hazard event on `case` by `device`, at HLC time `ms`, after `parents`.
+pub fn hazard_event(
+    case: &str,
+    device: &Device,
+    ms: i64,
+    parents: &[&Value],
+    payload: gridwalk_core::hazard::Payload,
+) -> Value {
+    let event = gridwalk_core::hazard::Event {
+        id: new_id(),
+        case_id: case.to_string(),
+        actor: device.actor(),
+        device: format!("device-of-{}", device.person),
+        hlc: gridwalk_core::hazard::Hlc { ms, counter: 0 },
+        wall_ms: ms,
+        parents: parents
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect(),
+        payload,
+    };
+    json!({ "id": event.id, "kind": "hazard-event", "body": event })
+}
+
+/// A `reported` payload for a hazard found by inspection at `site` (in `unit`).
+pub fn reported(
+    category: &str,
+    item: &str,
+    site: &str,
+    unit: &str,
+    description: &str,
+    photos: Vec<String>,
+) -> gridwalk_core::hazard::Payload {
+    use gridwalk_core::checklist::Severity;
+    use gridwalk_core::hazard::{HazardReport, Payload, ReportSource};
+    Payload::Reported(HazardReport {
+        source: ReportSource::Inspection {
+            inspection_id: new_id(),
+            item: item.to_string(),
+        },
+        category: category.to_string(),
+        item: Some(item.to_string()),
+        severity: Severity::High,
+        unit: unit.to_string(),
+        site_id: Some(site.to_string()),
+        description: description.to_string(),
+        photos,
+        suggested_department: None,
+    })
 }
 
 pub fn new_id() -> String {
