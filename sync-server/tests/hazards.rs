@@ -329,22 +329,10 @@ async fn personal_cases_are_redacted_for_roles_that_do_not_need_them() {
             !text.contains("Zhang") && !text.contains(&sha),
             "{who}: no trace"
         );
-        let get = server
-            .client
-            .get(server.url(&format!("/v1/blobs/{sha}")))
-            .bearer_auth(&device.token)
-            .send()
-            .await
-            .unwrap();
+        let get = server.get_blob(device, &sha).await;
         assert_eq!(get.status(), 404, "{who} must not get the photo");
     }
-    let get = server
-        .client
-        .get(server.url(&format!("/v1/blobs/{sha}")))
-        .bearer_auth(&mediation.token)
-        .send()
-        .await
-        .unwrap();
+    let get = server.get_blob(&mediation, &sha).await;
     assert_eq!(get.status(), 200, "the assigned department gets the photo");
     server.stop().await;
 }

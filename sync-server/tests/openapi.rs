@@ -113,6 +113,15 @@ fn call(method: &'static str, template: &'static str, path: String) -> Call {
     }
 }
 
+/// A well-formed tus PATCH of `url` at `offset` (body still to add).
+fn chunk(device: &Device, url: String, offset: &str) -> Call {
+    call("patch", "/v1/blobs/uploads/{id}", url)
+        .auth(device)
+        .tus()
+        .header("upload-offset", offset)
+        .header("content-type", "application/offset+octet-stream")
+}
+
 impl Call {
     fn auth(mut self, device: &Device) -> Self {
         self.token = Some(device.token.clone());
@@ -216,34 +225,20 @@ async fn every_documented_operation_answers_with_documented_statuses() {
             .auth(&worker)
             .tus(),
         call("head", uploads, good_upload.clone()).tus(),
-        call("patch", uploads, good_upload.clone())
-            .auth(&worker)
-            .tus()
-            .header("upload-offset", "0")
-            .header("content-type", "application/offset+octet-stream")
+        chunk(&worker, good_upload.clone(), "0")
             .header(
                 "upload-checksum",
                 format!("sha256 {}", base64_of(&[0u8; 32])),
             )
             .bytes(photo.clone()),
-        call("patch", uploads, good_upload.clone())
-            .auth(&worker)
-            .tus()
-            .header("upload-offset", "3")
-            .header("content-type", "application/offset+octet-stream")
-            .bytes(photo.clone()),
+        chunk(&worker, good_upload.clone(), "3").bytes(photo.clone()),
         call("patch", uploads, good_upload.clone())
             .auth(&worker)
             .tus()
             .header("upload-offset", "0")
             .header("content-type", "text/plain")
             .bytes(photo.clone()),
-        call("patch", uploads, good_upload.clone())
-            .auth(&worker)
-            .tus()
-            .header("upload-offset", "0")
-            .header("content-type", "application/offset+octet-stream")
-            .bytes(vec![0; 8]),
+        chunk(&worker, good_upload.clone(), "0").bytes(vec![0; 8]),
         call("patch", uploads, good_upload.clone())
             .auth(&worker)
             .tus()
@@ -257,24 +252,9 @@ async fn every_documented_operation_answers_with_documented_statuses() {
             .tus()
             .header("upload-offset", "0")
             .bytes(photo.clone()),
-        call("patch", uploads, "/v1/blobs/uploads/0190-0000".into())
-            .auth(&worker)
-            .tus()
-            .header("upload-offset", "0")
-            .header("content-type", "application/offset+octet-stream")
-            .bytes(photo.clone()),
-        call("patch", uploads, good_upload.clone())
-            .auth(&worker)
-            .tus()
-            .header("upload-offset", "0")
-            .header("content-type", "application/offset+octet-stream")
-            .bytes(photo.clone()),
-        call("patch", uploads, bad_upload.clone())
-            .auth(&worker)
-            .tus()
-            .header("upload-offset", "0")
-            .header("content-type", "application/offset+octet-stream")
-            .bytes(photo.clone()),
+        chunk(&worker, "/v1/blobs/uploads/0190-0000".into(), "0").bytes(photo.clone()),
+        chunk(&worker, good_upload.clone(), "0").bytes(photo.clone()),
+        chunk(&worker, bad_upload.clone(), "0").bytes(photo.clone()),
         call("get", blob, format!("/v1/blobs/{sha}")).auth(&worker),
         call("get", blob, format!("/v1/blobs/{wrong}")).auth(&worker),
         call("get", blob, format!("/v1/blobs/{sha}")),

@@ -167,13 +167,7 @@ async fn create_patch_resume_and_download() {
         300_000
     );
 
-    let got = server
-        .client
-        .get(server.url(&format!("/v1/blobs/{sha}")))
-        .bearer_auth(&worker.token)
-        .send()
-        .await
-        .unwrap();
+    let got = server.get_blob(&worker, &sha).await;
     assert_eq!(got.status(), 200);
     assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
     server.stop().await;
@@ -297,13 +291,7 @@ async fn an_upload_that_does_not_hash_to_its_name_is_discarded() {
     assert_eq!(body["error"], "hash_mismatch");
     assert!(body["message"].as_str().unwrap().contains(&sha256(&bytes)));
     assert_eq!(head_offset(&server, &worker, &url).await.status(), 404);
-    let get = server
-        .client
-        .get(server.url(&format!("/v1/blobs/{claimed}")))
-        .bearer_auth(&worker.token)
-        .send()
-        .await
-        .unwrap();
+    let get = server.get_blob(&worker, &claimed).await;
     assert_eq!(get.status(), 404, "nothing stored under the claimed name");
     server.stop().await;
 }
@@ -347,13 +335,7 @@ async fn a_chunk_cut_off_mid_way_keeps_what_arrived_and_resumes() {
     assert_eq!(offset, 20_000, "the bytes that arrived are kept");
     let response = patch(&server, &worker, &url, 20_000, &bytes[20_000..], None).await;
     assert_eq!(response.status(), 204);
-    let got = server
-        .client
-        .get(server.url(&format!("/v1/blobs/{sha}")))
-        .bearer_auth(&worker.token)
-        .send()
-        .await
-        .unwrap();
+    let got = server.get_blob(&worker, &sha).await;
     assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
 
     // And a raw request that never completes its headers is harmless.

@@ -150,6 +150,16 @@ impl TestServer {
         self.pull_all_from(device, "").await.0
     }
 
+    /// `GET /v1/blobs/{sha}` as `device`.
+    pub async fn get_blob(&self, device: &Device, sha: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/v1/blobs/{sha}")))
+            .bearer_auth(&device.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Stops the server and waits for it.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
