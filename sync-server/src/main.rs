@@ -89,14 +89,21 @@ enum PeopleCommand {
     },
 }
 
+/// Logs go to stderr as `key=value` lines, or as one JSON object per line with
+/// `GRIDWALK_LOG_FORMAT=json` (for log shippers); `GRIDWALK_LOG` filters them.
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("GRIDWALK_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if std::env::var("GRIDWALK_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
 }
 
 fn main() -> ExitCode {

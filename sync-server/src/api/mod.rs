@@ -22,7 +22,7 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Limits;
 use crate::error::ApiError;
@@ -92,7 +92,9 @@ pub fn router(state: AppState) -> Router {
                     path = %req.uri().path(),
                     device = tracing::field::Empty,
                 )
-            }),
+            })
+            // One INFO line per answered request, with status and latency.
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
 }
