@@ -85,16 +85,17 @@ pub fn router(state: AppState) -> Router {
         .merge(blobs::router())
         .fallback(|| async { ApiError::NotFound("no such route; see openapi.yaml".into()) })
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
-                tracing::info_span!(
-                    "request",
-                    method = %req.method(),
-                    path = %req.uri().path(),
-                    device = tracing::field::Empty,
-                )
-            })
-            // One INFO line per answered request, with status and latency.
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<Body>| {
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        device = tracing::field::Empty,
+                    )
+                })
+                // One INFO line per answered request, with status and latency.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
 }
