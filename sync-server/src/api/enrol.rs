@@ -1,0 +1,54 @@
+//! `POST /v1/enrol`: a one-time enrolment code becomes a device token.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use super::{AppState, parse_json, read_body};
+use crate::auth::{device_token_hash, enrolment_code_hash, new_device_token};
+use crate::error::{ApiError, blocking};
+use crate::people::Person;
+
+/// The enrolment request.
+#[derive(Debug, Deserialize)]
+pub struct EnrolRequest {
+    /// The code `people add` printed.
+    pub code: String,
+}
+
+/// The enrolment answer. The token is shown once; the server keeps only its hash.
+#[derive(Debug, Serialize)]
+pub struct EnrolResponse {
+    /// The new device's id.
+    pub device_id: String,
+    /// The bearer token for every later request.
+    pub token: String,
+    /// Who the device belongs to.
+    pub person: Person,
+}
+
+/// Redeems a code. A used or unknown code gets `401`; a lost answer means asking an
+/// admin for a new code, because the token cannot be shown twice.
+pub async fn enrol(
+    State(state): State<AppState>,
+    body: Body,
+) -> Result<Json<EnrolResponse>, ApiError> {
+    let bytes = read_body(body, state.limits.max_body_bytes).await?;
+    let request: EnrolRequest = parse_json(&bytes)?;
+    let token = new_device_token().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let device_id = uuid::Uuid::now_v7().to_string();
+    let code_hash = enrolment_code_hash(&request.code);
+    let token_hash = device_token_hash(&token);
+    let store = state.store.clone();
+    let device = device_id.clone();
+    let person = blocking(move || Ok(store.redeem_enrolment(&code_hash, &device, &token_hash)?))
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("unknown or already used enrolment code".into()))?;
+    tracing::info!(device = %device_id, person = %person.id, "device enrolled");
+    Ok(Json(EnrolResponse {
+        device_id,
+        token,
+        person,
+    }))
+}

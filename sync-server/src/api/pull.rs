@@ -1,0 +1,190 @@
+//! `GET /v1/pull?cursor=&limit=`: the records the caller may see, in the server's
+//! sequence order, a page at a time.
+//!
+//! The cursor is the server-assigned sequence number of the last record *examined*
+//! (not just the last one returned), so records the caller may not see are never
+//! scanned again. Treat it as opaque: store `next_cursor` and send it back.
+//!
+//! Items come in sequence order, with one exception: when a hazard case is assigned
+//! to a department, the `assigned` event brings the case's earlier events along for
+//! that department's officers (they could not see them before). A page can then hold
+//! more than `limit` items.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::Serialize;
+
+use super::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, blocking};
+use crate::kinds::{self, HAZARD_EVENT};
+use crate::people::{Person, Role};
+use crate::scope::{Access, UnitTree, read_access};
+use crate::storage::{CaseScope, RecordStore, StoredRecord};
+
+/// How many rows one pull examines at most, so a caller who may see little of a big
+/// server still gets a quick answer (with `has_more`) instead of a long scan.
+const MAX_SCAN: usize = 20_000;
+const SCAN_BATCH: u32 = 500;
+
+/// One record as pulled.
+#[derive(Debug, Serialize)]
+pub struct PulledItem {
+    /// Server sequence number.
+    pub seq: i64,
+    /// Record id.
+    pub id: String,
+    /// Item kind.
+    pub kind: String,
+    /// The record; with personal details removed when `redacted`.
+    pub body: serde_json::Value,
+    /// Whether personal details were removed for this caller.
+    pub redacted: bool,
+    /// The person whose device pushed it.
+    pub author: String,
+    /// When the server stored it (server clock).
+    pub received_at: String,
+}
+
+/// A page of records.
+#[derive(Debug, Serialize)]
+pub struct PullResponse {
+    /// The records, in sequence order.
+    pub items: Vec<PulledItem>,
+    /// The cursor for the next pull.
+    pub next_cursor: String,
+    /// Whether more records may be waiting after `next_cursor`.
+    pub has_more: bool,
+}
+
+/// Handles a pull.
+pub async fn pull(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let mut cursor: i64 = match params.get("cursor").map(String::as_str) {
+        None | Some("") => 0,
+        Some(text) => text.parse().ok().filter(|c| *c >= 0).ok_or_else(|| {
+            ApiError::BadRequest(format!("cursor `{text}` is not one this server gave out"))
+        })?,
+    };
+    let max = state.limits.max_pull_limit;
+    let limit: u32 = match params.get("limit") {
+        None => state.limits.default_pull_limit,
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("limit must be a number from 1 to {max}"))
+            })?,
+    };
+    let store = state.store.clone();
+    let response = blocking(move || {
+        let mut page = Page {
+            store: store.as_ref(),
+            caller: &caller.person,
+            tree: UnitTree::new(&store.units()?),
+            cases: HashMap::new(),
+            seen: HashSet::new(),
+            items: Vec::new(),
+        };
+        let mut scanned = 0usize;
+        'scan: loop {
+            let batch = store.records_after(cursor, SCAN_BATCH)?;
+            if batch.is_empty() {
+                break;
+            }
+            for record in batch {
+                cursor = record.seq;
+                scanned += 1;
+                page.offer(record)?;
+                if page.items.len() >= limit as usize || scanned >= MAX_SCAN {
+                    break 'scan;
+                }
+            }
+        }
+        let has_more = cursor < store.max_seq()?;
+        Ok(PullResponse {
+            items: page.items,
+            next_cursor: cursor.to_string(),
+            has_more,
+        })
+    })
+    .await?;
+    tracing::info!(items = response.items.len(), cursor = %response.next_cursor, "pull");
+    Ok(Json(response))
+}
+
+/// One pull page being filled: the access decisions, with case scopes looked up once.
+struct Page<'a> {
+    store: &'a dyn RecordStore,
+    caller: &'a Person,
+    tree: UnitTree,
+    cases: HashMap<String, Option<CaseScope>>,
+    seen: HashSet<String>,
+    items: Vec<PulledItem>,
+}
+
+impl Page<'_> {
+    fn case(&mut self, record: &StoredRecord) -> Result<Option<CaseScope>, ApiError> {
+        let Some(id) = &record.case_id else {
+            return Ok(None);
+        };
+        if !self.cases.contains_key(id) {
+            let scope = self.store.case_scope(id)?;
+            self.cases.insert(id.clone(), scope);
+        }
+        Ok(self.cases.get(id).cloned().flatten())
+    }
+
+    /// Adds the record if the caller may see it (and, for an assignment to the
+    /// caller's department, the case's earlier events).
+    fn offer(&mut self, record: StoredRecord) -> Result<(), ApiError> {
+        let case = self.case(&record)?;
+        let Some(access) = read_access(self.caller, &record, case.as_ref(), &self.tree) else {
+            return Ok(());
+        };
+        let backfill = self.caller.role == Role::DepartmentOfficer
+            && record.kind == HAZARD_EVENT
+            && record.department.is_some()
+            && record.department == self.caller.department;
+        if backfill && let Some(case_id) = record.case_id.clone() {
+            for earlier in self.store.case_records(&case_id)? {
+                if earlier.seq < record.seq
+                    && let Some(access) =
+                        read_access(self.caller, &earlier, case.as_ref(), &self.tree)
+                {
+                    self.push(earlier, access)?;
+                }
+            }
+        }
+        self.push(record, access)
+    }
+
+    fn push(&mut self, record: StoredRecord, access: Access) -> Result<(), ApiError> {
+        if !self.seen.insert(record.id.clone()) {
+            return Ok(());
+        }
+        let redacted = access == Access::Redacted;
+        let body = if redacted {
+            kinds::redact(&record.kind, &record.body)?
+        } else {
+            serde_json::from_str(&record.body)
+                .map_err(|e| ApiError::Internal(format!("stored record {}: {e}", record.id)))?
+        };
+        self.items.push(PulledItem {
+            seq: record.seq,
+            id: record.id,
+            kind: record.kind,
+            body,
+            redacted,
+            author: record.author_person,
+            received_at: record.received_at,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,185 @@
+//! `POST /v1/push`: a batch of items, each accepted, recognised as a duplicate, or
+//! rejected with a reason. Idempotent by item id: pushing the same batch again stores
+//! nothing twice, so a client may retry any push whose answer it did not get.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use super::{AppState, parse_json, read_body};
+use crate::auth::Caller;
+use crate::error::{ApiError, blocking};
+use crate::kinds::{self, CheckError, Reject};
+use crate::scope::{UnitTree, WriteIntent, may_write};
+use crate::storage::{NewRecord, PutOutcome, RecordStore};
+
+/// A push batch.
+#[derive(Debug, Deserialize)]
+pub struct PushRequest {
+    /// The items, in the order the device recorded them.
+    pub items: Vec<PushItem>,
+}
+
+/// One pushed item.
+#[derive(Debug, Deserialize)]
+pub struct PushItem {
+    /// The record's id (UUIDv7).
+    pub id: String,
+    /// The item kind (`inspection`, `hazard-event`).
+    pub kind: String,
+    /// The record itself.
+    pub body: serde_json::Value,
+}
+
+/// What happened to one item.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemStatus {
+    /// Stored now.
+    Accepted,
+    /// Already stored (same id, same content, or a newer version of it).
+    Duplicate,
+    /// Refused; see `code` and `reason`.
+    Rejected,
+}
+
+/// The answer for one item.
+#[derive(Debug, Serialize)]
+pub struct ItemResult {
+    /// The item's id.
+    pub id: String,
+    /// Accepted, duplicate or rejected.
+    pub status: ItemStatus,
+    /// The stored record's sequence number, when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// Why it was rejected: `invalid`, `unsupported-kind`, `forbidden`, `conflict`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// A sentence saying what is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The answer to a push.
+#[derive(Debug, Serialize)]
+pub struct PushResponse {
+    /// One result per item, in request order.
+    pub results: Vec<ItemResult>,
+}
+
+/// Handles a push batch.
+pub async fn push(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Body,
+) -> Result<Json<PushResponse>, ApiError> {
+    let bytes = read_body(body, state.limits.max_body_bytes).await?;
+    let request: PushRequest = parse_json(&bytes)?;
+    let max = state.limits.max_batch_items;
+    if request.items.len() > max {
+        return Err(ApiError::TooLarge(format!(
+            "the batch has {} items, the limit is {max}; send smaller batches",
+            request.items.len()
+        )));
+    }
+    let store = state.store.clone();
+    let case_lock = state.case_lock.clone();
+    let results = blocking(move || {
+        let tree = UnitTree::new(&store.units()?);
+        // Hazard events are checked, stored and their case refolded under one lock, so
+        // two devices pushing to the same case at once cannot leave a stale case scope.
+        let _guard = case_lock
+            .lock()
+            .map_err(|_| ApiError::Internal("case lock poisoned".into()))?;
+        request
+            .items
+            .into_iter()
+            .map(|item| push_one(store.as_ref(), &caller, &tree, item))
+            .collect::<Result<Vec<_>, ApiError>>()
+    })
+    .await?;
+    let accepted = results
+        .iter()
+        .filter(|r| r.status == ItemStatus::Accepted)
+        .count();
+    tracing::info!(items = results.len(), accepted, "push");
+    Ok(Json(PushResponse { results }))
+}
+
+fn rejected(id: String, reject: Reject) -> ItemResult {
+    ItemResult {
+        id,
+        status: ItemStatus::Rejected,
+        seq: None,
+        code: Some(reject.code()),
+        reason: Some(reject.to_string()),
+    }
+}
+
+fn push_one(
+    store: &dyn RecordStore,
+    caller: &Caller,
+    tree: &UnitTree,
+    item: PushItem,
+) -> Result<ItemResult, ApiError> {
+    if item.id.trim().is_empty() || item.id.len() > 128 {
+        return Ok(rejected(
+            item.id,
+            Reject::Invalid("an item id must be 1 to 128 characters".into()),
+        ));
+    }
+    let checked = match kinds::check(&item.kind, &item.id, &item.body, store, tree) {
+        Ok(c) => c,
+        Err(CheckError::Reject(r)) => return Ok(rejected(item.id, r)),
+        Err(CheckError::Store(e)) => return Err(e.into()),
+    };
+    let intent = WriteIntent {
+        unit: &checked.unit,
+        spot_check: checked.spot_check,
+        department: checked.department.as_deref(),
+        actor: checked.actor.as_ref(),
+        case_event: checked.case_id.is_some(),
+    };
+    if let Err(why) = may_write(&caller.person, &intent, tree) {
+        return Ok(rejected(item.id, Reject::Forbidden(why)));
+    }
+    let record = NewRecord {
+        id: item.id.clone(),
+        kind: item.kind,
+        body: checked.body,
+        body_hash: checked.body_hash,
+        unit: checked.unit,
+        department: checked.assigns,
+        case_id: checked.case_id.clone(),
+        author_person: caller.person.id.clone(),
+        author_device: caller.device.clone(),
+        draft: checked.draft,
+        personal: checked.personal,
+        blobs: checked.blobs,
+    };
+    let result = |status, seq| ItemResult {
+        id: item.id.clone(),
+        status,
+        seq: Some(seq),
+        code: None,
+        reason: None,
+    };
+    Ok(match store.put_record(&record)? {
+        PutOutcome::Stored(seq) => {
+            if let Some(case_id) = &checked.case_id {
+                kinds::refresh_case(store, case_id, tree)?;
+            }
+            result(ItemStatus::Accepted, seq)
+        }
+        PutOutcome::Duplicate(seq) | PutOutcome::Stale(seq) => result(ItemStatus::Duplicate, seq),
+        PutOutcome::Conflict => rejected(
+            item.id.clone(),
+            Reject::Conflict(format!(
+                "`{}` is already stored with different content; records are immutable",
+                item.id
+            )),
+        ),
+    })
+}

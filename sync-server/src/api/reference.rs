@@ -1,0 +1,66 @@
+//! `GET /v1/reference`: the units, sites, people and checklist templates the caller's
+//! device needs, limited to the caller's area (see [`crate::scope`]).
+
+use axum::Json;
+use axum::extract::State;
+use gridwalk_core::checklist::Template;
+use gridwalk_core::reference::{OrgUnit, Site};
+use serde::Serialize;
+
+use super::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, blocking};
+use crate::kinds::templates;
+use crate::people::Person;
+use crate::scope::{UnitTree, sees_person, sees_site, sees_unit};
+
+/// Reference data for one caller.
+#[derive(Debug, Serialize)]
+pub struct ReferenceResponse {
+    /// The caller.
+    pub me: Person,
+    /// The caller's device id.
+    pub device_id: String,
+    /// Units of the caller's area and those above it.
+    pub units: Vec<OrgUnit>,
+    /// Sites in the caller's area.
+    pub sites: Vec<Site>,
+    /// People working in or above the caller's area.
+    pub people: Vec<Person>,
+    /// Checklist templates.
+    pub templates: Vec<Template>,
+}
+
+/// Handles a reference-data request.
+pub async fn reference(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ReferenceResponse>, ApiError> {
+    let store = state.store.clone();
+    let response = blocking(move || {
+        let units = store.units()?;
+        let tree = UnitTree::new(&units);
+        let me = &caller.person;
+        Ok(ReferenceResponse {
+            units: units
+                .into_iter()
+                .filter(|u| sees_unit(me, &u.id, &tree))
+                .collect(),
+            sites: store
+                .sites()?
+                .into_iter()
+                .filter(|s| sees_site(me, &s.unit, &tree))
+                .collect(),
+            people: store
+                .people()?
+                .into_iter()
+                .filter(|p| sees_person(me, p, &tree))
+                .collect(),
+            templates: templates().to_vec(),
+            device_id: caller.device.clone(),
+            me: caller.person.clone(),
+        })
+    })
+    .await?;
+    Ok(Json(response))
+}

@@ -1,0 +1,391 @@
+//! The kinds of item a device pushes, and for each: how its body is validated, which
+//! site/unit (and department) it belongs to, which photos it refers to, and how its
+//! personal details are redacted. Adding a kind means adding an arm here; the push,
+//! pull, blob and scope code stay as they are.
+//!
+//! - `inspection`: body is [`gridwalk_core::inspection::Inspection`]; scope from its
+//!   site's unit. Only submitted inspections are accepted, except a spot check, which a
+//!   supervisor may push as a draft (the planned visit) and later as submitted.
+//! - `hazard-event`: body is [`gridwalk_core::hazard::Event`]; scope from its case:
+//!   the unit of the case's site (or of its report), and the department the core's
+//!   [`fold`] of the case's stored events says it is assigned to now. The event's
+//!   actor must be the caller (role, unit, department). Workflow rules are not
+//!   enforced here: an offline device may have recorded an event the fold will ignore
+//!   or flag, and the fold decides that the same way everywhere.
+
+use std::sync::OnceLock;
+
+use gridwalk_core::checklist::{PERSONAL_DATA_CATEGORIES, Template};
+use gridwalk_core::evidence::is_sha256_hex;
+use gridwalk_core::hazard::{Actor, Event, Payload, fold};
+use gridwalk_core::inspection::{Inspection, InspectionKind, InspectionStatus};
+use serde::Serialize;
+
+use crate::scope::UnitTree;
+use crate::storage::{CaseScope, RecordStore, StoreError, sha256_hex};
+
+/// The `inspection` item kind.
+pub const INSPECTION: &str = "inspection";
+/// The `hazard-event` item kind.
+pub const HAZARD_EVENT: &str = "hazard-event";
+
+/// Why one pushed item was refused; the rest of the batch is unaffected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "code", content = "message", rename_all = "kebab-case")]
+pub enum Reject {
+    /// The body is not a valid record of its kind.
+    #[error("{0}")]
+    Invalid(String),
+    /// The kind is unknown to this server.
+    #[error("{0}")]
+    UnsupportedKind(String),
+    /// The caller may not write this record.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The id is already stored with different content.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl Reject {
+    /// The stable code of this reject, for clients to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reject::Invalid(_) => "invalid",
+            Reject::UnsupportedKind(_) => "unsupported-kind",
+            Reject::Forbidden(_) => "forbidden",
+            Reject::Conflict(_) => "conflict",
+        }
+    }
+}
+
+/// What the server needs to know about a valid pushed item.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The canonical JSON body (re-serialised, so whitespace and key order of the
+    /// device's JSON do not make a re-push look different).
+    pub body: String,
+    /// SHA-256 of `body`.
+    pub body_hash: String,
+    /// The org unit of the record's site.
+    pub unit: String,
+    /// The department the record's case is assigned to now (before this record).
+    pub department: Option<String>,
+    /// The department this record assigns its case to (an `assigned` event).
+    pub assigns: Option<String>,
+    /// The hazard case the record belongs to.
+    pub case_id: Option<String>,
+    /// Who the record says recorded it (hazard events), to check against the caller.
+    pub actor: Option<Actor>,
+    /// Whether it is a spot check (or the plan for one).
+    pub spot_check: bool,
+    /// Whether it is a draft its final version may replace.
+    pub draft: bool,
+    /// Whether the body holds personal details.
+    pub personal: bool,
+    /// Photos referred to, each with whether it belongs to personal details.
+    pub blobs: Vec<(String, bool)>,
+}
+
+/// Outcome of checking one item: a reject, or a storage failure that fails the batch.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The item is refused.
+    #[error(transparent)]
+    Reject(#[from] Reject),
+    /// Storage failed while looking something up.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The checklist templates the server knows (the built-in ones), parsed once.
+pub fn templates() -> &'static [Template] {
+    static TEMPLATES: OnceLock<Vec<Template>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| match Template::builtin() {
+        Ok(t) => t,
+        Err(e) => {
+            // A broken built-in template is a build defect the core's tests catch;
+            // serving no template is safer than crashing the server.
+            tracing::error!(error = %e, "built-in templates do not parse");
+            Vec::new()
+        }
+    })
+}
+
+fn template(id: &str, version: u32) -> Option<&'static Template> {
+    templates()
+        .iter()
+        .find(|t| t.id == id && t.version == version)
+}
+
+fn is_personal_category(code: &str) -> bool {
+    PERSONAL_DATA_CATEGORIES.contains(&code)
+}
+
+/// Validates a pushed item and pulls out what scope and storage need.
+pub fn check(
+    kind: &str,
+    id: &str,
+    body: &serde_json::Value,
+    store: &dyn RecordStore,
+    tree: &UnitTree,
+) -> Result<Checked, CheckError> {
+    match kind {
+        INSPECTION => check_inspection(id, body, store),
+        HAZARD_EVENT => check_hazard_event(id, body, store, tree),
+        other => Err(Reject::UnsupportedKind(format!(
+            "unknown item kind `{other}` (expected `{INSPECTION}` or `{HAZARD_EVENT}`)"
+        ))
+        .into()),
+    }
+}
+
+fn check_inspection(
+    id: &str,
+    body: &serde_json::Value,
+    store: &dyn RecordStore,
+) -> Result<Checked, CheckError> {
+    let inspection: Inspection = serde_json::from_value(body.clone())
+        .map_err(|e| Reject::Invalid(format!("not an inspection: {e}")))?;
+    if inspection.id != id {
+        return Err(Reject::Invalid(format!(
+            "item id `{id}` differs from the inspection's id `{}`",
+            inspection.id
+        ))
+        .into());
+    }
+    let spot_check = inspection.kind == InspectionKind::SpotCheck;
+    let draft = inspection.status == InspectionStatus::Draft;
+    if draft && !spot_check {
+        return Err(Reject::Invalid(
+            "drafts stay on the device; push an inspection once it is submitted".into(),
+        )
+        .into());
+    }
+    let site = store
+        .site(&inspection.site_id)?
+        .ok_or_else(|| Reject::Invalid(format!("unknown site `{}`", inspection.site_id)))?;
+    let template =
+        template(&inspection.template_id, inspection.template_version).ok_or_else(|| {
+            Reject::Invalid(format!(
+                "unknown template {} v{}",
+                inspection.template_id, inspection.template_version
+            ))
+        })?;
+    let mut personal = false;
+    let mut blobs = Vec::new();
+    for answer in &inspection.answers {
+        let (category, _) = template.item(&answer.item).ok_or_else(|| {
+            Reject::Invalid(format!(
+                "item `{}` is not in template {} v{}",
+                answer.item, template.id, template.version
+            ))
+        })?;
+        let answer_personal = is_personal_category(&category.code);
+        if answer_personal && (answer.note.is_some() || !answer.photos.is_empty()) {
+            personal = true;
+        }
+        for photo in &answer.photos {
+            if !is_sha256_hex(photo) {
+                return Err(Reject::Invalid(format!(
+                    "photo `{photo}` of item `{}` is not a lower-case hex SHA-256",
+                    answer.item
+                ))
+                .into());
+            }
+            blobs.push((photo.clone(), answer_personal));
+        }
+    }
+    let canonical = serde_json::to_string(&inspection)
+        .map_err(|e| Reject::Invalid(format!("inspection cannot be stored: {e}")))?;
+    Ok(Checked {
+        body_hash: sha256_hex(canonical.as_bytes()),
+        body: canonical,
+        unit: site.unit,
+        department: None,
+        assigns: None,
+        case_id: None,
+        actor: None,
+        spot_check,
+        draft,
+        personal,
+        blobs,
+    })
+}
+
+fn check_hazard_event(
+    id: &str,
+    body: &serde_json::Value,
+    store: &dyn RecordStore,
+    tree: &UnitTree,
+) -> Result<Checked, CheckError> {
+    let event: Event = serde_json::from_value(body.clone())
+        .map_err(|e| Reject::Invalid(format!("not a hazard event: {e}")))?;
+    if event.id != id {
+        return Err(Reject::Invalid(format!(
+            "item id `{id}` differs from the event's id `{}`",
+            event.id
+        ))
+        .into());
+    }
+    event
+        .check_well_formed()
+        .map_err(|e| Reject::Invalid(e.to_string()))?;
+    let scope = match (store.case_scope(&event.case_id)?, &event.payload) {
+        (Some(scope), _) => scope,
+        (None, Payload::Reported(report)) => CaseScope {
+            case_id: event.case_id.clone(),
+            unit: report_unit(report, store, tree)?,
+            department: None,
+            personal: is_personal_category(&report.category),
+        },
+        (None, _) => {
+            return Err(Reject::Invalid(format!(
+                "unknown case `{}`: push the event that reported it first",
+                event.case_id
+            ))
+            .into());
+        }
+    };
+    let photos = event.payload.photos();
+    if let Some(bad) = photos.iter().find(|p| !is_sha256_hex(p)) {
+        return Err(
+            Reject::Invalid(format!("photo `{bad}` is not a lower-case hex SHA-256")).into(),
+        );
+    }
+    let assigns = match &event.payload {
+        Payload::Assigned { department, .. } => Some(department.clone()),
+        _ => None,
+    };
+    let canonical = serde_json::to_string(&event)
+        .map_err(|e| Reject::Invalid(format!("hazard event cannot be stored: {e}")))?;
+    Ok(Checked {
+        body_hash: sha256_hex(canonical.as_bytes()),
+        body: canonical,
+        blobs: photos.iter().map(|p| (p.clone(), scope.personal)).collect(),
+        unit: scope.unit,
+        department: scope.department,
+        assigns,
+        case_id: Some(event.case_id),
+        actor: Some(event.actor),
+        spot_check: false,
+        draft: false,
+        personal: scope.personal,
+    })
+}
+
+/// The unit a new case belongs to: its site's unit, or the reported unit without a site.
+fn report_unit(
+    report: &gridwalk_core::hazard::HazardReport,
+    store: &dyn RecordStore,
+    tree: &UnitTree,
+) -> Result<String, CheckError> {
+    match &report.site_id {
+        Some(site) => Ok(store
+            .site(site)?
+            .ok_or_else(|| Reject::Invalid(format!("unknown site `{site}`")))?
+            .unit),
+        None if tree.is_within(&report.unit, &report.unit) => Ok(report.unit.clone()),
+        None => Err(Reject::Invalid(format!("unknown unit `{}`", report.unit)).into()),
+    }
+}
+
+/// Recomputes a hazard case's scope from its stored events with the core's fold (the
+/// department it is assigned to now), after one of its events was stored.
+pub fn refresh_case(
+    store: &dyn RecordStore,
+    case_id: &str,
+    tree: &UnitTree,
+) -> Result<(), StoreError> {
+    let events = case_events(store, case_id)?;
+    let state = fold(case_id, &events);
+    let Some(report) = state.report else {
+        // Not reported yet (cannot happen: the first stored event opens the case).
+        return Ok(());
+    };
+    let unit = match report_unit(&report, store, tree) {
+        Ok(unit) => unit,
+        Err(CheckError::Store(e)) => return Err(e),
+        Err(CheckError::Reject(_)) => report.unit.clone(),
+    };
+    store.set_case_scope(&CaseScope {
+        case_id: case_id.to_string(),
+        unit,
+        department: state.department,
+        personal: is_personal_category(&report.category),
+    })
+}
+
+/// A hazard case's stored events, parsed.
+pub fn case_events(store: &dyn RecordStore, case_id: &str) -> Result<Vec<Event>, StoreError> {
+    store
+        .case_records(case_id)?
+        .iter()
+        .filter(|r| r.kind == HAZARD_EVENT)
+        .map(|r| {
+            serde_json::from_str(&r.body)
+                .map_err(|e| StoreError::Corrupt(format!("stored hazard event {}: {e}", r.id)))
+        })
+        .collect()
+}
+
+fn blank(text: &mut String) {
+    text.clear();
+}
+
+/// Removes an event's free text and photos (they name or show people).
+fn redact_event(event: &mut Event) {
+    match &mut event.payload {
+        Payload::Reported(report) => {
+            blank(&mut report.description);
+            report.photos.clear();
+        }
+        Payload::CalledIn { note, .. }
+        | Payload::Assigned { note, .. }
+        | Payload::Accepted { note }
+        | Payload::Progress { note }
+        | Payload::Verified { note, .. }
+        | Payload::Closed { note } => blank(note),
+        Payload::Rectified { photos, note } => {
+            photos.clear();
+            blank(note);
+        }
+        Payload::Reopened { reason } => blank(reason),
+        Payload::Comment { text } => blank(text),
+    }
+}
+
+/// The body as a caller with [`crate::scope::Access::Redacted`] sees it: personal
+/// details (notes and photos of key-groups and disputes answers; the free text and
+/// photos of events of cases in those categories) removed, the record's shape
+/// unchanged so a device can still store it.
+pub fn redact(kind: &str, body: &str) -> Result<serde_json::Value, StoreError> {
+    match kind {
+        INSPECTION => {
+            let mut inspection: Inspection = serde_json::from_str(body)
+                .map_err(|e| StoreError::Corrupt(format!("stored inspection: {e}")))?;
+            if let Some(template) = template(&inspection.template_id, inspection.template_version) {
+                for answer in &mut inspection.answers {
+                    let personal = template
+                        .item(&answer.item)
+                        .is_none_or(|(c, _)| is_personal_category(&c.code));
+                    if personal {
+                        answer.note = None;
+                        answer.photos.clear();
+                    }
+                }
+            }
+            serde_json::to_value(&inspection)
+                .map_err(|e| StoreError::Corrupt(format!("stored inspection: {e}")))
+        }
+        HAZARD_EVENT => {
+            let mut event: Event = serde_json::from_str(body)
+                .map_err(|e| StoreError::Corrupt(format!("stored hazard event: {e}")))?;
+            redact_event(&mut event);
+            serde_json::to_value(&event)
+                .map_err(|e| StoreError::Corrupt(format!("stored hazard event: {e}")))
+        }
+        // A kind this server cannot redact is withheld whole rather than leaked.
+        _ => Ok(serde_json::Value::Null),
+    }
+}

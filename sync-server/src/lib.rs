@@ -1,0 +1,25 @@
+//! The gridwalk sync server as a library, so that the binary and the tests share one
+//! router and one set of rules.
+//!
+//! Map of the crate, one module per concern:
+//! - [`config`]: listen address, data folder and the request limits.
+//! - [`error`]: the API's typed error and its one mapping to HTTP responses.
+//! - [`people`]: roles and people as the server knows them.
+//! - [`storage`]: the storage traits and their embedded SQLite / local-file versions.
+//! - [`auth`]: enrolment codes, device tokens and who a request comes from.
+//! - [`scope`]: every authorisation decision: who may read or write which record.
+//! - [`kinds`]: the kinds of pushed item, how each is validated, scoped and redacted.
+//! - [`api`]: the HTTP routes under `/v1`.
+//! - [`admin`]: the admin subcommands (imports, people).
+//! - [`server`]: building the app and serving it with graceful shutdown.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod kinds;
+pub mod people;
+pub mod scope;
+pub mod server;
+pub mod storage;

@@ -1,0 +1,231 @@
+//! Storage behind two traits, so that PostgreSQL (records) and S3-compatible object
+//! storage (blobs) can replace the embedded defaults without touching the API:
+//! - [`RecordStore`]: reference data, people, devices, pushed records, upload bookkeeping;
+//! - [`BlobStore`]: photo bytes, finished and in progress.
+//!
+//! The traits are synchronous; the API calls them through [`crate::error::blocking`]
+//! so that a slow store never stalls the async runtime.
+
+pub mod files;
+pub mod sqlite;
+
+use gridwalk_core::reference::{OrgUnit, Site};
+use serde::Serialize;
+
+use crate::people::Person;
+
+/// What storage can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A file could not be read or written.
+    #[error("file: {0}")]
+    Io(#[from] std::io::Error),
+    /// Stored data does not read back as expected.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The store lock was poisoned by a panic in another request.
+    #[error("store lock poisoned")]
+    Poisoned,
+}
+
+/// Result alias for storage calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A record about to be stored by a push; everything the scope needs is pulled out of
+/// the body by [`crate::kinds`] before it gets here.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    /// The record's id (UUIDv7, chosen by the device).
+    pub id: String,
+    /// The item kind (`inspection`, ...).
+    pub kind: String,
+    /// The canonical JSON body.
+    pub body: String,
+    /// SHA-256 (hex) of `body`: decides whether a re-push is the same record.
+    pub body_hash: String,
+    /// The org unit the record belongs to (the site's unit).
+    pub unit: String,
+    /// The department this record assigns its case to (a hazard `assigned` event).
+    pub department: Option<String>,
+    /// The hazard case the record belongs to (hazard events).
+    pub case_id: Option<String>,
+    /// The person whose device pushed it.
+    pub author_person: String,
+    /// The device that pushed it.
+    pub author_device: String,
+    /// A draft that its final version may replace once (a planned spot check).
+    pub draft: bool,
+    /// Whether the body holds personal details (categories 4 and 5).
+    pub personal: bool,
+    /// Photos the record refers to, each with whether it belongs to personal details.
+    pub blobs: Vec<(String, bool)>,
+}
+
+/// A record as stored, with its sequence number.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRecord {
+    /// Server-assigned sequence number; increases with every stored record.
+    pub seq: i64,
+    /// The record's id.
+    pub id: String,
+    /// The item kind.
+    pub kind: String,
+    /// The canonical JSON body.
+    pub body: String,
+    /// The org unit the record belongs to.
+    pub unit: String,
+    /// The department this record assigns its case to.
+    pub department: Option<String>,
+    /// The hazard case the record belongs to.
+    pub case_id: Option<String>,
+    /// The person whose device pushed it.
+    pub author_person: String,
+    /// The device that pushed it.
+    pub author_device: String,
+    /// Whether it is a draft.
+    pub draft: bool,
+    /// Whether the body holds personal details.
+    pub personal: bool,
+    /// When the server stored it (server clock, RFC 3339).
+    pub received_at: String,
+}
+
+/// What the scope needs to know of a hazard case, folded from its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseScope {
+    /// The case id.
+    pub case_id: String,
+    /// The org unit of the case's site (or of the report, without a site).
+    pub unit: String,
+    /// The department the case is assigned to now.
+    pub department: Option<String>,
+    /// Whether the case is about named people (categories 4 and 5).
+    pub personal: bool,
+}
+
+/// What happened to a pushed record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// Stored now under this sequence number.
+    Stored(i64),
+    /// The same id with the same content was already stored.
+    Duplicate(i64),
+    /// The stored record is the final version of this (draft) push; nothing changed.
+    Stale(i64),
+    /// The id is taken by different content; nothing changed.
+    Conflict,
+}
+
+/// A tus upload in progress or finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// Upload id (in the upload URL).
+    pub id: String,
+    /// The SHA-256 (hex) the finished bytes must have.
+    pub sha256: String,
+    /// Declared total length.
+    pub length: u64,
+    /// The device that created it; only it may continue it.
+    pub device: String,
+    /// The person that device belongs to.
+    pub person: String,
+    /// Whether the bytes were verified and stored as a blob.
+    pub done: bool,
+}
+
+/// Records, reference data, people and devices.
+pub trait RecordStore: Send + Sync + 'static {
+    /// Runs a real query, for `/health`.
+    fn check_health(&self) -> StoreResult<()>;
+    /// Inserts or updates org units (validated by the caller).
+    fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()>;
+    /// Every org unit.
+    fn units(&self) -> StoreResult<Vec<OrgUnit>>;
+    /// Inserts or updates sites (validated by the caller).
+    fn upsert_sites(&self, sites: &[Site]) -> StoreResult<()>;
+    /// Every site.
+    fn sites(&self) -> StoreResult<Vec<Site>>;
+    /// One site.
+    fn site(&self, id: &str) -> StoreResult<Option<Site>>;
+    /// Adds a person with a one-time enrolment code (stored as its hash).
+    fn add_person(&self, person: &Person, code_hash: &str) -> StoreResult<()>;
+    /// Every person.
+    fn people(&self) -> StoreResult<Vec<Person>>;
+    /// Redeems an unused enrolment code for a new device token, atomically; `None` when
+    /// the code is unknown or already used.
+    fn redeem_enrolment(
+        &self,
+        code_hash: &str,
+        device_id: &str,
+        token_hash: &str,
+    ) -> StoreResult<Option<Person>>;
+    /// The device and person a token hash belongs to.
+    fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<(String, Person)>>;
+    /// Stores a pushed record idempotently (see [`PutOutcome`]).
+    fn put_record(&self, record: &NewRecord) -> StoreResult<PutOutcome>;
+    /// Up to `limit` records with `seq > after`, in sequence order.
+    fn records_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredRecord>>;
+    /// The highest sequence number stored (0 when empty).
+    fn max_seq(&self) -> StoreResult<i64>;
+    /// Records referring to a blob, each with whether the reference is personal.
+    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<(StoredRecord, bool)>>;
+    /// Registers a new upload.
+    fn create_upload(&self, upload: &Upload) -> StoreResult<()>;
+    /// One upload.
+    fn upload(&self, id: &str) -> StoreResult<Option<Upload>>;
+    /// Marks an upload as verified and stored.
+    fn finish_upload(&self, id: &str) -> StoreResult<()>;
+    /// Forgets an upload (its bytes were wrong).
+    fn delete_upload(&self, id: &str) -> StoreResult<()>;
+    /// Whether this person finished an upload of this blob.
+    fn uploaded_blob(&self, person: &str, sha256: &str) -> StoreResult<bool>;
+    /// A hazard case's scope, once its first event is stored.
+    fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>>;
+    /// Stores a hazard case's scope (recomputed after each of its events).
+    fn set_case_scope(&self, scope: &CaseScope) -> StoreResult<()>;
+    /// Every record of a hazard case, in sequence order.
+    fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>>;
+    /// Every record of a kind, in sequence order (for the server-wide report).
+    fn records_of_kind(&self, kind: &str) -> StoreResult<Vec<StoredRecord>>;
+}
+
+/// What finishing an upload found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FinishOutcome {
+    /// The bytes hash to the name; the blob is stored.
+    Stored,
+    /// The bytes hash to something else; they were discarded.
+    HashMismatch {
+        /// The SHA-256 the bytes actually have.
+        actual: String,
+    },
+}
+
+/// Photo bytes: finished blobs by SHA-256, and unfinished uploads by upload id.
+pub trait BlobStore: Send + Sync + 'static {
+    /// Checks the storage is reachable and writable, for `/health`.
+    fn check_health(&self) -> StoreResult<()>;
+    /// Creates an empty upload.
+    fn start_upload(&self, upload_id: &str) -> StoreResult<()>;
+    /// How many bytes of an upload are safely stored; `None` if there is no such upload.
+    fn upload_offset(&self, upload_id: &str) -> StoreResult<Option<u64>>;
+    /// Appends bytes at `offset` (the current offset) durably; returns the new offset.
+    fn append(&self, upload_id: &str, offset: u64, data: &[u8]) -> StoreResult<u64>;
+    /// Hashes a complete upload and, if it matches `sha256`, stores it as that blob.
+    fn finish(&self, upload_id: &str, sha256: &str) -> StoreResult<FinishOutcome>;
+    /// Removes an upload's bytes.
+    fn discard_upload(&self, upload_id: &str) -> StoreResult<()>;
+    /// Whether a blob is stored.
+    fn has_blob(&self, sha256: &str) -> StoreResult<bool>;
+    /// A blob's bytes.
+    fn read_blob(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
+}
+
+/// SHA-256 of bytes as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -1,0 +1,527 @@
+//! The embedded record store: one SQLite file in WAL mode, one connection behind a mutex.
+//! SQLite serialises writers anyway, and one connection keeps every push batch's
+//! check-then-insert atomic without extra locking.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use gridwalk_core::reference::{OrgUnit, Site};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{
+    CaseScope, NewRecord, PutOutcome, RecordStore, StoreError, StoreResult, StoredRecord, Upload,
+};
+use crate::people::{Person, parse_role};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS units (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL, parent TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS sites (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, unit TEXT NOT NULL,
+    address TEXT NOT NULL, lat REAL, lon REAL
+) STRICT;
+CREATE TABLE IF NOT EXISTS people (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, unit TEXT NOT NULL,
+    department TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    code_hash TEXT PRIMARY KEY, person TEXT NOT NULL REFERENCES people(id),
+    used_at TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY, person TEXT NOT NULL REFERENCES people(id),
+    token_hash TEXT NOT NULL UNIQUE, enrolled_at TEXT NOT NULL
+) STRICT;
+-- seq is the pull cursor: AUTOINCREMENT so a number is never reused, even after a
+-- draft is replaced by its final version.
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, body TEXT NOT NULL,
+    body_hash TEXT NOT NULL, unit TEXT NOT NULL, department TEXT,
+    author_person TEXT NOT NULL, author_device TEXT NOT NULL,
+    draft INTEGER NOT NULL, personal INTEGER NOT NULL, received_at TEXT NOT NULL,
+    case_id TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS records_by_case ON records(case_id) WHERE case_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_by_kind ON records(kind, seq);
+-- What the scope needs of a hazard case, folded from its events after every push.
+CREATE TABLE IF NOT EXISTS cases (
+    case_id TEXT PRIMARY KEY, unit TEXT NOT NULL, department TEXT,
+    personal INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS record_blobs (
+    record TEXT NOT NULL, sha256 TEXT NOT NULL, personal INTEGER NOT NULL,
+    PRIMARY KEY (record, sha256)
+) STRICT;
+CREATE INDEX IF NOT EXISTS record_blobs_by_sha ON record_blobs(sha256);
+CREATE TABLE IF NOT EXISTS uploads (
+    id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, length INTEGER NOT NULL,
+    device TEXT NOT NULL, person TEXT NOT NULL, done INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+"#;
+
+const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
+                              author_device, draft, personal, received_at, case_id";
+
+/// The SQLite record store.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and its schema.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Corrupt(format!(
+                "the database needs WAL journaling, the file system gave `{mode}`"
+            )));
+        }
+        // FULL: an acknowledged push must survive a power cut, not just a crash.
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| StoreError::Poisoned)
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
+    Ok(StoredRecord {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        kind: r.get(2)?,
+        body: r.get(3)?,
+        unit: r.get(4)?,
+        department: r.get(5)?,
+        author_person: r.get(6)?,
+        author_device: r.get(7)?,
+        draft: r.get(8)?,
+        personal: r.get(9)?,
+        received_at: r.get(10)?,
+        case_id: r.get(11)?,
+    })
+}
+
+fn person_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, String, String, String, Option<String>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn person_from_parts(
+    parts: (String, String, String, String, Option<String>),
+) -> StoreResult<Person> {
+    let (id, name, role, unit, department) = parts;
+    let role = parse_role(&role).map_err(StoreError::Corrupt)?;
+    Ok(Person {
+        id,
+        name,
+        role,
+        unit,
+        department,
+    })
+}
+
+fn site_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Site> {
+    Ok(Site {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        kind: r.get(2)?,
+        unit: r.get(3)?,
+        address: r.get(4)?,
+        lat: r.get(5)?,
+        lon: r.get(6)?,
+    })
+}
+
+fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
+    Ok(Upload {
+        id: r.get(0)?,
+        sha256: r.get(1)?,
+        length: r.get::<_, i64>(2)?.max(0) as u64,
+        device: r.get(3)?,
+        person: r.get(4)?,
+        done: r.get(5)?,
+    })
+}
+
+impl RecordStore for SqliteStore {
+    fn check_health(&self) -> StoreResult<()> {
+        let conn = self.conn()?;
+        conn.query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0))?;
+        Ok(())
+    }
+
+    fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        for u in units {
+            tx.execute(
+                "INSERT INTO units(id, name, level, parent) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, level = excluded.level,
+                   parent = excluded.parent",
+                params![u.id, u.name, u.level, u.parent],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn units(&self) -> StoreResult<Vec<OrgUnit>> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT id, name, level, parent FROM units ORDER BY id")?;
+        let units = stmt
+            .query_map([], |r| {
+                Ok(OrgUnit {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    level: r.get(2)?,
+                    parent: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(units)
+    }
+
+    fn upsert_sites(&self, sites: &[Site]) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        for s in sites {
+            tx.execute(
+                "INSERT INTO sites(id, name, kind, unit, address, lat, lon)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                   unit = excluded.unit, address = excluded.address,
+                   lat = excluded.lat, lon = excluded.lon",
+                params![s.id, s.name, s.kind, s.unit, s.address, s.lat, s.lon],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn sites(&self) -> StoreResult<Vec<Site>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, kind, unit, address, lat, lon FROM sites ORDER BY id",
+        )?;
+        let sites = stmt
+            .query_map([], site_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(sites)
+    }
+
+    fn site(&self, id: &str) -> StoreResult<Option<Site>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT id, name, kind, unit, address, lat, lon FROM sites WHERE id = ?1",
+                [id],
+                site_from_row,
+            )
+            .optional()?)
+    }
+
+    fn add_person(&self, person: &Person, code_hash: &str) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO people(id, name, role, unit, department) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                person.id,
+                person.name,
+                person.role.as_str(),
+                person.unit,
+                person.department
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO enrolment_codes(code_hash, person) VALUES (?1, ?2)",
+            params![code_hash, person.id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn people(&self) -> StoreResult<Vec<Person>> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT id, name, role, unit, department FROM people ORDER BY id")?;
+        let rows: Vec<_> = stmt
+            .query_map([], person_from_row)?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter().map(person_from_parts).collect()
+    }
+
+    fn redeem_enrolment(
+        &self,
+        code_hash: &str,
+        device_id: &str,
+        token_hash: &str,
+    ) -> StoreResult<Option<Person>> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let person: Option<String> = tx
+            .query_row(
+                "SELECT person FROM enrolment_codes WHERE code_hash = ?1 AND used_at IS NULL",
+                [code_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(person_id) = person else {
+            return Ok(None);
+        };
+        let at = now();
+        tx.execute(
+            "UPDATE enrolment_codes SET used_at = ?2 WHERE code_hash = ?1",
+            params![code_hash, at],
+        )?;
+        tx.execute(
+            "INSERT INTO devices(id, person, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
+            params![device_id, person_id, token_hash, at],
+        )?;
+        let parts = tx.query_row(
+            "SELECT id, name, role, unit, department FROM people WHERE id = ?1",
+            [&person_id],
+            person_from_row,
+        )?;
+        tx.commit()?;
+        person_from_parts(parts).map(Some)
+    }
+
+    fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<(String, Person)>> {
+        let conn = self.conn()?;
+        let row = conn
+            .query_row(
+                "SELECT d.id, p.id, p.name, p.role, p.unit, p.department
+                 FROM devices d JOIN people p ON p.id = d.person WHERE d.token_hash = ?1",
+                [token_hash],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+                    ))
+                },
+            )
+            .optional()?;
+        match row {
+            None => Ok(None),
+            Some((device, parts)) => Ok(Some((device, person_from_parts(parts)?))),
+        }
+    }
+
+    fn put_record(&self, rec: &NewRecord) -> StoreResult<PutOutcome> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let existing: Option<(i64, String, String, bool, String)> = tx
+            .query_row(
+                "SELECT seq, body_hash, kind, draft, author_person FROM records WHERE id = ?1",
+                [&rec.id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        if let Some((seq, hash, kind, draft, author)) = existing {
+            if hash == rec.body_hash {
+                return Ok(PutOutcome::Duplicate(seq));
+            }
+            let same_record = kind == rec.kind && author == rec.author_person;
+            if !(same_record && draft && !rec.draft) {
+                if same_record && !draft && rec.draft {
+                    return Ok(PutOutcome::Stale(seq));
+                }
+                return Ok(PutOutcome::Conflict);
+            }
+            // A draft's final version replaces it under a new sequence number, so every
+            // cursor that already passed the draft still sees the final version.
+            tx.execute("DELETE FROM record_blobs WHERE record = ?1", [&rec.id])?;
+            tx.execute("DELETE FROM records WHERE id = ?1", [&rec.id])?;
+        }
+        tx.execute(
+            "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
+               author_device, draft, personal, received_at, case_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                rec.id,
+                rec.kind,
+                rec.body,
+                rec.body_hash,
+                rec.unit,
+                rec.department,
+                rec.author_person,
+                rec.author_device,
+                rec.draft,
+                rec.personal,
+                now(),
+                rec.case_id
+            ],
+        )?;
+        let seq = tx.last_insert_rowid();
+        for (sha, personal) in &rec.blobs {
+            tx.execute(
+                "INSERT INTO record_blobs(record, sha256, personal) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(record, sha256) DO UPDATE SET personal = personal OR excluded.personal",
+                params![rec.id, sha, personal],
+            )?;
+        }
+        tx.commit()?;
+        Ok(PutOutcome::Stored(seq))
+    }
+
+    fn records_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let rows = stmt
+            .query_map(params![after, limit], record_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn max_seq(&self) -> StoreResult<i64> {
+        let conn = self.conn()?;
+        Ok(
+            conn.query_row("SELECT coalesce(max(seq), 0) FROM records", [], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
+    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<(StoredRecord, bool)>> {
+        let conn = self.conn()?;
+        let cols = RECORD_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {cols}, b.personal FROM record_blobs b JOIN records r ON r.id = b.record
+             WHERE b.sha256 = ?1 ORDER BY r.seq"
+        ))?;
+        let rows = stmt
+            .query_map([sha256], |r| Ok((record_from_row(r)?, r.get(12)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn create_upload(&self, up: &Upload) -> StoreResult<()> {
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT INTO uploads(id, sha256, length, device, person, done, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                up.id,
+                up.sha256,
+                i64::try_from(up.length).unwrap_or(i64::MAX),
+                up.device,
+                up.person,
+                up.done,
+                now()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn upload(&self, id: &str) -> StoreResult<Option<Upload>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT id, sha256, length, device, person, done FROM uploads WHERE id = ?1",
+                [id],
+                upload_from_row,
+            )
+            .optional()?)
+    }
+
+    fn finish_upload(&self, id: &str) -> StoreResult<()> {
+        let conn = self.conn()?;
+        conn.execute("UPDATE uploads SET done = 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    fn delete_upload(&self, id: &str) -> StoreResult<()> {
+        let conn = self.conn()?;
+        conn.execute("DELETE FROM uploads WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    fn uploaded_blob(&self, person: &str, sha256: &str) -> StoreResult<bool> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT 1 FROM uploads WHERE person = ?1 AND sha256 = ?2 AND done = 1 LIMIT 1",
+                params![person, sha256],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT case_id, unit, department, personal FROM cases WHERE case_id = ?1",
+                [case_id],
+                |r| {
+                    Ok(CaseScope {
+                        case_id: r.get(0)?,
+                        unit: r.get(1)?,
+                        department: r.get(2)?,
+                        personal: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn set_case_scope(&self, scope: &CaseScope) -> StoreResult<()> {
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT INTO cases(case_id, unit, department, personal) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(case_id) DO UPDATE SET unit = excluded.unit,
+               department = excluded.department, personal = excluded.personal",
+            params![scope.case_id, scope.unit, scope.department, scope.personal],
+        )?;
+        Ok(())
+    }
+
+    fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE case_id = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt
+            .query_map([case_id], record_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn records_of_kind(&self, kind: &str) -> StoreResult<Vec<StoredRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE kind = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt
+            .query_map([kind], record_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+}

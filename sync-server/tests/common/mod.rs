@@ -1,0 +1,361 @@
+//! Shared test harness: an in-process server on 127.0.0.1:0 over a temporary data
+//! folder with a small demo district, people, and helpers for the protocol.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use gridwalk_core::inspection::{Answer, Inspection, InspectionKind, InspectionStatus, Outcome};
+use gridwalk_server::admin;
+use gridwalk_server::api::AppState;
+use gridwalk_server::config::{DataDir, Limits};
+use gridwalk_server::server::{open_state, serve_on};
+use serde_json::{Value, json};
+
+/// A running test server.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The server's state (to administer its store directly).
+    pub state: AppState,
+    /// The HTTP client.
+    pub client: reqwest::Client,
+    _data: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+impl TestServer {
+    /// Starts a server with default limits and the demo district.
+    pub async fn start() -> TestServer {
+        TestServer::with_limits(Limits::default()).await
+    }
+
+    /// Starts a server with the given limits and the demo district.
+    pub async fn with_limits(limits: Limits) -> TestServer {
+        let data = tempfile::tempdir().unwrap();
+        let dir = DataDir {
+            root: data.path().to_path_buf(),
+        };
+        let state = open_state(&dir, limits).unwrap();
+        admin::import_units(state.store.as_ref(), &fixture("units.csv")).unwrap();
+        admin::import_sites(state.store.as_ref(), &fixture("sites.csv")).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve_on(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            base,
+            state,
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            _data: data,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Adds a person and returns their enrolment code.
+    pub fn person(&self, name: &str, role: &str, unit: &str, dept: Option<&str>) -> String {
+        admin::add_person(self.state.store.as_ref(), name, role, unit, dept)
+            .unwrap()
+            .enrolment_code
+    }
+
+    /// Adds a person and enrols one device for them; returns the device.
+    pub async fn device(&self, name: &str, role: &str, unit: &str, dept: Option<&str>) -> Device {
+        let code = self.person(name, role, unit, dept);
+        self.enrol(&code).await
+    }
+
+    pub async fn enrol(&self, code: &str) -> Device {
+        let response = self
+            .client
+            .post(self.url("/v1/enrol"))
+            .json(&json!({ "code": code }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "enrol failed");
+        let body: Value = response.json().await.unwrap();
+        Device {
+            token: body["token"].as_str().unwrap().to_string(),
+            person: body["person"]["id"].as_str().unwrap().to_string(),
+            name: body["person"]["name"].as_str().unwrap().to_string(),
+            role: body["person"]["role"].as_str().unwrap().to_string(),
+            unit: body["person"]["unit"].as_str().unwrap().to_string(),
+            department: body["person"]["department"].as_str().map(str::to_string),
+        }
+    }
+
+    /// Pushes items; returns the results array.
+    pub async fn push(&self, device: &Device, items: &[Value]) -> Vec<Value> {
+        let response = self
+            .client
+            .post(self.url("/v1/push"))
+            .bearer_auth(&device.token)
+            .json(&json!({ "items": items }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["results"].as_array().unwrap().clone()
+    }
+
+    /// One pull page.
+    pub async fn pull_page(&self, device: &Device, cursor: &str, limit: u32) -> Value {
+        let response = self
+            .client
+            .get(self.url("/v1/pull"))
+            .query(&[("cursor", cursor), ("limit", &limit.to_string())])
+            .bearer_auth(&device.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Pulls everything after `cursor` (bounded); returns items and the last cursor.
+    pub async fn pull_all_from(&self, device: &Device, cursor: &str) -> (Vec<Value>, String) {
+        let mut cursor = cursor.to_string();
+        let mut items = Vec::new();
+        for _ in 0..100 {
+            let page = self.pull_page(device, &cursor, 50).await;
+            items.extend(page["items"].as_array().unwrap().iter().cloned());
+            cursor = page["next_cursor"].as_str().unwrap().to_string();
+            if !page["has_more"].as_bool().unwrap() {
+                return (items, cursor);
+            }
+        }
+        panic!("pull did not finish in 100 pages");
+    }
+
+    /// Pulls everything; returns the items.
+    pub async fn pull_all(&self, device: &Device) -> Vec<Value> {
+        self.pull_all_from(device, "").await.0
+    }
+
+    /// `GET /v1/blobs/{sha}` as `device`.
+    pub async fn get_blob(&self, device: &Device, sha: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/v1/blobs/{sha}")))
+            .bearer_auth(&device.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub token: String,
+    pub person: String,
+    pub name: String,
+    pub role: String,
+    pub unit: String,
+    pub department: Option<String>,
+}
+
+impl Device {
+    /// This device's person as a hazard-event actor.
+    pub fn actor(&self) -> gridwalk_core::hazard::Actor {
+        gridwalk_core::hazard::Actor {
+            name: self.name.clone(),
+            role: self.role.parse().unwrap(),
+            unit: self.unit.clone(),
+            department: self.department.clone(),
+        }
+    }
+}
+
+/// A hazard event on `case` by `device`, at HLC time `ms`, after `parents`.
+pub fn hazard_event(
+    case: &str,
+    device: &Device,
+    ms: i64,
+    parents: &[&Value],
+    payload: gridwalk_core::hazard::Payload,
+) -> Value {
+    let event = gridwalk_core::hazard::Event {
+        id: new_id(),
+        case_id: case.to_string(),
+        actor: device.actor(),
+        device: format!("device-of-{}", device.person),
+        hlc: gridwalk_core::hazard::Hlc { ms, counter: 0 },
+        wall_ms: ms,
+        parents: parents
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect(),
+        payload,
+    };
+    json!({ "id": event.id, "kind": "hazard-event", "body": event })
+}
+
+/// A `reported` payload for a hazard found by inspection at `site` (in `unit`).
+pub fn reported(
+    category: &str,
+    item: &str,
+    site: &str,
+    unit: &str,
+    description: &str,
+    photos: Vec<String>,
+) -> gridwalk_core::hazard::Payload {
+    use gridwalk_core::checklist::Severity;
+    use gridwalk_core::hazard::{HazardReport, Payload, ReportSource};
+    Payload::Reported(HazardReport {
+        source: ReportSource::Inspection {
+            inspection_id: new_id(),
+            item: item.to_string(),
+        },
+        category: category.to_string(),
+        item: Some(item.to_string()),
+        severity: Severity::High,
+        unit: unit.to_string(),
+        site_id: Some(site.to_string()),
+        description: description.to_string(),
+        photos,
+        suggested_department: None,
+    })
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A submitted routine inspection at `site` with one fire hazard (with `photo`, if any)
+/// and, when `personal_note` is given, a key-groups answer carrying it.
+pub fn inspection(
+    id: &str,
+    site: &str,
+    kind: InspectionKind,
+    status: InspectionStatus,
+    photo: Option<&str>,
+    personal_note: Option<&str>,
+) -> Inspection {
+    let at = "2026-04-01T08:00:00.000Z".to_string();
+    let mut answers = vec![Answer {
+        item: "fire-01".into(),
+        outcome: Outcome::Hazard,
+        note: Some("extinguisher expired".into()),
+        photos: photo.map(|p| vec![p.to_string()]).unwrap_or_default(),
+        answered_at: at.clone(),
+    }];
+    if let Some(note) = personal_note {
+        answers.push(Answer {
+            item: "key-groups-01".into(),
+            outcome: Outcome::Hazard,
+            note: Some(note.into()),
+            photos: vec![],
+            answered_at: at.clone(),
+        });
+    }
+    Inspection {
+        id: id.into(),
+        site_id: site.into(),
+        template_id: "safe-community".into(),
+        template_version: 1,
+        kind,
+        status,
+        inspector: "tester".into(),
+        started_at: at.clone(),
+        submitted_at: (status == InspectionStatus::Submitted).then_some(at),
+        answers,
+    }
+}
+
+/// A push item for an inspection.
+pub fn item(inspection: &Inspection) -> Value {
+    json!({ "id": inspection.id, "kind": "inspection", "body": inspection })
+}
+
+/// A routine submitted inspection push item at `site`.
+pub fn routine(site: &str) -> Value {
+    item(&inspection(
+        &new_id(),
+        site,
+        InspectionKind::Routine,
+        InspectionStatus::Submitted,
+        None,
+        None,
+    ))
+}
+
+/// The ids of pulled items.
+pub fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// SHA-256 hex of bytes.
+pub fn sha256(bytes: &[u8]) -> String {
+    gridwalk_server::storage::sha256_hex(bytes)
+}
+
+/// tus metadata value naming a blob.
+pub fn tus_metadata(sha: &str) -> String {
+    use base64::Engine;
+    format!(
+        "sha256 {},filename {}",
+        base64::engine::general_purpose::STANDARD.encode(sha),
+        base64::engine::general_purpose::STANDARD.encode("photo.jpg")
+    )
+}
+
+/// Uploads a whole blob in one PATCH; returns the upload URL.
+pub async fn upload(server: &TestServer, device: &Device, bytes: &[u8]) -> String {
+    let sha = sha256(bytes);
+    let created = server
+        .client
+        .post(server.url("/v1/blobs"))
+        .bearer_auth(&device.token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", bytes.len().to_string())
+        .header("Upload-Metadata", tus_metadata(&sha))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = server.url(created.headers()["location"].to_str().unwrap());
+    let patched = server
+        .client
+        .patch(&location)
+        .bearer_auth(&device.token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 204);
+    location
+}

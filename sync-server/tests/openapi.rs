@@ -1,0 +1,340 @@
+//! The server against `openapi.yaml`: every served route is documented and every
+//! documented operation is served; each operation, exercised over HTTP with good and
+//! bad requests, answers only with statuses the document lists, and 2xx JSON bodies
+//! carry the fields the document requires.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+
+use common::*;
+use gridwalk_server::api::ROUTES;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const METHODS: [&str; 7] = ["get", "post", "patch", "head", "options", "put", "delete"];
+
+fn spec() -> Value {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
+fn documented(spec: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, _) in item.as_object().unwrap() {
+            if METHODS.contains(&method.as_str()) {
+                out.insert((path.clone(), method.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Follows a local `$ref`.
+fn resolve<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
+    match value.get("$ref").and_then(Value::as_str) {
+        Some(r) => r
+            .trim_start_matches("#/")
+            .split('/')
+            .fold(spec, |v, key| &v[key]),
+        None => value,
+    }
+}
+
+#[test]
+fn every_route_is_documented_and_every_documented_route_is_served() {
+    let spec = spec();
+    let served: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .flat_map(|(path, methods)| {
+            methods
+                .iter()
+                .map(move |m| (path.to_string(), m.to_string()))
+        })
+        .collect();
+    assert_eq!(served, documented(&spec));
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "0190-0000")
+        .replace("{sha256}", &"a".repeat(64))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_serves_exactly_the_route_table() {
+    let server = TestServer::start().await;
+    for (path, methods) in ROUTES {
+        for method in METHODS {
+            let response = server
+                .client
+                .request(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    server.url(&concrete(path)),
+                )
+                .send()
+                .await
+                .unwrap();
+            let listed =
+                methods.contains(&method) || (method == "head" && methods.contains(&"get"));
+            if listed {
+                assert_ne!(response.status(), 405, "{method} {path} must be served");
+            } else {
+                assert_eq!(
+                    response.status(),
+                    405,
+                    "{method} {path} is not in the route table"
+                );
+            }
+        }
+    }
+    server.stop().await;
+}
+
+struct Call {
+    method: &'static str,
+    template: &'static str,
+    path: String,
+    token: Option<String>,
+    headers: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+}
+
+fn call(method: &'static str, template: &'static str, path: String) -> Call {
+    Call {
+        method,
+        template,
+        path,
+        token: None,
+        headers: vec![],
+        body: None,
+    }
+}
+
+/// A well-formed tus PATCH of `url` at `offset` (body still to add).
+fn chunk(device: &Device, url: String, offset: &str) -> Call {
+    call("patch", "/v1/blobs/uploads/{id}", url)
+        .auth(device)
+        .tus()
+        .header("upload-offset", offset)
+        .header("content-type", "application/offset+octet-stream")
+}
+
+impl Call {
+    fn auth(mut self, device: &Device) -> Self {
+        self.token = Some(device.token.clone());
+        self
+    }
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+    fn json(mut self, value: Value) -> Self {
+        self.body = Some(serde_json::to_vec(&value).unwrap());
+        self.headers
+            .push(("content-type", "application/json".into()));
+        self
+    }
+    fn bytes(mut self, bytes: Vec<u8>) -> Self {
+        self.body = Some(bytes);
+        self
+    }
+    fn tus(self) -> Self {
+        self.header("tus-resumable", "1.0.0")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_documented_operation_answers_with_documented_statuses() {
+    let spec = spec();
+    let server = TestServer::start().await;
+    let worker = server
+        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .await;
+    let code = server.person("Zhao Lei", "grid-worker", "g-xinhua-2", None);
+    let photo = b"a photo".to_vec();
+    let sha = sha256(&photo);
+    let wrong = sha256(b"other");
+    let upload_url =
+        |response: &reqwest::Response| response.headers()["location"].to_str().unwrap().to_string();
+
+    // Create two uploads to exercise PATCH outcomes.
+    let create = |sha: String| {
+        server
+            .client
+            .post(server.url("/v1/blobs"))
+            .bearer_auth(&worker.token)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", "7")
+            .header("upload-metadata", tus_metadata(&sha))
+            .send()
+    };
+    let good_upload = upload_url(&create(sha.clone()).await.unwrap());
+    let bad_upload = upload_url(&create(wrong.clone()).await.unwrap());
+
+    let blobs = "/v1/blobs".to_string();
+    let uploads = "/v1/blobs/uploads/{id}";
+    let blob = "/v1/blobs/{sha256}";
+    let calls = vec![
+        call("get", "/health", "/health".into()),
+        call("post", "/v1/enrol", "/v1/enrol".into()).json(json!({ "code": code })),
+        call("post", "/v1/enrol", "/v1/enrol".into()).json(json!({ "code": code })),
+        call("post", "/v1/enrol", "/v1/enrol".into()).json(json!({ "nope": 1 })),
+        call("post", "/v1/enrol", "/v1/enrol".into()).bytes(vec![b'x'; 9 * 1024 * 1024]),
+        call("post", "/v1/enrol", "/v1/enrol".into())
+            .header("content-encoding", "br")
+            .bytes(b"{}".to_vec()),
+        call("post", "/v1/push", "/v1/push".into())
+            .auth(&worker)
+            .json(json!({ "items": [routine("site-a"), routine("site-b")] })),
+        call("post", "/v1/push", "/v1/push".into()).json(json!({ "items": [] })),
+        call("post", "/v1/push", "/v1/push".into())
+            .auth(&worker)
+            .json(json!({ "things": [] })),
+        call("get", "/v1/pull", "/v1/pull?limit=1".into()).auth(&worker),
+        call("get", "/v1/pull", "/v1/pull?cursor=x".into()).auth(&worker),
+        call("get", "/v1/pull", "/v1/pull".into()),
+        call("get", "/v1/reference", "/v1/reference".into()).auth(&worker),
+        call("get", "/v1/reference", "/v1/reference".into()),
+        call("options", "/v1/blobs", blobs.clone()),
+        call("post", "/v1/blobs", blobs.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-length", "7")
+            .header("upload-metadata", tus_metadata(&sha)),
+        call("post", "/v1/blobs", blobs.clone())
+            .auth(&worker)
+            .header("upload-length", "7"),
+        call("post", "/v1/blobs", blobs.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-length", "7"),
+        call("post", "/v1/blobs", blobs.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-length", "999999999")
+            .header("upload-metadata", tus_metadata(&sha)),
+        call("post", "/v1/blobs", blobs.clone()).tus(),
+        call("head", uploads, good_upload.clone())
+            .auth(&worker)
+            .tus(),
+        call("head", uploads, good_upload.clone()).auth(&worker),
+        call("head", uploads, "/v1/blobs/uploads/0190-0000".into())
+            .auth(&worker)
+            .tus(),
+        call("head", uploads, good_upload.clone()).tus(),
+        chunk(&worker, good_upload.clone(), "0")
+            .header(
+                "upload-checksum",
+                format!("sha256 {}", base64_of(&[0u8; 32])),
+            )
+            .bytes(photo.clone()),
+        chunk(&worker, good_upload.clone(), "3").bytes(photo.clone()),
+        call("patch", uploads, good_upload.clone())
+            .auth(&worker)
+            .tus()
+            .header("upload-offset", "0")
+            .header("content-type", "text/plain")
+            .bytes(photo.clone()),
+        chunk(&worker, good_upload.clone(), "0").bytes(vec![0; 8]),
+        call("patch", uploads, good_upload.clone())
+            .auth(&worker)
+            .tus()
+            .header("content-type", "application/offset+octet-stream")
+            .bytes(photo.clone()),
+        call("patch", uploads, good_upload.clone())
+            .auth(&worker)
+            .header("upload-offset", "0")
+            .bytes(photo.clone()),
+        call("patch", uploads, good_upload.clone())
+            .tus()
+            .header("upload-offset", "0")
+            .bytes(photo.clone()),
+        chunk(&worker, "/v1/blobs/uploads/0190-0000".into(), "0").bytes(photo.clone()),
+        chunk(&worker, good_upload.clone(), "0").bytes(photo.clone()),
+        chunk(&worker, bad_upload.clone(), "0").bytes(photo.clone()),
+        call("get", blob, format!("/v1/blobs/{sha}")).auth(&worker),
+        call("get", blob, format!("/v1/blobs/{wrong}")).auth(&worker),
+        call("get", blob, format!("/v1/blobs/{sha}")),
+        call("head", blob, format!("/v1/blobs/{sha}")).auth(&worker),
+        call("head", blob, format!("/v1/blobs/{wrong}")).auth(&worker),
+        call("head", blob, format!("/v1/blobs/{sha}")),
+    ];
+
+    let mut exercised: HashMap<(String, String), BTreeSet<u16>> = HashMap::new();
+    for c in calls {
+        let mut request = server.client.request(
+            Method::from_bytes(c.method.to_uppercase().as_bytes()).unwrap(),
+            server.url(&c.path),
+        );
+        if let Some(token) = &c.token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in &c.headers {
+            request = request.header(*name, value);
+        }
+        if let Some(body) = c.body {
+            request = request.body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let operation = &spec["paths"][c.template][c.method];
+        assert!(
+            operation.is_object(),
+            "{} {} is not documented",
+            c.method,
+            c.template
+        );
+        let documented = resolve(&spec, &operation["responses"][status.to_string()]);
+        assert!(
+            documented.is_object(),
+            "{} {} answered {status}, which openapi.yaml does not list",
+            c.method,
+            c.path
+        );
+        let is_json = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("application/json"));
+        let body = response.bytes().await.unwrap();
+        if is_json && c.method != "head" {
+            let value: Value = serde_json::from_slice(&body).unwrap();
+            let schema = resolve(&spec, &documented["content"]["application/json"]["schema"]);
+            if let Some(required) = schema["required"].as_array() {
+                for field in required {
+                    let field = field.as_str().unwrap();
+                    assert!(
+                        value.get(field).is_some(),
+                        "{} {} {status}: missing `{field}` in {value}",
+                        c.method,
+                        c.path
+                    );
+                }
+            }
+        }
+        exercised
+            .entry((c.template.to_string(), c.method.to_string()))
+            .or_default()
+            .insert(status);
+    }
+    for operation in documented(&spec) {
+        assert!(
+            exercised.contains_key(&operation),
+            "{operation:?} was not exercised"
+        );
+    }
+    // The happy paths were among them.
+    let statuses = |p: &str, m: &str| exercised[&(p.to_string(), m.to_string())].clone();
+    assert!(statuses("/v1/enrol", "post").contains(&200));
+    assert!(statuses("/v1/push", "post").contains(&200));
+    assert!(statuses(uploads, "patch").is_superset(&[204, 409, 412, 415, 422, 460].into()));
+    assert!(statuses(blob, "get").contains(&200));
+    server.stop().await;
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
