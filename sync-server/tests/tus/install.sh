@@ -7,5 +7,7 @@ venv="${GRIDWALK_TUS_VENV:-$root/target/tus-venv}"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "tuspy==1.1.0"
+if ! "$venv/bin/python" -c "import tusclient" 2>/dev/null; then
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "tuspy==1.1.0"
+fi
 "$venv/bin/python" -c "import tusclient; print('tuspy ready in $venv')"
