@@ -31,7 +31,7 @@ pub use event::{Actor, Event, EventKind, HazardReport, Level, Payload, ReportSou
 pub use fold::fold;
 pub use hlc::Hlc;
 pub use report::{CampaignReport, ReportRow, RowGroup};
-pub use rules::{Refusal, Rule};
+pub use rules::{AllowedAction, Refusal, Rule, allowed_actions};
 pub use skew::{SkewFlag, SkewKind};
 pub use state::{CaseState, Conflict, ConflictKind, Ignored, Solved, Status};
 pub use store::{ApplyOutcome, CaseFilter, CaseSummary, CaseView};

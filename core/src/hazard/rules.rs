@@ -323,3 +323,74 @@ pub fn check(state: &CaseState, actor: &Actor, payload: &Payload) -> Result<(), 
         Payload::Comment { text } => require_text("the comment", text),
     }
 }
+
+/// An action a person may take on a case now: the kind of event and, for a call-in, the
+/// levels it may go to. Shells offer exactly these buttons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct AllowedAction {
+    /// The kind of event.
+    pub kind: crate::hazard::event::EventKind,
+    /// For `called-in`, the levels allowed; empty for other kinds.
+    pub levels: Vec<Level>,
+}
+
+/// The actions `actor` may take on a case in `state`, decided by [`check`] itself on a
+/// well-formed example of each kind, so there is no second copy of the rules. Content the
+/// person must still supply (a note, a photo) is checked again when they act.
+pub fn allowed_actions(state: &CaseState, actor: &Actor) -> Vec<AllowedAction> {
+    const TEXT: &str = "-";
+    let photo = "0".repeat(64);
+    let department = state
+        .department
+        .clone()
+        .unwrap_or_else(|| "department".to_string());
+    let examples = [
+        Payload::Assigned {
+            department,
+            note: TEXT.into(),
+        },
+        Payload::Accepted { note: TEXT.into() },
+        Payload::Progress { note: TEXT.into() },
+        Payload::Rectified {
+            photos: vec![photo],
+            note: TEXT.into(),
+        },
+        Payload::Verified {
+            passed: true,
+            inspection_id: None,
+            note: TEXT.into(),
+        },
+        Payload::Reopened {
+            reason: TEXT.into(),
+        },
+        Payload::Closed { note: TEXT.into() },
+        Payload::Comment { text: TEXT.into() },
+    ];
+    let levels: Vec<Level> = Level::ALL
+        .into_iter()
+        .filter(|level| {
+            let call_in = Payload::CalledIn {
+                level: *level,
+                note: TEXT.into(),
+            };
+            check(state, actor, &call_in).is_ok()
+        })
+        .collect();
+    let mut allowed = Vec::new();
+    if !levels.is_empty() {
+        allowed.push(AllowedAction {
+            kind: crate::hazard::event::EventKind::CalledIn,
+            levels,
+        });
+    }
+    for example in examples {
+        if check(state, actor, &example).is_ok() {
+            allowed.push(AllowedAction {
+                kind: example.kind(),
+                levels: Vec::new(),
+            });
+        }
+    }
+    allowed
+}

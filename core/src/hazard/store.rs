@@ -15,7 +15,7 @@ use crate::hazard::deadline::{self, Deadline};
 use crate::hazard::event::{Actor, Event, HazardReport, Level, Payload, ReportSource};
 use crate::hazard::fold::fold;
 use crate::hazard::hlc::{self, wall_clock_ms};
-use crate::hazard::rules;
+use crate::hazard::rules::{self, AllowedAction};
 use crate::hazard::skew::{self, SkewFlag};
 use crate::hazard::state::{CaseState, Status};
 use crate::inspection::{DEFAULT_TEMPLATE, InspectionKind};
@@ -54,6 +54,8 @@ pub struct CaseView {
     pub deadline: Option<Deadline>,
     /// Events recorded with a skewed device clock.
     pub skew: Vec<SkewFlag>,
+    /// What this device's profile may do on the case now (empty without a profile).
+    pub allowed_actions: Vec<AllowedAction>,
 }
 
 /// A case as listed.
@@ -290,7 +292,12 @@ impl Store {
         let state = fold(case_id, &events);
         let events = crate::hazard::fold::ordered(case_id, &events);
         let deadline = deadline::deadline(&state, &self.deadline_policy()?, wall_clock_ms());
+        let allowed_actions = match self.profile()? {
+            Some(profile) => rules::allowed_actions(&state, &Actor::from(&profile)),
+            None => Vec::new(),
+        };
         Ok(CaseView {
+            allowed_actions,
             skew: skew::flag(&with_receipt, self.max_clock_skew_ms()?),
             state,
             events,

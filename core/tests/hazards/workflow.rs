@@ -478,3 +478,62 @@ fn an_event_made_invalid_by_a_concurrent_one_is_kept_and_flagged() {
     assert_eq!(state.conflicts[0].events, vec![a2.id, acc.id]);
     assert_eq!(state.history.len(), 5);
 }
+
+#[test]
+fn each_role_is_offered_exactly_the_actions_the_rules_allow() {
+    use gridwalk_core::hazard::EventKind;
+    let dir = tempfile::tempdir().unwrap();
+    let staff = profile("Wang", Role::CommunityStaff, None);
+    let mut store = device(dir.path(), "d.db", &staff);
+    let case = store
+        .open_case(report(ReportSource::Hotline, "fire", Severity::High, "c1"))
+        .unwrap()
+        .case_id;
+    let offered = |store: &Store| -> Vec<(EventKind, Vec<Level>)> {
+        let view = store.hazard_case(&case).unwrap();
+        view.allowed_actions
+            .into_iter()
+            .map(|a| (a.kind, a.levels))
+            .collect()
+    };
+    assert_eq!(
+        offered(&store),
+        vec![
+            (EventKind::CalledIn, vec![Level::Street]),
+            (EventKind::Progress, vec![]),
+            (EventKind::Rectified, vec![]),
+            (EventKind::Comment, vec![]),
+        ]
+    );
+    store
+        .set_profile(&profile("Li", Role::GridWorker, None))
+        .unwrap();
+    assert_eq!(offered(&store), vec![(EventKind::Comment, vec![])]);
+    store
+        .set_profile(&profile("Zhao", Role::StreetOfficer, None))
+        .unwrap();
+    let street = offered(&store);
+    assert_eq!(
+        street[0],
+        (EventKind::CalledIn, vec![Level::Street, Level::District])
+    );
+    assert!(
+        !street.iter().any(|(k, _)| *k == EventKind::Assigned),
+        "not called in yet"
+    );
+    // Every offered action really is accepted.
+    store
+        .act(
+            &case,
+            Payload::CalledIn {
+                level: Level::Street,
+                note: "to street".into(),
+            },
+        )
+        .unwrap();
+    assert!(
+        offered(&store)
+            .iter()
+            .any(|(k, _)| *k == EventKind::Assigned)
+    );
+}
