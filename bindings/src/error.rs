@@ -28,6 +28,17 @@ pub enum GridwalkError {
         /// Hazard answers that need a photo and have none.
         missing_photos: Vec<String>,
     },
+    /// A workflow rule refused the action on a hazard case; nothing was recorded.
+    #[error("refused by rule {rule:?}: {reason}")]
+    ActionRefused {
+        /// The rule that refused it.
+        rule: gridwalk_core::hazard::Rule,
+        /// What about the action broke it.
+        reason: String,
+    },
+    /// The action needs to know who uses this device: set the profile or enrol first.
+    #[error("no profile: enrol this device or set its profile first")]
+    NoProfile,
     /// The record can no longer change (a submitted inspection), or the change conflicts
     /// with what is stored.
     #[error("conflict: {reason}")]
@@ -62,9 +73,12 @@ impl From<CoreError> for GridwalkError {
             CoreError::Template(_)
             | CoreError::InvalidInput(_)
             | CoreError::BadImportRow { .. }
-            | CoreError::ItemNotApplicable { .. }
-            | CoreError::EventRefused(_)
-            | CoreError::NoProfile => GridwalkError::InvalidInput { reason },
+            | CoreError::ItemNotApplicable { .. } => GridwalkError::InvalidInput { reason },
+            CoreError::EventRefused(refusal) => GridwalkError::ActionRefused {
+                rule: refusal.rule,
+                reason: refusal.detail,
+            },
+            CoreError::NoProfile => GridwalkError::NoProfile,
             CoreError::SchemaTooNew { .. } | CoreError::Storage(_) | CoreError::Io { .. } => {
                 GridwalkError::Storage { reason }
             }

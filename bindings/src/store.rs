@@ -5,10 +5,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use gridwalk_core::Store;
 use gridwalk_core::checklist::Template;
+use gridwalk_core::hazard::{
+    CampaignReport, CaseFilter, CaseSummary, CaseView, Event, HazardReport, Payload,
+};
 use gridwalk_core::inspection::{
     Checklist, Inspection, InspectionFilter, InspectionKind, InspectionStatus, InspectionSummary,
     NewInspection, Outcome,
 };
+use gridwalk_core::profile::Profile;
 use gridwalk_core::reference::{OrgUnit, Site, TemplateSummary};
 
 use crate::GridwalkError;
@@ -125,5 +129,47 @@ impl GridwalkStore {
             status,
             limit: None,
         })?)
+    }
+
+    /// This device's id (stable, made on first use).
+    pub fn device_id(&self) -> Result<String, GridwalkError> {
+        Ok(self.store().device_id()?)
+    }
+
+    /// The person this device acts as, if set (enrolment sets it).
+    pub fn profile(&self) -> Result<Option<Profile>, GridwalkError> {
+        Ok(self.store().profile()?)
+    }
+
+    /// Sets the person this device acts as; returns it as stored (validated).
+    pub fn set_profile(&self, profile: Profile) -> Result<Profile, GridwalkError> {
+        Ok(self.store().set_profile(&profile)?)
+    }
+
+    /// Hazard cases on this device, newest first.
+    pub fn list_cases(&self, filter: CaseFilter) -> Result<Vec<CaseSummary>, GridwalkError> {
+        Ok(self.store().list_cases(&filter)?)
+    }
+
+    /// One case: state, events, deadline, clock-skew flags and the actions this device's
+    /// person may take on it now.
+    pub fn hazard_case(&self, case_id: String) -> Result<CaseView, GridwalkError> {
+        Ok(self.store().hazard_case(&case_id)?)
+    }
+
+    /// Opens a case from a resident, hotline or online report as this device's person.
+    pub fn open_case(&self, report: HazardReport) -> Result<Event, GridwalkError> {
+        Ok(self.store().open_case(report)?)
+    }
+
+    /// Records an action on a case as this device's person; refused actions name the rule.
+    pub fn act(&self, case_id: String, payload: Payload) -> Result<Event, GridwalkError> {
+        Ok(self.store().act(&case_id, payload)?)
+    }
+
+    /// The campaign report over the cases on this device, as of `as_of_ms` (ms since the
+    /// Unix epoch).
+    pub fn campaign_report(&self, as_of_ms: i64) -> Result<CampaignReport, GridwalkError> {
+        Ok(self.store().campaign_report(as_of_ms)?)
     }
 }

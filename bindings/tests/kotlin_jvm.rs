@@ -60,8 +60,27 @@ fn run(cmd: &mut Command) -> String {
     stdout
 }
 
-/// Generates the JVM bindings, compiles them with `program` and runs it.
-fn run_kotlin_program(program: &str) {
+/// The Kotlin test programs: every `*Test.kt` in `tests/kotlin/` (each in its own package
+/// with a `main`), compiled together with the shared harness.
+fn kotlin_sources() -> Vec<PathBuf> {
+    walk(&workspace_root().join("bindings/tests/kotlin"))
+}
+
+fn main_class(program: &Path) -> String {
+    let text = std::fs::read_to_string(program).unwrap();
+    let package = text
+        .lines()
+        .find_map(|l| l.strip_prefix("package "))
+        .unwrap_or_else(|| panic!("{} has no package line", program.display()))
+        .trim();
+    let stem = program.file_stem().unwrap().to_string_lossy();
+    format!("{package}.{stem}Kt")
+}
+
+/// Generates the JVM bindings, compiles them with every Kotlin program, runs each
+/// program on the JVM and checks that, together, they call every exported method.
+#[test]
+fn kotlin_programs_run_on_the_jvm_and_cover_the_exported_api() {
     let lib = profile_dir().join(format!(
         "{}gridwalk_ffi{}",
         std::env::consts::DLL_PREFIX,
@@ -69,7 +88,7 @@ fn run_kotlin_program(program: &str) {
     ));
     assert!(
         lib.exists(),
-        "{} missing: build gridwalk-ffi first",
+        "{} missing: `cargo build -p gridwalk-ffi` first (scripts/test does)",
         lib.display()
     );
     let work = tempfile::tempdir().unwrap();
@@ -87,10 +106,13 @@ fn run_kotlin_program(program: &str) {
     })
     .expect("generate Kotlin bindings");
 
+    let tests = kotlin_sources();
+    assert_every_export_is_called(&generated, &tests);
+
     let home = kotlin_home();
     let jna = tool("JNA_JAR", &[PathBuf::from("/usr/share/java/jna.jar")]);
     let mut sources: Vec<PathBuf> = walk(&generated);
-    sources.push(workspace_root().join("bindings/tests/kotlin").join(program));
+    sources.extend(tests.iter().cloned());
     let jar = work.path().join("test.jar");
     run(Command::new(home.join("bin/kotlinc"))
         .args(&sources)
@@ -106,17 +128,68 @@ fn run_kotlin_program(program: &str) {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(":");
-    let main_class = format!("org.gridwalk.tests.{}Kt", program.trim_end_matches(".kt"));
-    let stdout = run(Command::new("java")
-        .arg(format!("-Djna.library.path={}", profile_dir().display()))
-        .arg("-cp")
-        .arg(classpath)
-        .arg(main_class)
-        .arg(work.path().join("data")));
-    println!("{stdout}");
-    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    let programs: Vec<&PathBuf> = tests
+        .iter()
+        .filter(|p| {
+            p.file_stem()
+                .is_some_and(|s| s.to_string_lossy().ends_with("Test"))
+        })
+        .collect();
+    assert!(!programs.is_empty(), "no Kotlin test programs found");
+    for program in programs {
+        let data = work.path().join(program.file_stem().unwrap());
+        let stdout = run(Command::new("java")
+            .arg(format!("-Djna.library.path={}", profile_dir().display()))
+            .arg("-cp")
+            .arg(&classpath)
+            .arg(main_class(program))
+            .arg(&data));
+        println!("--- {}\n{stdout}", program.display());
+        assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    }
 }
 
+/// Every method of the exported objects must be called by some Kotlin test, so the suite
+/// covers the whole FFI as it grows.
+fn assert_every_export_is_called(generated: &Path, tests: &[PathBuf]) {
+    let ffi = walk(generated)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("gridwalk_ffi"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<String>();
+    let test_text: String = tests
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let mut exported: Vec<String> = ffi
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            // Interface methods and companion constructors are declared as `fun `name`(`.
+            let rest = l
+                .strip_prefix("fun `")
+                .or_else(|| l.split("fun `").nth(1))?;
+            Some(rest.split('`').next()?.to_string())
+        })
+        .filter(|name| {
+            !name.starts_with("uniffi") && !["close", "destroy"].contains(&name.as_str())
+        })
+        .collect();
+    exported.sort();
+    exported.dedup();
+    let missing: Vec<&String> = exported
+        .iter()
+        .filter(|name| !test_text.contains(&format!(".{name}(")))
+        .collect();
+    assert!(
+        exported.len() > 10,
+        "found too few exports to trust the scan: {exported:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "exported but never called from a Kotlin test: {missing:?}"
+    );
+}
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -129,9 +202,4 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-#[test]
-fn kotlin_foundation_program_runs_on_the_jvm() {
-    run_kotlin_program("FoundationTest.kt");
 }

@@ -1,45 +1,21 @@
 // The foundation through the real generated bindings: open a store, start an inspection,
 // answer items, catch the typed error of a premature submit, then submit.
 // Run by bindings/tests/kotlin_jvm.rs on the JVM with JNA against the debug cdylib.
-package org.gridwalk.tests
+package org.gridwalk.tests.foundation
+
+import org.gridwalk.tests.Harness
+import org.gridwalk.tests.assertEq
+import org.gridwalk.tests.assertThrows
 
 import java.io.File
-import kotlin.system.exitProcess
 import org.gridwalk.core.InspectionKind
 import org.gridwalk.core.InspectionStatus
 import org.gridwalk.core.Outcome
 import org.gridwalk.ffi.GridwalkException
 import org.gridwalk.ffi.GridwalkStore
 
-private var passed = 0
-private var failed = 0
-
-private fun test(name: String, body: () -> Unit) {
-    try {
-        body()
-        passed++
-        println("PASS $name")
-    } catch (e: Throwable) {
-        failed++
-        println("FAIL $name: $e")
-    }
-}
-
-private fun <T> assertEq(expected: T, actual: T, what: String) {
-    if (expected != actual) throw AssertionError("$what: expected $expected, got $actual")
-}
-
-private inline fun <reified E : Throwable> assertThrows(body: () -> Unit): E {
-    try {
-        body()
-    } catch (e: Throwable) {
-        if (e is E) return e
-        throw AssertionError("expected ${E::class.simpleName}, got $e")
-    }
-    throw AssertionError("expected ${E::class.simpleName}, nothing was thrown")
-}
-
 fun main(args: Array<String>) {
+    val h = Harness()
     val dir = File(args[0])
     dir.mkdirs()
     val sites = File(dir, "sites.csv")
@@ -50,7 +26,7 @@ fun main(args: Array<String>) {
     )
     val dbPath = File(dir, "device.db").path
 
-    test("the built-in template has 9 categories and 29 items") {
+    h.test("the built-in template has 9 categories and 29 items") {
         val store = GridwalkStore.open(dbPath)
         val summary = store.listTemplates().single()
         assertEq("safe-community", summary.id, "template id")
@@ -60,13 +36,29 @@ fun main(args: Array<String>) {
         assertEq("消防安全", template.categories[0].titleZh, "first category")
     }
 
-    test("sites import and list") {
+    h.test("org units import as a tree, refusing a broken one") {
+        val units = File(dir, "units.csv")
+        units.writeText(
+            "id,name,level,parent\nG1,Grid 1,grid,C1\nC1,Hongxing,community,ST1\n" +
+                "ST1,Chunxi street,street,D1\nD1,Jinjiang district,district,\n",
+        )
+        val store = GridwalkStore.open(dbPath)
+        assertEq(4u, store.importUnitsCsv(units.path), "imported")
+        assertEq(listOf("district", "street", "community", "grid"), store.listUnits().map { it.level }, "levels")
+        val orphan = File(dir, "orphan.csv")
+        orphan.writeText("id,name,level,parent\nG9,Grid 9,grid,NOPE\n")
+        val e = assertThrows<GridwalkException.InvalidInput> { store.importUnitsCsv(orphan.path) }
+        check(e.reason.contains("line 2")) { e.reason }
+        assertEq(4, store.listUnits().size, "units after refused import")
+    }
+
+    h.test("sites import and list") {
         val store = GridwalkStore.open(dbPath)
         assertEq(2u, store.importSitesCsv(sites.path), "imported")
         assertEq(listOf("Fish pond", "Jinjiang Garden"), store.listSites().map { it.name }, "names")
     }
 
-    test("a bad site file is refused with a typed error") {
+    h.test("a bad site file is refused with a typed error") {
         val bad = File(dir, "bad.csv")
         bad.writeText("id,name,kind,unit,address,lat,lon\nX1,Castle,castle,G1,,,\n")
         val store = GridwalkStore.open(dbPath)
@@ -75,7 +67,7 @@ fun main(args: Array<String>) {
         assertEq(2, store.listSites().size, "sites after refused import")
     }
 
-    test("inspect, refuse a premature submit, then submit") {
+    h.test("inspect, refuse a premature submit, then submit") {
         val store = GridwalkStore.open(dbPath)
         val id = store.startInspection("P1", InspectionKind.ROUTINE, "Li Wei")
         val checklist = store.checklist(id)
@@ -103,7 +95,7 @@ fun main(args: Array<String>) {
         assertThrows<GridwalkException.Conflict> { store.answer(id, items[0].code, Outcome.HAZARD, null) }
     }
 
-    test("a draft survives reopening the store") {
+    h.test("a draft survives reopening the store") {
         val first = GridwalkStore.open(dbPath)
         val id = first.startInspection("S1", InspectionKind.SPOT_CHECK, "Supervisor Zhang")
         first.answer(id, "fire-02", Outcome.OK, null)
@@ -114,13 +106,12 @@ fun main(args: Array<String>) {
         assertEq(1u, again.checklist(id).answered, "answered after reopen")
     }
 
-    test("unknown records are NotFound") {
+    h.test("unknown records are NotFound") {
         val store = GridwalkStore.open(dbPath)
         val e = assertThrows<GridwalkException.NotFound> { store.startInspection("nowhere", InspectionKind.ROUTINE, "x") }
         assertEq("site", e.kind, "kind")
         assertThrows<GridwalkException.NotFound> { store.inspection("missing") }
     }
 
-    println("$passed passed, $failed failed")
-    exitProcess(if (failed == 0) 0 else 1)
+    h.finish()
 }

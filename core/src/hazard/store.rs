@@ -122,6 +122,7 @@ impl CaseSummary {
 
 /// Which cases to list.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaseFilter {
     /// Only cases in this status.
     pub status: Option<Status>,
