@@ -7,20 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use camino::Utf8PathBuf;
+mod common;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// `target/debug` (or whichever profile dir this test binary lives in).
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
-}
+use common::{files, generate, library, profile_dir, workspace_root};
 
 fn tool(env: &str, candidates: &[PathBuf]) -> PathBuf {
     if let Ok(path) = std::env::var(env) {
@@ -63,7 +52,7 @@ fn run(cmd: &mut Command) -> String {
 /// The Kotlin test programs: every `*Test.kt` in `tests/kotlin/` (each in its own package
 /// with a `main`), compiled together with the shared harness.
 fn kotlin_sources() -> Vec<PathBuf> {
-    walk(&workspace_root().join("bindings/tests/kotlin"))
+    files(&workspace_root().join("bindings/tests/kotlin"))
 }
 
 fn main_class(program: &Path) -> String {
@@ -81,37 +70,21 @@ fn main_class(program: &Path) -> String {
 /// program on the JVM and checks that, together, they call every exported method.
 #[test]
 fn kotlin_programs_run_on_the_jvm_and_cover_the_exported_api() {
-    let lib = profile_dir().join(format!(
-        "{}gridwalk_ffi{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
-    assert!(
-        lib.exists(),
-        "{} missing: `cargo build -p gridwalk-ffi` first (scripts/test does)",
-        lib.display()
-    );
+    library();
     let work = tempfile::tempdir().unwrap();
     let generated = work.path().join("generated");
-    uniffi::generate(uniffi::GenerateOptions {
-        languages: vec![uniffi::TargetLanguage::Kotlin],
-        source: Utf8PathBuf::from_path_buf(lib.clone()).unwrap(),
-        out_dir: Utf8PathBuf::from_path_buf(generated.clone()).unwrap(),
-        config_override: Some(
-            Utf8PathBuf::from_path_buf(workspace_root().join("bindings/uniffi-jvm.toml")).unwrap(),
-        ),
-        format: false,
-        crate_filter: None,
-        metadata_no_deps: false,
-    })
-    .expect("generate Kotlin bindings");
+    generate(
+        uniffi::TargetLanguage::Kotlin,
+        &generated,
+        Some("bindings/uniffi-jvm.toml"),
+    );
 
     let tests = kotlin_sources();
     assert_every_export_is_called(&generated, &tests);
 
     let home = kotlin_home();
     let jna = tool("JNA_JAR", &[PathBuf::from("/usr/share/java/jna.jar")]);
-    let mut sources: Vec<PathBuf> = walk(&generated);
+    let mut sources: Vec<PathBuf> = files(&generated);
     sources.extend(tests.iter().cloned());
     let jar = work.path().join("test.jar");
     run(Command::new(home.join("bin/kotlinc"))
@@ -152,7 +125,7 @@ fn kotlin_programs_run_on_the_jvm_and_cover_the_exported_api() {
 /// Every method of the exported objects must be called by some Kotlin test, so the suite
 /// covers the whole FFI as it grows.
 fn assert_every_export_is_called(generated: &Path, tests: &[PathBuf]) {
-    let ffi = walk(generated)
+    let ffi = files(generated)
         .into_iter()
         .filter(|p| p.to_string_lossy().contains("gridwalk_ffi"))
         .map(|p| std::fs::read_to_string(p).unwrap())
@@ -189,17 +162,4 @@ fn assert_every_export_is_called(generated: &Path, tests: &[PathBuf]) {
         missing.is_empty(),
         "exported but never called from a Kotlin test: {missing:?}"
     );
-}
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else if path.extension().is_some_and(|e| e == "kt") {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
 }
