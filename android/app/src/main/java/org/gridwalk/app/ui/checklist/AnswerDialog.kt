@@ -1,0 +1,80 @@
+package org.gridwalk.app.ui.checklist
+
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.material3.AlertDialog
+import androidx.compose.material3.FilterChip
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateListOf
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.saveable.rememberSaveable
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import org.gridwalk.app.data.label
+import org.gridwalk.app.ui.camera.CameraCaptureDialog
+import org.gridwalk.app.ui.camera.discard
+import org.gridwalk.app.ui.common.ErrorText
+import org.gridwalk.core.ChecklistEntry
+import org.gridwalk.core.Outcome
+
+/**
+ * Answers one item: ok / hazard / not applicable, a note, and photos taken here. The item's
+ * guidance and whether a hazard needs a photo are the template's words, shown as given.
+ */
+@Composable
+fun AnswerDialog(
+    entry: ChecklistEntry,
+    busy: Boolean,
+    error: String?,
+    onSave: (Outcome, String?, List<String>) -> Unit,
+    onDismiss: () -> Unit,
+) {
+    val item = entry.item
+    var outcome by rememberSaveable { mutableStateOf(entry.answer?.outcome) }
+    var note by rememberSaveable { mutableStateOf(entry.answer?.note.orEmpty()) }
+    val photos = remember { mutableStateListOf<String>() }
+    var capturing by remember { mutableStateOf(false) }
+    val cancel = { discard(photos); onDismiss() }
+
+    AlertDialog(
+        onDismissRequest = cancel,
+        title = { Text("${item.titleEn} · ${item.titleZh}") },
+        text = {
+            Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
+                if (item.guidance.isNotBlank()) Text(item.guidance, style = MaterialTheme.typography.bodySmall)
+                if (item.photoRequired) Text("A hazard here needs a photo.", style = MaterialTheme.typography.labelMedium)
+                Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                    Outcome.entries.forEach { o ->
+                        FilterChip(selected = outcome == o, onClick = { outcome = o }, label = { Text(o.label()) })
+                    }
+                }
+                OutlinedTextField(note, { note = it }, label = { Text("Note") }, modifier = Modifier.fillMaxWidth())
+                val stored = entry.answer?.photos?.size ?: 0
+                OutlinedButton(onClick = { capturing = true }) {
+                    Text("Take photos (${stored + photos.size})")
+                }
+                ErrorText(error)
+            }
+        },
+        confirmButton = {
+            TextButton(enabled = outcome != null && !busy, onClick = {
+                onSave(outcome!!, note.trim().ifEmpty { null }, photos.toList())
+            }) { Text("Save") }
+        },
+        dismissButton = { TextButton(onClick = cancel) { Text("Cancel") } },
+    )
+
+    if (capturing) {
+        CameraCaptureDialog(onDone = { photos += it; capturing = false }, onDismiss = { capturing = false })
+    }
+}

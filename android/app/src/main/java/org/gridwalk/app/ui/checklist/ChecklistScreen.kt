@@ -1,0 +1,146 @@
+package org.gridwalk.app.ui.checklist
+
+import androidx.compose.foundation.ExperimentalFoundationApi
+import androidx.compose.foundation.background
+import androidx.compose.foundation.clickable
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.material.icons.Icons
+import androidx.compose.material.icons.automirrored.filled.ArrowBack
+import androidx.compose.material3.Button
+import androidx.compose.material3.ExperimentalMaterial3Api
+import androidx.compose.material3.HorizontalDivider
+import androidx.compose.material3.Icon
+import androidx.compose.material3.IconButton
+import androidx.compose.material3.LinearProgressIndicator
+import androidx.compose.material3.ListItem
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.Scaffold
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.material3.TopAppBar
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.saveable.rememberSaveable
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import org.gridwalk.app.data.label
+import org.gridwalk.app.ui.camera.CameraCaptureDialog
+import org.gridwalk.app.ui.common.ErrorText
+import org.gridwalk.core.CategoryProgress
+import org.gridwalk.core.ChecklistEntry
+import org.gridwalk.core.InspectionStatus
+import org.gridwalk.core.Outcome
+
+/** The checklist of one inspection, grouped by the template's categories, with progress. */
+@OptIn(ExperimentalMaterial3Api::class, ExperimentalFoundationApi::class)
+@Composable
+fun ChecklistScreen(vm: ChecklistViewModel, onBack: () -> Unit) {
+    val ui by vm.ui.collectAsStateWithLifecycle()
+    val checklist = ui.checklist
+    val editable = checklist?.status == InspectionStatus.DRAFT
+    // Item codes, saved so an open dialog survives rotation.
+    var answering by rememberSaveable { mutableStateOf<String?>(null) }
+    var addingPhotoTo by rememberSaveable { mutableStateOf<String?>(null) }
+
+    Scaffold(
+        topBar = {
+            TopAppBar(
+                title = { Text(checklist?.let { "Checklist ${it.answered}/${it.applicable}" } ?: "Checklist") },
+                navigationIcon = { IconButton(onClick = onBack) { Icon(Icons.AutoMirrored.Filled.ArrowBack, "Back") } },
+            )
+        },
+        bottomBar = {
+            if (editable) {
+                Button(
+                    onClick = { vm.submit(onBack) },
+                    enabled = !ui.busy,
+                    modifier = Modifier.fillMaxWidth().padding(16.dp),
+                ) { Text("Submit inspection") }
+            }
+        },
+    ) { padding ->
+        Column(Modifier.padding(padding).fillMaxSize()) {
+            if (answering == null) ErrorText(ui.error)
+            if (checklist == null) return@Column
+            if (!editable) Text("Submitted: this inspection can no longer change.", Modifier.padding(16.dp))
+            LazyColumn(Modifier.fillMaxSize()) {
+                checklist.categories.forEach { category ->
+                    stickyHeader(key = category.code) { CategoryHeader(category) }
+                    items(category.entries, key = { it.item.code }) { entry ->
+                        EntryRow(
+                            entry,
+                            onClick = { if (editable) answering = entry.item.code },
+                            onAddPhoto = { addingPhotoTo = entry.item.code }.takeIf { editable && entry.answer != null },
+                        )
+                        HorizontalDivider()
+                    }
+                }
+            }
+        }
+    }
+
+    val entry = checklist?.categories?.flatMap { it.entries }?.find { it.item.code == answering }
+    if (entry != null) {
+        AnswerDialog(
+            entry = entry,
+            busy = ui.busy,
+            error = ui.error,
+            onSave = { outcome, note, photos -> vm.answer(entry.item.code, outcome, note, photos) { answering = null } },
+            onDismiss = { answering = null; vm.dismissError() },
+        )
+    }
+    addingPhotoTo?.let { item ->
+        CameraCaptureDialog(
+            onDone = { paths -> vm.addPhotos(item, paths); addingPhotoTo = null },
+            onDismiss = { addingPhotoTo = null },
+        )
+    }
+}
+
+@Composable
+private fun CategoryHeader(category: CategoryProgress) {
+    Column(Modifier.fillMaxWidth().background(MaterialTheme.colorScheme.surfaceVariant).padding(16.dp, 8.dp)) {
+        Text(
+            "${category.titleEn} · ${category.titleZh}  ${category.answered}/${category.applicable}",
+            style = MaterialTheme.typography.titleSmall,
+        )
+        LinearProgressIndicator(
+            progress = { if (category.applicable == 0u) 1f else category.answered.toFloat() / category.applicable.toFloat() },
+            modifier = Modifier.fillMaxWidth().padding(top = 4.dp),
+        )
+    }
+}
+
+@Composable
+private fun EntryRow(entry: ChecklistEntry, onClick: () -> Unit, onAddPhoto: (() -> Unit)?) {
+    val answer = entry.answer
+    ListItem(
+        headlineContent = { Text("${entry.item.titleEn} · ${entry.item.titleZh}") },
+        supportingContent = {
+            val parts = listOfNotNull(
+                answer?.outcome?.label() ?: "not answered",
+                answer?.note,
+                answer?.photos?.size?.takeIf { it > 0 }?.let { "$it photo(s)" },
+            )
+            Text(parts.joinToString(" · "))
+        },
+        trailingContent = {
+            Row {
+                if (answer?.outcome == Outcome.HAZARD) {
+                    Text("Hazard", color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(end = 8.dp))
+                }
+                onAddPhoto?.let { TextButton(onClick = it) { Text("+ Photo") } }
+            }
+        },
+        modifier = Modifier.clickable(onClick = onClick),
+    )
+}
