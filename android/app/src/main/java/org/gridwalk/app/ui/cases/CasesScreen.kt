@@ -1,0 +1,94 @@
+package org.gridwalk.app.ui.cases
+
+import androidx.compose.foundation.clickable
+import androidx.compose.foundation.horizontalScroll
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.material.icons.Icons
+import androidx.compose.material.icons.filled.Refresh
+import androidx.compose.material3.ExperimentalMaterial3Api
+import androidx.compose.material3.FilterChip
+import androidx.compose.material3.HorizontalDivider
+import androidx.compose.material3.Icon
+import androidx.compose.material3.IconButton
+import androidx.compose.material3.ListItem
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.Scaffold
+import androidx.compose.material3.Text
+import androidx.compose.material3.TopAppBar
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.getValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import org.gridwalk.app.data.formatMs
+import org.gridwalk.app.data.label
+import org.gridwalk.app.ui.common.ErrorText
+import org.gridwalk.core.CaseSummary
+
+/** Hazard cases: open / contested filters, overdue as the core computed it. */
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun CasesScreen(vm: CasesViewModel, onOpenCase: (String) -> Unit) {
+    val ui by vm.ui.collectAsStateWithLifecycle()
+    Scaffold(
+        topBar = {
+            TopAppBar(
+                title = { Text("Hazard cases") },
+                actions = { IconButton(onClick = { vm.refresh() }) { Icon(Icons.Default.Refresh, "Refresh") } },
+            )
+        },
+    ) { padding ->
+        Column(Modifier.padding(padding).fillMaxSize()) {
+            Row(
+                Modifier.horizontalScroll(rememberScrollState()).padding(horizontal = 16.dp),
+                horizontalArrangement = Arrangement.spacedBy(8.dp),
+            ) {
+                val f = ui.filter
+                FilterChip(f.openOnly, { vm.setFilter(f.copy(openOnly = !f.openOnly)) }, label = { Text("Open only") })
+                FilterChip(f.contestedOnly, { vm.setFilter(f.copy(contestedOnly = !f.contestedOnly)) },
+                    label = { Text("Needs a human look") })
+            }
+            ErrorText(ui.error)
+            LazyColumn(Modifier.fillMaxSize()) {
+                items(ui.cases, key = { it.caseId }) { case ->
+                    CaseRow(case, Modifier.clickable { onOpenCase(case.caseId) })
+                    HorizontalDivider()
+                }
+            }
+        }
+    }
+}
+
+@Composable
+private fun CaseRow(case: CaseSummary, modifier: Modifier) {
+    ListItem(
+        modifier = modifier,
+        overlineContent = {
+            Text(listOfNotNull(case.category, case.item, case.severity?.label(), case.unit).joinToString(" · "))
+        },
+        headlineContent = { Text(case.description) },
+        supportingContent = {
+            Text(
+                listOfNotNull(
+                    case.status.label(),
+                    "level ${case.level.label()}",
+                    case.department,
+                    case.dueMs?.let { "due ${formatMs(it)}" },
+                ).joinToString(" · "),
+            )
+        },
+        trailingContent = {
+            Column {
+                if (case.overdue) Text("Overdue", color = MaterialTheme.colorScheme.error)
+                if (case.contested) Text("Contested", color = MaterialTheme.colorScheme.tertiary)
+            }
+        },
+    )
+}
