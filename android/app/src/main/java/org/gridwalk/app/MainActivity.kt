@@ -13,7 +13,7 @@ class MainActivity : ComponentActivity() {
         enableEdgeToEdge()
         val app = application as GridwalkApp
         setContent {
-            MaterialTheme { GridwalkNavHost(app.repository, app.lastSync) }
+            MaterialTheme { GridwalkNavHost(app.repository) }
         }
     }
 }

@@ -23,6 +23,7 @@ import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
@@ -37,6 +38,8 @@ import org.gridwalk.core.CaseSummary
 @Composable
 fun CasesScreen(vm: CasesViewModel, onOpenCase: (String) -> Unit) {
     val ui by vm.ui.collectAsStateWithLifecycle()
+    // Re-read on every visit: an inspection or a sync elsewhere may have changed things.
+    LaunchedEffect(Unit) { vm.refresh() }
     Scaffold(
         topBar = {
             TopAppBar(

@@ -22,8 +22,6 @@ class CasesViewModel(private val repo: GridwalkRepository) : ViewModel() {
     private val state = MutableStateFlow(CasesUi())
     val ui: StateFlow<CasesUi> = state.asStateFlow()
 
-    init { refresh() }
-
     fun setFilter(filter: CaseFilter) {
         state.update { it.copy(filter = filter) }
         refresh()

@@ -26,6 +26,7 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -42,6 +43,8 @@ import org.gridwalk.core.InspectionKind
 @Composable
 fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
     val ui by vm.ui.collectAsStateWithLifecycle()
+    // Re-read on every visit: an inspection or a sync elsewhere may have changed things.
+    LaunchedEffect(Unit) { vm.refresh() }
     var scanning by remember { mutableStateOf(false) }
 
     Scaffold(

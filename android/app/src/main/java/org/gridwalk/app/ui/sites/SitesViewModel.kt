@@ -32,8 +32,6 @@ class SitesViewModel(private val repo: GridwalkRepository) : ViewModel() {
     private val state = MutableStateFlow(SitesUi())
     val ui: StateFlow<SitesUi> = state.asStateFlow()
 
-    init { refresh() }
-
     fun refresh() = viewModelScope.launch {
         runCatching {
             val profile = repo.profile()

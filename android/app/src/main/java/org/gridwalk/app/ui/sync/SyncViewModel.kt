@@ -1,0 +1,84 @@
+package org.gridwalk.app.ui.sync
+
+import android.app.Application
+import androidx.lifecycle.AndroidViewModel
+import androidx.lifecycle.viewModelScope
+import androidx.work.WorkInfo
+import androidx.work.WorkManager
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.combine
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+import org.gridwalk.app.GridwalkApp
+import org.gridwalk.app.data.userMessage
+import org.gridwalk.app.sync.LastSync
+import org.gridwalk.app.sync.SyncScheduler
+import org.gridwalk.app.sync.SyncWorker
+import org.gridwalk.core.*
+import org.gridwalk.ffi.*
+
+/** A sync in flight, from the worker's progress: "pushing 3 of 10". */
+data class SyncRunning(val phase: String?, val done: Long, val total: Long)
+
+data class SyncUi(
+    val profile: Profile? = null,
+    val pending: PendingSync? = null,
+    val running: SyncRunning? = null,
+    val waitingForNetwork: Boolean = false,
+    val last: LastSync? = null,
+    val enrolling: Boolean = false,
+    val error: String? = null,
+)
+
+class SyncViewModel(application: Application) : AndroidViewModel(application) {
+    private val app = application as GridwalkApp
+    private val repo = app.repository
+    private val state = MutableStateFlow(SyncUi())
+    val ui: StateFlow<SyncUi> = state.asStateFlow()
+
+    init {
+        refresh()
+        val work = WorkManager.getInstance(application)
+        viewModelScope.launch {
+            combine(
+                work.getWorkInfosForUniqueWorkFlow(SyncScheduler.NOW),
+                work.getWorkInfosForUniqueWorkFlow(SyncScheduler.PERIODIC),
+            ) { now, periodic ->
+                val running = (now + periodic).firstOrNull { it.state == WorkInfo.State.RUNNING }?.progress?.let {
+                    SyncRunning(it.getString(SyncWorker.PHASE), it.getLong(SyncWorker.DONE, 0), it.getLong(SyncWorker.TOTAL, 0))
+                }
+                // A queued "sync now" waits for its network constraint (or a retry back-off);
+                // the periodic request is always queued, so it says nothing.
+                running to (running == null && now.any { it.state == WorkInfo.State.ENQUEUED })
+            }.collect { (running, waiting) ->
+                val wasRunning = state.value.running != null
+                state.update { it.copy(running = running, waitingForNetwork = waiting) }
+                // A sync just ended: the outbox and the profile may have changed.
+                if (wasRunning && running == null) refresh()
+            }
+        }
+        viewModelScope.launch { app.lastSync.last.collect { last -> state.update { it.copy(last = last) } } }
+    }
+
+    fun refresh() = viewModelScope.launch {
+        runCatching { repo.profile() to repo.pendingSync() }
+            .onSuccess { (profile, pending) -> state.update { it.copy(profile = profile, pending = pending, error = null) } }
+            .onFailure { e -> state.update { it.copy(error = e.userMessage()) } }
+    }
+
+    fun syncNow() = SyncScheduler.syncNow(getApplication())
+
+    /** Enrols with a server and a one-time code, then syncs to fetch sites and templates. */
+    fun enroll(serverUrl: String, code: String, onEnrolled: () -> Unit) = viewModelScope.launch {
+        state.update { it.copy(enrolling = true, error = null) }
+        runCatching { repo.enroll(serverUrl.trim(), code.trim()) }
+            .onSuccess { enrolment ->
+                state.update { it.copy(enrolling = false, profile = enrolment.person) }
+                syncNow()
+                onEnrolled()
+            }
+            .onFailure { e -> state.update { it.copy(enrolling = false, error = e.userMessage()) } }
+    }
+}
