@@ -14,9 +14,8 @@ let package = Package(
         .target(
             name: "Gridwalk",
             dependencies: ["GridwalkFFIRust"],
-            path: "Sources/Gridwalk",
-            // The generated code predates Swift 6's strict concurrency checking.
-            swiftSettings: [.swiftLanguageVersion(.v5)]
+            // Tools 5.9: Swift 5 language mode, which the generated code is written for.
+            path: "Sources/Gridwalk"
         ),
     ]
 )

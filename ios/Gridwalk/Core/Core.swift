@@ -1,0 +1,102 @@
+import Foundation
+import Gridwalk
+
+/// The shell's only door to the core: forwards calls off the main thread and decides
+/// nothing. Store calls are short and synchronous (docs/adr/0002); sync and enrolment are
+/// the core's own `async` functions.
+actor Core {
+    private let store: GridwalkStore
+    private let storePath: String
+    private var syncHandle: GridwalkSync?
+    private var runningSync: Task<SyncReport, Error>?
+
+    /// Opens the device's one store in Application Support: kept by the system, never
+    /// evicted like Caches, and excluded from backup so a restored phone never shares this
+    /// one's device id and outbox.
+    init() throws {
+        var folder = try FileManager.default.url(
+            for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+        var values = URLResourceValues()
+        values.isExcludedFromBackup = true
+        try folder.setResourceValues(values)
+        storePath = folder.appendingPathComponent("gridwalk.sqlite").path
+        store = try GridwalkStore.open(path: storePath)
+    }
+
+    // Reference data and profile
+
+    func profile() throws -> Profile? { try store.profile() }
+    func sites() throws -> [Site] { try store.listSites() }
+
+    /// Departments of the newest checklist template, for the "assign" action.
+    func departments() throws -> [Department] {
+        guard let newest = try store.listTemplates().first else { return [] }
+        return try store.template(id: newest.id, version: nil).departments
+    }
+
+    // Inspections
+
+    func drafts(inspector: String) throws -> [InspectionSummary] {
+        try store.listInspections(inspector: inspector, status: .draft)
+    }
+
+    func startInspection(siteId: String, kind: InspectionKind, inspector: String) throws -> String {
+        try store.startInspection(siteId: siteId, kind: kind, inspector: inspector)
+    }
+
+    func checklist(_ inspectionId: String) throws -> Checklist { try store.checklist(inspectionId: inspectionId) }
+
+    /// Answers an item; JPEG files, when given, are ingested and attached by the core.
+    func answer(_ inspectionId: String, item: String, outcome: Outcome, note: String?, photoPaths: [String]) throws {
+        if photoPaths.isEmpty {
+            try store.answer(inspectionId: inspectionId, item: item, outcome: outcome, note: note)
+        } else {
+            try store.answerWithPhotos(
+                inspectionId: inspectionId, item: item, outcome: outcome, note: note, photoPaths: photoPaths)
+        }
+    }
+
+    func addPhoto(_ inspectionId: String, item: String, photoPath: String) throws {
+        let photo = try store.ingestPhoto(path: photoPath)
+        try store.attachPhoto(inspectionId: inspectionId, item: item, sha256: photo.sha256)
+    }
+
+    func submit(_ inspectionId: String) throws { try store.submit(inspectionId: inspectionId) }
+
+    // Hazard cases
+
+    func cases(_ filter: CaseFilter) throws -> [CaseSummary] { try store.listCases(filter: filter) }
+    func hazardCase(_ caseId: String) throws -> CaseView { try store.hazardCase(caseId: caseId) }
+    func act(_ caseId: String, _ payload: Payload) throws -> Event { try store.act(caseId: caseId, payload: payload) }
+
+    /// Ingests JPEG files (rectification evidence); returns their hashes in order.
+    func ingest(_ photoPaths: [String]) throws -> [String] {
+        try photoPaths.map { try store.ingestPhoto(path: $0).sha256 }
+    }
+
+    // Sync
+
+    func pendingSync() throws -> PendingSync { try store.pendingSync() }
+
+    private func sync() throws -> GridwalkSync {
+        if let syncHandle { return syncHandle }
+        let handle = try GridwalkSync(storePath: storePath)
+        syncHandle = handle
+        return handle
+    }
+
+    func enroll(serverUrl: String, code: String) async throws -> Enrolment {
+        try await sync().enroll(serverUrl: serverUrl, code: code)
+    }
+
+    /// One sync. A second request while one runs joins it instead of starting another,
+    /// so the background task, the network monitor and "sync now" never overlap.
+    func sync(listener: SyncListener?) async throws -> SyncReport {
+        if let runningSync { return try await runningSync.value }
+        let handle = try sync()
+        let task = Task { try await handle.sync(listener: listener) }
+        runningSync = task
+        defer { runningSync = nil }
+        return try await task.value
+    }
+}
