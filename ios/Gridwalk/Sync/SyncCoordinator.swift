@@ -38,7 +38,7 @@ final class SyncCoordinator {
     /// One sync now; a no-op until the phone is enrolled (there is no server yet).
     @discardableResult
     func syncNow() async -> Bool {
-        guard (try? await core.profile()) ?? nil != nil else { return true }
+        guard (try? await core.profile()) != nil else { return true }
         isSyncing = true
         defer { isSyncing = false; progress = nil }
         do {

@@ -1,0 +1,57 @@
+import Gridwalk
+
+/// One button on a case: an action the core allows now, with the one choice the button
+/// itself makes (the level to call in to, pass or fail). Built only from
+/// `CaseView.allowedActions`; the shell never adds or hides an action.
+struct CaseAction: Hashable, Identifiable {
+    let kind: EventKind
+    var level: Level?
+    var passed: Bool?
+
+    var id: Self { self }
+
+    var title: String {
+        if let level { return "Call in to \(label(level))" }
+        if let passed { return passed ? "Verify: fixed" : "Verify: not fixed" }
+        return label(kind).capitalized
+    }
+
+    var noteLabel: String {
+        switch kind {
+        case .reopened: "Reason"
+        case .comment: "Comment"
+        case .calledIn: "Why"
+        case .assigned: "Instructions"
+        default: "Note"
+        }
+    }
+
+    /// The payload the core records; `photos` are hashes of ingested rectification photos.
+    func payload(note: String, department: String?, photos: [String]) -> Payload {
+        switch kind {
+        case .calledIn: .calledIn(level: level!, note: note)
+        case .assigned: .assigned(department: department ?? "", note: note)
+        case .accepted: .accepted(note: note)
+        case .progress: .progress(note: note)
+        case .rectified: .rectified(photos: photos, note: note)
+        case .verified: .verified(passed: passed!, inspectionId: nil, note: note)
+        case .reopened: .reopened(reason: note)
+        case .closed: .closed(note: note)
+        case .comment: .comment(text: note)
+        case .reported: fatalError("a case is reported once, when it is opened")
+        }
+    }
+
+    /// The buttons for what the core allows: one per level for call-in, two for verify.
+    static func from(_ allowed: [AllowedAction]) -> [CaseAction] {
+        allowed.flatMap { action -> [CaseAction] in
+            switch action.kind {
+            case .calledIn: action.levels.map { CaseAction(kind: .calledIn, level: $0) }
+            case .verified: [CaseAction(kind: .verified, passed: true), CaseAction(kind: .verified, passed: false)]
+            // Opening a case is not an action on an existing one.
+            case .reported: []
+            default: [CaseAction(kind: action.kind)]
+            }
+        }
+    }
+}

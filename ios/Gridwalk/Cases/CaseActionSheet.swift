@@ -1,0 +1,64 @@
+import Gridwalk
+import SwiftUI
+
+/// Collects what an action carries (a note; a department; rectification photos) and
+/// forwards it. Nothing is checked here: the core refuses naming the rule, shown below.
+struct CaseActionSheet: View {
+    let caseId: String
+    let action: CaseAction
+    let onDone: () -> Void
+    @Environment(SyncCoordinator.self) private var app
+    @Environment(\.dismiss) private var dismiss
+    @State private var note = ""
+    @State private var department: String?
+    @State private var departments: [Department] = []
+    @State private var photos: [String] = []
+    @State private var busy = false
+    @State private var error: String?
+
+    var body: some View {
+        NavigationStack {
+            Form {
+                if action.kind == .assigned {
+                    Picker("Department", selection: $department) {
+                        Text("—").tag(String?.none)
+                        ForEach(departments, id: \.code) { Text("\($0.nameEn) · \($0.nameZh)").tag(Optional($0.code)) }
+                    }
+                }
+                if action.kind == .rectified {
+                    PhotoCaptureButton(title: "Photos of the fix", paths: $photos, error: $error)
+                }
+                TextField(action.noteLabel, text: $note, axis: .vertical)
+                if let error { Text(error).foregroundStyle(.red) }
+            }
+            .navigationTitle(action.title)
+            .navigationBarTitleDisplayMode(.inline)
+            .toolbar {
+                ToolbarItem(placement: .cancellationAction) {
+                    Button("Cancel") { JPEGFile.discard(photos); dismiss() }
+                }
+                ToolbarItem(placement: .confirmationAction) {
+                    Button("Record") { Task { await record() } }.disabled(busy)
+                }
+            }
+            .task { if action.kind == .assigned { departments = (try? await app.core.departments()) ?? [] } }
+        }
+    }
+
+    /// Rectification photos are ingested first and referred to by hash. A refusal keeps
+    /// the sheet open with the rule's words; success reloads the case.
+    private func record() async {
+        busy = true
+        defer { busy = false }
+        do {
+            let hashes = try await app.core.ingest(photos)
+            let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
+            _ = try await app.core.act(caseId, action.payload(note: text, department: department, photos: hashes))
+            JPEGFile.discard(photos)
+            onDone()
+            dismiss()
+        } catch {
+            self.error = userMessage(error)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Gridwalk
+import SwiftUI
+
+/// Hazard cases: open / contested filters (the core's CaseFilter), overdue as computed by
+/// the core.
+struct CasesView: View {
+    @Environment(SyncCoordinator.self) private var app
+    @State private var openOnly = true
+    @State private var contestedOnly = false
+    @State private var cases: [CaseSummary] = []
+    @State private var error: String?
+
+    var body: some View {
+        List {
+            Toggle("Open only", isOn: $openOnly)
+            Toggle("Needs a human look", isOn: $contestedOnly)
+            if let error { Text(error).foregroundStyle(.red) }
+            ForEach(cases, id: \.caseId) { summary in
+                NavigationLink(value: summary.caseId) { CaseRow(summary: summary) }
+            }
+        }
+        .navigationTitle("Hazard cases")
+        .navigationDestination(for: String.self) { CaseDetailView(caseId: $0) }
+        .refreshable { await load() }
+        .task(id: [openOnly, contestedOnly]) { await load() }
+    }
+
+    private func load() async {
+        do {
+            cases = try await app.core.cases(CaseFilter(status: nil, openOnly: openOnly, contestedOnly: contestedOnly))
+            error = nil
+        } catch {
+            self.error = userMessage(error)
+        }
+    }
+}
+
+private struct CaseRow: View {
+    let summary: CaseSummary
+
+    var body: some View {
+        VStack(alignment: .leading, spacing: 2) {
+            Text([summary.category, summary.item, summary.severity.map { label($0) }, summary.unit]
+                .compactMap { $0 }.joined(separator: " · "))
+                .font(.caption)
+            Text(summary.description)
+            Text([label(summary.status), "level \(label(summary.level))", summary.department,
+                  summary.dueMs.map { "due \(formatMs($0))" }].compactMap { $0 }.joined(separator: " · "))
+                .font(.caption).foregroundStyle(.secondary)
+            HStack {
+                if summary.overdue { Text("Overdue").foregroundStyle(.red) }
+                if summary.contested { Text("Contested").foregroundStyle(.orange) }
+            }
+            .font(.caption.bold())
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Gridwalk
+import SwiftUI
+
+/// Answers one item: ok / hazard / not applicable, a note, photos. The guidance and
+/// whether a hazard needs a photo are the template's words, shown as given.
+struct AnswerSheet: View {
+    let inspectionId: String
+    let entry: ChecklistEntry
+    let onSaved: () -> Void
+    @Environment(SyncCoordinator.self) private var app
+    @Environment(\.dismiss) private var dismiss
+    @State private var outcome: Outcome?
+    @State private var note = ""
+    @State private var photos: [String] = []
+    @State private var busy = false
+    @State private var error: String?
+
+    var body: some View {
+        NavigationStack {
+            Form {
+                if !entry.item.guidance.isEmpty { Text(entry.item.guidance).font(.callout) }
+                if entry.item.photoRequired { Text("A hazard here needs a photo.").font(.caption) }
+                Picker("Outcome", selection: $outcome) {
+                    ForEach([Outcome.ok, .hazard, .notApplicable], id: \.self) { Text(label($0)).tag(Optional($0)) }
+                }
+                .pickerStyle(.segmented)
+                TextField("Note", text: $note, axis: .vertical)
+                PhotoCaptureButton(
+                    title: entry.answer == nil ? "Take photos" : "Add photos (\(entry.answer!.photos.count) stored)",
+                    paths: $photos, error: $error)
+                if let error { Text(error).foregroundStyle(.red) }
+            }
+            .navigationTitle("\(entry.item.titleEn) · \(entry.item.titleZh)")
+            .navigationBarTitleDisplayMode(.inline)
+            .toolbar {
+                ToolbarItem(placement: .cancellationAction) {
+                    Button("Cancel") { JPEGFile.discard(photos); dismiss() }
+                }
+                ToolbarItem(placement: .confirmationAction) {
+                    Button("Save") { Task { await save() } }.disabled(outcome == nil || busy)
+                }
+            }
+            .onAppear {
+                outcome = entry.answer?.outcome
+                note = entry.answer?.note ?? ""
+            }
+        }
+    }
+
+    /// Records the answer; the core ingests the photos in the same call. Camera files are
+    /// deleted only once the core holds its copy; on failure the sheet keeps them.
+    private func save() async {
+        guard let outcome else { return }
+        busy = true
+        defer { busy = false }
+        do {
+            let trimmed = note.trimmingCharacters(in: .whitespacesAndNewlines)
+            if entry.answer != nil, entry.answer?.outcome == outcome, entry.answer?.note ?? "" == trimmed, !photos.isEmpty {
+                // Same answer, more evidence: attach the new photos to it.
+                for path in photos { try await app.core.addPhoto(inspectionId, item: entry.item.code, photoPath: path) }
+            } else {
+                try await app.core.answer(
+                    inspectionId, item: entry.item.code, outcome: outcome,
+                    note: trimmed.isEmpty ? nil : trimmed, photoPaths: photos)
+            }
+            JPEGFile.discard(photos)
+            onSaved()
+            dismiss()
+        } catch {
+            self.error = userMessage(error)
+        }
+    }
+}
