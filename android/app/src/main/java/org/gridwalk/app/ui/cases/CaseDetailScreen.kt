@@ -104,7 +104,9 @@ private fun EventRow(event: Event, ignoredBy: Rule?) {
     ListItem(
         overlineContent = { Text("${formatMs(event.wallMs)} · ${event.actor.name} (${event.actor.role.label()})") },
         headlineContent = { Text(describe(event.payload)) },
-        supportingContent = ignoredBy?.let { { Text("Not applied: rule ${it.label()}", color = MaterialTheme.colorScheme.error) } },
+        supportingContent = {
+            ignoredBy?.let { Text("Not applied: rule ${it.label()}", color = MaterialTheme.colorScheme.error) }
+        },
     )
 }
 
