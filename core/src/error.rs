@@ -83,6 +83,10 @@ pub enum CoreError {
         /// The underlying error.
         source: std::io::Error,
     },
+
+    /// A photo could not be ingested; nothing was stored.
+    #[error(transparent)]
+    Photo(#[from] crate::photo::PhotoError),
 }
 
 fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> String {

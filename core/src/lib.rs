@@ -10,6 +10,7 @@
 //! - [`reference`]: reference data on the device: org units and sites.
 //! - [`inspection`]: starting, answering, resuming and submitting inspections.
 //! - [`evidence`]: photo references by hash and what is not yet uploaded.
+//! - [`photo`]: the photo pipeline: decode, orient, shrink, re-encode, store by hash.
 //! - [`outbox`]: what was recorded here and is not yet synced.
 //! - [`error`]: the core's error type.
 
@@ -18,6 +19,7 @@ pub mod error;
 pub mod evidence;
 pub mod inspection;
 pub mod outbox;
+pub mod photo;
 pub mod reference;
 pub mod store;
 
