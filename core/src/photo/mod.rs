@@ -14,7 +14,7 @@
 //! - [`orient`]: turning pixels upright.
 //! - [`encode`]: metadata-free JPEG output.
 //! - [`layout`]: content-addressed, atomic storage and dedupe.
-//! - [`error`]: [`PhotoError`].
+//! - [`error`]: the typed [`PhotoError`].
 //!
 //! The store side (`Store::ingest_photo`, `Store::attach_photo_file`) is at the bottom.
 
