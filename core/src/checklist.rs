@@ -50,6 +50,7 @@ pub const BUILTIN_TEMPLATES: [(&str, &str); 1] = [(
 /// How serious a hazard is by default; drives deadlines and report ordering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Severity {
     /// Minor; fix in the normal course of work.
     Low,
@@ -63,6 +64,7 @@ pub enum Severity {
 
 /// A responding department named by a template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Department {
     /// Stable code, e.g. `fire-rescue`.
     pub code: String,
@@ -74,6 +76,7 @@ pub struct Department {
 
 /// One checklist item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Item {
     /// Stable code, unique within the template, e.g. `fire-02`.
     pub code: String,
@@ -95,6 +98,7 @@ pub struct Item {
 
 /// A category of items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Category {
     /// One of [`CATEGORIES`].
     pub code: String,
@@ -108,6 +112,7 @@ pub struct Category {
 
 /// A whole checklist template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Template {
     /// Template id, e.g. `safe-community`.
     pub id: String,

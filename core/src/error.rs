@@ -104,6 +104,22 @@ fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> Stri
 }
 
 impl CoreError {
+    /// A stable, machine-readable name for the kind of error, shared by every shell.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::Template(_) => "bad-template",
+            CoreError::NotFound { .. } => "not-found",
+            CoreError::InvalidInput(_) | CoreError::BadImportRow { .. } => "invalid-input",
+            CoreError::AlreadySubmitted { .. } => "already-submitted",
+            CoreError::IncompleteInspection { .. } => "incomplete-inspection",
+            CoreError::ItemNotApplicable { .. } => "item-not-applicable",
+            CoreError::SchemaTooNew { .. } => "schema-too-new",
+            CoreError::Storage(_) => "storage",
+            CoreError::Io { .. } => "io",
+            CoreError::Photo(e) => e.code(),
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
         CoreError::Io {

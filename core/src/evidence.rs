@@ -11,6 +11,7 @@ use crate::store::{Store, now};
 
 /// A processed evidence photo as the store knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PhotoRef {
     /// Lower-case hex SHA-256 of the stored evidence file.
     pub sha256: String,

@@ -18,6 +18,7 @@ pub const DEFAULT_TEMPLATE: &str = "safe-community";
 /// Why a site is being inspected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum InspectionKind {
     /// The grid worker's regular round.
     Routine,
@@ -30,6 +31,7 @@ pub enum InspectionKind {
 /// Where an inspection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum InspectionStatus {
     /// On this device only; answers may change.
     Draft,
@@ -39,6 +41,7 @@ pub enum InspectionStatus {
 
 /// The answer to one checklist item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Outcome {
     /// Checked, no hazard.
     #[serde(rename = "ok")]
@@ -112,6 +115,7 @@ pub struct NewInspection {
 
 /// One recorded answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Answer {
     /// The item code.
     pub item: String,
@@ -127,6 +131,7 @@ pub struct Answer {
 
 /// An inspection with its answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Inspection {
     /// Inspection id (UUIDv7).
     pub id: String,
@@ -152,6 +157,7 @@ pub struct Inspection {
 
 /// An inspection as listed, with progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct InspectionSummary {
     /// Inspection id.
     pub id: String,
@@ -186,6 +192,7 @@ pub struct InspectionFilter {
 
 /// One applicable item with its answer, if any.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChecklistEntry {
     /// The item from the template.
     pub item: Item,
@@ -195,6 +202,7 @@ pub struct ChecklistEntry {
 
 /// The applicable items of one category, with progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CategoryProgress {
     /// Category code.
     pub code: String,
@@ -212,6 +220,7 @@ pub struct CategoryProgress {
 
 /// What an inspector works through: applicable items grouped by category.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Checklist {
     /// The inspection.
     pub inspection_id: String,
@@ -620,4 +629,60 @@ fn load_answers(conn: &rusqlite::Connection, id: &str, template: &Template) -> R
     };
     answers.sort_by_key(|a| position(&a.item));
     Ok(answers)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::reference::Site;
+
+    /// The schema itself refuses to change a submitted inspection, so no future code path
+    /// that forgets the status check can break immutability.
+    #[test]
+    fn triggers_refuse_raw_changes_to_a_submitted_inspection() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("t.db")).unwrap();
+        store
+            .upsert_sites(&[Site {
+                id: "W".into(),
+                name: "pond".into(),
+                kind: "water-body".into(),
+                unit: "G1".into(),
+                address: String::new(),
+                lat: None,
+                lon: None,
+            }])
+            .unwrap();
+        let id = store
+            .start_inspection(&NewInspection {
+                site_id: "W".into(),
+                template_id: None,
+                template_version: None,
+                kind: InspectionKind::Routine,
+                inspector: "x".into(),
+            })
+            .unwrap();
+        let items: Vec<String> = store
+            .checklist(&id)
+            .unwrap()
+            .categories
+            .iter()
+            .flat_map(|c| c.entries.iter().map(|e| e.item.code.clone()))
+            .collect();
+        for item in &items {
+            store.answer(&id, item, Outcome::Ok, None).unwrap();
+        }
+        store.submit(&id).unwrap();
+        for sql in [
+            "UPDATE inspections SET inspector = 'y' WHERE id = ?1",
+            "DELETE FROM inspections WHERE id = ?1",
+            "UPDATE answers SET outcome = 'hazard' WHERE inspection_id = ?1",
+            "DELETE FROM answers WHERE inspection_id = ?1",
+            "INSERT INTO answers VALUES (?1, 'fire-01', 'ok', NULL, 'now')",
+        ] {
+            let err = store.conn.execute(sql, [&id]).unwrap_err();
+            assert!(err.to_string().contains("inspection is submitted"), "{sql}: {err}");
+        }
+    }
 }

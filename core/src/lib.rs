@@ -14,6 +14,9 @@
 //! - [`outbox`]: what was recorded here and is not yet synced.
 //! - [`error`]: the core's error type.
 
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+
 pub mod checklist;
 pub mod error;
 pub mod evidence;

@@ -17,6 +17,7 @@ pub const UNIT_LEVELS: [&str; 4] = ["district", "street", "community", "grid"];
 
 /// A node of the organisation tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OrgUnit {
     /// Unit id.
     pub id: String,
@@ -30,6 +31,7 @@ pub struct OrgUnit {
 
 /// A place that gets inspected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Site {
     /// Site id (also what its QR code holds).
     pub id: String,
@@ -49,6 +51,7 @@ pub struct Site {
 
 /// A template as listed: id, version and titles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TemplateSummary {
     /// Template id.
     pub id: String,
@@ -59,7 +62,7 @@ pub struct TemplateSummary {
     /// English title.
     pub title_en: String,
     /// Number of items.
-    pub items: usize,
+    pub items: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,7 +141,7 @@ impl Store {
         for body in bodies {
             let t = parse_stored_template(&body?)?;
             out.push(TemplateSummary {
-                items: t.items().count(),
+                items: t.items().count() as u32,
                 id: t.id,
                 version: t.version,
                 title_zh: t.title_zh,

@@ -102,12 +102,35 @@ pub enum PhotoError {
         source: std::io::Error,
     },
 
+    /// The processing options are out of range (long edge, thumbnail edge, quality).
+    #[error("invalid photo options: {0}")]
+    InvalidOptions(String),
+
     /// The processed image could not be encoded (a bug, not bad input).
     #[error("cannot encode the processed photo: {0}")]
     Encode(String),
 }
 
 impl PhotoError {
+    /// A stable, machine-readable name for the kind of error (see `CoreError::code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            PhotoError::Unsupported { .. } => "photo-unsupported-format",
+            PhotoError::Empty => "photo-empty",
+            PhotoError::Truncated { .. } => "photo-truncated",
+            PhotoError::Corrupt { .. } => "photo-corrupt",
+            PhotoError::NotAnImage => "photo-not-an-image",
+            PhotoError::MisleadingExtension { .. } => "photo-misleading-extension",
+            PhotoError::TooManyPixels { .. } => "photo-too-many-pixels",
+            PhotoError::FileTooLarge { .. } => "photo-file-too-large",
+            PhotoError::Unreadable { .. } => "photo-unreadable",
+            PhotoError::DiskFull { .. } => "photo-disk-full",
+            PhotoError::WriteFailed { .. } => "photo-write-failed",
+            PhotoError::InvalidOptions(_) => "photo-invalid-options",
+            PhotoError::Encode(_) => "photo-encode",
+        }
+    }
+
     /// Classifies a write-side I/O error: space exhaustion gets its own variant because
     /// the remedy (free space) differs from every other write failure.
     pub(crate) fn write(path: &Path, source: std::io::Error) -> PhotoError {

@@ -1,0 +1,77 @@
+//! The one public error of the FFI, converted from the core's error in one place.
+
+use gridwalk_core::CoreError;
+
+/// What went wrong, in the few kinds a shell acts on differently. Messages are safe to
+/// show: they name records and items, never personal details.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum GridwalkError {
+    /// The input was refused; nothing changed. `reason` says why.
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// Why the input was refused.
+        reason: String,
+    },
+    /// A record the call names does not exist on this device.
+    #[error("{kind} not found: {id}")]
+    NotFound {
+        /// What kind of record.
+        kind: String,
+        /// Its id.
+        id: String,
+    },
+    /// The inspection cannot be submitted yet; the lists name the items to finish.
+    #[error("cannot submit: {unanswered:?} unanswered, {missing_photos:?} lack a photo")]
+    IncompleteInspection {
+        /// Applicable items with no answer.
+        unanswered: Vec<String>,
+        /// Hazard answers that need a photo and have none.
+        missing_photos: Vec<String>,
+    },
+    /// The record can no longer change (a submitted inspection), or the change conflicts
+    /// with what is stored.
+    #[error("conflict: {reason}")]
+    Conflict {
+        /// What conflicts.
+        reason: String,
+    },
+    /// The device's storage failed (disk full, corrupt file, newer schema).
+    #[error("storage: {reason}")]
+    Storage {
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl From<CoreError> for GridwalkError {
+    fn from(error: CoreError) -> Self {
+        let reason = error.to_string();
+        match error {
+            CoreError::NotFound { kind, id } => GridwalkError::NotFound {
+                kind: kind.to_string(),
+                id,
+            },
+            CoreError::IncompleteInspection {
+                unanswered,
+                missing_photos,
+            } => GridwalkError::IncompleteInspection {
+                unanswered,
+                missing_photos,
+            },
+            CoreError::AlreadySubmitted { .. } => GridwalkError::Conflict { reason },
+            CoreError::Template(_)
+            | CoreError::InvalidInput(_)
+            | CoreError::BadImportRow { .. }
+            | CoreError::ItemNotApplicable { .. } => GridwalkError::InvalidInput { reason },
+            CoreError::SchemaTooNew { .. } | CoreError::Storage(_) | CoreError::Io { .. } => {
+                GridwalkError::Storage { reason }
+            }
+            // The device failed to store the photo: a storage problem, not the input's.
+            CoreError::Photo(
+                gridwalk_core::photo::PhotoError::DiskFull { .. }
+                | gridwalk_core::photo::PhotoError::WriteFailed { .. },
+            ) => GridwalkError::Storage { reason },
+            CoreError::Photo(_) => GridwalkError::InvalidInput { reason },
+        }
+    }
+}

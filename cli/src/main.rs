@@ -1,0 +1,73 @@
+//! `gridwalk`, the terminal shell over the gridwalk core. Like the phone shells it only
+//! parses, forwards and prints: every rule lives in `gridwalk-core`.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use gridwalk_core::Store;
+
+use crate::output::Output;
+
+#[derive(Parser)]
+#[command(
+    name = "gridwalk",
+    version,
+    about = "Safe-community field inspections from the terminal"
+)]
+struct Cli {
+    /// Folder holding this device's store and photos.
+    #[arg(
+        long,
+        global = true,
+        env = "GRIDWALK_DATA",
+        default_value = "gridwalk-data"
+    )]
+    data: PathBuf,
+    /// Print machine-readable JSON (errors go to stderr as JSON too).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Checklist templates.
+    #[command(subcommand)]
+    Templates(commands::templates::TemplatesCommand),
+    /// Organisation units (district, street/town, community/village, grid).
+    #[command(subcommand)]
+    Units(commands::sites::UnitsCommand),
+    /// Sites to inspect.
+    #[command(subcommand)]
+    Sites(commands::sites::SitesCommand),
+    /// Start, answer, submit and show inspections.
+    #[command(subcommand)]
+    Inspect(commands::inspect::InspectCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    match run(cli, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            out.error(&error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
+    let mut store = Store::open(cli.data.join("gridwalk.db"))?;
+    match cli.command {
+        Command::Templates(cmd) => commands::templates::run(cmd, &mut store, out),
+        Command::Units(cmd) => commands::sites::run_units(cmd, &mut store, out),
+        Command::Sites(cmd) => commands::sites::run_sites(cmd, &mut store, out),
+        Command::Inspect(cmd) => commands::inspect::run(cmd, &mut store, out),
+    }
+}

@@ -1,0 +1,185 @@
+//! The terminal shell end to end: the real binary on a fresh data folder.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn gridwalk(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gridwalk"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("GRIDWALK_DATA")
+        .output()
+        .expect("run gridwalk")
+}
+
+fn json_ok(data: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = gridwalk(data, &all);
+    assert!(
+        out.status.success(),
+        "gridwalk {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+fn json_err(data: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = gridwalk(data, &all);
+    assert!(!out.status.success(), "gridwalk {args:?} should fail");
+    assert!(out.stdout.is_empty(), "errors go to stderr only");
+    serde_json::from_slice::<Value>(&out.stderr).expect("stderr is JSON")["error"].clone()
+}
+
+fn import_sites(data: &Path) {
+    let csv = data.join("sites.csv");
+    std::fs::create_dir_all(data).unwrap();
+    std::fs::write(
+        &csv,
+        "id,name,kind,unit,address,lat,lon\n\
+         S1,Jinjiang Garden,residential,G1,12 Hongxing Rd,30.65,104.08\n\
+         W1,Fish pond,water-body,G1,,30.70,104.10\n",
+    )
+    .unwrap();
+    let v = json_ok(data, &["sites", "import", csv.to_str().unwrap()]);
+    assert_eq!(v["imported"], 2);
+}
+
+#[test]
+fn templates_show_gives_nine_categories_and_twenty_nine_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = json_ok(dir.path(), &["templates", "list"]);
+    assert_eq!(list[0]["id"], "safe-community");
+    let t = json_ok(dir.path(), &["templates", "show", "safe-community"]);
+    assert_eq!(t["id"], "safe-community");
+    assert_eq!(t["version"], 1);
+    let cats = t["categories"].as_array().unwrap();
+    assert_eq!(cats.len(), 9);
+    let items: Vec<&Value> = cats
+        .iter()
+        .flat_map(|c| c["items"].as_array().unwrap())
+        .collect();
+    assert_eq!(items.len(), 29);
+    for i in items {
+        for key in ["code", "title_zh", "title_en"] {
+            assert!(
+                i[key].as_str().is_some_and(|s| !s.is_empty()),
+                "{key} missing in {i}"
+            );
+        }
+        assert!(i["photo_required"].is_boolean());
+    }
+    let err = json_err(dir.path(), &["templates", "show", "nope"]);
+    assert_eq!(err["kind"], "not-found");
+}
+
+#[test]
+fn a_whole_inspection_from_start_to_submit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    import_sites(data);
+    let sites = json_ok(data, &["sites", "list"]);
+    assert_eq!(sites.as_array().unwrap().len(), 2);
+
+    let id = json_ok(
+        data,
+        &["inspect", "start", "--site", "W1", "--kind", "spot-check"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let checklist = json_ok(data, &["inspect", "checklist", &id]);
+    let items: Vec<String> = checklist["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["entries"].as_array().unwrap())
+        .map(|e| e["item"]["code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        items.contains(&"production-01".to_string()),
+        "water safety applies to a pond"
+    );
+    assert!(
+        !items.contains(&"food-01".to_string()),
+        "school canteens do not"
+    );
+
+    // Premature submit names what is missing and changes nothing.
+    let err = json_err(data, &["inspect", "submit", &id]);
+    assert_eq!(err["kind"], "incomplete-inspection");
+    assert_eq!(err["unanswered"].as_array().unwrap().len(), items.len());
+
+    for item in &items {
+        json_ok(data, &["inspect", "answer", &id, item, "ok"]);
+    }
+    // An answer may change while a draft.
+    json_ok(
+        data,
+        &[
+            "inspect",
+            "answer",
+            &id,
+            &items[0],
+            "na",
+            "--note",
+            "pond drained",
+        ],
+    );
+    let shown = json_ok(data, &["inspect", "show", &id]);
+    assert_eq!(shown["status"], "draft");
+    assert_eq!(shown["answers"][0]["outcome"], "na");
+    assert_eq!(shown["answers"][0]["note"], "pond drained");
+
+    let submitted = json_ok(data, &["inspect", "submit", &id]);
+    assert_eq!(submitted["status"], "submitted");
+    let err = json_err(data, &["inspect", "answer", &id, &items[0], "ok"]);
+    assert_eq!(err["kind"], "already-submitted");
+    let shown = json_ok(data, &["inspect", "show", &id]);
+    assert_eq!(shown["id"], id.as_str());
+    assert_eq!(shown["answers"].as_array().unwrap().len(), items.len());
+    assert_eq!(shown["answers"][0]["outcome"], "na");
+}
+
+#[test]
+fn bad_input_gets_a_typed_error_and_a_nonzero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    import_sites(data);
+    let err = json_err(data, &["inspect", "start", "--site", "NOPE"]);
+    assert_eq!(err["kind"], "not-found");
+
+    let id = json_ok(data, &["inspect", "start", "--site", "S1"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let err = json_err(data, &["inspect", "answer", &id, "food-01", "ok"]);
+    assert_eq!(err["kind"], "item-not-applicable");
+    let out = gridwalk(data, &["inspect", "answer", &id, "fire-01", "maybe"]);
+    assert!(!out.status.success());
+
+    let bad = data.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "id,name,kind,unit,address,lat,lon\nS9,Ok site,market,G1,,,\nS10,Bad,castle,G1,,,\n",
+    )
+    .unwrap();
+    let err = json_err(data, &["sites", "import", bad.to_str().unwrap()]);
+    assert_eq!(err["kind"], "invalid-input");
+    assert!(err["message"].as_str().unwrap().contains("line 3"), "{err}");
+    // All or nothing: the good row before the bad one was not imported either.
+    assert_eq!(
+        json_ok(data, &["sites", "list"]).as_array().unwrap().len(),
+        2
+    );
+
+    let text = gridwalk(data, &["inspect", "show", "missing"]);
+    assert!(!text.status.success());
+    assert!(String::from_utf8_lossy(&text.stderr).contains("inspection not found"));
+}
