@@ -48,6 +48,9 @@ enum Command {
     /// Start, answer, submit and show inspections.
     #[command(subcommand)]
     Inspect(commands::inspect::InspectCommand),
+    /// Photo evidence: ingest camera files.
+    #[command(subcommand)]
+    Photo(commands::photo::PhotoCommand),
 }
 
 fn main() -> ExitCode {
@@ -69,5 +72,6 @@ fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
         Command::Units(cmd) => commands::sites::run_units(cmd, &mut store, out),
         Command::Sites(cmd) => commands::sites::run_sites(cmd, &mut store, out),
         Command::Inspect(cmd) => commands::inspect::run(cmd, &mut store, out),
+        Command::Photo(cmd) => commands::photo::run(cmd, &mut store, out),
     }
 }

@@ -75,7 +75,7 @@ impl Default for IngestOptions {
 
 impl IngestOptions {
     fn validate(&self) -> std::result::Result<(), PhotoError> {
-        let bad = |what: String| Err(PhotoError::Encode(format!("invalid options: {what}")));
+        let bad = |what: String| Err(PhotoError::InvalidOptions(what));
         if !(16..=16384).contains(&self.long_edge) {
             return bad(format!(
                 "long edge {} is not within 16..=16384",
@@ -130,12 +130,16 @@ pub struct IngestedPhoto {
     /// The stored thumbnail.
     pub thumbnail_path: PathBuf,
     /// Capture time from the camera, when known (see [`CameraMeta::taken_at`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub taken_at: Option<String>,
     /// Latitude from the camera, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lat: Option<f64>,
     /// Longitude from the camera, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lon: Option<f64>,
     /// Camera make and model, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub camera: Option<String>,
     /// Whether the same evidence file was already stored (a duplicate ingest).
     pub already_stored: bool,
@@ -370,6 +374,48 @@ impl Store {
             return Err(e);
         }
         Ok(photo)
+    }
+
+    /// Records an answer together with its evidence photos: every file is ingested
+    /// first, so a bad photo refuses the whole answer and leaves the store and the photo
+    /// folder as they were; then the answer is recorded and the photos attached.
+    pub fn answer_with_photos(
+        &mut self,
+        inspection_id: &str,
+        item: &str,
+        outcome: crate::inspection::Outcome,
+        note: Option<&str>,
+        photos: &[PathBuf],
+        options: &IngestOptions,
+    ) -> Result<Vec<IngestedPhoto>> {
+        let layout = self.photo_layout();
+        let mut ingested: Vec<IngestedPhoto> = Vec::with_capacity(photos.len());
+        let undo = |ingested: &[IngestedPhoto]| {
+            for p in ingested.iter().filter(|p| !p.already_stored) {
+                layout.remove(&p.sha256);
+            }
+        };
+        for path in photos {
+            match ingest(path, layout.root(), options) {
+                Ok(p) => ingested.push(p),
+                Err(e) => {
+                    undo(&ingested);
+                    return Err(e.into());
+                }
+            }
+        }
+        if let Err(e) = self.answer(inspection_id, item, outcome, note) {
+            undo(&ingested);
+            return Err(e);
+        }
+        // Past this point files are kept even on error: a photo registered and attached
+        // before a later one failed is evidence now, and an unregistered file is harmless
+        // (content-addressed; the next ingest of it finds it).
+        for p in &ingested {
+            self.register_photo(&p.to_photo_ref())?;
+            self.attach_photo(inspection_id, item, &p.sha256)?;
+        }
+        Ok(ingested)
     }
 
     fn photo_known(&self, sha256: &str) -> Result<bool> {
