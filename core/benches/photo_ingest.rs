@@ -1,0 +1,168 @@
+//! Photo ingest against `vipsthumbnail`, both as whole processes on the same 12 MP JPEG.
+//!
+//! Run: `cargo bench -p gridwalk-core --bench photo_ingest` (needs `vipsthumbnail` from
+//! Debian's `libvips-tools` and GNU time at `/usr/bin/time`).
+//!
+//! The input is a 4000×3000 phone-like JPEG made here: gradients plus per-pixel noise
+//! (detail that costs the entropy decoder what a real photo costs), quality 92, 4:2:0,
+//! with an EXIF block saying the phone was held upright (orientation 6), as a phone
+//! writes. Each run is a fresh process: ours is this binary re-executed in child mode
+//! doing one `photo::ingest` (evidence at 1600 px + 256 px thumbnail + SHA-256 + atomic
+//! writes); the peer is `vipsthumbnail --size 1600` writing one stripped q80 JPEG. Wall
+//! time is measured around the whole process; peak RSS is GNU time's maximum resident
+//! set size. Runs alternate between the two so machine noise hits both alike.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 9;
+const CHILD_FLAG: &str = "--ingest-child";
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(CHILD_FLAG) {
+        child(&args[2..]);
+        return;
+    }
+    if let Err(e) = run() {
+        eprintln!("photo_ingest bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// One ingest, as the app would do it after a shot.
+fn child(args: &[String]) {
+    let (Some(src), Some(dir)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: {CHILD_FLAG} SRC PHOTOS_DIR");
+        std::process::exit(2);
+    };
+    let options = gridwalk_core::photo::IngestOptions::default();
+    match gridwalk_core::photo::ingest(Path::new(src), Path::new(dir), &options) {
+        Ok(p) => println!("{} {}x{} {} bytes", p.sha256, p.width, p.height, p.bytes),
+        Err(e) => {
+            eprintln!("ingest failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+struct Sample {
+    wall: Duration,
+    rss_kib: u64,
+}
+
+/// Runs `cmd args` under `/usr/bin/time`, returning wall time and peak RSS.
+fn measure(program: &Path, args: &[&str], scratch: &Path) -> Result<Sample, String> {
+    let rss_file = scratch.join("rss.txt");
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&rss_file)
+        .arg(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run /usr/bin/time: {e} (install Debian's `time`)"))?;
+    let wall = started.elapsed();
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            program.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = std::fs::read_to_string(&rss_file).map_err(|e| e.to_string())?;
+    let rss_kib = text
+        .lines()
+        .filter_map(|l| l.trim().parse::<u64>().ok())
+        .next_back()
+        .ok_or_else(|| format!("no RSS in {text:?}"))?;
+    Ok(Sample { wall, rss_kib })
+}
+
+fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn run() -> Result<(), String> {
+    let vips = which("vipsthumbnail").ok_or(
+        "vipsthumbnail not found: apt-get install libvips-tools (the peer must run in the same bench)",
+    )?;
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let src = scratch.path().join("phone-12mp.jpg");
+    let started = Instant::now();
+    let scene = support::textured(4000, 3000, 12);
+    let meta = support::Meta {
+        orientation: Some(6),
+        taken: Some("2026:11:26 09:00:00"),
+        make: Some("Xiaomi"),
+        model: Some("Redmi Note 9"),
+        gps: Some((30.65, 104.08)),
+        ..support::Meta::default()
+    };
+    let bytes = support::jpeg(&scene, 92, &meta);
+    std::fs::write(&src, &bytes).map_err(|e| e.to_string())?;
+    println!(
+        "input: 4000x3000 JPEG, q92, {:.1} MiB, made in {:.1} s",
+        bytes.len() as f64 / 1_048_576.0,
+        started.elapsed().as_secs_f64()
+    );
+
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let src_s = src.to_string_lossy().into_owned();
+    let mut ours = Vec::new();
+    let mut peer = Vec::new();
+    for i in 0..=RUNS {
+        // A fresh photo folder each run, so every run really writes (no dedupe shortcut).
+        let dir = scratch.path().join(format!("photos-{i}"));
+        let dir_s = dir.to_string_lossy().into_owned();
+        let a = measure(&me, &[CHILD_FLAG, &src_s, &dir_s], scratch.path())?;
+        let out = scratch.path().join(format!("vips-{i}.jpg"));
+        let target = format!("{}[Q=80,strip]", out.to_string_lossy());
+        let b = measure(&vips, &[&src_s, "--size", "1600", "-o", &target], scratch.path())?;
+        // The first pair warms the page cache and is not counted.
+        if i > 0 {
+            ours.push(a);
+            peer.push(b);
+        }
+    }
+    let report = |name: &str, s: &[Sample]| -> (Duration, u64) {
+        let wall = median(s.iter().map(|x| x.wall).collect());
+        let rss = median(s.iter().map(|x| x.rss_kib).collect());
+        let walls: Vec<String> = s.iter().map(|x| format!("{:.0}", x.wall.as_secs_f64() * 1e3)).collect();
+        println!(
+            "{name:<38} wall median {:>6.1} ms   peak RSS median {:>6.1} MiB   (runs ms: {})",
+            wall.as_secs_f64() * 1e3,
+            rss as f64 / 1024.0,
+            walls.join(" ")
+        );
+        (wall, rss)
+    };
+    println!("{RUNS} runs each, alternating, whole processes:");
+    let (our_wall, our_rss) = report("gridwalk ingest (1600 + 256 thumb + sha)", &ours);
+    let (peer_wall, peer_rss) = report("vipsthumbnail --size 1600 (q80, strip)", &peer);
+    let wall_ratio = our_wall.as_secs_f64() / peer_wall.as_secs_f64();
+    let rss_ratio = our_rss as f64 / peer_rss as f64;
+    println!("ratio gridwalk/vipsthumbnail: wall {wall_ratio:.2}x, peak RSS {rss_ratio:.2}x");
+    println!(
+        "targets: wall <= 0.60x vipsthumbnail: {}; peak RSS <= 40 MiB: {} ({:.1} MiB)",
+        if wall_ratio <= 0.60 { "met" } else { "NOT met" },
+        if our_rss <= 40 * 1024 { "met" } else { "NOT met" },
+        our_rss as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
