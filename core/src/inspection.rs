@@ -682,7 +682,10 @@ mod tests {
             "INSERT INTO answers VALUES (?1, 'fire-01', 'ok', NULL, 'now')",
         ] {
             let err = store.conn.execute(sql, [&id]).unwrap_err();
-            assert!(err.to_string().contains("inspection is submitted"), "{sql}: {err}");
+            assert!(
+                err.to_string().contains("inspection is submitted"),
+                "{sql}: {err}"
+            );
         }
     }
 }

@@ -289,11 +289,16 @@ pub fn process<R: BufRead + Seek>(
 
     // Resize before orienting: turning 1.9 MP costs far less than turning 12 MP.
     let evidence_image = orient::apply(
-        resize::to_long_edge(decoded.image, options.long_edge)?,
+        resize::to_long_edge(decoded.image, options.long_edge, resize::Quality::Sharp)?,
         meta.orientation,
     );
     let evidence = encode::jpeg(&evidence_image, options.quality, icc.as_deref())?;
-    let thumbnail_image = resize::to_long_edge(evidence_image.clone(), options.thumbnail_edge)?;
+    let (thumb_w, thumb_h) = decode::fit(
+        evidence_image.width,
+        evidence_image.height,
+        options.thumbnail_edge,
+    );
+    let thumbnail_image = resize::resize(&evidence_image, thumb_w, thumb_h, resize::Quality::Fast)?;
     let thumbnail = encode::jpeg(&thumbnail_image, options.quality, icc.as_deref())?;
     Ok(ProcessedPhoto {
         sha256: hex(&Sha256::digest(&evidence)),

@@ -26,23 +26,33 @@ pub fn apply(image: Rgb, orientation: Orientation) -> Rgb {
     } else {
         (w, h)
     };
-    let mut out = vec![0u8; image.pixels.len()];
-    for oy in 0..out_h {
-        for ox in 0..out_w {
-            // Source coordinates in the stored image for display position (ox, oy).
-            let (sx, sy) = match orientation {
-                Orientation::Normal => (ox, oy),
-                Orientation::FlipHorizontal => (w - 1 - ox, oy),
-                Orientation::Rotate180 => (w - 1 - ox, h - 1 - oy),
-                Orientation::FlipVertical => (ox, h - 1 - oy),
-                Orientation::Transpose => (oy, ox),
-                Orientation::Rotate90 => (oy, h - 1 - ox),
-                Orientation::Transverse => (w - 1 - oy, h - 1 - ox),
-                Orientation::Rotate270 => (w - 1 - oy, ox),
-            };
-            let s = (sy * w + sx) * 3;
-            let o = (oy * out_w + ox) * 3;
-            out[o..o + 3].copy_from_slice(&image.pixels[s..s + 3]);
+    // Along any output row the source pixel moves by a constant step, so each row is a
+    // start index and a stride: no per-pixel coordinate arithmetic.
+    let (w_i, h_i) = (w as isize, h as isize);
+    let row_start_and_step = |oy: isize| -> (isize, isize) {
+        match orientation {
+            Orientation::Normal => (oy * w_i, 1),
+            Orientation::FlipHorizontal => (oy * w_i + w_i - 1, -1),
+            Orientation::Rotate180 => ((h_i - 1 - oy) * w_i + w_i - 1, -1),
+            Orientation::FlipVertical => ((h_i - 1 - oy) * w_i, 1),
+            // Source (x, y) = (oy, ox).
+            Orientation::Transpose => (oy, w_i),
+            // Source (x, y) = (oy, h-1-ox).
+            Orientation::Rotate90 => ((h_i - 1) * w_i + oy, -w_i),
+            // Source (x, y) = (w-1-oy, h-1-ox).
+            Orientation::Transverse => ((h_i - 1) * w_i + (w_i - 1 - oy), -w_i),
+            // Source (x, y) = (w-1-oy, ox).
+            Orientation::Rotate270 => (w_i - 1 - oy, w_i),
+        }
+    };
+    let src = &image.pixels;
+    let mut out = vec![0u8; src.len()];
+    for (oy, row) in out.chunks_exact_mut(out_w * 3).enumerate() {
+        let (start, step) = row_start_and_step(oy as isize);
+        for (ox, px) in row.chunks_exact_mut(3).enumerate() {
+            // In range by construction: every (ox, oy) maps inside the source image.
+            let i = (start + step * ox as isize) as usize * 3;
+            px.copy_from_slice(&src[i..i + 3]);
         }
     }
     Rgb {

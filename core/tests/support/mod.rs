@@ -131,6 +131,53 @@ pub fn textured(w: usize, h: usize, seed: u32) -> Img {
     img
 }
 
+/// A phone-like scene: smooth lighting gradients, hard-edged objects (walls, signs,
+/// cables) and mild sensor noise, which compresses to what a 12 MP phone JPEG weighs
+/// (a few MB at q92) rather than the 10+ MB of pure noise.
+pub fn phone_like(w: usize, h: usize, seed: u32) -> Img {
+    let mut img = Img::filled(w, h, [0; 3]);
+    let mut state = seed.wrapping_mul(2_654_435_761).max(1);
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    // Objects: rectangles of flat-ish colour at random places and sizes.
+    let rects: Vec<(usize, usize, usize, usize, [i32; 3])> = (0..120)
+        .map(|_| {
+            let (rw, rh) = (next() as usize % (w / 4) + 8, next() as usize % (h / 4) + 8);
+            let (x, y) = (next() as usize % (w - rw), next() as usize % (h - rh));
+            let c = [
+                (next() % 200) as i32,
+                (next() % 200) as i32,
+                (next() % 200) as i32,
+            ];
+            (x, y, rw, rh, c)
+        })
+        .collect();
+    for y in 0..h {
+        for x in 0..w {
+            let mut c = [
+                (x * 200 / w) as i32 + 20,
+                (y * 180 / h) as i32 + 30,
+                ((x + y) * 120 / (w + h)) as i32 + 60,
+            ];
+            for &(rx, ry, rw, rh, rc) in rects.iter().rev() {
+                if x >= rx && x < rx + rw && y >= ry && y < ry + rh {
+                    // Fine texture inside objects (brick, fabric, print).
+                    let t = if (x / 3 + y / 5) % 2 == 0 { 12 } else { -12 };
+                    c = [rc[0] + t, rc[1] + t, rc[2] + t];
+                    break;
+                }
+            }
+            let n = (next() & 0x0f) as i32 - 8;
+            img.set(x, y, c.map(|v| (v + n).clamp(0, 255) as u8));
+        }
+    }
+    img
+}
+
 /// What to put in a fixture JPEG besides pixels.
 #[derive(Default, Clone)]
 pub struct Meta {
