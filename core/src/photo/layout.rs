@@ -83,15 +83,16 @@ impl Layout {
             ensure_dir(&self.root, &mut created_dirs)?;
             ensure_dir(&shard, &mut created_dirs)?;
             let already_present = file_has_hash(&path, sha256);
+            let mut writes: Vec<(&Path, &[u8])> = Vec::with_capacity(2);
             if !already_present {
-                write_atomic(&path, evidence)?;
-                created_files.push(path.clone());
+                writes.push((&path, evidence));
             }
             // The thumbnail is derived from the evidence; rewrite it whenever it is
             // missing or differs (say, a different thumbnail size was configured).
             if !file_equals(&thumbnail_path, thumbnail) {
-                write_atomic(&thumbnail_path, thumbnail)?;
+                writes.push((&thumbnail_path, thumbnail));
             }
+            write_all_atomic(&shard, &writes, &mut created_files)?;
             Ok(already_present)
         })();
         match result {
@@ -170,28 +171,66 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PhotoError> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    write_all_atomic(dir, &[(path, bytes)], &mut Vec::new())
+}
+
+/// Writes several files of one folder atomically: every temp file is written and
+/// fsynced, then all are renamed, then the folder is fsynced once (one folder flush for
+/// evidence and thumbnail instead of two). Paths that did not exist before and were
+/// renamed into place are pushed to `created`, so a caller can undo them.
+fn write_all_atomic(
+    dir: &Path,
+    files: &[(&Path, &[u8])],
+    created: &mut Vec<PathBuf>,
+) -> Result<(), PhotoError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut temps: Vec<(PathBuf, &Path)> = Vec::with_capacity(files.len());
+    let remove_temps = |temps: &[(PathBuf, &Path)]| {
+        for (tmp, _) in temps {
+            let _ = fs::remove_file(tmp);
+        }
+    };
+    for &(path, bytes) in files {
+        let tmp = temp_path(dir, path);
+        // Recorded before creating it, so a failure part-way through still removes it.
+        temps.push((tmp.clone(), path));
+        let written = (|| -> std::io::Result<()> {
+            let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            file.write_all(bytes)?;
+            file.sync_all()
+        })();
+        if let Err(e) = written {
+            remove_temps(&temps);
+            return Err(PhotoError::write(path, e));
+        }
+    }
+    for (i, (tmp, path)) in temps.iter().enumerate() {
+        let existed = path.exists();
+        if let Err(e) = fs::rename(tmp, path) {
+            remove_temps(&temps[i..]);
+            return Err(PhotoError::write(path, e));
+        }
+        if !existed {
+            created.push(path.to_path_buf());
+        }
+    }
+    sync_dir(dir).map_err(|e| PhotoError::write(dir, e))
+}
+
+/// A temp name beside `path`: unique per process and call, and dot-prefixed so
+/// listings and sync skip it.
+fn temp_path(dir: &Path, path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // Unique per process and call, and dot-prefixed so listings and sync skip it.
-    let tmp = dir.join(format!(
+    dir.join(format!(
         ".{name}.{}.{}.tmp",
         std::process::id(),
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = (|| -> std::io::Result<()> {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(PhotoError::write(path, e));
-    }
-    sync_dir(dir).map_err(|e| PhotoError::write(dir, e))
+    ))
 }
 
 /// Flushes a directory's entries (the rename) to disk. Only Unix can open a directory
