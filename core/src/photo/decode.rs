@@ -254,3 +254,43 @@ fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn fit_keeps_aspect_never_enlarges_and_never_reaches_zero() {
+        assert_eq!(fit(4000, 3000, 1600), (1600, 1200));
+        assert_eq!(fit(3000, 4000, 1600), (1200, 1600));
+        assert_eq!(fit(800, 600, 1600), (800, 600));
+        assert_eq!(fit(10000, 1, 256), (256, 1));
+        assert_eq!(fit(1, 65535, 16), (1, 16));
+    }
+
+    #[test]
+    fn transparency_is_shown_over_white() {
+        assert_eq!(over_white(0, 0), 255);
+        assert_eq!(over_white(0, 255), 0);
+        assert_eq!(over_white(100, 255), 100);
+        assert_eq!(over_white(0, 128), 127);
+    }
+
+    #[test]
+    fn zero_and_oversized_dimensions_are_refused() {
+        assert!(matches!(
+            check_pixels("PNG", 0, 10, 100),
+            Err(PhotoError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            check_pixels("PNG", 11, 10, 100),
+            Err(PhotoError::TooManyPixels {
+                pixels: 110,
+                limit: 100,
+                ..
+            })
+        ));
+        assert!(check_pixels("PNG", 10, 10, 100).is_ok());
+    }
+}
