@@ -193,15 +193,16 @@ pub fn ingest(
         });
     }
     let file = File::open(path).map_err(|e| PhotoError::unreadable(path, e))?;
-    let processed =
-        process(BufReader::with_capacity(64 * 1024, file), options).map_err(|e| {
-            match (e, claimed_image_extension(path)) {
-                (PhotoError::NotAnImage, Some(extension)) => {
-                    PhotoError::MisleadingExtension { extension }
-                }
-                (e, _) => e,
+    let processed = process(BufReader::with_capacity(64 * 1024, file), options).map_err(|e| {
+        match (e, claimed_image_extension(path)) {
+            (PhotoError::NotAnImage, Some(extension)) => {
+                PhotoError::MisleadingExtension { extension }
             }
-        })?;
+            // `process` reads from an anonymous reader; name the file here.
+            (PhotoError::Unreadable { source, .. }, _) => PhotoError::unreadable(path, source),
+            (e, _) => e,
+        }
+    })?;
     let stored = Layout::new(photos_dir).store(
         &processed.sha256,
         &processed.evidence,
