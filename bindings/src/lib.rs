@@ -6,9 +6,11 @@
 //! `uniffi` feature derives them), so there are no copies to keep in step.
 
 mod error;
+mod photo;
 mod store;
 
 pub use error::GridwalkError;
+pub use photo::IngestedPhoto;
 pub use store::GridwalkStore;
 
 uniffi::setup_scaffolding!();

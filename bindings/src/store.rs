@@ -1,6 +1,6 @@
 //! The store object the shells hold: one per device, shared by all screens.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use gridwalk_core::Store;
@@ -12,10 +12,11 @@ use gridwalk_core::inspection::{
     Checklist, Inspection, InspectionFilter, InspectionKind, InspectionStatus, InspectionSummary,
     NewInspection, Outcome,
 };
+use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::profile::Profile;
 use gridwalk_core::reference::{OrgUnit, Site, TemplateSummary};
 
-use crate::GridwalkError;
+use crate::{GridwalkError, IngestedPhoto};
 
 /// The device's local store. Calls are synchronous and short; shells call them from a
 /// background dispatcher (see docs/adr/0002-synchronous-ffi.md).
@@ -171,5 +172,46 @@ impl GridwalkStore {
     /// Unix epoch).
     pub fn campaign_report(&self, as_of_ms: i64) -> Result<CampaignReport, GridwalkError> {
         Ok(self.store().campaign_report(as_of_ms)?)
+    }
+
+    /// Turns a camera file (JPEG or PNG; the shell converts HEIC) into stored evidence
+    /// with the default size and quality.
+    pub fn ingest_photo(&self, path: String) -> Result<IngestedPhoto, GridwalkError> {
+        let photo = self
+            .store()
+            .ingest_photo(Path::new(&path), &IngestOptions::default())?;
+        Ok(photo.into())
+    }
+
+    /// Answers an item and attaches camera files as evidence in one step; one bad photo
+    /// refuses the whole answer and stores nothing.
+    pub fn answer_with_photos(
+        &self,
+        inspection_id: String,
+        item: String,
+        outcome: Outcome,
+        note: Option<String>,
+        photo_paths: Vec<String>,
+    ) -> Result<Vec<IngestedPhoto>, GridwalkError> {
+        let paths: Vec<PathBuf> = photo_paths.into_iter().map(PathBuf::from).collect();
+        let photos = self.store().answer_with_photos(
+            &inspection_id,
+            &item,
+            outcome,
+            note.as_deref(),
+            &paths,
+            &IngestOptions::default(),
+        )?;
+        Ok(photos.into_iter().map(IngestedPhoto::from).collect())
+    }
+
+    /// Attaches already-ingested evidence (by SHA-256) to an answered item of a draft.
+    pub fn attach_photo(
+        &self,
+        inspection_id: String,
+        item: String,
+        sha256: String,
+    ) -> Result<(), GridwalkError> {
+        Ok(self.store().attach_photo(&inspection_id, &item, &sha256)?)
     }
 }

@@ -481,6 +481,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
     typealias FfiType = Int64
     typealias SwiftType = Int64
@@ -490,6 +506,46 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
     }
 
     public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterBool : FfiConverter {
+    typealias FfiType = Int8
+    typealias SwiftType = Bool
+
+    public static func lift(_ value: Int8) throws -> Bool {
+        return value != 0
+    }
+
+    public static func lower(_ value: Bool) -> Int8 {
+        return value ? 1 : 0
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bool {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Bool, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -560,6 +616,17 @@ public protocol GridwalkStoreProtocol: AnyObject, Sendable {
     func answer(inspectionId: String, item: String, outcome: Outcome, note: String?) throws 
     
     /**
+     * Answers an item and attaches camera files as evidence in one step; one bad photo
+     * refuses the whole answer and stores nothing.
+     */
+    func answerWithPhotos(inspectionId: String, item: String, outcome: Outcome, note: String?, photoPaths: [String]) throws  -> [IngestedPhoto]
+    
+    /**
+     * Attaches already-ingested evidence (by SHA-256) to an answered item of a draft.
+     */
+    func attachPhoto(inspectionId: String, item: String, sha256: String) throws 
+    
+    /**
      * The campaign report over the cases on this device, as of `as_of_ms` (ms since the
      * Unix epoch).
      */
@@ -590,6 +657,12 @@ public protocol GridwalkStoreProtocol: AnyObject, Sendable {
      * Imports org units from a CSV file (`id,name,level,parent`); returns how many.
      */
     func importUnitsCsv(path: String) throws  -> UInt32
+    
+    /**
+     * Turns a camera file (JPEG or PNG; the shell converts HEIC) into stored evidence
+     * with the default size and quality.
+     */
+    func ingestPhoto(path: String) throws  -> IngestedPhoto
     
     /**
      * An inspection with its answers.
@@ -751,6 +824,38 @@ open func answer(inspectionId: String, item: String, outcome: Outcome, note: Str
 }
     
     /**
+     * Answers an item and attaches camera files as evidence in one step; one bad photo
+     * refuses the whole answer and stores nothing.
+     */
+open func answerWithPhotos(inspectionId: String, item: String, outcome: Outcome, note: String?, photoPaths: [String])throws  -> [IngestedPhoto]  {
+    return try  FfiConverterSequenceTypeIngestedPhoto.lift(try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_gridwalkstore_answer_with_photos(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(inspectionId),
+        FfiConverterString.lower(item),
+        FfiConverterTypeOutcome_lower(outcome),
+        FfiConverterOptionString.lower(note),
+        FfiConverterSequenceString.lower(photoPaths),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Attaches already-ingested evidence (by SHA-256) to an answered item of a draft.
+     */
+open func attachPhoto(inspectionId: String, item: String, sha256: String)throws   {try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_gridwalkstore_attach_photo(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(inspectionId),
+        FfiConverterString.lower(item),
+        FfiConverterString.lower(sha256),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * The campaign report over the cases on this device, as of `as_of_ms` (ms since the
      * Unix epoch).
      */
@@ -823,6 +928,20 @@ open func importUnitsCsv(path: String)throws  -> UInt32  {
     return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
         uniffiCallStatus in
     uniffi_gridwalk_ffi_fn_method_gridwalkstore_import_units_csv(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Turns a camera file (JPEG or PNG; the shell converts HEIC) into stored evidence
+     * with the default size and quality.
+     */
+open func ingestPhoto(path: String)throws  -> IngestedPhoto  {
+    return try  FfiConverterTypeIngestedPhoto_lift(try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_gridwalkstore_ingest_photo(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(path),uniffiCallStatus
     )
@@ -1033,6 +1152,166 @@ public func FfiConverterTypeGridwalkStore_lower(_ value: GridwalkStore) -> UInt6
 
 
 /**
+ * A camera photo turned into evidence: stored without metadata under its SHA-256,
+ * with a thumbnail; what the camera file said is returned for the record.
+ */
+public struct IngestedPhoto: Equatable, Hashable {
+    /**
+     * Lower-case hex SHA-256 of the stored evidence file.
+     */
+    public var sha256: String
+    /**
+     * Width of the stored image.
+     */
+    public var width: UInt32
+    /**
+     * Height of the stored image.
+     */
+    public var height: UInt32
+    /**
+     * Size of the stored file in bytes.
+     */
+    public var bytes: UInt64
+    /**
+     * Where the evidence file is.
+     */
+    public var path: String
+    /**
+     * Where the thumbnail is.
+     */
+    public var thumbnailPath: String
+    /**
+     * Capture time from the camera file, when it had one.
+     */
+    public var takenAt: String?
+    /**
+     * Latitude from the camera file.
+     */
+    public var lat: Double?
+    /**
+     * Longitude from the camera file.
+     */
+    public var lon: Double?
+    /**
+     * Camera make and model from the camera file.
+     */
+    public var camera: String?
+    /**
+     * Whether the same evidence was already stored (the photo was deduplicated).
+     */
+    public var alreadyStored: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Lower-case hex SHA-256 of the stored evidence file.
+         */sha256: String, 
+        /**
+         * Width of the stored image.
+         */width: UInt32, 
+        /**
+         * Height of the stored image.
+         */height: UInt32, 
+        /**
+         * Size of the stored file in bytes.
+         */bytes: UInt64, 
+        /**
+         * Where the evidence file is.
+         */path: String, 
+        /**
+         * Where the thumbnail is.
+         */thumbnailPath: String, 
+        /**
+         * Capture time from the camera file, when it had one.
+         */takenAt: String?, 
+        /**
+         * Latitude from the camera file.
+         */lat: Double?, 
+        /**
+         * Longitude from the camera file.
+         */lon: Double?, 
+        /**
+         * Camera make and model from the camera file.
+         */camera: String?, 
+        /**
+         * Whether the same evidence was already stored (the photo was deduplicated).
+         */alreadyStored: Bool) {
+        self.sha256 = sha256
+        self.width = width
+        self.height = height
+        self.bytes = bytes
+        self.path = path
+        self.thumbnailPath = thumbnailPath
+        self.takenAt = takenAt
+        self.lat = lat
+        self.lon = lon
+        self.camera = camera
+        self.alreadyStored = alreadyStored
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension IngestedPhoto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIngestedPhoto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IngestedPhoto {
+        return
+            try IngestedPhoto(
+                sha256: FfiConverterString.read(from: &buf), 
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf), 
+                path: FfiConverterString.read(from: &buf), 
+                thumbnailPath: FfiConverterString.read(from: &buf), 
+                takenAt: FfiConverterOptionString.read(from: &buf), 
+                lat: FfiConverterOptionDouble.read(from: &buf), 
+                lon: FfiConverterOptionDouble.read(from: &buf), 
+                camera: FfiConverterOptionString.read(from: &buf), 
+                alreadyStored: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: IngestedPhoto, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterString.write(value.thumbnailPath, into: &buf)
+        FfiConverterOptionString.write(value.takenAt, into: &buf)
+        FfiConverterOptionDouble.write(value.lat, into: &buf)
+        FfiConverterOptionDouble.write(value.lon, into: &buf)
+        FfiConverterOptionString.write(value.camera, into: &buf)
+        FfiConverterBool.write(value.alreadyStored, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIngestedPhoto_lift(_ buf: RustBuffer) throws -> IngestedPhoto {
+    return try FfiConverterTypeIngestedPhoto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIngestedPhoto_lower(_ value: IngestedPhoto) -> RustBuffer {
+    return FfiConverterTypeIngestedPhoto.lower(value)
+}
+
+
+/**
  * What went wrong, in the few kinds a shell acts on differently. Messages are safe to
  * show: they name records and items, never personal details.
  */
@@ -1240,6 +1519,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -1467,6 +1770,31 @@ fileprivate struct FfiConverterSequenceTypeTemplateSummary: FfiConverterRustBuff
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeIngestedPhoto: FfiConverterRustBuffer {
+    typealias SwiftType = [IngestedPhoto]
+
+    public static func write(_ value: [IngestedPhoto], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeIngestedPhoto.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [IngestedPhoto] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [IngestedPhoto]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeIngestedPhoto.read(from: &buf))
+        }
+        return seq
+    }
+}
+
 private enum InitializationResult {
     case ok
     case contractVersionMismatch
@@ -1488,6 +1816,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer() != 27496) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer_with_photos() != 56658) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_attach_photo() != 28839) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_campaign_report() != 48342) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1504,6 +1838,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_import_units_csv() != 14516) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_ingest_photo() != 59773) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_inspection() != 52440) {

@@ -738,6 +738,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer(
     ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer_with_photos(
+    ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_attach_photo(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_campaign_report(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_checklist(
@@ -749,6 +753,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_import_sites_csv(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_import_units_csv(
+    ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_ingest_photo(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_inspection(
     ): Int
@@ -807,6 +813,10 @@ internal object UniffiLib {
     ): RustBufferEvent.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_answer(`ptr`: Long,`inspectionId`: RustBuffer.ByValue,`item`: RustBuffer.ByValue,`outcome`: RustBufferOutcome.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_answer_with_photos(`ptr`: Long,`inspectionId`: RustBuffer.ByValue,`item`: RustBuffer.ByValue,`outcome`: RustBufferOutcome.ByValue,`note`: RustBuffer.ByValue,`photoPaths`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_attach_photo(`ptr`: Long,`inspectionId`: RustBuffer.ByValue,`item`: RustBuffer.ByValue,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_campaign_report(`ptr`: Long,`asOfMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferCampaignReport.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_checklist(`ptr`: Long,`inspectionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -819,6 +829,8 @@ internal object UniffiLib {
     ): Int
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_import_units_csv(`ptr`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_ingest_photo(`ptr`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_inspection(`ptr`: Long,`inspectionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferInspection.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_list_cases(`ptr`: Long,`filter`: RustBufferCaseFilter.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -968,6 +980,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer() and 0xFFFF) != 27496) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer_with_photos() and 0xFFFF) != 56658) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_attach_photo() and 0xFFFF) != 28839) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_campaign_report() and 0xFFFF) != 48342) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -984,6 +1002,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_import_units_csv() and 0xFFFF) != 14516) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_ingest_photo() and 0xFFFF) != 59773) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_inspection() and 0xFFFF) != 52440) {
@@ -1208,6 +1229,29 @@ public object FfiConverterUInt: FfiConverter<UInt, Int> {
 /**
  * @suppress
  */
+public object FfiConverterULong: FfiConverter<ULong, Long> {
+    override fun lift(value: Long): ULong {
+        return value.toULong()
+    }
+
+    override fun read(buf: ByteBuffer): ULong {
+        return lift(buf.getLong())
+    }
+
+    override fun lower(value: ULong): Long {
+        return value.toLong()
+    }
+
+    override fun allocationSize(value: ULong) = 8UL
+
+    override fun write(value: ULong, buf: ByteBuffer) {
+        buf.putLong(value.toLong())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterLong: FfiConverter<Long, Long> {
     override fun lift(value: Long): Long {
         return value
@@ -1225,6 +1269,52 @@ public object FfiConverterLong: FfiConverter<Long, Long> {
 
     override fun write(value: Long, buf: ByteBuffer) {
         buf.putLong(value)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterDouble: FfiConverter<Double, Double> {
+    override fun lift(value: Double): Double {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Double {
+        return buf.getDouble()
+    }
+
+    override fun lower(value: Double): Double {
+        return value
+    }
+
+    override fun allocationSize(value: Double) = 8UL
+
+    override fun write(value: Double, buf: ByteBuffer) {
+        buf.putDouble(value)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterBoolean: FfiConverter<Boolean, Byte> {
+    override fun lift(value: Byte): Boolean {
+        return value.toInt() != 0
+    }
+
+    override fun read(buf: ByteBuffer): Boolean {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: Boolean): Byte {
+        return if (value) 1.toByte() else 0.toByte()
+    }
+
+    override fun allocationSize(value: Boolean) = 1UL
+
+    override fun write(value: Boolean, buf: ByteBuffer) {
+        buf.put(lower(value))
     }
 }
 
@@ -1398,6 +1488,17 @@ public interface GridwalkStoreInterface {
     fun `answer`(`inspectionId`: kotlin.String, `item`: kotlin.String, `outcome`: Outcome, `note`: kotlin.String?)
     
     /**
+     * Answers an item and attaches camera files as evidence in one step; one bad photo
+     * refuses the whole answer and stores nothing.
+     */
+    fun `answerWithPhotos`(`inspectionId`: kotlin.String, `item`: kotlin.String, `outcome`: Outcome, `note`: kotlin.String?, `photoPaths`: List<kotlin.String>): List<IngestedPhoto>
+    
+    /**
+     * Attaches already-ingested evidence (by SHA-256) to an answered item of a draft.
+     */
+    fun `attachPhoto`(`inspectionId`: kotlin.String, `item`: kotlin.String, `sha256`: kotlin.String)
+    
+    /**
      * The campaign report over the cases on this device, as of `as_of_ms` (ms since the
      * Unix epoch).
      */
@@ -1428,6 +1529,12 @@ public interface GridwalkStoreInterface {
      * Imports org units from a CSV file (`id,name,level,parent`); returns how many.
      */
     fun `importUnitsCsv`(`path`: kotlin.String): kotlin.UInt
+    
+    /**
+     * Turns a camera file (JPEG or PNG; the shell converts HEIC) into stored evidence
+     * with the default size and quality.
+     */
+    fun `ingestPhoto`(`path`: kotlin.String): IngestedPhoto
     
     /**
      * An inspection with its answers.
@@ -1638,6 +1745,48 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
 
     
     /**
+     * Answers an item and attaches camera files as evidence in one step; one bad photo
+     * refuses the whole answer and stores nothing.
+     */
+    @Throws(GridwalkException::class)override fun `answerWithPhotos`(`inspectionId`: kotlin.String, `item`: kotlin.String, `outcome`: Outcome, `note`: kotlin.String?, `photoPaths`: List<kotlin.String>): List<IngestedPhoto> {
+            return FfiConverterSequenceTypeIngestedPhoto.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_answer_with_photos(
+        it,
+        
+        FfiConverterString.lower(`inspectionId`),
+        FfiConverterString.lower(`item`),
+        FfiConverterTypeOutcome.lower(`outcome`),
+        FfiConverterOptionalString.lower(`note`),
+        FfiConverterSequenceString.lower(`photoPaths`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Attaches already-ingested evidence (by SHA-256) to an answered item of a draft.
+     */
+    @Throws(GridwalkException::class)override fun `attachPhoto`(`inspectionId`: kotlin.String, `item`: kotlin.String, `sha256`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_attach_photo(
+        it,
+        
+        FfiConverterString.lower(`inspectionId`),
+        FfiConverterString.lower(`item`),
+        FfiConverterString.lower(`sha256`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * The campaign report over the cases on this device, as of `as_of_ms` (ms since the
      * Unix epoch).
      */
@@ -1736,6 +1885,25 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
     callWithHandle {
     uniffiRustCallWithError(GridwalkException) { _status ->
     UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_import_units_csv(
+        it,
+        
+        FfiConverterString.lower(`path`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Turns a camera file (JPEG or PNG; the shell converts HEIC) into stored evidence
+     * with the default size and quality.
+     */
+    @Throws(GridwalkException::class)override fun `ingestPhoto`(`path`: kotlin.String): IngestedPhoto {
+            return FfiConverterTypeIngestedPhoto.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_ingest_photo(
         it,
         
         FfiConverterString.lower(`path`),_status)
@@ -2009,6 +2177,126 @@ public object FfiConverterTypeGridwalkStore: FfiConverter<GridwalkStore, Long> {
 
     override fun write(value: GridwalkStore, buf: ByteBuffer) {
         buf.putLong(lower(value))
+    }
+}
+
+
+
+/**
+ * A camera photo turned into evidence: stored without metadata under its SHA-256,
+ * with a thumbnail; what the camera file said is returned for the record.
+ */
+data class IngestedPhoto (
+    /**
+     * Lower-case hex SHA-256 of the stored evidence file.
+     */
+    var `sha256`: kotlin.String
+    , 
+    /**
+     * Width of the stored image.
+     */
+    var `width`: kotlin.UInt
+    , 
+    /**
+     * Height of the stored image.
+     */
+    var `height`: kotlin.UInt
+    , 
+    /**
+     * Size of the stored file in bytes.
+     */
+    var `bytes`: kotlin.ULong
+    , 
+    /**
+     * Where the evidence file is.
+     */
+    var `path`: kotlin.String
+    , 
+    /**
+     * Where the thumbnail is.
+     */
+    var `thumbnailPath`: kotlin.String
+    , 
+    /**
+     * Capture time from the camera file, when it had one.
+     */
+    var `takenAt`: kotlin.String?
+    , 
+    /**
+     * Latitude from the camera file.
+     */
+    var `lat`: kotlin.Double?
+    , 
+    /**
+     * Longitude from the camera file.
+     */
+    var `lon`: kotlin.Double?
+    , 
+    /**
+     * Camera make and model from the camera file.
+     */
+    var `camera`: kotlin.String?
+    , 
+    /**
+     * Whether the same evidence was already stored (the photo was deduplicated).
+     */
+    var `alreadyStored`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIngestedPhoto: FfiConverterRustBuffer<IngestedPhoto> {
+    override fun read(buf: ByteBuffer): IngestedPhoto {
+        return IngestedPhoto(
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: IngestedPhoto) = (
+            FfiConverterString.allocationSize(value.`sha256`) +
+            FfiConverterUInt.allocationSize(value.`width`) +
+            FfiConverterUInt.allocationSize(value.`height`) +
+            FfiConverterULong.allocationSize(value.`bytes`) +
+            FfiConverterString.allocationSize(value.`path`) +
+            FfiConverterString.allocationSize(value.`thumbnailPath`) +
+            FfiConverterOptionalString.allocationSize(value.`takenAt`) +
+            FfiConverterOptionalDouble.allocationSize(value.`lat`) +
+            FfiConverterOptionalDouble.allocationSize(value.`lon`) +
+            FfiConverterOptionalString.allocationSize(value.`camera`) +
+            FfiConverterBoolean.allocationSize(value.`alreadyStored`)
+    )
+
+    override fun write(value: IngestedPhoto, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sha256`, buf)
+            FfiConverterUInt.write(value.`width`, buf)
+            FfiConverterUInt.write(value.`height`, buf)
+            FfiConverterULong.write(value.`bytes`, buf)
+            FfiConverterString.write(value.`path`, buf)
+            FfiConverterString.write(value.`thumbnailPath`, buf)
+            FfiConverterOptionalString.write(value.`takenAt`, buf)
+            FfiConverterOptionalDouble.write(value.`lat`, buf)
+            FfiConverterOptionalDouble.write(value.`lon`, buf)
+            FfiConverterOptionalString.write(value.`camera`, buf)
+            FfiConverterBoolean.write(value.`alreadyStored`, buf)
     }
 }
 
@@ -2300,6 +2588,38 @@ public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?> {
+    override fun read(buf: ByteBuffer): kotlin.Double? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDouble.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Double?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDouble.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Double?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDouble.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
     override fun read(buf: ByteBuffer): kotlin.String? {
         if (buf.get().toInt() == 0) {
@@ -2554,6 +2874,34 @@ public object FfiConverterSequenceTypeTemplateSummary: FfiConverterRustBuffer<Li
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeTemplateSummary.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeIngestedPhoto: FfiConverterRustBuffer<List<IngestedPhoto>> {
+    override fun read(buf: ByteBuffer): List<IngestedPhoto> {
+        val len = buf.getInt()
+        return List<IngestedPhoto>(len) {
+            FfiConverterTypeIngestedPhoto.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<IngestedPhoto>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeIngestedPhoto.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<IngestedPhoto>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeIngestedPhoto.write(it, buf)
         }
     }
 }
