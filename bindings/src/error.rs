@@ -68,6 +68,12 @@ impl From<CoreError> for GridwalkError {
             CoreError::SchemaTooNew { .. } | CoreError::Storage(_) | CoreError::Io { .. } => {
                 GridwalkError::Storage { reason }
             }
+            // The device failed to store the photo: a storage problem, not the input's.
+            CoreError::Photo(
+                gridwalk_core::photo::PhotoError::DiskFull { .. }
+                | gridwalk_core::photo::PhotoError::WriteFailed { .. },
+            ) => GridwalkError::Storage { reason },
+            CoreError::Photo(_) => GridwalkError::InvalidInput { reason },
         }
     }
 }

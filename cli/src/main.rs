@@ -56,6 +56,9 @@ enum Command {
     Hazards(commands::hazards::HazardsCommand),
     /// The campaign report: found, open, overdue, solved by level, per category and unit.
     Report(commands::report::ReportArgs),
+    /// Photo evidence: ingest camera files.
+    #[command(subcommand)]
+    Photo(commands::photo::PhotoCommand),
 }
 
 fn main() -> ExitCode {
@@ -80,5 +83,6 @@ fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
         Command::Profile(cmd) => commands::profile::run(cmd, &mut store, out),
         Command::Hazards(cmd) => commands::hazards::run(cmd, &mut store, out),
         Command::Report(args) => commands::report::run(args, &mut store, out),
+        Command::Photo(cmd) => commands::photo::run(cmd, &mut store, out),
     }
 }

@@ -91,6 +91,9 @@ pub enum CoreError {
     /// An action needs the local profile (who is using this device) and none is set.
     #[error("no local profile: set who uses this device first (name, role, unit)")]
     NoProfile,
+    /// A photo could not be ingested; nothing was stored.
+    #[error(transparent)]
+    Photo(#[from] crate::photo::PhotoError),
 }
 
 fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> String {
@@ -122,6 +125,7 @@ impl CoreError {
             CoreError::Io { .. } => "io",
             CoreError::EventRefused(_) => "event-refused",
             CoreError::NoProfile => "no-profile",
+            CoreError::Photo(e) => e.code(),
         }
     }
 

@@ -10,6 +10,7 @@
 //! - [`reference`]: reference data on the device: org units and sites.
 //! - [`inspection`]: starting, answering, resuming and submitting inspections.
 //! - [`evidence`]: photo references by hash and what is not yet uploaded.
+//! - [`photo`]: the photo pipeline: decode, orient, shrink, re-encode, store by hash.
 //! - [`outbox`]: what was recorded here and is not yet synced.
 //! - [`profile`]: the local profile: who uses this device, in which role and unit.
 //! - [`hazard`]: hazard cases as event logs, their workflow rules, fold and the report.
@@ -24,6 +25,7 @@ pub mod evidence;
 pub mod hazard;
 pub mod inspection;
 pub mod outbox;
+pub mod photo;
 pub mod profile;
 pub mod reference;
 pub mod store;

@@ -38,6 +38,9 @@ pub enum InspectCommand {
         /// A note for the record.
         #[arg(long)]
         note: Option<String>,
+        /// An evidence photo to ingest and attach (repeatable).
+        #[arg(long = "photo", value_name = "FILE")]
+        photos: Vec<std::path::PathBuf>,
     },
     /// Submit a draft; refused while applicable items are unanswered.
     Submit {
@@ -90,17 +93,34 @@ pub fn run(cmd: InspectCommand, store: &mut Store, out: &Output) -> Result<()> {
             item,
             outcome,
             note,
+            photos,
         } => {
-            store.answer(&id, &item, outcome, note.as_deref())?;
+            let attached = if photos.is_empty() {
+                store.answer(&id, &item, outcome, note.as_deref())?;
+                Vec::new()
+            } else {
+                crate::commands::photo::answer_with_photos(
+                    store,
+                    &id,
+                    &item,
+                    outcome,
+                    note.as_deref(),
+                    &photos,
+                )?
+            };
             let checklist = store.checklist(&id)?;
             out.print(
                 &json!({ "id": id, "item": item, "outcome": outcome, "answered": checklist.answered,
-                         "applicable": checklist.applicable }),
+                         "applicable": checklist.applicable, "photos": attached }),
                 |_| {
-                    format!(
+                    let mut text = format!(
                         "{item}: {outcome}  ({}/{} answered)",
                         checklist.answered, checklist.applicable
-                    )
+                    );
+                    for sha in &attached {
+                        text.push_str(&format!("\n  photo {sha}"));
+                    }
+                    text
                 },
             );
         }

@@ -2,6 +2,7 @@
 
 pub mod hazards;
 pub mod inspect;
+pub mod photo;
 pub mod profile;
 pub mod report;
 pub mod sites;

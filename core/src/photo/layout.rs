@@ -1,0 +1,248 @@
+//! Where processed photos live on disk and how they get there.
+//!
+//! Content-addressed: the evidence file for hash `abcdef…` is `ab/cdef….jpg` under the
+//! photo folder and its thumbnail `ab/cdef….thumb.jpg`. Two shots of the same bytes are
+//! one file. The two-character shard keeps any one folder small on phone file systems.
+//!
+//! Every file is written atomically: a temp file in the same folder, fsync, rename over
+//! the final name, fsync the folder. A crash, a full disk or a killed app at any instant
+//! leaves either the complete file or nothing under the final name; temp files are
+//! removed on every error path, and folders this call created are removed again if it
+//! fails, so a failed ingest leaves the photo folder exactly as it was.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sha2::{Digest, Sha256};
+
+use super::error::PhotoError;
+
+/// The content-addressed photo folder.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+/// What [`Layout::store`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The evidence file.
+    pub path: PathBuf,
+    /// The thumbnail file.
+    pub thumbnail_path: PathBuf,
+    /// Whether an intact evidence file with this hash was already there (dedupe).
+    pub already_present: bool,
+}
+
+impl Layout {
+    /// A layout rooted at `root` (created on first write).
+    pub fn new(root: impl Into<PathBuf>) -> Layout {
+        Layout { root: root.into() }
+    }
+
+    /// The photo folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn shard<'a>(&self, sha256: &'a str) -> (PathBuf, &'a str) {
+        let (head, rest) = sha256.split_at(2.min(sha256.len()));
+        (self.root.join(head), rest)
+    }
+
+    /// Path of the evidence file for `sha256` (lower-case hex).
+    pub fn evidence_path(&self, sha256: &str) -> PathBuf {
+        let (dir, rest) = self.shard(sha256);
+        dir.join(format!("{rest}.jpg"))
+    }
+
+    /// Path of the thumbnail for the evidence file `sha256`.
+    pub fn thumbnail_path(&self, sha256: &str) -> PathBuf {
+        let (dir, rest) = self.shard(sha256);
+        dir.join(format!("{rest}.thumb.jpg"))
+    }
+
+    /// Stores the evidence file (whose SHA-256 is `sha256`) and its thumbnail. An intact
+    /// evidence file already there is kept as is; a damaged one is replaced. On error,
+    /// nothing this call wrote remains.
+    pub fn store(
+        &self,
+        sha256: &str,
+        evidence: &[u8],
+        thumbnail: &[u8],
+    ) -> Result<Stored, PhotoError> {
+        let path = self.evidence_path(sha256);
+        let thumbnail_path = self.thumbnail_path(sha256);
+        let (shard, _) = self.shard(sha256);
+
+        let mut created_dirs = Vec::new();
+        let mut created_files = Vec::new();
+        let result = (|| {
+            ensure_dir(&self.root, &mut created_dirs)?;
+            ensure_dir(&shard, &mut created_dirs)?;
+            let already_present = file_has_hash(&path, sha256);
+            let mut writes: Vec<(&Path, &[u8])> = Vec::with_capacity(2);
+            if !already_present {
+                writes.push((&path, evidence));
+            }
+            // The thumbnail is derived from the evidence; rewrite it whenever it is
+            // missing or differs (say, a different thumbnail size was configured).
+            if !file_equals(&thumbnail_path, thumbnail) {
+                writes.push((&thumbnail_path, thumbnail));
+            }
+            write_all_atomic(&shard, &writes, &mut created_files)?;
+            Ok(already_present)
+        })();
+        match result {
+            Ok(already_present) => Ok(Stored {
+                path,
+                thumbnail_path,
+                already_present,
+            }),
+            Err(e) => {
+                // Roll back: files first, then the folders we made (only if empty).
+                for file in created_files.iter().rev() {
+                    let _ = fs::remove_file(file);
+                }
+                if !created_files.is_empty() {
+                    let _ = sync_dir(&shard);
+                }
+                for dir in created_dirs.iter().rev() {
+                    let _ = fs::remove_dir(dir);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes a photo's files (used to undo an ingest whose store update failed).
+    pub fn remove(&self, sha256: &str) {
+        let _ = fs::remove_file(self.thumbnail_path(sha256));
+        let _ = fs::remove_file(self.evidence_path(sha256));
+        let (shard, _) = self.shard(sha256);
+        let _ = sync_dir(&shard);
+        let _ = fs::remove_dir(&shard);
+    }
+}
+
+/// Creates `dir` if missing (its parent must exist or be created by an earlier call),
+/// recording it so a failure can remove it again.
+fn ensure_dir(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), PhotoError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir).map_err(|e| PhotoError::write(dir, e))?;
+    created.push(dir.to_path_buf());
+    // Make the new directory entry itself durable.
+    if let Some(parent) = dir.parent() {
+        sync_dir(parent).map_err(|e| PhotoError::write(parent, e))?;
+    }
+    Ok(())
+}
+
+/// Whether `path` exists and its bytes hash to `sha256` (an intact earlier copy).
+fn file_has_hash(path: &Path, sha256: &str) -> bool {
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
+    let mut hasher = Sha256::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(_) => return false,
+        }
+    }
+    super::hex(&hasher.finalize()) == sha256
+}
+
+fn file_equals(path: &Path, bytes: &[u8]) -> bool {
+    fs::read(path).is_ok_and(|existing| existing == bytes)
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` to `path` atomically (see the module docs).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PhotoError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    write_all_atomic(dir, &[(path, bytes)], &mut Vec::new())
+}
+
+/// Writes several files of one folder atomically: every temp file is written and
+/// fsynced, then all are renamed, then the folder is fsynced once (one folder flush for
+/// evidence and thumbnail instead of two). Paths that did not exist before and were
+/// renamed into place are pushed to `created`, so a caller can undo them.
+fn write_all_atomic(
+    dir: &Path,
+    files: &[(&Path, &[u8])],
+    created: &mut Vec<PathBuf>,
+) -> Result<(), PhotoError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut temps: Vec<(PathBuf, &Path)> = Vec::with_capacity(files.len());
+    let remove_temps = |temps: &[(PathBuf, &Path)]| {
+        for (tmp, _) in temps {
+            let _ = fs::remove_file(tmp);
+        }
+    };
+    for &(path, bytes) in files {
+        let tmp = temp_path(dir, path);
+        // Recorded before creating it, so a failure part-way through still removes it.
+        temps.push((tmp.clone(), path));
+        let written = (|| -> std::io::Result<()> {
+            let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            file.write_all(bytes)?;
+            file.sync_all()
+        })();
+        if let Err(e) = written {
+            remove_temps(&temps);
+            return Err(PhotoError::write(path, e));
+        }
+    }
+    for (i, (tmp, path)) in temps.iter().enumerate() {
+        let existed = path.exists();
+        if let Err(e) = fs::rename(tmp, path) {
+            remove_temps(&temps[i..]);
+            return Err(PhotoError::write(path, e));
+        }
+        if !existed {
+            created.push(path.to_path_buf());
+        }
+    }
+    sync_dir(dir).map_err(|e| PhotoError::write(dir, e))
+}
+
+/// A temp name beside `path`: unique per process and call, and dot-prefixed so
+/// listings and sync skip it.
+fn temp_path(dir: &Path, path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Flushes a directory's entries (the rename) to disk. Only Unix can open a directory
+/// for this; elsewhere the rename's own durability is what the OS gives.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
