@@ -74,6 +74,14 @@ impl From<CoreError> for GridwalkError {
                 | gridwalk_core::photo::PhotoError::WriteFailed { .. },
             ) => GridwalkError::Storage { reason },
             CoreError::Photo(_) => GridwalkError::InvalidInput { reason },
+            // Interim mapping until the FFI grows a network variant: enrolment problems
+            // are the user's to fix, the rest is "try again later".
+            CoreError::NotEnrolled | CoreError::Unauthorised { .. } => {
+                GridwalkError::InvalidInput { reason }
+            }
+            CoreError::NetworkUnreachable { .. }
+            | CoreError::ServerStatus { .. }
+            | CoreError::Protocol(_) => GridwalkError::Storage { reason },
         }
     }
 }
