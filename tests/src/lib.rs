@@ -517,20 +517,54 @@ pub async fn assert_converged(server: &Server, devices: &[&Device]) {
     );
 }
 
-/// What the proxy does to the connections it forwards.
+/// What the proxy does to the requests it forwards.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
-    /// Cut a faulty connection after this many bytes from the client.
+    /// Cut a faulty request's connection after this many bytes of it.
     pub cut_after_bytes: Option<usize>,
-    /// On a faulty connection, let the request through, wait for the server's answer
-    /// (so the server has committed), then close without passing the answer on.
+    /// On a faulty request, let it through, wait for the server's answer (so the
+    /// server has committed), then close without passing the answer on.
     pub drop_responses: bool,
     /// Delay every chunk of every connection by this much.
     pub delay: Duration,
-    /// Every `every`-th connection is faulty (0 or 1: every one).
+    /// Only requests whose bytes contain this (e.g. `POST /v1/push`) may be faulty;
+    /// `None`: any chunk the client sends.
+    pub only: Option<String>,
+    /// Every `every`-th candidate is faulty (0 or 1: every one).
     pub every: u32,
-    /// How many more connections may be faulty; then the link heals.
+    /// How many more requests may be faulty; then the link heals.
     pub budget: u32,
+}
+
+/// Fault settings and counters shared by the proxy's connections.
+#[derive(Default)]
+struct FaultState {
+    faults: Faults,
+    candidates: u32,
+    injected: u32,
+}
+
+impl FaultState {
+    /// Whether the request starting with `chunk` is to be faulty (and counts it).
+    fn decide(&mut self, chunk: &[u8]) -> bool {
+        if self.faults.budget == 0
+            || (self.faults.cut_after_bytes.is_none() && !self.faults.drop_responses)
+        {
+            return false;
+        }
+        if let Some(marker) = &self.faults.only
+            && !String::from_utf8_lossy(chunk).contains(marker.as_str())
+        {
+            return false;
+        }
+        self.candidates += 1;
+        if self.candidates % self.faults.every.max(1) != 0 {
+            return false;
+        }
+        self.faults.budget -= 1;
+        self.injected += 1;
+        true
+    }
 }
 
 /// A TCP proxy on 127.0.0.1 that injects [`Faults`].
@@ -538,7 +572,7 @@ pub struct Proxy {
     /// Where devices connect.
     pub addr: SocketAddr,
     upstream: Arc<Mutex<SocketAddr>>,
-    faults: Arc<Mutex<(Faults, u32, u32)>>,
+    faults: Arc<Mutex<FaultState>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -548,23 +582,12 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let upstream = Arc::new(Mutex::new(upstream));
-        let faults = Arc::new(Mutex::new((Faults::default(), 0u32, 0u32)));
+        let faults = Arc::new(Mutex::new(FaultState::default()));
         let (up, fa) = (upstream.clone(), faults.clone());
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let target = *up.lock().unwrap();
-                let (faults, faulty) = {
-                    let mut f = fa.lock().unwrap();
-                    f.1 += 1;
-                    let every = f.0.every.max(1);
-                    let faulty = f.0.budget > 0 && f.1 % every == 0;
-                    if faulty {
-                        f.0.budget -= 1;
-                        f.2 += 1;
-                    }
-                    (f.0.clone(), faulty)
-                };
-                tokio::spawn(forward(client, target, faults, faulty));
+                tokio::spawn(forward(client, target, fa.clone()));
             }
         });
         Proxy {
@@ -582,12 +605,12 @@ impl Proxy {
 
     /// Sets the faults from now on.
     pub fn set_faults(&self, faults: Faults) {
-        self.faults.lock().unwrap().0 = faults;
+        self.faults.lock().unwrap().faults = faults;
     }
 
-    /// How many connections were made faulty so far.
+    /// How many requests were made faulty so far.
     pub fn faults_injected(&self) -> u32 {
-        self.faults.lock().unwrap().2
+        self.faults.lock().unwrap().injected
     }
 
     /// Points the proxy at another server address (after a restart).
@@ -602,41 +625,52 @@ impl Drop for Proxy {
     }
 }
 
-async fn forward(client: TcpStream, target: SocketAddr, faults: Faults, faulty: bool) {
+async fn forward(client: TcpStream, target: SocketAddr, state: Arc<Mutex<FaultState>>) {
     let Ok(server) = TcpStream::connect(target).await else {
         return; // the client sees a closed connection, as with a dead server
     };
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
-    let delay = faults.delay;
-    let cut = if faulty { faults.cut_after_bytes } else { None };
-    let drop_answer = faulty && faults.drop_responses;
+    // Set by the client side when a faulty request passes; read by the server side.
+    let drop_answer = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let drop_flag = drop_answer.clone();
+    let delay = state.lock().unwrap().faults.delay;
     let upstream = async move {
         let mut buf = vec![0u8; 16 * 1024];
-        let mut sent = 0usize;
+        // Bytes still allowed through before the cut, once a faulty request started.
+        let mut cut_left: Option<usize> = None;
         loop {
             let n = match client_read.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            let n = match cut {
-                Some(limit) if sent + n >= limit => {
-                    let part = limit.saturating_sub(sent);
-                    let _ = server_write.write_all(&buf[..part]).await;
-                    break; // cut: both directions close below
+            if cut_left.is_none() && !drop_flag.load(std::sync::atomic::Ordering::SeqCst) {
+                let mut st = state.lock().unwrap();
+                if st.decide(&buf[..n]) {
+                    if let Some(cut) = st.faults.cut_after_bytes {
+                        cut_left = Some(cut);
+                    }
+                    if st.faults.drop_responses {
+                        drop_flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
                 }
-                _ => n,
-            };
+            }
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
+            }
+            if let Some(left) = cut_left {
+                let part = left.min(n);
+                let _ = server_write.write_all(&buf[..part]).await;
+                if part < n || left == part {
+                    break; // the cut: the connection ends here, mid-request
+                }
+                cut_left = Some(left - part);
+                continue;
             }
             if server_write.write_all(&buf[..n]).await.is_err() {
                 break;
             }
-            sent += n;
         }
-        let _ = server_write.shutdown().await;
-        cut.is_some() && sent < cut.unwrap_or(usize::MAX)
     };
     let downstream = async move {
         let mut buf = vec![0u8; 16 * 1024];
@@ -645,7 +679,7 @@ async fn forward(client: TcpStream, target: SocketAddr, faults: Faults, faulty: 
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            if drop_answer {
+            if drop_answer.load(std::sync::atomic::Ordering::SeqCst) {
                 // The server has answered, so it has committed: lose the answer.
                 break;
             }
@@ -656,16 +690,11 @@ async fn forward(client: TcpStream, target: SocketAddr, faults: Faults, faulty: 
                 break;
             }
         }
-        let _ = client_write.shutdown().await;
     };
-    if cut.is_some() {
-        // With a cut, the upstream side ending ends the connection for both.
-        tokio::select! {
-            _ = upstream => {}
-            () = downstream => {}
-        }
-    } else {
-        tokio::join!(upstream, downstream);
+    // Either side ending ends the connection for both (a cut, a lost answer, a close).
+    tokio::select! {
+        () = upstream => {}
+        () = downstream => {}
     }
 }
 
