@@ -558,7 +558,7 @@ impl FaultState {
             return false;
         }
         self.candidates += 1;
-        if self.candidates % self.faults.every.max(1) != 0 {
+        if !self.candidates.is_multiple_of(self.faults.every.max(1)) {
             return false;
         }
         self.faults.budget -= 1;
