@@ -327,7 +327,7 @@ fn zstd_len(raw: &[u8]) -> usize {
     zstd::bulk::compress(raw, 3).unwrap().len()
 }
 
-/// Pushes comment events on one case in batches of 200 over HTTP (gzip JSON, as the
+/// Pushes hazard events (200 cases of 20 events) in batches of 200 over HTTP (gzip JSON, as the
 /// client sends), then bare-inserts the same bodies into a second SQLite file with the
 /// server's pragmas; returns both rates and the event count.
 async fn ingest_rate(server: &TestServer) -> (f64, f64, usize) {
@@ -349,28 +349,31 @@ async fn ingest_rate(server: &TestServer) -> (f64, f64, usize) {
     let token = store.setting("sync.token").unwrap().unwrap();
     // Events recorded by a real store (valid ids, clocks, actor); pushed raw so the
     // figure is the server's ingest, not the device reading its outbox.
-    let opened = store
-        .open_case(gridwalk_core::hazard::HazardReport {
-            source: gridwalk_core::hazard::ReportSource::Hotline,
-            category: "fire".into(),
-            item: Some("fire-01".into()),
-            severity: gridwalk_core::checklist::Severity::Medium,
-            unit: "g1".into(),
-            site_id: Some("v1".into()),
-            description: "bench case".into(),
-            photos: vec![],
-            suggested_department: None,
-        })
-        .unwrap();
-    for i in 0..N - 1 {
-        store
-            .act(
-                &opened.case_id,
-                gridwalk_core::hazard::Payload::Comment {
-                    text: format!("progress remark number {i} from the community office"),
-                },
-            )
-            .unwrap();
+    // Cases of 20 events each (a report and 19 remarks), as in the field: a case's
+    // history is short; many cases are open at once.
+    let report = gridwalk_core::hazard::HazardReport {
+        source: gridwalk_core::hazard::ReportSource::Hotline,
+        category: "fire".into(),
+        item: Some("fire-01".into()),
+        severity: gridwalk_core::checklist::Severity::Medium,
+        unit: "g1".into(),
+        site_id: Some("v1".into()),
+        description: "bench case".into(),
+        photos: vec![],
+        suggested_department: None,
+    };
+    for _ in 0..N / 20 {
+        let opened = store.open_case(report.clone()).unwrap();
+        for i in 0..19 {
+            store
+                .act(
+                    &opened.case_id,
+                    gridwalk_core::hazard::Payload::Comment {
+                        text: format!("progress remark number {i} from the community office"),
+                    },
+                )
+                .unwrap();
+        }
     }
     let ids: Vec<String> = store
         .pending_outbox(100_000)
