@@ -46,6 +46,22 @@ pub enum GridwalkError {
         /// What conflicts.
         reason: String,
     },
+    /// Sync needs an enrolled device: enrol with a code first.
+    #[error("this device is not enrolled with a sync server")]
+    NotEnrolled,
+    /// The server refused this device's token or enrolment code: enrol again.
+    #[error("unauthorised: {reason}")]
+    Unauthorised {
+        /// The server's message.
+        reason: String,
+    },
+    /// The server could not be reached or answered with an error after the retries.
+    /// Nothing recorded was lost; sync again later.
+    #[error("network: {reason}")]
+    Network {
+        /// What failed.
+        reason: String,
+    },
     /// The device's storage failed (disk full, corrupt file, newer schema).
     #[error("storage: {reason}")]
     Storage {
@@ -88,6 +104,11 @@ impl From<CoreError> for GridwalkError {
                 | gridwalk_core::photo::PhotoError::WriteFailed { .. },
             ) => GridwalkError::Storage { reason },
             CoreError::Photo(_) => GridwalkError::InvalidInput { reason },
+            CoreError::NotEnrolled => GridwalkError::NotEnrolled,
+            CoreError::Unauthorised { message } => GridwalkError::Unauthorised { reason: message },
+            CoreError::NetworkUnreachable { .. }
+            | CoreError::ServerStatus { .. }
+            | CoreError::Protocol(_) => GridwalkError::Network { reason },
         }
     }
 }

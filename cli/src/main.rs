@@ -59,6 +59,10 @@ enum Command {
     /// Photo evidence: ingest camera files.
     #[command(subcommand)]
     Photo(commands::photo::PhotoCommand),
+    /// Enrol this device with a sync server using a one-time code.
+    Enroll(commands::sync::EnrollArgs),
+    /// Sync with the server: upload photos, push what was recorded, pull what others did.
+    Sync(commands::sync::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,7 +78,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
-    let mut store = Store::open(cli.data.join("gridwalk.db"))?;
+    let store_path = cli.data.join("gridwalk.db");
+    // The sync commands open their own connections to the store (as the phone shells'
+    // sync does), so they run before the shell opens its own.
+    match cli.command {
+        Command::Enroll(args) => return commands::sync::enroll(args, &store_path, out),
+        Command::Sync(args) => return commands::sync::sync(args, &store_path, out),
+        _ => {}
+    }
+    let mut store = Store::open(&store_path)?;
     match cli.command {
         Command::Templates(cmd) => commands::templates::run(cmd, &mut store, out),
         Command::Units(cmd) => commands::sites::run_units(cmd, &mut store, out),
@@ -84,5 +96,6 @@ fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
         Command::Hazards(cmd) => commands::hazards::run(cmd, &mut store, out),
         Command::Report(args) => commands::report::run(args, &mut store, out),
         Command::Photo(cmd) => commands::photo::run(cmd, &mut store, out),
+        Command::Enroll(_) | Command::Sync(_) => Ok(()),
     }
 }

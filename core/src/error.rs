@@ -94,6 +94,42 @@ pub enum CoreError {
     /// A photo could not be ingested; nothing was stored.
     #[error(transparent)]
     Photo(#[from] crate::photo::PhotoError),
+
+    /// Sync needs an enrolled device and this one is not enrolled.
+    #[error("this device is not enrolled with a sync server; enrol it with a code first")]
+    NotEnrolled,
+
+    /// The sync server could not be reached (no network, refused, timed out, cut off),
+    /// after the bounded retries. Nothing was lost; sync again later.
+    #[error("cannot reach the sync server at {url}: {reason}")]
+    NetworkUnreachable {
+        /// The URL being requested.
+        url: String,
+        /// What the network layer said.
+        reason: String,
+    },
+
+    /// The sync server refused the device's token or enrolment code.
+    #[error("the sync server refused this device: {message}")]
+    Unauthorised {
+        /// The server's message.
+        message: String,
+    },
+
+    /// The sync server answered with an error status.
+    #[error("the sync server answered {status} ({code}): {message}")]
+    ServerStatus {
+        /// The HTTP status.
+        status: u16,
+        /// The server's stable error code (`bad_request`, `internal`, ...).
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+
+    /// The sync server answered something the protocol does not allow.
+    #[error("unexpected answer from the sync server: {0}")]
+    Protocol(String),
 }
 
 fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> String {
@@ -126,6 +162,11 @@ impl CoreError {
             CoreError::EventRefused(_) => "event-refused",
             CoreError::NoProfile => "no-profile",
             CoreError::Photo(e) => e.code(),
+            CoreError::NotEnrolled => "not-enrolled",
+            CoreError::NetworkUnreachable { .. } => "network-unreachable",
+            CoreError::Unauthorised { .. } => "unauthorised",
+            CoreError::ServerStatus { .. } => "server-status",
+            CoreError::Protocol(_) => "protocol",
         }
     }
 

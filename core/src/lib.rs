@@ -14,6 +14,7 @@
 //! - [`outbox`]: what was recorded here and is not yet synced.
 //! - [`profile`]: the local profile: who uses this device, in which role and unit.
 //! - [`hazard`]: hazard cases as event logs, their workflow rules, fold and the report.
+//! - [`sync`]: the sync client: enrolment, photo upload, push, pull, the sync report.
 //! - [`error`]: the core's error type.
 
 #[cfg(feature = "uniffi")]
@@ -29,6 +30,7 @@ pub mod photo;
 pub mod profile;
 pub mod reference;
 pub mod store;
+pub mod sync;
 
 pub use error::{CoreError, Result};
 pub use store::Store;

@@ -6,4 +6,5 @@ pub mod photo;
 pub mod profile;
 pub mod report;
 pub mod sites;
+pub mod sync;
 pub mod templates;

@@ -10,6 +10,7 @@ use crate::error::{CoreError, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_foundation.sql"),
     include_str!("migrations/0002_hazards.sql"),
+    include_str!("migrations/0003_sync.sql"),
 ];
 
 /// The schema version this build creates and understands.

@@ -1,0 +1,181 @@
+//! Receiving what others recorded within this device's scope: pages after the stored
+//! cursor until the server has no more. For each page the photos its records name are
+//! downloaded first, then the records are stored, then the cursor is saved: a crash
+//! anywhere in between re-pulls the page, and storing it again changes nothing.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{CoreError, Result};
+use crate::hazard::Event;
+use crate::hazard::store::OUTBOX_KIND as HAZARD_EVENT;
+use crate::inspection::Inspection;
+use crate::sync::client::Client;
+use crate::sync::progress::{Progress, SyncPhase};
+use crate::sync::{CURSOR_KEY, MAX_ROUNDS, SyncOptions, SyncReport, with_store};
+
+const INSPECTION: &str = "inspection";
+
+#[derive(Deserialize)]
+struct PullResponse {
+    items: Vec<PulledItem>,
+    next_cursor: String,
+    has_more: bool,
+}
+
+#[derive(Deserialize)]
+struct PulledItem {
+    id: String,
+    kind: String,
+    body: serde_json::Value,
+}
+
+/// One page, parsed.
+#[derive(Default)]
+struct Page {
+    inspections: Vec<Inspection>,
+    events: Vec<Event>,
+}
+
+impl Page {
+    fn photos(&self) -> BTreeSet<String> {
+        let mut photos = BTreeSet::new();
+        for i in &self.inspections {
+            for a in &i.answers {
+                photos.extend(a.photos.iter().cloned());
+            }
+        }
+        for e in &self.events {
+            photos.extend(e.payload.photos().iter().cloned());
+        }
+        photos
+    }
+}
+
+/// Pulls until the server has no more, storing each page and then its cursor.
+pub(crate) async fn pull_all(
+    client: &Client,
+    path: &Path,
+    options: &SyncOptions,
+    progress: Progress<'_>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let mut received = 0u64;
+    progress.report(SyncPhase::Pulling, 0, 0);
+    for _ in 0..MAX_ROUNDS {
+        let cursor = with_store(path, |s| Ok(s.setting(CURSOR_KEY)?.unwrap_or_default()))?;
+        let answer: PullResponse = client
+            .get_json(
+                "/v1/pull",
+                &[
+                    ("cursor", cursor.clone()),
+                    ("limit", options.pull_page.max(1).to_string()),
+                ],
+            )
+            .await?;
+        let mut page = Page::default();
+        for item in answer.items {
+            match item.kind.as_str() {
+                INSPECTION => page.inspections.push(parse(&item.id, item.body)?),
+                HAZARD_EVENT => page.events.push(parse(&item.id, item.body)?),
+                // A kind this client does not know yet: skipped, and said so.
+                other => report
+                    .errors
+                    .push(format!("pulled {other} {} is of an unknown kind", item.id)),
+            }
+        }
+        let count = (page.inspections.len() + page.events.len()) as u64;
+        download_photos(client, path, &page, report).await?;
+        let (new_inspections, new_events) = with_store(path, |s| {
+            let inspections = s.apply_remote_inspections(&page.inspections)?;
+            for (inspection, sha) in &inspections.missing_photos {
+                report.errors.push(format!(
+                    "inspection {inspection} names photo {sha}, which the server did not hand out"
+                ));
+            }
+            let events = s.apply_remote_events(&page.events)?;
+            for id in &events.conflicting_ids {
+                report.errors.push(format!(
+                    "hazard event {id} arrived with content different from the copy held here; \
+                     the held copy was kept"
+                ));
+            }
+            s.set_setting(CURSOR_KEY, &answer.next_cursor)?;
+            Ok((inspections.inserted, events.inserted))
+        })?;
+        report.pulled += count as u32;
+        report.pulled_new += new_inspections + new_events;
+        received += count;
+        progress.report(SyncPhase::Pulling, received, received);
+        if !answer.has_more {
+            return Ok(());
+        }
+        if answer.next_cursor == cursor && count == 0 {
+            return Err(CoreError::Protocol(
+                "the server says it has more but its cursor does not move".into(),
+            ));
+        }
+    }
+    Err(CoreError::Protocol(format!(
+        "pull did not finish within {MAX_ROUNDS} pages"
+    )))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(id: &str, body: serde_json::Value) -> Result<T> {
+    serde_json::from_value(body)
+        .map_err(|e| CoreError::Protocol(format!("pulled record {id} is not readable: {e}")))
+}
+
+/// Downloads the photos a page names that this device does not hold, writes each
+/// atomically into the photo folder and records it (as already on the server).
+async fn download_photos(
+    client: &Client,
+    path: &Path,
+    page: &Page,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let wanted = page.photos();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let (missing, layout) = with_store(path, |s| {
+        let mut missing = Vec::new();
+        for sha in wanted {
+            if crate::evidence::is_sha256_hex(&sha) && !s.has_photo(&sha)? {
+                missing.push(sha);
+            }
+        }
+        Ok((missing, s.photo_layout()))
+    })?;
+    for sha in missing {
+        let Some(bytes) = client.download_blob(&sha).await? else {
+            // Not readable for this device (or not uploaded yet by its author): the
+            // record is stored without it; the report says so.
+            continue;
+        };
+        let file = layout.evidence_path(&sha);
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
+        }
+        crate::photo::layout::write_atomic(&file, &bytes)?;
+        let (width, height) = jpeg_size(&bytes);
+        with_store(path, |s| {
+            s.record_downloaded_photo(&sha, bytes.len() as u64, width, height)
+        })?;
+        report.downloaded_blobs += 1;
+        report.downloaded_bytes += bytes.len() as u64;
+    }
+    Ok(())
+}
+
+/// The pixel size of a JPEG from its header; `(0, 0)` when it is not one (the server
+/// stores whatever a device uploaded under a hash; the device stores it as it is).
+fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    match decoder.read_info().ok().and(decoder.info()) {
+        Some(info) => (u32::from(info.width), u32::from(info.height)),
+        None => (0, 0),
+    }
+}

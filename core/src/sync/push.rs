@@ -1,0 +1,271 @@
+//! Sending what this device recorded: photos first (so a record never reaches another
+//! device before the photos it names), then the outbox in recording order (a case's
+//! `reported` event before its others, as the server requires).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, Result};
+use crate::hazard::store::OUTBOX_KIND as HAZARD_EVENT;
+use crate::sync::blobs::{UploadState, upload, upload_key};
+use crate::sync::client::Client;
+use crate::sync::progress::{Progress, SyncPhase};
+use crate::sync::report::RejectedItem;
+use crate::sync::{MAX_ROUNDS, SyncOptions, SyncReport, with_store};
+
+/// The outbox kind of a submitted inspection.
+const INSPECTION: &str = "inspection";
+
+#[derive(Serialize)]
+struct PushRequest {
+    items: Vec<PushItem>,
+}
+
+#[derive(Serialize)]
+struct PushItem {
+    id: String,
+    kind: String,
+    body: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct PushResponse {
+    results: Vec<ItemResult>,
+}
+
+#[derive(Deserialize)]
+struct ItemResult {
+    id: String,
+    status: String,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// A photo upload's location, kept in the store's settings between attempts.
+struct StoredUploadState {
+    path: PathBuf,
+    key: String,
+}
+
+impl UploadState for StoredUploadState {
+    fn load(&self) -> Result<Option<String>> {
+        with_store(&self.path, |s| {
+            Ok(s.setting(&self.key)?.filter(|v| !v.is_empty()))
+        })
+    }
+
+    fn save(&self, location: Option<&str>) -> Result<()> {
+        with_store(&self.path, |s| {
+            s.set_setting(&self.key, location.unwrap_or(""))
+        })
+    }
+}
+
+/// Uploads every photo not yet on the server and marks each uploaded. A photo whose
+/// file is missing on this device is reported and skipped (the records naming it still
+/// go up; the photo follows if the file comes back).
+pub(crate) async fn upload_photos(
+    client: &Client,
+    path: &Path,
+    options: &SyncOptions,
+    progress: Progress<'_>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let pending: Vec<(String, PathBuf)> = with_store(path, |s| {
+        let layout = s.photo_layout();
+        Ok(s.all_photos_to_upload()?
+            .into_iter()
+            .map(|sha| {
+                let file = layout.evidence_path(&sha);
+                (sha, file)
+            })
+            .collect())
+    })?;
+    let total: u64 = pending
+        .iter()
+        .map(|(_, f)| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
+    let mut done = 0u64;
+    progress.report(SyncPhase::Uploading, 0, total);
+    for (sha, file) in pending {
+        let bytes = match tokio::fs::read(&file).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("photo {sha} not uploaded: {}: {e}", file.display()));
+                continue;
+            }
+        };
+        let size = bytes.len() as u64;
+        if !client.server_has_blob(&sha).await? {
+            let state = StoredUploadState {
+                path: path.to_path_buf(),
+                key: upload_key(&sha),
+            };
+            let base = done;
+            let mut sent_here = 0u64;
+            let mut on_sent = |n: u64| {
+                sent_here += n;
+                progress.report(SyncPhase::Uploading, (base + sent_here).min(total), total);
+            };
+            let sent = upload(
+                client,
+                &sha,
+                &bytes,
+                options.chunk_bytes,
+                &state,
+                &mut on_sent,
+            )
+            .await?;
+            report.uploaded_bytes += sent;
+        }
+        with_store(path, |s| s.mark_photo_uploaded(&sha))?;
+        report.uploaded_blobs += 1;
+        done += size;
+        progress.report(SyncPhase::Uploading, done.min(total), total);
+    }
+    Ok(())
+}
+
+/// Pushes the outbox in batches. Accepted and duplicate records are marked sent; a
+/// refused one stays unsent with the server's reason, is offered again in later syncs
+/// up to `max_rejections` times, then held back (and listed in every report).
+pub(crate) async fn push_outbox(
+    client: &Client,
+    path: &Path,
+    options: &SyncOptions,
+    progress: Progress<'_>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let max = options.max_rejections;
+    let total: u64 = with_store(path, |s| Ok(s.outbox_batch(0, u32::MAX, max)?.len() as u64))?;
+    progress.report(SyncPhase::Pushing, 0, total);
+    let mut after = 0i64;
+    let mut done = 0u64;
+    for _ in 0..MAX_ROUNDS {
+        let batch = with_store(path, |s| {
+            s.outbox_batch(after, options.push_batch.max(1), max)
+        })?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        after = last.seq;
+        let (entries, items) = with_store(path, |s| {
+            let mut items = Vec::with_capacity(batch.len());
+            let mut kept = Vec::with_capacity(batch.len());
+            for entry in batch {
+                match body_of(s, &entry.kind, &entry.record_id) {
+                    Ok(body) => {
+                        items.push(PushItem {
+                            id: entry.record_id.clone(),
+                            kind: entry.kind.clone(),
+                            body,
+                        });
+                        kept.push(entry);
+                    }
+                    // Kept in the outbox; reported so a person can look at it.
+                    Err(e) => report.errors.push(format!(
+                        "{} {} could not be read for sync: {e}",
+                        entry.kind, entry.record_id
+                    )),
+                }
+            }
+            Ok((kept, items))
+        })?;
+        if items.is_empty() {
+            continue;
+        }
+        let sent = items.len() as u32;
+        let answer: PushResponse = client
+            .post_json("/v1/push", &PushRequest { items }, true)
+            .await?;
+        with_store(path, |s| {
+            let mut sent_seqs = Vec::new();
+            for entry in &entries {
+                let result = answer
+                    .results
+                    .iter()
+                    .find(|r| r.id == entry.record_id)
+                    .ok_or_else(|| {
+                        CoreError::Protocol(format!(
+                            "the push answer has no result for {}",
+                            entry.record_id
+                        ))
+                    })?;
+                match result.status.as_str() {
+                    "accepted" => {
+                        report.accepted += 1;
+                        sent_seqs.push(entry.seq);
+                    }
+                    "duplicate" => {
+                        report.duplicates += 1;
+                        sent_seqs.push(entry.seq);
+                    }
+                    "rejected" => {
+                        let code = result.code.clone().unwrap_or_default();
+                        let reason = result.reason.clone().unwrap_or_default();
+                        let times = s.record_rejection(entry.seq, &code, &reason)?;
+                        report.rejected.push(RejectedItem {
+                            id: entry.record_id.clone(),
+                            kind: entry.kind.clone(),
+                            code,
+                            reason,
+                            times_refused: times,
+                        });
+                    }
+                    other => {
+                        return Err(CoreError::Protocol(format!(
+                            "unknown push status `{other}` for {}",
+                            entry.record_id
+                        )));
+                    }
+                }
+            }
+            s.mark_sent(&sent_seqs)
+        })?;
+        report.pushed += sent;
+        done += u64::from(sent);
+        progress.report(SyncPhase::Pushing, done.min(total), total.max(done));
+    }
+    report.held_back = with_store(path, |s| {
+        Ok(s.held_back_outbox(max)?
+            .into_iter()
+            .map(|r| RejectedItem {
+                id: r.record_id,
+                kind: r.kind,
+                code: r.code,
+                reason: r.reason,
+                times_refused: r.rejections,
+            })
+            .collect())
+    })?;
+    Ok(())
+}
+
+/// The JSON body of an outbox record.
+fn body_of(s: &crate::Store, kind: &str, id: &str) -> Result<serde_json::Value> {
+    let value = match kind {
+        INSPECTION => serde_json::to_value(s.inspection(id)?),
+        HAZARD_EVENT => {
+            let event = s
+                .hazard_events(&[id.to_string()])?
+                .into_iter()
+                .next()
+                .ok_or_else(|| CoreError::NotFound {
+                    kind: "hazard event",
+                    id: id.to_string(),
+                })?;
+            serde_json::to_value(event)
+        }
+        other => {
+            return Err(CoreError::InvalidInput(format!(
+                "outbox kind `{other}` is unknown to this sync client"
+            )));
+        }
+    };
+    value.map_err(|e| CoreError::Protocol(format!("{kind} {id} cannot be encoded: {e}")))
+}

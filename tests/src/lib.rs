@@ -1,0 +1,708 @@
+//! Shared harness of the end-to-end tests: the real sync server as a process on
+//! 127.0.0.1 with its own data folder, devices as real store files driven through the
+//! core's sync client, a fault-injecting TCP proxy, and the convergence check every
+//! scenario ends with.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gridwalk_core::Store;
+use gridwalk_core::inspection::{InspectionKind, InspectionStatus, NewInspection, Outcome};
+use gridwalk_core::photo::IngestOptions;
+use gridwalk_core::sync::{self, RetryPolicy, SyncOptions, SyncReport};
+use gridwalk_server::admin;
+use gridwalk_server::config::{DataDir, Limits};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The demo district's units and sites (the server tests' fixtures).
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../sync-server/tests/fixtures")
+        .join(name)
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The real server as a child process.
+pub struct Server {
+    bin: PathBuf,
+    data: tempfile::TempDir,
+    child: Option<Child>,
+    /// Where it listens now.
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Prepares a data folder with the demo district and starts the server binary
+    /// (`env!("CARGO_BIN_EXE_e2e-server")` from a test) on 127.0.0.1:0.
+    pub fn start(bin: &str) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let state =
+            gridwalk_server::server::open_state(&data_dir(data.path()), Limits::default()).unwrap();
+        admin::import_units(state.store.as_ref(), &fixture("units.csv")).unwrap();
+        admin::import_sites(state.store.as_ref(), &fixture("sites.csv")).unwrap();
+        drop(state);
+        let mut server = Server {
+            bin: PathBuf::from(bin),
+            data,
+            child: None,
+            addr: "127.0.0.1:1".parse().unwrap(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let mut child = Command::new(&self.bin)
+            .arg(self.data.path())
+            .arg("127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        // The server prints its address first; a server that dies ends the lines.
+        let addr = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(rest) = line.strip_prefix("gridwalk-server listening on http://") {
+                        break rest.trim().parse().unwrap();
+                    }
+                }
+                _ => panic!("the server exited before listening"),
+            }
+        };
+        self.addr = addr;
+        self.child = Some(child);
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Adds a person; returns their one-time enrolment code.
+    pub fn person(&self, name: &str, role: &str, unit: &str, dept: Option<&str>) -> String {
+        let store = gridwalk_server::storage::sqlite::SqliteStore::open(
+            &data_dir(self.data.path()).database(),
+        )
+        .unwrap();
+        admin::add_person(&store, name, role, unit, dept)
+            .unwrap()
+            .enrolment_code
+    }
+
+    /// SIGKILLs the server: no shutdown, no flush beyond what it already made durable.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// Starts the server again on the same data folder (on a new port).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// A read-only connection to the server's database, for checks.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            data_dir(self.data.path()).database(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap()
+    }
+
+    /// The bytes of a stored blob, if the server holds it.
+    pub fn blob(&self, sha: &str) -> Option<Vec<u8>> {
+        std::fs::read(
+            data_dir(self.data.path())
+                .blobs()
+                .join("sha256")
+                .join(&sha[..2])
+                .join(sha),
+        )
+        .ok()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn data_dir(path: &Path) -> DataDir {
+    DataDir {
+        root: path.to_path_buf(),
+    }
+}
+
+/// Sync options for tests: quick retries, small chunks and pages (more round trips,
+/// more places for a fault to hit), short timeouts.
+pub fn test_options() -> SyncOptions {
+    SyncOptions {
+        retry: RetryPolicy {
+            attempts: 8,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(150),
+        },
+        push_batch: 7,
+        pull_page: 9,
+        chunk_bytes: 8 * 1024,
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(10),
+        max_rejections: 3,
+    }
+}
+
+/// A device: a real store file in its own folder.
+pub struct Device {
+    _dir: tempfile::TempDir,
+    /// The store file.
+    pub path: PathBuf,
+    /// For messages.
+    pub name: String,
+}
+
+impl Device {
+    /// A fresh device.
+    pub fn new(name: &str) -> Device {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gridwalk.db");
+        drop(Store::open(&path).unwrap());
+        Device {
+            _dir: dir,
+            path,
+            name: name.to_string(),
+        }
+    }
+
+    /// Opens the device's store.
+    pub fn store(&self) -> Store {
+        Store::open(&self.path).unwrap()
+    }
+
+    /// Enrols through the core client.
+    pub async fn enroll(&self, url: &str, code: &str) {
+        sync::enroll_with(&self.path, url, code, &test_options())
+            .await
+            .unwrap();
+    }
+
+    /// One sync through the core client.
+    pub async fn sync(&self) -> gridwalk_core::Result<SyncReport> {
+        sync::sync_with(&self.path, &test_options(), None).await
+    }
+
+    /// Syncs until a sync succeeds with nothing left to send (bounded); returns the
+    /// reports of every attempt, failed ones as their error text.
+    pub async fn sync_until_clean(&self, max: u32) -> Vec<Result<SyncReport, String>> {
+        let mut attempts = Vec::new();
+        for _ in 0..max {
+            let result = self.sync().await.map_err(|e| e.to_string());
+            let ok = result.is_ok();
+            attempts.push(result);
+            if ok && self.nothing_to_send() {
+                return attempts;
+            }
+        }
+        panic!(
+            "{}: sync did not finish cleanly in {max} attempts: {attempts:?}",
+            self.name
+        );
+    }
+
+    /// Whether every record and photo recorded here has reached the server.
+    pub fn nothing_to_send(&self) -> bool {
+        let s = self.store();
+        s.pending_outbox(1).unwrap().is_empty() && s.all_photos_to_upload().unwrap().is_empty()
+    }
+
+    /// The device's bearer token (for the checks' raw pulls).
+    pub fn token(&self) -> String {
+        self.store().setting("sync.token").unwrap().unwrap()
+    }
+
+    /// Inspects `site`: every applicable item `ok` except `hazards`, each answered
+    /// `hazard` with the given photos; submits. Returns the inspection id.
+    pub fn inspect(
+        &self,
+        site: &str,
+        kind: InspectionKind,
+        hazards: &[(&str, Vec<Vec<u8>>)],
+    ) -> String {
+        let mut s = self.store();
+        let inspector = s.require_profile().unwrap().name;
+        let id = s
+            .start_inspection(&NewInspection {
+                site_id: site.into(),
+                template_id: None,
+                template_version: None,
+                kind,
+                inspector,
+            })
+            .unwrap();
+        let items: Vec<String> = s
+            .checklist(&id)
+            .unwrap()
+            .categories
+            .iter()
+            .flat_map(|c| c.entries.iter().map(|e| e.item.code.clone()))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        for item in items {
+            match hazards.iter().find(|(code, _)| *code == item) {
+                None => s.answer(&id, &item, Outcome::Ok, None).unwrap(),
+                Some((_, photos)) => {
+                    let files: Vec<PathBuf> = photos
+                        .iter()
+                        .enumerate()
+                        .map(|(i, bytes)| {
+                            let f = dir.path().join(format!("{item}-{i}.jpg"));
+                            std::fs::write(&f, bytes).unwrap();
+                            f
+                        })
+                        .collect();
+                    s.answer_with_photos(
+                        &id,
+                        &item,
+                        Outcome::Hazard,
+                        Some("found on the round"),
+                        &files,
+                        &IngestOptions::default(),
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        s.submit(&id).unwrap();
+        id
+    }
+
+    /// Ids of the submitted inspections and hazard events held here.
+    pub fn record_ids(&self) -> BTreeSet<String> {
+        let s = self.store();
+        let mut ids: BTreeSet<String> = s
+            .list_inspections(&Default::default())
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.status == InspectionStatus::Submitted)
+            .map(|i| i.id)
+            .collect();
+        ids.extend(s.all_hazard_events().unwrap().into_iter().map(|e| e.id));
+        ids
+    }
+
+    /// Ids of the records this device recorded itself (its outbox).
+    pub fn recorded_ids(&self) -> BTreeSet<String> {
+        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        let mut stmt = conn.prepare("SELECT record_id FROM outbox").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// Hashes of the photos held here, each checked against its file.
+    pub fn photos(&self) -> BTreeSet<String> {
+        let s = self.store();
+        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        let mut stmt = conn.prepare("SELECT sha256 FROM photos").unwrap();
+        let shas: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for sha in &shas {
+            let bytes = std::fs::read(s.photo_path(sha).unwrap()).unwrap();
+            assert_eq!(
+                &sha256(&bytes),
+                sha,
+                "{}: photo file does not match",
+                self.name
+            );
+        }
+        shas.into_iter().collect()
+    }
+}
+
+/// A small real JPEG, different for every `seed` (noise, so it does not compress away).
+pub fn jpeg(seed: u64, width: u16, height: u16) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    let mut pixels = Vec::with_capacity(usize::from(width) * usize::from(height) * 3);
+    for y in 0..height {
+        for x in 0..width {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let noise = (state >> 58) as u8;
+            pixels.push((x as u8).wrapping_add(noise));
+            pixels.push((y as u8).wrapping_add(noise));
+            pixels.push(((x ^ y) as u8).wrapping_add((seed as u8).wrapping_mul(31)));
+        }
+    }
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 85)
+        .encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    out
+}
+
+/// Everything the server lets `token` read, by raw HTTP (the check's own view, not the
+/// client's): `(id, kind, body)`, in sequence order.
+pub async fn server_view(url: &str, token: &str) -> Vec<(String, String, Value)> {
+    let client = reqwest::Client::new();
+    let mut cursor = String::new();
+    let mut items = Vec::new();
+    for _ in 0..1000 {
+        let page: Value = client
+            .get(format!("{url}/v1/pull"))
+            .query(&[("cursor", cursor.as_str()), ("limit", "500")])
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for item in page["items"].as_array().unwrap() {
+            items.push((
+                item["id"].as_str().unwrap().to_string(),
+                item["kind"].as_str().unwrap().to_string(),
+                item["body"].clone(),
+            ));
+        }
+        cursor = page["next_cursor"].as_str().unwrap().to_string();
+        if !page["has_more"].as_bool().unwrap() {
+            return items;
+        }
+    }
+    panic!("server view did not end");
+}
+
+/// Photo hashes a pulled record names.
+pub fn photos_of(kind: &str, body: &Value) -> Vec<String> {
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match kind {
+        "inspection" => body["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| strings(&a["photos"]))
+            .collect(),
+        _ => strings(&body["payload"]["photos"]),
+    }
+}
+
+/// The check every scenario ends with. For each device: it holds exactly the records
+/// the server lets it see (by id), every photo those name (by hash), and every photo it
+/// holds is on the server with the same bytes; everything it recorded is on the server.
+/// Server-wide: no record stored twice, and nothing but what devices recorded.
+pub async fn assert_converged(server: &Server, devices: &[&Device]) {
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let mut recorded_everywhere = BTreeSet::new();
+    for device in devices {
+        let token = device.token();
+        let view = server_view(&url, &token).await;
+        let view_ids: Vec<&String> = view.iter().map(|(id, _, _)| id).collect();
+        let view_set: BTreeSet<String> = view_ids.iter().map(|s| (*s).clone()).collect();
+        assert_eq!(
+            view_ids.len(),
+            view_set.len(),
+            "{}: a record served twice",
+            device.name
+        );
+        // Drafts (a supervisor's planned spot check) are served to supervisors, and
+        // stored as drafts on the device; compare submitted records.
+        let submitted: BTreeSet<String> = view
+            .iter()
+            .filter(|(_, kind, body)| kind != "inspection" || body["status"] == "submitted")
+            .map(|(id, _, _)| id.clone())
+            .collect();
+        assert_eq!(
+            device.record_ids(),
+            submitted,
+            "{}: records differ from the server's view",
+            device.name
+        );
+        let held = device.photos();
+        for (id, kind, body) in &view {
+            for sha in photos_of(kind, body) {
+                assert!(
+                    held.contains(&sha),
+                    "{}: photo {sha} of {id} missing",
+                    device.name
+                );
+            }
+        }
+        for sha in &held {
+            let blob = server
+                .blob(sha)
+                .unwrap_or_else(|| panic!("{}: photo {sha} not on the server", device.name));
+            assert_eq!(&sha256(&blob), sha);
+            let status = client
+                .head(format!("{url}/v1/blobs/{sha}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(
+                status, 200,
+                "{}: may not read its own photo {sha}",
+                device.name
+            );
+        }
+        let recorded = device.recorded_ids();
+        assert!(
+            recorded.is_subset(&view_set),
+            "{}: recorded but not on the server: {:?}",
+            device.name,
+            recorded.difference(&view_set).collect::<Vec<_>>()
+        );
+        assert!(
+            device.nothing_to_send(),
+            "{}: still has something to send",
+            device.name
+        );
+        recorded_everywhere.extend(recorded);
+    }
+    let db = server.db();
+    let (rows, distinct): (i64, i64) = db
+        .query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT id) FROM records",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(rows, distinct, "the server stored a record twice");
+    let on_server: BTreeSet<String> = {
+        let mut stmt = db.prepare("SELECT id FROM records").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(
+        on_server, recorded_everywhere,
+        "server records differ from what devices recorded"
+    );
+}
+
+/// What the proxy does to the requests it forwards.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Cut a faulty request's connection after this many bytes of it.
+    pub cut_after_bytes: Option<usize>,
+    /// On a faulty request, let it through, wait for the server's answer (so the
+    /// server has committed), then close without passing the answer on.
+    pub drop_responses: bool,
+    /// Delay every chunk of every connection by this much.
+    pub delay: Duration,
+    /// Only requests whose bytes contain this (e.g. `POST /v1/push`) may be faulty;
+    /// `None`: any chunk the client sends.
+    pub only: Option<String>,
+    /// Every `every`-th candidate is faulty (0 or 1: every one).
+    pub every: u32,
+    /// How many more requests may be faulty; then the link heals.
+    pub budget: u32,
+}
+
+/// Fault settings and counters shared by the proxy's connections.
+#[derive(Default)]
+struct FaultState {
+    faults: Faults,
+    candidates: u32,
+    injected: u32,
+}
+
+impl FaultState {
+    /// Whether the request starting with `chunk` is to be faulty (and counts it).
+    fn decide(&mut self, chunk: &[u8]) -> bool {
+        if self.faults.budget == 0
+            || (self.faults.cut_after_bytes.is_none() && !self.faults.drop_responses)
+        {
+            return false;
+        }
+        if let Some(marker) = &self.faults.only
+            && !String::from_utf8_lossy(chunk).contains(marker.as_str())
+        {
+            return false;
+        }
+        self.candidates += 1;
+        if !self.candidates.is_multiple_of(self.faults.every.max(1)) {
+            return false;
+        }
+        self.faults.budget -= 1;
+        self.injected += 1;
+        true
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 that injects [`Faults`].
+pub struct Proxy {
+    /// Where devices connect.
+    pub addr: SocketAddr,
+    upstream: Arc<Mutex<SocketAddr>>,
+    faults: Arc<Mutex<FaultState>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Starts a proxy in front of `upstream`.
+    pub async fn start(upstream: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let upstream = Arc::new(Mutex::new(upstream));
+        let faults = Arc::new(Mutex::new(FaultState::default()));
+        let (up, fa) = (upstream.clone(), faults.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let target = *up.lock().unwrap();
+                tokio::spawn(forward(client, target, fa.clone()));
+            }
+        });
+        Proxy {
+            addr,
+            upstream,
+            faults,
+            task,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` of the proxy.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Sets the faults from now on.
+    pub fn set_faults(&self, faults: Faults) {
+        self.faults.lock().unwrap().faults = faults;
+    }
+
+    /// How many requests were made faulty so far.
+    pub fn faults_injected(&self) -> u32 {
+        self.faults.lock().unwrap().injected
+    }
+
+    /// Points the proxy at another server address (after a restart).
+    pub fn set_upstream(&self, upstream: SocketAddr) {
+        *self.upstream.lock().unwrap() = upstream;
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn forward(client: TcpStream, target: SocketAddr, state: Arc<Mutex<FaultState>>) {
+    let Ok(server) = TcpStream::connect(target).await else {
+        return; // the client sees a closed connection, as with a dead server
+    };
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    // Set by the client side when a faulty request passes; read by the server side.
+    let drop_answer = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let drop_flag = drop_answer.clone();
+    let delay = state.lock().unwrap().faults.delay;
+    let upstream = async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        // Bytes still allowed through before the cut, once a faulty request started.
+        let mut cut_left: Option<usize> = None;
+        loop {
+            let n = match client_read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if cut_left.is_none() && !drop_flag.load(std::sync::atomic::Ordering::SeqCst) {
+                let mut st = state.lock().unwrap();
+                if st.decide(&buf[..n]) {
+                    if let Some(cut) = st.faults.cut_after_bytes {
+                        cut_left = Some(cut);
+                    }
+                    if st.faults.drop_responses {
+                        drop_flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+            }
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if let Some(left) = cut_left {
+                let part = left.min(n);
+                let _ = server_write.write_all(&buf[..part]).await;
+                if part < n || left == part {
+                    break; // the cut: the connection ends here, mid-request
+                }
+                cut_left = Some(left - part);
+                continue;
+            }
+            if server_write.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+    };
+    let downstream = async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match server_read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if drop_answer.load(std::sync::atomic::Ordering::SeqCst) {
+                // The server has answered, so it has committed: lose the answer.
+                break;
+            }
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if client_write.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+    };
+    // Either side ending ends the connection for both (a cut, a lost answer, a close).
+    tokio::select! {
+        () = upstream => {}
+        () = downstream => {}
+    }
+}
+
+/// Counts of records by kind in a view, for messages.
+pub fn kinds(view: &[(String, String, Value)]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for (_, kind, _) in view {
+        *counts.entry(kind.clone()).or_insert(0) += 1;
+    }
+    counts
+}
