@@ -8,9 +8,11 @@
 mod error;
 mod photo;
 mod store;
+mod sync;
 
 pub use error::GridwalkError;
 pub use photo::IngestedPhoto;
 pub use store::GridwalkStore;
+pub use sync::{GridwalkSync, SyncListener};
 
 uniffi::setup_scaffolding!();

@@ -12,6 +12,7 @@ use gridwalk_core::inspection::{
     Checklist, Inspection, InspectionFilter, InspectionKind, InspectionStatus, InspectionSummary,
     NewInspection, Outcome,
 };
+use gridwalk_core::outbox::PendingSync;
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::profile::Profile;
 use gridwalk_core::reference::{OrgUnit, Site, TemplateSummary};
@@ -213,5 +214,10 @@ impl GridwalkStore {
         sha256: String,
     ) -> Result<(), GridwalkError> {
         Ok(self.store().attach_photo(&inspection_id, &item, &sha256)?)
+    }
+
+    /// How many records and photos wait for the next sync.
+    pub fn pending_sync(&self) -> Result<PendingSync, GridwalkError> {
+        Ok(self.store().pending_sync()?)
     }
 }

@@ -38,7 +38,28 @@ pub struct RefusedEntry {
     pub reason: String,
 }
 
+/// What is waiting for the next sync, for a shell's sync status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PendingSync {
+    /// Records (inspections, hazard events) not yet acknowledged by the server.
+    pub records: u32,
+    /// Evidence photos not yet uploaded.
+    pub photos: u32,
+}
+
 impl Store {
+    /// How much is waiting for the next sync.
+    pub fn pending_sync(&self) -> Result<PendingSync> {
+        let records: u32 = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let photos = self.all_photos_to_upload()?.len() as u32;
+        Ok(PendingSync { records, photos })
+    }
+
     /// The records not yet acknowledged by the server, oldest first.
     pub fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
         let mut stmt = self.conn.prepare_cached(

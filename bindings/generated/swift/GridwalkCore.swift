@@ -2243,6 +2243,85 @@ public func FfiConverterTypeDepartment_lower(_ value: Department) -> RustBuffer 
 
 
 /**
+ * The result of enrolling this device.
+ */
+public struct Enrolment: Equatable, Hashable {
+    /**
+     * The device id the server gave.
+     */
+    public var deviceId: String
+    /**
+     * The person using the device, now the local profile.
+     */
+    public var person: Profile
+    /**
+     * The server's base URL.
+     */
+    public var server: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The device id the server gave.
+         */deviceId: String, 
+        /**
+         * The person using the device, now the local profile.
+         */person: Profile, 
+        /**
+         * The server's base URL.
+         */server: String) {
+        self.deviceId = deviceId
+        self.person = person
+        self.server = server
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Enrolment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Enrolment {
+        return
+            try Enrolment(
+                deviceId: FfiConverterString.read(from: &buf), 
+                person: FfiConverterTypeProfile.read(from: &buf), 
+                server: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Enrolment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterTypeProfile.write(value.person, into: &buf)
+        FfiConverterString.write(value.server, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolment_lift(_ buf: RustBuffer) throws -> Enrolment {
+    return try FfiConverterTypeEnrolment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
+    return FfiConverterTypeEnrolment.lower(value)
+}
+
+
+/**
  * One immutable fact in a case's history.
  */
 public struct Event: Equatable, Hashable {
@@ -3159,6 +3238,75 @@ public func FfiConverterTypeOrgUnit_lower(_ value: OrgUnit) -> RustBuffer {
 
 
 /**
+ * What is waiting for the next sync, for a shell's sync status.
+ */
+public struct PendingSync: Equatable, Hashable {
+    /**
+     * Records (inspections, hazard events) not yet acknowledged by the server.
+     */
+    public var records: UInt32
+    /**
+     * Evidence photos not yet uploaded.
+     */
+    public var photos: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Records (inspections, hazard events) not yet acknowledged by the server.
+         */records: UInt32, 
+        /**
+         * Evidence photos not yet uploaded.
+         */photos: UInt32) {
+        self.records = records
+        self.photos = photos
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PendingSync: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingSync: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingSync {
+        return
+            try PendingSync(
+                records: FfiConverterUInt32.read(from: &buf), 
+                photos: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PendingSync, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.records, into: &buf)
+        FfiConverterUInt32.write(value.photos, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingSync_lift(_ buf: RustBuffer) throws -> PendingSync {
+    return try FfiConverterTypePendingSync.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingSync_lower(_ value: PendingSync) -> RustBuffer {
+    return FfiConverterTypePendingSync.lower(value)
+}
+
+
+/**
  * A processed evidence photo as the store knows it.
  */
 public struct PhotoRef: Equatable, Hashable {
@@ -3373,6 +3521,106 @@ public func FfiConverterTypeProfile_lift(_ buf: RustBuffer) throws -> Profile {
 #endif
 public func FfiConverterTypeProfile_lower(_ value: Profile) -> RustBuffer {
     return FfiConverterTypeProfile.lower(value)
+}
+
+
+/**
+ * One pushed record the server refused. It stays on the device (never dropped) and is
+ * offered again on a few later syncs, then held back and listed here every time.
+ */
+public struct RejectedItem: Equatable, Hashable {
+    /**
+     * The record's id.
+     */
+    public var id: String
+    /**
+     * The record kind (`inspection`, `hazard-event`).
+     */
+    public var kind: String
+    /**
+     * The server's reject code (`invalid`, `forbidden`, `conflict`, ...).
+     */
+    public var code: String
+    /**
+     * The server's sentence saying what is wrong.
+     */
+    public var reason: String
+    /**
+     * How many syncs the server has refused it in.
+     */
+    public var timesRefused: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The record's id.
+         */id: String, 
+        /**
+         * The record kind (`inspection`, `hazard-event`).
+         */kind: String, 
+        /**
+         * The server's reject code (`invalid`, `forbidden`, `conflict`, ...).
+         */code: String, 
+        /**
+         * The server's sentence saying what is wrong.
+         */reason: String, 
+        /**
+         * How many syncs the server has refused it in.
+         */timesRefused: UInt32) {
+        self.id = id
+        self.kind = kind
+        self.code = code
+        self.reason = reason
+        self.timesRefused = timesRefused
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RejectedItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRejectedItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RejectedItem {
+        return
+            try RejectedItem(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                timesRefused: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RejectedItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterUInt32.write(value.timesRefused, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectedItem_lift(_ buf: RustBuffer) throws -> RejectedItem {
+    return try FfiConverterTypeRejectedItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectedItem_lower(_ value: RejectedItem) -> RustBuffer {
+    return FfiConverterTypeRejectedItem.lower(value)
 }
 
 
@@ -3930,6 +4178,187 @@ public func FfiConverterTypeSolved_lift(_ buf: RustBuffer) throws -> Solved {
 #endif
 public func FfiConverterTypeSolved_lower(_ value: Solved) -> RustBuffer {
     return FfiConverterTypeSolved.lower(value)
+}
+
+
+/**
+ * The outcome of one sync.
+ */
+public struct SyncReport: Equatable, Hashable {
+    /**
+     * The server synced with.
+     */
+    public var server: String
+    /**
+     * Records sent in push batches (each counted once, even when a batch was retried).
+     */
+    public var pushed: UInt32
+    /**
+     * Records the server stored now.
+     */
+    public var accepted: UInt32
+    /**
+     * Records the server already had (a retry after a lost answer, or a re-push).
+     */
+    public var duplicates: UInt32
+    /**
+     * Records the server refused in this sync, with its reasons.
+     */
+    public var rejected: [RejectedItem]
+    /**
+     * Records refused too often to offer again; they stay on the device, listed here.
+     */
+    public var heldBack: [RejectedItem]
+    /**
+     * Records received from the server in pull pages.
+     */
+    public var pulled: UInt32
+    /**
+     * Of those, records new to this device.
+     */
+    public var pulledNew: UInt32
+    /**
+     * Photos uploaded (or found already on the server) and marked uploaded.
+     */
+    public var uploadedBlobs: UInt32
+    /**
+     * Photo bytes actually sent in upload chunks (resumed uploads send only the rest).
+     */
+    public var uploadedBytes: UInt64
+    /**
+     * Photos downloaded because pulled records refer to them.
+     */
+    public var downloadedBlobs: UInt32
+    /**
+     * Photo bytes downloaded.
+     */
+    public var downloadedBytes: UInt64
+    /**
+     * Problems that did not stop the sync (a template the device could not store, a
+     * photo file missing on this device, ...).
+     */
+    public var errors: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The server synced with.
+         */server: String, 
+        /**
+         * Records sent in push batches (each counted once, even when a batch was retried).
+         */pushed: UInt32, 
+        /**
+         * Records the server stored now.
+         */accepted: UInt32, 
+        /**
+         * Records the server already had (a retry after a lost answer, or a re-push).
+         */duplicates: UInt32, 
+        /**
+         * Records the server refused in this sync, with its reasons.
+         */rejected: [RejectedItem], 
+        /**
+         * Records refused too often to offer again; they stay on the device, listed here.
+         */heldBack: [RejectedItem], 
+        /**
+         * Records received from the server in pull pages.
+         */pulled: UInt32, 
+        /**
+         * Of those, records new to this device.
+         */pulledNew: UInt32, 
+        /**
+         * Photos uploaded (or found already on the server) and marked uploaded.
+         */uploadedBlobs: UInt32, 
+        /**
+         * Photo bytes actually sent in upload chunks (resumed uploads send only the rest).
+         */uploadedBytes: UInt64, 
+        /**
+         * Photos downloaded because pulled records refer to them.
+         */downloadedBlobs: UInt32, 
+        /**
+         * Photo bytes downloaded.
+         */downloadedBytes: UInt64, 
+        /**
+         * Problems that did not stop the sync (a template the device could not store, a
+         * photo file missing on this device, ...).
+         */errors: [String]) {
+        self.server = server
+        self.pushed = pushed
+        self.accepted = accepted
+        self.duplicates = duplicates
+        self.rejected = rejected
+        self.heldBack = heldBack
+        self.pulled = pulled
+        self.pulledNew = pulledNew
+        self.uploadedBlobs = uploadedBlobs
+        self.uploadedBytes = uploadedBytes
+        self.downloadedBlobs = downloadedBlobs
+        self.downloadedBytes = downloadedBytes
+        self.errors = errors
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
+        return
+            try SyncReport(
+                server: FfiConverterString.read(from: &buf), 
+                pushed: FfiConverterUInt32.read(from: &buf), 
+                accepted: FfiConverterUInt32.read(from: &buf), 
+                duplicates: FfiConverterUInt32.read(from: &buf), 
+                rejected: FfiConverterSequenceTypeRejectedItem.read(from: &buf), 
+                heldBack: FfiConverterSequenceTypeRejectedItem.read(from: &buf), 
+                pulled: FfiConverterUInt32.read(from: &buf), 
+                pulledNew: FfiConverterUInt32.read(from: &buf), 
+                uploadedBlobs: FfiConverterUInt32.read(from: &buf), 
+                uploadedBytes: FfiConverterUInt64.read(from: &buf), 
+                downloadedBlobs: FfiConverterUInt32.read(from: &buf), 
+                downloadedBytes: FfiConverterUInt64.read(from: &buf), 
+                errors: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.server, into: &buf)
+        FfiConverterUInt32.write(value.pushed, into: &buf)
+        FfiConverterUInt32.write(value.accepted, into: &buf)
+        FfiConverterUInt32.write(value.duplicates, into: &buf)
+        FfiConverterSequenceTypeRejectedItem.write(value.rejected, into: &buf)
+        FfiConverterSequenceTypeRejectedItem.write(value.heldBack, into: &buf)
+        FfiConverterUInt32.write(value.pulled, into: &buf)
+        FfiConverterUInt32.write(value.pulledNew, into: &buf)
+        FfiConverterUInt32.write(value.uploadedBlobs, into: &buf)
+        FfiConverterUInt64.write(value.uploadedBytes, into: &buf)
+        FfiConverterUInt32.write(value.downloadedBlobs, into: &buf)
+        FfiConverterUInt64.write(value.downloadedBytes, into: &buf)
+        FfiConverterSequenceString.write(value.errors, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
+    return try FfiConverterTypeSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+    return FfiConverterTypeSyncReport.lower(value)
 }
 
 
@@ -5868,6 +6297,101 @@ public func FfiConverterTypeStatus_lower(_ value: Status) -> RustBuffer {
 }
 
 
+
+/**
+ * The phases of a sync, in the order they run.
+ */
+
+public enum SyncPhase: Equatable, Hashable {
+    
+    /**
+     * Fetching reference data: the person, units, sites, templates.
+     */
+    case reference
+    /**
+     * Uploading photos (bytes done of bytes to send).
+     */
+    case uploading
+    /**
+     * Pushing recorded inspections and hazard events (items done of items).
+     */
+    case pushing
+    /**
+     * Pulling what others recorded (items received; `total` grows while pages arrive).
+     */
+    case pulling
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncPhase: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncPhase: FfiConverterRustBuffer {
+    typealias SwiftType = SyncPhase
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncPhase {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reference
+        
+        case 2: return .uploading
+        
+        case 3: return .pushing
+        
+        case 4: return .pulling
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncPhase, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .reference:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .uploading:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .pushing:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .pulling:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncPhase_lift(_ buf: RustBuffer) throws -> SyncPhase {
+    return try FfiConverterTypeSyncPhase.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncPhase_lower(_ value: SyncPhase) -> RustBuffer {
+    return FfiConverterTypeSyncPhase.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -6354,6 +6878,31 @@ fileprivate struct FfiConverterSequenceTypeItem: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRejectedItem: FfiConverterRustBuffer {
+    typealias SwiftType = [RejectedItem]
+
+    public static func write(_ value: [RejectedItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRejectedItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RejectedItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RejectedItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRejectedItem.read(from: &buf))
         }
         return seq
     }

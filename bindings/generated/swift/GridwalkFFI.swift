@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -698,6 +704,11 @@ public protocol GridwalkStoreProtocol: AnyObject, Sendable {
      * Opens a case from a resident, hotline or online report as this device's person.
      */
     func openCase(report: HazardReport) throws  -> Event
+    
+    /**
+     * How many records and photos wait for the next sync.
+     */
+    func pendingSync() throws  -> PendingSync
     
     /**
      * The person this device acts as, if set (enrolment sets it).
@@ -1038,6 +1049,18 @@ open func openCase(report: HazardReport)throws  -> Event  {
 }
     
     /**
+     * How many records and photos wait for the next sync.
+     */
+open func pendingSync()throws  -> PendingSync  {
+    return try  FfiConverterTypePendingSync_lift(try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The person this device acts as, if set (enrolment sets it).
      */
 open func profile()throws  -> Profile?  {
@@ -1146,6 +1169,416 @@ public func FfiConverterTypeGridwalkStore_lift(_ handle: UInt64) throws -> Gridw
 #endif
 public func FfiConverterTypeGridwalkStore_lower(_ value: GridwalkStore) -> UInt64 {
     return FfiConverterTypeGridwalkStore.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Enrols and syncs the device whose store lives at `store_path`.
+ */
+public protocol GridwalkSyncProtocol: AnyObject, Sendable {
+    
+    /**
+     * Enrols this device with a one-time code from the server's administrator; the
+     * person behind the code becomes the device's profile and reference data is fetched.
+     */
+    func enroll(serverUrl: String, code: String) async throws  -> Enrolment
+    
+    /**
+     * The server this device is enrolled with, if any.
+     */
+    func enrolledServer() throws  -> String?
+    
+    /**
+     * Uploads photos, pushes what was recorded here and pulls what others recorded.
+     * Safe to interrupt at any point and to run again.
+     */
+    func sync(listener: SyncListener?) async throws  -> SyncReport
+    
+}
+/**
+ * Enrols and syncs the device whose store lives at `store_path`.
+ */
+open class GridwalkSync: GridwalkSyncProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_gridwalk_ffi_fn_clone_gridwalksync(self.handle, $0) }
+    }
+    /**
+     * A sync handle for the store file at `store_path` (the same path given to
+     * `GridwalkStore.open`).
+     */
+public convenience init(storePath: String) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_constructor_gridwalksync_new(
+        FfiConverterString.lower(storePath),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_gridwalk_ffi_fn_free_gridwalksync(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Enrols this device with a one-time code from the server's administrator; the
+     * person behind the code becomes the device's profile and reference data is fetched.
+     */
+open func enroll(serverUrl: String, code: String)async throws  -> Enrolment  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_gridwalk_ffi_fn_method_gridwalksync_enroll(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(serverUrl),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_gridwalk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_gridwalk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_gridwalk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEnrolment_lift,
+            errorHandler: FfiConverterTypeGridwalkError_lift
+        )
+}
+    
+    /**
+     * The server this device is enrolled with, if any.
+     */
+open func enrolledServer()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_gridwalksync_enrolled_server(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Uploads photos, pushes what was recorded here and pulls what others recorded.
+     * Safe to interrupt at any point and to run again.
+     */
+open func sync(listener: SyncListener?)async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_gridwalk_ffi_fn_method_gridwalksync_sync(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeSyncListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_gridwalk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_gridwalk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_gridwalk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypeGridwalkError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGridwalkSync: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = GridwalkSync
+
+    public static func lift(_ handle: UInt64) throws -> GridwalkSync {
+        return GridwalkSync(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: GridwalkSync) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridwalkSync {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: GridwalkSync, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridwalkSync_lift(_ handle: UInt64) throws -> GridwalkSync {
+    return try FfiConverterTypeGridwalkSync.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridwalkSync_lower(_ value: GridwalkSync) -> UInt64 {
+    return FfiConverterTypeGridwalkSync.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives sync progress; implemented by the shell (a ViewModel, a notification).
+ */
+public protocol SyncListener: AnyObject, Sendable {
+    
+    /**
+     * `done` of `total` steps of `phase` are finished.
+     */
+    func onProgress(phase: SyncPhase, done: UInt64, total: UInt64) 
+    
+}
+/**
+ * Receives sync progress; implemented by the shell (a ViewModel, a notification).
+ */
+open class SyncListenerImpl: SyncListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_gridwalk_ffi_fn_clone_synclistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_gridwalk_ffi_fn_free_synclistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * `done` of `total` steps of `phase` are finished.
+     */
+open func onProgress(phase: SyncPhase, done: UInt64, total: UInt64)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_synclistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncPhase_lower(phase),
+        FfiConverterUInt64.lower(done),
+        FfiConverterUInt64.lower(total),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSyncListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSyncListener = UniffiVTableCallbackInterfaceSyncListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSyncListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SyncListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSyncListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SyncListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            phase: RustBuffer,
+            done: UInt64,
+            total: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onProgress(
+                     phase: try FfiConverterTypeSyncPhase_lift(phase),
+                     done: try FfiConverterUInt64.lift(done),
+                     total: try FfiConverterUInt64.lift(total)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSyncListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSyncListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSyncListener() {
+    uniffi_gridwalk_ffi_fn_init_callback_vtable_synclistener(UniffiCallbackInterfaceSyncListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SyncListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncListener
+
+    public static func lift(_ handle: UInt64) throws -> SyncListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SyncListener) -> UInt64 {
+         if let rustImpl = value as? SyncListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncListener_lift(_ handle: UInt64) throws -> SyncListener {
+    return try FfiConverterTypeSyncListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncListener_lower(_ value: SyncListener) -> UInt64 {
+    return FfiConverterTypeSyncListener.lower(value)
 }
 
 
@@ -1375,6 +1808,27 @@ enum GridwalkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
+     * Sync needs an enrolled device: enrol with a code first.
+     */
+    case NotEnrolled
+    /**
+     * The server refused this device's token or enrolment code: enrol again.
+     */
+    case Unauthorised(
+        /**
+         * The server's message.
+         */reason: String
+    )
+    /**
+     * The server could not be reached or answered with an error after the retries.
+     * Nothing recorded was lost; sync again later.
+     */
+    case Network(
+        /**
+         * What failed.
+         */reason: String
+    )
+    /**
      * The device's storage failed (disk full, corrupt file, newer schema).
      */
     case Storage(
@@ -1430,7 +1884,14 @@ public struct FfiConverterTypeGridwalkError: FfiConverterRustBuffer {
         case 6: return .Conflict(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .Storage(
+        case 7: return .NotEnrolled
+        case 8: return .Unauthorised(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .Network(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 10: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -1477,8 +1938,22 @@ public struct FfiConverterTypeGridwalkError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Storage(reason):
+        case .NotEnrolled:
             writeInt(&buf, Int32(7))
+        
+        
+        case let .Unauthorised(reason):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -1567,6 +2042,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSyncListener: FfiConverterRustBuffer {
+    typealias SwiftType = SyncListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncListener.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -1794,6 +2293,54 @@ fileprivate struct FfiConverterSequenceTypeIngestedPhoto: FfiConverterRustBuffer
         return seq
     }
 }
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureGridwalkFfiInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
 
 private enum InitializationResult {
     case ok
@@ -1864,6 +2411,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case() != 43176) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync() != 30413) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() != 47813) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1879,10 +2429,26 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template() != 479) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalksync_enroll() != 47624) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalksync_enrolled_server() != 9590) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalksync_sync() != 64585) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridwalk_ffi_checksum_method_synclistener_on_progress() != 29112) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridwalk_ffi_checksum_constructor_gridwalkstore_open() != 9027) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridwalk_ffi_checksum_constructor_gridwalksync_new() != 60293) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitSyncListener()
     uniffiEnsureGridwalkCoreInitialized()
     return InitializationResult.ok
 }()

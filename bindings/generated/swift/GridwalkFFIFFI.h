@@ -243,6 +243,22 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceSyncListenerMethod0)(uint64_t, RustBuffer, uint64_t, uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_LISTENER
+typedef struct UniffiVTableCallbackInterfaceSyncListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSyncListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceSyncListener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CLONE_GRIDWALKSTORE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CLONE_GRIDWALKSTORE
 uint64_t uniffi_gridwalk_ffi_fn_clone_gridwalkstore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -348,6 +364,11 @@ RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_list_units(uint64_t ptr, 
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_open_case(uint64_t ptr, RustBuffer report, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_PENDING_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_PENDING_SYNC
+RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_PROFILE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_PROFILE
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_profile(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -371,6 +392,56 @@ void uniffi_gridwalk_ffi_fn_method_gridwalkstore_submit(uint64_t ptr, RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_TEMPLATE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_TEMPLATE
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_template(uint64_t ptr, RustBuffer id, RustBuffer version, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CLONE_GRIDWALKSYNC
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CLONE_GRIDWALKSYNC
+uint64_t uniffi_gridwalk_ffi_fn_clone_gridwalksync(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_FREE_GRIDWALKSYNC
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_FREE_GRIDWALKSYNC
+void uniffi_gridwalk_ffi_fn_free_gridwalksync(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CONSTRUCTOR_GRIDWALKSYNC_NEW
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CONSTRUCTOR_GRIDWALKSYNC_NEW
+uint64_t uniffi_gridwalk_ffi_fn_constructor_gridwalksync_new(RustBuffer store_path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSYNC_ENROLL
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSYNC_ENROLL
+uint64_t uniffi_gridwalk_ffi_fn_method_gridwalksync_enroll(uint64_t ptr, RustBuffer server_url, RustBuffer code
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSYNC_ENROLLED_SERVER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSYNC_ENROLLED_SERVER
+RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalksync_enrolled_server(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSYNC_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSYNC_SYNC
+uint64_t uniffi_gridwalk_ffi_fn_method_gridwalksync_sync(uint64_t ptr, RustBuffer listener
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CLONE_SYNCLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CLONE_SYNCLISTENER
+uint64_t uniffi_gridwalk_ffi_fn_clone_synclistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_FREE_SYNCLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_FREE_SYNCLISTENER
+void uniffi_gridwalk_ffi_fn_free_synclistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_INIT_CALLBACK_VTABLE_SYNCLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_INIT_CALLBACK_VTABLE_SYNCLISTENER
+void uniffi_gridwalk_ffi_fn_init_callback_vtable_synclistener(const UniffiVTableCallbackInterfaceSyncListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_SYNCLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_SYNCLISTENER_ON_PROGRESS
+void uniffi_gridwalk_ffi_fn_method_synclistener_on_progress(uint64_t ptr, RustBuffer phase, uint64_t done, uint64_t total, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_GRIDWALK_FFI_RUSTBUFFER_ALLOC
@@ -741,6 +812,12 @@ uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_PENDING_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_PENDING_SYNC
+uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_PROFILE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_PROFILE
 uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile(void
@@ -771,9 +848,39 @@ uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSYNC_ENROLL
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSYNC_ENROLL
+uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalksync_enroll(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSYNC_ENROLLED_SERVER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSYNC_ENROLLED_SERVER
+uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalksync_enrolled_server(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSYNC_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSYNC_SYNC
+uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalksync_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_SYNCLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_SYNCLISTENER_ON_PROGRESS
+uint16_t uniffi_gridwalk_ffi_checksum_method_synclistener_on_progress(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_CONSTRUCTOR_GRIDWALKSTORE_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_CONSTRUCTOR_GRIDWALKSTORE_OPEN
 uint16_t uniffi_gridwalk_ffi_checksum_constructor_gridwalkstore_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_CONSTRUCTOR_GRIDWALKSYNC_NEW
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_CONSTRUCTOR_GRIDWALKSYNC_NEW
+uint16_t uniffi_gridwalk_ffi_checksum_constructor_gridwalksync_new(void
     
 );
 #endif

@@ -2259,6 +2259,61 @@ public object FfiConverterTypeDepartment: FfiConverterRustBuffer<Department> {
 
 
 /**
+ * The result of enrolling this device.
+ */
+data class Enrolment (
+    /**
+     * The device id the server gave.
+     */
+    var `deviceId`: kotlin.String
+    , 
+    /**
+     * The person using the device, now the local profile.
+     */
+    var `person`: Profile
+    , 
+    /**
+     * The server's base URL.
+     */
+    var `server`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEnrolment: FfiConverterRustBuffer<Enrolment> {
+    override fun read(buf: ByteBuffer): Enrolment {
+        return Enrolment(
+            FfiConverterString.read(buf),
+            FfiConverterTypeProfile.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Enrolment) = (
+            FfiConverterString.allocationSize(value.`deviceId`) +
+            FfiConverterTypeProfile.allocationSize(value.`person`) +
+            FfiConverterString.allocationSize(value.`server`)
+    )
+
+    override fun write(value: Enrolment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`deviceId`, buf)
+            FfiConverterTypeProfile.write(value.`person`, buf)
+            FfiConverterString.write(value.`server`, buf)
+    }
+}
+
+
+
+/**
  * One immutable fact in a case's history.
  */
 data class Event (
@@ -2925,6 +2980,53 @@ public object FfiConverterTypeOrgUnit: FfiConverterRustBuffer<OrgUnit> {
 
 
 /**
+ * What is waiting for the next sync, for a shell's sync status.
+ */
+data class PendingSync (
+    /**
+     * Records (inspections, hazard events) not yet acknowledged by the server.
+     */
+    var `records`: kotlin.UInt
+    , 
+    /**
+     * Evidence photos not yet uploaded.
+     */
+    var `photos`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePendingSync: FfiConverterRustBuffer<PendingSync> {
+    override fun read(buf: ByteBuffer): PendingSync {
+        return PendingSync(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PendingSync) = (
+            FfiConverterUInt.allocationSize(value.`records`) +
+            FfiConverterUInt.allocationSize(value.`photos`)
+    )
+
+    override fun write(value: PendingSync, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`records`, buf)
+            FfiConverterUInt.write(value.`photos`, buf)
+    }
+}
+
+
+
+/**
  * A processed evidence photo as the store knows it.
  */
 data class PhotoRef (
@@ -3077,6 +3179,78 @@ public object FfiConverterTypeProfile: FfiConverterRustBuffer<Profile> {
             FfiConverterTypeRole.write(value.`role`, buf)
             FfiConverterString.write(value.`unit`, buf)
             FfiConverterOptionalString.write(value.`department`, buf)
+    }
+}
+
+
+
+/**
+ * One pushed record the server refused. It stays on the device (never dropped) and is
+ * offered again on a few later syncs, then held back and listed here every time.
+ */
+data class RejectedItem (
+    /**
+     * The record's id.
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * The record kind (`inspection`, `hazard-event`).
+     */
+    var `kind`: kotlin.String
+    , 
+    /**
+     * The server's reject code (`invalid`, `forbidden`, `conflict`, ...).
+     */
+    var `code`: kotlin.String
+    , 
+    /**
+     * The server's sentence saying what is wrong.
+     */
+    var `reason`: kotlin.String
+    , 
+    /**
+     * How many syncs the server has refused it in.
+     */
+    var `timesRefused`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRejectedItem: FfiConverterRustBuffer<RejectedItem> {
+    override fun read(buf: ByteBuffer): RejectedItem {
+        return RejectedItem(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RejectedItem) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterUInt.allocationSize(value.`timesRefused`)
+    )
+
+    override fun write(value: RejectedItem, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterUInt.write(value.`timesRefused`, buf)
     }
 }
 
@@ -3481,6 +3655,142 @@ public object FfiConverterTypeSolved: FfiConverterRustBuffer<Solved> {
     override fun write(value: Solved, buf: ByteBuffer) {
             FfiConverterLong.write(value.`atMs`, buf)
             FfiConverterTypeLevel.write(value.`level`, buf)
+    }
+}
+
+
+
+/**
+ * The outcome of one sync.
+ */
+data class SyncReport (
+    /**
+     * The server synced with.
+     */
+    var `server`: kotlin.String
+    , 
+    /**
+     * Records sent in push batches (each counted once, even when a batch was retried).
+     */
+    var `pushed`: kotlin.UInt
+    , 
+    /**
+     * Records the server stored now.
+     */
+    var `accepted`: kotlin.UInt
+    , 
+    /**
+     * Records the server already had (a retry after a lost answer, or a re-push).
+     */
+    var `duplicates`: kotlin.UInt
+    , 
+    /**
+     * Records the server refused in this sync, with its reasons.
+     */
+    var `rejected`: List<RejectedItem>
+    , 
+    /**
+     * Records refused too often to offer again; they stay on the device, listed here.
+     */
+    var `heldBack`: List<RejectedItem>
+    , 
+    /**
+     * Records received from the server in pull pages.
+     */
+    var `pulled`: kotlin.UInt
+    , 
+    /**
+     * Of those, records new to this device.
+     */
+    var `pulledNew`: kotlin.UInt
+    , 
+    /**
+     * Photos uploaded (or found already on the server) and marked uploaded.
+     */
+    var `uploadedBlobs`: kotlin.UInt
+    , 
+    /**
+     * Photo bytes actually sent in upload chunks (resumed uploads send only the rest).
+     */
+    var `uploadedBytes`: kotlin.ULong
+    , 
+    /**
+     * Photos downloaded because pulled records refer to them.
+     */
+    var `downloadedBlobs`: kotlin.UInt
+    , 
+    /**
+     * Photo bytes downloaded.
+     */
+    var `downloadedBytes`: kotlin.ULong
+    , 
+    /**
+     * Problems that did not stop the sync (a template the device could not store, a
+     * photo file missing on this device, ...).
+     */
+    var `errors`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
+    override fun read(buf: ByteBuffer): SyncReport {
+        return SyncReport(
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceTypeRejectedItem.read(buf),
+            FfiConverterSequenceTypeRejectedItem.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncReport) = (
+            FfiConverterString.allocationSize(value.`server`) +
+            FfiConverterUInt.allocationSize(value.`pushed`) +
+            FfiConverterUInt.allocationSize(value.`accepted`) +
+            FfiConverterUInt.allocationSize(value.`duplicates`) +
+            FfiConverterSequenceTypeRejectedItem.allocationSize(value.`rejected`) +
+            FfiConverterSequenceTypeRejectedItem.allocationSize(value.`heldBack`) +
+            FfiConverterUInt.allocationSize(value.`pulled`) +
+            FfiConverterUInt.allocationSize(value.`pulledNew`) +
+            FfiConverterUInt.allocationSize(value.`uploadedBlobs`) +
+            FfiConverterULong.allocationSize(value.`uploadedBytes`) +
+            FfiConverterUInt.allocationSize(value.`downloadedBlobs`) +
+            FfiConverterULong.allocationSize(value.`downloadedBytes`) +
+            FfiConverterSequenceString.allocationSize(value.`errors`)
+    )
+
+    override fun write(value: SyncReport, buf: ByteBuffer) {
+            FfiConverterString.write(value.`server`, buf)
+            FfiConverterUInt.write(value.`pushed`, buf)
+            FfiConverterUInt.write(value.`accepted`, buf)
+            FfiConverterUInt.write(value.`duplicates`, buf)
+            FfiConverterSequenceTypeRejectedItem.write(value.`rejected`, buf)
+            FfiConverterSequenceTypeRejectedItem.write(value.`heldBack`, buf)
+            FfiConverterUInt.write(value.`pulled`, buf)
+            FfiConverterUInt.write(value.`pulledNew`, buf)
+            FfiConverterUInt.write(value.`uploadedBlobs`, buf)
+            FfiConverterULong.write(value.`uploadedBytes`, buf)
+            FfiConverterUInt.write(value.`downloadedBlobs`, buf)
+            FfiConverterULong.write(value.`downloadedBytes`, buf)
+            FfiConverterSequenceString.write(value.`errors`, buf)
     }
 }
 
@@ -4930,6 +5240,57 @@ public object FfiConverterTypeStatus: FfiConverterRustBuffer<Status> {
 
 
 
+/**
+ * The phases of a sync, in the order they run.
+ */
+
+enum class SyncPhase {
+    
+    /**
+     * Fetching reference data: the person, units, sites, templates.
+     */
+    REFERENCE,
+    /**
+     * Uploading photos (bytes done of bytes to send).
+     */
+    UPLOADING,
+    /**
+     * Pushing recorded inspections and hazard events (items done of items).
+     */
+    PUSHING,
+    /**
+     * Pulling what others recorded (items received; `total` grows while pages arrive).
+     */
+    PULLING;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncPhase: FfiConverterRustBuffer<SyncPhase> {
+    override fun read(buf: ByteBuffer) = try {
+        SyncPhase.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SyncPhase) = 4UL
+
+    override fun write(value: SyncPhase, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -5520,6 +5881,34 @@ public object FfiConverterSequenceTypeItem: FfiConverterRustBuffer<List<Item>> {
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeItem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRejectedItem: FfiConverterRustBuffer<List<RejectedItem>> {
+    override fun read(buf: ByteBuffer): List<RejectedItem> {
+        val len = buf.getInt()
+        return List<RejectedItem>(len) {
+            FfiConverterTypeRejectedItem.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RejectedItem>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRejectedItem.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RejectedItem>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRejectedItem.write(it, buf)
         }
     }
 }

@@ -33,17 +33,26 @@ import java.util.concurrent.ConcurrentHashMap
 import android.os.Build
 import androidx.annotation.RequiresApi
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.coroutines.resume
+import kotlinx.coroutines.CancellableContinuation
+import kotlinx.coroutines.DelicateCoroutinesApi
+import kotlinx.coroutines.GlobalScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.suspendCancellableCoroutine
 import org.gridwalk.core.CampaignReport
 import org.gridwalk.core.CaseFilter
 import org.gridwalk.core.CaseSummary
 import org.gridwalk.core.CaseView
 import org.gridwalk.core.Checklist
+import org.gridwalk.core.Enrolment
 import org.gridwalk.core.Event
 import org.gridwalk.core.FfiConverterTypeCampaignReport
 import org.gridwalk.core.FfiConverterTypeCaseFilter
 import org.gridwalk.core.FfiConverterTypeCaseSummary
 import org.gridwalk.core.FfiConverterTypeCaseView
 import org.gridwalk.core.FfiConverterTypeChecklist
+import org.gridwalk.core.FfiConverterTypeEnrolment
 import org.gridwalk.core.FfiConverterTypeEvent
 import org.gridwalk.core.FfiConverterTypeHazardReport
 import org.gridwalk.core.FfiConverterTypeInspection
@@ -53,9 +62,12 @@ import org.gridwalk.core.FfiConverterTypeInspectionSummary
 import org.gridwalk.core.FfiConverterTypeOrgUnit
 import org.gridwalk.core.FfiConverterTypeOutcome
 import org.gridwalk.core.FfiConverterTypePayload
+import org.gridwalk.core.FfiConverterTypePendingSync
 import org.gridwalk.core.FfiConverterTypeProfile
 import org.gridwalk.core.FfiConverterTypeRule
 import org.gridwalk.core.FfiConverterTypeSite
+import org.gridwalk.core.FfiConverterTypeSyncPhase
+import org.gridwalk.core.FfiConverterTypeSyncReport
 import org.gridwalk.core.FfiConverterTypeTemplate
 import org.gridwalk.core.FfiConverterTypeTemplateSummary
 import org.gridwalk.core.HazardReport
@@ -66,9 +78,12 @@ import org.gridwalk.core.InspectionSummary
 import org.gridwalk.core.OrgUnit
 import org.gridwalk.core.Outcome
 import org.gridwalk.core.Payload
+import org.gridwalk.core.PendingSync
 import org.gridwalk.core.Profile
 import org.gridwalk.core.Rule
 import org.gridwalk.core.Site
+import org.gridwalk.core.SyncPhase
+import org.gridwalk.core.SyncReport
 import org.gridwalk.core.Template
 import org.gridwalk.core.TemplateSummary
 import org.gridwalk.core.RustBuffer as RustBufferCampaignReport
@@ -76,6 +91,7 @@ import org.gridwalk.core.RustBuffer as RustBufferCaseFilter
 import org.gridwalk.core.RustBuffer as RustBufferCaseSummary
 import org.gridwalk.core.RustBuffer as RustBufferCaseView
 import org.gridwalk.core.RustBuffer as RustBufferChecklist
+import org.gridwalk.core.RustBuffer as RustBufferEnrolment
 import org.gridwalk.core.RustBuffer as RustBufferEvent
 import org.gridwalk.core.RustBuffer as RustBufferHazardReport
 import org.gridwalk.core.RustBuffer as RustBufferInspection
@@ -85,9 +101,12 @@ import org.gridwalk.core.RustBuffer as RustBufferInspectionSummary
 import org.gridwalk.core.RustBuffer as RustBufferOrgUnit
 import org.gridwalk.core.RustBuffer as RustBufferOutcome
 import org.gridwalk.core.RustBuffer as RustBufferPayload
+import org.gridwalk.core.RustBuffer as RustBufferPendingSync
 import org.gridwalk.core.RustBuffer as RustBufferProfile
 import org.gridwalk.core.RustBuffer as RustBufferRule
 import org.gridwalk.core.RustBuffer as RustBufferSite
+import org.gridwalk.core.RustBuffer as RustBufferSyncPhase
+import org.gridwalk.core.RustBuffer as RustBufferSyncReport
 import org.gridwalk.core.RustBuffer as RustBufferTemplate
 import org.gridwalk.core.RustBuffer as RustBufferTemplateSummary
 
@@ -709,6 +728,28 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceSyncListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`phase`: RustBufferSyncPhase.ByValue,`done`: Long,`total`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
+internal open class UniffiVTableCallbackInterfaceSyncListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onProgress`: UniffiCallbackInterfaceSyncListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onProgress`: UniffiCallbackInterfaceSyncListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceSyncListener(`uniffiFree`,`uniffiClone`,`onProgress`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSyncListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onProgress` = other.`onProgress`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -770,6 +811,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case(
     ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile(
@@ -780,7 +823,17 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template(
     ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalksync_enroll(
+    ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalksync_enrolled_server(
+    ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalksync_sync(
+    ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_synclistener_on_progress(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_constructor_gridwalkstore_open(
+    ): Int
+    external fun uniffi_gridwalk_ffi_checksum_constructor_gridwalksync_new(
     ): Int
     external fun ffi_gridwalk_ffi_uniffi_contract_version(
     ): Int
@@ -798,6 +851,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "gridwalk_ffi"))
+        uniffiCallbackInterfaceSyncListener.register(this)
         org.gridwalk.core.uniffiEnsureInitialized()
         
     }
@@ -845,6 +899,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_open_case(`ptr`: Long,`report`: RustBufferHazardReport.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferEvent.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferPendingSync.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_profile(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_profile(`ptr`: Long,`profile`: RustBufferProfile.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -855,6 +911,26 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_template(`ptr`: Long,`id`: RustBuffer.ByValue,`version`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferTemplate.ByValue
+    external fun uniffi_gridwalk_ffi_fn_clone_gridwalksync(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_gridwalk_ffi_fn_free_gridwalksync(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_gridwalk_ffi_fn_constructor_gridwalksync_new(`storePath`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalksync_enroll(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalksync_enrolled_server(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalksync_sync(`ptr`: Long,`listener`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_gridwalk_ffi_fn_clone_synclistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_gridwalk_ffi_fn_free_synclistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_gridwalk_ffi_fn_init_callback_vtable_synclistener(`vtable`: UniffiVTableCallbackInterfaceSyncListener,
+    ): Unit
+    external fun uniffi_gridwalk_ffi_fn_method_synclistener_on_progress(`ptr`: Long,`phase`: RustBufferSyncPhase.ByValue,`done`: Long,`total`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun ffi_gridwalk_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_gridwalk_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1028,6 +1104,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case() and 0xFFFF) != 43176) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync() and 0xFFFF) != 30413) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() and 0xFFFF) != 47813) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1043,7 +1122,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template() and 0xFFFF) != 479) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalksync_enroll() and 0xFFFF) != 47624) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalksync_enrolled_server() and 0xFFFF) != 9590) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalksync_sync() and 0xFFFF) != 64585) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_synclistener_on_progress() and 0xFFFF) != 29112) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridwalk_ffi_checksum_constructor_gridwalkstore_open() and 0xFFFF) != 9027) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridwalk_ffi_checksum_constructor_gridwalksync_new() and 0xFFFF) != 60293) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1059,6 +1153,46 @@ public fun uniffiEnsureInitialized() {
 }
 
 // Async support
+// Async return type handlers
+
+internal const val UNIFFI_RUST_FUTURE_POLL_READY = 0.toByte()
+internal const val UNIFFI_RUST_FUTURE_POLL_WAKE = 1.toByte()
+
+internal val uniffiContinuationHandleMap = UniffiHandleMap<CancellableContinuation<Byte>>()
+
+// FFI type for Rust future continuations
+internal object uniffiRustFutureContinuationCallbackImpl: UniffiRustFutureContinuationCallback {
+    override fun callback(data: Long, pollResult: Byte) {
+        uniffiContinuationHandleMap.remove(data).resume(pollResult)
+    }
+}
+
+internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(
+    rustFuture: Long,
+    pollFunc: (Long, UniffiRustFutureContinuationCallback, Long) -> Unit,
+    completeFunc: (Long, UniffiRustCallStatus) -> F,
+    freeFunc: (Long) -> Unit,
+    liftFunc: (F) -> T,
+    errorHandler: UniffiRustCallStatusErrorHandler<E>
+): T {
+    try {
+        do {
+            val pollResult = suspendCancellableCoroutine<Byte> { continuation ->
+                pollFunc(
+                    rustFuture,
+                    uniffiRustFutureContinuationCallbackImpl,
+                    uniffiContinuationHandleMap.insert(continuation)
+                )
+            }
+        } while (pollResult != UNIFFI_RUST_FUTURE_POLL_READY);
+
+        return liftFunc(
+            uniffiRustCallWithError(errorHandler, { status -> completeFunc(rustFuture, status) })
+        )
+    } finally {
+        freeFunc(rustFuture)
+    }
+}
 
 // Public interface members begin here.
 
@@ -1137,7 +1271,38 @@ object UniffiWithHandle
  *
  * @suppress
  * */
-object NoHandle
+object NoHandle// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+internal const val IDX_CALLBACK_FREE = 0
+// Callback return codes
+internal const val UNIFFI_CALLBACK_SUCCESS = 0
+internal const val UNIFFI_CALLBACK_ERROR = 1
+internal const val UNIFFI_CALLBACK_UNEXPECTED_ERROR = 2
+
+/**
+ * @suppress
+ */
+public abstract class FfiConverterCallbackInterface<CallbackInterface: Any>: FfiConverter<CallbackInterface, Long> {
+    internal val handleMap = UniffiHandleMap<CallbackInterface>()
+
+    internal fun drop(handle: Long) {
+        handleMap.remove(handle)
+    }
+
+    override fun lift(value: Long): CallbackInterface {
+        return handleMap.get(value)
+    }
+
+    override fun read(buf: ByteBuffer) = lift(buf.getLong())
+
+    override fun lower(value: CallbackInterface) = handleMap.insert(value)
+
+    override fun allocationSize(value: CallbackInterface) = 8UL
+
+    override fun write(value: CallbackInterface, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
 /**
  * The cleaner interface for Object finalization code to run.
  * This is the entry point to any implementation that we're using.
@@ -1570,6 +1735,11 @@ public interface GridwalkStoreInterface {
      * Opens a case from a resident, hotline or online report as this device's person.
      */
     fun `openCase`(`report`: HazardReport): Event
+    
+    /**
+     * How many records and photos wait for the next sync.
+     */
+    fun `pendingSync`(): PendingSync
     
     /**
      * The person this device acts as, if set (enrolment sets it).
@@ -2039,6 +2209,23 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
 
     
     /**
+     * How many records and photos wait for the next sync.
+     */
+    @Throws(GridwalkException::class)override fun `pendingSync`(): PendingSync {
+            return FfiConverterTypePendingSync.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The person this device acts as, if set (enrolment sets it).
      */
     @Throws(GridwalkException::class)override fun `profile`(): Profile? {
@@ -2176,6 +2363,679 @@ public object FfiConverterTypeGridwalkStore: FfiConverter<GridwalkStore, Long> {
     override fun allocationSize(value: GridwalkStore) = 8UL
 
     override fun write(value: GridwalkStore, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Enrols and syncs the device whose store lives at `store_path`.
+ */
+public interface GridwalkSyncInterface {
+    
+    /**
+     * Enrols this device with a one-time code from the server's administrator; the
+     * person behind the code becomes the device's profile and reference data is fetched.
+     */
+    suspend fun `enroll`(`serverUrl`: kotlin.String, `code`: kotlin.String): Enrolment
+    
+    /**
+     * The server this device is enrolled with, if any.
+     */
+    fun `enrolledServer`(): kotlin.String?
+    
+    /**
+     * Uploads photos, pushes what was recorded here and pulls what others recorded.
+     * Safe to interrupt at any point and to run again.
+     */
+    suspend fun `sync`(`listener`: SyncListener?): SyncReport
+    
+    companion object
+}
+
+/**
+ * Enrols and syncs the device whose store lives at `store_path`.
+ */
+open class GridwalkSync: Disposable, AutoCloseable, GridwalkSyncInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A sync handle for the store file at `store_path` (the same path given to
+     * `GridwalkStore.open`).
+     */
+    constructor(`storePath`: kotlin.String) :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_constructor_gridwalksync_new(
+    
+        
+        FfiConverterString.lower(`storePath`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_gridwalk_ffi_fn_free_gridwalksync(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_gridwalk_ffi_fn_clone_gridwalksync(handle, status)
+        }
+    }
+
+    
+    /**
+     * Enrols this device with a one-time code from the server's administrator; the
+     * person behind the code becomes the device's profile and reference data is fetched.
+     */
+    @Throws(GridwalkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enroll`(`serverUrl`: kotlin.String, `code`: kotlin.String) : Enrolment {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalksync_enroll(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`serverUrl`),
+        FfiConverterString.lower(`code`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_gridwalk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_gridwalk_ffi_rust_future_complete_rust_buffer(future, continuation).let { RustBufferEnrolment.create(it.capacity.toULong(), it.len.toULong(), it.data) } },
+        { future -> UniffiLib.ffi_gridwalk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeEnrolment.lift(it) },
+        // Error FFI converter
+        GridwalkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The server this device is enrolled with, if any.
+     */
+    @Throws(GridwalkException::class)override fun `enrolledServer`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalksync_enrolled_server(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Uploads photos, pushes what was recorded here and pulls what others recorded.
+     * Safe to interrupt at any point and to run again.
+     */
+    @Throws(GridwalkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sync`(`listener`: SyncListener?) : SyncReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalksync_sync(
+                uniffiHandle,
+                
+        FfiConverterOptionalTypeSyncListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_gridwalk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_gridwalk_ffi_rust_future_complete_rust_buffer(future, continuation).let { RustBufferSyncReport.create(it.capacity.toULong(), it.len.toULong(), it.data) } },
+        { future -> UniffiLib.ffi_gridwalk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncReport.lift(it) },
+        // Error FFI converter
+        GridwalkException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeGridwalkSync: FfiConverter<GridwalkSync, Long> {
+    override fun lower(value: GridwalkSync): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): GridwalkSync {
+        return GridwalkSync(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): GridwalkSync {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: GridwalkSync) = 8UL
+
+    override fun write(value: GridwalkSync, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Receives sync progress; implemented by the shell (a ViewModel, a notification).
+ */
+public interface SyncListener {
+    
+    /**
+     * `done` of `total` steps of `phase` are finished.
+     */
+    fun `onProgress`(`phase`: SyncPhase, `done`: kotlin.ULong, `total`: kotlin.ULong)
+    
+    companion object
+}
+
+/**
+ * Receives sync progress; implemented by the shell (a ViewModel, a notification).
+ */
+open class SyncListenerImpl: Disposable, AutoCloseable, SyncListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_gridwalk_ffi_fn_free_synclistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_gridwalk_ffi_fn_clone_synclistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * `done` of `total` steps of `phase` are finished.
+     */override fun `onProgress`(`phase`: SyncPhase, `done`: kotlin.ULong, `total`: kotlin.ULong)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_synclistener_on_progress(
+        it,
+        
+        FfiConverterTypeSyncPhase.lower(`phase`),
+        FfiConverterULong.lower(`done`),
+        FfiConverterULong.lower(`total`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceSyncListener {
+    internal object `onProgress`: UniffiCallbackInterfaceSyncListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`phase`: RustBufferSyncPhase.ByValue,`done`: Long,`total`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSyncListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onProgress`(
+                    FfiConverterTypeSyncPhase.lift(`phase`),
+                    FfiConverterULong.lift(`done`),
+                    FfiConverterULong.lift(`total`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeSyncListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeSyncListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceSyncListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onProgress`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_gridwalk_ffi_fn_init_callback_vtable_synclistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncListener: FfiConverter<SyncListener, Long> {
+    internal val handleMap = UniffiHandleMap<SyncListener>()
+
+    override fun lower(value: SyncListener): Long {
+        if (value is SyncListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): SyncListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): SyncListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SyncListener) = 8UL
+
+    override fun write(value: SyncListener, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -2406,6 +3266,44 @@ sealed class GridwalkException: kotlin.Exception() {
     }
     
     /**
+     * Sync needs an enrolled device: enrol with a code first.
+     */
+    class NotEnrolled(
+        ) : GridwalkException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The server refused this device's token or enrolment code: enrol again.
+     */
+    class Unauthorised(
+        
+        /**
+         * The server's message.
+         */
+        val `reason`: kotlin.String
+        ) : GridwalkException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The server could not be reached or answered with an error after the retries.
+     * Nothing recorded was lost; sync again later.
+     */
+    class Network(
+        
+        /**
+         * What failed.
+         */
+        val `reason`: kotlin.String
+        ) : GridwalkException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
      * The device's storage failed (disk full, corrupt file, newer schema).
      */
     class Storage(
@@ -2457,7 +3355,14 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
             6 -> GridwalkException.Conflict(
                 FfiConverterString.read(buf),
                 )
-            7 -> GridwalkException.Storage(
+            7 -> GridwalkException.NotEnrolled()
+            8 -> GridwalkException.Unauthorised(
+                FfiConverterString.read(buf),
+                )
+            9 -> GridwalkException.Network(
+                FfiConverterString.read(buf),
+                )
+            10 -> GridwalkException.Storage(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -2494,6 +3399,20 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 4UL
             )
             is GridwalkException.Conflict -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GridwalkException.NotEnrolled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is GridwalkException.Unauthorised -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GridwalkException.Network -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -2540,8 +3459,22 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is GridwalkException.Storage -> {
+            is GridwalkException.NotEnrolled -> {
                 buf.putInt(7)
+                Unit
+            }
+            is GridwalkException.Unauthorised -> {
+                buf.putInt(8)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GridwalkException.Network -> {
+                buf.putInt(9)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GridwalkException.Storage -> {
+                buf.putInt(10)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -2642,6 +3575,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeSyncListener: FfiConverterRustBuffer<SyncListener?> {
+    override fun read(buf: ByteBuffer): SyncListener? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSyncListener.read(buf)
+    }
+
+    override fun allocationSize(value: SyncListener?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSyncListener.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SyncListener?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSyncListener.write(value, buf)
         }
     }
 }
@@ -2905,6 +3870,22 @@ public object FfiConverterSequenceTypeIngestedPhoto: FfiConverterRustBuffer<List
         }
     }
 }
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 

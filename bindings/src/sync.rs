@@ -1,0 +1,71 @@
+//! Sync across the FFI: enrolment and sync as async functions (Kotlin `suspend`, Swift
+//! `async`) driven on tokio inside the library, with progress reported through a
+//! foreign callback interface. Sync opens its own connection to the store file, so the
+//! screens keep using `GridwalkStore` while it runs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use gridwalk_core::sync::{self, Enrolment, SyncPhase, SyncProgress, SyncReport};
+
+use crate::GridwalkError;
+
+/// Receives sync progress; implemented by the shell (a ViewModel, a notification).
+#[uniffi::export(with_foreign)]
+pub trait SyncListener: Send + Sync {
+    /// `done` of `total` steps of `phase` are finished.
+    fn on_progress(&self, phase: SyncPhase, done: u64, total: u64);
+}
+
+/// Forwards the core's progress to the shell's listener.
+struct Forward(Arc<dyn SyncListener>);
+
+impl SyncProgress for Forward {
+    fn on_progress(&self, phase: SyncPhase, done: u64, total: u64) {
+        self.0.on_progress(phase, done, total);
+    }
+}
+
+/// Enrols and syncs the device whose store lives at `store_path`.
+#[derive(uniffi::Object)]
+pub struct GridwalkSync {
+    store_path: PathBuf,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl GridwalkSync {
+    /// A sync handle for the store file at `store_path` (the same path given to
+    /// `GridwalkStore.open`).
+    #[uniffi::constructor]
+    pub fn new(store_path: String) -> Arc<Self> {
+        Arc::new(GridwalkSync {
+            store_path: PathBuf::from(store_path),
+        })
+    }
+
+    /// The server this device is enrolled with, if any.
+    pub fn enrolled_server(&self) -> Result<Option<String>, GridwalkError> {
+        Ok(sync::enrolled_server(&self.store_path)?)
+    }
+
+    /// Enrols this device with a one-time code from the server's administrator; the
+    /// person behind the code becomes the device's profile and reference data is fetched.
+    pub async fn enroll(
+        &self,
+        server_url: String,
+        code: String,
+    ) -> Result<Enrolment, GridwalkError> {
+        Ok(sync::enroll(&self.store_path, &server_url, &code).await?)
+    }
+
+    /// Uploads photos, pushes what was recorded here and pulls what others recorded.
+    /// Safe to interrupt at any point and to run again.
+    pub async fn sync(
+        &self,
+        listener: Option<Arc<dyn SyncListener>>,
+    ) -> Result<SyncReport, GridwalkError> {
+        let forward = listener.map(Forward);
+        let progress = forward.as_ref().map(|f| f as &dyn SyncProgress);
+        Ok(sync::sync(&self.store_path, progress).await?)
+    }
+}

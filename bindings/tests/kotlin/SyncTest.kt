@@ -1,0 +1,111 @@
+// Enrolment and sync through the real generated bindings against a real gridwalk-server
+// on 127.0.0.1 (started by bindings/tests/kotlin_jvm.rs, which passes its URL and
+// one-time codes in the environment): a grid worker's inspection with a hazard photo
+// reaches a street officer, who acts on the case, and the action comes back.
+package org.gridwalk.tests.sync
+
+import java.awt.Color
+import java.awt.image.BufferedImage
+import java.io.File
+import java.util.Collections
+import javax.imageio.ImageIO
+import kotlinx.coroutines.runBlocking
+import org.gridwalk.core.CaseFilter
+import org.gridwalk.core.EventKind
+import org.gridwalk.core.InspectionKind
+import org.gridwalk.core.Level
+import org.gridwalk.core.Outcome
+import org.gridwalk.core.Payload
+import org.gridwalk.core.Role
+import org.gridwalk.core.SyncPhase
+import org.gridwalk.ffi.GridwalkException
+import org.gridwalk.ffi.GridwalkStore
+import org.gridwalk.ffi.GridwalkSync
+import org.gridwalk.ffi.SyncListener
+import org.gridwalk.tests.Harness
+import org.gridwalk.tests.assertEq
+import org.gridwalk.tests.assertThrows
+
+private class Recorder : SyncListener {
+    val phases: MutableList<SyncPhase> = Collections.synchronizedList(mutableListOf())
+    override fun onProgress(phase: SyncPhase, done: ULong, total: ULong) {
+        check(done <= total) { "progress $done of $total" }
+        phases.add(phase)
+    }
+}
+
+private fun env(name: String): String = System.getenv(name) ?: error("$name is not set: run through kotlin_jvm.rs")
+
+fun main(args: Array<String>) {
+    val h = Harness()
+    val dir = File(args[0])
+    dir.mkdirs()
+    val server = env("GRIDWALK_SERVER")
+    val workerPath = File(dir, "worker.db").path
+    val officerPath = File(dir, "officer.db").path
+    val worker = GridwalkStore.open(workerPath)
+    val workerSync = GridwalkSync(workerPath)
+    val officer = GridwalkStore.open(officerPath)
+    val officerSync = GridwalkSync(officerPath)
+    var inspectionId = ""
+
+    h.test("sync before enrolment and a wrong code are typed errors") {
+        assertEq(null, workerSync.enrolledServer(), "server before enrolment")
+        assertThrows<GridwalkException.NotEnrolled> { runBlocking { workerSync.sync(null) } }
+        assertThrows<GridwalkException.Unauthorised> { runBlocking { workerSync.enroll(server, "WRONG-CODE-0000") } }
+        val nowhere = GridwalkSync(File(dir, "nowhere.db").path)
+        assertThrows<GridwalkException.Network> { runBlocking { nowhere.enroll("http://127.0.0.1:9", "ABCD-EFGH") } }
+    }
+
+    h.test("enrolment makes the person the profile and brings the reference data") {
+        val enrolment = runBlocking { workerSync.enroll(server, env("GRIDWALK_CODE_WORKER")) }
+        assertEq(Role.GRID_WORKER, enrolment.person.role, "role")
+        assertEq(enrolment.person, worker.profile(), "profile")
+        assertEq(server, workerSync.enrolledServer(), "enrolled server")
+        check(worker.listSites().any { it.id == "HX-002" }) { "the worker's sites arrived" }
+    }
+
+    h.test("an inspection with a hazard photo is pushed and uploaded, with progress") {
+        val id = worker.startInspection("HX-002", InspectionKind.ROUTINE, worker.profile()!!.name)
+        inspectionId = id
+        val items = worker.checklist(id).categories.flatMap { c -> c.entries.map { it.item } }
+        for (item in items) worker.answer(id, item.code, Outcome.OK, null)
+        val photo = File(dir, "IMG_0100.jpg")
+        val image = BufferedImage(1200, 900, BufferedImage.TYPE_INT_RGB)
+        image.createGraphics().apply { color = Color(200, 40, 40); fillRect(100, 100, 600, 400); dispose() }
+        ImageIO.write(image, "jpg", photo)
+        worker.answerWithPhotos(id, "fire-02", Outcome.HAZARD, "e-bikes charging in the hall", listOf(photo.path))
+        worker.submit(id)
+        val pending = worker.pendingSync()
+        assertEq(2u, pending.records, "inspection + the hazard's reported event")
+        assertEq(1u, pending.photos, "photo")
+
+        val recorder = Recorder()
+        val report = runBlocking { workerSync.sync(recorder) }
+        assertEq(2u, report.accepted, "accepted")
+        assertEq(1u, report.uploadedBlobs, "uploaded")
+        assertEq(emptyList<String>(), report.errors, "errors")
+        check(recorder.phases.contains(SyncPhase.PUSHING)) { "progress: ${recorder.phases}" }
+        assertEq(0u, worker.pendingSync().records, "records left")
+        assertEq(0u, worker.pendingSync().photos, "photos left")
+        val again = runBlocking { workerSync.sync(null) }
+        assertEq(0u, again.pushed, "nothing to push twice")
+    }
+
+    h.test("the street officer pulls the case and calls it in; the worker sees it") {
+        val enrolment = runBlocking { officerSync.enroll(server, env("GRIDWALK_CODE_STREET")) }
+        assertEq(Role.STREET_OFFICER, enrolment.person.role, "role")
+        val pulled = runBlocking { officerSync.sync(null) }
+        check(pulled.pulled >= 2u) { "pulled ${pulled.pulled}" }
+        assertEq(inspectionId, officer.inspection(inspectionId).id, "the inspection arrived")
+        val case = officer.listCases(CaseFilter(null, true, false)).single()
+        val offered = officer.hazardCase(case.caseId).allowedActions
+        check(offered.any { it.kind == EventKind.CALLED_IN }) { "offered $offered" }
+        officer.act(case.caseId, Payload.CalledIn(Level.STREET, "fire brigade to inspect"))
+        runBlocking { officerSync.sync(null) }
+        runBlocking { workerSync.sync(null) }
+        assertEq(Level.STREET, worker.hazardCase(case.caseId).state.level, "level on the worker's phone")
+    }
+
+    h.finish()
+}
