@@ -1,41 +1,12 @@
 //! The terminal shell end to end: the real binary on a fresh data folder.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
+use common::{gridwalk, json_err, json_ok};
 use serde_json::Value;
-
-fn gridwalk(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gridwalk"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("GRIDWALK_DATA")
-        .output()
-        .expect("run gridwalk")
-}
-
-fn json_ok(data: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = gridwalk(data, &all);
-    assert!(
-        out.status.success(),
-        "gridwalk {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-fn json_err(data: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = gridwalk(data, &all);
-    assert!(!out.status.success(), "gridwalk {args:?} should fail");
-    assert!(out.stdout.is_empty(), "errors go to stderr only");
-    serde_json::from_slice::<Value>(&out.stderr).expect("stderr is JSON")["error"].clone()
-}
 
 fn import_sites(data: &Path) {
     let csv = data.join("sites.csv");
