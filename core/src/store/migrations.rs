@@ -16,21 +16,30 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-/// Brings the database up to [`SCHEMA_VERSION`], refusing a newer file.
+/// Brings the device database up to [`SCHEMA_VERSION`], refusing a newer file.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
-    migrate_to(conn, SCHEMA_VERSION)
+    migrate_schema(conn, MIGRATIONS)
 }
 
-fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
+/// Brings any database up to the last of `migrations` (migration N takes
+/// `PRAGMA user_version` from N-1 to N), all pending ones in one `BEGIN IMMEDIATE`
+/// transaction; a file newer than the list is refused with [`CoreError::SchemaTooNew`]
+/// and left untouched. The device store and the sync server's embedded store both
+/// migrate this way.
+pub fn migrate_schema(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
+    migrate_schema_to(conn, migrations, migrations.len() as u32)
+}
+
+/// Like [`migrate_schema`], but stops at version `target`: tests build every earlier
+/// version with it to check that upgrading equals a fresh database.
+pub fn migrate_schema_to(conn: &mut Connection, migrations: &[&str], target: u32) -> Result<()> {
+    let supported = migrations.len() as u32;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > SCHEMA_VERSION {
-        return Err(CoreError::SchemaTooNew {
-            found,
-            supported: SCHEMA_VERSION,
-        });
+    if found > supported {
+        return Err(CoreError::SchemaTooNew { found, supported });
     }
-    for (index, sql) in MIGRATIONS
+    for (index, sql) in migrations
         .iter()
         .enumerate()
         .take(target as usize)
@@ -72,7 +81,7 @@ mod tests {
             let path = dir.path().join(format!("from-{start}.db"));
             {
                 let mut conn = Connection::open(&path).unwrap();
-                migrate_to(&mut conn, start).unwrap();
+                migrate_schema_to(&mut conn, MIGRATIONS, start).unwrap();
                 let at: u32 = conn
                     .query_row("PRAGMA user_version", [], |r| r.get(0))
                     .unwrap();

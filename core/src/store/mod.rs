@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::checklist::Template;
 use crate::error::{CoreError, Result};
 
-pub use migrations::SCHEMA_VERSION;
+pub use migrations::{SCHEMA_VERSION, migrate_schema, migrate_schema_to};
 
 /// The local store: the device's SQLite file and the operations on it.
 ///

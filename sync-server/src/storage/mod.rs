@@ -26,6 +26,9 @@ pub enum StoreError {
     /// Stored data does not read back as expected.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database schema cannot be brought to this build's version (e.g. a newer file).
+    #[error("database schema: {0}")]
+    Schema(String),
     /// The store lock was poisoned by a panic in another request.
     #[error("store lock poisoned")]
     Poisoned,

@@ -13,54 +13,10 @@ use super::{
 };
 use crate::people::{Person, parse_role};
 
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS units (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL, parent TEXT
-) STRICT;
-CREATE TABLE IF NOT EXISTS sites (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, unit TEXT NOT NULL,
-    address TEXT NOT NULL, lat REAL, lon REAL
-) STRICT;
-CREATE TABLE IF NOT EXISTS people (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, unit TEXT NOT NULL,
-    department TEXT
-) STRICT;
-CREATE TABLE IF NOT EXISTS enrolment_codes (
-    code_hash TEXT PRIMARY KEY, person TEXT NOT NULL REFERENCES people(id),
-    used_at TEXT
-) STRICT;
-CREATE TABLE IF NOT EXISTS devices (
-    id TEXT PRIMARY KEY, person TEXT NOT NULL REFERENCES people(id),
-    token_hash TEXT NOT NULL UNIQUE, enrolled_at TEXT NOT NULL
-) STRICT;
--- seq is the pull cursor: AUTOINCREMENT so a number is never reused, even after a
--- draft is replaced by its final version.
-CREATE TABLE IF NOT EXISTS records (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, body TEXT NOT NULL,
-    body_hash TEXT NOT NULL, unit TEXT NOT NULL, department TEXT,
-    author_person TEXT NOT NULL, author_device TEXT NOT NULL,
-    draft INTEGER NOT NULL, personal INTEGER NOT NULL, received_at TEXT NOT NULL,
-    case_id TEXT
-) STRICT;
-CREATE INDEX IF NOT EXISTS records_by_case ON records(case_id) WHERE case_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS records_by_kind ON records(kind, seq);
--- What the scope needs of a hazard case, folded from its events after every push.
-CREATE TABLE IF NOT EXISTS cases (
-    case_id TEXT PRIMARY KEY, unit TEXT NOT NULL, department TEXT,
-    personal INTEGER NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS record_blobs (
-    record TEXT NOT NULL, sha256 TEXT NOT NULL, personal INTEGER NOT NULL,
-    PRIMARY KEY (record, sha256)
-) STRICT;
-CREATE INDEX IF NOT EXISTS record_blobs_by_sha ON record_blobs(sha256);
-CREATE TABLE IF NOT EXISTS uploads (
-    id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, length INTEGER NOT NULL,
-    device TEXT NOT NULL, person TEXT NOT NULL, done INTEGER NOT NULL,
-    created_at TEXT NOT NULL
-) STRICT;
-"#;
+/// The server's numbered migrations, run by the core's shared runner
+/// (`gridwalk_core::store::migrate_schema`); index 0 is version 1. Never edit a released
+/// migration: add the next one.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_records.sql")];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
                               author_device, draft, personal, received_at, case_id";
@@ -76,7 +32,7 @@ impl SqliteStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -86,7 +42,8 @@ impl SqliteStore {
         }
         // FULL: an acknowledged push must survive a power cut, not just a crash.
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
-        conn.execute_batch(SCHEMA)?;
+        gridwalk_core::store::migrate_schema(&mut conn, MIGRATIONS)
+            .map_err(|e| StoreError::Schema(e.to_string()))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -523,5 +480,71 @@ impl RecordStore for SqliteStore {
             .query_map([kind], record_from_row)?
             .collect::<Result<_, _>>()?;
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_of(path: &Path) -> Vec<(String, String)> {
+        let conn = Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT name, COALESCE(sql, '') FROM sqlite_master
+                 WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn upgrading_from_every_earlier_version_equals_a_fresh_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("fresh.db");
+        drop(SqliteStore::open(&fresh).unwrap());
+        for start in 0..MIGRATIONS.len() as u32 {
+            let path = dir.path().join(format!("from-{start}.db"));
+            {
+                let mut conn = Connection::open(&path).unwrap();
+                gridwalk_core::store::migrate_schema_to(&mut conn, MIGRATIONS, start).unwrap();
+            }
+            drop(SqliteStore::open(&path).unwrap());
+            assert_eq!(schema_of(&path), schema_of(&fresh), "upgrade from v{start}");
+        }
+    }
+
+    #[test]
+    fn a_database_made_before_numbered_migrations_is_adopted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute(
+                "INSERT INTO units VALUES ('D1', 'District', 'district', NULL)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.units().unwrap().len(), 1, "data kept");
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("newer.db");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", MIGRATIONS.len() as u32 + 1)
+            .unwrap();
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(StoreError::Schema(_))
+        ));
     }
 }
