@@ -322,7 +322,7 @@ impl Device {
             .unwrap()
     }
 
-    /// Hashes of the photos held here, each checked against its file.
+    /// Hashes of the photos held here, each checked against its file and its thumbnail.
     pub fn photos(&self) -> BTreeSet<String> {
         let s = self.store();
         let conn = rusqlite::Connection::open(&self.path).unwrap();
@@ -338,6 +338,11 @@ impl Device {
                 &sha256(&bytes),
                 sha,
                 "{}: photo file does not match",
+                self.name
+            );
+            assert!(
+                s.photo_layout().thumbnail_path(sha).exists(),
+                "{}: photo {sha} has no thumbnail",
                 self.name
             );
         }

@@ -67,9 +67,10 @@ async fn two_workers_a_street_a_department_and_a_spot_check_through_the_core_cli
     assert_eq!(report.downloaded_blobs, 2);
     {
         let mut s = street.store();
+        // The worker's inspection arrived whole: every answer, note and photo link.
         assert_eq!(
-            s.inspection(&inspection_a).unwrap().answers.len(),
-            s.inspection(&inspection_a).unwrap().answers.len()
+            s.inspection(&inspection_a).unwrap(),
+            worker_a.store().inspection(&inspection_a).unwrap()
         );
         assert!(s.inspection(&inspection_b).is_ok());
         s.act(

@@ -322,6 +322,27 @@ pub fn process<R: BufRead + Seek>(
     })
 }
 
+/// A thumbnail of already-processed evidence (a JPEG another device ingested and this one
+/// downloaded): decoded at reduced scale straight to about the thumbnail size, so the
+/// shells can list photos they did not take. The evidence itself is never re-encoded:
+/// its bytes are what its SHA-256 names.
+pub fn thumbnail_of_evidence(
+    evidence: &[u8],
+    options: &IngestOptions,
+) -> std::result::Result<Vec<u8>, PhotoError> {
+    options.validate()?;
+    if sniff::sniff(evidence) != Format::Jpeg {
+        return Err(PhotoError::NotAnImage);
+    }
+    let decoded = decode::jpeg(
+        Cursor::new(evidence),
+        options.thumbnail_edge,
+        options.max_pixels,
+    )?;
+    let small = resize::to_long_edge(decoded.image, options.thumbnail_edge, resize::Quality::Fast)?;
+    encode::jpeg(&small, options.quality, decoded.icc.as_deref())
+}
+
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -160,6 +160,16 @@ async fn download_photos(
             std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
         }
         crate::photo::layout::write_atomic(&file, &bytes)?;
+        // Evidence from other devices gets a thumbnail here too, so the shells can list
+        // it like their own; bytes that are not a JPEG are kept as they are, unlisted.
+        match crate::photo::thumbnail_of_evidence(&bytes, &crate::photo::IngestOptions::default()) {
+            Ok(thumbnail) => {
+                crate::photo::layout::write_atomic(&layout.thumbnail_path(&sha), &thumbnail)?
+            }
+            Err(e) => report
+                .errors
+                .push(format!("photo {sha}: no thumbnail: {e}")),
+        }
         let (width, height) = jpeg_size(&bytes);
         with_store(path, |s| {
             s.record_downloaded_photo(&sha, bytes.len() as u64, width, height)
