@@ -343,8 +343,10 @@ impl Store {
             });
         }
         tx.execute(
-            "INSERT OR IGNORE INTO answer_photos(inspection_id, item_code, sha256, attached_at)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO answer_photos(inspection_id, item_code, sha256, attached_at,
+                                                 position)
+             SELECT ?1, ?2, ?3, ?4, COALESCE(MAX(position) + 1, 0) FROM answer_photos
+             WHERE inspection_id = ?1 AND item_code = ?2",
             params![inspection_id, item, sha256, now()],
         )?;
         tx.commit()?;
@@ -613,7 +615,8 @@ fn load_answers(conn: &rusqlite::Connection, id: &str, template: &Template) -> R
         })
         .collect::<Result<Vec<_>>>()?;
     let mut photos = conn.prepare_cached(
-        "SELECT item_code, sha256 FROM answer_photos WHERE inspection_id = ?1 ORDER BY attached_at, sha256",
+        "SELECT item_code, sha256 FROM answer_photos WHERE inspection_id = ?1
+         ORDER BY item_code, position, sha256",
     )?;
     for row in photos.query_map([id], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))

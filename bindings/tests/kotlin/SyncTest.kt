@@ -62,6 +62,7 @@ fun main(args: Array<String>) {
         assertEq(Role.GRID_WORKER, enrolment.person.role, "role")
         assertEq(enrolment.person, worker.profile(), "profile")
         assertEq(server, workerSync.enrolledServer(), "enrolled server")
+        assertEq(enrolment.deviceId, worker.deviceId(), "events name the device the server knows")
         check(worker.listSites().any { it.id == "HX-002" }) { "the worker's sites arrived" }
     }
 

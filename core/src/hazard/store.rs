@@ -23,7 +23,7 @@ use crate::profile::{self, Role};
 use crate::store::{Store, new_id, now};
 
 /// Settings key of this device's id.
-const DEVICE_KEY: &str = "device.id";
+use crate::sync::DEVICE_ID_KEY as DEVICE_KEY;
 /// Settings key of the clock-skew threshold in ms.
 const MAX_SKEW_KEY: &str = "hazard.max-skew-ms";
 /// Outbox kind of a hazard event.
@@ -565,7 +565,7 @@ pub(crate) fn open_cases_for_inspection(
         .collect::<Result<_, _>>()?;
     let mut photos_of = conn.prepare(
         "SELECT sha256 FROM answer_photos WHERE inspection_id = ?1 AND item_code = ?2
-         ORDER BY attached_at, sha256",
+         ORDER BY position, sha256",
     )?;
     let position = |code: &str| template.items().position(|(_, i)| i.code == code);
     let mut hazards: Vec<(Option<usize>, String, String)> = hazards

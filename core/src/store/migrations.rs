@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_foundation.sql"),
     include_str!("migrations/0002_hazards.sql"),
     include_str!("migrations/0003_sync.sql"),
+    include_str!("migrations/0004_photo_order.sql"),
 ];
 
 /// The schema version this build creates and understands.
@@ -132,5 +133,51 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM templates", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn version_4_numbers_existing_answer_photos_in_attachment_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_schema_to(&mut conn, MIGRATIONS, 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO templates VALUES ('t', 1, '{}', 'x');
+                 INSERT INTO sites VALUES ('S', 'site', 'market', 'G', '', NULL, NULL);
+                 INSERT INTO inspections VALUES ('I', 'S', 't', 1, 'routine', 'draft', 'w', 'x', NULL);
+                 INSERT INTO answers VALUES ('I', 'fire-02', 'hazard', NULL, 'x');",
+            )
+            .unwrap();
+            for (sha, at) in [
+                ("b", "2026-01-01T00:00:02Z"),
+                ("a", "2026-01-01T00:00:03Z"),
+                ("c", "2026-01-01T00:00:01Z"),
+            ] {
+                let sha = sha.repeat(64);
+                conn.execute(
+                    "INSERT INTO photos(sha256, bytes, width, height, created_at) VALUES (?1, 1, 1, 1, 'x')",
+                    [&sha],
+                )
+                .unwrap();
+                conn.execute(
+                    "INSERT INTO answer_photos VALUES ('I', 'fire-02', ?1, ?2)",
+                    [&sha, at],
+                )
+                .unwrap();
+            }
+            migrate_schema_to(&mut conn, MIGRATIONS, 4).unwrap();
+            let order: Vec<(String, i64)> = conn
+                .prepare(
+                    "SELECT substr(sha256, 1, 1), position FROM answer_photos ORDER BY position",
+                )
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let expected = [("c", 0), ("b", 1), ("a", 2)].map(|(s, p)| (s.to_string(), p));
+            assert_eq!(order, expected);
+        }
     }
 }

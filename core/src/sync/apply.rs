@@ -132,7 +132,8 @@ impl Store {
                         answer.answered_at
                     ],
                 )?;
-                for sha in &answer.photos {
+                // Positions follow the author's order, so every device lists them alike.
+                for (position, sha) in answer.photos.iter().enumerate() {
                     let held = tx
                         .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha], |_| Ok(()))
                         .optional()?
@@ -145,9 +146,15 @@ impl Store {
                     }
                     tx.execute(
                         "INSERT OR IGNORE INTO answer_photos(inspection_id, item_code, sha256,
-                                                             attached_at)
-                         VALUES (?1, ?2, ?3, ?4)",
-                        params![inspection.id, answer.item, sha, answer.answered_at],
+                                                             attached_at, position)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![
+                            inspection.id,
+                            answer.item,
+                            sha,
+                            answer.answered_at,
+                            position as i64
+                        ],
                     )?;
                 }
             }

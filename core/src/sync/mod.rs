@@ -56,8 +56,10 @@ use progress::Progress;
 pub const SERVER_KEY: &str = "sync.server";
 /// Settings key: this device's bearer token.
 pub(crate) const TOKEN_KEY: &str = "sync.token";
-/// Settings key: the device id the server gave at enrolment.
-pub const DEVICE_ID_KEY: &str = "sync.device-id";
+/// Settings key of this device's id. Before enrolment it is a local UUID; enrolment
+/// replaces it with the id the server gave the device, so the events recorded from then
+/// on name the device the server knows (earlier events keep the id they were made with).
+pub const DEVICE_ID_KEY: &str = "device.id";
 /// Settings key: the server's id of the person using this device.
 pub const PERSON_ID_KEY: &str = "sync.person-id";
 /// Settings key: the pull cursor (opaque; the server's).
