@@ -271,6 +271,17 @@ impl Template {
             .map(|(source, json)| Template::from_json(source, json))
             .collect()
     }
+
+    /// The built-in templates, parsed once per process: every store open makes sure they
+    /// are present, and the sync client opens the store many times per sync.
+    pub(crate) fn builtin_cached() -> Result<&'static [Template], TemplateError> {
+        static BUILTIN: std::sync::OnceLock<Result<Vec<Template>, TemplateError>> =
+            std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(Template::builtin)
+            .as_deref()
+            .map_err(Clone::clone)
+    }
 }
 
 impl Item {

@@ -3,7 +3,7 @@
 //! (Decoding and processing camera files is the photo pipeline's job; this module only
 //! records the result.)
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
@@ -29,6 +29,17 @@ pub struct PhotoRef {
     pub lon: Option<f64>,
     /// Camera make and model read from the camera file.
     pub camera: Option<String>,
+}
+
+/// Whether the photo `sha256` is recorded in the store behind `conn` (a connection or a
+/// transaction). The one place that asks, so every caller means the same thing by "held".
+pub(crate) fn photo_held(conn: &rusqlite::Connection, sha256: &str) -> Result<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha256], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some())
 }
 
 /// Whether `s` is a lower-case hex SHA-256.
@@ -65,6 +76,11 @@ impl Store {
             ],
         )?;
         Ok(())
+    }
+
+    /// Whether this device holds a photo.
+    pub fn has_photo(&self, sha256: &str) -> Result<bool> {
+        photo_held(&self.conn, sha256)
     }
 
     /// Hashes of photos referenced by an answer and not yet uploaded, oldest first.

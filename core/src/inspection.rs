@@ -330,12 +330,7 @@ impl Store {
                 "item {item} has no answer yet; answer it before attaching photos"
             )));
         }
-        let known: bool = tx
-            .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha256], |_| {
-                Ok(true)
-            })
-            .optional()?
-            .unwrap_or(false);
+        let known = crate::evidence::photo_held(&tx, sha256)?;
         if !known {
             return Err(CoreError::NotFound {
                 kind: "photo",

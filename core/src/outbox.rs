@@ -67,14 +67,7 @@ impl Store {
              WHERE sent_at IS NULL ORDER BY seq LIMIT ?1",
         )?;
         let rows = stmt
-            .query_map([limit], |r| {
-                Ok(OutboxEntry {
-                    seq: r.get(0)?,
-                    kind: r.get(1)?,
-                    record_id: r.get(2)?,
-                    created_at: r.get(3)?,
-                })
-            })?
+            .query_map([limit], outbox_entry)?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
@@ -92,14 +85,7 @@ impl Store {
              WHERE sent_at IS NULL AND seq > ?1 AND rejections < ?3 ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt
-            .query_map(params![after, limit, max_rejections], |r| {
-                Ok(OutboxEntry {
-                    seq: r.get(0)?,
-                    kind: r.get(1)?,
-                    record_id: r.get(2)?,
-                    created_at: r.get(3)?,
-                })
-            })?
+            .query_map(params![after, limit, max_rejections], outbox_entry)?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
@@ -155,4 +141,14 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// An outbox row as selected by `seq, kind, record_id, created_at`.
+fn outbox_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        seq: r.get(0)?,
+        kind: r.get(1)?,
+        record_id: r.get(2)?,
+        created_at: r.get(3)?,
+    })
 }

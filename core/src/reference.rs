@@ -122,6 +122,18 @@ impl Store {
 
     /// Imports a template unless that version is already present (used for built-ins).
     pub(crate) fn import_template_if_absent(&mut self, template: &Template) -> Result<()> {
+        let present = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM templates WHERE id = ?1 AND version = ?2",
+                params![template.id, template.version],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if present {
+            return Ok(());
+        }
         let body = serde_json::to_string(template)
             .map_err(|e| CoreError::InvalidInput(format!("template cannot be stored: {e}")))?;
         self.conn.execute(

@@ -158,13 +158,7 @@ impl Store {
     /// queued in the outbox in the same transaction.
     pub fn act_as(&mut self, actor: &Actor, case_id: &str, payload: Payload) -> Result<Event> {
         for sha in payload.photos() {
-            let known: bool = self
-                .conn
-                .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha], |_| {
-                    Ok(true)
-                })
-                .optional()?
-                .unwrap_or(false);
+            let known = crate::evidence::photo_held(&self.conn, sha)?;
             // Whoever records a photo reference here took the photo here.
             if !known {
                 return Err(CoreError::NotFound {

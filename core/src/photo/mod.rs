@@ -31,7 +31,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -392,7 +391,7 @@ impl Store {
         options: &IngestOptions,
     ) -> Result<IngestedPhoto> {
         let photo = ingest(path, &self.photos_dir(), options)?;
-        let known_before = self.photo_known(&photo.sha256)?;
+        let known_before = self.has_photo(&photo.sha256)?;
         let attached = self
             .register_photo(&photo.to_photo_ref())
             .and_then(|()| self.attach_photo(inspection_id, item, &photo.sha256));
@@ -455,16 +454,6 @@ impl Store {
         Ok(ingested)
     }
 
-    fn photo_known(&self, sha256: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha256], |_| {
-                Ok(())
-            })
-            .optional()?
-            .is_some())
-    }
-
     /// Hashes of recorded photos that no answer references (candidates for cleanup; a
     /// photo taken and then not used), oldest first.
     pub fn unreferenced_photos(&self) -> Result<Vec<String>> {
@@ -481,7 +470,7 @@ impl Store {
 
     /// The stored evidence file of a recorded photo (for upload or display).
     pub fn photo_path(&self, sha256: &str) -> Result<PathBuf> {
-        if !self.photo_known(sha256)? {
+        if !self.has_photo(sha256)? {
             return Err(CoreError::NotFound {
                 kind: "photo",
                 id: sha256.to_string(),

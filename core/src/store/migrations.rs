@@ -35,6 +35,18 @@ pub fn migrate_schema(conn: &mut Connection, migrations: &[&str]) -> Result<()> 
 /// version with it to check that upgrading equals a fresh database.
 pub fn migrate_schema_to(conn: &mut Connection, migrations: &[&str], target: u32) -> Result<()> {
     let supported = migrations.len() as u32;
+    // Most opens find the schema current: answer that without taking the write lock, so
+    // opening a second connection (the sync client does) never waits on the UI's writes.
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > supported {
+        return Err(CoreError::SchemaTooNew {
+            found: current,
+            supported,
+        });
+    }
+    if current >= target {
+        return Ok(());
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > supported {

@@ -73,8 +73,8 @@ impl Store {
             templates: TemplateCache::default(),
             path,
         };
-        for template in Template::builtin()? {
-            store.import_template_if_absent(&template)?;
+        for template in Template::builtin_cached()? {
+            store.import_template_if_absent(template)?;
         }
         Ok(store)
     }

@@ -134,10 +134,7 @@ impl Store {
                 )?;
                 // Positions follow the author's order, so every device lists them alike.
                 for (position, sha) in answer.photos.iter().enumerate() {
-                    let held = tx
-                        .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha], |_| Ok(()))
-                        .optional()?
-                        .is_some();
+                    let held = crate::evidence::photo_held(&tx, sha)?;
                     if !held {
                         outcome
                             .missing_photos
@@ -170,17 +167,6 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Whether this device holds a photo.
-    pub fn has_photo(&self, sha256: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha256], |_| {
-                Ok(())
-            })
-            .optional()?
-            .is_some())
-    }
-
     /// Records a photo downloaded from the server (its file already written to the
     /// photo folder): known, and not to be uploaded again.
     pub fn record_downloaded_photo(
@@ -190,17 +176,17 @@ impl Store {
         width: u32,
         height: u32,
     ) -> Result<()> {
-        if !crate::evidence::is_sha256_hex(sha256) {
-            return Err(CoreError::InvalidInput(format!(
-                "`{sha256}` is not a lower-case hex SHA-256"
-            )));
-        }
-        let at = now();
-        self.conn.execute(
-            "INSERT OR IGNORE INTO photos(sha256, bytes, width, height, created_at, uploaded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-            params![sha256, bytes, width, height, at],
-        )?;
+        self.register_photo(&crate::evidence::PhotoRef {
+            sha256: sha256.to_string(),
+            bytes,
+            width,
+            height,
+            taken_at: None,
+            lat: None,
+            lon: None,
+            camera: None,
+        })?;
+        self.mark_photo_uploaded(sha256)?;
         Ok(())
     }
 
