@@ -19,11 +19,11 @@ done
 rm -rf "$out" "$kit/GridwalkFFI.xcframework" "$kit/Sources/Gridwalk/Generated"
 mkdir -p "$out/headers" "$out/simulator" "$kit/Sources/Gridwalk/Generated"
 
-# One headers folder for both C modules (the FFI crate's and the core's types). An
-# xcframework's headers must carry a file named module.modulemap, so the two generated
-# modulemaps are joined into it.
-cp "$generated/GridwalkFFIFFI.h" "$generated/GridwalkCoreFFI.h" "$out/headers/"
-{ cat "$generated/GridwalkFFIFFI.modulemap"; echo; cat "$generated/GridwalkCoreFFI.modulemap"; echo; } \
+# One headers folder for the three C modules (the FFI crate's, the core's and the model's
+# types). An xcframework's headers must carry a file named module.modulemap, so the
+# generated modulemaps are joined into it.
+cp "$generated/GridwalkFFIFFI.h" "$generated/GridwalkCoreFFI.h" "$generated/GridwalkModelFFI.h" "$out/headers/"
+{ cat "$generated/GridwalkFFIFFI.modulemap"; echo; cat "$generated/GridwalkCoreFFI.modulemap"; echo; cat "$generated/GridwalkModelFFI.modulemap"; echo; } \
     > "$out/headers/module.modulemap"
 
 # Both simulator architectures in one library: an xcframework holds one per platform.
@@ -37,9 +37,9 @@ xcodebuild -create-xcframework \
     -library "$out/simulator/$lib" -headers "$out/headers" \
     -output "$kit/GridwalkFFI.xcframework"
 
-# uniffi's Swift for several crates must compile as one Swift module, so both files go
-# into the package's single target. Copied, like the libraries: SwiftPM refuses sources
+# uniffi's Swift for several crates must compile as one Swift module, so all three files
+# go into the package's single target. Copied, like the libraries: SwiftPM refuses sources
 # outside the package folder. Never edit them there; run scripts/generate-bindings.
-cp "$generated/GridwalkFFI.swift" "$generated/GridwalkCore.swift" "$kit/Sources/Gridwalk/Generated/"
+cp "$generated/GridwalkFFI.swift" "$generated/GridwalkCore.swift" "$generated/GridwalkModel.swift" "$kit/Sources/Gridwalk/Generated/"
 
 echo "built $kit/GridwalkFFI.xcframework and $kit/Sources/Gridwalk/Generated"

@@ -1,7 +1,10 @@
 //! The core's error type. Every fallible core operation returns [`CoreError`]; the FFI
 //! crate converts it into its small public enum in one place.
 
-use crate::checklist::TemplateError;
+use gridwalk_migrate::MigrateError;
+use gridwalk_model::ModelError;
+use gridwalk_model::checklist::TemplateError;
+use gridwalk_model::inspection::Incomplete;
 
 /// Result alias used throughout the core.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
@@ -133,17 +136,43 @@ pub enum CoreError {
 }
 
 fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> String {
-    let mut parts = Vec::new();
-    if !unanswered.is_empty() {
-        parts.push(format!("unanswered items: {}", unanswered.join(", ")));
+    Incomplete {
+        unanswered: unanswered.to_vec(),
+        missing_photos: missing_photos.to_vec(),
     }
-    if !missing_photos.is_empty() {
-        parts.push(format!(
-            "hazards without the required photo: {}",
-            missing_photos.join(", ")
-        ));
+    .to_string()
+}
+
+impl From<ModelError> for CoreError {
+    /// The model's refusals keep their meaning: a bad value is invalid input, a bad
+    /// template or import row keeps its file and line, an incomplete inspection its items.
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::Template(e) => CoreError::Template(e),
+            ModelError::Invalid(reason) => CoreError::InvalidInput(reason),
+            ModelError::BadImportRow { file, line, reason } => {
+                CoreError::BadImportRow { file, line, reason }
+            }
+            ModelError::Incomplete(Incomplete {
+                unanswered,
+                missing_photos,
+            }) => CoreError::IncompleteInspection {
+                unanswered,
+                missing_photos,
+            },
+        }
     }
-    format!("cannot submit: {}", parts.join("; "))
+}
+
+impl From<MigrateError> for CoreError {
+    fn from(e: MigrateError) -> Self {
+        match e {
+            MigrateError::SchemaTooNew { found, supported } => {
+                CoreError::SchemaTooNew { found, supported }
+            }
+            MigrateError::Sqlite(e) => CoreError::Storage(e),
+        }
+    }
 }
 
 impl CoreError {

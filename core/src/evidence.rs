@@ -42,12 +42,7 @@ pub(crate) fn photo_held(conn: &rusqlite::Connection, sha256: &str) -> Result<bo
         .is_some())
 }
 
-/// Whether `s` is a lower-case hex SHA-256.
-pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
+pub use gridwalk_model::evidence::is_sha256_hex;
 
 impl Store {
     /// Records a processed photo. Recording the same hash again keeps the first record:

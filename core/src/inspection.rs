@@ -2,101 +2,17 @@
 //! this device and may change; submitting freezes it (the schema's triggers refuse any
 //! later change), opens a hazard case per hazard answer and queues both in the outbox.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+pub use gridwalk_model::inspection::{
+    Answer, DEFAULT_TEMPLATE, Inspection, InspectionKind, InspectionStatus, Outcome,
+};
+
 use crate::checklist::{Item, Template};
 use crate::error::{CoreError, Result};
+use crate::protocol::RecordKind;
 use crate::store::{Store, new_id, now};
-
-/// The template used when a caller does not name one.
-pub const DEFAULT_TEMPLATE: &str = "safe-community";
-
-/// Why a site is being inspected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-pub enum InspectionKind {
-    /// The grid worker's regular round.
-    Routine,
-    /// An unannounced check by a supervisor.
-    SpotCheck,
-    /// A visit to verify that a hazard was fixed.
-    Reinspection,
-}
-
-/// Where an inspection is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-pub enum InspectionStatus {
-    /// On this device only; answers may change.
-    Draft,
-    /// Final and immutable; queued for sync.
-    Submitted,
-}
-
-/// The answer to one checklist item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-pub enum Outcome {
-    /// Checked, no hazard.
-    #[serde(rename = "ok")]
-    Ok,
-    /// A hazard was found.
-    #[serde(rename = "hazard")]
-    Hazard,
-    /// The item turned out not to be relevant at this site.
-    #[serde(rename = "na")]
-    NotApplicable,
-}
-
-macro_rules! text_enum {
-    ($ty:ty, $what:literal, { $($variant:path => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            /// The stable text form used in storage, JSON and the CLI.
-            pub fn as_str(self) -> &'static str {
-                match self { $($variant => $text),+ }
-            }
-        }
-        impl FromStr for $ty {
-            type Err = CoreError;
-            fn from_str(s: &str) -> Result<Self> {
-                match s {
-                    $($text => Ok($variant),)+
-                    other => Err(CoreError::InvalidInput(format!(
-                        concat!("unknown ", $what, " `{}` (expected one of: {})"),
-                        other,
-                        [$($text),+].join(", ")
-                    ))),
-                }
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-text_enum!(InspectionKind, "inspection kind", {
-    InspectionKind::Routine => "routine",
-    InspectionKind::SpotCheck => "spot-check",
-    InspectionKind::Reinspection => "reinspection",
-});
-text_enum!(InspectionStatus, "inspection status", {
-    InspectionStatus::Draft => "draft",
-    InspectionStatus::Submitted => "submitted",
-});
-text_enum!(Outcome, "answer", {
-    Outcome::Ok => "ok",
-    Outcome::Hazard => "hazard",
-    Outcome::NotApplicable => "na",
-});
 
 /// What is needed to start an inspection.
 #[derive(Debug, Clone)]
@@ -111,48 +27,6 @@ pub struct NewInspection {
     pub kind: InspectionKind,
     /// Who inspects (the local profile's name).
     pub inspector: String,
-}
-
-/// One recorded answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct Answer {
-    /// The item code.
-    pub item: String,
-    /// The outcome.
-    pub outcome: Outcome,
-    /// Free text from the inspector.
-    pub note: Option<String>,
-    /// SHA-256 names of attached evidence photos.
-    pub photos: Vec<String>,
-    /// When the answer was last set (device time).
-    pub answered_at: String,
-}
-
-/// An inspection with its answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct Inspection {
-    /// Inspection id (UUIDv7).
-    pub id: String,
-    /// The site visited.
-    pub site_id: String,
-    /// Template id.
-    pub template_id: String,
-    /// Template version.
-    pub template_version: u32,
-    /// Why the visit happened.
-    pub kind: InspectionKind,
-    /// Draft or submitted.
-    pub status: InspectionStatus,
-    /// Who inspects.
-    pub inspector: String,
-    /// When it was started (device time).
-    pub started_at: String,
-    /// When it was submitted.
-    pub submitted_at: Option<String>,
-    /// The answers so far, in template order.
-    pub answers: Vec<Answer>,
 }
 
 /// An inspection as listed, with progress.
@@ -365,38 +239,16 @@ impl Store {
             .templates
             .get(&tx, &header.template_id, header.template_version)?;
         let answers = load_answers(&tx, inspection_id, &template)?;
-        let mut unanswered = Vec::new();
-        let mut missing_photos = Vec::new();
-        for (_, item) in template
-            .items()
-            .filter(|(_, i)| i.applies_to_kind(&header.site_kind))
-        {
-            match answers.iter().find(|a| a.item == item.code) {
-                None => unanswered.push(item.code.clone()),
-                Some(a)
-                    if a.outcome == Outcome::Hazard
-                        && item.photo_required
-                        && a.photos.is_empty() =>
-                {
-                    missing_photos.push(item.code.clone())
-                }
-                Some(_) => {}
-            }
-        }
-        if !unanswered.is_empty() || !missing_photos.is_empty() {
-            return Err(CoreError::IncompleteInspection {
-                unanswered,
-                missing_photos,
-            });
-        }
+        gridwalk_model::inspection::check_complete(&template, &header.site_kind, &answers)
+            .map_err(gridwalk_model::ModelError::from)?;
         let at = now();
         tx.execute(
             "UPDATE inspections SET status = 'submitted', submitted_at = ?2 WHERE id = ?1",
             params![inspection_id, at],
         )?;
         tx.execute(
-            "INSERT INTO outbox(kind, record_id, created_at) VALUES ('inspection', ?1, ?2)",
-            params![inspection_id, at],
+            "INSERT INTO outbox(kind, record_id, created_at) VALUES (?1, ?2, ?3)",
+            params![RecordKind::Inspection.as_str(), inspection_id, at],
         )?;
         crate::hazard::open_cases_for_inspection(&tx, inspection_id)?;
         tx.commit()?;
@@ -575,12 +427,13 @@ fn ensure_applicable(
     inspection: &str,
     item: &str,
 ) -> Result<()> {
-    match template.item(item) {
-        Some((_, i)) if i.applies_to_kind(&header.site_kind) => Ok(()),
-        _ => Err(CoreError::ItemNotApplicable {
+    if gridwalk_model::inspection::is_applicable(template, &header.site_kind, item) {
+        Ok(())
+    } else {
+        Err(CoreError::ItemNotApplicable {
             inspection: inspection.to_string(),
             item: item.to_string(),
-        }),
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 //! and every decision about what may be recorded comes from here.
 //!
 //! Map of the crate, one module per concern:
-//! - [`checklist`]: checklist templates, their data format and validation.
+//! - [`checklist`]: checklist templates (the model's, re-exported).
 //! - [`store`]: the SQLite file, its pragmas and numbered migrations.
 //! - [`reference`]: reference data on the device: org units and sites.
 //! - [`inspection`]: starting, answering, resuming and submitting inspections.
@@ -20,7 +20,6 @@
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
-pub mod checklist;
 pub mod error;
 pub mod evidence;
 pub mod hazard;
@@ -33,4 +32,7 @@ pub mod store;
 pub mod sync;
 
 pub use error::{CoreError, Result};
+/// The shared model this core builds on (the same crate the sync server uses).
+pub use gridwalk_model as model;
+pub use gridwalk_model::{checklist, protocol};
 pub use store::Store;

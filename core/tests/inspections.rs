@@ -311,7 +311,7 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
     ));
     assert_eq!(store.inspection(&id).unwrap().answers.len(), 1);
     assert!(matches!(
-        "later".parse::<Outcome>(),
+        "later".parse::<Outcome>().map_err(CoreError::from),
         Err(CoreError::InvalidInput(_))
     ));
 }

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::path::Path;
 
 use gridwalk_core::Store as CoreStore;
-use gridwalk_core::hazard::{CampaignReport, DeadlinePolicy, Event, report};
-use gridwalk_core::reference::UNIT_LEVELS;
+use gridwalk_model::hazard::{CampaignReport, DeadlinePolicy, Event, report};
+use gridwalk_model::org::UNIT_LEVELS;
 use serde::Serialize;
 
 use crate::auth::{enrolment_code_hash, new_enrolment_code};
@@ -181,7 +181,7 @@ pub fn campaign_report(
         .collect::<Result<Vec<_>, _>>()?;
     let names: Vec<(String, String)> = templates()
         .iter()
-        .find(|t| t.id == gridwalk_core::inspection::DEFAULT_TEMPLATE)
+        .find(|t| t.id == gridwalk_model::inspection::DEFAULT_TEMPLATE)
         .map(|t| {
             t.categories
                 .iter()

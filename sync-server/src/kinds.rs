@@ -3,10 +3,10 @@
 //! personal details are redacted. Adding a kind means adding an arm here; the push,
 //! pull, blob and scope code stay as they are.
 //!
-//! - `inspection`: body is [`gridwalk_core::inspection::Inspection`]; scope from its
+//! - `inspection`: body is [`gridwalk_model::inspection::Inspection`]; scope from its
 //!   site's unit. Only submitted inspections are accepted, except a spot check, which a
 //!   supervisor may push as a draft (the planned visit) and later as submitted.
-//! - `hazard-event`: body is [`gridwalk_core::hazard::Event`]; scope from its case:
+//! - `hazard-event`: body is [`gridwalk_model::hazard::Event`]; scope from its case:
 //!   the unit of the case's site (or of its report), and the department the core's
 //!   [`fold`] of the case's stored events says it is assigned to now. The event's
 //!   actor must be the caller (role, unit, department). Workflow rules are not
@@ -15,10 +15,10 @@
 
 use std::sync::OnceLock;
 
-use gridwalk_core::checklist::{PERSONAL_DATA_CATEGORIES, Template};
-use gridwalk_core::evidence::is_sha256_hex;
-use gridwalk_core::hazard::{Actor, Event, Payload, fold};
-use gridwalk_core::inspection::{Inspection, InspectionKind, InspectionStatus};
+use gridwalk_model::checklist::{PERSONAL_DATA_CATEGORIES, Template};
+use gridwalk_model::evidence::is_sha256_hex;
+use gridwalk_model::hazard::{Actor, Event, Payload, fold};
+use gridwalk_model::inspection::{Inspection, InspectionKind, InspectionStatus};
 use serde::Serialize;
 
 use crate::scope::UnitTree;
@@ -276,7 +276,7 @@ fn check_hazard_event(
 
 /// The unit a new case belongs to: its site's unit, or the reported unit without a site.
 fn report_unit(
-    report: &gridwalk_core::hazard::HazardReport,
+    report: &gridwalk_model::hazard::HazardReport,
     store: &dyn RecordStore,
     tree: &UnitTree,
 ) -> Result<String, CheckError> {

@@ -1,14 +1,14 @@
 //! People as the server knows them. Their roles are the core's
-//! [`gridwalk_core::profile::Role`]: one list of role names for devices and server.
+//! [`gridwalk_model::profile::Role`]: one list of role names for devices and server.
 
 use serde::{Deserialize, Serialize};
 
-pub use gridwalk_core::profile::Role;
+pub use gridwalk_model::profile::Role;
 
 /// Parses a role name, with the core's message for an unknown one.
 pub fn parse_role(text: &str) -> Result<Role, String> {
     text.parse()
-        .map_err(|e: gridwalk_core::CoreError| e.to_string())
+        .map_err(|e: gridwalk_model::ModelError| e.to_string())
 }
 
 /// A person who may enrol devices.

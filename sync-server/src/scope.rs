@@ -19,8 +19,8 @@
 
 use std::collections::HashMap;
 
-use gridwalk_core::hazard::Actor;
-use gridwalk_core::reference::OrgUnit;
+use gridwalk_model::hazard::Actor;
+use gridwalk_model::org::OrgUnit;
 
 use crate::people::{Person, Role};
 use crate::storage::{CaseScope, StoredRecord};

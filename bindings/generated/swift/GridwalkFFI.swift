@@ -2197,56 +2197,6 @@ fileprivate struct FfiConverterSequenceTypeInspectionSummary: FfiConverterRustBu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeOrgUnit: FfiConverterRustBuffer {
-    typealias SwiftType = [OrgUnit]
-
-    public static func write(_ value: [OrgUnit], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeOrgUnit.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OrgUnit] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [OrgUnit]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeOrgUnit.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeSite: FfiConverterRustBuffer {
-    typealias SwiftType = [Site]
-
-    public static func write(_ value: [Site], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeSite.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Site] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Site]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeSite.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeTemplateSummary: FfiConverterRustBuffer {
     typealias SwiftType = [TemplateSummary]
 
@@ -2289,6 +2239,56 @@ fileprivate struct FfiConverterSequenceTypeIngestedPhoto: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeIngestedPhoto.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOrgUnit: FfiConverterRustBuffer {
+    typealias SwiftType = [OrgUnit]
+
+    public static func write(_ value: [OrgUnit], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrgUnit.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OrgUnit] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OrgUnit]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrgUnit.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSite: FfiConverterRustBuffer {
+    typealias SwiftType = [Site]
+
+    public static func write(_ value: [Site], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSite.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Site] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Site]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSite.read(from: &buf))
         }
         return seq
     }
@@ -2357,19 +2357,19 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_act() != 54019) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_act() != 47790) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer() != 27496) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer() != 3162) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer_with_photos() != 56658) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer_with_photos() != 1286) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_attach_photo() != 28839) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_campaign_report() != 48342) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_campaign_report() != 54898) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_checklist() != 38733) {
@@ -2390,43 +2390,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_ingest_photo() != 59773) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_inspection() != 52440) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_inspection() != 16511) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_cases() != 5635) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_inspections() != 27484) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_inspections() != 34114) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_sites() != 21123) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_sites() != 20959) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_templates() != 54119) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_units() != 25880) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_units() != 49695) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case() != 43176) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case() != 3877) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync() != 30413) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() != 47813) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() != 26793) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile() != 24352) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile() != 52668) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_start_inspection() != 63711) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_start_inspection() != 1614) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_submit() != 37788) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template() != 479) {
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template() != 31296) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalksync_enroll() != 47624) {
@@ -2450,6 +2450,7 @@ private let initializationResult: InitializationResult = {
 
     uniffiCallbackInitSyncListener()
     uniffiEnsureGridwalkCoreInitialized()
+    uniffiEnsureGridwalkModelInitialized()
     return InitializationResult.ok
 }()
 

@@ -8,9 +8,9 @@ import org.gridwalk.tests.assertEq
 import org.gridwalk.tests.assertThrows
 
 import java.io.File
-import org.gridwalk.core.InspectionKind
-import org.gridwalk.core.InspectionStatus
-import org.gridwalk.core.Outcome
+import org.gridwalk.model.InspectionKind
+import org.gridwalk.model.InspectionStatus
+import org.gridwalk.model.Outcome
 import org.gridwalk.ffi.GridwalkException
 import org.gridwalk.ffi.GridwalkStore
 

@@ -4,16 +4,16 @@ package org.gridwalk.tests.hazards
 
 import java.io.File
 import org.gridwalk.core.CaseFilter
-import org.gridwalk.core.EventKind
-import org.gridwalk.core.HazardReport
-import org.gridwalk.core.Level
-import org.gridwalk.core.Payload
-import org.gridwalk.core.Profile
-import org.gridwalk.core.ReportSource
-import org.gridwalk.core.Role
-import org.gridwalk.core.Rule
-import org.gridwalk.core.Severity
-import org.gridwalk.core.Status
+import org.gridwalk.model.EventKind
+import org.gridwalk.model.HazardReport
+import org.gridwalk.model.Level
+import org.gridwalk.model.Payload
+import org.gridwalk.model.Profile
+import org.gridwalk.model.ReportSource
+import org.gridwalk.model.Role
+import org.gridwalk.model.Rule
+import org.gridwalk.model.Severity
+import org.gridwalk.model.Status
 import org.gridwalk.ffi.GridwalkException
 import org.gridwalk.ffi.GridwalkStore
 import org.gridwalk.tests.Harness

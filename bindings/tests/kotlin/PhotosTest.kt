@@ -7,11 +7,11 @@ import java.awt.Color
 import java.awt.image.BufferedImage
 import java.io.File
 import javax.imageio.ImageIO
-import org.gridwalk.core.InspectionKind
-import org.gridwalk.core.InspectionStatus
-import org.gridwalk.core.Outcome
-import org.gridwalk.core.Profile
-import org.gridwalk.core.Role
+import org.gridwalk.model.InspectionKind
+import org.gridwalk.model.InspectionStatus
+import org.gridwalk.model.Outcome
+import org.gridwalk.model.Profile
+import org.gridwalk.model.Role
 import org.gridwalk.ffi.GridwalkException
 import org.gridwalk.ffi.GridwalkStore
 import org.gridwalk.tests.Harness

@@ -1,39 +1,18 @@
-//! Hazard cases: the event-sourced workflow from discovery to verified fix
-//! (社区发现 → 街镇呼叫 → 部门响应 → 协同整治), and the campaign report.
-//!
-//! A case is never stored as a row that changes. Its history is an append-only log of
-//! [`Event`]s; its state is [`fold`]ed from them, the same way on every device and the
-//! server, whatever order they arrived in.
+//! Hazard cases on this device: recording events (checked by the model's rules),
+//! storing others' events, reading cases. What a case *is* — events, the clock, rules,
+//! the fold, deadlines, skew and the report — is the model's ([`gridwalk_model::hazard`]),
+//! re-exported here so shells name one path.
 //!
 //! Map of the module:
-//! - [`event`]: the event record, its kinds and payloads, actors, escalation levels.
-//! - [`hlc`]: the hybrid logical clock that orders events across devices.
-//! - [`rules`]: which role may record which event in which state; refusals name the rule.
-//! - [`state`]: what a case's state holds (status, level, department, conflicts, ...).
-//! - [`fold`]: the pure fold of events into state, and conflict detection.
-//! - [`deadline`]: due dates from severity and category, overdue, level that solved it.
-//! - [`skew`]: flagging events recorded with a wrong device clock.
-//! - [`report`]: the campaign report per category and org unit, JSON and CSV.
-//! - [`store`]: recording, merging and reading events in the local store.
+//! - [`clock`]: this device's hybrid logical clock, persisted in the store.
+//! - [`policy`]: the deadline policy and the skew threshold set on this device.
+//! - [`store`]: recording, merging and reading events in the local store; the report.
 
-pub mod deadline;
-pub mod event;
-pub mod fold;
-pub mod hlc;
-pub mod report;
-pub mod rules;
-pub mod skew;
-pub mod state;
+pub mod clock;
+pub mod policy;
 pub mod store;
 
-pub use deadline::{Deadline, DeadlinePolicy, SeverityDays};
-pub use event::{Actor, Event, EventKind, HazardReport, Level, Payload, ReportSource};
-pub use fold::fold;
-pub use hlc::Hlc;
-pub use report::{CampaignReport, ReportRow, RowGroup};
-pub use rules::{AllowedAction, Refusal, Rule, allowed_actions};
-pub use skew::{SkewFlag, SkewKind};
-pub use state::{CaseState, Conflict, ConflictKind, Ignored, Solved, Status};
+pub use gridwalk_model::hazard::*;
 pub use store::{ApplyOutcome, CaseFilter, CaseSummary, CaseView};
 
 pub(crate) use store::open_cases_for_inspection;

@@ -11,23 +11,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::checklist::Severity;
 use crate::error::{CoreError, Result};
+use crate::hazard::clock;
 use crate::hazard::deadline::{self, Deadline};
 use crate::hazard::event::{Actor, Event, HazardReport, Level, Payload, ReportSource};
 use crate::hazard::fold::fold;
-use crate::hazard::hlc::{self, wall_clock_ms};
+use crate::hazard::hlc::wall_clock_ms;
 use crate::hazard::rules::{self, AllowedAction};
 use crate::hazard::skew::{self, SkewFlag};
 use crate::hazard::state::{CaseState, Status};
 use crate::inspection::{DEFAULT_TEMPLATE, InspectionKind};
 use crate::profile::{self, Role};
+use crate::protocol::RecordKind;
 use crate::store::{Store, new_id, now};
 
 /// Settings key of this device's id.
 use crate::sync::DEVICE_ID_KEY as DEVICE_KEY;
 /// Settings key of the clock-skew threshold in ms.
 const MAX_SKEW_KEY: &str = "hazard.max-skew-ms";
-/// Outbox kind of a hazard event.
-pub const OUTBOX_KIND: &str = "hazard-event";
 
 /// What applying a batch of events from elsewhere did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,7 +216,7 @@ impl Store {
                 Some(_) => outcome.conflicting_ids.push(e.id.clone()),
                 None => {
                     insert(&tx, e, &body, "remote", received)?;
-                    hlc::observe(&tx, e.hlc)?;
+                    clock::observe(&tx, e.hlc)?;
                     outcome.inserted += 1;
                 }
             }
@@ -285,7 +285,7 @@ impl Store {
         }
         let events: Vec<Event> = with_receipt.iter().map(|(e, _)| e.clone()).collect();
         let state = fold(case_id, &events);
-        let events = crate::hazard::fold::ordered(case_id, &events);
+        let events = gridwalk_model::hazard::fold::ordered(case_id, &events);
         let deadline = deadline::deadline(&state, &self.deadline_policy()?, wall_clock_ms());
         let allowed_actions = match self.profile()? {
             Some(profile) => rules::allowed_actions(&state, &Actor::from(&profile)),
@@ -484,7 +484,7 @@ pub(crate) fn record_local(
         case_id: case_id.to_string(),
         actor: actor.clone(),
         device: device_id(conn)?,
-        hlc: hlc::issue(conn, now_ms, after)?,
+        hlc: clock::issue(conn, now_ms, after)?,
         wall_ms: now_ms,
         parents: state.heads,
         payload,
@@ -492,7 +492,7 @@ pub(crate) fn record_local(
     insert(conn, &event, &to_json(&event)?, "local", now_ms)?;
     conn.execute(
         "INSERT INTO outbox(kind, record_id, created_at) VALUES (?1, ?2, ?3)",
-        params![OUTBOX_KIND, event.id, now()],
+        params![RecordKind::HazardEvent.as_str(), event.id, now()],
     )?;
     Ok(event)
 }

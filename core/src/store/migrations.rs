@@ -1,10 +1,10 @@
-//! Numbered schema migrations. Migration N takes `PRAGMA user_version` from N-1 to N;
-//! all pending ones run in one `BEGIN IMMEDIATE` transaction, so a crash mid-upgrade
-//! leaves the old schema intact. Never edit a released migration: add the next one.
+//! The device schema's numbered migrations, run by the shared runner
+//! ([`gridwalk_migrate`]): all pending ones in one `BEGIN IMMEDIATE` transaction, a newer
+//! file refused. Never edit a released migration: add the next one.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 
 /// The migrations in order; index 0 is version 1.
 const MIGRATIONS: &[&str] = &[
@@ -19,50 +19,7 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Brings the device database up to [`SCHEMA_VERSION`], refusing a newer file.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
-    migrate_schema(conn, MIGRATIONS)
-}
-
-/// Brings any database up to the last of `migrations` (migration N takes
-/// `PRAGMA user_version` from N-1 to N), all pending ones in one `BEGIN IMMEDIATE`
-/// transaction; a file newer than the list is refused with [`CoreError::SchemaTooNew`]
-/// and left untouched. The device store and the sync server's embedded store both
-/// migrate this way.
-pub fn migrate_schema(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
-    migrate_schema_to(conn, migrations, migrations.len() as u32)
-}
-
-/// Like [`migrate_schema`], but stops at version `target`: tests build every earlier
-/// version with it to check that upgrading equals a fresh database.
-pub fn migrate_schema_to(conn: &mut Connection, migrations: &[&str], target: u32) -> Result<()> {
-    let supported = migrations.len() as u32;
-    // Most opens find the schema current: answer that without taking the write lock, so
-    // opening a second connection (the sync client does) never waits on the UI's writes.
-    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > supported {
-        return Err(CoreError::SchemaTooNew {
-            found: current,
-            supported,
-        });
-    }
-    if current >= target {
-        return Ok(());
-    }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > supported {
-        return Err(CoreError::SchemaTooNew { found, supported });
-    }
-    for (index, sql) in migrations
-        .iter()
-        .enumerate()
-        .take(target as usize)
-        .skip(found as usize)
-    {
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", index as u32 + 1)?;
-    }
-    tx.commit()?;
-    Ok(())
+    Ok(gridwalk_migrate::migrate_schema(conn, MIGRATIONS)?)
 }
 
 #[cfg(test)]
@@ -71,18 +28,11 @@ mod tests {
     use super::*;
     use crate::Store;
 
-    /// Every table, index and trigger definition, in a stable order.
+    use crate::CoreError;
+    use gridwalk_migrate::migrate_schema_to;
+
     fn schema_of(conn: &Connection) -> Vec<(String, String, String)> {
-        let mut stmt = conn
-            .prepare(
-                "SELECT type, name, COALESCE(sql, '') FROM sqlite_master
-                 WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
-            )
-            .unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
+        gridwalk_migrate::schema_of(conn).unwrap()
     }
 
     #[test]

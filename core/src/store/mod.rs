@@ -4,6 +4,7 @@
 //! change in flight (see `core/tests/crash_safety.rs`).
 
 mod migrations;
+pub(crate) mod settings;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::checklist::Template;
 use crate::error::{CoreError, Result};
 
-pub use migrations::{SCHEMA_VERSION, migrate_schema, migrate_schema_to};
+pub use migrations::SCHEMA_VERSION;
 
 /// The local store: the device's SQLite file and the operations on it.
 ///
@@ -73,7 +74,7 @@ impl Store {
             templates: TemplateCache::default(),
             path,
         };
-        for template in Template::builtin_cached()? {
+        for template in gridwalk_model::checklist::Template::builtin_cached()? {
             store.import_template_if_absent(template)?;
         }
         Ok(store)
@@ -107,22 +108,12 @@ impl Store {
 
     /// Reads a device setting (the local profile, the sync cursor, ...).
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        settings::get(&self.conn, key)
     }
 
     /// Writes a device setting.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO settings(key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+        settings::set(&self.conn, key, value)
     }
 }
 

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{CoreError, Result};
+use crate::protocol::ErrorBody;
 use crate::sync::SyncOptions;
 use crate::sync::retry::RetryPolicy;
 
@@ -24,15 +25,6 @@ pub(crate) struct Client {
     base: String,
     token: Option<String>,
     pub(crate) retry: RetryPolicy,
-}
-
-/// The server's error body: `{"error": "<code>", "message": "<text>"}`.
-#[derive(serde::Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    message: String,
 }
 
 impl Client {

@@ -6,7 +6,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::profile::{Profile, Role};
+use crate::profile::Profile;
+use crate::protocol::{EnrolRequest, EnrolResponse, paths};
 use crate::sync::client::Client;
 use crate::sync::progress::Progress;
 use crate::sync::{
@@ -24,41 +25,6 @@ pub struct Enrolment {
     pub person: Profile,
     /// The server's base URL.
     pub server: String,
-}
-
-/// A person as the server describes them (enrolment and reference data).
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct ServerPerson {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) role: Role,
-    pub(crate) unit: String,
-    #[serde(default)]
-    pub(crate) department: Option<String>,
-}
-
-impl ServerPerson {
-    /// The person as this device's profile.
-    pub(crate) fn profile(&self) -> Profile {
-        Profile {
-            name: self.name.clone(),
-            role: self.role,
-            unit: self.unit.clone(),
-            department: self.department.clone(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct EnrolRequest<'a> {
-    code: &'a str,
-}
-
-#[derive(Deserialize)]
-struct EnrolResponse {
-    device_id: String,
-    token: String,
-    person: ServerPerson,
 }
 
 /// Enrols the store at `store_path` with the server at `server_url` using a one-time
@@ -90,7 +56,13 @@ pub async fn enroll_with(
     with_store(store_path, |_| Ok(()))?;
     let client = Client::new(server_url, None, options)?;
     let answer: EnrolResponse = client
-        .post_json("/v1/enrol", &EnrolRequest { code }, false)
+        .post_json(
+            paths::ENROL,
+            &EnrolRequest {
+                code: code.to_string(),
+            },
+            false,
+        )
         .await?;
     let server = client.base().to_string();
     let person = with_store(store_path, |s| {

@@ -6,31 +6,13 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde::Deserialize;
-
 use crate::error::{CoreError, Result};
 use crate::hazard::Event;
-use crate::hazard::store::OUTBOX_KIND as HAZARD_EVENT;
 use crate::inspection::Inspection;
+use crate::protocol::{PullResponse, RecordKind, paths};
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::{CURSOR_KEY, MAX_ROUNDS, SyncOptions, SyncReport, with_store};
-
-const INSPECTION: &str = "inspection";
-
-#[derive(Deserialize)]
-struct PullResponse {
-    items: Vec<PulledItem>,
-    next_cursor: String,
-    has_more: bool,
-}
-
-#[derive(Deserialize)]
-struct PulledItem {
-    id: String,
-    kind: String,
-    body: serde_json::Value,
-}
 
 /// One page, parsed.
 #[derive(Default)]
@@ -68,7 +50,7 @@ pub(crate) async fn pull_all(
         let cursor = with_store(path, |s| Ok(s.setting(CURSOR_KEY)?.unwrap_or_default()))?;
         let answer: PullResponse = client
             .get_json(
-                "/v1/pull",
+                paths::PULL,
                 &[
                     ("cursor", cursor.clone()),
                     ("limit", options.pull_page.max(1).to_string()),
@@ -77,13 +59,14 @@ pub(crate) async fn pull_all(
             .await?;
         let mut page = Page::default();
         for item in answer.items {
-            match item.kind.as_str() {
-                INSPECTION => page.inspections.push(parse(&item.id, item.body)?),
-                HAZARD_EVENT => page.events.push(parse(&item.id, item.body)?),
+            match item.kind.parse::<RecordKind>() {
+                Ok(RecordKind::Inspection) => page.inspections.push(parse(&item.id, item.body)?),
+                Ok(RecordKind::HazardEvent) => page.events.push(parse(&item.id, item.body)?),
                 // A kind this client does not know yet: skipped, and said so.
-                other => report
-                    .errors
-                    .push(format!("pulled {other} {} is of an unknown kind", item.id)),
+                Err(_) => report.errors.push(format!(
+                    "pulled {} {} is of an unknown kind",
+                    item.kind, item.id
+                )),
             }
         }
         let count = (page.inspections.len() + page.events.len()) as u64;

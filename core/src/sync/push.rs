@@ -4,45 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{CoreError, Result};
-use crate::hazard::store::OUTBOX_KIND as HAZARD_EVENT;
+use crate::protocol::{ItemStatus, PushItem, PushRequest, PushResponse, RecordKind, paths};
 use crate::sync::blobs::{UploadState, upload, upload_key};
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::report::RejectedItem;
 use crate::sync::{MAX_ROUNDS, SyncOptions, SyncReport, with_store};
-
-/// The outbox kind of a submitted inspection.
-const INSPECTION: &str = "inspection";
-
-#[derive(Serialize)]
-struct PushRequest {
-    items: Vec<PushItem>,
-}
-
-#[derive(Serialize)]
-struct PushItem {
-    id: String,
-    kind: String,
-    body: serde_json::Value,
-}
-
-#[derive(Deserialize)]
-struct PushResponse {
-    results: Vec<ItemResult>,
-}
-
-#[derive(Deserialize)]
-struct ItemResult {
-    id: String,
-    status: String,
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    reason: Option<String>,
-}
 
 /// A photo upload's location, kept in the store's settings between attempts.
 struct StoredUploadState {
@@ -181,7 +149,7 @@ pub(crate) async fn push_outbox(
         }
         let sent = items.len() as u32;
         let answer: PushResponse = client
-            .post_json("/v1/push", &PushRequest { items }, true)
+            .post_json(paths::PUSH, &PushRequest { items }, true)
             .await?;
         with_store(path, |s| {
             let mut sent_seqs = Vec::new();
@@ -196,16 +164,16 @@ pub(crate) async fn push_outbox(
                             entry.record_id
                         ))
                     })?;
-                match result.status.as_str() {
-                    "accepted" => {
+                match result.status {
+                    ItemStatus::Accepted => {
                         report.accepted += 1;
                         sent_seqs.push(entry.seq);
                     }
-                    "duplicate" => {
+                    ItemStatus::Duplicate => {
                         report.duplicates += 1;
                         sent_seqs.push(entry.seq);
                     }
-                    "rejected" => {
+                    ItemStatus::Rejected => {
                         let code = result.code.clone().unwrap_or_default();
                         let reason = result.reason.clone().unwrap_or_default();
                         let times = s.record_rejection(entry.seq, &code, &reason)?;
@@ -216,12 +184,6 @@ pub(crate) async fn push_outbox(
                             reason,
                             times_refused: times,
                         });
-                    }
-                    other => {
-                        return Err(CoreError::Protocol(format!(
-                            "unknown push status `{other}` for {}",
-                            entry.record_id
-                        )));
                     }
                 }
             }
@@ -248,9 +210,9 @@ pub(crate) async fn push_outbox(
 
 /// The JSON body of an outbox record.
 fn body_of(s: &crate::Store, kind: &str, id: &str) -> Result<serde_json::Value> {
-    let value = match kind {
-        INSPECTION => serde_json::to_value(s.inspection(id)?),
-        HAZARD_EVENT => {
+    let value = match kind.parse::<RecordKind>() {
+        Ok(RecordKind::Inspection) => serde_json::to_value(s.inspection(id)?),
+        Ok(RecordKind::HazardEvent) => {
             let event = s
                 .hazard_events(&[id.to_string()])?
                 .into_iter()
@@ -261,9 +223,9 @@ fn body_of(s: &crate::Store, kind: &str, id: &str) -> Result<serde_json::Value> 
                 })?;
             serde_json::to_value(event)
         }
-        other => {
+        Err(_) => {
             return Err(CoreError::InvalidInput(format!(
-                "outbox kind `{other}` is unknown to this sync client"
+                "outbox kind `{kind}` is unknown to this sync client"
             )));
         }
     };

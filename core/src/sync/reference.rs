@@ -3,26 +3,11 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
-
-use crate::checklist::Template;
 use crate::error::Result;
-use crate::reference::{OrgUnit, Site};
+use crate::protocol::{ReferenceResponse, paths};
 use crate::sync::client::Client;
-use crate::sync::enrol::ServerPerson;
 use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::{PERSON_ID_KEY, SyncReport, with_store};
-
-#[derive(Deserialize)]
-struct ReferenceResponse {
-    me: ServerPerson,
-    #[serde(default)]
-    units: Vec<OrgUnit>,
-    #[serde(default)]
-    sites: Vec<Site>,
-    #[serde(default)]
-    templates: Vec<Template>,
-}
 
 /// Fetches the reference data and stores it: the profile, units, sites, templates.
 /// A template the device cannot store (a changed body under a stored version) is
@@ -34,7 +19,7 @@ pub(crate) async fn fetch_and_store(
     report: &mut SyncReport,
 ) -> Result<()> {
     progress.report(SyncPhase::Reference, 0, 1);
-    let reference: ReferenceResponse = client.get_json("/v1/reference", &[]).await?;
+    let reference: ReferenceResponse = client.get_json(paths::REFERENCE, &[]).await?;
     with_store(path, |s| {
         s.set_profile(&reference.me.profile())?;
         s.set_setting(PERSON_ID_KEY, &reference.me.id)?;

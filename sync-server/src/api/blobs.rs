@@ -23,7 +23,7 @@ use axum::routing::{get, head, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::BytesMut;
-use gridwalk_core::evidence::is_sha256_hex;
+use gridwalk_model::evidence::is_sha256_hex;
 use http_body_util::BodyExt;
 
 use super::AppState;

@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use gridwalk_core::checklist::Template;
-use gridwalk_core::reference::{OrgUnit, Site};
+use gridwalk_model::checklist::Template;
+use gridwalk_model::org::{OrgUnit, Site};
 use serde::Serialize;
 
 use super::AppState;

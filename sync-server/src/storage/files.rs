@@ -36,7 +36,7 @@ impl FileBlobStore {
     }
 
     fn blob_path(&self, sha256: &str) -> StoreResult<PathBuf> {
-        if !gridwalk_core::evidence::is_sha256_hex(sha256) {
+        if !gridwalk_model::evidence::is_sha256_hex(sha256) {
             return Err(StoreError::Corrupt(format!("bad blob name `{sha256}`")));
         }
         Ok(self.root.join("sha256").join(&sha256[..2]).join(sha256))

@@ -9,7 +9,7 @@
 pub mod files;
 pub mod sqlite;
 
-use gridwalk_core::reference::{OrgUnit, Site};
+use gridwalk_model::org::{OrgUnit, Site};
 use serde::Serialize;
 
 use crate::people::Person;

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use gridwalk_core::reference::{OrgUnit, Site};
+use gridwalk_model::org::{OrgUnit, Site};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
@@ -14,7 +14,7 @@ use super::{
 use crate::people::{Person, parse_role};
 
 /// The server's numbered migrations, run by the core's shared runner
-/// (`gridwalk_core::store::migrate_schema`); index 0 is version 1. Never edit a released
+/// (`gridwalk_migrate::migrate_schema`); index 0 is version 1. Never edit a released
 /// migration: add the next one.
 const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_records.sql")];
 
@@ -42,7 +42,7 @@ impl SqliteStore {
         }
         // FULL: an acknowledged push must survive a power cut, not just a crash.
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
-        gridwalk_core::store::migrate_schema(&mut conn, MIGRATIONS)
+        gridwalk_migrate::migrate_schema(&mut conn, MIGRATIONS)
             .map_err(|e| StoreError::Schema(e.to_string()))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
@@ -510,7 +510,7 @@ mod tests {
             let path = dir.path().join(format!("from-{start}.db"));
             {
                 let mut conn = Connection::open(&path).unwrap();
-                gridwalk_core::store::migrate_schema_to(&mut conn, MIGRATIONS, start).unwrap();
+                gridwalk_migrate::migrate_schema_to(&mut conn, MIGRATIONS, start).unwrap();
             }
             drop(SqliteStore::open(&path).unwrap());
             assert_eq!(schema_of(&path), schema_of(&fresh), "upgrade from v{start}");

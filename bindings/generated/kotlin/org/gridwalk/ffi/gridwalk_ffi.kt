@@ -40,75 +40,75 @@ import kotlinx.coroutines.GlobalScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.suspendCancellableCoroutine
-import org.gridwalk.core.CampaignReport
 import org.gridwalk.core.CaseFilter
 import org.gridwalk.core.CaseSummary
 import org.gridwalk.core.CaseView
 import org.gridwalk.core.Checklist
 import org.gridwalk.core.Enrolment
-import org.gridwalk.core.Event
-import org.gridwalk.core.FfiConverterTypeCampaignReport
 import org.gridwalk.core.FfiConverterTypeCaseFilter
 import org.gridwalk.core.FfiConverterTypeCaseSummary
 import org.gridwalk.core.FfiConverterTypeCaseView
 import org.gridwalk.core.FfiConverterTypeChecklist
 import org.gridwalk.core.FfiConverterTypeEnrolment
-import org.gridwalk.core.FfiConverterTypeEvent
-import org.gridwalk.core.FfiConverterTypeHazardReport
-import org.gridwalk.core.FfiConverterTypeInspection
-import org.gridwalk.core.FfiConverterTypeInspectionKind
-import org.gridwalk.core.FfiConverterTypeInspectionStatus
 import org.gridwalk.core.FfiConverterTypeInspectionSummary
-import org.gridwalk.core.FfiConverterTypeOrgUnit
-import org.gridwalk.core.FfiConverterTypeOutcome
-import org.gridwalk.core.FfiConverterTypePayload
 import org.gridwalk.core.FfiConverterTypePendingSync
-import org.gridwalk.core.FfiConverterTypeProfile
-import org.gridwalk.core.FfiConverterTypeRule
-import org.gridwalk.core.FfiConverterTypeSite
 import org.gridwalk.core.FfiConverterTypeSyncPhase
 import org.gridwalk.core.FfiConverterTypeSyncReport
-import org.gridwalk.core.FfiConverterTypeTemplate
 import org.gridwalk.core.FfiConverterTypeTemplateSummary
-import org.gridwalk.core.HazardReport
-import org.gridwalk.core.Inspection
-import org.gridwalk.core.InspectionKind
-import org.gridwalk.core.InspectionStatus
 import org.gridwalk.core.InspectionSummary
-import org.gridwalk.core.OrgUnit
-import org.gridwalk.core.Outcome
-import org.gridwalk.core.Payload
 import org.gridwalk.core.PendingSync
-import org.gridwalk.core.Profile
-import org.gridwalk.core.Rule
-import org.gridwalk.core.Site
 import org.gridwalk.core.SyncPhase
 import org.gridwalk.core.SyncReport
-import org.gridwalk.core.Template
 import org.gridwalk.core.TemplateSummary
-import org.gridwalk.core.RustBuffer as RustBufferCampaignReport
+import org.gridwalk.model.CampaignReport
+import org.gridwalk.model.Event
+import org.gridwalk.model.FfiConverterTypeCampaignReport
+import org.gridwalk.model.FfiConverterTypeEvent
+import org.gridwalk.model.FfiConverterTypeHazardReport
+import org.gridwalk.model.FfiConverterTypeInspection
+import org.gridwalk.model.FfiConverterTypeInspectionKind
+import org.gridwalk.model.FfiConverterTypeInspectionStatus
+import org.gridwalk.model.FfiConverterTypeOrgUnit
+import org.gridwalk.model.FfiConverterTypeOutcome
+import org.gridwalk.model.FfiConverterTypePayload
+import org.gridwalk.model.FfiConverterTypeProfile
+import org.gridwalk.model.FfiConverterTypeRule
+import org.gridwalk.model.FfiConverterTypeSite
+import org.gridwalk.model.FfiConverterTypeTemplate
+import org.gridwalk.model.HazardReport
+import org.gridwalk.model.Inspection
+import org.gridwalk.model.InspectionKind
+import org.gridwalk.model.InspectionStatus
+import org.gridwalk.model.OrgUnit
+import org.gridwalk.model.Outcome
+import org.gridwalk.model.Payload
+import org.gridwalk.model.Profile
+import org.gridwalk.model.Rule
+import org.gridwalk.model.Site
+import org.gridwalk.model.Template
 import org.gridwalk.core.RustBuffer as RustBufferCaseFilter
 import org.gridwalk.core.RustBuffer as RustBufferCaseSummary
 import org.gridwalk.core.RustBuffer as RustBufferCaseView
 import org.gridwalk.core.RustBuffer as RustBufferChecklist
 import org.gridwalk.core.RustBuffer as RustBufferEnrolment
-import org.gridwalk.core.RustBuffer as RustBufferEvent
-import org.gridwalk.core.RustBuffer as RustBufferHazardReport
-import org.gridwalk.core.RustBuffer as RustBufferInspection
-import org.gridwalk.core.RustBuffer as RustBufferInspectionKind
-import org.gridwalk.core.RustBuffer as RustBufferInspectionStatus
 import org.gridwalk.core.RustBuffer as RustBufferInspectionSummary
-import org.gridwalk.core.RustBuffer as RustBufferOrgUnit
-import org.gridwalk.core.RustBuffer as RustBufferOutcome
-import org.gridwalk.core.RustBuffer as RustBufferPayload
 import org.gridwalk.core.RustBuffer as RustBufferPendingSync
-import org.gridwalk.core.RustBuffer as RustBufferProfile
-import org.gridwalk.core.RustBuffer as RustBufferRule
-import org.gridwalk.core.RustBuffer as RustBufferSite
 import org.gridwalk.core.RustBuffer as RustBufferSyncPhase
 import org.gridwalk.core.RustBuffer as RustBufferSyncReport
-import org.gridwalk.core.RustBuffer as RustBufferTemplate
 import org.gridwalk.core.RustBuffer as RustBufferTemplateSummary
+import org.gridwalk.model.RustBuffer as RustBufferCampaignReport
+import org.gridwalk.model.RustBuffer as RustBufferEvent
+import org.gridwalk.model.RustBuffer as RustBufferHazardReport
+import org.gridwalk.model.RustBuffer as RustBufferInspection
+import org.gridwalk.model.RustBuffer as RustBufferInspectionKind
+import org.gridwalk.model.RustBuffer as RustBufferInspectionStatus
+import org.gridwalk.model.RustBuffer as RustBufferOrgUnit
+import org.gridwalk.model.RustBuffer as RustBufferOutcome
+import org.gridwalk.model.RustBuffer as RustBufferPayload
+import org.gridwalk.model.RustBuffer as RustBufferProfile
+import org.gridwalk.model.RustBuffer as RustBufferRule
+import org.gridwalk.model.RustBuffer as RustBufferSite
+import org.gridwalk.model.RustBuffer as RustBufferTemplate
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -853,6 +853,7 @@ internal object UniffiLib {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "gridwalk_ffi"))
         uniffiCallbackInterfaceSyncListener.register(this)
         org.gridwalk.core.uniffiEnsureInitialized()
+        org.gridwalk.model.uniffiEnsureInitialized()
         
     }
 
@@ -1050,19 +1051,19 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_act() and 0xFFFF) != 54019) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_act() and 0xFFFF) != 47790) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer() and 0xFFFF) != 27496) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer() and 0xFFFF) != 3162) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer_with_photos() and 0xFFFF) != 56658) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer_with_photos() and 0xFFFF) != 1286) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_attach_photo() and 0xFFFF) != 28839) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_campaign_report() and 0xFFFF) != 48342) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_campaign_report() and 0xFFFF) != 54898) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_checklist() and 0xFFFF) != 38733) {
@@ -1083,43 +1084,43 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_ingest_photo() and 0xFFFF) != 59773) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_inspection() and 0xFFFF) != 52440) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_inspection() and 0xFFFF) != 16511) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_cases() and 0xFFFF) != 5635) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_inspections() and 0xFFFF) != 27484) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_inspections() and 0xFFFF) != 34114) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_sites() and 0xFFFF) != 21123) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_sites() and 0xFFFF) != 20959) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_templates() and 0xFFFF) != 54119) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_units() and 0xFFFF) != 25880) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_units() and 0xFFFF) != 49695) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case() and 0xFFFF) != 43176) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case() and 0xFFFF) != 3877) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync() and 0xFFFF) != 30413) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() and 0xFFFF) != 47813) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() and 0xFFFF) != 26793) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile() and 0xFFFF) != 24352) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile() and 0xFFFF) != 52668) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_start_inspection() and 0xFFFF) != 63711) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_start_inspection() and 0xFFFF) != 1614) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_submit() and 0xFFFF) != 37788) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template() and 0xFFFF) != 479) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template() and 0xFFFF) != 31296) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalksync_enroll() and 0xFFFF) != 47624) {
@@ -3765,62 +3766,6 @@ public object FfiConverterSequenceTypeInspectionSummary: FfiConverterRustBuffer<
 /**
  * @suppress
  */
-public object FfiConverterSequenceTypeOrgUnit: FfiConverterRustBuffer<List<OrgUnit>> {
-    override fun read(buf: ByteBuffer): List<OrgUnit> {
-        val len = buf.getInt()
-        return List<OrgUnit>(len) {
-            FfiConverterTypeOrgUnit.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<OrgUnit>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeOrgUnit.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<OrgUnit>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeOrgUnit.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeSite: FfiConverterRustBuffer<List<Site>> {
-    override fun read(buf: ByteBuffer): List<Site> {
-        val len = buf.getInt()
-        return List<Site>(len) {
-            FfiConverterTypeSite.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<Site>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeSite.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<Site>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeSite.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceTypeTemplateSummary: FfiConverterRustBuffer<List<TemplateSummary>> {
     override fun read(buf: ByteBuffer): List<TemplateSummary> {
         val len = buf.getInt()
@@ -3867,6 +3812,62 @@ public object FfiConverterSequenceTypeIngestedPhoto: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeIngestedPhoto.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOrgUnit: FfiConverterRustBuffer<List<OrgUnit>> {
+    override fun read(buf: ByteBuffer): List<OrgUnit> {
+        val len = buf.getInt()
+        return List<OrgUnit>(len) {
+            FfiConverterTypeOrgUnit.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OrgUnit>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOrgUnit.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OrgUnit>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOrgUnit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSite: FfiConverterRustBuffer<List<Site>> {
+    override fun read(buf: ByteBuffer): List<Site> {
+        val len = buf.getInt()
+        return List<Site>(len) {
+            FfiConverterTypeSite.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Site>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSite.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Site>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSite.write(it, buf)
         }
     }
 }

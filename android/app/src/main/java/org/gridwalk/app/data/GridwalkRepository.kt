@@ -8,6 +8,7 @@ import kotlinx.coroutines.withContext
 // Wildcards on purpose: the records live in org.gridwalk.core and the objects in
 // org.gridwalk.ffi, and regenerating the bindings may move a type between the two.
 import org.gridwalk.core.*
+import org.gridwalk.model.*
 import org.gridwalk.ffi.*
 
 /**

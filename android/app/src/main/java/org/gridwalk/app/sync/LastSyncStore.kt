@@ -5,6 +5,7 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import org.gridwalk.core.*
+import org.gridwalk.model.*
 import org.gridwalk.ffi.*
 import org.json.JSONArray
 import org.json.JSONObject

@@ -11,6 +11,7 @@ import kotlinx.coroutines.launch
 import org.gridwalk.app.GridwalkApp
 import org.gridwalk.app.data.userMessage
 import org.gridwalk.core.*
+import org.gridwalk.model.*
 import org.gridwalk.ffi.*
 
 /**

@@ -2,6 +2,7 @@ package org.gridwalk.app.ui.cases
 
 import org.gridwalk.app.data.label
 import org.gridwalk.core.*
+import org.gridwalk.model.*
 
 /**
  * One button on a case: an action the core allows now, with the one choice the button

@@ -23,8 +23,8 @@ import androidx.compose.ui.unit.dp
 import org.gridwalk.app.ui.camera.CameraCaptureDialog
 import org.gridwalk.app.ui.camera.discard
 import org.gridwalk.app.ui.common.ErrorText
-import org.gridwalk.core.Department
-import org.gridwalk.core.EventKind
+import org.gridwalk.model.Department
+import org.gridwalk.model.EventKind
 
 /**
  * Collects what an action carries (a note; a department to assign; rectification photos)

@@ -31,6 +31,7 @@ import org.gridwalk.app.data.formatMs
 import org.gridwalk.app.data.label
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.core.*
+import org.gridwalk.model.*
 
 /** A hazard case: state, deadline, flags, history, and exactly the core's allowed actions. */
 @OptIn(ExperimentalMaterial3Api::class, ExperimentalLayoutApi::class)

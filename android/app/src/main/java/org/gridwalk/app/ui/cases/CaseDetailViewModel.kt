@@ -11,6 +11,7 @@ import org.gridwalk.app.data.GridwalkRepository
 import org.gridwalk.app.data.userMessage
 import org.gridwalk.app.ui.camera.discard
 import org.gridwalk.core.*
+import org.gridwalk.model.*
 
 data class CaseDetailUi(
     val view: CaseView? = null,

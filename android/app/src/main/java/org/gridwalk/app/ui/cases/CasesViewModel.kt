@@ -10,6 +10,7 @@ import kotlinx.coroutines.launch
 import org.gridwalk.app.data.GridwalkRepository
 import org.gridwalk.app.data.userMessage
 import org.gridwalk.core.*
+import org.gridwalk.model.*
 
 data class CasesUi(
     val filter: CaseFilter = CaseFilter(status = null, openOnly = true, contestedOnly = false),

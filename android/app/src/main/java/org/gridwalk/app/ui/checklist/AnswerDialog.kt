@@ -25,7 +25,7 @@ import org.gridwalk.app.ui.camera.CameraCaptureDialog
 import org.gridwalk.app.ui.camera.discard
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.core.ChecklistEntry
-import org.gridwalk.core.Outcome
+import org.gridwalk.model.Outcome
 
 /**
  * Answers one item: ok / hazard / not applicable, a note, and photos taken here. The item's

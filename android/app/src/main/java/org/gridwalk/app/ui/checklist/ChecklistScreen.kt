@@ -37,8 +37,8 @@ import org.gridwalk.app.ui.camera.CameraCaptureDialog
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.core.CategoryProgress
 import org.gridwalk.core.ChecklistEntry
-import org.gridwalk.core.InspectionStatus
-import org.gridwalk.core.Outcome
+import org.gridwalk.model.InspectionStatus
+import org.gridwalk.model.Outcome
 
 /** The checklist of one inspection, grouped by the template's categories, with progress. */
 @OptIn(ExperimentalMaterial3Api::class, ExperimentalFoundationApi::class)

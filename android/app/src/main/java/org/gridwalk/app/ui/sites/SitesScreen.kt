@@ -36,7 +36,7 @@ import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import org.gridwalk.app.data.label
 import org.gridwalk.app.ui.common.ErrorText
-import org.gridwalk.core.InspectionKind
+import org.gridwalk.model.InspectionKind
 
 /** Today's sites: search, scan a site's QR code, start or resume an inspection. */
 @OptIn(ExperimentalMaterial3Api::class)

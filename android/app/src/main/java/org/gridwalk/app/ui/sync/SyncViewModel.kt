@@ -17,6 +17,7 @@ import org.gridwalk.app.sync.LastSync
 import org.gridwalk.app.sync.SyncScheduler
 import org.gridwalk.app.sync.SyncWorker
 import org.gridwalk.core.*
+import org.gridwalk.model.*
 import org.gridwalk.ffi.*
 
 /** A sync in flight, from the worker's progress: "pushing 3 of 10". */

@@ -6,13 +6,9 @@
 //! another was seen therefore always sorts after it, whatever the device's clock says:
 //! causality is never reordered. Ties between devices are broken by event id.
 
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CoreError, Result};
-
-/// Settings key holding the last timestamp this device issued or observed.
-const CLOCK_KEY: &str = "hazard.hlc";
+use crate::error::{ModelError, Result};
 
 /// A hybrid-logical-clock timestamp; sorts by physical time, then counter.
 #[derive(
@@ -56,9 +52,9 @@ impl std::fmt::Display for Hlc {
 }
 
 impl std::str::FromStr for Hlc {
-    type Err = CoreError;
+    type Err = ModelError;
     fn from_str(s: &str) -> Result<Hlc> {
-        let bad = || CoreError::InvalidInput(format!("`{s}` is not an HLC timestamp"));
+        let bad = || ModelError::Invalid(format!("`{s}` is not an HLC timestamp"));
         let (ms, counter) = s.split_once('.').ok_or_else(bad)?;
         Ok(Hlc {
             ms: ms.parse().map_err(|_| bad())?,
@@ -70,45 +66,6 @@ impl std::str::FromStr for Hlc {
 /// The device clock now, in milliseconds since the Unix epoch.
 pub fn wall_clock_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-/// The last timestamp this device issued or observed (the zero timestamp at first).
-pub(crate) fn last(conn: &Connection) -> Result<Hlc> {
-    use rusqlite::OptionalExtension;
-    let stored: Option<String> = conn
-        .query_row(
-            "SELECT value FROM settings WHERE key = ?1",
-            [CLOCK_KEY],
-            |r| r.get(0),
-        )
-        .optional()?;
-    stored.map_or(Ok(Hlc::default()), |s| s.parse())
-}
-
-fn remember(conn: &Connection, at: Hlc) -> Result<()> {
-    conn.execute(
-        "INSERT INTO settings(key, value) VALUES (?1, ?2)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        rusqlite::params![CLOCK_KEY, at.to_string()],
-    )?;
-    Ok(())
-}
-
-/// Issues the timestamp of a new local event that must follow everything in `after`
-/// (the events it builds on) and persists the clock; call inside the event's transaction.
-pub(crate) fn issue(conn: &Connection, now_ms: i64, after: Hlc) -> Result<Hlc> {
-    let at = Hlc::next(last(conn)?.max(after), now_ms);
-    remember(conn, at)?;
-    Ok(at)
-}
-
-/// Moves the clock past a received timestamp, so later local events sort after it.
-pub(crate) fn observe(conn: &Connection, seen: Hlc) -> Result<()> {
-    let last = last(conn)?;
-    if seen > last {
-        remember(conn, seen)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::checklist::Severity;
-use crate::error::{CoreError, Result};
+use crate::error::{ModelError, Result};
 use crate::hazard::hlc::Hlc;
 use crate::profile::{Profile, Role};
 
@@ -42,13 +42,13 @@ impl Level {
 }
 
 impl std::str::FromStr for Level {
-    type Err = CoreError;
+    type Err = ModelError;
     fn from_str(s: &str) -> Result<Level> {
         Level::ALL
             .into_iter()
             .find(|l| l.as_str() == s)
             .ok_or_else(|| {
-                CoreError::InvalidInput(format!(
+                ModelError::Invalid(format!(
                     "unknown level `{s}` (expected community, street or district)"
                 ))
             })
@@ -319,7 +319,7 @@ impl Event {
     /// id, a case id, an actor and a device. (Workflow rules are the fold's business.)
     pub fn check_well_formed(&self) -> Result<()> {
         let bad = |why: &str| {
-            Err(CoreError::InvalidInput(format!(
+            Err(ModelError::Invalid(format!(
                 "hazard event {}: {why}",
                 self.id
             )))

@@ -273,8 +273,8 @@ impl Template {
     }
 
     /// The built-in templates, parsed once per process: every store open makes sure they
-    /// are present, and the sync client opens the store many times per sync.
-    pub(crate) fn builtin_cached() -> Result<&'static [Template], TemplateError> {
+    /// are present.
+    pub fn builtin_cached() -> Result<&'static [Template], TemplateError> {
         static BUILTIN: std::sync::OnceLock<Result<Vec<Template>, TemplateError>> =
             std::sync::OnceLock::new();
         BUILTIN

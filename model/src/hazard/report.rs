@@ -21,14 +21,12 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::checklist::CATEGORIES;
-use crate::error::{CoreError, Result};
+use crate::error::{ModelError, Result};
 use crate::hazard::deadline::{self, DeadlinePolicy};
 use crate::hazard::event::{Event, Level};
 use crate::hazard::fold::fold;
 use crate::hazard::state::{CaseState, Status};
-use crate::inspection::DEFAULT_TEMPLATE;
-use crate::reference::OrgUnit;
-use crate::store::Store;
+use crate::org::OrgUnit;
 
 /// Which breakdown a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -288,38 +286,19 @@ impl CampaignReport {
     /// The report as pretty JSON.
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self)
-            .map_err(|e| CoreError::InvalidInput(format!("report cannot be serialised: {e}")))
+            .map_err(|e| ModelError::Invalid(format!("report cannot be serialised: {e}")))
     }
 
     /// The report as CSV: one header line, then every row (total, categories, units).
     pub fn to_csv(&self) -> Result<String> {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let fail = |e: csv::Error| CoreError::InvalidInput(format!("report as CSV: {e}"));
+        let fail = |e: csv::Error| ModelError::Invalid(format!("report as CSV: {e}"));
         for row in self.rows() {
             writer.serialize(row).map_err(fail)?;
         }
         let bytes = writer
             .into_inner()
-            .map_err(|e| CoreError::InvalidInput(format!("report as CSV: {e}")))?;
-        String::from_utf8(bytes).map_err(|e| CoreError::InvalidInput(format!("report as CSV: {e}")))
-    }
-}
-
-impl Store {
-    /// The campaign report as of `as_of_ms`, from every hazard event on this device.
-    pub fn campaign_report(&self, as_of_ms: i64) -> Result<CampaignReport> {
-        let names: Vec<(String, String)> = self
-            .template(DEFAULT_TEMPLATE, None)?
-            .categories
-            .iter()
-            .map(|c| (c.code.clone(), c.title_en.clone()))
-            .collect();
-        Ok(compute(
-            &self.all_hazard_events()?,
-            &self.list_units()?,
-            &names,
-            &self.deadline_policy()?,
-            as_of_ms,
-        ))
+            .map_err(|e| ModelError::Invalid(format!("report as CSV: {e}")))?;
+        String::from_utf8(bytes).map_err(|e| ModelError::Invalid(format!("report as CSV: {e}")))
     }
 }

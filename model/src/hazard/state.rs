@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hazard::event::{HazardReport, Level};
-use crate::hazard::rules::Rule;
+use crate::hazard::refusal::Rule;
 
 /// Where a case is in the workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

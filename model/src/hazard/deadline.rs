@@ -11,13 +11,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::checklist::Severity;
-use crate::error::{CoreError, Result};
+use crate::error::{ModelError, Result};
 use crate::hazard::event::Level;
 use crate::hazard::state::CaseState;
-use crate::store::Store;
-
-/// Settings key of the configured policy (JSON).
-const POLICY_KEY: &str = "hazard.deadlines";
 
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -74,6 +70,20 @@ impl Default for DeadlinePolicy {
 }
 
 impl DeadlinePolicy {
+    /// Checks that every per-category entry names one of the nine categories.
+    pub fn validate(&self) -> Result<()> {
+        match self
+            .categories
+            .keys()
+            .find(|c| !crate::checklist::CATEGORIES.contains(&c.as_str()))
+        {
+            Some(code) => Err(ModelError::Invalid(format!(
+                "deadline policy names unknown category `{code}`"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Days allowed for a case of this category and severity.
     pub fn days(&self, category: &str, severity: Severity) -> u32 {
         self.categories
@@ -115,34 +125,6 @@ pub fn days_to_fix(state: &CaseState) -> Option<f64> {
     let solved = state.solved?;
     let reported = state.reported_at_ms?;
     Some((solved.at_ms - reported) as f64 / DAY_MS as f64)
-}
-
-impl Store {
-    /// The configured deadline policy, or the default.
-    pub fn deadline_policy(&self) -> Result<DeadlinePolicy> {
-        match self.setting(POLICY_KEY)? {
-            None => Ok(DeadlinePolicy::default()),
-            Some(json) => serde_json::from_str(&json).map_err(|e| {
-                CoreError::InvalidInput(format!("the stored deadline policy is unreadable: {e}"))
-            }),
-        }
-    }
-
-    /// Replaces the deadline policy. Category codes must be among the nine.
-    pub fn set_deadline_policy(&self, policy: &DeadlinePolicy) -> Result<()> {
-        if let Some(code) = policy
-            .categories
-            .keys()
-            .find(|c| !crate::checklist::CATEGORIES.contains(&c.as_str()))
-        {
-            return Err(CoreError::InvalidInput(format!(
-                "deadline policy names unknown category `{code}`"
-            )));
-        }
-        let json = serde_json::to_string(policy)
-            .map_err(|e| CoreError::InvalidInput(format!("policy cannot be stored: {e}")))?;
-        self.set_setting(POLICY_KEY, &json)
-    }
 }
 
 #[cfg(test)]
@@ -192,18 +174,5 @@ mod tests {
         closed.status = Status::Closed;
         assert!(!deadline(&closed, &policy, 100 * DAY_MS).unwrap().overdue);
         assert_eq!(deadline(&CaseState::empty("x"), &policy, 0), None);
-    }
-
-    #[test]
-    fn a_policy_naming_an_unknown_category_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("s.db")).unwrap();
-        let mut policy = DeadlinePolicy::default();
-        policy.categories.insert("weather".into(), policy.default);
-        assert!(store.set_deadline_policy(&policy).is_err());
-        policy.categories.clear();
-        policy.default.low = 60;
-        store.set_deadline_policy(&policy).unwrap();
-        assert_eq!(store.deadline_policy().unwrap(), policy);
     }
 }

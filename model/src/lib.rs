@@ -1,0 +1,30 @@
+//! The gridwalk model: everything the device and the server must agree on, as pure code.
+//!
+//! No storage, no network, no images: this crate compiles to the same rules on a phone,
+//! in the terminal shell and in the sync server, so a case folds to the same state and a
+//! pushed record means the same thing everywhere.
+//!
+//! Map of the crate, one module per concern (a module uses only those above it here):
+//! - [`error`]: the model's error type.
+//! - [`checklist`]: checklist templates, their data format and validation.
+//! - [`evidence`]: how evidence photos are named (lower-case hex SHA-256).
+//! - [`profile`]: roles and the person using a device.
+//! - [`org`]: the organisation tree and sites, with the checks their imports pass.
+//! - [`inspection`]: inspections and answers, and when one is complete.
+//! - [`hazard`]: hazard cases as event logs: events, clock, rules, fold, deadlines,
+//!   skew, the campaign report.
+//! - [`protocol`]: the `/v1` sync protocol's requests and responses, and record kinds.
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+
+pub mod checklist;
+pub mod error;
+pub mod evidence;
+pub mod hazard;
+pub mod inspection;
+pub mod org;
+pub mod profile;
+pub mod protocol;
+
+pub use error::{ModelError, Result};

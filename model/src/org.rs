@@ -1,0 +1,272 @@
+//! The organisation tree (district → street/town → community/village → grid) and the
+//! sites that get inspected, with the checks every import passes, on a device or on the
+//! server: all or nothing, naming the file, the line and the reason.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::SITE_KINDS;
+use crate::error::{ModelError, Result};
+
+/// The levels of the organisation tree, from the top.
+pub const UNIT_LEVELS: [&str; 4] = ["district", "street", "community", "grid"];
+
+/// A node of the organisation tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OrgUnit {
+    /// Unit id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// One of [`UNIT_LEVELS`].
+    pub level: String,
+    /// The parent unit; `None` only for a district.
+    pub parent: Option<String>,
+}
+
+/// A place that gets inspected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Site {
+    /// Site id (also what its QR code holds).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// One of [`SITE_KINDS`]; decides which checklist items apply.
+    pub kind: String,
+    /// The org unit (normally a grid) the site belongs to.
+    pub unit: String,
+    /// Street address.
+    pub address: String,
+    /// Latitude in degrees, when known.
+    pub lat: Option<f64>,
+    /// Longitude in degrees, when known.
+    pub lon: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SiteRow {
+    id: String,
+    name: String,
+    kind: String,
+    unit: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    lon: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct UnitRow {
+    id: String,
+    name: String,
+    level: String,
+    #[serde(default)]
+    parent: String,
+}
+
+/// Reads org units from CSV (`id,name,level,parent`) and checks them as a tree together
+/// with the units already `known`: parents may come later in the same file or be known
+/// already, and a parent must be exactly one level up. `file` names the input in errors.
+/// Returns the file's units, trimmed; any bad row refuses the whole file.
+pub fn units_from_csv(file: &str, input: impl Read, known: &[OrgUnit]) -> Result<Vec<OrgUnit>> {
+    let rows: Vec<(u64, UnitRow)> = read_csv(file, input)?;
+    let mut levels: HashMap<&str, &str> = known
+        .iter()
+        .map(|u| (u.id.as_str(), u.level.as_str()))
+        .collect();
+    for (_, row) in &rows {
+        levels.insert(row.id.trim(), row.level.trim());
+    }
+    let bad = |line: u64, reason: String| ModelError::BadImportRow {
+        file: file.to_string(),
+        line,
+        reason,
+    };
+    let mut units = Vec::with_capacity(rows.len());
+    for (line, row) in &rows {
+        let unit = OrgUnit {
+            id: row.id.trim().to_string(),
+            name: row.name.trim().to_string(),
+            level: row.level.trim().to_string(),
+            parent: Some(row.parent.trim().to_string()).filter(|p| !p.is_empty()),
+        };
+        if unit.id.is_empty() || unit.name.is_empty() {
+            return Err(bad(*line, "id and name are required".into()));
+        }
+        let Some(depth) = UNIT_LEVELS.iter().position(|l| *l == unit.level) else {
+            return Err(bad(*line, format!("unknown level `{}`", unit.level)));
+        };
+        match (&unit.parent, depth) {
+            (None, 0) => {}
+            (Some(_), 0) => return Err(bad(*line, "a district has no parent".into())),
+            (None, _) => return Err(bad(*line, format!("a {} needs a parent", unit.level))),
+            (Some(parent), _) => match levels.get(parent.as_str()) {
+                None => return Err(bad(*line, format!("unknown parent `{parent}`"))),
+                Some(pl) if *pl != UNIT_LEVELS[depth - 1] => {
+                    return Err(bad(
+                        *line,
+                        format!(
+                            "parent `{parent}` is a {pl}, expected a {}",
+                            UNIT_LEVELS[depth - 1]
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            },
+        }
+        units.push(unit);
+    }
+    Ok(units)
+}
+
+/// Reads sites from CSV (`id,name,kind,unit,address,lat,lon`), each checked with
+/// [`validate_site`]. `file` names the input in errors; any bad row refuses the file.
+pub fn sites_from_csv(file: &str, input: impl Read) -> Result<Vec<Site>> {
+    let rows: Vec<(u64, SiteRow)> = read_csv(file, input)?;
+    rows.into_iter()
+        .map(|(line, row)| {
+            site_from_row(row).map_err(|reason| ModelError::BadImportRow {
+                file: file.to_string(),
+                line,
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// Checks what every site must have: an id, a name, a known kind and a unit.
+pub fn validate_site(site: &Site) -> Result<()> {
+    check_site(site).map_err(ModelError::Invalid)
+}
+
+/// Reads every record of CSV input with a header row, each with its 1-based line number.
+fn read_csv<T: serde::de::DeserializeOwned>(file: &str, input: impl Read) -> Result<Vec<(u64, T)>> {
+    let bad = |line: u64, reason: String| ModelError::BadImportRow {
+        file: file.to_string(),
+        line,
+        reason,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record =
+            record.map_err(|e| bad(e.position().map(|p| p.line()).unwrap_or(0), e.to_string()))?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let row = record.deserialize(Some(&headers)).map_err(|e| {
+            let reason = match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+                _ => e.to_string(),
+            };
+            bad(line, reason)
+        })?;
+        out.push((line, row));
+    }
+    Ok(out)
+}
+
+fn parse_coordinate(text: &str, name: &str, limit: f64) -> Result<Option<f64>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{name} `{text}` is not a number"))?;
+    if !value.is_finite() || value.abs() > limit {
+        return Err(format!("{name} {value} is out of range ±{limit}"));
+    }
+    Ok(Some(value))
+}
+
+fn site_from_row(row: SiteRow) -> Result<Site, String> {
+    let site = Site {
+        lat: parse_coordinate(row.lat.trim(), "lat", 90.0)?,
+        lon: parse_coordinate(row.lon.trim(), "lon", 180.0)?,
+        id: row.id,
+        name: row.name,
+        kind: row.kind,
+        unit: row.unit,
+        address: row.address,
+    };
+    check_site(&site)?;
+    Ok(site)
+}
+
+fn check_site(site: &Site) -> Result<(), String> {
+    if site.id.trim().is_empty() {
+        return Err("site id is empty".into());
+    }
+    if site.name.trim().is_empty() {
+        return Err(format!("site {} has no name", site.id));
+    }
+    if !SITE_KINDS.contains(&site.kind.as_str()) {
+        return Err(format!(
+            "site {} has unknown kind `{}` (expected one of {})",
+            site.id,
+            site.kind,
+            SITE_KINDS.join(", ")
+        ));
+    }
+    if site.unit.trim().is_empty() {
+        return Err(format!("site {} has no unit", site.id));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn district() -> OrgUnit {
+        OrgUnit {
+            id: "d1".into(),
+            name: "D".into(),
+            level: "district".into(),
+            parent: None,
+        }
+    }
+
+    #[test]
+    fn units_check_parents_against_the_file_and_the_known_tree() {
+        let csv = "id,name,level,parent\ng1,G,grid,c1\nc1,C,community,s1\ns1,S,street,d1\n";
+        let units = units_from_csv("u.csv", csv.as_bytes(), &[district()]).unwrap();
+        assert_eq!(units.len(), 3);
+        let e = units_from_csv("u.csv", csv.as_bytes(), &[]).unwrap_err();
+        assert_eq!(
+            e,
+            ModelError::BadImportRow {
+                file: "u.csv".into(),
+                line: 4,
+                reason: "unknown parent `d1`".into()
+            }
+        );
+        let skip = "id,name,level,parent\ng1,G,grid,d1\n";
+        let e = units_from_csv("u.csv", skip.as_bytes(), &[district()]).unwrap_err();
+        assert!(e.to_string().contains("expected a community"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_site_row_names_its_line() {
+        let csv =
+            "id,name,kind,unit,address,lat,lon\nA,a,market,g1,,30.1,104\nB,b,spaceport,g1,,,\n";
+        let e = sites_from_csv("s.csv", csv.as_bytes()).unwrap_err();
+        match e {
+            ModelError::BadImportRow { line, reason, .. } => {
+                assert_eq!(line, 3);
+                assert!(reason.contains("spaceport"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let csv = "id,name,kind,unit,address,lat,lon\nA,a,market,g1,,91,104\n";
+        assert!(sites_from_csv("s.csv", csv.as_bytes()).is_err());
+    }
+}
