@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::checklist::Template;
+pub use crate::error::Incomplete;
 use crate::error::{ModelError, Result};
 
 /// The template used when a caller does not name one.
@@ -136,31 +137,6 @@ pub struct Inspection {
     pub submitted_at: Option<String>,
     /// The answers so far, in template order.
     pub answers: Vec<Answer>,
-}
-
-/// Why an inspection cannot be submitted yet: applicable items without an answer, and
-/// hazard answers without the photo their item requires.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", describe_incomplete(.unanswered, .missing_photos))]
-pub struct Incomplete {
-    /// Codes of applicable items that have no answer yet, in template order.
-    pub unanswered: Vec<String>,
-    /// Codes of items answered `hazard` that require a photo and have none.
-    pub missing_photos: Vec<String>,
-}
-
-fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> String {
-    let mut parts = Vec::new();
-    if !unanswered.is_empty() {
-        parts.push(format!("unanswered items: {}", unanswered.join(", ")));
-    }
-    if !missing_photos.is_empty() {
-        parts.push(format!(
-            "hazards without the required photo: {}",
-            missing_photos.join(", ")
-        ));
-    }
-    format!("cannot submit: {}", parts.join("; "))
 }
 
 /// Whether checklist item `item` of `template` applies at a site of kind `site_kind`.

@@ -5,8 +5,8 @@
 //! pushed record means the same thing everywhere.
 //!
 //! Map of the crate, one module per concern (a module uses only those above it here):
-//! - [`error`]: the model's error type.
 //! - [`checklist`]: checklist templates, their data format and validation.
+//! - [`error`]: the model's error type (and why an inspection is incomplete).
 //! - [`evidence`]: how evidence photos are named (lower-case hex SHA-256).
 //! - [`profile`]: roles and the person using a device.
 //! - [`org`]: the organisation tree and sites, with the checks their imports pass.
