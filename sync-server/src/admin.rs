@@ -1,20 +1,22 @@
 //! The admin subcommands' work: importing org units and sites, adding people.
 //!
-//! CSV files are validated by the core's own importers (the same rules a device
-//! applies), run against a scratch core store; only what passes is written to the
-//! server's store, all or nothing.
+//! CSV files are validated by the model's importers (the same rules a device applies),
+//! with parents checked against the units the server already holds; only a file that
+//! passes whole is written to the server's store.
 
+use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use gridwalk_core::Store as CoreStore;
+use gridwalk_model::ModelError;
 use gridwalk_model::hazard::{CampaignReport, DeadlinePolicy, Event, report};
-use gridwalk_model::org::UNIT_LEVELS;
+use gridwalk_model::org::{self, OrgUnit, Site};
+use gridwalk_model::profile::Role;
+use gridwalk_model::protocol::{Person, RecordKind};
 use serde::Serialize;
 
 use crate::auth::{enrolment_code_hash, new_enrolment_code};
-use crate::kinds::{HAZARD_EVENT, templates};
-use crate::people::{Person, Role, parse_role};
+use crate::kinds::templates;
 use crate::scope::UnitTree;
 use crate::storage::{RecordStore, StoreError};
 
@@ -24,15 +26,21 @@ pub enum AdminError {
     /// The input (file or arguments) is invalid; nothing was changed.
     #[error("{0}")]
     Invalid(String),
-    /// The core's importer refused the file; nothing was changed.
+    /// The model's rules refused the input (a bad row, an unknown role...); nothing was
+    /// changed.
     #[error(transparent)]
-    Core(#[from] gridwalk_core::CoreError),
+    Model(#[from] ModelError),
+    /// The input file could not be opened or read; nothing was changed.
+    #[error("{path}: {source}")]
+    File {
+        /// The file, as the admin named it.
+        path: String,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A scratch file could not be written.
-    #[error("scratch file: {0}")]
-    Io(#[from] std::io::Error),
 }
 
 /// How many rows an import wrote.
@@ -51,53 +59,29 @@ pub struct AddedPerson {
     pub enrolment_code: String,
 }
 
-/// A scratch core store that already holds the server's units, so the core's importer
-/// can check parents against them.
-fn scratch_store(store: &dyn RecordStore, dir: &Path) -> Result<CoreStore, AdminError> {
-    let mut scratch = CoreStore::open(dir.join("scratch.sqlite"))?;
-    let existing = store.units()?;
-    if !existing.is_empty() {
-        let path = dir.join("existing-units.csv");
-        let mut writer = csv::Writer::from_path(&path)
-            .map_err(|e| AdminError::Invalid(format!("scratch csv: {e}")))?;
-        writer
-            .write_record(["id", "name", "level", "parent"])
-            .map_err(|e| AdminError::Invalid(format!("scratch csv: {e}")))?;
-        // Parents before children, as the importer reads top-down.
-        let mut sorted = existing;
-        sorted.sort_by_key(|u| UNIT_LEVELS.iter().position(|l| *l == u.level));
-        for u in &sorted {
-            writer
-                .write_record([
-                    u.id.as_str(),
-                    u.name.as_str(),
-                    u.level.as_str(),
-                    u.parent.as_deref().unwrap_or(""),
-                ])
-                .map_err(|e| AdminError::Invalid(format!("scratch csv: {e}")))?;
-        }
-        writer.flush()?;
-        scratch.import_units_csv(&path)?;
-    }
-    Ok(scratch)
+/// Opens an import file; a failure names the file.
+fn open(file: &Path) -> Result<File, AdminError> {
+    File::open(file).map_err(|source| AdminError::File {
+        path: file.display().to_string(),
+        source,
+    })
 }
 
-/// Imports org units from `id,name,level,parent` CSV.
-pub fn import_units(store: &dyn RecordStore, file: &Path) -> Result<ImportReport, AdminError> {
-    let dir = tempfile::tempdir()?;
-    let mut scratch = scratch_store(store, dir.path())?;
-    let imported = scratch.import_units_csv(file)?;
-    store.upsert_units(&scratch.list_units()?)?;
-    Ok(ImportReport { imported })
+/// Reads and checks org units from `id,name,level,parent` CSV against the units the
+/// server already holds (a parent may be stored already or come later in the file).
+fn units_from_file(store: &dyn RecordStore, file: &Path) -> Result<Vec<OrgUnit>, AdminError> {
+    let known = store.units()?;
+    Ok(org::units_from_csv(
+        &file.display().to_string(),
+        open(file)?,
+        &known,
+    )?)
 }
 
-/// Imports sites from `id,name,kind,unit,address,lat,lon` CSV; every site's unit must
-/// be a known unit.
-pub fn import_sites(store: &dyn RecordStore, file: &Path) -> Result<ImportReport, AdminError> {
-    let dir = tempfile::tempdir()?;
-    let mut scratch = CoreStore::open(dir.path().join("scratch.sqlite"))?;
-    let imported = scratch.import_sites_csv(file)?;
-    let sites = scratch.list_sites()?;
+/// Reads and checks sites from `id,name,kind,unit,address,lat,lon` CSV; every site's
+/// unit must be one the server already holds.
+fn sites_from_file(store: &dyn RecordStore, file: &Path) -> Result<Vec<Site>, AdminError> {
+    let sites = org::sites_from_csv(&file.display().to_string(), open(file)?)?;
     let tree = UnitTree::new(&store.units()?);
     if let Some(bad) = sites.iter().find(|s| !tree.is_within(&s.unit, &s.unit)) {
         return Err(AdminError::Invalid(format!(
@@ -107,11 +91,31 @@ pub fn import_sites(store: &dyn RecordStore, file: &Path) -> Result<ImportReport
             bad.unit
         )));
     }
-    store.upsert_sites(&sites)?;
-    Ok(ImportReport { imported })
+    Ok(sites)
 }
 
-/// Adds a person and makes their one-time enrolment code.
+/// Imports org units from `id,name,level,parent` CSV, all rows or none.
+pub fn import_units(store: &dyn RecordStore, file: &Path) -> Result<ImportReport, AdminError> {
+    let units = units_from_file(store, file)?;
+    store.upsert_units(&units)?;
+    Ok(ImportReport {
+        imported: units.len(),
+    })
+}
+
+/// Imports sites from `id,name,kind,unit,address,lat,lon` CSV, all rows or none; every
+/// site's unit must be a known unit.
+pub fn import_sites(store: &dyn RecordStore, file: &Path) -> Result<ImportReport, AdminError> {
+    let sites = sites_from_file(store, file)?;
+    store.upsert_sites(&sites)?;
+    Ok(ImportReport {
+        imported: sites.len(),
+    })
+}
+
+/// Adds a person and makes their one-time enrolment code. The person must be one a
+/// device accepts as its profile (the model's rule), in a known unit, with a known
+/// department if any.
 pub fn add_person(
     store: &dyn RecordStore,
     name: &str,
@@ -119,7 +123,7 @@ pub fn add_person(
     unit: &str,
     department: Option<&str>,
 ) -> Result<AddedPerson, AdminError> {
-    let role = parse_role(role).map_err(AdminError::Invalid)?;
+    let role: Role = role.parse()?;
     if name.trim().is_empty() {
         return Err(AdminError::Invalid("a person needs a name".into()));
     }
@@ -150,7 +154,6 @@ pub fn add_person(
         }
         (_, None) => {}
     }
-    let code = new_enrolment_code().map_err(|e| AdminError::Invalid(e.to_string()))?;
     let person = Person {
         id: uuid::Uuid::now_v7().to_string(),
         name: name.trim().to_string(),
@@ -158,6 +161,10 @@ pub fn add_person(
         unit: unit.to_string(),
         department: department.map(str::to_string),
     };
+    // The profile a device will store when this person enrols: refuse here what the
+    // device would refuse then (e.g. a department for someone who is no officer).
+    person.profile().validated()?;
+    let code = new_enrolment_code().map_err(|e| AdminError::Invalid(e.to_string()))?;
     store.add_person(&person, &enrolment_code_hash(&code))?;
     Ok(AddedPerson {
         person,
@@ -165,14 +172,14 @@ pub fn add_person(
     })
 }
 
-/// The campaign report over every hazard event on the server, computed by the core
+/// The campaign report over every hazard event on the server, computed by the model
 /// (the same numbers a device computes from the events it holds), as of `as_of_ms`.
 pub fn campaign_report(
     store: &dyn RecordStore,
     as_of_ms: i64,
 ) -> Result<CampaignReport, AdminError> {
     let events = store
-        .records_of_kind(HAZARD_EVENT)?
+        .records_of_kind(RecordKind::HazardEvent)?
         .iter()
         .map(|r| {
             serde_json::from_str::<Event>(&r.body)
@@ -206,5 +213,140 @@ pub fn print<T: Serialize>(json: bool, value: &T, human: &str) -> std::io::Resul
         writeln!(out, "{text}")
     } else {
         writeln!(out, "{human}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::SqliteStore;
+
+    fn store(dir: &tempfile::TempDir) -> SqliteStore {
+        SqliteStore::open(&dir.path().join("server.sqlite")).unwrap()
+    }
+
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn units_are_checked_against_the_units_the_server_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir);
+        let top = write(&dir, "top.csv", "id,name,level,parent\nd1,D,district,\n");
+        assert_eq!(import_units(&store, &top).unwrap().imported, 1);
+        // The street's parent is only in the server's store, not in this file.
+        let streets = write(
+            &dir,
+            "streets.csv",
+            "id,name,level,parent\ns1,S,street,d1\n",
+        );
+        assert_eq!(import_units(&store, &streets).unwrap().imported, 1);
+        // A grid under a street skips a level: refused whole, naming file and line.
+        let bad = write(
+            &dir,
+            "bad.csv",
+            "id,name,level,parent\nc1,C,community,s1\ng1,G,grid,s1\n",
+        );
+        let e = import_units(&store, &bad).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                AdminError::Model(ModelError::BadImportRow { line: 3, .. })
+            ),
+            "{e:?}"
+        );
+        let message = e.to_string();
+        assert!(message.contains("bad.csv") && message.contains("expected a community"));
+        let mut ids: Vec<String> = store.units().unwrap().into_iter().map(|u| u.id).collect();
+        ids.sort();
+        assert_eq!(ids, ["d1", "s1"], "nothing of the bad file was written");
+    }
+
+    #[test]
+    fn a_missing_file_is_named_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir);
+        let missing = dir.path().join("nowhere.csv");
+        for result in [
+            import_units(&store, &missing).map(|_| ()),
+            import_sites(&store, &missing).map(|_| ()),
+        ] {
+            let e = result.unwrap_err();
+            assert!(matches!(e, AdminError::File { .. }), "{e:?}");
+            assert!(e.to_string().contains("nowhere.csv"), "{e}");
+        }
+        assert!(store.units().unwrap().is_empty());
+        assert!(store.sites().unwrap().is_empty());
+    }
+
+    #[test]
+    fn sites_need_known_units_and_valid_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir);
+        let units = write(
+            &dir,
+            "units.csv",
+            "id,name,level,parent\nd1,D,district,\ns1,S,street,d1\nc1,C,community,s1\ng1,G,grid,c1\n",
+        );
+        import_units(&store, &units).unwrap();
+        let header = "id,name,kind,unit,address,lat,lon\n";
+        let stray = write(
+            &dir,
+            "stray.csv",
+            &format!("{header}a,A,market,g1,,,\nb,B,market,g9,,,\n"),
+        );
+        let e = import_sites(&store, &stray).unwrap_err();
+        assert!(e.to_string().contains("unknown unit `g9`"), "{e}");
+        let bad_kind = write(&dir, "kind.csv", &format!("{header}a,A,spaceport,g1,,,\n"));
+        let e = import_sites(&store, &bad_kind).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                AdminError::Model(ModelError::BadImportRow { line: 2, .. })
+            ),
+            "{e:?}"
+        );
+        assert!(store.sites().unwrap().is_empty(), "nothing was written");
+        let good = write(
+            &dir,
+            "good.csv",
+            &format!("{header}a,A,market,g1,1 Road,30.1,104.2\n"),
+        );
+        assert_eq!(import_sites(&store, &good).unwrap().imported, 1);
+        assert_eq!(store.site("a").unwrap().unwrap().lat, Some(30.1));
+    }
+
+    #[test]
+    fn a_person_a_device_would_refuse_as_its_profile_is_refused_here() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir);
+        let units = write(&dir, "units.csv", "id,name,level,parent\nd1,D,district,\n");
+        import_units(&store, &units).unwrap();
+        let department = templates()[0].departments[0].code.clone();
+        let e = add_person(&store, "Li Na", "grid-worker", "d1", Some(&department)).unwrap_err();
+        assert!(e.to_string().contains("only a department officer"), "{e}");
+        let e = add_person(&store, "Li Na", "mayor", "d1", None).unwrap_err();
+        assert!(
+            matches!(&e, AdminError::Model(ModelError::Invalid(_))),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("unknown role `mayor`"), "{e}");
+        assert!(store.people().unwrap().is_empty(), "nobody was added");
+        let added = add_person(
+            &store,
+            "Wang Fang",
+            "department-officer",
+            "d1",
+            Some(&department),
+        )
+        .unwrap();
+        assert_eq!(
+            added.person.department.as_deref(),
+            Some(department.as_str())
+        );
+        assert_eq!(store.people().unwrap(), [added.person]);
     }
 }

@@ -4,10 +4,10 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine;
+use gridwalk_model::protocol::Person;
 
 use crate::api::AppState;
 use crate::error::{ApiError, blocking};
-use crate::people::Person;
 use crate::storage::sha256_hex;
 
 /// Letters and digits that cannot be misread for one another on a phone screen.

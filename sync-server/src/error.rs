@@ -1,12 +1,12 @@
 //! The API's error type and its one mapping to HTTP responses.
 //!
-//! Every handler returns [`ApiError`]; the body is always
-//! `{"error": "<code>", "message": "<what to do>"}` so clients can branch on `error` and
-//! show `message`.
+//! Every handler returns [`ApiError`]; the body is always the protocol's [`ErrorBody`],
+//! `{"error": "<code>", "message": "<what to do>"}`, so clients can branch on `error`
+//! and show `message`.
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use gridwalk_model::protocol::ErrorBody;
 
 use crate::storage::StoreError;
 
@@ -91,7 +91,10 @@ impl IntoResponse for ApiError {
         };
         let mut response = (
             status,
-            axum::Json(json!({ "error": code, "message": message })),
+            axum::Json(ErrorBody {
+                error: code.to_string(),
+                message,
+            }),
         )
             .into_response();
         if matches!(self, ApiError::TusVersion) {

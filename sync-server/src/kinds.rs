@@ -1,33 +1,30 @@
-//! The kinds of item a device pushes, and for each: how its body is validated, which
-//! site/unit (and department) it belongs to, which photos it refers to, and how its
-//! personal details are redacted. Adding a kind means adding an arm here; the push,
-//! pull, blob and scope code stay as they are.
+//! The kinds of record a device pushes ([`RecordKind`], the model's), and for each:
+//! how its body is validated, which site/unit (and department) it belongs to, which
+//! photos it refers to, and how its personal details are redacted. Adding a kind means
+//! adding it to the model's [`RecordKind`] and an arm here (the compiler asks for
+//! both); the push, pull, blob and scope code stay as they are.
 //!
-//! - `inspection`: body is [`gridwalk_model::inspection::Inspection`]; scope from its
-//!   site's unit. Only submitted inspections are accepted, except a spot check, which a
-//!   supervisor may push as a draft (the planned visit) and later as submitted.
-//! - `hazard-event`: body is [`gridwalk_model::hazard::Event`]; scope from its case:
-//!   the unit of the case's site (or of its report), and the department the core's
-//!   [`fold`] of the case's stored events says it is assigned to now. The event's
-//!   actor must be the caller (role, unit, department). Workflow rules are not
+//! - [`RecordKind::Inspection`]: body is [`gridwalk_model::inspection::Inspection`];
+//!   scope from its site's unit. Only submitted inspections are accepted, except a spot
+//!   check, which a supervisor may push as a draft (the planned visit) and later as
+//!   submitted.
+//! - [`RecordKind::HazardEvent`]: body is [`gridwalk_model::hazard::Event`]; scope from
+//!   its case: the unit of the case's site (or of its report), and the department the
+//!   model's [`fold`] of the case's stored events says it is assigned to now. The
+//!   event's actor must be the caller (role, unit, department). Workflow rules are not
 //!   enforced here: an offline device may have recorded an event the fold will ignore
 //!   or flag, and the fold decides that the same way everywhere.
 
-use std::sync::OnceLock;
-
+use gridwalk_model::ModelError;
 use gridwalk_model::checklist::{PERSONAL_DATA_CATEGORIES, Template};
 use gridwalk_model::evidence::is_sha256_hex;
 use gridwalk_model::hazard::{Actor, Event, Payload, fold};
 use gridwalk_model::inspection::{Inspection, InspectionKind, InspectionStatus};
+use gridwalk_model::protocol::RecordKind;
 use serde::Serialize;
 
 use crate::scope::UnitTree;
 use crate::storage::{CaseScope, RecordStore, StoreError, sha256_hex};
-
-/// The `inspection` item kind.
-pub const INSPECTION: &str = "inspection";
-/// The `hazard-event` item kind.
-pub const HAZARD_EVENT: &str = "hazard-event";
 
 /// Why one pushed item was refused; the rest of the batch is unaffected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -62,6 +59,8 @@ impl Reject {
 /// What the server needs to know about a valid pushed item.
 #[derive(Debug, Clone)]
 pub struct Checked {
+    /// The record's kind.
+    pub kind: RecordKind,
     /// The canonical JSON body (re-serialised, so whitespace and key order of the
     /// device's JSON do not make a re-push look different).
     pub body: String,
@@ -98,17 +97,13 @@ pub enum CheckError {
     Store(#[from] StoreError),
 }
 
-/// The checklist templates the server knows (the built-in ones), parsed once.
+/// The checklist templates the server knows: the model's built-in ones, parsed once.
 pub fn templates() -> &'static [Template] {
-    static TEMPLATES: OnceLock<Vec<Template>> = OnceLock::new();
-    TEMPLATES.get_or_init(|| match Template::builtin() {
-        Ok(t) => t,
-        Err(e) => {
-            // A broken built-in template is a build defect the core's tests catch;
-            // serving no template is safer than crashing the server.
-            tracing::error!(error = %e, "built-in templates do not parse");
-            Vec::new()
-        }
+    Template::builtin_cached().unwrap_or_else(|e| {
+        // A broken built-in template is a build defect the model's tests catch;
+        // serving no template is safer than crashing the server.
+        tracing::error!(error = %e, "built-in templates do not parse");
+        &[]
     })
 }
 
@@ -122,7 +117,8 @@ fn is_personal_category(code: &str) -> bool {
     PERSONAL_DATA_CATEGORIES.contains(&code)
 }
 
-/// Validates a pushed item and pulls out what scope and storage need.
+/// Validates a pushed item and pulls out what scope and storage need. `kind` is the
+/// item's text kind, refused by name when this server does not know it.
 pub fn check(
     kind: &str,
     id: &str,
@@ -130,13 +126,13 @@ pub fn check(
     store: &dyn RecordStore,
     tree: &UnitTree,
 ) -> Result<Checked, CheckError> {
+    let kind: RecordKind = kind.parse().map_err(|e| match e {
+        ModelError::Invalid(reason) => Reject::UnsupportedKind(reason),
+        other => Reject::UnsupportedKind(other.to_string()),
+    })?;
     match kind {
-        INSPECTION => check_inspection(id, body, store),
-        HAZARD_EVENT => check_hazard_event(id, body, store, tree),
-        other => Err(Reject::UnsupportedKind(format!(
-            "unknown item kind `{other}` (expected `{INSPECTION}` or `{HAZARD_EVENT}`)"
-        ))
-        .into()),
+        RecordKind::Inspection => check_inspection(id, body, store),
+        RecordKind::HazardEvent => check_hazard_event(id, body, store, tree),
     }
 }
 
@@ -199,6 +195,7 @@ fn check_inspection(
     let canonical = serde_json::to_string(&inspection)
         .map_err(|e| Reject::Invalid(format!("inspection cannot be stored: {e}")))?;
     Ok(Checked {
+        kind: RecordKind::Inspection,
         body_hash: sha256_hex(canonical.as_bytes()),
         body: canonical,
         unit: site.unit,
@@ -260,6 +257,7 @@ fn check_hazard_event(
     let canonical = serde_json::to_string(&event)
         .map_err(|e| Reject::Invalid(format!("hazard event cannot be stored: {e}")))?;
     Ok(Checked {
+        kind: RecordKind::HazardEvent,
         body_hash: sha256_hex(canonical.as_bytes()),
         body: canonical,
         blobs: photos.iter().map(|p| (p.clone(), scope.personal)).collect(),
@@ -290,7 +288,7 @@ fn report_unit(
     }
 }
 
-/// Recomputes a hazard case's scope from its stored events with the core's fold (the
+/// Recomputes a hazard case's scope from its stored events with the model's fold (the
 /// department it is assigned to now), after one of its events was stored.
 pub fn refresh_case(
     store: &dyn RecordStore,
@@ -321,7 +319,7 @@ pub fn case_events(store: &dyn RecordStore, case_id: &str) -> Result<Vec<Event>,
     store
         .case_records(case_id)?
         .iter()
-        .filter(|r| r.kind == HAZARD_EVENT)
+        .filter(|r| r.is(RecordKind::HazardEvent))
         .map(|r| {
             serde_json::from_str(&r.body)
                 .map_err(|e| StoreError::Corrupt(format!("stored hazard event {}: {e}", r.id)))
@@ -360,8 +358,12 @@ fn redact_event(event: &mut Event) {
 /// photos of events of cases in those categories) removed, the record's shape
 /// unchanged so a device can still store it.
 pub fn redact(kind: &str, body: &str) -> Result<serde_json::Value, StoreError> {
+    // A kind this server cannot redact is withheld whole rather than leaked.
+    let Ok(kind) = kind.parse::<RecordKind>() else {
+        return Ok(serde_json::Value::Null);
+    };
     match kind {
-        INSPECTION => {
+        RecordKind::Inspection => {
             let mut inspection: Inspection = serde_json::from_str(body)
                 .map_err(|e| StoreError::Corrupt(format!("stored inspection: {e}")))?;
             if let Some(template) = template(&inspection.template_id, inspection.template_version) {
@@ -378,14 +380,39 @@ pub fn redact(kind: &str, body: &str) -> Result<serde_json::Value, StoreError> {
             serde_json::to_value(&inspection)
                 .map_err(|e| StoreError::Corrupt(format!("stored inspection: {e}")))
         }
-        HAZARD_EVENT => {
+        RecordKind::HazardEvent => {
             let mut event: Event = serde_json::from_str(body)
                 .map_err(|e| StoreError::Corrupt(format!("stored hazard event: {e}")))?;
             redact_event(&mut event);
             serde_json::to_value(&event)
                 .map_err(|e| StoreError::Corrupt(format!("stored hazard event: {e}")))
         }
-        // A kind this server cannot redact is withheld whole rather than leaked.
-        _ => Ok(serde_json::Value::Null),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::SqliteStore;
+
+    #[test]
+    fn an_unknown_kind_is_refused_by_name_and_withheld_on_pull() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("server.sqlite")).unwrap();
+        let tree = UnitTree::new(&[]);
+        let body = serde_json::json!({});
+        match check("gossip", "x", &body, &store, &tree) {
+            Err(CheckError::Reject(Reject::UnsupportedKind(reason))) => assert_eq!(
+                reason,
+                "unknown item kind `gossip` (expected `inspection` or `hazard-event`)"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(redact("gossip", "{}").unwrap(), serde_json::Value::Null);
+    }
+
+    #[test]
+    fn the_templates_are_the_models_built_in_ones() {
+        assert_eq!(templates(), Template::builtin().unwrap());
     }
 }

@@ -1,10 +1,13 @@
 //! The gridwalk sync server as a library, so that the binary and the tests share one
 //! router and one set of rules.
 //!
+//! The server stands on `gridwalk-model` alone: the `/v1` request and response types,
+//! record kinds, roles, people, templates and the import checks are the model's, the
+//! same ones a device uses; nothing here depends on the device crate.
+//!
 //! Map of the crate, one module per concern:
 //! - [`config`]: listen address, data folder and the request limits.
 //! - [`error`]: the API's typed error and its one mapping to HTTP responses.
-//! - [`people`]: roles and people as the server knows them.
 //! - [`storage`]: the storage traits and their embedded SQLite / local-file versions.
 //! - [`auth`]: enrolment codes, device tokens and who a request comes from.
 //! - [`scope`]: every authorisation decision: who may read or write which record.
@@ -19,7 +22,6 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod kinds;
-pub mod people;
 pub mod scope;
 pub mod server;
 pub mod storage;

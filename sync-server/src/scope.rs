@@ -7,7 +7,7 @@
 //! - `grid-worker`, `community-staff`, `street-officer`, `supervisor`: read and write
 //!   records whose site lies in their area (a grid, a community, a street/town, ...);
 //! - `department-officer`: reads only the events of cases assigned to their department
-//!   now (by the core's fold), including the case's earlier history; writes events
+//!   now (by the model's fold), including the case's earlier history; writes events
 //!   only on those cases, and inspections in their area;
 //! - a hazard event's recorded actor must be the caller (role, unit, department);
 //! - spot checks are recorded only by supervisors (and admins); a spot check that is
@@ -21,8 +21,9 @@ use std::collections::HashMap;
 
 use gridwalk_model::hazard::Actor;
 use gridwalk_model::org::OrgUnit;
+use gridwalk_model::profile::Role;
+use gridwalk_model::protocol::Person;
 
-use crate::people::{Person, Role};
 use crate::storage::{CaseScope, StoredRecord};
 
 /// The org-unit tree, for "is this unit inside that area" questions.

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use gridwalk_core::inspection::{InspectionKind, InspectionStatus};
+use gridwalk_model::inspection::{InspectionKind, InspectionStatus};
 use serde_json::Value;
 
 struct Cast {

@@ -60,7 +60,7 @@ fn admin_commands_validate_and_report_json() {
         3
     );
 
-    // A bad row names the file and line (the core's importer rules).
+    // A bad row names the file and line (the model's importer rules).
     let bad = data.path().join("bad.csv");
     std::fs::write(&bad, "id,name,level,parent\nx,X,grid,jinjiang\n").unwrap();
     let output = Command::new(BIN)

@@ -1,13 +1,13 @@
 //! Hazard-case events over real HTTP on 127.0.0.1: departments see only the cases
 //! assigned to them (with the history from before the assignment), events must name
 //! their caller as actor, personal cases are redacted, and the server-wide campaign
-//! report is the core's.
+//! report is the model's.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::*;
-use gridwalk_core::hazard::{Level, Payload};
+use gridwalk_model::hazard::{Level, Payload};
 use serde_json::Value;
 
 fn accepted(results: &[Value]) -> bool {
@@ -158,7 +158,7 @@ async fn departments_see_only_the_cases_assigned_to_them() {
         "no longer the fire brigade's case"
     );
 
-    // The server-wide campaign report is the core's fold of the stored events.
+    // The server-wide campaign report is the model's fold of the stored events.
     let report =
         gridwalk_server::admin::campaign_report(server.state.store.as_ref(), 10_000).unwrap();
     assert_eq!(report.total.found, 1);

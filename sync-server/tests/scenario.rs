@@ -9,8 +9,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
-use gridwalk_core::hazard::{Level, Payload};
-use gridwalk_core::inspection::{InspectionKind, InspectionStatus};
+use gridwalk_model::hazard::{Level, Payload};
+use gridwalk_model::inspection::{InspectionKind, InspectionStatus};
 use serde_json::Value;
 
 fn id_set(items: &[Value]) -> BTreeSet<String> {

@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 
 use common::*;
-use gridwalk_core::inspection::{InspectionKind, InspectionStatus};
+use gridwalk_model::inspection::{InspectionKind, InspectionStatus};
 use gridwalk_server::config::Limits;
 use serde_json::{Value, json};
 

@@ -24,6 +24,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::BytesMut;
 use gridwalk_model::evidence::is_sha256_hex;
+use gridwalk_model::protocol::paths;
 use http_body_util::BodyExt;
 
 use super::AppState;
@@ -37,7 +38,7 @@ const TUS_VERSION: &str = "1.0.0";
 /// The blob routes, each answer carrying `Tus-Resumable`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/blobs", post(create).options(options))
+        .route(paths::BLOBS, post(create).options(options))
         .route("/v1/blobs/uploads/{id}", head(offset).patch(patch))
         .route("/v1/blobs/{sha256}", get(download))
         .layer(axum::middleware::map_response(
@@ -145,7 +146,7 @@ pub async fn create(
         person: caller.person.id.clone(),
         done: false,
     };
-    let location = format!("/v1/blobs/uploads/{}", upload.id);
+    let location = format!("{}/uploads/{}", paths::BLOBS, upload.id);
     let (store, blobs) = (state.store.clone(), state.blobs.clone());
     let id = upload.id.clone();
     blocking(move || {

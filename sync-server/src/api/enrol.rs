@@ -3,30 +3,11 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use gridwalk_model::protocol::{EnrolRequest, EnrolResponse};
 
 use super::{AppState, parse_json, read_body};
 use crate::auth::{device_token_hash, enrolment_code_hash, new_device_token};
 use crate::error::{ApiError, blocking};
-use crate::people::Person;
-
-/// The enrolment request.
-#[derive(Debug, Deserialize)]
-pub struct EnrolRequest {
-    /// The code `people add` printed.
-    pub code: String,
-}
-
-/// The enrolment answer. The token is shown once; the server keeps only its hash.
-#[derive(Debug, Serialize)]
-pub struct EnrolResponse {
-    /// The new device's id.
-    pub device_id: String,
-    /// The bearer token for every later request.
-    pub token: String,
-    /// Who the device belongs to.
-    pub person: Person,
-}
 
 /// Redeems a code. A used or unknown code gets `401`; a lost answer means asking an
 /// admin for a new code, because the token cannot be shown twice.

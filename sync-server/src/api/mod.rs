@@ -19,6 +19,7 @@ use axum::body::Body;
 use axum::http::Request;
 use axum::routing::{get, post};
 use bytes::{Bytes, BytesMut};
+use gridwalk_model::protocol::paths;
 use http_body_util::BodyExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
@@ -61,11 +62,11 @@ impl AppState {
 /// `HEAD`, as HTTP requires.)
 pub const ROUTES: &[(&str, &[&str])] = &[
     ("/health", &["get"]),
-    ("/v1/enrol", &["post"]),
-    ("/v1/push", &["post"]),
-    ("/v1/pull", &["get"]),
-    ("/v1/reference", &["get"]),
-    ("/v1/blobs", &["options", "post"]),
+    (paths::ENROL, &["post"]),
+    (paths::PUSH, &["post"]),
+    (paths::PULL, &["get"]),
+    (paths::REFERENCE, &["get"]),
+    (paths::BLOBS, &["options", "post"]),
     ("/v1/blobs/uploads/{id}", &["head", "patch"]),
     ("/v1/blobs/{sha256}", &["get", "head"]),
 ];
@@ -73,10 +74,10 @@ pub const ROUTES: &[(&str, &[&str])] = &[
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let json_routes = Router::new()
-        .route("/v1/enrol", post(enrol::enrol))
-        .route("/v1/push", post(push::push))
-        .route("/v1/pull", get(pull::pull))
-        .route("/v1/reference", get(reference::reference))
+        .route(paths::ENROL, post(enrol::enrol))
+        .route(paths::PUSH, post(push::push))
+        .route(paths::PULL, get(pull::pull))
+        .route(paths::REFERENCE, get(reference::reference))
         .layer(CompressionLayer::new().gzip(true).zstd(true))
         .layer(RequestDecompressionLayer::new().gzip(true).zstd(true));
     Router::new()

@@ -14,13 +14,13 @@ use std::collections::{HashMap, HashSet};
 
 use axum::Json;
 use axum::extract::{Query, State};
-use serde::Serialize;
+use gridwalk_model::profile::Role;
+use gridwalk_model::protocol::{Person, PullResponse, PulledItem, RecordKind};
 
 use super::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
-use crate::kinds::{self, HAZARD_EVENT};
-use crate::people::{Person, Role};
+use crate::kinds;
 use crate::scope::{Access, UnitTree, read_access};
 use crate::storage::{CaseScope, RecordStore, StoredRecord};
 
@@ -28,36 +28,6 @@ use crate::storage::{CaseScope, RecordStore, StoredRecord};
 /// server still gets a quick answer (with `has_more`) instead of a long scan.
 const MAX_SCAN: usize = 20_000;
 const SCAN_BATCH: u32 = 500;
-
-/// One record as pulled.
-#[derive(Debug, Serialize)]
-pub struct PulledItem {
-    /// Server sequence number.
-    pub seq: i64,
-    /// Record id.
-    pub id: String,
-    /// Item kind.
-    pub kind: String,
-    /// The record; with personal details removed when `redacted`.
-    pub body: serde_json::Value,
-    /// Whether personal details were removed for this caller.
-    pub redacted: bool,
-    /// The person whose device pushed it.
-    pub author: String,
-    /// When the server stored it (server clock).
-    pub received_at: String,
-}
-
-/// A page of records.
-#[derive(Debug, Serialize)]
-pub struct PullResponse {
-    /// The records, in sequence order.
-    pub items: Vec<PulledItem>,
-    /// The cursor for the next pull.
-    pub next_cursor: String,
-    /// Whether more records may be waiting after `next_cursor`.
-    pub has_more: bool,
-}
 
 /// Handles a pull.
 pub async fn pull(
@@ -149,7 +119,7 @@ impl Page<'_> {
             return Ok(());
         };
         let backfill = self.caller.role == Role::DepartmentOfficer
-            && record.kind == HAZARD_EVENT
+            && record.is(RecordKind::HazardEvent)
             && record.department.is_some()
             && record.department == self.caller.department;
         if backfill && let Some(case_id) = record.case_id.clone() {

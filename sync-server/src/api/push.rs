@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use gridwalk_model::protocol::{ItemResult, ItemStatus, PushItem, PushRequest, PushResponse};
 
 use super::{AppState, parse_json, read_body};
 use crate::auth::Caller;
@@ -13,61 +13,6 @@ use crate::error::{ApiError, blocking};
 use crate::kinds::{self, CheckError, Reject};
 use crate::scope::{UnitTree, WriteIntent, may_write};
 use crate::storage::{NewRecord, PutOutcome, RecordStore};
-
-/// A push batch.
-#[derive(Debug, Deserialize)]
-pub struct PushRequest {
-    /// The items, in the order the device recorded them.
-    pub items: Vec<PushItem>,
-}
-
-/// One pushed item.
-#[derive(Debug, Deserialize)]
-pub struct PushItem {
-    /// The record's id (UUIDv7).
-    pub id: String,
-    /// The item kind (`inspection`, `hazard-event`).
-    pub kind: String,
-    /// The record itself.
-    pub body: serde_json::Value,
-}
-
-/// What happened to one item.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum ItemStatus {
-    /// Stored now.
-    Accepted,
-    /// Already stored (same id, same content, or a newer version of it).
-    Duplicate,
-    /// Refused; see `code` and `reason`.
-    Rejected,
-}
-
-/// The answer for one item.
-#[derive(Debug, Serialize)]
-pub struct ItemResult {
-    /// The item's id.
-    pub id: String,
-    /// Accepted, duplicate or rejected.
-    pub status: ItemStatus,
-    /// The stored record's sequence number, when stored.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seq: Option<i64>,
-    /// Why it was rejected: `invalid`, `unsupported-kind`, `forbidden`, `conflict`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'static str>,
-    /// A sentence saying what is wrong.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-/// The answer to a push.
-#[derive(Debug, Serialize)]
-pub struct PushResponse {
-    /// One result per item, in request order.
-    pub results: Vec<ItemResult>,
-}
 
 /// Handles a push batch.
 pub async fn push(
@@ -113,7 +58,7 @@ fn rejected(id: String, reject: Reject) -> ItemResult {
         id,
         status: ItemStatus::Rejected,
         seq: None,
-        code: Some(reject.code()),
+        code: Some(reject.code().to_string()),
         reason: Some(reject.to_string()),
     }
 }
@@ -147,7 +92,7 @@ fn push_one(
     }
     let record = NewRecord {
         id: item.id.clone(),
-        kind: item.kind,
+        kind: checked.kind,
         body: checked.body,
         body_hash: checked.body_hash,
         unit: checked.unit,

@@ -3,33 +3,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use gridwalk_model::checklist::Template;
-use gridwalk_model::org::{OrgUnit, Site};
-use serde::Serialize;
+use gridwalk_model::protocol::ReferenceResponse;
 
 use super::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds::templates;
-use crate::people::Person;
 use crate::scope::{UnitTree, sees_person, sees_site, sees_unit};
-
-/// Reference data for one caller.
-#[derive(Debug, Serialize)]
-pub struct ReferenceResponse {
-    /// The caller.
-    pub me: Person,
-    /// The caller's device id.
-    pub device_id: String,
-    /// Units of the caller's area and those above it.
-    pub units: Vec<OrgUnit>,
-    /// Sites in the caller's area.
-    pub sites: Vec<Site>,
-    /// People working in or above the caller's area.
-    pub people: Vec<Person>,
-    /// Checklist templates.
-    pub templates: Vec<Template>,
-}
 
 /// Handles a reference-data request.
 pub async fn reference(

@@ -10,9 +10,8 @@ pub mod files;
 pub mod sqlite;
 
 use gridwalk_model::org::{OrgUnit, Site};
+use gridwalk_model::protocol::{Person, RecordKind};
 use serde::Serialize;
-
-use crate::people::Person;
 
 /// What storage can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +42,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct NewRecord {
     /// The record's id (UUIDv7, chosen by the device).
     pub id: String,
-    /// The item kind (`inspection`, ...).
-    pub kind: String,
+    /// The record's kind.
+    pub kind: RecordKind,
     /// The canonical JSON body.
     pub body: String,
     /// SHA-256 (hex) of `body`: decides whether a re-push is the same record.
@@ -74,7 +73,8 @@ pub struct StoredRecord {
     pub seq: i64,
     /// The record's id.
     pub id: String,
-    /// The item kind.
+    /// The record's kind as stored ([`RecordKind::as_str`]); text, so a row written by
+    /// a newer server with a kind this build does not know still reads.
     pub kind: String,
     /// The canonical JSON body.
     pub body: String,
@@ -94,6 +94,13 @@ pub struct StoredRecord {
     pub personal: bool,
     /// When the server stored it (server clock, RFC 3339).
     pub received_at: String,
+}
+
+impl StoredRecord {
+    /// Whether the record is of `kind`.
+    pub fn is(&self, kind: RecordKind) -> bool {
+        self.kind == kind.as_str()
+    }
 }
 
 /// What the scope needs to know of a hazard case, folded from its events.
@@ -192,7 +199,7 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Every record of a hazard case, in sequence order.
     fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>>;
     /// Every record of a kind, in sequence order (for the server-wide report).
-    fn records_of_kind(&self, kind: &str) -> StoreResult<Vec<StoredRecord>>;
+    fn records_of_kind(&self, kind: RecordKind) -> StoreResult<Vec<StoredRecord>>;
 }
 
 /// What finishing an upload found.

@@ -6,14 +6,15 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use gridwalk_model::org::{OrgUnit, Site};
+use gridwalk_model::profile::Role;
+use gridwalk_model::protocol::{Person, RecordKind};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     CaseScope, NewRecord, PutOutcome, RecordStore, StoreError, StoreResult, StoredRecord, Upload,
 };
-use crate::people::{Person, parse_role};
 
-/// The server's numbered migrations, run by the core's shared runner
+/// The server's numbered migrations, run by the shared runner
 /// (`gridwalk_migrate::migrate_schema`); index 0 is version 1. Never edit a released
 /// migration: add the next one.
 const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_records.sql")];
@@ -85,7 +86,9 @@ fn person_from_parts(
     parts: (String, String, String, String, Option<String>),
 ) -> StoreResult<Person> {
     let (id, name, role, unit, department) = parts;
-    let role = parse_role(&role).map_err(StoreError::Corrupt)?;
+    let role: Role = role
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("person {id}: {e}")))?;
     Ok(Person {
         id,
         name,
@@ -298,7 +301,7 @@ impl RecordStore for SqliteStore {
             if hash == rec.body_hash {
                 return Ok(PutOutcome::Duplicate(seq));
             }
-            let same_record = kind == rec.kind && author == rec.author_person;
+            let same_record = kind == rec.kind.as_str() && author == rec.author_person;
             if !(same_record && draft && !rec.draft) {
                 if same_record && !draft && rec.draft {
                     return Ok(PutOutcome::Stale(seq));
@@ -316,7 +319,7 @@ impl RecordStore for SqliteStore {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 rec.id,
-                rec.kind,
+                rec.kind.as_str(),
                 rec.body,
                 rec.body_hash,
                 rec.unit,
@@ -471,13 +474,13 @@ impl RecordStore for SqliteStore {
         Ok(rows)
     }
 
-    fn records_of_kind(&self, kind: &str) -> StoreResult<Vec<StoredRecord>> {
+    fn records_of_kind(&self, kind: RecordKind) -> StoreResult<Vec<StoredRecord>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE kind = ?1 ORDER BY seq"
         ))?;
         let rows = stmt
-            .query_map([kind], record_from_row)?
+            .query_map([kind.as_str()], record_from_row)?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gridwalk_core::inspection::{Answer, Inspection, InspectionKind, InspectionStatus, Outcome};
+use gridwalk_model::inspection::{Answer, Inspection, InspectionKind, InspectionStatus, Outcome};
 use gridwalk_server::admin;
 use gridwalk_server::api::AppState;
 use gridwalk_server::config::{DataDir, Limits};
@@ -184,8 +184,8 @@ pub struct Device {
 
 impl Device {
     /// This device's person as a hazard-event actor.
-    pub fn actor(&self) -> gridwalk_core::hazard::Actor {
-        gridwalk_core::hazard::Actor {
+    pub fn actor(&self) -> gridwalk_model::hazard::Actor {
+        gridwalk_model::hazard::Actor {
             name: self.name.clone(),
             role: self.role.parse().unwrap(),
             unit: self.unit.clone(),
@@ -200,14 +200,14 @@ pub fn hazard_event(
     device: &Device,
     ms: i64,
     parents: &[&Value],
-    payload: gridwalk_core::hazard::Payload,
+    payload: gridwalk_model::hazard::Payload,
 ) -> Value {
-    let event = gridwalk_core::hazard::Event {
+    let event = gridwalk_model::hazard::Event {
         id: new_id(),
         case_id: case.to_string(),
         actor: device.actor(),
         device: format!("device-of-{}", device.person),
-        hlc: gridwalk_core::hazard::Hlc { ms, counter: 0 },
+        hlc: gridwalk_model::hazard::Hlc { ms, counter: 0 },
         wall_ms: ms,
         parents: parents
             .iter()
@@ -226,9 +226,9 @@ pub fn reported(
     unit: &str,
     description: &str,
     photos: Vec<String>,
-) -> gridwalk_core::hazard::Payload {
-    use gridwalk_core::checklist::Severity;
-    use gridwalk_core::hazard::{HazardReport, Payload, ReportSource};
+) -> gridwalk_model::hazard::Payload {
+    use gridwalk_model::checklist::Severity;
+    use gridwalk_model::hazard::{HazardReport, Payload, ReportSource};
     Payload::Reported(HazardReport {
         source: ReportSource::Inspection {
             inspection_id: new_id(),
