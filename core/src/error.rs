@@ -180,7 +180,8 @@ pub enum CoreError {
     Protocol(String),
 
     /// A bug in gridwalk: a state the code rules out was reached (our own types failed
-    /// to encode, a lock was poisoned). Nothing the user does can fix it; report it.
+    /// to encode, the HTTP client could not be built). Nothing the user does can fix it;
+    /// report it.
     #[error("internal error (a bug in gridwalk): {0}")]
     Internal(String),
 }

@@ -8,10 +8,10 @@
 //! file. If the `-wal` file is deleted after a crash (or while another connection has the
 //! store open), SQLite opens the store as of the last checkpoint and says nothing: the
 //! commits are gone without a word. When another connection still holds the store open
-//! SQLite fails instead with a short read from the empty log it recreates. Both are told
-//! apart before opening by [`ensure_not_lost`], from the `-shm` index SQLite keeps next
-//! to the log: it records how many frames the log holds and how many are already in the
-//! database file.
+//! SQLite fails instead with a short read from the empty log it recreates. Before
+//! opening, [`ensure_not_lost`] recognises both from the `-shm` index SQLite keeps next
+//! to the log, which records how many frames the log holds and how many of them are
+//! already in the database file.
 
 use std::path::{Path, PathBuf};
 
