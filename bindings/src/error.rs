@@ -3,7 +3,8 @@
 use gridwalk_core::CoreError;
 
 /// What went wrong, in the few kinds a shell acts on differently. Messages are safe to
-/// show: they name records and items, never personal details.
+/// show: they name records and items, never personal details. Each variant says what a
+/// shell does with it.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum GridwalkError {
     /// The input was refused; nothing changed. `reason` says why.
@@ -56,16 +57,44 @@ pub enum GridwalkError {
         reason: String,
     },
     /// The server could not be reached or answered with an error after the retries.
-    /// Nothing recorded was lost; sync again later.
+    /// Nothing recorded was lost; sync again later (retrying is right).
     #[error("network: {reason}")]
     Network {
         /// What failed.
         reason: String,
     },
-    /// The device's storage failed (disk full, corrupt file, newer schema).
+    /// The device's storage failed (disk full, unwritable, a file system without the
+    /// shared memory WAL journaling needs, a store written by a newer app). The data is
+    /// intact: free space, update the app or move the store, then try again.
     #[error("storage: {reason}")]
     Storage {
         /// What failed.
+        reason: String,
+    },
+    /// The data on this device is damaged: the store file is not a database or fails
+    /// its integrity check, a stored record no longer reads back, or the write-ahead log
+    /// was lost with committed changes. Retrying cannot help: offer to restore a backup
+    /// or re-enrol (move the damaged store aside, keep it for recovery, start a new one
+    /// and sync); never retry and never delete it silently.
+    #[error("corrupt: {reason}")]
+    Corrupt {
+        /// What is damaged and what SQLite or the parser said.
+        reason: String,
+    },
+    /// The sync server answered something the protocol does not allow (a body that is
+    /// not the expected JSON, a malformed record). Nothing from it was stored and nothing
+    /// recorded here was lost. Sync again later; if it persists, the app and the server
+    /// disagree on the protocol: suggest updating the app.
+    #[error("the server answered something malformed: {reason}")]
+    ServerMalformed {
+        /// What was wrong with the answer, naming the URL or record.
+        reason: String,
+    },
+    /// A bug in gridwalk: a state the code rules out was reached. Nothing the user does
+    /// can fix it; show a "report a problem" path with the reason.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What went wrong, for the bug report.
         reason: String,
     },
 }
@@ -95,8 +124,12 @@ impl From<CoreError> for GridwalkError {
                 reason: refusal.detail,
             },
             CoreError::NoProfile => GridwalkError::NoProfile,
-            CoreError::SchemaTooNew { .. } | CoreError::Storage(_) | CoreError::Io { .. } => {
-                GridwalkError::Storage { reason }
+            CoreError::SchemaTooNew { .. }
+            | CoreError::Storage(_)
+            | CoreError::Io { .. }
+            | CoreError::WalUnavailable { .. } => GridwalkError::Storage { reason },
+            CoreError::Corrupt { .. } | CoreError::WalMissing { .. } => {
+                GridwalkError::Corrupt { reason }
             }
             // The device failed to store the photo: a storage problem, not the input's.
             CoreError::Photo(
@@ -106,9 +139,11 @@ impl From<CoreError> for GridwalkError {
             CoreError::Photo(_) => GridwalkError::InvalidInput { reason },
             CoreError::NotEnrolled => GridwalkError::NotEnrolled,
             CoreError::Unauthorised { message } => GridwalkError::Unauthorised { reason: message },
-            CoreError::NetworkUnreachable { .. }
-            | CoreError::ServerStatus { .. }
-            | CoreError::Protocol(_) => GridwalkError::Network { reason },
+            CoreError::NetworkUnreachable { .. } | CoreError::ServerStatus { .. } => {
+                GridwalkError::Network { reason }
+            }
+            CoreError::Protocol(_) => GridwalkError::ServerMalformed { reason },
+            CoreError::Internal(_) => GridwalkError::Internal { reason },
         }
     }
 }

@@ -333,3 +333,66 @@ fn a_hazard_case_from_submit_to_report_through_the_terminal() {
     let err = json_err(data, &["hazards", "show", "ffffffff"]);
     assert_eq!(err["kind"], "not-found");
 }
+
+/// Damage gets its own kind in `--json` errors, so a script can tell "restore or
+/// re-enrol" from "try again": a store file of garbage, a stored record that no longer
+/// parses, a write-ahead log lost with committed changes.
+#[test]
+fn a_damaged_store_is_reported_as_corrupt_or_wal_missing() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let garbage_data = dir.path().join("garbage");
+    std::fs::create_dir_all(&garbage_data).unwrap();
+    let store_file = garbage_data.join("gridwalk.db");
+    std::fs::write(
+        &store_file,
+        b"this is not a SQLite database, just text ".repeat(200),
+    )
+    .unwrap();
+    let err = json_err(&garbage_data, &["templates", "list"]);
+    assert_eq!(err["kind"], "corrupt", "{err}");
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains(store_file.to_str().unwrap()), "{message}");
+
+    let data = dir.path().join("record");
+    json_ok(
+        &data,
+        &[
+            "profile",
+            "set",
+            "--name",
+            "Li Wei",
+            "--role",
+            "grid-worker",
+            "--unit",
+            "G1",
+        ],
+    );
+    gridwalk_core::Store::open(data.join("gridwalk.db"))
+        .unwrap()
+        .set_setting("profile", "{\"name\": \"Li")
+        .unwrap();
+    let err = json_err(&data, &["profile", "show"]);
+    assert_eq!(err["kind"], "corrupt", "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("the stored profile"),
+        "{err}"
+    );
+
+    // A power cut with the last commit only in the log, then the log lost.
+    let live = dir.path().join("live");
+    json_ok(&live, &["templates", "list"]);
+    let store = gridwalk_core::Store::open(live.join("gridwalk.db")).unwrap();
+    store.set_setting("marker", "only in the log").unwrap();
+    let crashed = dir.path().join("crashed");
+    std::fs::create_dir_all(&crashed).unwrap();
+    for file in ["gridwalk.db", "gridwalk.db-shm"] {
+        std::fs::copy(live.join(file), crashed.join(file)).unwrap();
+    }
+    let err = json_err(&crashed, &["templates", "list"]);
+    assert_eq!(err["kind"], "wal-missing", "{err}");
+    drop(store);
+}

@@ -6,6 +6,9 @@ use gridwalk_model::ModelError;
 use gridwalk_model::checklist::TemplateError;
 use gridwalk_model::inspection::Incomplete;
 
+/// What a [`CoreError::Corrupt`] raised by SQLite names until the store names its file.
+const STORE_DATABASE: &str = "the store database";
+
 /// Result alias used throughout the core.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
@@ -74,9 +77,48 @@ pub enum CoreError {
         supported: u32,
     },
 
-    /// SQLite failed.
+    /// SQLite failed (a full disk, a locked or unwritable file, a query that failed).
+    /// A file that is not a database or is damaged is [`CoreError::Corrupt`] instead.
     #[error("storage error: {0}")]
-    Storage(#[from] rusqlite::Error),
+    Storage(rusqlite::Error),
+
+    /// Data held on this device is damaged: the store file is not a SQLite database,
+    /// fails SQLite's integrity check, or holds a record this build cannot read back
+    /// although it wrote it. Retrying cannot help; the device's data has to be restored
+    /// or fetched again from the server.
+    #[error("corrupt data in {what}: {detail}")]
+    Corrupt {
+        /// What is damaged: the store file's path, or the record ("the stored profile").
+        what: String,
+        /// What SQLite or the parser said.
+        detail: String,
+    },
+
+    /// The store's write-ahead log is gone while its shared-memory index still says it
+    /// holds committed changes that are not in the database file yet: the file was
+    /// deleted (by hand, a cleaner or a partial backup restore) after a crash or while
+    /// the store was open. SQLite would silently open the store without those changes,
+    /// so the store refuses to open instead.
+    #[error(
+        "{path}: the write-ahead log is missing; {frames} committed page writes that \
+         were not yet in the database file are lost"
+    )]
+    WalMissing {
+        /// The store file.
+        path: String,
+        /// Pages written by commits that only the missing log held.
+        frames: u32,
+    },
+
+    /// The file system refused write-ahead logging, which the store needs for a reader
+    /// and a writer at once and for durable commits; nothing was changed.
+    #[error("{path}: the store needs WAL journaling, the file system gave `{mode}`")]
+    WalUnavailable {
+        /// The store file.
+        path: String,
+        /// The journal mode SQLite fell back to.
+        mode: String,
+    },
 
     /// A file could not be read or written.
     #[error("{path}: {source}")]
@@ -130,9 +172,18 @@ pub enum CoreError {
         message: String,
     },
 
-    /// The sync server answered something the protocol does not allow.
+    /// The sync server answered something the protocol does not allow: a body that is
+    /// not the expected JSON, a record that does not parse or is malformed, a missing
+    /// header or result, a cursor that does not move. The message names the URL or the
+    /// record. Nothing from the bad answer was stored.
     #[error("unexpected answer from the sync server: {0}")]
     Protocol(String),
+
+    /// A bug in gridwalk: a state the code rules out was reached (our own types failed
+    /// to encode, the HTTP client could not be built). Nothing the user does can fix it;
+    /// report it.
+    #[error("internal error (a bug in gridwalk): {0}")]
+    Internal(String),
 }
 
 fn describe_incomplete(unanswered: &[String], missing_photos: &[String]) -> String {
@@ -170,7 +221,24 @@ impl From<MigrateError> for CoreError {
             MigrateError::SchemaTooNew { found, supported } => {
                 CoreError::SchemaTooNew { found, supported }
             }
-            MigrateError::Sqlite(e) => CoreError::Storage(e),
+            MigrateError::Sqlite(e) => CoreError::from(e),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for CoreError {
+    /// SQLite saying a file is not a database or is damaged is corruption, which a shell
+    /// must treat differently from a failed write: retrying cannot help. The file is not
+    /// known here; [`Store::open`](crate::Store::open) names it.
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+                CoreError::Corrupt {
+                    what: STORE_DATABASE.into(),
+                    detail: e.to_string(),
+                }
+            }
+            _ => CoreError::Storage(e),
         }
     }
 }
@@ -187,6 +255,9 @@ impl CoreError {
             CoreError::ItemNotApplicable { .. } => "item-not-applicable",
             CoreError::SchemaTooNew { .. } => "schema-too-new",
             CoreError::Storage(_) => "storage",
+            CoreError::Corrupt { .. } => "corrupt",
+            CoreError::WalMissing { .. } => "wal-missing",
+            CoreError::WalUnavailable { .. } => "wal-unavailable",
             CoreError::Io { .. } => "io",
             CoreError::EventRefused(_) => "event-refused",
             CoreError::NoProfile => "no-profile",
@@ -196,6 +267,51 @@ impl CoreError {
             CoreError::Unauthorised { .. } => "unauthorised",
             CoreError::ServerStatus { .. } => "server-status",
             CoreError::Protocol(_) => "protocol",
+            CoreError::Internal(_) => "internal",
+        }
+    }
+
+    /// Maps a parse failure of a record read back from this device's store to
+    /// [`CoreError::Corrupt`] naming `what`: the device wrote the record itself, so a
+    /// record that does not parse is damage, not the user's input.
+    pub(crate) fn unreadable<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> CoreError {
+        move |e| CoreError::Corrupt {
+            what: what.to_string(),
+            detail: e.to_string(),
+        }
+    }
+
+    /// Parses a value this device stored as text (a status, a kind, a clock); a value
+    /// that does not parse is [`CoreError::Corrupt`] naming `what`.
+    pub(crate) fn parse_stored<T>(text: &str, what: &str) -> Result<T>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        text.parse().map_err(CoreError::unreadable(what))
+    }
+
+    /// Reclassifies a refusal of data the sync server sent (`what` names it): the store
+    /// refuses it as invalid input, but the input came from the server, not the user, so
+    /// it is the server breaking the protocol. Other errors pass through unchanged.
+    pub(crate) fn sent_by_server(self, what: &str) -> CoreError {
+        match self {
+            CoreError::InvalidInput(_)
+            | CoreError::BadImportRow { .. }
+            | CoreError::Template(_) => CoreError::Protocol(format!("{what}: {self}")),
+            other => other,
+        }
+    }
+
+    /// Names the store file in a [`CoreError::Corrupt`] that SQLite raised without
+    /// knowing which file it was reading.
+    pub(crate) fn in_store_file(self, path: &std::path::Path) -> CoreError {
+        match self {
+            CoreError::Corrupt { what, detail } if what == STORE_DATABASE => CoreError::Corrupt {
+                what: path.display().to_string(),
+                detail,
+            },
+            other => other,
         }
     }
 

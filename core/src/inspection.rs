@@ -289,8 +289,8 @@ impl Store {
             site_id: row.1,
             template_id: row.2,
             template_version: row.3,
-            kind: row.4.parse()?,
-            status: row.5.parse()?,
+            kind: CoreError::parse_stored(&row.4, "an inspection's kind")?,
+            status: CoreError::parse_stored(&row.5, "an inspection's status")?,
             inspector: row.6,
             started_at: row.7,
             submitted_at: row.8,
@@ -381,8 +381,8 @@ impl Store {
                 id: r.0,
                 site_id: r.1,
                 site_name: r.2,
-                kind: r.3.parse()?,
-                status: r.4.parse()?,
+                kind: CoreError::parse_stored(&r.3, "an inspection's kind")?,
+                status: CoreError::parse_stored(&r.4, "an inspection's status")?,
                 inspector: r.5,
                 started_at: r.6,
                 submitted_at: r.7,
@@ -417,7 +417,7 @@ fn load_header(conn: &rusqlite::Connection, id: &str) -> Result<Header> {
         site_kind: row.0,
         template_id: row.1,
         template_version: row.2,
-        status: row.3.parse()?,
+        status: CoreError::parse_stored(&row.3, "an inspection's status")?,
     })
 }
 
@@ -455,7 +455,7 @@ fn load_answers(conn: &rusqlite::Connection, id: &str, template: &Template) -> R
             let (item, outcome, note, answered_at) = row?;
             Ok(Answer {
                 item,
-                outcome: outcome.parse()?,
+                outcome: CoreError::parse_stored(&outcome, "an answer's outcome")?,
                 note,
                 photos: Vec::new(),
                 answered_at,

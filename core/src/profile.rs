@@ -15,7 +15,7 @@ pub(crate) fn load(conn: &rusqlite::Connection) -> Result<Option<Profile>> {
         None => Ok(None),
         Some(json) => serde_json::from_str(&json)
             .map(Some)
-            .map_err(|e| CoreError::InvalidInput(format!("the stored profile is unreadable: {e}"))),
+            .map_err(CoreError::unreadable("the stored profile")),
     }
 }
 
@@ -34,7 +34,7 @@ impl Store {
     pub fn set_profile(&self, profile: &Profile) -> Result<Profile> {
         let profile = profile.validated()?;
         let json = serde_json::to_string(&profile)
-            .map_err(|e| CoreError::InvalidInput(format!("profile cannot be stored: {e}")))?;
+            .map_err(|e| CoreError::Internal(format!("profile cannot be encoded: {e}")))?;
         self.set_setting(PROFILE_KEY, &json)?;
         Ok(profile)
     }

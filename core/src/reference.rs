@@ -38,7 +38,7 @@ impl Store {
     pub fn import_template(&mut self, template: &Template) -> Result<()> {
         template.validate(&format!("{} v{}", template.id, template.version))?;
         let body = serde_json::to_string(template)
-            .map_err(|e| CoreError::InvalidInput(format!("template cannot be stored: {e}")))?;
+            .map_err(|e| CoreError::Internal(format!("template cannot be encoded: {e}")))?;
         let existing: Option<String> = self
             .conn
             .query_row(
@@ -78,7 +78,7 @@ impl Store {
             return Ok(());
         }
         let body = serde_json::to_string(template)
-            .map_err(|e| CoreError::InvalidInput(format!("template cannot be stored: {e}")))?;
+            .map_err(|e| CoreError::Internal(format!("template cannot be encoded: {e}")))?;
         self.conn.execute(
             "INSERT OR IGNORE INTO templates(id, version, body, imported_at) VALUES (?1, ?2, ?3, ?4)",
             params![template.id, template.version, body, now()],
@@ -216,7 +216,7 @@ impl Store {
 }
 
 fn parse_stored_template(body: &str) -> Result<Template> {
-    Ok(Template::from_json("stored template", body)?)
+    Template::from_json("stored template", body).map_err(CoreError::unreadable("a stored template"))
 }
 
 fn site_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<Site> {

@@ -1746,7 +1746,8 @@ public func FfiConverterTypeIngestedPhoto_lower(_ value: IngestedPhoto) -> RustB
 
 /**
  * What went wrong, in the few kinds a shell acts on differently. Messages are safe to
- * show: they name records and items, never personal details.
+ * show: they name records and items, never personal details. Each variant says what a
+ * shell does with it.
  */
 public 
 enum GridwalkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -1821,7 +1822,7 @@ enum GridwalkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     )
     /**
      * The server could not be reached or answered with an error after the retries.
-     * Nothing recorded was lost; sync again later.
+     * Nothing recorded was lost; sync again later (retrying is right).
      */
     case Network(
         /**
@@ -1829,11 +1830,45 @@ enum GridwalkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
-     * The device's storage failed (disk full, corrupt file, newer schema).
+     * The device's storage failed (disk full, unwritable, a file system without the
+     * shared memory WAL journaling needs, a store written by a newer app). The data is
+     * intact: free space, update the app or move the store, then try again.
      */
     case Storage(
         /**
          * What failed.
+         */reason: String
+    )
+    /**
+     * The data on this device is damaged: the store file is not a database or fails
+     * its integrity check, a stored record no longer reads back, or the write-ahead log
+     * was lost with committed changes. Retrying cannot help: offer to restore a backup
+     * or re-enrol (move the damaged store aside, keep it for recovery, start a new one
+     * and sync); never retry and never delete it silently.
+     */
+    case Corrupt(
+        /**
+         * What is damaged and what SQLite or the parser said.
+         */reason: String
+    )
+    /**
+     * The sync server answered something the protocol does not allow (a body that is
+     * not the expected JSON, a malformed record). Nothing from it was stored and nothing
+     * recorded here was lost. Sync again later; if it persists, the app and the server
+     * disagree on the protocol: suggest updating the app.
+     */
+    case ServerMalformed(
+        /**
+         * What was wrong with the answer, naming the URL or record.
+         */reason: String
+    )
+    /**
+     * A bug in gridwalk: a state the code rules out was reached. Nothing the user does
+     * can fix it; show a "report a problem" path with the reason.
+     */
+    case Internal(
+        /**
+         * What went wrong, for the bug report.
          */reason: String
     )
 
@@ -1892,6 +1927,15 @@ public struct FfiConverterTypeGridwalkError: FfiConverterRustBuffer {
             reason: try FfiConverterString.read(from: &buf)
             )
         case 10: return .Storage(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .Corrupt(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .ServerMalformed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -1954,6 +1998,21 @@ public struct FfiConverterTypeGridwalkError: FfiConverterRustBuffer {
         
         case let .Storage(reason):
             writeInt(&buf, Int32(10))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Corrupt(reason):
+            writeInt(&buf, Int32(11))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ServerMalformed(reason):
+            writeInt(&buf, Int32(12))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(reason, into: &buf)
             
         }

@@ -113,5 +113,16 @@ fun main(args: Array<String>) {
         assertThrows<GridwalkException.NotFound> { store.inspection("missing") }
     }
 
+    h.test("a store file overwritten with garbage is Corrupt, not a storage hiccup") {
+        val damaged = File(dir, "damaged.db")
+        GridwalkStore.open(damaged.path).close()
+        val garbage = ByteArray(damaged.length().toInt()) { (it * 7 + 13).toByte() }
+        damaged.writeBytes(garbage)
+        val e = assertThrows<GridwalkException.Corrupt> { GridwalkStore.open(damaged.path) }
+        check(e.reason.contains(damaged.path)) { e.reason }
+        check(e.reason.contains("not a database")) { e.reason }
+        check(damaged.readBytes().contentEquals(garbage)) { "the damaged file was changed" }
+    }
+
     h.finish()
 }

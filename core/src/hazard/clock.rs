@@ -4,7 +4,7 @@
 
 use rusqlite::Connection;
 
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::hazard::Hlc;
 use crate::store::settings;
 
@@ -15,7 +15,7 @@ const CLOCK_KEY: &str = "hazard.hlc";
 pub(crate) fn last(conn: &Connection) -> Result<Hlc> {
     match settings::get(conn, CLOCK_KEY)? {
         None => Ok(Hlc::default()),
-        Some(text) => Ok(text.parse()?),
+        Some(text) => CoreError::parse_stored(&text, "the stored hybrid logical clock"),
     }
 }
 

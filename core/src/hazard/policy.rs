@@ -14,9 +14,8 @@ impl Store {
     pub fn deadline_policy(&self) -> Result<DeadlinePolicy> {
         match self.setting(POLICY_KEY)? {
             None => Ok(DeadlinePolicy::default()),
-            Some(json) => serde_json::from_str(&json).map_err(|e| {
-                CoreError::InvalidInput(format!("the stored deadline policy is unreadable: {e}"))
-            }),
+            Some(json) => serde_json::from_str(&json)
+                .map_err(CoreError::unreadable("the stored deadline policy")),
         }
     }
 
@@ -24,7 +23,7 @@ impl Store {
     pub fn set_deadline_policy(&self, policy: &DeadlinePolicy) -> Result<()> {
         policy.validate()?;
         let json = serde_json::to_string(policy)
-            .map_err(|e| CoreError::InvalidInput(format!("policy cannot be stored: {e}")))?;
+            .map_err(|e| CoreError::Internal(format!("policy cannot be encoded: {e}")))?;
         self.set_setting(POLICY_KEY, &json)
     }
 

@@ -357,11 +357,7 @@ impl Store {
     pub fn max_clock_skew_ms(&self) -> Result<i64> {
         match self.setting(MAX_SKEW_KEY)? {
             None => Ok(skew::DEFAULT_MAX_SKEW_MS),
-            Some(v) => v.parse().map_err(|_| {
-                CoreError::InvalidInput(format!(
-                    "stored clock-skew threshold `{v}` is not a number"
-                ))
-            }),
+            Some(v) => CoreError::parse_stored(&v, "the stored clock-skew threshold"),
         }
     }
 
@@ -398,13 +394,12 @@ fn not_found(case_id: &str) -> CoreError {
 
 fn to_json(e: &Event) -> Result<String> {
     serde_json::to_string(e).map_err(|err| {
-        CoreError::InvalidInput(format!("hazard event {} cannot be stored: {err}", e.id))
+        CoreError::Internal(format!("hazard event {} cannot be encoded: {err}", e.id))
     })
 }
 
 fn from_json(body: &str) -> Result<Event> {
-    serde_json::from_str(body)
-        .map_err(|e| CoreError::InvalidInput(format!("a stored hazard event is unreadable: {e}")))
+    serde_json::from_str(body).map_err(CoreError::unreadable("a stored hazard event"))
 }
 
 fn device_id(conn: &Connection) -> Result<String> {
@@ -532,8 +527,9 @@ pub(crate) fn open_cases_for_inspection(
         params![template_id, template_version],
         |r| r.get(0),
     )?;
-    let template = crate::checklist::Template::from_json("stored template", &body)?;
-    let kind: InspectionKind = kind.parse()?;
+    let template = crate::checklist::Template::from_json("stored template", &body)
+        .map_err(CoreError::unreadable("a stored template"))?;
+    let kind: InspectionKind = CoreError::parse_stored(&kind, "a stored inspection's kind")?;
     let actor = match profile::load(conn)? {
         Some(p) => Actor {
             name: inspector.clone(),

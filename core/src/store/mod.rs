@@ -5,6 +5,7 @@
 
 mod migrations;
 pub(crate) mod settings;
+mod wal;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -52,7 +53,9 @@ impl TemplateCache {
                 kind: "template",
                 id: format!("{id} v{version}"),
             })?;
-        let template = Arc::new(Template::from_json("stored template", &body)?);
+        let template = Arc::new(Template::from_json("stored template", &body).map_err(
+            CoreError::unreadable(&format!("stored template {id} v{version}")),
+        )?);
         self.0.borrow_mut().insert(key, Arc::clone(&template));
         Ok(template)
     }
@@ -61,14 +64,20 @@ impl TemplateCache {
 impl Store {
     /// Opens (creating if needed) the store at `path`, sets the pragmas, migrates the
     /// schema and makes sure the built-in templates are present.
+    ///
+    /// A file that is not a store database is [`CoreError::Corrupt`], a write-ahead log
+    /// lost with committed changes [`CoreError::WalMissing`], a file system that refuses
+    /// WAL journaling [`CoreError::WalUnavailable`].
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
         }
+        wal::ensure_not_lost(&path)?;
         let mut conn = Connection::open(&path)?;
-        configure(&conn)?;
-        migrations::migrate(&mut conn)?;
+        configure(&conn, &path)
+            .and_then(|()| migrations::migrate(&mut conn))
+            .map_err(|e| e.in_store_file(&path))?;
         let mut store = Store {
             conn,
             templates: TemplateCache::default(),
@@ -92,7 +101,8 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    /// Runs SQLite's own consistency check; `Ok(())` when it reports `ok`.
+    /// Runs SQLite's own consistency check; `Ok(())` when it reports `ok`, otherwise
+    /// [`CoreError::Corrupt`] naming the file and SQLite's first finding.
     pub fn integrity_check(&self) -> Result<()> {
         let report: String = self
             .conn
@@ -100,9 +110,10 @@ impl Store {
         if report == "ok" {
             Ok(())
         } else {
-            Err(CoreError::InvalidInput(format!(
-                "integrity check failed: {report}"
-            )))
+            Err(CoreError::Corrupt {
+                what: self.path.display().to_string(),
+                detail: format!("integrity check failed: {report}"),
+            })
         }
     }
 
@@ -119,14 +130,9 @@ impl Store {
 
 /// The pragmas every connection gets. `synchronous=FULL` because a phone's battery can
 /// die at any moment and an acknowledged answer must survive that, not just a killed app.
-fn configure(conn: &Connection) -> Result<()> {
+fn configure(conn: &Connection, path: &Path) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(CoreError::InvalidInput(format!(
-            "the store needs WAL journaling, the file system gave `{mode}`"
-        )));
-    }
+    wal::enable(conn, path)?;
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = FULL;

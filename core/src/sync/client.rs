@@ -37,7 +37,7 @@ impl Client {
             .timeout(options.request_timeout)
             .user_agent(concat!("gridwalk/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| CoreError::Protocol(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| CoreError::Internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
             http,
             base,
@@ -139,12 +139,12 @@ pub(crate) fn normalise_server_url(url: &str) -> Result<String> {
 /// records repeat their keys and item codes).
 pub(crate) fn gzip_json<B: Serialize>(body: &B) -> Result<Vec<u8>> {
     let json = serde_json::to_vec(body)
-        .map_err(|e| CoreError::Protocol(format!("cannot encode the request: {e}")))?;
+        .map_err(|e| CoreError::Internal(format!("cannot encode the request: {e}")))?;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder
         .write_all(&json)
         .and_then(|()| encoder.finish())
-        .map_err(|e| CoreError::Protocol(format!("cannot compress the request: {e}")))
+        .map_err(|e| CoreError::Internal(format!("cannot compress the request: {e}")))
 }
 
 /// Reads a whole JSON answer. A body cut off mid-way is a network failure (retryable);

@@ -66,7 +66,9 @@ pub async fn enroll_with(
         .await?;
     let server = client.base().to_string();
     let person = with_store(store_path, |s| {
-        let profile = s.set_profile(&answer.person.profile())?;
+        let profile = s
+            .set_profile(&answer.person.profile())
+            .map_err(|e| e.sent_by_server("the enrolment's person"))?;
         let previous = s.setting(SERVER_KEY)?;
         s.set_setting(SERVER_KEY, &server)?;
         s.set_setting(TOKEN_KEY, &answer.token)?;

@@ -72,13 +72,17 @@ pub(crate) async fn pull_all(
         let count = (page.inspections.len() + page.events.len()) as u64;
         download_photos(client, path, &page, report).await?;
         let (new_inspections, new_events) = with_store(path, |s| {
-            let inspections = s.apply_remote_inspections(&page.inspections)?;
+            let inspections = s
+                .apply_remote_inspections(&page.inspections)
+                .map_err(|e| e.sent_by_server("a pulled inspection"))?;
             for (inspection, sha) in &inspections.missing_photos {
                 report.errors.push(format!(
                     "inspection {inspection} names photo {sha}, which the server did not hand out"
                 ));
             }
-            let events = s.apply_remote_events(&page.events)?;
+            let events = s
+                .apply_remote_events(&page.events)
+                .map_err(|e| e.sent_by_server("a pulled hazard event"))?;
             for id in &events.conflicting_ids {
                 report.errors.push(format!(
                     "hazard event {id} arrived with content different from the copy held here; \

@@ -224,10 +224,11 @@ fn body_of(s: &crate::Store, kind: &str, id: &str) -> Result<serde_json::Value> 
             serde_json::to_value(event)
         }
         Err(_) => {
-            return Err(CoreError::InvalidInput(format!(
-                "outbox kind `{kind}` is unknown to this sync client"
-            )));
+            return Err(CoreError::Corrupt {
+                what: format!("outbox record {id}"),
+                detail: format!("its kind `{kind}` is unknown to this build"),
+            });
         }
     };
-    value.map_err(|e| CoreError::Protocol(format!("{kind} {id} cannot be encoded: {e}")))
+    value.map_err(|e| CoreError::Internal(format!("{kind} {id} cannot be encoded: {e}")))
 }

@@ -21,10 +21,13 @@ pub(crate) async fn fetch_and_store(
     progress.report(SyncPhase::Reference, 0, 1);
     let reference: ReferenceResponse = client.get_json(paths::REFERENCE, &[]).await?;
     with_store(path, |s| {
-        s.set_profile(&reference.me.profile())?;
+        s.set_profile(&reference.me.profile())
+            .map_err(|e| e.sent_by_server("the reference data's person"))?;
         s.set_setting(PERSON_ID_KEY, &reference.me.id)?;
-        s.upsert_units(&reference.units)?;
-        s.upsert_sites(&reference.sites)?;
+        s.upsert_units(&reference.units)
+            .map_err(|e| e.sent_by_server("the reference data's units"))?;
+        s.upsert_sites(&reference.sites)
+            .map_err(|e| e.sent_by_server("the reference data's sites"))?;
         for template in &reference.templates {
             if let Err(e) = s.import_template(template) {
                 report.errors.push(format!(

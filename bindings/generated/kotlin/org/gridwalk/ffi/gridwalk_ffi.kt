@@ -3167,7 +3167,8 @@ public object FfiConverterTypeIngestedPhoto: FfiConverterRustBuffer<IngestedPhot
 
 /**
  * What went wrong, in the few kinds a shell acts on differently. Messages are safe to
- * show: they name records and items, never personal details.
+ * show: they name records and items, never personal details. Each variant says what a
+ * shell does with it.
  */
 sealed class GridwalkException: kotlin.Exception() {
     
@@ -3291,7 +3292,7 @@ sealed class GridwalkException: kotlin.Exception() {
     
     /**
      * The server could not be reached or answered with an error after the retries.
-     * Nothing recorded was lost; sync again later.
+     * Nothing recorded was lost; sync again later (retrying is right).
      */
     class Network(
         
@@ -3305,12 +3306,64 @@ sealed class GridwalkException: kotlin.Exception() {
     }
     
     /**
-     * The device's storage failed (disk full, corrupt file, newer schema).
+     * The device's storage failed (disk full, unwritable, a file system without the
+     * shared memory WAL journaling needs, a store written by a newer app). The data is
+     * intact: free space, update the app or move the store, then try again.
      */
     class Storage(
         
         /**
          * What failed.
+         */
+        val `reason`: kotlin.String
+        ) : GridwalkException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The data on this device is damaged: the store file is not a database or fails
+     * its integrity check, a stored record no longer reads back, or the write-ahead log
+     * was lost with committed changes. Retrying cannot help: offer to restore a backup
+     * or re-enrol (move the damaged store aside, keep it for recovery, start a new one
+     * and sync); never retry and never delete it silently.
+     */
+    class Corrupt(
+        
+        /**
+         * What is damaged and what SQLite or the parser said.
+         */
+        val `reason`: kotlin.String
+        ) : GridwalkException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The sync server answered something the protocol does not allow (a body that is
+     * not the expected JSON, a malformed record). Nothing from it was stored and nothing
+     * recorded here was lost. Sync again later; if it persists, the app and the server
+     * disagree on the protocol: suggest updating the app.
+     */
+    class ServerMalformed(
+        
+        /**
+         * What was wrong with the answer, naming the URL or record.
+         */
+        val `reason`: kotlin.String
+        ) : GridwalkException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * A bug in gridwalk: a state the code rules out was reached. Nothing the user does
+     * can fix it; show a "report a problem" path with the reason.
+     */
+    class Internal(
+        
+        /**
+         * What went wrong, for the bug report.
          */
         val `reason`: kotlin.String
         ) : GridwalkException() {
@@ -3364,6 +3417,15 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 FfiConverterString.read(buf),
                 )
             10 -> GridwalkException.Storage(
+                FfiConverterString.read(buf),
+                )
+            11 -> GridwalkException.Corrupt(
+                FfiConverterString.read(buf),
+                )
+            12 -> GridwalkException.ServerMalformed(
+                FfiConverterString.read(buf),
+                )
+            13 -> GridwalkException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3423,6 +3485,21 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
+            is GridwalkException.Corrupt -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GridwalkException.ServerMalformed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GridwalkException.Internal -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
         }
     }
 
@@ -3476,6 +3553,21 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
             }
             is GridwalkException.Storage -> {
                 buf.putInt(10)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GridwalkException.Corrupt -> {
+                buf.putInt(11)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GridwalkException.ServerMalformed -> {
+                buf.putInt(12)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GridwalkException.Internal -> {
+                buf.putInt(13)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
