@@ -165,10 +165,10 @@ async fn the_server_sigkilled_and_restarted_mid_sync_converges() {
         delay: Duration::from_millis(3),
         ..Faults::default()
     });
-    let path = worker.path.clone();
+    let store = worker.shared();
     let sync =
         tokio::spawn(
-            async move { gridwalk_core::sync::sync_with(&path, &test_options(), None).await },
+            async move { gridwalk_core::sync::sync_with(&store, &test_options(), None).await },
         );
     tokio::time::sleep(Duration::from_millis(150)).await;
     server.kill();
@@ -194,10 +194,10 @@ async fn the_server_sigkilled_and_restarted_mid_sync_converges() {
     .await;
     a_day(&extra, 2, 400);
     extra.sync_until_clean(10).await;
-    let path = street.path.clone();
+    let store = street.shared();
     let pulling =
         tokio::spawn(
-            async move { gridwalk_core::sync::sync_with(&path, &test_options(), None).await },
+            async move { gridwalk_core::sync::sync_with(&store, &test_options(), None).await },
         );
     tokio::time::sleep(Duration::from_millis(20)).await;
     server.restart();
