@@ -4,9 +4,10 @@
 //! Upload of one photo: `HEAD /v1/blobs/{sha256}` first (the server may hold it
 //! already: another device, or an earlier upload whose answer was lost); otherwise
 //! create an upload (`POST /v1/blobs`), remember its location in the store (its
-//! `photo_uploads` table) so a sync killed mid-upload resumes it next time, and `PATCH` it in chunks, each with its
-//! SHA-256 in `Upload-Checksum`. After any failure, `HEAD` on the upload tells the
-//! offset the server really stored, and the upload goes on from there.
+//! `photo_uploads` table, until the photo is marked uploaded) so a sync killed
+//! mid-upload resumes it next time, and `PATCH` it in chunks, each with its SHA-256 in
+//! `Upload-Checksum`. After any failure, `HEAD` on the upload tells the offset the
+//! server really stored, and the upload goes on from there.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
