@@ -15,7 +15,7 @@
 //! - [`evidence`]: photo records by hash, what is not yet uploaded, upload progress.
 //! - [`device`]: this device's id.
 //! - [`profile`]: the local profile: who uses this device, in which role and unit.
-//! - [`reference`]: reference data on the device: templates, org units and sites.
+//! - [`reference`](mod@reference): reference data: templates, org units and sites.
 //! - [`outbox`]: what was recorded here and is not yet synced.
 //! - [`hazard`]: hazard cases as event logs: recording, merging, reading, the report.
 //! - [`inspection`]: starting, answering (with photos), submitting inspections; storing

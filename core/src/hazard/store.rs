@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use gridwalk_model::checklist::Severity;
-use gridwalk_model::inspection::{DEFAULT_TEMPLATE, InspectionKind, Outcome};
+use gridwalk_model::checklist::{Severity, Template};
+use gridwalk_model::inspection::{Answer, DEFAULT_TEMPLATE, InspectionKind, Outcome};
+use gridwalk_model::org::Site;
 use gridwalk_model::protocol::RecordKind;
 
 use crate::error::{CoreError, Result};
@@ -24,7 +25,7 @@ use crate::hazard::skew::{self, SkewFlag};
 use crate::hazard::state::{CaseState, Status};
 use crate::profile::{self, Role};
 use crate::store::hazard_events::{self, Origin};
-use crate::store::{Store, answer_photos, answers, inspections, new_id, now, outbox, photos};
+use crate::store::{Store, inspections, new_id, now, outbox, photos};
 
 /// Settings key of the clock-skew threshold in ms.
 const MAX_SKEW_KEY: &str = "hazard.max-skew-ms";
@@ -372,21 +373,18 @@ pub(crate) fn record_local(
 }
 
 /// Opens one case per hazard answer of a just-submitted inspection, inside the submit
-/// transaction, so an inspection is never submitted without its cases. The actor is the
-/// local profile when one is set (named as the inspector); otherwise the inspector in
-/// the role the inspection kind implies. Returns the new case ids.
+/// transaction, so an inspection is never submitted without its cases. `answers` are
+/// the inspection's, with their photos. The actor is the local profile when one is set
+/// (named as the inspector); otherwise the inspector in the role the inspection kind
+/// implies. Returns the new case ids.
 pub(crate) fn open_cases_for_inspection(
     conn: &Connection,
-    templates: &crate::store::templates::Cache,
-    inspection_id: &str,
+    inspection: &inspections::Row,
+    site: &Site,
+    template: &Template,
+    answers: &[Answer],
 ) -> Result<Vec<String>> {
-    let inspection = inspections::get(conn, inspection_id)?.ok_or_else(|| CoreError::NotFound {
-        kind: "inspection",
-        id: inspection_id.to_string(),
-    })?;
-    let site = crate::reference::site(conn, &inspection.site_id)?;
-    let template = templates.get(conn, &inspection.template_id, inspection.template_version)?;
-    let inspector = inspection.inspector;
+    let inspector = &inspection.inspector;
     let actor = match profile::load(conn)? {
         Some(p) => Actor {
             name: inspector.clone(),
@@ -403,36 +401,29 @@ pub(crate) fn open_cases_for_inspection(
         },
     };
 
-    let links = answer_photos::of_inspection(conn, inspection_id)?;
     let position = |code: &str| template.items().position(|(_, i)| i.code == code);
-    let mut hazards: Vec<(Option<usize>, String, String)> =
-        answers::of_inspection(conn, inspection_id)?
-            .into_iter()
-            .filter(|a| a.outcome == Outcome::Hazard)
-            .map(|a| (position(&a.item), a.item, a.note.unwrap_or_default()))
-            .collect();
+    let mut hazards: Vec<(Option<usize>, &Answer)> = answers
+        .iter()
+        .filter(|a| a.outcome == Outcome::Hazard)
+        .map(|a| (position(&a.item), a))
+        .collect();
     // Template order, so the cases of one inspection open in the order they were checked.
-    hazards.sort();
+    hazards.sort_by(|a, b| (a.0, &a.1.item).cmp(&(b.0, &b.1.item)));
 
     let now_ms = wall_clock_ms();
     let mut cases = Vec::with_capacity(hazards.len());
-    for (_, item_code, note) in hazards {
-        let Some((category, item)) = template.item(&item_code) else {
+    for (_, answer) in hazards {
+        let item_code = &answer.item;
+        let Some((category, item)) = template.item(item_code) else {
             continue;
         };
-        let photos: Vec<String> = links
-            .iter()
-            .filter(|(item, _)| *item == item_code)
-            .map(|(_, sha)| sha.clone())
-            .collect();
-        let description = if note.trim().is_empty() {
-            item.title_en.clone()
-        } else {
-            note
+        let description = match &answer.note {
+            Some(note) if !note.trim().is_empty() => note.clone(),
+            _ => item.title_en.clone(),
         };
         let report = HazardReport {
             source: ReportSource::Inspection {
-                inspection_id: inspection_id.to_string(),
+                inspection_id: inspection.id.clone(),
                 item: item_code.clone(),
             },
             category: category.code.clone(),
@@ -441,7 +432,7 @@ pub(crate) fn open_cases_for_inspection(
             unit: site.unit.clone(),
             site_id: Some(site.id.clone()),
             description,
-            photos,
+            photos: answer.photos.clone(),
             suggested_department: Some(item.department.clone()),
         };
         let case_id = new_id();

@@ -25,6 +25,7 @@ pub use gridwalk_model::inspection::{
 pub use remote::InspectionsApplied;
 
 use gridwalk_model::checklist::{Item, Template};
+use gridwalk_model::org::Site;
 use gridwalk_model::protocol::RecordKind;
 
 use crate::error::{CoreError, Result};
@@ -124,13 +125,13 @@ pub struct Checklist {
     pub categories: Vec<CategoryProgress>,
 }
 
-/// What every change to an inspection checks first: the inspection as stored, the kind
-/// of its site (which decides the applicable items) and its template.
+/// What every change to an inspection checks first: the inspection as stored, its site
+/// (whose kind decides the applicable items) and its template.
 pub(crate) struct Loaded {
     /// The inspection's row.
     pub(crate) row: inspections::Row,
-    /// The kind of the site visited.
-    pub(crate) site_kind: String,
+    /// The site visited.
+    pub(crate) site: Site,
     /// The template the inspection is pinned to.
     pub(crate) template: std::sync::Arc<Template>,
 }
@@ -142,11 +143,11 @@ impl Loaded {
             kind: "inspection",
             id: id.to_string(),
         })?;
-        let site_kind = crate::reference::site(conn, &row.site_id)?.kind;
+        let site = crate::reference::site(conn, &row.site_id)?;
         let template = cache.get(conn, &row.template_id, row.template_version)?;
         Ok(Loaded {
             row,
-            site_kind,
+            site,
             template,
         })
     }
@@ -163,7 +164,7 @@ impl Loaded {
 
     /// Refuses an item that is not in the template or does not apply to the site.
     pub(crate) fn ensure_applicable(&self, item: &str) -> Result<()> {
-        if gridwalk_model::inspection::is_applicable(&self.template, &self.site_kind, item) {
+        if gridwalk_model::inspection::is_applicable(&self.template, &self.site.kind, item) {
             Ok(())
         } else {
             Err(CoreError::ItemNotApplicable {
@@ -245,14 +246,20 @@ impl Store {
             let answers = load_answers(tx, inspection_id, &loaded.template)?;
             gridwalk_model::inspection::check_complete(
                 &loaded.template,
-                &loaded.site_kind,
+                &loaded.site.kind,
                 &answers,
             )
             .map_err(gridwalk_model::ModelError::from)?;
             let at = now();
             inspections::mark_submitted(tx, inspection_id, Some(&at))?;
             outbox::enqueue(tx, RecordKind::Inspection, inspection_id, &at)?;
-            crate::hazard::open_cases_for_inspection(tx, cache, inspection_id)?;
+            crate::hazard::open_cases_for_inspection(
+                tx,
+                &loaded.row,
+                &loaded.site,
+                &loaded.template,
+                &answers,
+            )?;
             Ok(())
         })
     }
@@ -290,7 +297,7 @@ impl Store {
             let entries: Vec<ChecklistEntry> = category
                 .items
                 .iter()
-                .filter(|i| i.applies_to_kind(&loaded.site_kind))
+                .filter(|i| i.applies_to_kind(&loaded.site.kind))
                 .map(|i| ChecklistEntry {
                     item: i.clone(),
                     answer: answers.iter().find(|a| a.item == i.code).cloned(),

@@ -9,7 +9,7 @@
 //! (see `core/tests/crash_safety.rs`).
 //!
 //! Map of the module:
-//! - [`migrations`]: the numbered schema migrations.
+//! - `migrations`: the numbered schema migrations.
 //! - `settings`, `org_units`, `sites`, `templates`, `inspections`, `answers`,
 //!   `answer_photos`, `photos`, `photo_uploads`, `outbox`, `hazard_events` (with
 //!   `hazard_event_photos`): the table owners.

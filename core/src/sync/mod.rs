@@ -2,12 +2,14 @@
 //! what others recorded within this device's scope comes back, over a link that drops.
 //!
 //! One sync runs four phases, in this order (see [`SyncPhase`]):
-//! 1. reference data: the person (as the local profile), units, sites, templates;
+//! 1. reference data: the person (as the local profile), units, sites, templates, in
+//!    one transaction;
 //! 2. photos: each not yet uploaded goes up over tus, resuming after a drop;
 //! 3. push: the outbox in recording order, in batches; accepted and duplicate records
 //!    are marked sent, refused ones are kept with the server's reason;
 //! 4. pull: pages after the stored cursor until the server has no more; the photos the
-//!    records refer to are downloaded first, then the records stored, then the cursor.
+//!    records refer to are downloaded first, then the records and the new cursor are
+//!    stored in one transaction.
 //!
 //! Every step is idempotent, so a sync interrupted at any byte (a dropped link, a
 //! killed app, a restarted server) is finished by the next one, with nothing lost and
@@ -16,14 +18,14 @@
 //! across a network wait, so the screens stay responsive and the futures stay `Send`.
 //!
 //! Map of the module, one file per concern:
-//! - [`client`]: the HTTP client, error mapping, compressed JSON requests.
+//! - `client`: the HTTP client, error mapping, compressed JSON requests.
 //! - [`retry`]: backoff with jitter, bounded attempts.
 //! - [`enrol`]: enrolment with a one-time code.
-//! - [`reference`]: reference data into the store.
-//! - [`blobs`]: tus upload with resume, photo download.
-//! - [`push`]: the outbox to the server.
-//! - [`pull`]: the server's records into the store (through the store's own
-//!   `apply_remote_inspections`, `apply_remote_events`, `record_downloaded_photo`).
+//! - `reference`: reference data into the store.
+//! - `blobs`: tus upload with resume, photo download.
+//! - `push`: the outbox to the server.
+//! - `pull`: the server's records into the store, each page with its cursor in one
+//!   transaction.
 //! - [`report`]: the sync report.
 //! - [`progress`]: the progress callback.
 
