@@ -1,9 +1,8 @@
 //! The store object the shells hold: one per device, shared by all screens.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 
-use gridwalk_core::Store;
 use gridwalk_core::checklist::Template;
 use gridwalk_core::hazard::{
     CampaignReport, CaseFilter, CaseSummary, CaseView, Event, HazardReport, Payload,
@@ -16,23 +15,27 @@ use gridwalk_core::outbox::PendingSync;
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::profile::Profile;
 use gridwalk_core::reference::{OrgUnit, Site, TemplateSummary};
+use gridwalk_core::{SharedStore, Store};
 
 use crate::{GridwalkError, IngestedPhoto};
 
 /// The device's local store. Calls are synchronous and short; shells call them from a
-/// background dispatcher (see docs/adr/0002-synchronous-ffi.md).
+/// background dispatcher (see docs/adr/0002-synchronous-ffi.md). A `GridwalkSync` made
+/// from it works on the same connection.
 #[derive(uniffi::Object)]
 pub struct GridwalkStore {
-    inner: Mutex<Store>,
+    inner: SharedStore,
 }
 
 impl GridwalkStore {
-    /// The core store. A poisoned lock means an earlier call panicked mid-way; SQLite's
-    /// transactions kept the file consistent, so carrying on is safe.
+    /// The core store, for one call (see [`SharedStore::lock`]).
     fn store(&self) -> MutexGuard<'_, Store> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock()
+    }
+
+    /// The shared store, for the sync handle.
+    pub(crate) fn shared(&self) -> SharedStore {
+        self.inner.clone()
     }
 }
 
@@ -42,7 +45,7 @@ impl GridwalkStore {
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>, GridwalkError> {
         Ok(Arc::new(GridwalkStore {
-            inner: Mutex::new(Store::open(path)?),
+            inner: SharedStore::open(path)?,
         }))
     }
 

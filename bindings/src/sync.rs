@@ -1,14 +1,15 @@
 //! Sync across the FFI: enrolment and sync as async functions (Kotlin `suspend`, Swift
 //! `async`) driven on tokio inside the library, with progress reported through a
-//! foreign callback interface. Sync opens its own connection to the store file, so the
-//! screens keep using `GridwalkStore` while it runs.
+//! foreign callback interface. The sync handle shares the `GridwalkStore` the shell
+//! already holds: it takes the store for one short step at a time and never across a
+//! network wait, so the screens keep using the store while a sync runs.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
+use gridwalk_core::SharedStore;
 use gridwalk_core::sync::{self, Enrolment, SyncPhase, SyncProgress, SyncReport};
 
-use crate::GridwalkError;
+use crate::{GridwalkError, GridwalkStore};
 
 /// Receives sync progress; implemented by the shell (a ViewModel, a notification).
 #[uniffi::export(with_foreign)]
@@ -26,26 +27,26 @@ impl SyncProgress for Forward {
     }
 }
 
-/// Enrols and syncs the device whose store lives at `store_path`.
+/// Enrols and syncs the device whose store the shell holds.
 #[derive(uniffi::Object)]
 pub struct GridwalkSync {
-    store_path: PathBuf,
+    store: SharedStore,
 }
 
 #[uniffi::export(async_runtime = "tokio")]
 impl GridwalkSync {
-    /// A sync handle for the store file at `store_path` (the same path given to
-    /// `GridwalkStore.open`).
+    /// A sync handle for the device's `store` (the one the screens use: both work on
+    /// the same connection).
     #[uniffi::constructor]
-    pub fn new(store_path: String) -> Arc<Self> {
+    pub fn new(store: Arc<GridwalkStore>) -> Arc<Self> {
         Arc::new(GridwalkSync {
-            store_path: PathBuf::from(store_path),
+            store: store.shared(),
         })
     }
 
     /// The server this device is enrolled with, if any.
     pub fn enrolled_server(&self) -> Result<Option<String>, GridwalkError> {
-        Ok(sync::enrolled_server(&self.store_path)?)
+        Ok(sync::enrolled_server(&self.store)?)
     }
 
     /// Enrols this device with a one-time code from the server's administrator; the
@@ -55,7 +56,7 @@ impl GridwalkSync {
         server_url: String,
         code: String,
     ) -> Result<Enrolment, GridwalkError> {
-        Ok(sync::enroll(&self.store_path, &server_url, &code).await?)
+        Ok(sync::enroll(&self.store, &server_url, &code).await?)
     }
 
     /// Uploads photos, pushes what was recorded here and pulls what others recorded.
@@ -66,6 +67,6 @@ impl GridwalkSync {
     ) -> Result<SyncReport, GridwalkError> {
         let forward = listener.map(Forward);
         let progress = forward.as_ref().map(|f| f as &dyn SyncProgress);
-        Ok(sync::sync(&self.store_path, progress).await?)
+        Ok(sync::sync(&self.store, progress).await?)
     }
 }

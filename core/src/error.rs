@@ -131,14 +131,14 @@ pub enum CoreError {
 
     /// A hazard event was refused by a workflow rule; nothing was recorded.
     #[error(transparent)]
-    EventRefused(#[from] crate::hazard::rules::Refusal),
+    EventRefused(#[from] gridwalk_model::hazard::rules::Refusal),
 
     /// An action needs the local profile (who is using this device) and none is set.
     #[error("no local profile: set who uses this device first (name, role, unit)")]
     NoProfile,
     /// A photo could not be ingested; nothing was stored.
     #[error(transparent)]
-    Photo(#[from] crate::photo::PhotoError),
+    Photo(#[from] crate::photo::error::PhotoError),
 
     /// Sync needs an enrolled device and this one is not enrolled.
     #[error("this device is not enrolled with a sync server; enrol it with a code first")]

@@ -1,94 +1,159 @@
-//! Photo references in the store: processed evidence photos known to this device, by
-//! the SHA-256 of the stored file, and which of them are not yet uploaded.
-//! (Decoding and processing camera files is the photo pipeline's job; this module only
-//! records the result.)
+//! Evidence photos as this device knows them, by the SHA-256 of the stored file: which
+//! are held, which an answer or a hazard event names, which the server still needs, and
+//! where an unfinished upload stands. (Processing camera files is the photo pipeline's
+//! job; this module keeps the records.)
 
-use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+use rusqlite::Connection;
 
 use crate::error::{CoreError, Result};
-use crate::store::{Store, now};
+use crate::store::{Store, answer_photos, hazard_events, now, photo_uploads, photos};
 
-/// A processed evidence photo as the store knows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct PhotoRef {
-    /// Lower-case hex SHA-256 of the stored evidence file.
-    pub sha256: String,
-    /// Size of the stored file in bytes.
-    pub bytes: u64,
-    /// Width of the stored image in pixels.
-    pub width: u32,
-    /// Height of the stored image in pixels.
-    pub height: u32,
-    /// Capture time read from the camera file, when it had one.
-    pub taken_at: Option<String>,
-    /// Latitude read from the camera file.
-    pub lat: Option<f64>,
-    /// Longitude read from the camera file.
-    pub lon: Option<f64>,
-    /// Camera make and model read from the camera file.
-    pub camera: Option<String>,
-}
-
-/// Whether the photo `sha256` is recorded in the store behind `conn` (a connection or a
-/// transaction). The one place that asks, so every caller means the same thing by "held".
-pub(crate) fn photo_held(conn: &rusqlite::Connection, sha256: &str) -> Result<bool> {
-    Ok(conn
-        .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha256], |_| {
-            Ok(())
-        })
-        .optional()?
-        .is_some())
-}
-
+pub use crate::store::PhotoRef;
 pub use gridwalk_model::evidence::is_sha256_hex;
+
+/// Which references make a photo worth uploading.
+#[derive(Clone, Copy)]
+enum NamedBy {
+    /// An answer has it as evidence.
+    Answer,
+    /// A hazard event names it.
+    Event,
+    /// Either.
+    Any,
+}
+
+/// Photos held here, not yet on the server and named as `named`, oldest first. The one
+/// place that decides what is still to upload.
+fn to_upload(conn: &Connection, named: NamedBy) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for sha in photos::not_uploaded(conn)? {
+        let wanted = match named {
+            NamedBy::Answer => answer_photos::links(conn, &sha)?,
+            NamedBy::Event => hazard_events::name_photo(conn, &sha)?,
+            NamedBy::Any => {
+                answer_photos::links(conn, &sha)? || hazard_events::name_photo(conn, &sha)?
+            }
+        };
+        if wanted {
+            out.push(sha);
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses a hash that is not lower-case hex SHA-256 (the only names photos have).
+pub(crate) fn check_sha256(sha256: &str) -> Result<()> {
+    if is_sha256_hex(sha256) {
+        Ok(())
+    } else {
+        Err(CoreError::InvalidInput(format!(
+            "`{sha256}` is not a lower-case hex SHA-256"
+        )))
+    }
+}
 
 impl Store {
     /// Records a processed photo. Recording the same hash again keeps the first record:
     /// the bytes are the same, so the photo is the same.
     pub fn register_photo(&mut self, photo: &PhotoRef) -> Result<()> {
-        if !is_sha256_hex(&photo.sha256) {
-            return Err(CoreError::InvalidInput(format!(
-                "`{}` is not a lower-case hex SHA-256",
-                photo.sha256
-            )));
-        }
-        self.conn.execute(
-            "INSERT OR IGNORE INTO photos(sha256, bytes, width, height, taken_at, lat, lon,
-                                          camera, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                photo.sha256,
-                photo.bytes,
-                photo.width,
-                photo.height,
-                photo.taken_at,
-                photo.lat,
-                photo.lon,
-                photo.camera,
-                now()
-            ],
-        )?;
-        Ok(())
+        check_sha256(&photo.sha256)?;
+        photos::insert_if_absent(&self.conn, photo, &now())
     }
 
     /// Whether this device holds a photo.
     pub fn has_photo(&self, sha256: &str) -> Result<bool> {
-        photo_held(&self.conn, sha256)
+        photos::held(&self.conn, sha256)
+    }
+
+    /// The stored evidence file of a recorded photo (for upload or display).
+    pub fn photo_path(&self, sha256: &str) -> Result<PathBuf> {
+        if !self.has_photo(sha256)? {
+            return Err(CoreError::NotFound {
+                kind: "photo",
+                id: sha256.to_string(),
+            });
+        }
+        Ok(self.photo_layout().evidence_path(sha256))
+    }
+
+    /// Hashes of recorded photos that no answer references (candidates for cleanup; a
+    /// photo taken and then not used), oldest first.
+    pub fn unreferenced_photos(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for sha in photos::all(&self.conn)? {
+            if !answer_photos::links(&self.conn, &sha)? {
+                out.push(sha);
+            }
+        }
+        Ok(out)
     }
 
     /// Hashes of photos referenced by an answer and not yet uploaded, oldest first.
     pub fn photos_to_upload(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT p.sha256 FROM photos p
-             WHERE p.uploaded_at IS NULL
-               AND EXISTS (SELECT 1 FROM answer_photos ap WHERE ap.sha256 = p.sha256)
-             ORDER BY p.created_at, p.sha256",
-        )?;
-        let rows = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+        to_upload(&self.conn, NamedBy::Answer)
+    }
+
+    /// Hashes of photos named by hazard events, held here and not yet uploaded, oldest
+    /// first.
+    pub fn hazard_photos_to_upload(&self) -> Result<Vec<String>> {
+        to_upload(&self.conn, NamedBy::Event)
+    }
+
+    /// Every photo this device must still upload: those of answers and those named by
+    /// hazard events, oldest first, each once.
+    pub fn all_photos_to_upload(&self) -> Result<Vec<String>> {
+        to_upload(&self.conn, NamedBy::Any)
+    }
+
+    /// Marks a photo as held by the server and forgets its upload's progress, together.
+    /// Marking twice is harmless.
+    pub fn mark_photo_uploaded(&mut self, sha256: &str) -> Result<()> {
+        self.write(|tx, _| {
+            photos::mark_uploaded(tx, sha256, &now())?;
+            photo_uploads::forget(tx, sha256)
+        })
+    }
+
+    /// Records a photo downloaded from the server (its file already written to the
+    /// photo folder): known, and not to be uploaded again.
+    pub fn record_downloaded_photo(
+        &mut self,
+        sha256: &str,
+        bytes: u64,
+        width: u32,
+        height: u32,
+    ) -> Result<()> {
+        check_sha256(sha256)?;
+        let photo = PhotoRef {
+            sha256: sha256.to_string(),
+            bytes,
+            width,
+            height,
+            taken_at: None,
+            lat: None,
+            lon: None,
+            camera: None,
+        };
+        self.write(|tx, _| {
+            let at = now();
+            photos::insert_if_absent(tx, &photo, &at)?;
+            photos::mark_uploaded(tx, sha256, &at)?;
+            photo_uploads::forget(tx, sha256)
+        })
+    }
+
+    /// Where the photo's unfinished upload stands on the server (its tus location).
+    pub(crate) fn upload_location(&self, sha256: &str) -> Result<Option<String>> {
+        photo_uploads::location(&self.conn, sha256)
+    }
+
+    /// Remembers (or with `None` forgets) where the photo's upload stands.
+    pub(crate) fn save_upload_location(&self, sha256: &str, location: Option<&str>) -> Result<()> {
+        match location {
+            Some(location) => photo_uploads::save(&self.conn, sha256, location, &now()),
+            None => photo_uploads::forget(&self.conn, sha256),
+        }
     }
 }

@@ -1,25 +1,33 @@
 //! The gridwalk core: the safe-community checklist, the device's local inspection store,
-//! hazard cases, and (in later modules) photo evidence and the sync client.
+//! photo evidence, hazard cases and the sync client.
 //!
 //! The shells (terminal, Android, iOS) hold no rule of their own: everything they show
-//! and every decision about what may be recorded comes from here.
+//! and every decision about what may be recorded comes from here (and from the shared
+//! model, [`gridwalk_model`], that the sync server uses too).
 //!
-//! Map of the crate, one module per concern:
-//! - [`checklist`]: checklist templates (the model's, re-exported).
-//! - [`store`]: the SQLite file, its pragmas and numbered migrations.
-//! - [`reference`]: reference data on the device: org units and sites.
-//! - [`inspection`]: starting, answering, resuming and submitting inspections.
-//! - [`evidence`]: photo references by hash and what is not yet uploaded.
-//! - [`photo`]: the photo pipeline: decode, orient, shrink, re-encode, store by hash.
-//! - [`outbox`]: what was recorded here and is not yet synced.
-//! - [`profile`]: the local profile: who uses this device, in which role and unit.
-//! - [`hazard`]: hazard cases as event logs, their workflow rules, fold and the report.
-//! - [`sync`]: the sync client: enrolment, photo upload, push, pull, the sync report.
+//! Map of the crate, one module per concern, in layers: a module uses only those listed
+//! above it (`core/tests/layers.rs` checks this).
+//! - [`photo::error`]: the photo pipeline's error type (depends on nothing here).
 //! - [`error`]: the core's error type.
+//! - [`store`]: the SQLite file, its pragmas, numbered migrations, one owning module
+//!   per table, and [`SharedStore`] for sharing one store across threads.
+//! - [`photo`]: the photo pipeline: decode, orient, shrink, re-encode, store by hash.
+//! - [`evidence`]: photo records by hash, what is not yet uploaded, upload progress.
+//! - [`device`]: this device's id.
+//! - [`profile`]: the local profile: who uses this device, in which role and unit.
+//! - [`reference`](mod@reference): reference data: templates, org units and sites.
+//! - [`outbox`]: what was recorded here and is not yet synced.
+//! - [`hazard`]: hazard cases as event logs: recording, merging, reading, the report.
+//! - [`inspection`]: starting, answering (with photos), submitting inspections; storing
+//!   others'.
+//! - [`sync`]: the sync client: enrolment, photo upload, push, pull, the sync report.
+//!
+//! [`checklist`], [`protocol`] and [`model`] are the model's, re-exported.
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+pub mod device;
 pub mod error;
 pub mod evidence;
 pub mod hazard;
@@ -35,4 +43,4 @@ pub use error::{CoreError, Result};
 /// The shared model this core builds on (the same crate the sync server uses).
 pub use gridwalk_model as model;
 pub use gridwalk_model::{checklist, protocol};
-pub use store::Store;
+pub use store::{SharedStore, Store};

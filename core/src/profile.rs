@@ -4,19 +4,29 @@
 pub use gridwalk_model::profile::{Profile, Role};
 
 use crate::error::{CoreError, Result};
-use crate::store::Store;
+use crate::store::{Store, settings};
 
 /// Settings key under which the profile is stored as JSON.
 const PROFILE_KEY: &str = "profile";
 
 /// Reads the profile through any connection or transaction.
 pub(crate) fn load(conn: &rusqlite::Connection) -> Result<Option<Profile>> {
-    match crate::store::settings::get(conn, PROFILE_KEY)? {
+    match settings::get(conn, PROFILE_KEY)? {
         None => Ok(None),
         Some(json) => serde_json::from_str(&json)
             .map(Some)
             .map_err(CoreError::unreadable("the stored profile")),
     }
+}
+
+/// Validates and stores the profile through any connection or transaction, replacing
+/// any earlier one; returns it as stored (trimmed).
+pub(crate) fn save(conn: &rusqlite::Connection, profile: &Profile) -> Result<Profile> {
+    let profile = profile.validated()?;
+    let json = serde_json::to_string(&profile)
+        .map_err(|e| CoreError::Internal(format!("profile cannot be encoded: {e}")))?;
+    settings::set(conn, PROFILE_KEY, &json)?;
+    Ok(profile)
 }
 
 impl Store {
@@ -32,11 +42,7 @@ impl Store {
 
     /// Validates and stores the local profile, replacing any earlier one.
     pub fn set_profile(&self, profile: &Profile) -> Result<Profile> {
-        let profile = profile.validated()?;
-        let json = serde_json::to_string(&profile)
-            .map_err(|e| CoreError::Internal(format!("profile cannot be encoded: {e}")))?;
-        self.set_setting(PROFILE_KEY, &json)?;
-        Ok(profile)
+        save(&self.conn, profile)
     }
 }
 

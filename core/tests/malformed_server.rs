@@ -18,7 +18,7 @@ use gridwalk_core::protocol::{
     EnrolResponse, Person, PullResponse, PulledItem, ReferenceResponse, paths,
 };
 use gridwalk_core::sync::{self, CURSOR_KEY, RetryPolicy, SyncOptions};
-use gridwalk_core::{CoreError, Store};
+use gridwalk_core::{CoreError, SharedStore, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -161,9 +161,14 @@ fn protocol_message<T>(result: Result<T, CoreError>) -> String {
     }
 }
 
+/// The store at `path`, shared as the sync client takes it.
+fn shared(path: &Path) -> SharedStore {
+    SharedStore::open(path).unwrap()
+}
+
 /// Enrols the store at `path` with `server`, whose enrolment answer is well formed.
 async fn enrolled(path: &Path, server: &str) {
-    sync::enroll_with(path, server, "CODE-1", &options())
+    sync::enroll_with(&shared(path), server, "CODE-1", &options())
         .await
         .unwrap();
 }
@@ -178,9 +183,10 @@ async fn an_enrolment_answer_that_is_not_json_is_a_protocol_error_and_enrols_not
     )]))
     .await;
 
-    let message = protocol_message(sync::enroll_with(&path, &server, "CODE-1", &options()).await);
+    let message =
+        protocol_message(sync::enroll_with(&shared(&path), &server, "CODE-1", &options()).await);
     assert!(message.contains(paths::ENROL), "names the URL: {message}");
-    assert_eq!(sync::enrolled_server(&path).unwrap(), None);
+    assert_eq!(sync::enrolled_server(&shared(&path)).unwrap(), None);
 }
 
 #[tokio::test]
@@ -193,9 +199,10 @@ async fn an_enrolment_answer_of_the_wrong_shape_is_a_protocol_error() {
     )]))
     .await;
 
-    let message = protocol_message(sync::enroll_with(&path, &server, "CODE-1", &options()).await);
+    let message =
+        protocol_message(sync::enroll_with(&shared(&path), &server, "CODE-1", &options()).await);
     assert!(message.contains("unexpected JSON"), "{message}");
-    assert_eq!(sync::enrolled_server(&path).unwrap(), None);
+    assert_eq!(sync::enrolled_server(&shared(&path)).unwrap(), None);
 }
 
 #[tokio::test]
@@ -213,7 +220,7 @@ async fn reference_data_naming_an_invalid_person_is_a_protocol_error() {
     .await;
     enrolled(&path, &server).await;
 
-    let message = protocol_message(sync::sync_with(&path, &options(), None).await);
+    let message = protocol_message(sync::sync_with(&shared(&path), &options(), None).await);
     assert!(message.contains("person"), "{message}");
     assert!(message.contains("name is empty"), "{message}");
     let store = Store::open(&path).unwrap();
@@ -233,7 +240,7 @@ async fn a_pulled_record_that_does_not_parse_is_a_protocol_error_and_stores_noth
     .await;
     enrolled(&path, &server).await;
 
-    let message = protocol_message(sync::sync_with(&path, &options(), None).await);
+    let message = protocol_message(sync::sync_with(&shared(&path), &options(), None).await);
     assert!(message.contains("pulled record e-1"), "{message}");
     let store = Store::open(&path).unwrap();
     assert!(store.all_hazard_events().unwrap().is_empty());
@@ -279,7 +286,7 @@ async fn a_pulled_event_that_is_malformed_is_a_protocol_error_and_stores_nothing
     .await;
     enrolled(&path, &server).await;
 
-    let message = protocol_message(sync::sync_with(&path, &options(), None).await);
+    let message = protocol_message(sync::sync_with(&shared(&path), &options(), None).await);
     assert!(message.contains("a pulled hazard event"), "{message}");
     let store = Store::open(&path).unwrap();
     assert!(store.all_hazard_events().unwrap().is_empty());

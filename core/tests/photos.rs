@@ -689,3 +689,122 @@ fn a_refused_attachment_or_bad_file_changes_neither_store_nor_folder() {
     assert_eq!(photo_rows(dir.path()), 0);
     assert!(files_under(&store.photos_dir()).is_empty());
 }
+
+fn link_rows(store_dir: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(store_dir.join("device.db")).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM answer_photos", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// The answer to `item` as stored: outcome, note and photos.
+fn stored_answer(store: &Store, id: &str, item: &str) -> Option<gridwalk_core::inspection::Answer> {
+    store
+        .inspection(id)
+        .unwrap()
+        .answers
+        .into_iter()
+        .find(|a| a.item == item)
+}
+
+#[test]
+fn a_bad_later_photo_refuses_the_whole_answer_with_photos() {
+    use gridwalk_core::inspection::Outcome;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, id) = store_with_hazard_answer(dir.path());
+    let good = write(
+        dir.path(),
+        "good.jpg",
+        &jpeg(&textured(400, 300, 6), 90, &Meta::default()),
+    );
+    let missing = dir.path().join("IMG_missing.jpg");
+    let not_a_jpeg = write(dir.path(), "IMG_text.jpg", b"not a photo");
+    for bad in [missing, not_a_jpeg] {
+        let err = store
+            .answer_with_photos(
+                &id,
+                "fire-02",
+                Outcome::Hazard,
+                Some("exit blocked"),
+                &[good.clone(), bad.clone()],
+                &opts(),
+            )
+            .unwrap_err();
+        assert!(matches!(err, CoreError::Photo(_)), "{bad:?}: {err:?}");
+        assert_eq!(stored_answer(&store, &id, "fire-02"), None, "{bad:?}");
+        assert_eq!(photo_rows(dir.path()), 0, "{bad:?}");
+        assert_eq!(link_rows(dir.path()), 0, "{bad:?}");
+        assert!(
+            files_under(&store.photos_dir()).is_empty(),
+            "{bad:?}: {:?}",
+            files_under(&store.photos_dir())
+        );
+    }
+}
+
+#[test]
+fn answer_with_photos_is_one_transaction_a_failure_while_writing_leaves_nothing() {
+    use gridwalk_core::inspection::Outcome;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, id) = store_with_hazard_answer(dir.path());
+    let before = stored_answer(&store, &id, "fire-01").unwrap();
+    let first = write(
+        dir.path(),
+        "first.jpg",
+        &jpeg(&textured(400, 300, 6), 90, &Meta::default()),
+    );
+    let second = write(
+        dir.path(),
+        "second.jpg",
+        &jpeg(&textured(400, 300, 7), 90, &Meta::default()),
+    );
+    let hash_of = |p: &Path| {
+        photo::process_bytes(&std::fs::read(p).unwrap(), &opts())
+            .unwrap()
+            .sha256
+    };
+    let (first_sha, second_sha) = (hash_of(&first), hash_of(&second));
+    // The database refuses the second photo's link, as a full disk or a bug would part
+    // way through: by then the answer, both photo records and the first link are written.
+    let conn = rusqlite::Connection::open(dir.path().join("device.db")).unwrap();
+    conn.execute_batch(&format!(
+        "CREATE TRIGGER refuse_second BEFORE INSERT ON answer_photos
+         WHEN NEW.sha256 = '{second_sha}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+    ))
+    .unwrap();
+    let err = store
+        .answer_with_photos(
+            &id,
+            "fire-01",
+            Outcome::Hazard,
+            Some("two extinguishers expired"),
+            &[first.clone(), second.clone()],
+            &opts(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, CoreError::Storage(_)), "{err:?}");
+    assert!(err.to_string().contains("injected failure"), "{err}");
+    assert_eq!(
+        stored_answer(&store, &id, "fire-01"),
+        Some(before),
+        "the earlier answer stays as it was"
+    );
+    assert_eq!(photo_rows(dir.path()), 0);
+    assert_eq!(link_rows(dir.path()), 0, "not even the first photo's link");
+    assert!(files_under(&store.photos_dir()).is_empty());
+
+    conn.execute_batch("DROP TRIGGER refuse_second;").unwrap();
+    store
+        .answer_with_photos(
+            &id,
+            "fire-01",
+            Outcome::Hazard,
+            Some("two extinguishers expired"),
+            &[first, second],
+            &opts(),
+        )
+        .unwrap();
+    let after = stored_answer(&store, &id, "fire-01").unwrap();
+    assert_eq!(after.note.as_deref(), Some("two extinguishers expired"));
+    assert_eq!(after.photos, vec![first_sha, second_sha]);
+    assert_eq!(photo_rows(dir.path()), 2);
+}

@@ -11,10 +11,10 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use gridwalk_core::Store;
 use gridwalk_core::inspection::{InspectionKind, NewInspection, Outcome};
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::sync::{self, SyncOptions};
+use gridwalk_core::{SharedStore, Store};
 use gridwalk_e2e::jpeg;
 use gridwalk_server::admin;
 use gridwalk_server::config::{DataDir, Limits};
@@ -172,7 +172,9 @@ async fn run() {
     .unwrap()
     .enrolment_code;
     let db = one.join("gridwalk.db");
-    sync::enroll(&db, &server.base, &code).await.unwrap();
+    sync::enroll(&SharedStore::open(&db).unwrap(), &server.base, &code)
+        .await
+        .unwrap();
     let photo_files: Vec<_> = (0..3)
         .map(|i| {
             let f = one.join(format!("p{i}.jpg"));
@@ -242,7 +244,9 @@ async fn run() {
         )
         .unwrap()
         .enrolment_code;
-        sync::enroll(&db, &server.base, &code).await.unwrap();
+        sync::enroll(&SharedStore::open(&db).unwrap(), &server.base, &code)
+            .await
+            .unwrap();
         let mut store = Store::open(&db).unwrap();
         for i in 0..INSPECTIONS_PER_DAY {
             let files: Vec<_> = (0..PHOTOS_PER_INSPECTION)
@@ -262,8 +266,9 @@ async fn run() {
     let mut tasks = Vec::new();
     for db in devices.clone() {
         tasks.push(tokio::spawn(async move {
+            let store = SharedStore::open(&db).unwrap();
             let t = Instant::now();
-            let report = sync::sync_with(&db, &SyncOptions::default(), None)
+            let report = sync::sync_with(&store, &SyncOptions::default(), None)
                 .await
                 .unwrap();
             (t.elapsed(), report)
@@ -344,7 +349,9 @@ async fn ingest_rate(server: &TestServer) -> (f64, f64, usize) {
     )
     .unwrap()
     .enrolment_code;
-    sync::enroll(&db, &server.base, &code).await.unwrap();
+    sync::enroll(&SharedStore::open(&db).unwrap(), &server.base, &code)
+        .await
+        .unwrap();
     let mut store = Store::open(&db).unwrap();
     let token = store.setting("sync.token").unwrap().unwrap();
     // Events recorded by a real store (valid ids, clocks, actor); pushed raw so the

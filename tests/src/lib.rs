@@ -12,10 +12,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use gridwalk_core::Store;
 use gridwalk_core::inspection::{InspectionKind, InspectionStatus, NewInspection, Outcome};
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::sync::{self, RetryPolicy, SyncOptions, SyncReport};
+use gridwalk_core::{SharedStore, Store};
 use gridwalk_server::admin;
 use gridwalk_server::config::{DataDir, Limits};
 use serde_json::Value;
@@ -201,16 +201,21 @@ impl Device {
         Store::open(&self.path).unwrap()
     }
 
+    /// The device's store, shared the way a shell shares it with the sync client.
+    pub fn shared(&self) -> SharedStore {
+        SharedStore::open(&self.path).unwrap()
+    }
+
     /// Enrols through the core client.
     pub async fn enroll(&self, url: &str, code: &str) {
-        sync::enroll_with(&self.path, url, code, &test_options())
+        sync::enroll_with(&self.shared(), url, code, &test_options())
             .await
             .unwrap();
     }
 
     /// One sync through the core client.
     pub async fn sync(&self) -> gridwalk_core::Result<SyncReport> {
-        sync::sync_with(&self.path, &test_options(), None).await
+        sync::sync_with(&self.shared(), &test_options(), None).await
     }
 
     /// Syncs until a sync succeeds with nothing left to send (bounded); returns the

@@ -165,10 +165,10 @@ async fn the_server_sigkilled_and_restarted_mid_sync_converges() {
         delay: Duration::from_millis(3),
         ..Faults::default()
     });
-    let path = worker.path.clone();
+    let store = worker.shared();
     let sync =
         tokio::spawn(
-            async move { gridwalk_core::sync::sync_with(&path, &test_options(), None).await },
+            async move { gridwalk_core::sync::sync_with(&store, &test_options(), None).await },
         );
     tokio::time::sleep(Duration::from_millis(150)).await;
     server.kill();
@@ -194,10 +194,10 @@ async fn the_server_sigkilled_and_restarted_mid_sync_converges() {
     .await;
     a_day(&extra, 2, 400);
     extra.sync_until_clean(10).await;
-    let path = street.path.clone();
+    let store = street.shared();
     let pulling =
         tokio::spawn(
-            async move { gridwalk_core::sync::sync_with(&path, &test_options(), None).await },
+            async move { gridwalk_core::sync::sync_with(&store, &test_options(), None).await },
         );
     tokio::time::sleep(Duration::from_millis(20)).await;
     server.restart();
@@ -264,4 +264,60 @@ async fn two_devices_pushing_to_the_same_case_at_once_converge_on_one_state() {
     assert_eq!(states[0].event_count, 13);
     assert_ne!(states[0].status, Status::Closed);
     assert_converged(&server, &[&worker, &staff, &street]).await;
+}
+
+/// Rows of the device's upload bookkeeping: unfinished uploads in `photo_uploads`, and
+/// any upload location left among the settings (where older builds kept them).
+fn upload_progress(device: &Device) -> (i64, i64) {
+    let conn = rusqlite::Connection::open(&device.path).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    (
+        count("SELECT COUNT(*) FROM photo_uploads"),
+        count("SELECT COUNT(*) FROM settings WHERE key LIKE 'sync.upload.%'"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_upload_is_kept_in_its_table_and_gone_after_the_sync_that_finishes_it() {
+    let server = Server::start(BIN);
+    let proxy = Proxy::start(server.addr).await;
+    let worker = enrolled(&server, &proxy.url(), "Li Na", "grid-worker", "g-xinhua-1").await;
+    worker.inspect(
+        "site-a",
+        InspectionKind::Routine,
+        &[("fire-03", vec![jpeg(900, 800, 600)])],
+    );
+    let photo = worker.store().all_photos_to_upload().unwrap();
+    assert_eq!(photo.len(), 1);
+    // Every chunk of the photo is cut, as many times as the client retries: the sync
+    // gives up after creating the upload on the server.
+    proxy.set_faults(Faults {
+        cut_after_bytes: Some(200),
+        only: Some("PATCH /v1/blobs".into()),
+        every: 1,
+        budget: test_options().retry.attempts,
+        ..Faults::default()
+    });
+    let failed = worker.sync().await;
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(proxy.faults_injected(), test_options().retry.attempts);
+    assert_eq!(
+        upload_progress(&worker),
+        (1, 0),
+        "the upload's location is kept for the next sync, in its own table"
+    );
+    // The link heals: the next sync finishes the upload and forgets where it stood.
+    let report = worker.sync().await.unwrap();
+    assert_eq!(report.uploaded_blobs, 1, "{report:?}");
+    assert!(worker.nothing_to_send());
+    assert_eq!(
+        upload_progress(&worker),
+        (0, 0),
+        "nothing of the upload is left"
+    );
+    let bytes = server.blob(&photo[0]).expect("the server holds the photo");
+    assert_eq!(sha256(&bytes), photo[0]);
+    // A sync with nothing to upload leaves nothing either.
+    worker.sync().await.unwrap();
+    assert_eq!(upload_progress(&worker), (0, 0));
 }

@@ -219,9 +219,10 @@ async fn a_used_enrolment_code_and_a_revoked_token_are_typed_errors() {
     let first = Device::new("first");
     first.enroll(&server.url(), &code).await;
     let second = Device::new("second");
-    let err = gridwalk_core::sync::enroll_with(&second.path, &server.url(), &code, &test_options())
-        .await
-        .unwrap_err();
+    let err =
+        gridwalk_core::sync::enroll_with(&second.shared(), &server.url(), &code, &test_options())
+            .await
+            .unwrap_err();
     assert_eq!(err.code(), "unauthorised", "{err}");
     // A device whose token the server does not know.
     first.store().set_setting("sync.token", "forged").unwrap();

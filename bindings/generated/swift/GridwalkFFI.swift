@@ -607,7 +607,8 @@ fileprivate struct FfiConverterString: FfiConverter {
 
 /**
  * The device's local store. Calls are synchronous and short; shells call them from a
- * background dispatcher (see docs/adr/0002-synchronous-ffi.md).
+ * background dispatcher (see docs/adr/0002-synchronous-ffi.md). A `GridwalkSync` made
+ * from it works on the same connection.
  */
 public protocol GridwalkStoreProtocol: AnyObject, Sendable {
     
@@ -738,7 +739,8 @@ public protocol GridwalkStoreProtocol: AnyObject, Sendable {
 }
 /**
  * The device's local store. Calls are synchronous and short; shells call them from a
- * background dispatcher (see docs/adr/0002-synchronous-ffi.md).
+ * background dispatcher (see docs/adr/0002-synchronous-ffi.md). A `GridwalkSync` made
+ * from it works on the same connection.
  */
 open class GridwalkStore: GridwalkStoreProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1177,7 +1179,7 @@ public func FfiConverterTypeGridwalkStore_lower(_ value: GridwalkStore) -> UInt6
 
 
 /**
- * Enrols and syncs the device whose store lives at `store_path`.
+ * Enrols and syncs the device whose store the shell holds.
  */
 public protocol GridwalkSyncProtocol: AnyObject, Sendable {
     
@@ -1200,7 +1202,7 @@ public protocol GridwalkSyncProtocol: AnyObject, Sendable {
     
 }
 /**
- * Enrols and syncs the device whose store lives at `store_path`.
+ * Enrols and syncs the device whose store the shell holds.
  */
 open class GridwalkSync: GridwalkSyncProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1242,15 +1244,15 @@ open class GridwalkSync: GridwalkSyncProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_gridwalk_ffi_fn_clone_gridwalksync(self.handle, $0) }
     }
     /**
-     * A sync handle for the store file at `store_path` (the same path given to
-     * `GridwalkStore.open`).
+     * A sync handle for the device's `store` (the one the screens use: both work on
+     * the same connection).
      */
-public convenience init(storePath: String) {
+public convenience init(store: GridwalkStore) {
     let handle =
         try! rustCall() {
         uniffiCallStatus in
     uniffi_gridwalk_ffi_fn_constructor_gridwalksync_new(
-        FfiConverterString.lower(storePath),uniffiCallStatus
+        FfiConverterTypeGridwalkStore_lower(store),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -2503,7 +2505,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridwalk_ffi_checksum_constructor_gridwalkstore_open() != 9027) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_constructor_gridwalksync_new() != 60293) {
+    if (uniffi_gridwalk_ffi_checksum_constructor_gridwalksync_new() != 10595) {
         return InitializationResult.apiChecksumMismatch
     }
 

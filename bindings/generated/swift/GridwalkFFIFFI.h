@@ -406,7 +406,7 @@ void uniffi_gridwalk_ffi_fn_free_gridwalksync(uint64_t handle, RustCallStatus *_
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CONSTRUCTOR_GRIDWALKSYNC_NEW
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CONSTRUCTOR_GRIDWALKSYNC_NEW
-uint64_t uniffi_gridwalk_ffi_fn_constructor_gridwalksync_new(RustBuffer store_path, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_gridwalk_ffi_fn_constructor_gridwalksync_new(uint64_t store, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSYNC_ENROLL

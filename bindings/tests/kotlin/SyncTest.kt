@@ -44,16 +44,16 @@ fun main(args: Array<String>) {
     val workerPath = File(dir, "worker.db").path
     val officerPath = File(dir, "officer.db").path
     val worker = GridwalkStore.open(workerPath)
-    val workerSync = GridwalkSync(workerPath)
+    val workerSync = GridwalkSync(worker)
     val officer = GridwalkStore.open(officerPath)
-    val officerSync = GridwalkSync(officerPath)
+    val officerSync = GridwalkSync(officer)
     var inspectionId = ""
 
     h.test("sync before enrolment and a wrong code are typed errors") {
         assertEq(null, workerSync.enrolledServer(), "server before enrolment")
         assertThrows<GridwalkException.NotEnrolled> { runBlocking { workerSync.sync(null) } }
         assertThrows<GridwalkException.Unauthorised> { runBlocking { workerSync.enroll(server, "WRONG-CODE-0000") } }
-        val nowhere = GridwalkSync(File(dir, "nowhere.db").path)
+        val nowhere = GridwalkSync(GridwalkStore.open(File(dir, "nowhere.db").path))
         assertThrows<GridwalkException.Network> { runBlocking { nowhere.enroll("http://127.0.0.1:9", "ABCD-EFGH") } }
     }
 

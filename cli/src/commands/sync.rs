@@ -5,7 +5,7 @@ use std::path::Path;
 
 use clap::Args;
 use gridwalk_core::sync::{self, Enrolment, SyncPhase, SyncProgress, SyncReport};
-use gridwalk_core::{CoreError, Result};
+use gridwalk_core::{CoreError, Result, SharedStore};
 
 use crate::output::Output;
 
@@ -37,7 +37,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Enrols this device.
 pub fn enroll(args: EnrollArgs, store_path: &Path, out: &Output) -> Result<()> {
-    let enrolment = runtime()?.block_on(sync::enroll(store_path, &args.server, &args.code))?;
+    let store = SharedStore::open(store_path)?;
+    let enrolment = runtime()?.block_on(sync::enroll(&store, &args.server, &args.code))?;
     out.print(&enrolment, human_enrolment);
     Ok(())
 }
@@ -68,7 +69,8 @@ impl SyncProgress for StderrProgress {
 pub fn sync(args: SyncArgs, store_path: &Path, out: &Output) -> Result<()> {
     let sink = StderrProgress;
     let progress: Option<&dyn SyncProgress> = if args.progress { Some(&sink) } else { None };
-    let report = runtime()?.block_on(sync::sync(store_path, progress))?;
+    let store = SharedStore::open(store_path)?;
+    let report = runtime()?.block_on(sync::sync(&store, progress))?;
     out.print(&report, human_report);
     Ok(())
 }

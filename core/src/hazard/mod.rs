@@ -15,4 +15,4 @@ pub mod store;
 pub use gridwalk_model::hazard::*;
 pub use store::{ApplyOutcome, CaseFilter, CaseSummary, CaseView};
 
-pub(crate) use store::open_cases_for_inspection;
+pub(crate) use store::{apply_remote, open_cases_for_inspection};

@@ -3,8 +3,8 @@
 
 use crate::error::{CoreError, Result};
 use crate::hazard::{CampaignReport, DeadlinePolicy, report};
-use crate::inspection::DEFAULT_TEMPLATE;
 use crate::store::Store;
+use gridwalk_model::inspection::DEFAULT_TEMPLATE;
 
 /// Settings key of the configured policy (JSON).
 const POLICY_KEY: &str = "hazard.deadlines";

@@ -1,15 +1,19 @@
 //! Hazard events in the local store: recording local events (after the rules), applying
 //! events from elsewhere (idempotent by id), and reading cases back as folded state.
 //!
-//! Events are only ever inserted; `INSERT OR IGNORE` on the event id means a second copy
-//! of an event changes nothing and the first is never lost.
+//! Events are only ever inserted (by `store::hazard_events`); a second copy of an event
+//! changes nothing and the first is never lost.
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::checklist::Severity;
+use gridwalk_model::checklist::{Severity, Template};
+use gridwalk_model::inspection::{Answer, DEFAULT_TEMPLATE, InspectionKind, Outcome};
+use gridwalk_model::org::Site;
+use gridwalk_model::protocol::RecordKind;
+
 use crate::error::{CoreError, Result};
 use crate::hazard::clock;
 use crate::hazard::deadline::{self, Deadline};
@@ -19,13 +23,10 @@ use crate::hazard::hlc::wall_clock_ms;
 use crate::hazard::rules::{self, AllowedAction};
 use crate::hazard::skew::{self, SkewFlag};
 use crate::hazard::state::{CaseState, Status};
-use crate::inspection::{DEFAULT_TEMPLATE, InspectionKind};
 use crate::profile::{self, Role};
-use crate::protocol::RecordKind;
-use crate::store::{Store, new_id, now};
+use crate::store::hazard_events::{self, Origin};
+use crate::store::{Store, inspections, new_id, now, outbox, photos};
 
-/// Settings key of this device's id.
-use crate::sync::DEVICE_ID_KEY as DEVICE_KEY;
 /// Settings key of the clock-skew threshold in ms.
 const MAX_SKEW_KEY: &str = "hazard.max-skew-ms";
 
@@ -133,11 +134,6 @@ pub struct CaseFilter {
 }
 
 impl Store {
-    /// This device's id, created (UUIDv7) the first time it is asked for.
-    pub fn device_id(&self) -> Result<String> {
-        device_id(&self.conn)
-    }
-
     /// Opens a case from a resident, hotline or online report (or any report the
     /// profile's role may enter), acting as the local profile. Returns the `reported`
     /// event; its `case_id` is the new case.
@@ -157,16 +153,6 @@ impl Store {
     /// [`CoreError::EventRefused`] naming the rule and change nothing. The event is
     /// queued in the outbox in the same transaction.
     pub fn act_as(&mut self, actor: &Actor, case_id: &str, payload: Payload) -> Result<Event> {
-        for sha in payload.photos() {
-            let known = crate::evidence::photo_held(&self.conn, sha)?;
-            // Whoever records a photo reference here took the photo here.
-            if !known {
-                return Err(CoreError::NotFound {
-                    kind: "photo",
-                    id: sha.clone(),
-                });
-            }
-        }
         if let Payload::Assigned { department, .. } = &payload {
             let template = self.template(DEFAULT_TEMPLATE, None)?;
             if !template.departments.iter().any(|d| &d.code == department) {
@@ -181,12 +167,18 @@ impl Store {
                 )));
             }
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let event = record_local(&tx, actor, case_id, payload, wall_clock_ms())?;
-        tx.commit()?;
-        Ok(event)
+        self.write(|tx, _| {
+            for sha in payload.photos() {
+                // Whoever records a photo reference here took the photo here.
+                if !photos::held(tx, sha)? {
+                    return Err(CoreError::NotFound {
+                        kind: "photo",
+                        id: sha.clone(),
+                    });
+                }
+            }
+            record_local(tx, actor, case_id, payload, wall_clock_ms())
+        })
     }
 
     /// Stores events recorded elsewhere (the sync client's pull, another device's copy).
@@ -194,51 +186,20 @@ impl Store {
     /// refuses the whole batch, changing nothing. Workflow rules are *not* applied here:
     /// an event valid on its author's device is a fact, and the fold decides its effect.
     pub fn apply_remote_events(&mut self, events: &[Event]) -> Result<ApplyOutcome> {
-        for e in events {
-            e.check_well_formed()?;
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let received = wall_clock_ms();
-        let mut outcome = ApplyOutcome::default();
-        for e in events {
-            let body = to_json(e)?;
-            let stored: Option<String> = tx
-                .query_row(
-                    "SELECT body FROM hazard_events WHERE id = ?1",
-                    [&e.id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            match stored {
-                Some(existing) if existing == body => outcome.duplicates += 1,
-                Some(_) => outcome.conflicting_ids.push(e.id.clone()),
-                None => {
-                    insert(&tx, e, &body, "remote", received)?;
-                    clock::observe(&tx, e.hlc)?;
-                    outcome.inserted += 1;
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(outcome)
+        self.write(|tx, _| apply_remote(tx, events))
     }
 
     /// A case's events in fold order.
     pub fn case_events(&self, case_id: &str) -> Result<Vec<Event>> {
-        load_case(&self.conn, case_id)
+        hazard_events::of_case(&self.conn, case_id)
     }
 
     /// Events by id (for the sync client reading its outbox); unknown ids are skipped.
     pub fn hazard_events(&self, ids: &[String]) -> Result<Vec<Event>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT body FROM hazard_events WHERE id = ?1")?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(body) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
-                out.push(from_json(&body)?);
+            if let Some(event) = hazard_events::get(&self.conn, id)? {
+                out.push(event);
             }
         }
         Ok(out)
@@ -246,16 +207,12 @@ impl Store {
 
     /// Every hazard event on this device, by case then fold order.
     pub fn all_hazard_events(&self) -> Result<Vec<Event>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT body FROM hazard_events ORDER BY case_id, hlc_ms, hlc_counter, id",
-        )?;
-        let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        bodies.map(|b| from_json(&b?)).collect()
+        hazard_events::all(&self.conn)
     }
 
     /// The folded state of one case.
     pub fn case_state(&self, case_id: &str) -> Result<CaseState> {
-        let events = load_case(&self.conn, case_id)?;
+        let events = hazard_events::of_case(&self.conn, case_id)?;
         if events.is_empty() {
             return Err(not_found(case_id));
         }
@@ -264,22 +221,7 @@ impl Store {
 
     /// One case with its events, deadline (as of now) and clock-skew flags.
     pub fn hazard_case(&self, case_id: &str) -> Result<CaseView> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT body, origin, received_ms FROM hazard_events WHERE case_id = ?1",
-        )?;
-        let rows = stmt.query_map([case_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        let mut with_receipt = Vec::new();
-        for row in rows {
-            let (body, origin, received) = row?;
-            let received = (origin == "remote").then_some(received);
-            with_receipt.push((from_json(&body)?, received));
-        }
+        let with_receipt = hazard_events::of_case_with_receipt(&self.conn, case_id)?;
         if with_receipt.is_empty() {
             return Err(not_found(case_id));
         }
@@ -306,12 +248,7 @@ impl Store {
         if prefix.is_empty() {
             return Err(CoreError::InvalidInput("case id is empty".into()));
         }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT case_id FROM hazard_events WHERE substr(case_id, 1, ?2) = ?1 LIMIT 2",
-        )?;
-        let found: Vec<String> = stmt
-            .query_map(params![prefix, prefix.len() as i64], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let found = hazard_events::case_ids_starting_with(&self.conn, prefix, 2)?;
         match found.as_slice() {
             [one] => Ok(one.clone()),
             [] => Err(not_found(prefix)),
@@ -370,19 +307,6 @@ impl Store {
         }
         self.set_setting(MAX_SKEW_KEY, &ms.to_string())
     }
-
-    /// Hashes of photos named by hazard events, held here and not yet uploaded.
-    pub fn hazard_photos_to_upload(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT p.sha256 FROM photos p
-             JOIN hazard_event_photos hp ON hp.sha256 = p.sha256
-             WHERE p.uploaded_at IS NULL ORDER BY p.sha256",
-        )?;
-        let rows = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
-    }
 }
 
 fn not_found(case_id: &str) -> CoreError {
@@ -392,72 +316,26 @@ fn not_found(case_id: &str) -> CoreError {
     }
 }
 
-fn to_json(e: &Event) -> Result<String> {
-    serde_json::to_string(e).map_err(|err| {
-        CoreError::Internal(format!("hazard event {} cannot be encoded: {err}", e.id))
-    })
-}
-
-fn from_json(body: &str) -> Result<Event> {
-    serde_json::from_str(body).map_err(CoreError::unreadable("a stored hazard event"))
-}
-
-fn device_id(conn: &Connection) -> Result<String> {
-    let existing: Option<String> = conn
-        .query_row(
-            "SELECT value FROM settings WHERE key = ?1",
-            [DEVICE_KEY],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
+/// [`Store::apply_remote_events`] inside the caller's transaction, form checks included.
+pub(crate) fn apply_remote(conn: &Connection, events: &[Event]) -> Result<ApplyOutcome> {
+    for e in events {
+        e.check_well_formed()?;
     }
-    let id = new_id();
-    conn.execute(
-        "INSERT OR IGNORE INTO settings(key, value) VALUES (?1, ?2)",
-        params![DEVICE_KEY, id],
-    )?;
-    // Re-read: another connection may have won the race.
-    Ok(conn.query_row(
-        "SELECT value FROM settings WHERE key = ?1",
-        [DEVICE_KEY],
-        |r| r.get(0),
-    )?)
-}
-
-fn load_case(conn: &Connection, case_id: &str) -> Result<Vec<Event>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT body FROM hazard_events WHERE case_id = ?1 ORDER BY hlc_ms, hlc_counter, id",
-    )?;
-    let bodies = stmt.query_map([case_id], |r| r.get::<_, String>(0))?;
-    bodies.map(|b| from_json(&b?)).collect()
-}
-
-fn insert(conn: &Connection, e: &Event, body: &str, origin: &str, received_ms: i64) -> Result<()> {
-    conn.execute(
-        "INSERT INTO hazard_events(id, case_id, hlc_ms, hlc_counter, kind, device, body, origin,
-                                   received_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            e.id,
-            e.case_id,
-            e.hlc.ms,
-            e.hlc.counter,
-            e.kind().as_str(),
-            e.device,
-            body,
-            origin,
-            received_ms
-        ],
-    )?;
-    for sha in e.payload.photos() {
-        conn.execute(
-            "INSERT OR IGNORE INTO hazard_event_photos(event_id, sha256) VALUES (?1, ?2)",
-            params![e.id, sha],
-        )?;
+    let received = wall_clock_ms();
+    let mut outcome = ApplyOutcome::default();
+    for e in events {
+        let body = hazard_events::encode(e)?;
+        match hazard_events::body(conn, &e.id)? {
+            Some(existing) if existing == body => outcome.duplicates += 1,
+            Some(_) => outcome.conflicting_ids.push(e.id.clone()),
+            None => {
+                hazard_events::insert(conn, e, &body, Origin::Remote, received)?;
+                clock::observe(conn, e.hlc)?;
+                outcome.inserted += 1;
+            }
+        }
     }
-    Ok(())
+    Ok(outcome)
 }
 
 /// Checks the rules against the case as this device knows it, then stores the event
@@ -470,7 +348,7 @@ pub(crate) fn record_local(
     payload: Payload,
     now_ms: i64,
 ) -> Result<Event> {
-    let existing = load_case(conn, case_id)?;
+    let existing = hazard_events::of_case(conn, case_id)?;
     let state = fold(case_id, &existing);
     rules::check(&state, actor, &payload)?;
     let after = existing.iter().map(|e| e.hlc).max().unwrap_or_default();
@@ -478,58 +356,31 @@ pub(crate) fn record_local(
         id: new_id(),
         case_id: case_id.to_string(),
         actor: actor.clone(),
-        device: device_id(conn)?,
+        device: crate::device::id(conn)?,
         hlc: clock::issue(conn, now_ms, after)?,
         wall_ms: now_ms,
         parents: state.heads,
         payload,
     };
-    insert(conn, &event, &to_json(&event)?, "local", now_ms)?;
-    conn.execute(
-        "INSERT INTO outbox(kind, record_id, created_at) VALUES (?1, ?2, ?3)",
-        params![RecordKind::HazardEvent.as_str(), event.id, now()],
-    )?;
+    let body = hazard_events::encode(&event)?;
+    hazard_events::insert(conn, &event, &body, Origin::Local, now_ms)?;
+    outbox::enqueue(conn, RecordKind::HazardEvent, &event.id, &now())?;
     Ok(event)
 }
 
 /// Opens one case per hazard answer of a just-submitted inspection, inside the submit
-/// transaction, so an inspection is never submitted without its cases. The actor is the
-/// local profile when one is set (named as the inspector); otherwise the inspector in
-/// the role the inspection kind implies. Returns the new case ids.
+/// transaction, so an inspection is never submitted without its cases. `answers` are
+/// the inspection's, with their photos. The actor is the local profile when one is set
+/// (named as the inspector); otherwise the inspector in the role the inspection kind
+/// implies. Returns the new case ids.
 pub(crate) fn open_cases_for_inspection(
     conn: &Connection,
-    inspection_id: &str,
+    inspection: &inspections::Row,
+    site: &Site,
+    template: &Template,
+    answers: &[Answer],
 ) -> Result<Vec<String>> {
-    let (inspector, kind, site_id, unit, template_id, template_version): (
-        String,
-        String,
-        String,
-        String,
-        String,
-        u32,
-    ) = conn.query_row(
-        "SELECT i.inspector, i.kind, i.site_id, s.unit_id, i.template_id, i.template_version
-         FROM inspections i JOIN sites s ON s.id = i.site_id WHERE i.id = ?1",
-        [inspection_id],
-        |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        },
-    )?;
-    let body: String = conn.query_row(
-        "SELECT body FROM templates WHERE id = ?1 AND version = ?2",
-        params![template_id, template_version],
-        |r| r.get(0),
-    )?;
-    let template = crate::checklist::Template::from_json("stored template", &body)
-        .map_err(CoreError::unreadable("a stored template"))?;
-    let kind: InspectionKind = CoreError::parse_stored(&kind, "a stored inspection's kind")?;
+    let inspector = &inspection.inspector;
     let actor = match profile::load(conn)? {
         Some(p) => Actor {
             name: inspector.clone(),
@@ -537,60 +388,47 @@ pub(crate) fn open_cases_for_inspection(
         },
         None => Actor {
             name: inspector.clone(),
-            role: match kind {
+            role: match inspection.kind {
                 InspectionKind::SpotCheck => Role::Supervisor,
                 InspectionKind::Routine | InspectionKind::Reinspection => Role::GridWorker,
             },
-            unit: unit.clone(),
+            unit: site.unit.clone(),
             department: None,
         },
     };
 
-    let mut hazards = conn.prepare(
-        "SELECT item_code, COALESCE(note, '') FROM answers
-         WHERE inspection_id = ?1 AND outcome = 'hazard'",
-    )?;
-    let hazards: Vec<(String, String)> = hazards
-        .query_map([inspection_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut photos_of = conn.prepare(
-        "SELECT sha256 FROM answer_photos WHERE inspection_id = ?1 AND item_code = ?2
-         ORDER BY position, sha256",
-    )?;
     let position = |code: &str| template.items().position(|(_, i)| i.code == code);
-    let mut hazards: Vec<(Option<usize>, String, String)> = hazards
-        .into_iter()
-        .map(|(item, note)| (position(&item), item, note))
+    let mut hazards: Vec<(Option<usize>, &Answer)> = answers
+        .iter()
+        .filter(|a| a.outcome == Outcome::Hazard)
+        .map(|a| (position(&a.item), a))
         .collect();
     // Template order, so the cases of one inspection open in the order they were checked.
-    hazards.sort();
+    hazards.sort_by(|a, b| (a.0, &a.1.item).cmp(&(b.0, &b.1.item)));
 
     let now_ms = wall_clock_ms();
     let mut cases = Vec::with_capacity(hazards.len());
-    for (_, item_code, note) in hazards {
-        let Some((category, item)) = template.item(&item_code) else {
+    for (_, answer) in hazards {
+        let item_code = &answer.item;
+        let Some((category, item)) = template.item(item_code) else {
             continue;
         };
-        let photos: Vec<String> = photos_of
-            .query_map(params![inspection_id, item_code], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let description = if note.trim().is_empty() {
-            item.title_en.clone()
-        } else {
-            note
+        let description = match &answer.note {
+            Some(note) if !note.trim().is_empty() => note.clone(),
+            _ => item.title_en.clone(),
         };
         let report = HazardReport {
             source: ReportSource::Inspection {
-                inspection_id: inspection_id.to_string(),
+                inspection_id: inspection.id.clone(),
                 item: item_code.clone(),
             },
             category: category.code.clone(),
             item: Some(item_code.clone()),
             severity: item.severity,
-            unit: unit.clone(),
-            site_id: Some(site_id.clone()),
+            unit: site.unit.clone(),
+            site_id: Some(site.id.clone()),
             description,
-            photos,
+            photos: answer.photos.clone(),
             suggested_department: Some(item.department.clone()),
         };
         let case_id = new_id();

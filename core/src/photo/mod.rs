@@ -16,7 +16,8 @@
 //! - [`layout`]: content-addressed, atomic storage and dedupe.
 //! - [`error`]: the typed [`PhotoError`].
 //!
-//! The store side (`Store::ingest_photo`, `Store::attach_photo_file`) is at the bottom.
+//! The store side (`Store::ingest_photo`, the photo folder of a store) is at the bottom;
+//! attaching photos to answers is the inspection's (`Store::answer_with_photos`).
 
 pub mod decode;
 pub mod encode;
@@ -39,9 +40,8 @@ pub use exif::{CameraMeta, Orientation};
 pub use layout::Layout;
 pub use sniff::Format;
 
-use crate::error::{CoreError, Result};
-use crate::evidence::PhotoRef;
-use crate::store::Store;
+use crate::error::Result;
+use crate::store::{PhotoRef, Store, now, photos};
 
 /// How photos are processed. `Default` gives the project's defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -371,111 +371,12 @@ impl Store {
     /// the same photo twice returns the same hash and stores one file.
     pub fn ingest_photo(&mut self, path: &Path, options: &IngestOptions) -> Result<IngestedPhoto> {
         let photo = ingest(path, &self.photos_dir(), options)?;
-        if let Err(e) = self.register_photo(&photo.to_photo_ref()) {
+        if let Err(e) = photos::insert_if_absent(&self.conn, &photo.to_photo_ref(), &now()) {
             if !photo.already_stored {
                 self.photo_layout().remove(&photo.sha256);
             }
             return Err(e);
         }
         Ok(photo)
-    }
-
-    /// Ingests a camera file and attaches it as evidence to an answered item of a draft
-    /// inspection. If the attachment is refused (no such answer, already submitted),
-    /// neither the store nor the photo folder keeps anything new.
-    pub fn attach_photo_file(
-        &mut self,
-        inspection_id: &str,
-        item: &str,
-        path: &Path,
-        options: &IngestOptions,
-    ) -> Result<IngestedPhoto> {
-        let photo = ingest(path, &self.photos_dir(), options)?;
-        let known_before = self.has_photo(&photo.sha256)?;
-        let attached = self
-            .register_photo(&photo.to_photo_ref())
-            .and_then(|()| self.attach_photo(inspection_id, item, &photo.sha256));
-        if let Err(e) = attached {
-            if !known_before {
-                // Nothing can reference it: the attachment that would have was refused.
-                let _ = self.conn.execute(
-                    "DELETE FROM photos WHERE sha256 = ?1
-                       AND NOT EXISTS (SELECT 1 FROM answer_photos WHERE sha256 = ?1)",
-                    [&photo.sha256],
-                );
-            }
-            if !photo.already_stored {
-                self.photo_layout().remove(&photo.sha256);
-            }
-            return Err(e);
-        }
-        Ok(photo)
-    }
-
-    /// Records an answer together with its evidence photos: every file is ingested
-    /// first, so a bad photo refuses the whole answer and leaves the store and the photo
-    /// folder as they were; then the answer is recorded and the photos attached.
-    pub fn answer_with_photos(
-        &mut self,
-        inspection_id: &str,
-        item: &str,
-        outcome: crate::inspection::Outcome,
-        note: Option<&str>,
-        photos: &[PathBuf],
-        options: &IngestOptions,
-    ) -> Result<Vec<IngestedPhoto>> {
-        let layout = self.photo_layout();
-        let mut ingested: Vec<IngestedPhoto> = Vec::with_capacity(photos.len());
-        let undo = |ingested: &[IngestedPhoto]| {
-            for p in ingested.iter().filter(|p| !p.already_stored) {
-                layout.remove(&p.sha256);
-            }
-        };
-        for path in photos {
-            match ingest(path, layout.root(), options) {
-                Ok(p) => ingested.push(p),
-                Err(e) => {
-                    undo(&ingested);
-                    return Err(e.into());
-                }
-            }
-        }
-        if let Err(e) = self.answer(inspection_id, item, outcome, note) {
-            undo(&ingested);
-            return Err(e);
-        }
-        // Past this point files are kept even on error: a photo registered and attached
-        // before a later one failed is evidence now, and an unregistered file is harmless
-        // (content-addressed; the next ingest of it finds it).
-        for p in &ingested {
-            self.register_photo(&p.to_photo_ref())?;
-            self.attach_photo(inspection_id, item, &p.sha256)?;
-        }
-        Ok(ingested)
-    }
-
-    /// Hashes of recorded photos that no answer references (candidates for cleanup; a
-    /// photo taken and then not used), oldest first.
-    pub fn unreferenced_photos(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT p.sha256 FROM photos p
-             WHERE NOT EXISTS (SELECT 1 FROM answer_photos ap WHERE ap.sha256 = p.sha256)
-             ORDER BY p.created_at, p.sha256",
-        )?;
-        let rows = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
-    }
-
-    /// The stored evidence file of a recorded photo (for upload or display).
-    pub fn photo_path(&self, sha256: &str) -> Result<PathBuf> {
-        if !self.has_photo(sha256)? {
-            return Err(CoreError::NotFound {
-                kind: "photo",
-                id: sha256.to_string(),
-            });
-        }
-        Ok(self.photo_layout().evidence_path(sha256))
     }
 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_hazards.sql"),
     include_str!("migrations/0003_sync.sql"),
     include_str!("migrations/0004_photo_order.sql"),
+    include_str!("migrations/0005_photo_uploads.sql"),
 ];
 
 /// The schema version this build creates and understands.
@@ -26,9 +27,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::Store;
+    use crate::store::Store;
 
-    use crate::CoreError;
+    use crate::error::CoreError;
     use gridwalk_migrate::migrate_schema_to;
 
     fn schema_of(conn: &Connection) -> Vec<(String, String, String)> {
@@ -141,5 +142,75 @@ mod tests {
             let expected = [("c", 0), ("b", 1), ("a", 2)].map(|(s, p)| (s.to_string(), p));
             assert_eq!(order, expected);
         }
+    }
+
+    #[test]
+    fn version_5_moves_unfinished_upload_locations_out_of_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v4.db");
+        let [pending, uploaded, forgotten, unknown] = ["a", "b", "c", "d"].map(|c| c.repeat(64));
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_schema_to(&mut conn, MIGRATIONS, 4).unwrap();
+            for (sha, uploaded_at) in [
+                (&pending, None),
+                (&uploaded, Some("2026-01-01T00:00:00.000Z")),
+                (&forgotten, None),
+            ] {
+                conn.execute(
+                    "INSERT INTO photos(sha256, bytes, width, height, created_at, uploaded_at)
+                     VALUES (?1, 1, 1, 1, 'x', ?2)",
+                    rusqlite::params![sha, uploaded_at],
+                )
+                .unwrap();
+            }
+            for (sha, location) in [
+                (&pending, "/v1/blobs/uploads/1"),
+                (&uploaded, "/v1/blobs/uploads/2"),
+                (&forgotten, ""),
+                (&unknown, "/v1/blobs/uploads/4"),
+            ] {
+                conn.execute(
+                    "INSERT INTO settings(key, value) VALUES (?1, ?2)",
+                    [format!("sync.upload.{sha}"), location.to_string()],
+                )
+                .unwrap();
+            }
+            conn.execute(
+                "INSERT INTO settings(key, value) VALUES ('sync.cursor', '42')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let uploads: Vec<(String, String)> = store
+            .conn
+            .prepare("SELECT sha256, location FROM photo_uploads")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            uploads,
+            vec![(pending.clone(), "/v1/blobs/uploads/1".to_string())]
+        );
+        assert_eq!(
+            store.upload_location(&pending).unwrap().as_deref(),
+            Some("/v1/blobs/uploads/1"),
+            "the sync client resumes the moved upload"
+        );
+        let left: i64 = store
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM settings WHERE key LIKE 'sync.upload.%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0, "no upload location is left among the settings");
+        assert_eq!(store.setting("sync.cursor").unwrap().as_deref(), Some("42"));
+        store.integrity_check().unwrap();
     }
 }

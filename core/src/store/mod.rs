@@ -1,64 +1,58 @@
-//! The device's local store: one SQLite file, opened one way, migrated one way.
+//! The device's local store: one SQLite file, opened one way, migrated one way, and one
+//! owning module per table.
 //!
-//! Every multi-row change runs in one transaction, so a killed app loses at most the
-//! change in flight (see `core/tests/crash_safety.rs`).
+//! Each table's SQL lives in its own module here, and nowhere else: the modules above
+//! (`reference`, `inspection`, `hazard`, `sync`, ...) load rows through these owners,
+//! ask the model what they mean, and write through the owners again. Owners take any
+//! `&Connection`, so a caller composes several of them in one transaction; every
+//! multi-row change runs in one, so a killed app loses at most the change in flight
+//! (see `core/tests/crash_safety.rs`).
+//!
+//! Map of the module:
+//! - `migrations`: the numbered schema migrations.
+//! - `settings`, `org_units`, `sites`, `templates`, `inspections`, `answers`,
+//!   `answer_photos`, `photos`, `photo_uploads`, `outbox`, `hazard_events` (with
+//!   `hazard_event_photos`): the table owners.
+//! - [`shared`]: [`SharedStore`], the one store a shell's screens and its sync client
+//!   share across threads.
 
 mod migrations;
-pub(crate) mod settings;
+pub mod shared;
 mod wal;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+pub(crate) mod answer_photos;
+pub(crate) mod answers;
+pub(crate) mod hazard_events;
+pub(crate) mod inspections;
+pub(crate) mod org_units;
+pub(crate) mod outbox;
+pub(crate) mod photo_uploads;
+pub(crate) mod photos;
+pub(crate) mod settings;
+pub(crate) mod sites;
+pub(crate) mod templates;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, TransactionBehavior};
 
-use crate::checklist::Template;
 use crate::error::{CoreError, Result};
 
 pub use migrations::SCHEMA_VERSION;
+pub use outbox::{OutboxEntry, RefusedEntry};
+pub use photos::PhotoRef;
+pub use shared::SharedStore;
 
 /// The local store: the device's SQLite file and the operations on it.
 ///
 /// Operations are grouped by concern in their own modules (`reference`, `inspection`,
-/// `outbox`), each adding methods to this type.
+/// `outbox`, ...), each adding methods to this type. A `Store` is one connection: to
+/// use it from several threads (the screens and the sync client), wrap it in a
+/// [`SharedStore`].
 pub struct Store {
     pub(crate) conn: Connection,
-    pub(crate) templates: TemplateCache,
+    pub(crate) templates: templates::Cache,
     path: PathBuf,
-}
-
-/// Parsed templates by id and version. A stored version never changes (imports refuse a
-/// different body under an existing version), so a parsed copy stays valid for the life
-/// of the store, and the answer path does not re-parse JSON on every tap.
-#[derive(Default)]
-pub(crate) struct TemplateCache(RefCell<HashMap<(String, u32), Arc<Template>>>);
-
-impl TemplateCache {
-    /// The template `id` at `version`, parsed once.
-    pub(crate) fn get(&self, conn: &Connection, id: &str, version: u32) -> Result<Arc<Template>> {
-        let key = (id.to_string(), version);
-        if let Some(t) = self.0.borrow().get(&key) {
-            return Ok(Arc::clone(t));
-        }
-        let body: String = conn
-            .query_row(
-                "SELECT body FROM templates WHERE id = ?1 AND version = ?2",
-                params![id, version],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| CoreError::NotFound {
-                kind: "template",
-                id: format!("{id} v{version}"),
-            })?;
-        let template = Arc::new(Template::from_json("stored template", &body).map_err(
-            CoreError::unreadable(&format!("stored template {id} v{version}")),
-        )?);
-        self.0.borrow_mut().insert(key, Arc::clone(&template));
-        Ok(template)
-    }
 }
 
 impl Store {
@@ -78,13 +72,16 @@ impl Store {
         configure(&conn, &path)
             .and_then(|()| migrations::migrate(&mut conn))
             .map_err(|e| e.in_store_file(&path))?;
-        let mut store = Store {
+        let store = Store {
             conn,
-            templates: TemplateCache::default(),
+            templates: templates::Cache::default(),
             path,
         };
         for template in gridwalk_model::checklist::Template::builtin_cached()? {
-            store.import_template_if_absent(template)?;
+            if !templates::exists(&store.conn, &template.id, template.version)? {
+                let body = templates::encode(template)?;
+                templates::insert_if_absent(&store.conn, template, &body, &now())?;
+            }
         }
         Ok(store)
     }
@@ -125,6 +122,23 @@ impl Store {
     /// Writes a device setting.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
         settings::set(&self.conn, key, value)
+    }
+
+    /// Runs `f` in one write transaction: its changes are committed together when it
+    /// returns `Ok`, and none of them is kept when it returns an error. Taken
+    /// `IMMEDIATE`, so the write lock is held from the first read and what `f` loads
+    /// cannot change under it before it writes. `f` gets the transaction and the parsed
+    /// templates.
+    pub(crate) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Connection, &templates::Cache) -> Result<T>,
+    ) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx, &self.templates)?;
+        tx.commit()?;
+        Ok(value)
     }
 }
 

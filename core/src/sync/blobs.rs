@@ -3,10 +3,11 @@
 //!
 //! Upload of one photo: `HEAD /v1/blobs/{sha256}` first (the server may hold it
 //! already: another device, or an earlier upload whose answer was lost); otherwise
-//! create an upload (`POST /v1/blobs`), remember its location in the store so a sync
-//! killed mid-upload resumes it next time, and `PATCH` it in chunks, each with its
-//! SHA-256 in `Upload-Checksum`. After any failure, `HEAD` on the upload tells the
-//! offset the server really stored, and the upload goes on from there.
+//! create an upload (`POST /v1/blobs`), remember its location in the store (its
+//! `photo_uploads` table, until the photo is marked uploaded) so a sync killed
+//! mid-upload resumes it next time, and `PATCH` it in chunks, each with its SHA-256 in
+//! `Upload-Checksum`. After any failure, `HEAD` on the upload tells the offset the
+//! server really stored, and the upload goes on from there.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -18,11 +19,6 @@ use crate::sync::client::{Client, status_error, unreachable};
 use crate::sync::retry::is_retryable;
 
 const TUS: &str = "1.0.0";
-
-/// Settings key under which a photo's unfinished upload location is kept.
-pub(crate) fn upload_key(sha256: &str) -> String {
-    format!("sync.upload.{sha256}")
-}
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {

@@ -14,9 +14,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{CoreError, Result};
-use crate::protocol::ErrorBody;
 use crate::sync::SyncOptions;
 use crate::sync::retry::RetryPolicy;
+use gridwalk_model::protocol::ErrorBody;
 
 /// A connection to one sync server, as one enrolled device (or, before enrolment,
 /// as nobody).

@@ -2,31 +2,33 @@
 //! what others recorded within this device's scope comes back, over a link that drops.
 //!
 //! One sync runs four phases, in this order (see [`SyncPhase`]):
-//! 1. reference data: the person (as the local profile), units, sites, templates;
+//! 1. reference data: the person (as the local profile), units, sites, templates, in
+//!    one transaction;
 //! 2. photos: each not yet uploaded goes up over tus, resuming after a drop;
 //! 3. push: the outbox in recording order, in batches; accepted and duplicate records
 //!    are marked sent, refused ones are kept with the server's reason;
 //! 4. pull: pages after the stored cursor until the server has no more; the photos the
-//!    records refer to are downloaded first, then the records stored, then the cursor.
+//!    records refer to are downloaded first, then the records and the new cursor are
+//!    stored in one transaction.
 //!
 //! Every step is idempotent, so a sync interrupted at any byte (a dropped link, a
 //! killed app, a restarted server) is finished by the next one, with nothing lost and
-//! nothing stored twice. The functions open their own connection to the store file
-//! (SQLite WAL lets the app keep its own) and never hold it across a network wait.
+//! nothing stored twice. The functions work on the [`SharedStore`] the shell's screens
+//! use too: they take its lock for one short store step at a time and never hold it
+//! across a network wait, so the screens stay responsive and the futures stay `Send`.
 //!
 //! Map of the module, one file per concern:
-//! - [`client`]: the HTTP client, error mapping, compressed JSON requests.
+//! - `client`: the HTTP client, error mapping, compressed JSON requests.
 //! - [`retry`]: backoff with jitter, bounded attempts.
 //! - [`enrol`]: enrolment with a one-time code.
-//! - [`reference`]: reference data into the store.
-//! - [`blobs`]: tus upload with resume, photo download.
-//! - [`push`]: the outbox to the server.
-//! - [`pull`]: the server's records into the store.
-//! - [`apply`]: storing received inspections, photos and units.
+//! - `reference`: reference data into the store.
+//! - `blobs`: tus upload with resume, photo download.
+//! - `push`: the outbox to the server.
+//! - `pull`: the server's records into the store, each page with its cursor in one
+//!   transaction.
 //! - [`report`]: the sync report.
 //! - [`progress`]: the progress callback.
 
-pub mod apply;
 pub(crate) mod blobs;
 pub(crate) mod client;
 pub mod enrol;
@@ -37,13 +39,13 @@ pub(crate) mod reference;
 pub mod report;
 pub mod retry;
 
-use std::path::Path;
 use std::time::Duration;
 
 use crate::error::{CoreError, Result};
-use crate::store::Store;
+use crate::store::SharedStore;
 
-pub use apply::InspectionsApplied;
+pub use crate::device::DEVICE_ID_KEY;
+pub use crate::inspection::InspectionsApplied;
 pub use enrol::{Enrolment, enroll, enroll_with};
 pub use progress::{SyncPhase, SyncProgress};
 pub use report::{RejectedItem, SyncReport};
@@ -56,10 +58,6 @@ use progress::Progress;
 pub const SERVER_KEY: &str = "sync.server";
 /// Settings key: this device's bearer token.
 pub(crate) const TOKEN_KEY: &str = "sync.token";
-/// Settings key of this device's id. Before enrolment it is a local UUID; enrolment
-/// replaces it with the id the server gave the device, so the events recorded from then
-/// on name the device the server knows (earlier events keep the id they were made with).
-pub const DEVICE_ID_KEY: &str = "device.id";
 /// Settings key: the server's id of the person using this device.
 pub const PERSON_ID_KEY: &str = "sync.person-id";
 /// Settings key: the pull cursor (opaque; the server's).
@@ -103,52 +101,43 @@ impl Default for SyncOptions {
 /// (a cursor that never advances) cannot keep a device syncing forever.
 const MAX_ROUNDS: u32 = 100_000;
 
-/// Opens the store, runs `f`, and closes it again before the caller awaits anything:
-/// a `Store` is not `Sync`, and a sync future must stay `Send` for the shells' runtimes.
-pub(crate) fn with_store<T>(path: &Path, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
-    let mut store = Store::open(path)?;
-    f(&mut store)
-}
-
 /// The server URL and token this device was enrolled with.
-fn credentials(path: &Path) -> Result<(String, String)> {
-    with_store(path, |s| {
-        match (s.setting(SERVER_KEY)?, s.setting(TOKEN_KEY)?) {
-            (Some(server), Some(token)) => Ok((server, token)),
-            _ => Err(CoreError::NotEnrolled),
-        }
+fn credentials(store: &SharedStore) -> Result<(String, String)> {
+    store.with(|s| match (s.setting(SERVER_KEY)?, s.setting(TOKEN_KEY)?) {
+        (Some(server), Some(token)) => Ok((server, token)),
+        _ => Err(CoreError::NotEnrolled),
     })
 }
 
-/// Syncs the store at `store_path` with the server it was enrolled with, with the
-/// default options. See the module docs for what a sync does.
-pub async fn sync(store_path: &Path, progress: Option<&dyn SyncProgress>) -> Result<SyncReport> {
-    sync_with(store_path, &SyncOptions::default(), progress).await
+/// Syncs the store with the server it was enrolled with, with the default options. See
+/// the module docs for what a sync does.
+pub async fn sync(store: &SharedStore, progress: Option<&dyn SyncProgress>) -> Result<SyncReport> {
+    sync_with(store, &SyncOptions::default(), progress).await
 }
 
 /// [`sync`] with explicit options (tests use short timeouts and small batches).
 pub async fn sync_with(
-    store_path: &Path,
+    store: &SharedStore,
     options: &SyncOptions,
     progress: Option<&dyn SyncProgress>,
 ) -> Result<SyncReport> {
-    let (server, token) = credentials(store_path)?;
+    let (server, token) = credentials(store)?;
     let client = Client::new(&server, Some(token), options)?;
     let progress = Progress(progress);
     let mut report = SyncReport {
         server: client.base().to_string(),
         ..SyncReport::default()
     };
-    reference::fetch_and_store(&client, store_path, progress, &mut report).await?;
-    push::upload_photos(&client, store_path, options, progress, &mut report).await?;
-    push::push_outbox(&client, store_path, options, progress, &mut report).await?;
-    pull::pull_all(&client, store_path, options, progress, &mut report).await?;
+    reference::fetch_and_store(&client, store, progress, &mut report).await?;
+    push::upload_photos(&client, store, options, progress, &mut report).await?;
+    push::push_outbox(&client, store, options, progress, &mut report).await?;
+    pull::pull_all(&client, store, options, progress, &mut report).await?;
     Ok(report)
 }
 
-/// Whether the store at `store_path` is enrolled with a sync server, and which.
-pub fn enrolled_server(store_path: &Path) -> Result<Option<String>> {
-    with_store(store_path, |s| s.setting(SERVER_KEY))
+/// Whether the store is enrolled with a sync server, and which.
+pub fn enrolled_server(store: &SharedStore) -> Result<Option<String>> {
+    store.with(|s| s.setting(SERVER_KEY))
 }
 
 #[cfg(test)]
@@ -157,32 +146,38 @@ mod tests {
 
     fn assert_send<T: Send>(_: &T) {}
 
+    fn store() -> Result<(tempfile::TempDir, SharedStore)> {
+        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tmp", e))?;
+        let store = SharedStore::open(dir.path().join("s.db"))?;
+        Ok((dir, store))
+    }
+
     /// The shells run these futures on multi-threaded runtimes: they must be `Send`,
-    /// which they are only because no `Store` is held across an `.await`.
+    /// which they are only because no lock on the store is held across an `.await`.
     #[test]
-    fn sync_and_enrolment_futures_are_send() {
-        let path = Path::new("never-opened.db");
-        let sync = sync(path, None);
+    fn sync_and_enrolment_futures_are_send() -> Result<()> {
+        let (_dir, store) = store()?;
+        let sync = sync(&store, None);
         assert_send(&sync);
-        let enrol = enroll(path, "http://127.0.0.1:1", "code");
+        let enrol = enroll(&store, "http://127.0.0.1:1", "code");
         assert_send(&enrol);
+        Ok(())
     }
 
     #[tokio::test]
-    async fn a_store_that_is_not_enrolled_says_so() {
-        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tmp", e));
-        let Ok(dir) = dir else { return };
-        let path = dir.path().join("s.db");
-        match sync(&path, None).await {
+    async fn a_store_that_is_not_enrolled_says_so() -> Result<()> {
+        let (_dir, store) = store()?;
+        match sync(&store, None).await {
             Err(CoreError::NotEnrolled) => {}
             other => panic!("expected NotEnrolled, got {other:?}"),
         }
+        assert_eq!(enrolled_server(&store)?, None);
+        Ok(())
     }
 
     #[tokio::test]
-    async fn an_unreachable_server_is_a_typed_error_after_bounded_retries() {
-        let Ok(dir) = tempfile::tempdir() else { return };
-        let path = dir.path().join("s.db");
+    async fn an_unreachable_server_is_a_typed_error_after_bounded_retries() -> Result<()> {
+        let (_dir, store) = store()?;
         // Port 1 on loopback: nothing listens there.
         let options = SyncOptions {
             retry: RetryPolicy {
@@ -192,13 +187,14 @@ mod tests {
             },
             ..SyncOptions::default()
         };
-        match enroll_with(&path, "http://127.0.0.1:1", "abc", &options).await {
+        match enroll_with(&store, "http://127.0.0.1:1", "abc", &options).await {
             Err(CoreError::NetworkUnreachable { .. }) => {}
             other => panic!("expected NetworkUnreachable, got {other:?}"),
         }
-        match enroll_with(&path, "ftp://example", "abc", &options).await {
+        match enroll_with(&store, "ftp://example", "abc", &options).await {
             Err(CoreError::InvalidInput(_)) => {}
             other => panic!("expected InvalidInput, got {other:?}"),
         }
+        Ok(())
     }
 }

@@ -1,18 +1,21 @@
 //! Receiving what others recorded within this device's scope: pages after the stored
 //! cursor until the server has no more. For each page the photos its records name are
-//! downloaded first, then the records are stored, then the cursor is saved: a crash
-//! anywhere in between re-pulls the page, and storing it again changes nothing.
+//! downloaded first, then the records and the new cursor are stored in one transaction:
+//! a crash before it commits re-pulls the page, and storing it again changes nothing.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+
+use gridwalk_model::protocol::{PullResponse, RecordKind, paths};
 
 use crate::error::{CoreError, Result};
+use crate::evidence::is_sha256_hex;
 use crate::hazard::Event;
 use crate::inspection::Inspection;
-use crate::protocol::{PullResponse, RecordKind, paths};
+use crate::photo::{IngestOptions, layout::write_atomic, thumbnail_of_evidence};
+use crate::store::{SharedStore, settings};
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
-use crate::sync::{CURSOR_KEY, MAX_ROUNDS, SyncOptions, SyncReport, with_store};
+use crate::sync::{CURSOR_KEY, MAX_ROUNDS, SyncOptions, SyncReport};
 
 /// One page, parsed.
 #[derive(Default)]
@@ -39,7 +42,7 @@ impl Page {
 /// Pulls until the server has no more, storing each page and then its cursor.
 pub(crate) async fn pull_all(
     client: &Client,
-    path: &Path,
+    store: &SharedStore,
     options: &SyncOptions,
     progress: Progress<'_>,
     report: &mut SyncReport,
@@ -47,7 +50,7 @@ pub(crate) async fn pull_all(
     let mut received = 0u64;
     progress.report(SyncPhase::Pulling, 0, 0);
     for _ in 0..MAX_ROUNDS {
-        let cursor = with_store(path, |s| Ok(s.setting(CURSOR_KEY)?.unwrap_or_default()))?;
+        let cursor = store.with(|s| Ok(s.setting(CURSOR_KEY)?.unwrap_or_default()))?;
         let answer: PullResponse = client
             .get_json(
                 paths::PULL,
@@ -70,28 +73,29 @@ pub(crate) async fn pull_all(
             }
         }
         let count = (page.inspections.len() + page.events.len()) as u64;
-        download_photos(client, path, &page, report).await?;
-        let (new_inspections, new_events) = with_store(path, |s| {
-            let inspections = s
-                .apply_remote_inspections(&page.inspections)
-                .map_err(|e| e.sent_by_server("a pulled inspection"))?;
-            for (inspection, sha) in &inspections.missing_photos {
-                report.errors.push(format!(
-                    "inspection {inspection} names photo {sha}, which the server did not hand out"
-                ));
-            }
-            let events = s
-                .apply_remote_events(&page.events)
-                .map_err(|e| e.sent_by_server("a pulled hazard event"))?;
-            for id in &events.conflicting_ids {
-                report.errors.push(format!(
-                    "hazard event {id} arrived with content different from the copy held here; \
-                     the held copy was kept"
-                ));
-            }
-            s.set_setting(CURSOR_KEY, &answer.next_cursor)?;
-            Ok((inspections.inserted, events.inserted))
+        download_photos(client, store, &page, report).await?;
+        let (inspections, events) = store.with(|s| {
+            s.write(|tx, _| {
+                let inspections = crate::inspection::remote::apply(tx, &page.inspections)
+                    .map_err(|e| e.sent_by_server("a pulled inspection"))?;
+                let events = crate::hazard::apply_remote(tx, &page.events)
+                    .map_err(|e| e.sent_by_server("a pulled hazard event"))?;
+                settings::set(tx, CURSOR_KEY, &answer.next_cursor)?;
+                Ok((inspections, events))
+            })
         })?;
+        for (inspection, sha) in &inspections.missing_photos {
+            report.errors.push(format!(
+                "inspection {inspection} names photo {sha}, which the server did not hand out"
+            ));
+        }
+        for id in &events.conflicting_ids {
+            report.errors.push(format!(
+                "hazard event {id} arrived with content different from the copy held here; \
+                 the held copy was kept"
+            ));
+        }
+        let (new_inspections, new_events) = (inspections.inserted, events.inserted);
         report.pulled += count as u32;
         report.pulled_new += new_inspections + new_events;
         received += count;
@@ -119,7 +123,7 @@ fn parse<T: serde::de::DeserializeOwned>(id: &str, body: serde_json::Value) -> R
 /// atomically into the photo folder and records it (as already on the server).
 async fn download_photos(
     client: &Client,
-    path: &Path,
+    store: &SharedStore,
     page: &Page,
     report: &mut SyncReport,
 ) -> Result<()> {
@@ -127,10 +131,10 @@ async fn download_photos(
     if wanted.is_empty() {
         return Ok(());
     }
-    let (missing, layout) = with_store(path, |s| {
+    let (missing, layout) = store.with(|s| {
         let mut missing = Vec::new();
         for sha in wanted {
-            if crate::evidence::is_sha256_hex(&sha) && !s.has_photo(&sha)? {
+            if is_sha256_hex(&sha) && !s.has_photo(&sha)? {
                 missing.push(sha);
             }
         }
@@ -146,21 +150,17 @@ async fn download_photos(
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
         }
-        crate::photo::layout::write_atomic(&file, &bytes)?;
+        write_atomic(&file, &bytes)?;
         // Evidence from other devices gets a thumbnail here too, so the shells can list
         // it like their own; bytes that are not a JPEG are kept as they are, unlisted.
-        match crate::photo::thumbnail_of_evidence(&bytes, &crate::photo::IngestOptions::default()) {
-            Ok(thumbnail) => {
-                crate::photo::layout::write_atomic(&layout.thumbnail_path(&sha), &thumbnail)?
-            }
+        match thumbnail_of_evidence(&bytes, &IngestOptions::default()) {
+            Ok(thumbnail) => write_atomic(&layout.thumbnail_path(&sha), &thumbnail)?,
             Err(e) => report
                 .errors
                 .push(format!("photo {sha}: no thumbnail: {e}")),
         }
         let (width, height) = jpeg_size(&bytes);
-        with_store(path, |s| {
-            s.record_downloaded_photo(&sha, bytes.len() as u64, width, height)
-        })?;
+        store.with(|s| s.record_downloaded_photo(&sha, bytes.len() as u64, width, height))?;
         report.downloaded_blobs += 1;
         report.downloaded_bytes += bytes.len() as u64;
     }

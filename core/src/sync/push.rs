@@ -2,33 +2,35 @@
 //! device before the photos it names), then the outbox in recording order (a case's
 //! `reported` event before its others, as the server requires).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use gridwalk_model::protocol::{
+    ItemStatus, PushItem, PushRequest, PushResponse, RecordKind, paths,
+};
 
 use crate::error::{CoreError, Result};
-use crate::protocol::{ItemStatus, PushItem, PushRequest, PushResponse, RecordKind, paths};
-use crate::sync::blobs::{UploadState, upload, upload_key};
+use crate::store::{SharedStore, Store};
+use crate::sync::blobs::{UploadState, upload};
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::report::RejectedItem;
-use crate::sync::{MAX_ROUNDS, SyncOptions, SyncReport, with_store};
+use crate::sync::{MAX_ROUNDS, SyncOptions, SyncReport};
 
-/// A photo upload's location, kept in the store's settings between attempts.
-struct StoredUploadState {
-    path: PathBuf,
-    key: String,
+/// A photo upload's location, kept in the store's `photo_uploads` between attempts
+/// (and between syncs) until the photo is marked uploaded.
+struct StoredUploadState<'a> {
+    store: &'a SharedStore,
+    sha256: &'a str,
 }
 
-impl UploadState for StoredUploadState {
+impl UploadState for StoredUploadState<'_> {
     fn load(&self) -> Result<Option<String>> {
-        with_store(&self.path, |s| {
-            Ok(s.setting(&self.key)?.filter(|v| !v.is_empty()))
-        })
+        self.store.with(|s| s.upload_location(self.sha256))
     }
 
     fn save(&self, location: Option<&str>) -> Result<()> {
-        with_store(&self.path, |s| {
-            s.set_setting(&self.key, location.unwrap_or(""))
-        })
+        self.store
+            .with(|s| s.save_upload_location(self.sha256, location))
     }
 }
 
@@ -37,12 +39,12 @@ impl UploadState for StoredUploadState {
 /// go up; the photo follows if the file comes back).
 pub(crate) async fn upload_photos(
     client: &Client,
-    path: &Path,
+    store: &SharedStore,
     options: &SyncOptions,
     progress: Progress<'_>,
     report: &mut SyncReport,
 ) -> Result<()> {
-    let pending: Vec<(String, PathBuf)> = with_store(path, |s| {
+    let pending: Vec<(String, PathBuf)> = store.with(|s| {
         let layout = s.photo_layout();
         Ok(s.all_photos_to_upload()?
             .into_iter()
@@ -71,8 +73,8 @@ pub(crate) async fn upload_photos(
         let size = bytes.len() as u64;
         if !client.server_has_blob(&sha).await? {
             let state = StoredUploadState {
-                path: path.to_path_buf(),
-                key: upload_key(&sha),
+                store,
+                sha256: &sha,
             };
             let base = done;
             let mut sent_here = 0u64;
@@ -91,7 +93,8 @@ pub(crate) async fn upload_photos(
             .await?;
             report.uploaded_bytes += sent;
         }
-        with_store(path, |s| s.mark_photo_uploaded(&sha))?;
+        // Marked uploaded and its upload's location forgotten, in one transaction.
+        store.with(|s| s.mark_photo_uploaded(&sha))?;
         report.uploaded_blobs += 1;
         done += size;
         progress.report(SyncPhase::Uploading, done.min(total), total);
@@ -104,25 +107,23 @@ pub(crate) async fn upload_photos(
 /// up to `max_rejections` times, then held back (and listed in every report).
 pub(crate) async fn push_outbox(
     client: &Client,
-    path: &Path,
+    store: &SharedStore,
     options: &SyncOptions,
     progress: Progress<'_>,
     report: &mut SyncReport,
 ) -> Result<()> {
     let max = options.max_rejections;
-    let total: u64 = with_store(path, |s| Ok(s.outbox_batch(0, u32::MAX, max)?.len() as u64))?;
+    let total: u64 = store.with(|s| Ok(s.outbox_batch(0, u32::MAX, max)?.len() as u64))?;
     progress.report(SyncPhase::Pushing, 0, total);
     let mut after = 0i64;
     let mut done = 0u64;
     for _ in 0..MAX_ROUNDS {
-        let batch = with_store(path, |s| {
-            s.outbox_batch(after, options.push_batch.max(1), max)
-        })?;
+        let batch = store.with(|s| s.outbox_batch(after, options.push_batch.max(1), max))?;
         let Some(last) = batch.last() else {
             break;
         };
         after = last.seq;
-        let (entries, items) = with_store(path, |s| {
+        let (entries, items) = store.with(|s| {
             let mut items = Vec::with_capacity(batch.len());
             let mut kept = Vec::with_capacity(batch.len());
             for entry in batch {
@@ -151,7 +152,7 @@ pub(crate) async fn push_outbox(
         let answer: PushResponse = client
             .post_json(paths::PUSH, &PushRequest { items }, true)
             .await?;
-        with_store(path, |s| {
+        store.with(|s| {
             let mut sent_seqs = Vec::new();
             for entry in &entries {
                 let result = answer
@@ -193,7 +194,7 @@ pub(crate) async fn push_outbox(
         done += u64::from(sent);
         progress.report(SyncPhase::Pushing, done.min(total), total.max(done));
     }
-    report.held_back = with_store(path, |s| {
+    report.held_back = store.with(|s| {
         Ok(s.held_back_outbox(max)?
             .into_iter()
             .map(|r| RejectedItem {
@@ -209,7 +210,7 @@ pub(crate) async fn push_outbox(
 }
 
 /// The JSON body of an outbox record.
-fn body_of(s: &crate::Store, kind: &str, id: &str) -> Result<serde_json::Value> {
+fn body_of(s: &Store, kind: &str, id: &str) -> Result<serde_json::Value> {
     let value = match kind.parse::<RecordKind>() {
         Ok(RecordKind::Inspection) => serde_json::to_value(s.inspection(id)?),
         Ok(RecordKind::HazardEvent) => {

@@ -6,8 +6,8 @@ import Gridwalk
 /// the core's own `async` functions.
 actor Core {
     private let store: GridwalkStore
-    private let storePath: String
-    private var syncHandle: GridwalkSync?
+    /// Made from `store`: sync works on the same connection, one short step at a time.
+    private let syncHandle: GridwalkSync
     private var runningSync: Task<SyncReport, Error>?
 
     /// Opens the device's one store in Application Support: kept by the system, never
@@ -19,8 +19,9 @@ actor Core {
         var values = URLResourceValues()
         values.isExcludedFromBackup = true
         try folder.setResourceValues(values)
-        storePath = folder.appendingPathComponent("gridwalk.sqlite").path
+        let storePath = folder.appendingPathComponent("gridwalk.sqlite").path
         store = try GridwalkStore.open(path: storePath)
+        syncHandle = GridwalkSync(store: store)
     }
 
     // Reference data and profile
@@ -78,22 +79,15 @@ actor Core {
 
     func pendingSync() throws -> PendingSync { try store.pendingSync() }
 
-    private func sync() throws -> GridwalkSync {
-        if let syncHandle { return syncHandle }
-        let handle = try GridwalkSync(storePath: storePath)
-        syncHandle = handle
-        return handle
-    }
-
     func enroll(serverUrl: String, code: String) async throws -> Enrolment {
-        try await sync().enroll(serverUrl: serverUrl, code: code)
+        try await syncHandle.enroll(serverUrl: serverUrl, code: code)
     }
 
     /// One sync. A second request while one runs joins it instead of starting another,
     /// so the background task, the network monitor and "sync now" never overlap.
     func sync(listener: SyncListener?) async throws -> SyncReport {
         if let runningSync { return try await runningSync.value }
-        let handle = try sync()
+        let handle = syncHandle
         let task = Task { try await handle.sync(listener: listener) }
         runningSync = task
         defer { runningSync = nil }

@@ -916,7 +916,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_gridwalk_ffi_fn_free_gridwalksync(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_gridwalk_ffi_fn_constructor_gridwalksync_new(`storePath`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridwalk_ffi_fn_constructor_gridwalksync_new(`store`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_gridwalk_ffi_fn_method_gridwalksync_enroll(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,
     ): Long
@@ -1138,7 +1138,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_constructor_gridwalkstore_open() and 0xFFFF) != 9027) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_constructor_gridwalksync_new() and 0xFFFF) != 60293) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_constructor_gridwalksync_new() and 0xFFFF) != 10595) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1639,7 +1639,8 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 
 /**
  * The device's local store. Calls are synchronous and short; shells call them from a
- * background dispatcher (see docs/adr/0002-synchronous-ffi.md).
+ * background dispatcher (see docs/adr/0002-synchronous-ffi.md). A `GridwalkSync` made
+ * from it works on the same connection.
  */
 public interface GridwalkStoreInterface {
     
@@ -1772,7 +1773,8 @@ public interface GridwalkStoreInterface {
 
 /**
  * The device's local store. Calls are synchronous and short; shells call them from a
- * background dispatcher (see docs/adr/0002-synchronous-ffi.md).
+ * background dispatcher (see docs/adr/0002-synchronous-ffi.md). A `GridwalkSync` made
+ * from it works on the same connection.
  */
 open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
 {
@@ -2465,7 +2467,7 @@ public object FfiConverterTypeGridwalkStore: FfiConverter<GridwalkStore, Long> {
 
 
 /**
- * Enrols and syncs the device whose store lives at `store_path`.
+ * Enrols and syncs the device whose store the shell holds.
  */
 public interface GridwalkSyncInterface {
     
@@ -2490,7 +2492,7 @@ public interface GridwalkSyncInterface {
 }
 
 /**
- * Enrols and syncs the device whose store lives at `store_path`.
+ * Enrols and syncs the device whose store the shell holds.
  */
 open class GridwalkSync: Disposable, AutoCloseable, GridwalkSyncInterface
 {
@@ -2517,16 +2519,16 @@ open class GridwalkSync: Disposable, AutoCloseable, GridwalkSyncInterface
         this.cleanable = null
     }
     /**
-     * A sync handle for the store file at `store_path` (the same path given to
-     * `GridwalkStore.open`).
+     * A sync handle for the device's `store` (the one the screens use: both work on
+     * the same connection).
      */
-    constructor(`storePath`: kotlin.String) :
+    constructor(`store`: GridwalkStore) :
         this(UniffiWithHandle, 
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_gridwalk_ffi_fn_constructor_gridwalksync_new(
     
         
-        FfiConverterString.lower(`storePath`),_status)
+        FfiConverterTypeGridwalkStore.lower(`store`),_status)
 }
     )
 

@@ -21,7 +21,7 @@ class GridwalkApp : Application() {
         // filesDir, not cacheDir: the store and its photos are evidence the system must
         // never evict. The core creates the file and its photo folders on first open.
         val storePath = filesDir.resolve("gridwalk.sqlite").absolutePath
-        repository = GridwalkRepository(GridwalkStore.open(storePath), storePath)
+        repository = GridwalkRepository(GridwalkStore.open(storePath))
         lastSync = LastSyncStore(this)
         // Idempotent (KEEP): re-running it on every start never stacks periodic syncs.
         SyncScheduler.schedulePeriodic(this)

@@ -18,7 +18,6 @@ import org.gridwalk.ffi.*
  */
 class GridwalkRepository(
     private val store: GridwalkStore,
-    private val storePath: String,
     private val io: CoroutineDispatcher = Dispatchers.IO,
 ) {
     private suspend fun <T> call(block: GridwalkStore.() -> T): T = withContext(io) { store.block() }
@@ -70,21 +69,19 @@ class GridwalkRepository(
 
     suspend fun pendingSync(): PendingSync = call { pendingSync() }
 
-    // Opened on first use: a device that never enrols never needs the sync handle.
-    private var syncHandle: GridwalkSync? = null
+    // Made from the store the screens use: sync works on the same connection, taking it
+    // for one short step at a time, so it sees exactly what was recorded here.
+    private val syncHandle = GridwalkSync(store)
     private val syncLock = Mutex()
-
-    private suspend fun syncHandle(): GridwalkSync =
-        syncHandle ?: withContext(io) { GridwalkSync(storePath) }.also { syncHandle = it }
 
     /** Enrols this device with a server using a one-time code; sets the profile. */
     suspend fun enroll(serverUrl: String, code: String): Enrolment =
-        syncLock.withLock { syncHandle().enroll(serverUrl, code) }
+        syncLock.withLock { syncHandle.enroll(serverUrl, code) }
 
     /**
      * One sync. Serialised here so the periodic worker and "sync now" never run two at
      * once; the second caller waits and then syncs whatever arrived meanwhile.
      */
     suspend fun sync(listener: SyncListener?): SyncReport =
-        syncLock.withLock { syncHandle().sync(listener) }
+        syncLock.withLock { syncHandle.sync(listener) }
 }

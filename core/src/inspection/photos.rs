@@ -1,0 +1,116 @@
+//! Evidence photos on answers: attaching a photo the device holds, or camera files that
+//! are ingested on the way. Each attachment is one transaction with the checks it needs
+//! (a draft, an answered or applicable item), so a refused one leaves no trace: not in
+//! the store, and not in the photo folder.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+use crate::error::{CoreError, Result};
+use crate::inspection::{Loaded, Outcome, put_answer};
+use crate::photo::{IngestOptions, IngestedPhoto, ingest};
+use crate::store::{Store, answer_photos, answers, now, photos};
+
+/// Attaches the held photo `sha256` after the answer's other photos, inside the
+/// caller's transaction: refused on a submitted inspection, an unanswered item or a
+/// photo this device does not hold.
+fn attach(conn: &Connection, loaded: &Loaded, item: &str, sha256: &str) -> Result<()> {
+    loaded.ensure_draft()?;
+    if !answers::exists(conn, &loaded.row.id, item)? {
+        return Err(CoreError::InvalidInput(format!(
+            "item {item} has no answer yet; answer it before attaching photos"
+        )));
+    }
+    if !photos::held(conn, sha256)? {
+        return Err(CoreError::NotFound {
+            kind: "photo",
+            id: sha256.to_string(),
+        });
+    }
+    answer_photos::append(conn, &loaded.row.id, item, sha256, &now())
+}
+
+impl Store {
+    /// Attaches a stored photo (by SHA-256) as evidence to an answered item of a draft.
+    pub fn attach_photo(&mut self, inspection_id: &str, item: &str, sha256: &str) -> Result<()> {
+        self.write(|tx, cache| {
+            let loaded = Loaded::load(tx, cache, inspection_id)?;
+            attach(tx, &loaded, item, sha256)
+        })
+    }
+
+    /// Ingests a camera file and attaches it as evidence to an answered item of a draft
+    /// inspection. If the attachment is refused (no such answer, already submitted),
+    /// neither the store nor the photo folder keeps anything new.
+    pub fn attach_photo_file(
+        &mut self,
+        inspection_id: &str,
+        item: &str,
+        path: &Path,
+        options: &IngestOptions,
+    ) -> Result<IngestedPhoto> {
+        let photo = ingest(path, &self.photos_dir(), options)?;
+        let attached = self.write(|tx, cache| {
+            let loaded = Loaded::load(tx, cache, inspection_id)?;
+            photos::insert_if_absent(tx, &photo.to_photo_ref(), &now())?;
+            attach(tx, &loaded, item, &photo.sha256)
+        });
+        if let Err(e) = attached {
+            self.forget_new_files(std::slice::from_ref(&photo));
+            return Err(e);
+        }
+        Ok(photo)
+    }
+
+    /// Records an answer together with its evidence photos, all or nothing. Every file
+    /// is ingested first, so a bad photo refuses the whole answer; then the answer, the
+    /// photos' records and their links to the answer are written in one transaction. If
+    /// anything fails, the store keeps none of it (an earlier answer to the item stays
+    /// as it was) and the photo folder loses the files this call added.
+    pub fn answer_with_photos(
+        &mut self,
+        inspection_id: &str,
+        item: &str,
+        outcome: Outcome,
+        note: Option<&str>,
+        photos: &[PathBuf],
+        options: &IngestOptions,
+    ) -> Result<Vec<IngestedPhoto>> {
+        let photos_dir = self.photos_dir();
+        let mut ingested: Vec<IngestedPhoto> = Vec::with_capacity(photos.len());
+        for path in photos {
+            match ingest(path, &photos_dir, options) {
+                Ok(p) => ingested.push(p),
+                Err(e) => {
+                    self.forget_new_files(&ingested);
+                    return Err(e.into());
+                }
+            }
+        }
+        let recorded = self.write(|tx, cache| {
+            let loaded = Loaded::load(tx, cache, inspection_id)?;
+            put_answer(tx, &loaded, item, outcome, note)?;
+            let at = now();
+            for p in &ingested {
+                photos::insert_if_absent(tx, &p.to_photo_ref(), &at)?;
+                answer_photos::append(tx, inspection_id, item, &p.sha256, &at)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = recorded {
+            self.forget_new_files(&ingested);
+            return Err(e);
+        }
+        Ok(ingested)
+    }
+
+    /// Removes the files an ingest added to the photo folder (those not there before),
+    /// after the records that would have named them were refused.
+    fn forget_new_files(&self, ingested: &[IngestedPhoto]) {
+        let layout = self.photo_layout();
+        for p in ingested.iter().filter(|p| !p.already_stored) {
+            layout.remove(&p.sha256);
+        }
+    }
+}

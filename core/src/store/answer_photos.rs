@@ -1,0 +1,76 @@
+//! The `answer_photos` table: which evidence photos an answer has, in the order the
+//! inspector attached them (the same on every device). The one module that reads and
+//! writes it.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::Result;
+
+/// Attaches photo `sha256` to an answer after its other photos; attaching it again
+/// changes nothing.
+pub(crate) fn append(
+    conn: &Connection,
+    inspection_id: &str,
+    item: &str,
+    sha256: &str,
+    attached_at: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO answer_photos(inspection_id, item_code, sha256, attached_at,
+                                             position)
+         SELECT ?1, ?2, ?3, ?4, COALESCE(MAX(position) + 1, 0) FROM answer_photos
+         WHERE inspection_id = ?1 AND item_code = ?2",
+    )?
+    .execute(params![inspection_id, item, sha256, attached_at])?;
+    Ok(())
+}
+
+/// Attaches photo `sha256` to an answer at `position` (an author's order, received);
+/// a link already held changes nothing.
+pub(crate) fn insert_at(
+    conn: &Connection,
+    inspection_id: &str,
+    item: &str,
+    sha256: &str,
+    attached_at: &str,
+    position: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO answer_photos(inspection_id, item_code, sha256, attached_at,
+                                             position)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![inspection_id, item, sha256, attached_at, position])?;
+    Ok(())
+}
+
+/// The inspection's photo links as `(item, sha256)`, by item, each item's in order.
+pub(crate) fn of_inspection(
+    conn: &Connection,
+    inspection_id: &str,
+) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT item_code, sha256 FROM answer_photos WHERE inspection_id = ?1
+         ORDER BY item_code, position, sha256",
+    )?;
+    let links = stmt
+        .query_map([inspection_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(links)
+}
+
+/// Deletes every photo link of a draft's answers (the photos themselves stay).
+pub(crate) fn delete_all(conn: &Connection, inspection_id: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM answer_photos WHERE inspection_id = ?1")?
+        .execute([inspection_id])?;
+    Ok(())
+}
+
+/// Whether any answer on this device has photo `sha256` as evidence.
+pub(crate) fn links(conn: &Connection, sha256: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM answer_photos WHERE sha256 = ?1 LIMIT 1")?
+        .query_row([sha256], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
