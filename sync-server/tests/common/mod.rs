@@ -64,6 +64,11 @@ impl TestServer {
         }
     }
 
+    /// The server's data folder (its SQLite file and photos).
+    pub fn data_path(&self) -> &Path {
+        self._data.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
