@@ -5,41 +5,56 @@
 //! both); the push, pull, blob and scope code stay as they are.
 //!
 //! - [`RecordKind::Inspection`]: body is [`gridwalk_model::inspection::Inspection`];
-//!   scope from its site's unit. Only submitted inspections are accepted, except a spot
+//!   scope from its site's unit. Every answer's item applies at the site's kind. Only
+//!   submitted inspections are accepted, complete by the model's
+//!   [`check_complete`] (the check the device makes before submitting), except a spot
 //!   check, which a supervisor may push as a draft (the planned visit) and later as
 //!   submitted.
 //! - [`RecordKind::HazardEvent`]: body is [`gridwalk_model::hazard::Event`]; scope from
 //!   its case: the unit of the case's site (or of its report), and the department the
-//!   model's [`fold`] of the case's stored events says it is assigned to now. The
-//!   event's actor must be the caller (role, unit, department). Workflow rules are not
-//!   enforced here: an offline device may have recorded an event the fold will ignore
-//!   or flag, and the fold decides that the same way everywhere.
+//!   model's [`fold`] of the case's stored events says it is assigned to now. A case is
+//!   reported once: its first accepted `reported` event fixes its site, unit, category,
+//!   item and severity, and any other `reported` event for it is a `conflict`, whatever
+//!   its clock. A report's unit is its site's unit. Workflow rules are not enforced
+//!   here: an offline device may have recorded an event the fold will ignore or flag,
+//!   and the fold decides that the same way everywhere.
+//!
+//! Who a record claims as its author is pulled out here ([`ClaimedAuthor`]) and held
+//! against the caller by [`crate::scope::check_authorship`].
 
 use gridwalk_model::ModelError;
 use gridwalk_model::checklist::{PERSONAL_DATA_CATEGORIES, Template};
 use gridwalk_model::evidence::is_sha256_hex;
-use gridwalk_model::hazard::{Actor, Event, Payload, fold};
-use gridwalk_model::inspection::{Inspection, InspectionKind, InspectionStatus};
+use gridwalk_model::hazard::{Actor, Event, HazardReport, Payload, fold};
+use gridwalk_model::inspection::{
+    Inspection, InspectionKind, InspectionStatus, check_complete, is_applicable,
+};
 use gridwalk_model::protocol::RecordKind;
 use serde::Serialize;
 
 use crate::scope::UnitTree;
 use crate::storage::{CaseScope, RecordStore, StoreError, sha256_hex};
 
-/// Why one pushed item was refused; the rest of the batch is unaffected.
+/// Why one pushed item was refused, as a sentence for people; the rest of the batch is
+/// unaffected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "code", content = "message", rename_all = "kebab-case")]
 pub enum Reject {
-    /// The body is not a valid record of its kind.
+    /// The body is not a valid record of its kind: malformed, an unknown site, unit or
+    /// template, an incomplete submitted inspection, an item that does not apply at
+    /// the site, a report whose unit is not its site's.
     #[error("{0}")]
     Invalid(String),
     /// The kind is unknown to this server.
     #[error("{0}")]
     UnsupportedKind(String),
-    /// The caller may not write this record.
+    /// The caller may not write this record: outside their area or role, or it names
+    /// someone else (another person, or a device not enrolled to the caller's person)
+    /// as its author.
     #[error("{0}")]
     Forbidden(String),
-    /// The id is already stored with different content.
+    /// The record contradicts what is stored: its id is taken by other content, or it
+    /// reports a case that is already reported.
     #[error("{0}")]
     Conflict(String),
 }
@@ -74,8 +89,8 @@ pub struct Checked {
     pub assigns: Option<String>,
     /// The hazard case the record belongs to.
     pub case_id: Option<String>,
-    /// Who the record says recorded it (hazard events), to check against the caller.
-    pub actor: Option<Actor>,
+    /// Who the record says recorded it, to check against the caller.
+    pub author: ClaimedAuthor,
     /// Whether it is a spot check (or the plan for one).
     pub spot_check: bool,
     /// Whether it is a draft its final version may replace.
@@ -84,6 +99,23 @@ pub struct Checked {
     pub personal: bool,
     /// Photos referred to, each with whether it belongs to personal details.
     pub blobs: Vec<(String, bool)>,
+}
+
+/// Who a record says made it, as the device wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimedAuthor {
+    /// A hazard event: its actor and the device it was recorded on.
+    Event {
+        /// The person the event names.
+        actor: Actor,
+        /// The device id the event names.
+        device: String,
+    },
+    /// An inspection: the inspector's name as entered on the device.
+    Inspection {
+        /// The inspector's name.
+        inspector: String,
+    },
 }
 
 /// Outcome of checking one item: a reject, or a storage failure that fails the batch.
@@ -177,6 +209,13 @@ fn check_inspection(
                 answer.item, template.id, template.version
             ))
         })?;
+        if !is_applicable(template, &site.kind, &answer.item) {
+            return Err(Reject::Invalid(format!(
+                "item `{}` does not apply at site `{}`, a {} site",
+                answer.item, site.id, site.kind
+            ))
+            .into());
+        }
         let answer_personal = is_personal_category(&category.code);
         if answer_personal && (answer.note.is_some() || !answer.photos.is_empty()) {
             personal = true;
@@ -192,6 +231,13 @@ fn check_inspection(
             blobs.push((photo.clone(), answer_personal));
         }
     }
+    if !draft {
+        check_complete(template, &site.kind, &inspection.answers).map_err(|missing| {
+            Reject::Invalid(format!(
+                "a submitted inspection must be complete ({missing})"
+            ))
+        })?;
+    }
     let canonical = serde_json::to_string(&inspection)
         .map_err(|e| Reject::Invalid(format!("inspection cannot be stored: {e}")))?;
     Ok(Checked {
@@ -202,7 +248,9 @@ fn check_inspection(
         department: None,
         assigns: None,
         case_id: None,
-        actor: None,
+        author: ClaimedAuthor::Inspection {
+            inspector: inspection.inspector.clone(),
+        },
         spot_check,
         draft,
         personal,
@@ -229,10 +277,19 @@ fn check_hazard_event(
         .check_well_formed()
         .map_err(|e| Reject::Invalid(e.to_string()))?;
     let scope = match (store.case_scope(&event.case_id)?, &event.payload) {
+        // A re-push of the stored report goes on to be recognised as a duplicate.
+        (Some(_), Payload::Reported(_)) if !store.record_exists(&event.id)? => {
+            return Err(Reject::Conflict(format!(
+                "case `{}` is already reported; a case is reported once, and its first \
+                 report fixes its site, unit and category",
+                event.case_id
+            ))
+            .into());
+        }
         (Some(scope), _) => scope,
         (None, Payload::Reported(report)) => CaseScope {
             case_id: event.case_id.clone(),
-            unit: report_unit(report, store, tree)?,
+            unit: new_report_unit(report, store, tree)?,
             department: None,
             personal: is_personal_category(&report.category),
         },
@@ -265,16 +322,20 @@ fn check_hazard_event(
         department: scope.department,
         assigns,
         case_id: Some(event.case_id),
-        actor: Some(event.actor),
+        author: ClaimedAuthor::Event {
+            actor: event.actor,
+            device: event.device,
+        },
         spot_check: false,
         draft: false,
         personal: scope.personal,
     })
 }
 
-/// The unit a new case belongs to: its site's unit, or the reported unit without a site.
+/// The unit a case belongs to: its site's unit (from the site register), or the
+/// reported unit without a site.
 fn report_unit(
-    report: &gridwalk_model::hazard::HazardReport,
+    report: &HazardReport,
     store: &dyn RecordStore,
     tree: &UnitTree,
 ) -> Result<String, CheckError> {
@@ -288,6 +349,28 @@ fn report_unit(
     }
 }
 
+/// The unit of a case being reported, which the report must name itself: a report at
+/// a site counts for the site's unit, never another. (Without a site, whether the unit
+/// is the caller's to report in is the scope's question.)
+fn new_report_unit(
+    report: &HazardReport,
+    store: &dyn RecordStore,
+    tree: &UnitTree,
+) -> Result<String, CheckError> {
+    let unit = report_unit(report, store, tree)?;
+    if let Some(site) = &report.site_id
+        && unit != report.unit
+    {
+        return Err(Reject::Invalid(format!(
+            "the report names unit `{}`, but site `{site}` is in unit `{unit}`; a case \
+             counts for its site's unit",
+            report.unit
+        ))
+        .into());
+    }
+    Ok(unit)
+}
+
 /// Recomputes a hazard case's scope from its stored events with the model's fold (the
 /// department it is assigned to now), after one of its events was stored.
 pub fn refresh_case(
@@ -297,11 +380,16 @@ pub fn refresh_case(
 ) -> Result<(), StoreError> {
     let events = case_events(store, case_id)?;
     let state = fold(case_id, &events);
-    let Some(report) = state.report else {
+    // The first stored report places the case, whatever the fold's order: a later one
+    // is refused at push, and one stored before that rule never moves the case.
+    let Some(report) = events.iter().find_map(|e| match &e.payload {
+        Payload::Reported(report) => Some(report),
+        _ => None,
+    }) else {
         // Not reported yet (cannot happen: the first stored event opens the case).
         return Ok(());
     };
-    let unit = match report_unit(&report, store, tree) {
+    let unit = match report_unit(report, store, tree) {
         Ok(unit) => unit,
         Err(CheckError::Store(e)) => return Err(e),
         Err(CheckError::Reject(_)) => report.unit.clone(),

@@ -9,22 +9,29 @@
 //! - `department-officer`: reads only the events of cases assigned to their department
 //!   now (by the model's fold), including the case's earlier history; writes events
 //!   only on those cases, and inspections in their area;
-//! - a hazard event's recorded actor must be the caller (role, unit, department);
+//! - nobody records as someone else ([`check_authorship`]): a hazard event's actor
+//!   is the caller (name, role, unit, department) and its device one the caller's
+//!   person enrolled; an inspection's inspector is the caller's name or no one's;
 //! - spot checks are recorded only by supervisors (and admins); a spot check that is
 //!   still a draft (a planned visit) is read only by supervisors of the area and admins,
 //!   so the inspected community never learns of it before it is submitted;
 //! - personal details (checklist categories `key-groups` and `disputes`) reach the
 //!   roles that act on them: community staff, street officers, admins, the department
-//!   a case is assigned to, and the author; everyone else gets them redacted.
+//!   a case is assigned to, and the author; everyone else gets them redacted;
+//! - a photo is read by its uploaders, admins, and whoever may read a record that one
+//!   of its uploaders attached it to (in full, for a photo of personal details):
+//!   naming someone else's photo in a record of one's own grants nothing
+//!   ([`may_read_blob`]).
 
 use std::collections::HashMap;
 
-use gridwalk_model::hazard::Actor;
 use gridwalk_model::org::OrgUnit;
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::Person;
 
-use crate::storage::{CaseScope, StoredRecord};
+use crate::auth::Caller;
+use crate::kinds::{CheckError, ClaimedAuthor, Reject};
+use crate::storage::{BlobLink, CaseScope, RecordStore, StoredRecord};
 
 /// The org-unit tree, for "is this unit inside that area" questions.
 #[derive(Debug, Clone, Default)]
@@ -81,47 +88,116 @@ pub struct WriteIntent<'a> {
     pub spot_check: bool,
     /// The department the case is assigned to, for case events.
     pub department: Option<&'a str>,
-    /// Who the record says recorded it, when it says (hazard events).
-    pub actor: Option<&'a Actor>,
     /// Whether it is an event of a hazard case.
     pub case_event: bool,
 }
 
-/// Whether `caller` may push a record with this intent; `Err` says why not.
-pub fn may_write(caller: &Person, intent: &WriteIntent<'_>, tree: &UnitTree) -> Result<(), String> {
-    if let Some(actor) = intent.actor
-        && (actor.role != caller.role
-            || actor.unit != caller.unit
-            || actor.department != caller.department)
-    {
-        return Err(format!(
-            "the event names {} ({} of {}) as its author, not you ({} of {})",
-            actor.name, actor.role, actor.unit, caller.role, caller.unit
-        ));
-    }
+/// Whether `caller` may push a record with this intent; a [`Reject::Forbidden`] says
+/// why not.
+pub fn may_write(caller: &Person, intent: &WriteIntent<'_>, tree: &UnitTree) -> Result<(), Reject> {
     if caller.role == Role::Admin {
         return Ok(());
     }
     if intent.spot_check && caller.role != Role::Supervisor {
-        return Err(format!(
+        return Err(Reject::Forbidden(format!(
             "only supervisors record spot checks; you are a {}",
             caller.role
-        ));
+        )));
     }
     if caller.role == Role::DepartmentOfficer && intent.case_event {
         // A department works the cases assigned to it, wherever they are.
         return match (intent.department, caller.department.as_deref()) {
             (Some(case), Some(mine)) if case == mine => Ok(()),
-            _ => Err("the case is not assigned to your department".into()),
+            _ => Err(Reject::Forbidden(
+                "the case is not assigned to your department".into(),
+            )),
         };
     }
     if tree.is_within(intent.unit, &caller.unit) {
         Ok(())
     } else {
-        Err(format!(
+        Err(Reject::Forbidden(format!(
             "unit `{}` is outside your area `{}`",
             intent.unit, caller.unit
-        ))
+        )))
+    }
+}
+
+/// A person's name as people compare it: case and runs of white space do not matter.
+fn same_name(a: &str, b: &str) -> bool {
+    let normal = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    normal(a) == normal(b)
+}
+
+/// Whether the record's claimed author is the caller, as the server knows them: an
+/// event's actor must be the caller's person exactly, and its device the caller's
+/// device or another device the same person enrolled (a phone enrolled again still
+/// sends what it recorded under its earlier enrolment). A device id the server never
+/// enrolled is refused: that is the provisional id a device uses before enrolment, and
+/// the actor of such an event is not a person the server vouched for. An inspection's
+/// inspector is free text on the device; it may not be the name of another person the
+/// server knows.
+pub fn check_authorship(
+    caller: &Caller,
+    claimed: &ClaimedAuthor,
+    store: &dyn RecordStore,
+) -> Result<(), CheckError> {
+    let me = &caller.person;
+    match claimed {
+        ClaimedAuthor::Event { actor, device } => {
+            if actor.name != me.name
+                || actor.role != me.role
+                || actor.unit != me.unit
+                || actor.department != me.department
+            {
+                return Err(Reject::Forbidden(format!(
+                    "the event names {} ({} of {}) as its author, not you, {} ({} of {})",
+                    actor.name, actor.role, actor.unit, me.name, me.role, me.unit
+                ))
+                .into());
+            }
+            if *device == caller.device {
+                return Ok(());
+            }
+            match store.device_person(device)? {
+                Some(person) if person == me.id => Ok(()),
+                Some(_) => Err(Reject::Forbidden(format!(
+                    "the event was recorded on device `{device}`, which is enrolled to \
+                     someone else; your device is `{}`",
+                    caller.device
+                ))
+                .into()),
+                None => Err(Reject::Forbidden(format!(
+                    "the event names device `{device}`, which was never enrolled; your \
+                     device is `{}` (events recorded before enrolment are not accepted)",
+                    caller.device
+                ))
+                .into()),
+            }
+        }
+        ClaimedAuthor::Inspection { inspector } => {
+            if same_name(inspector, &me.name) {
+                return Ok(());
+            }
+            let someone_else = store
+                .people()?
+                .into_iter()
+                .any(|p| same_name(inspector, &p.name));
+            if someone_else {
+                Err(Reject::Forbidden(format!(
+                    "the inspection names {inspector} as its inspector, not you, {}",
+                    me.name
+                ))
+                .into())
+            } else {
+                Ok(())
+            }
+        }
     }
 }
 
@@ -160,27 +236,46 @@ pub fn read_access(
     }
 }
 
-/// A record referring to a photo: the record, whether the photo is part of personal
-/// details, and the record's case scope (hazard events).
-pub type BlobReference = (StoredRecord, bool, Option<CaseScope>);
+/// A record referring to a photo, with its case scope (hazard events).
+#[derive(Debug, Clone)]
+pub struct BlobReference {
+    /// The stored link: the record, who attached the photo, whether it is personal.
+    pub link: BlobLink,
+    /// The record's case scope, for hazard events.
+    pub case: Option<CaseScope>,
+}
 
-/// Whether `caller` may fetch a photo, given the records that refer to it and whether
-/// the caller's person uploaded it.
+/// Whether `caller` may fetch a photo, given who uploaded it and the records that
+/// refer to it. Only records attached by an uploader count: anyone may name any hash
+/// in their own record, so naming grants nothing. For a photo with no known uploader
+/// (stored before uploaders were recorded, schema version 2), the links stored before
+/// then count as they always did.
 pub fn may_read_blob(
     caller: &Person,
-    uploaded_by_caller: bool,
+    uploaders: &[String],
     referring: &[BlobReference],
     tree: &UnitTree,
 ) -> bool {
-    uploaded_by_caller
-        || caller.role == Role::Admin
-        || referring.iter().any(|(record, personal, case)| {
-            match read_access(caller, record, case.as_ref(), tree) {
+    if caller.role == Role::Admin || uploaders.contains(&caller.id) {
+        return true;
+    }
+    let attached_by_uploader = |link: &BlobLink| {
+        if uploaders.is_empty() {
+            link.before_uploaders
+        } else {
+            uploaders.contains(&link.record.author_person)
+        }
+    };
+    referring
+        .iter()
+        .filter(|r| attached_by_uploader(&r.link))
+        .any(
+            |r| match read_access(caller, &r.link.record, r.case.as_ref(), tree) {
                 Some(Access::Full) => true,
-                Some(Access::Redacted) => !personal,
+                Some(Access::Redacted) => !r.link.personal,
                 None => false,
-            }
-        })
+            },
+        )
 }
 
 /// Whether `caller` sees a unit in the reference data: their area and the units above
@@ -201,4 +296,70 @@ pub fn sees_site(caller: &Person, site_unit: &str, tree: &UnitTree) -> bool {
 /// or above it, i.e. the colleagues and officers they deal with.
 pub fn sees_person(caller: &Person, person: &Person, tree: &UnitTree) -> bool {
     sees_unit(caller, &person.unit, tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(id: &str, parent: Option<&str>) -> OrgUnit {
+        OrgUnit {
+            id: id.into(),
+            name: id.into(),
+            level: if parent.is_some() {
+                "grid"
+            } else {
+                "community"
+            }
+            .into(),
+            parent: parent.map(str::to_string),
+        }
+    }
+
+    fn link(author: &str, before_uploaders: bool) -> BlobReference {
+        BlobReference {
+            link: BlobLink {
+                record: StoredRecord {
+                    seq: 1,
+                    id: "r".into(),
+                    kind: "inspection".into(),
+                    body: "{}".into(),
+                    unit: "g1".into(),
+                    department: None,
+                    case_id: None,
+                    author_person: author.into(),
+                    author_device: "d".into(),
+                    draft: false,
+                    personal: false,
+                    received_at: String::new(),
+                },
+                personal: false,
+                before_uploaders,
+            },
+            case: None,
+        }
+    }
+
+    #[test]
+    fn only_links_by_an_uploader_grant_a_photo_and_older_links_when_none_is_known() {
+        let tree = UnitTree::new(&[unit("c1", None), unit("g1", Some("c1"))]);
+        let reader = Person {
+            id: "reader".into(),
+            name: "Reader".into(),
+            role: Role::GridWorker,
+            unit: "g1".into(),
+            department: None,
+        };
+        let none: &[String] = &[];
+        let x = ["x".to_string()];
+        let y = ["y".to_string()];
+        // Uploader unknown (a photo stored before schema version 2).
+        assert!(may_read_blob(&reader, none, &[link("x", true)], &tree));
+        assert!(!may_read_blob(&reader, none, &[link("x", false)], &tree));
+        // Uploader known: only their records count, however old the link.
+        assert!(may_read_blob(&reader, &x, &[link("x", false)], &tree));
+        assert!(!may_read_blob(&reader, &y, &[link("x", true)], &tree));
+        // The uploader reads it with no record at all.
+        assert!(may_read_blob(&reader, &["reader".to_string()], &[], &tree));
+    }
 }

@@ -7,7 +7,8 @@
 //! - `PATCH /v1/blobs/uploads/{id}` with `Upload-Offset` (and optionally
 //!   `Upload-Checksum: sha256 <base64>`): appends a chunk. When the last byte arrives
 //!   the whole upload must hash to its name, or it is discarded with `422`.
-//! - `GET /v1/blobs/{sha256}`: the photo, for callers who may read a record using it.
+//! - `GET /v1/blobs/{sha256}`: the photo, for its uploaders and for callers who may
+//!   read a record its uploader attached it to ([`crate::scope::may_read_blob`]).
 //!
 //! A chunk without a checksum that is cut off mid-way keeps the bytes that arrived, so
 //! the client resumes from there; a chunk with a checksum is stored whole or not at all.
@@ -30,7 +31,7 @@ use http_body_util::BodyExt;
 use super::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
-use crate::scope::{UnitTree, may_read_blob};
+use crate::scope::{BlobReference, UnitTree, may_read_blob};
 use crate::storage::{FinishOutcome, Upload, sha256_hex};
 
 const TUS_VERSION: &str = "1.0.0";
@@ -361,15 +362,15 @@ pub async fn download(
     let bytes = blocking(move || {
         let tree = UnitTree::new(&store.units()?);
         let mut referring = Vec::new();
-        for (record, personal) in store.records_with_blob(&name)? {
-            let case = match &record.case_id {
+        for link in store.records_with_blob(&name)? {
+            let case = match &link.record.case_id {
                 Some(id) => store.case_scope(id)?,
                 None => None,
             };
-            referring.push((record, personal, case));
+            referring.push(BlobReference { link, case });
         }
-        let uploaded = store.uploaded_blob(&caller.person.id, &name)?;
-        if !may_read_blob(&caller.person, uploaded, &referring, &tree) {
+        let uploaders = store.blob_uploaders(&name)?;
+        if !may_read_blob(&caller.person, &uploaders, &referring, &tree) {
             return Ok(None);
         }
         Ok(blobs.read_blob(&name)?)

@@ -11,7 +11,7 @@ use super::{AppState, parse_json, read_body};
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds::{self, CheckError, Reject};
-use crate::scope::{UnitTree, WriteIntent, may_write};
+use crate::scope::{UnitTree, WriteIntent, check_authorship, may_write};
 use crate::storage::{NewRecord, PutOutcome, RecordStore};
 
 /// Handles a push batch.
@@ -80,15 +80,19 @@ fn push_one(
         Err(CheckError::Reject(r)) => return Ok(rejected(item.id, r)),
         Err(CheckError::Store(e)) => return Err(e.into()),
     };
+    match check_authorship(caller, &checked.author, store) {
+        Ok(()) => {}
+        Err(CheckError::Reject(r)) => return Ok(rejected(item.id, r)),
+        Err(CheckError::Store(e)) => return Err(e.into()),
+    }
     let intent = WriteIntent {
         unit: &checked.unit,
         spot_check: checked.spot_check,
         department: checked.department.as_deref(),
-        actor: checked.actor.as_ref(),
         case_event: checked.case_id.is_some(),
     };
-    if let Err(why) = may_write(&caller.person, &intent, tree) {
-        return Ok(rejected(item.id, Reject::Forbidden(why)));
+    if let Err(reject) = may_write(&caller.person, &intent, tree) {
+        return Ok(rejected(item.id, reject));
     }
     let record = NewRecord {
         id: item.id.clone(),

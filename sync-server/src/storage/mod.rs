@@ -103,6 +103,18 @@ impl StoredRecord {
     }
 }
 
+/// A stored record naming a photo.
+#[derive(Debug, Clone)]
+pub struct BlobLink {
+    /// The record; its `author_person` is who attached the photo.
+    pub record: StoredRecord,
+    /// Whether the photo belongs to the record's personal details.
+    pub personal: bool,
+    /// Whether the link was stored before the server recorded photo uploaders (schema
+    /// version 2); such a link still grants a photo whose uploader is not known.
+    pub before_uploaders: bool,
+}
+
 /// What the scope needs to know of a hazard case, folded from its events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseScope {
@@ -172,6 +184,8 @@ pub trait RecordStore: Send + Sync + 'static {
         device_id: &str,
         token_hash: &str,
     ) -> StoreResult<Option<Person>>;
+    /// The person a device id was enrolled to, if the server ever enrolled it.
+    fn device_person(&self, device_id: &str) -> StoreResult<Option<String>>;
     /// The device and person a token hash belongs to.
     fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<(String, Person)>>;
     /// Stores a pushed record idempotently (see [`PutOutcome`]).
@@ -180,18 +194,21 @@ pub trait RecordStore: Send + Sync + 'static {
     fn records_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredRecord>>;
     /// The highest sequence number stored (0 when empty).
     fn max_seq(&self) -> StoreResult<i64>;
-    /// Records referring to a blob, each with whether the reference is personal.
-    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<(StoredRecord, bool)>>;
+    /// Whether a record with this id is stored.
+    fn record_exists(&self, id: &str) -> StoreResult<bool>;
+    /// Records referring to a blob, in sequence order.
+    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<BlobLink>>;
     /// Registers a new upload.
     fn create_upload(&self, upload: &Upload) -> StoreResult<()>;
     /// One upload.
     fn upload(&self, id: &str) -> StoreResult<Option<Upload>>;
-    /// Marks an upload as verified and stored.
+    /// Marks an upload as verified and stored, and records its person as an uploader
+    /// of its blob, in one transaction.
     fn finish_upload(&self, id: &str) -> StoreResult<()>;
     /// Forgets an upload (its bytes were wrong).
     fn delete_upload(&self, id: &str) -> StoreResult<()>;
-    /// Whether this person finished an upload of this blob.
-    fn uploaded_blob(&self, person: &str, sha256: &str) -> StoreResult<bool>;
+    /// The people who finished an upload of this blob (empty when none is known).
+    fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>>;
     /// A hazard case's scope, once its first event is stored.
     fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>>;
     /// Stores a hazard case's scope (recomputed after each of its events).

@@ -11,13 +11,17 @@ use gridwalk_model::protocol::{Person, RecordKind};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    CaseScope, NewRecord, PutOutcome, RecordStore, StoreError, StoreResult, StoredRecord, Upload,
+    BlobLink, CaseScope, NewRecord, PutOutcome, RecordStore, StoreError, StoreResult, StoredRecord,
+    Upload,
 };
 
 /// The server's numbered migrations, run by the shared runner
 /// (`gridwalk_migrate::migrate_schema`); index 0 is version 1. Never edit a released
 /// migration: add the next one.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_records.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_records.sql"),
+    include_str!("migrations/0002_blob_uploaders.sql"),
+];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
                               author_device, draft, personal, received_at, case_id";
@@ -266,6 +270,17 @@ impl RecordStore for SqliteStore {
         person_from_parts(parts).map(Some)
     }
 
+    fn device_person(&self, device_id: &str) -> StoreResult<Option<String>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT person FROM devices WHERE id = ?1",
+                [device_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<(String, Person)>> {
         let conn = self.conn()?;
         let row = conn
@@ -364,7 +379,15 @@ impl RecordStore for SqliteStore {
         )
     }
 
-    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<(StoredRecord, bool)>> {
+    fn record_exists(&self, id: &str) -> StoreResult<bool> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row("SELECT 1 FROM records WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<BlobLink>> {
         let conn = self.conn()?;
         let cols = RECORD_COLUMNS
             .split(", ")
@@ -372,11 +395,18 @@ impl RecordStore for SqliteStore {
             .collect::<Vec<_>>()
             .join(", ");
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {cols}, b.personal FROM record_blobs b JOIN records r ON r.id = b.record
+            "SELECT {cols}, b.personal, b.before_uploaders
+             FROM record_blobs b JOIN records r ON r.id = b.record
              WHERE b.sha256 = ?1 ORDER BY r.seq"
         ))?;
         let rows = stmt
-            .query_map([sha256], |r| Ok((record_from_row(r)?, r.get(12)?)))?
+            .query_map([sha256], |r| {
+                Ok(BlobLink {
+                    record: record_from_row(r)?,
+                    personal: r.get(12)?,
+                    before_uploaders: r.get(13)?,
+                })
+            })?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
@@ -411,8 +441,15 @@ impl RecordStore for SqliteStore {
     }
 
     fn finish_upload(&self, id: &str) -> StoreResult<()> {
-        let conn = self.conn()?;
-        conn.execute("UPDATE uploads SET done = 1 WHERE id = ?1", [id])?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute("UPDATE uploads SET done = 1 WHERE id = ?1", [id])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO blob_uploaders(sha256, person, uploaded_at)
+             SELECT sha256, person, ?2 FROM uploads WHERE id = ?1",
+            params![id, now()],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -422,16 +459,15 @@ impl RecordStore for SqliteStore {
         Ok(())
     }
 
-    fn uploaded_blob(&self, person: &str, sha256: &str) -> StoreResult<bool> {
+    fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>> {
         let conn = self.conn()?;
-        Ok(conn
-            .query_row(
-                "SELECT 1 FROM uploads WHERE person = ?1 AND sha256 = ?2 AND done = 1 LIMIT 1",
-                params![person, sha256],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        let mut stmt = conn.prepare_cached(
+            "SELECT person FROM blob_uploaders WHERE sha256 = ?1 ORDER BY person",
+        )?;
+        let people = stmt
+            .query_map([sha256], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(people)
     }
 
     fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>> {
@@ -535,6 +571,75 @@ mod tests {
         }
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.units().unwrap().len(), 1, "data kept");
+    }
+
+    #[test]
+    fn version_2_learns_the_uploaders_of_finished_uploads_and_marks_older_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            gridwalk_migrate::migrate_schema_to(&mut conn, MIGRATIONS, 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO records(id, kind, body, body_hash, unit, author_person,
+                   author_device, draft, personal, received_at)
+                 VALUES ('r1', 'inspection', '{}', 'h', 'g1', 'p-author', 'd1', 0, 0, 't');
+                 INSERT INTO record_blobs(record, sha256, personal) VALUES ('r1', 'aa', 0);
+                 INSERT INTO record_blobs(record, sha256, personal) VALUES ('r1', 'bb', 0);
+                 INSERT INTO uploads(id, sha256, length, device, person, done, created_at)
+                 VALUES ('u1', 'aa', 3, 'd1', 'p-uploader', 1, 't1'),
+                        ('u2', 'cc', 3, 'd1', 'p-unfinished', 0, 't2');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.blob_uploaders("aa").unwrap(), ["p-uploader"]);
+        assert!(
+            store.blob_uploaders("bb").unwrap().is_empty(),
+            "uploader unknown"
+        );
+        assert!(
+            store.blob_uploaders("cc").unwrap().is_empty(),
+            "never finished"
+        );
+        let links = store.records_with_blob("bb").unwrap();
+        assert_eq!(links.len(), 1);
+        assert!(links[0].before_uploaders, "stored before version 2");
+        assert_eq!(links[0].record.author_person, "p-author");
+
+        // From now on: a finished upload names its uploader, a new link is not older.
+        store
+            .create_upload(&Upload {
+                id: "u3".into(),
+                sha256: "cc".into(),
+                length: 3,
+                device: "d2".into(),
+                person: "p-new".into(),
+                done: false,
+            })
+            .unwrap();
+        store.finish_upload("u3").unwrap();
+        store.finish_upload("u3").unwrap();
+        assert_eq!(store.blob_uploaders("cc").unwrap(), ["p-new"]);
+        store
+            .put_record(&NewRecord {
+                id: "r2".into(),
+                kind: RecordKind::Inspection,
+                body: "{}".into(),
+                body_hash: "h2".into(),
+                unit: "g1".into(),
+                department: None,
+                case_id: None,
+                author_person: "p-new".into(),
+                author_device: "d2".into(),
+                draft: false,
+                personal: false,
+                blobs: vec![("cc".into(), false)],
+            })
+            .unwrap();
+        let links = store.records_with_blob("cc").unwrap();
+        assert!(!links[0].before_uploaders);
+        assert!(store.record_exists("r2").unwrap() && !store.record_exists("r9").unwrap());
     }
 
     #[test]

@@ -64,6 +64,11 @@ impl TestServer {
         }
     }
 
+    /// The server's data folder (its SQLite file and photos).
+    pub fn data_path(&self) -> &Path {
+        self._data.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -93,6 +98,7 @@ impl TestServer {
         let body: Value = response.json().await.unwrap();
         Device {
             token: body["token"].as_str().unwrap().to_string(),
+            device_id: body["device_id"].as_str().unwrap().to_string(),
             person: body["person"]["id"].as_str().unwrap().to_string(),
             name: body["person"]["name"].as_str().unwrap().to_string(),
             role: body["person"]["role"].as_str().unwrap().to_string(),
@@ -175,6 +181,8 @@ impl TestServer {
 #[derive(Debug, Clone)]
 pub struct Device {
     pub token: String,
+    /// The id the server enrolled the device under (what a real device's events name).
+    pub device_id: String,
     pub person: String,
     pub name: String,
     pub role: String,
@@ -206,7 +214,7 @@ pub fn hazard_event(
         id: new_id(),
         case_id: case.to_string(),
         actor: device.actor(),
-        device: format!("device-of-{}", device.person),
+        device: device.device_id.clone(),
         hlc: gridwalk_model::hazard::Hlc { ms, counter: 0 },
         wall_ms: ms,
         parents: parents
@@ -249,8 +257,22 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// A submitted routine inspection at `site` with one fire hazard (with `photo`, if any)
-/// and, when `personal_note` is given, a key-groups answer carrying it.
+/// The kind of each fixture site (`sites.csv`), to answer what applies there.
+fn site_kind(site: &str) -> Option<String> {
+    std::fs::read_to_string(fixture("sites.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').collect::<Vec<_>>())
+        .find(|fields| fields[0] == site)
+        .map(|fields| fields[2].to_string())
+}
+
+/// An inspection at `site` as a device would record it: a fire hazard first (with
+/// `photo`, or a stand-in name for a photo not uploaded yet, as `fire-01` requires
+/// one), then, when `personal_note` is given, a key-groups answer carrying it, then
+/// every other item that applies at the site's kind answered `ok`, so a submitted one
+/// is complete. (At a site the fixtures do not know, only the first two answers.)
 pub fn inspection(
     id: &str,
     site: &str,
@@ -260,11 +282,15 @@ pub fn inspection(
     personal_note: Option<&str>,
 ) -> Inspection {
     let at = "2026-04-01T08:00:00.000Z".to_string();
+    let photo = photo.map_or_else(
+        || sha256(format!("photo of {id}").as_bytes()),
+        str::to_string,
+    );
     let mut answers = vec![Answer {
         item: "fire-01".into(),
         outcome: Outcome::Hazard,
         note: Some("extinguisher expired".into()),
-        photos: photo.map(|p| vec![p.to_string()]).unwrap_or_default(),
+        photos: vec![photo],
         answered_at: at.clone(),
     }];
     if let Some(note) = personal_note {
@@ -275,6 +301,21 @@ pub fn inspection(
             photos: vec![],
             answered_at: at.clone(),
         });
+    }
+    if let Some(site_kind) = site_kind(site) {
+        let template = &gridwalk_model::checklist::Template::builtin().unwrap()[0];
+        for (_, template_item) in template.items() {
+            let answered = answers.iter().any(|a| a.item == template_item.code);
+            if !answered && template_item.applies_to_kind(&site_kind) {
+                answers.push(Answer {
+                    item: template_item.code.clone(),
+                    outcome: Outcome::Ok,
+                    note: None,
+                    photos: vec![],
+                    answered_at: at.clone(),
+                });
+            }
+        }
     }
     Inspection {
         id: id.into(),
