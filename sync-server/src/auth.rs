@@ -1,14 +1,39 @@
 //! Who a request comes from: one-time enrolment codes, device tokens (the server keeps
-//! only their SHA-256) and the [`Caller`] extractor that every protected route takes.
+//! only their SHA-256), the [`Caller`] extractor that every protected route takes, and
+//! the [`ClientAddr`] a connection comes from.
+//!
+//! A token is refused (`401`, with a message saying why) from the next request on,
+//! without a restart, when:
+//! - it is unknown: never issued, or forged;
+//! - its device was revoked (`gridwalk-server devices revoke ID`: a lost phone);
+//! - its person was disabled (`gridwalk-server people disable ID`): every device of
+//!   theirs, until `people enable ID`; a disabled person's unused code does not enrol;
+//! - it expired: a token is valid for [`Limits::token_lifetime`] (`serve --token-days`,
+//!   default 90) after the device was last seen. Every accepted request renews it
+//!   (sliding expiry); the new expiry and `last_seen_at` are written only when the
+//!   last renewal is at least [`Limits::token_renewal_interval`] old (an hour), so a
+//!   syncing device costs one write an hour, not one per request.
+//!
+//! The request's log span names the client address (`client`), and once the token is
+//! known, the `device` and `person`, refused or not.
+//!
+//! [`Limits::token_lifetime`]: crate::config::Limits::token_lifetime
+//! [`Limits::token_renewal_interval`]: crate::config::Limits::token_renewal_interval
 
-use axum::extract::FromRequestParts;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::Extensions;
 use axum::http::request::Parts;
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use gridwalk_model::protocol::Person;
 
 use crate::api::AppState;
+use crate::config::Limits;
 use crate::error::{ApiError, blocking};
-use crate::storage::sha256_hex;
+use crate::storage::{TokenDevice, sha256_hex};
 
 /// Letters and digits that cannot be misread for one another on a phone screen.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -63,7 +88,9 @@ pub fn device_token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())
 }
 
-/// The authenticated device and its person, taken from `Authorization: Bearer <token>`.
+/// The authenticated device and its person, taken from `Authorization: Bearer <token>`:
+/// a known token of a device that is not revoked, of a person who is not disabled,
+/// that has not expired.
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The device the token was issued to.
@@ -93,11 +120,114 @@ impl FromRequestParts<AppState> for Caller {
             })?;
         let hash = device_token_hash(token);
         let store = state.store.clone();
-        let found = blocking(move || Ok(store.device_for_token(&hash)?)).await?;
-        let (device, person) = found.ok_or_else(|| {
+        let limits = state.limits.clone();
+        let now = Utc::now();
+        // Looked up and renewed off the async threads, in one trip.
+        let found = blocking(move || {
+            let Some(found) = store.device_for_token(&hash)? else {
+                return Ok(None);
+            };
+            if admits(&found, now).is_ok() && renewal_due(&found, now, &limits) {
+                store.renew_device(&found.device, now, expiry_from(now, &limits))?;
+            }
+            Ok(Some(found))
+        })
+        .await?;
+        let found = found.ok_or_else(|| {
             ApiError::Unauthorized("unknown device token; enrol the device again".into())
         })?;
-        tracing::Span::current().record("device", device.as_str());
-        Ok(Caller { device, person })
+        let span = tracing::Span::current();
+        span.record("device", tracing::field::display(&found.device));
+        span.record("person", tracing::field::display(&found.person.id));
+        if let Err(refusal) = admits(&found, now) {
+            tracing::info!(reason = refusal.code(), "device refused");
+            return Err(ApiError::Unauthorized(refusal.to_string()));
+        }
+        Ok(Caller {
+            device: found.device,
+            person: found.person,
+        })
+    }
+}
+
+/// Why a known token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// An admin revoked the device.
+    #[error("this device was revoked; ask an admin for a new enrolment code")]
+    Revoked,
+    /// An admin disabled the person.
+    #[error("this person is disabled; ask an admin")]
+    PersonDisabled,
+    /// The device was not seen for the token's lifetime.
+    #[error("this token expired; enrol again with a new code from an admin")]
+    Expired,
+}
+
+impl Refusal {
+    /// A stable word for the log.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::Revoked => "revoked",
+            Refusal::PersonDisabled => "person-disabled",
+            Refusal::Expired => "expired",
+        }
+    }
+}
+
+/// Whether a known token may be used at `now`; revocation is told first, then a
+/// disabled person, then expiry (what an admin would want to hear first).
+pub fn admits(device: &TokenDevice, now: DateTime<Utc>) -> Result<(), Refusal> {
+    if device.revoked {
+        Err(Refusal::Revoked)
+    } else if device.person_disabled {
+        Err(Refusal::PersonDisabled)
+    } else if device.expires_at <= now {
+        Err(Refusal::Expired)
+    } else {
+        Ok(())
+    }
+}
+
+/// When a token renewed or issued at `now` expires.
+pub fn expiry_from(now: DateTime<Utc>, limits: &Limits) -> DateTime<Utc> {
+    now.checked_add_signed(limits.token_lifetime())
+        .unwrap_or(now)
+}
+
+/// Whether the device's expiry is old enough to write a new one: the last renewal was
+/// at least the renewal interval ago.
+fn renewal_due(device: &TokenDevice, now: DateTime<Utc>, limits: &Limits) -> bool {
+    expiry_from(now, limits) - device.expires_at >= limits.token_renewal_interval()
+}
+
+/// The address a request's connection comes from, when the server was started with
+/// connect info (`serve` always is); a router served without it (e.g. in a test) gives
+/// `None`, and such requests share one rate-limit bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl ClientAddr {
+    /// The address from a request's extensions.
+    pub fn of(extensions: &Extensions) -> ClientAddr {
+        ClientAddr(
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        )
+    }
+
+    /// The address as logs and the rate limit name it; `unknown` without connect info.
+    pub fn label(&self) -> String {
+        self.0
+            .map_or_else(|| "unknown".to_string(), |ip| ip.to_canonical().to_string())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        Ok(ClientAddr::of(&parts.extensions))
     }
 }
