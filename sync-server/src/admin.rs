@@ -673,4 +673,58 @@ mod tests {
         );
         assert_eq!(store.people().unwrap(), [added.person]);
     }
+
+    #[test]
+    fn people_and_devices_are_named_by_an_unambiguous_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir);
+        let units = write(&dir, "units.csv", "id,name,level,parent\nd1,D,district,\n");
+        import_units(&store, &units).unwrap();
+        let li = add_person(&store, "Li Na", "admin", "d1", None)
+            .unwrap()
+            .person;
+        let zhao = add_person(&store, "Zhao Lei", "admin", "d1", None)
+            .unwrap()
+            .person;
+        let now = Utc::now();
+        // UUIDv7 ids made together share their start: ambiguous, both listed.
+        let common: String = li
+            .id
+            .chars()
+            .zip(zhao.id.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a)
+            .collect();
+        let e = set_person_disabled(&store, &common, true, now).unwrap_err();
+        assert!(matches!(&e, AdminError::Ambiguous { candidates, .. } if candidates.len() == 2));
+        let message = e.to_string();
+        assert!(
+            message.contains("2 people")
+                && message.contains("Li Na")
+                && message.contains("Zhao Lei"),
+            "{message}"
+        );
+        let e = set_person_disabled(&store, "zzz", true, now).unwrap_err();
+        assert!(
+            matches!(&e, AdminError::NotFound { what: "person", .. }),
+            "{e:?}"
+        );
+        let e = set_person_disabled(&store, "  ", true, now).unwrap_err();
+        assert!(matches!(&e, AdminError::Invalid(_)), "{e:?}");
+        let e = revoke_device(&store, "0", now).unwrap_err();
+        assert!(e.to_string().contains("devices list"), "{e}");
+        assert!(
+            store
+                .person_summaries(now)
+                .unwrap()
+                .iter()
+                .all(|p| !p.disabled)
+        );
+
+        // One more character than they share picks one, upper case or not.
+        let prefix = li.id[..common.len() + 1].to_ascii_uppercase();
+        let change = set_person_disabled(&store, &prefix, true, now).unwrap();
+        assert_eq!(change.person.person.id, li.id);
+        assert!(change.changed && change.person.disabled);
+    }
 }

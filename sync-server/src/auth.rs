@@ -14,7 +14,11 @@
 //!   last renewal is at least [`Limits::token_renewal_interval`] old (an hour), so a
 //!   syncing device costs one write an hour, not one per request.
 //!
-//! The request's log span names the client address (`client`), and once the token is
+//! Codes are redeemed at `POST /v1/enrol`, rate-limited per [`ClientAddr`] (see
+//! [`crate::api::enrol`]). A code is used once; `people reissue ID` replaces a person's
+//! unused codes with a new one.
+//!
+//! The request's log span names the client address (`client`) and, once the token is
 //! known, the `device` and `person`, refused or not.
 //!
 //! [`Limits::token_lifetime`]: crate::config::Limits::token_lifetime
@@ -229,5 +233,83 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
         Ok(ClientAddr::of(&parts.extensions))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gridwalk_model::profile::Role;
+
+    fn device(expires_at: DateTime<Utc>) -> TokenDevice {
+        TokenDevice {
+            device: "d1".into(),
+            person: Person {
+                id: "p1".into(),
+                name: "Li Na".into(),
+                role: Role::GridWorker,
+                unit: "g1".into(),
+                department: None,
+            },
+            person_disabled: false,
+            revoked: false,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn a_token_is_renewed_at_most_once_an_hour() {
+        let limits = Limits::default();
+        let now = Utc::now();
+        let lifetime = limits.token_lifetime();
+        let renewed_ago = |minutes| device(now + lifetime - chrono::TimeDelta::minutes(minutes));
+        assert!(!renewal_due(&renewed_ago(0), now, &limits));
+        assert!(!renewal_due(&renewed_ago(59), now, &limits));
+        assert!(renewal_due(&renewed_ago(60), now, &limits));
+        assert!(renewal_due(&renewed_ago(24 * 60), now, &limits));
+        assert_eq!(expiry_from(now, &limits), now + chrono::TimeDelta::days(90));
+    }
+
+    #[test]
+    fn a_short_lifetime_is_renewed_every_hundredth_of_it() {
+        let limits = Limits {
+            token_lifetime: std::time::Duration::from_secs(4),
+            ..Limits::default()
+        };
+        assert_eq!(
+            limits.token_renewal_interval(),
+            chrono::TimeDelta::milliseconds(40)
+        );
+        let now = Utc::now();
+        let expiry = |ms| device(now + chrono::TimeDelta::milliseconds(ms));
+        assert!(!renewal_due(&expiry(3_990), now, &limits));
+        assert!(renewal_due(&expiry(3_960), now, &limits));
+    }
+
+    #[test]
+    fn revocation_is_told_before_a_disabled_person_before_expiry() {
+        let now = Utc::now();
+        let mut d = device(now - chrono::TimeDelta::seconds(1));
+        assert_eq!(admits(&d, now), Err(Refusal::Expired));
+        d.person_disabled = true;
+        assert_eq!(admits(&d, now), Err(Refusal::PersonDisabled));
+        d.revoked = true;
+        assert_eq!(admits(&d, now), Err(Refusal::Revoked));
+        let fresh = device(now + chrono::TimeDelta::seconds(1));
+        assert_eq!(admits(&fresh, now), Ok(()));
+        assert_eq!(
+            admits(&device(now), now),
+            Err(Refusal::Expired),
+            "expired at its expiry"
+        );
+    }
+
+    #[test]
+    fn a_client_without_connect_info_is_unknown_and_mapped_addresses_are_plain() {
+        let mut extensions = Extensions::new();
+        assert_eq!(ClientAddr::of(&extensions).label(), "unknown");
+        let mapped: SocketAddr = "[::ffff:10.0.0.7]:5000".parse().unwrap();
+        extensions.insert(ConnectInfo(mapped));
+        assert_eq!(ClientAddr::of(&extensions).label(), "10.0.0.7");
     }
 }

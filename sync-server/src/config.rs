@@ -23,8 +23,9 @@ pub struct Limits {
     /// renews it (sliding expiry), so only a device left unused this long, e.g. a lost
     /// phone nobody reported, has to enrol again.
     pub token_lifetime: Duration,
-    /// Most enrolment attempts one client address may make within `enrol_window`;
-    /// codes are long, this keeps a guesser from trying many.
+    /// Most enrolment attempts one client address may make within `enrol_window`,
+    /// not counting those that enrolled a device: codes are long, this keeps a guesser
+    /// from trying many without holding up an office enrolling behind one address.
     pub enrol_attempts: u32,
     /// The window `enrol_attempts` is counted over.
     pub enrol_window: Duration,

@@ -42,7 +42,8 @@ enum Command {
         /// sync renews it.
         #[arg(long, default_value_t = 90.0, value_parser = parse_token_days)]
         token_days: f64,
-        /// Most enrolment attempts one client address may make per minute.
+        /// Most enrolment attempts one client address may make per minute (those that
+        /// enrol a device are not counted); more get 429 with Retry-After.
         #[arg(long, default_value_t = Limits::default().enrol_attempts)]
         enrol_attempts_per_minute: u32,
     },

@@ -1,6 +1,12 @@
-//! `POST /v1/enrol`: a one-time enrolment code becomes a device token, for at most
-//! [`Limits::enrol_attempts`](crate::config::Limits::enrol_attempts) attempts per
-//! client address per window.
+//! `POST /v1/enrol`: a one-time enrolment code becomes a device token.
+//!
+//! Attempts are rate-limited per client address: at most
+//! [`Limits::enrol_attempts`](crate::config::Limits::enrol_attempts) per
+//! [`Limits::enrol_window`](crate::config::Limits::enrol_window) (10 a minute) that did
+//! not enrol a device. Every attempt is counted when it arrives, atomically in the
+//! database (so parallel guesses are counted too, and replicas on one database share
+//! the count); one that enrols a device is then forgotten, so a whole office enrolling
+//! behind one address is never held up, while a guesser gets 10 tries a minute.
 
 use axum::Json;
 use axum::body::Body;
@@ -13,7 +19,7 @@ use crate::auth::{
     ClientAddr, device_token_hash, enrolment_code_hash, expiry_from, new_device_token,
 };
 use crate::error::{ApiError, blocking};
-use crate::storage::Redeemed;
+use crate::storage::{EnrolAttempt, Redeemed};
 
 /// Redeems a code. Too many attempts from one address get `429` with `Retry-After`
 /// before the body is read; a used, replaced or unknown code, or one of a disabled
@@ -24,7 +30,7 @@ pub async fn enrol(
     client: ClientAddr,
     body: Body,
 ) -> Result<Json<EnrolResponse>, ApiError> {
-    allow_attempt(&state, client).await?;
+    let attempt = count_attempt(&state, client).await?;
     let bytes = read_body(body, state.limits.max_body_bytes).await?;
     let request: EnrolRequest = parse_json(&bytes)?;
     let token = new_device_token().map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -36,7 +42,11 @@ pub async fn enrol(
     let now = Utc::now();
     let expires_at = expiry_from(now, &state.limits);
     let redeemed = blocking(move || {
-        Ok(store.redeem_enrolment(&code_hash, &device, &token_hash, now, expires_at)?)
+        let redeemed = store.redeem_enrolment(&code_hash, &device, &token_hash, now, expires_at)?;
+        if matches!(redeemed, Redeemed::Enrolled(_)) {
+            store.forget_enrol_attempt(attempt)?;
+        }
+        Ok(redeemed)
     })
     .await?;
     let person = match redeemed {
@@ -63,21 +73,22 @@ pub async fn enrol(
     }))
 }
 
-/// Counts this attempt against the client address's allowance (kept in the database,
-/// so replicas on one database share it), or refuses it with `429`.
-async fn allow_attempt(state: &AppState, client: ClientAddr) -> Result<(), ApiError> {
+/// Counts this attempt against the client address's allowance and returns its id, or
+/// refuses it with `429`.
+async fn count_attempt(state: &AppState, client: ClientAddr) -> Result<i64, ApiError> {
     let store = state.store.clone();
     let limits = state.limits.clone();
     let window_ms = i64::try_from(limits.enrol_window.as_millis()).unwrap_or(i64::MAX);
     let label = client.label();
     let key = label.clone();
     let now_ms = Utc::now().timestamp_millis();
-    let refused = blocking(move || {
+    let counted = blocking(move || {
         Ok(store.note_enrol_attempt(&key, now_ms, window_ms, limits.enrol_attempts)?)
     })
     .await?;
-    let Some(wait_ms) = refused else {
-        return Ok(());
+    let wait_ms = match counted {
+        EnrolAttempt::Allowed(id) => return Ok(id),
+        EnrolAttempt::Refused { retry_after_ms } => retry_after_ms,
     };
     let retry_after_secs = u64::try_from(wait_ms.saturating_add(999) / 1000)
         .unwrap_or(1)

@@ -158,6 +158,18 @@ pub enum Redeemed {
     PersonDisabled,
 }
 
+/// What counting an enrolment attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolAttempt {
+    /// Allowed and counted under this id (to forget it if it enrols a device).
+    Allowed(i64),
+    /// Refused and not counted: the earliest retry is this many milliseconds away.
+    Refused {
+        /// Milliseconds until the oldest counted attempt leaves the window.
+        retry_after_ms: i64,
+    },
+}
+
 /// A device as the token check needs it: whose it is and whether it may still sync.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenDevice {
@@ -268,15 +280,16 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Revokes a device at `at`; `false` when it was already revoked (or does not exist).
     fn revoke_device(&self, device: &str, at: DateTime<Utc>) -> StoreResult<bool>;
     /// Counts an enrolment attempt from `client` at `now_ms` against at most `max` per
-    /// `window_ms`, forgetting attempts older than the window. `None`: allowed (and
-    /// counted); `Some(ms)`: refused (not counted), the earliest retry is `ms` away.
+    /// `window_ms`, atomically, forgetting attempts older than the window.
     fn note_enrol_attempt(
         &self,
         client: &str,
         now_ms: i64,
         window_ms: i64,
         max: u32,
-    ) -> StoreResult<Option<i64>>;
+    ) -> StoreResult<EnrolAttempt>;
+    /// Stops counting an attempt (it enrolled a device).
+    fn forget_enrol_attempt(&self, attempt: i64) -> StoreResult<()>;
     /// Stores a pushed record idempotently (see [`PutOutcome`]).
     fn put_record(&self, record: &NewRecord) -> StoreResult<PutOutcome>;
     /// Up to `limit` records with `seq > after`, in sequence order.

@@ -12,8 +12,8 @@ use gridwalk_model::protocol::{Person, RecordKind};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    CaseScope, DeviceSummary, NewRecord, PersonSummary, PutOutcome, RecordStore, Redeemed,
-    StoreError, StoreResult, StoredRecord, TokenDevice, Upload,
+    CaseScope, DeviceSummary, EnrolAttempt, NewRecord, PersonSummary, PutOutcome, RecordStore,
+    Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload,
 };
 
 /// The server's numbered migrations, run by the shared runner
@@ -445,7 +445,7 @@ impl RecordStore for SqliteStore {
         now_ms: i64,
         window_ms: i64,
         max: u32,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<EnrolAttempt> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let since = now_ms.saturating_sub(window_ms);
@@ -457,18 +457,26 @@ impl RecordStore for SqliteStore {
         )?;
         // Refused attempts are not counted: what one address can make the table hold
         // stays at `max` rows per window.
-        let refused = (count >= max).then(|| {
+        let attempt = if count >= max {
             let free_at = oldest.unwrap_or(now_ms).saturating_add(window_ms);
-            free_at.saturating_sub(now_ms).max(1)
-        });
-        if refused.is_none() {
+            EnrolAttempt::Refused {
+                retry_after_ms: free_at.saturating_sub(now_ms).max(1),
+            }
+        } else {
             tx.execute(
                 "INSERT INTO enrol_attempts(client, at_ms) VALUES (?1, ?2)",
                 params![client, now_ms],
             )?;
-        }
+            EnrolAttempt::Allowed(tx.last_insert_rowid())
+        };
         tx.commit()?;
-        Ok(refused)
+        Ok(attempt)
+    }
+
+    fn forget_enrol_attempt(&self, attempt: i64) -> StoreResult<()> {
+        let conn = self.conn()?;
+        conn.execute("DELETE FROM enrol_attempts WHERE rowid = ?1", [attempt])?;
+        Ok(())
     }
 
     fn put_record(&self, rec: &NewRecord) -> StoreResult<PutOutcome> {
@@ -733,5 +741,77 @@ mod tests {
             SqliteStore::open(&path),
             Err(StoreError::Schema(_))
         ));
+    }
+
+    #[test]
+    fn devices_enrolled_before_expiry_existed_get_the_default_lifetime_from_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            gridwalk_migrate::migrate_schema_to(&mut conn, MIGRATIONS, 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO people VALUES ('p1', 'Li Na', 'grid-worker', 'g1', NULL);
+                 INSERT INTO devices VALUES ('d1', 'p1', 'hash', '2025-01-01T00:00:00.000Z');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let now = Utc::now();
+        let devices = store.device_summaries(None, now).unwrap();
+        assert_eq!(devices.len(), 1);
+        let d = &devices[0];
+        assert_eq!(d.last_seen_at, None, "not seen since the upgrade");
+        assert!(!d.expired && !d.revoked);
+        let expires = parse_stamp("test", &d.expires_at).unwrap();
+        let days = (expires - now).num_hours() as f64 / 24.0;
+        assert!((89.9..=90.1).contains(&days), "{days} days");
+        let found = store.device_for_token("hash").unwrap().unwrap();
+        assert_eq!(found.expires_at, expires);
+        assert_eq!(store.person_summaries(now).unwrap()[0].active_devices, 1);
+    }
+
+    #[test]
+    fn enrolment_attempts_are_counted_per_client_and_pruned_after_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let rows = |store: &SqliteStore| -> i64 {
+            store
+                .conn()
+                .unwrap()
+                .query_row("SELECT count(*) FROM enrol_attempts", [], |r| r.get(0))
+                .unwrap()
+        };
+        let mut allowed = Vec::new();
+        for at in [0, 100, 200] {
+            match store.note_enrol_attempt("10.0.0.1", at, 1000, 3).unwrap() {
+                EnrolAttempt::Allowed(id) => allowed.push(id),
+                refused => panic!("{refused:?}"),
+            }
+        }
+        // The fourth waits until the first leaves the window; another address does not.
+        assert_eq!(
+            store.note_enrol_attempt("10.0.0.1", 500, 1000, 3).unwrap(),
+            EnrolAttempt::Refused {
+                retry_after_ms: 500
+            }
+        );
+        assert!(matches!(
+            store.note_enrol_attempt("10.0.0.2", 500, 1000, 3).unwrap(),
+            EnrolAttempt::Allowed(_)
+        ));
+        assert_eq!(rows(&store), 4, "the refused attempt is not stored");
+        // A forgotten attempt (it enrolled a device) frees its place at once.
+        store.forget_enrol_attempt(allowed[2]).unwrap();
+        assert!(matches!(
+            store.note_enrol_attempt("10.0.0.1", 600, 1000, 3).unwrap(),
+            EnrolAttempt::Allowed(_)
+        ));
+        // Past the window everything earlier is gone.
+        assert!(matches!(
+            store.note_enrol_attempt("10.0.0.3", 5000, 1000, 3).unwrap(),
+            EnrolAttempt::Allowed(_)
+        ));
+        assert_eq!(rows(&store), 1);
     }
 }
