@@ -126,15 +126,18 @@ impl FromRequestParts<AppState> for Caller {
         let store = state.store.clone();
         let limits = state.limits.clone();
         let now = Utc::now();
-        // Looked up and renewed off the async threads, in one trip.
-        let found = blocking(move || {
+        // Looked up and renewed off the async threads, in one trip. A failed renewal
+        // does not fail the request (the token is valid now; the next request renews
+        // it); it is logged below, with the request's span.
+        let (found, renewal) = blocking(move || {
             let Some(found) = store.device_for_token(&hash)? else {
-                return Ok(None);
+                return Ok((None, Ok(())));
             };
+            let mut renewal = Ok(());
             if admits(&found, now).is_ok() && renewal_due(&found, now, &limits) {
-                store.renew_device(&found.device, now, expiry_from(now, &limits))?;
+                renewal = store.renew_device(&found.device, now, expiry_from(now, &limits));
             }
-            Ok(Some(found))
+            Ok((Some(found), renewal))
         })
         .await?;
         let found = found.ok_or_else(|| {
@@ -143,6 +146,9 @@ impl FromRequestParts<AppState> for Caller {
         let span = tracing::Span::current();
         span.record("device", tracing::field::display(&found.device));
         span.record("person", tracing::field::display(&found.person.id));
+        if let Err(e) = renewal {
+            tracing::warn!(error = %e, "could not renew the device's token expiry");
+        }
         if let Err(refusal) = admits(&found, now) {
             tracing::info!(reason = refusal.code(), "device refused");
             return Err(ApiError::Unauthorized(refusal.to_string()));

@@ -1,6 +1,7 @@
 //! Storage behind two traits, so that PostgreSQL (records) and S3-compatible object
 //! storage (blobs) can replace the embedded defaults without touching the API:
-//! - [`RecordStore`]: reference data, people, devices, pushed records, upload bookkeeping;
+//! - [`RecordStore`]: reference data, people, devices (and who is shut out), pushed
+//!   records, upload bookkeeping, recent enrolment attempts;
 //! - [`BlobStore`]: photo bytes, finished and in progress.
 //!
 //! The traits are synchronous; the API calls them through [`crate::error::blocking`]
