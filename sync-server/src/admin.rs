@@ -1,13 +1,20 @@
-//! The admin subcommands' work: importing org units and sites, adding people.
+//! The admin subcommands' work: importing org units and sites, adding people, and
+//! shutting people and devices out.
 //!
 //! CSV files are validated by the model's importers (the same rules a device applies),
 //! with parents checked against the units the server already holds; only a file that
 //! passes whole is written to the server's store.
+//!
+//! People and devices are named by id or by an unambiguous prefix of one (as `people
+//! list` and `devices list` print them); an ambiguous prefix lists the candidates. A
+//! change takes effect from the next request of the devices concerned (see
+//! [`crate::auth`]).
 
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use gridwalk_model::ModelError;
 use gridwalk_model::hazard::{CampaignReport, DeadlinePolicy, Event, report};
 use gridwalk_model::org::{self, OrgUnit, Site};
@@ -18,7 +25,7 @@ use serde::Serialize;
 use crate::auth::{enrolment_code_hash, new_enrolment_code};
 use crate::kinds::templates;
 use crate::scope::UnitTree;
-use crate::storage::{RecordStore, StoreError};
+use crate::storage::{DeviceSummary, PersonSummary, RecordStore, StoreError};
 
 /// What an admin command can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +45,43 @@ pub enum AdminError {
         /// Why it could not be read.
         source: std::io::Error,
     },
+    /// No person or device has an id starting with what was given; nothing changed.
+    #[error("no {what} has an id starting with `{prefix}`; `{list}` shows them")]
+    NotFound {
+        /// `person` or `device`.
+        what: &'static str,
+        /// The id or prefix as given.
+        prefix: String,
+        /// The command that lists the candidates.
+        list: &'static str,
+    },
+    /// More than one person or device has an id starting with what was given; nothing
+    /// changed.
+    #[error(
+        "`{prefix}` could be any of {} {}; give more of the id:\n{}",
+        .candidates.len(),
+        plural(.what),
+        .candidates.join("\n")
+    )]
+    Ambiguous {
+        /// `person` or `device`.
+        what: &'static str,
+        /// The prefix as given.
+        prefix: String,
+        /// Each candidate's id and a word on who it is.
+        candidates: Vec<String>,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// `people` or `devices`, for messages about several.
+fn plural(what: &str) -> String {
+    match what {
+        "person" => "people".into(),
+        other => format!("{other}s"),
+    }
 }
 
 /// How many rows an import wrote.
@@ -170,6 +211,289 @@ pub fn add_person(
         person,
         enrolment_code: code,
     })
+}
+
+/// Everyone on the server, for `people list`.
+#[derive(Debug, Serialize)]
+pub struct PeopleList {
+    /// In id order.
+    pub people: Vec<PersonSummary>,
+}
+
+/// A person after `people disable` or `people enable`.
+#[derive(Debug, Serialize)]
+pub struct PersonChange {
+    /// The person as they are now.
+    pub person: PersonSummary,
+    /// `false` when they already were so: nothing changed.
+    pub changed: bool,
+}
+
+/// A new enrolment code for a person, from `people reissue`.
+#[derive(Debug, Serialize)]
+pub struct ReissuedCode {
+    /// Whose code it is.
+    pub person: PersonSummary,
+    /// The code to type into the app once; not stored, cannot be shown again.
+    pub enrolment_code: String,
+    /// How many unused codes of theirs stopped working.
+    pub replaced_codes: usize,
+}
+
+/// Devices, for `devices list`.
+#[derive(Debug, Serialize)]
+pub struct DeviceList {
+    /// In order of enrolment.
+    pub devices: Vec<DeviceSummary>,
+}
+
+/// A device after `devices revoke`.
+#[derive(Debug, Serialize)]
+pub struct DeviceChange {
+    /// The device as it is now.
+    pub device: DeviceSummary,
+    /// `false` when it was already revoked: nothing changed.
+    pub changed: bool,
+}
+
+/// The one item whose id is `prefix` or starts with it.
+fn resolve<'a, T>(
+    what: &'static str,
+    list: &'static str,
+    prefix: &str,
+    items: &'a [T],
+    id: impl Fn(&T) -> &str,
+    describe: impl Fn(&T) -> String,
+) -> Result<&'a T, AdminError> {
+    let prefix = prefix.trim().to_ascii_lowercase();
+    if prefix.is_empty() {
+        return Err(AdminError::Invalid(format!(
+            "give a {what} id (or the start of one); `{list}` shows them"
+        )));
+    }
+    if let Some(exact) = items.iter().find(|i| id(i) == prefix) {
+        return Ok(exact);
+    }
+    let matching: Vec<&T> = items
+        .iter()
+        .filter(|i| id(i).starts_with(&prefix))
+        .collect();
+    match matching.as_slice() {
+        [] => Err(AdminError::NotFound { what, prefix, list }),
+        [one] => Ok(one),
+        many => Err(AdminError::Ambiguous {
+            what,
+            prefix,
+            candidates: many.iter().map(|i| describe(i)).collect(),
+        }),
+    }
+}
+
+/// The person `prefix` names, as `people list` shows them now.
+fn find_person(
+    store: &dyn RecordStore,
+    prefix: &str,
+    now: DateTime<Utc>,
+) -> Result<PersonSummary, AdminError> {
+    let people = store.person_summaries(now)?;
+    resolve(
+        "person",
+        "people list",
+        prefix,
+        &people,
+        |p| p.person.id.as_str(),
+        |p| {
+            format!(
+                "{}  {} ({}, {})",
+                p.person.id, p.person.name, p.person.role, p.person.unit
+            )
+        },
+    )
+    .cloned()
+}
+
+/// The device `prefix` names, as `devices list` shows it now.
+fn find_device(
+    store: &dyn RecordStore,
+    prefix: &str,
+    now: DateTime<Utc>,
+) -> Result<DeviceSummary, AdminError> {
+    let devices = store.device_summaries(None, now)?;
+    resolve(
+        "device",
+        "devices list",
+        prefix,
+        &devices,
+        |d| d.id.as_str(),
+        |d| format!("{}  of {}, enrolled {}", d.id, d.person_name, d.enrolled_at),
+    )
+    .cloned()
+}
+
+/// Everyone, with whether they are disabled and how many devices are active.
+pub fn list_people(store: &dyn RecordStore, now: DateTime<Utc>) -> Result<PeopleList, AdminError> {
+    Ok(PeopleList {
+        people: store.person_summaries(now)?,
+    })
+}
+
+/// Disables (`true`) or enables again (`false`) the person `prefix` names. A disabled
+/// person's devices are refused from their next request, and their codes do not enrol.
+pub fn set_person_disabled(
+    store: &dyn RecordStore,
+    prefix: &str,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> Result<PersonChange, AdminError> {
+    let person = find_person(store, prefix, now)?;
+    let changed = store.set_person_disabled(&person.person.id, disabled.then_some(now))?;
+    Ok(PersonChange {
+        person: find_person(store, &person.person.id, now)?,
+        changed,
+    })
+}
+
+/// A new one-time enrolment code for the person `prefix` names (a new phone); their
+/// unused codes stop working. Refused for a disabled person, whose code would not
+/// enrol.
+pub fn reissue_code(
+    store: &dyn RecordStore,
+    prefix: &str,
+    now: DateTime<Utc>,
+) -> Result<ReissuedCode, AdminError> {
+    let person = find_person(store, prefix, now)?;
+    if person.disabled {
+        return Err(AdminError::Invalid(format!(
+            "{} ({}) is disabled; `people enable {}` first",
+            person.person.name, person.person.id, person.person.id
+        )));
+    }
+    let code = new_enrolment_code().map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let replaced_codes = store.reissue_enrolment(&person.person.id, &enrolment_code_hash(&code))?;
+    Ok(ReissuedCode {
+        person,
+        enrolment_code: code,
+        replaced_codes,
+    })
+}
+
+/// Every device, or those of the person `person` names.
+pub fn list_devices(
+    store: &dyn RecordStore,
+    person: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<DeviceList, AdminError> {
+    let person = person
+        .map(|prefix| find_person(store, prefix, now))
+        .transpose()?;
+    Ok(DeviceList {
+        devices: store.device_summaries(person.as_ref().map(|p| p.person.id.as_str()), now)?,
+    })
+}
+
+/// Revokes the device `prefix` names (a lost phone): it is refused from its next
+/// request; the person's other devices keep working.
+pub fn revoke_device(
+    store: &dyn RecordStore,
+    prefix: &str,
+    now: DateTime<Utc>,
+) -> Result<DeviceChange, AdminError> {
+    let device = find_device(store, prefix, now)?;
+    let changed = store.revoke_device(&device.id, now)?;
+    Ok(DeviceChange {
+        device: find_device(store, &device.id, now)?,
+        changed,
+    })
+}
+
+/// `people list` for people: one aligned row each.
+pub fn people_table(list: &PeopleList) -> String {
+    let rows: Vec<Vec<String>> = list
+        .people
+        .iter()
+        .map(|p| {
+            vec![
+                p.person.id.clone(),
+                p.person.name.clone(),
+                p.person.role.to_string(),
+                p.person.unit.clone(),
+                p.person.department.clone().unwrap_or_else(|| "-".into()),
+                if p.disabled { "disabled" } else { "enabled" }.into(),
+                p.active_devices.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ID",
+            "NAME",
+            "ROLE",
+            "UNIT",
+            "DEPT",
+            "STATUS",
+            "ACTIVE DEVICES",
+        ],
+        &rows,
+    )
+}
+
+/// `devices list` for people: one aligned row each.
+pub fn devices_table(list: &DeviceList) -> String {
+    let rows: Vec<Vec<String>> = list
+        .devices
+        .iter()
+        .map(|d| {
+            vec![
+                d.id.clone(),
+                format!("{} ({})", d.person_name, d.person),
+                d.enrolled_at.clone(),
+                d.last_seen_at.clone().unwrap_or_else(|| "-".into()),
+                d.expires_at.clone(),
+                device_status(d).into(),
+            ]
+        })
+        .collect();
+    table(
+        &["ID", "PERSON", "ENROLLED", "LAST SEEN", "EXPIRES", "STATUS"],
+        &rows,
+    )
+}
+
+/// `revoked`, `expired` or `active`.
+pub fn device_status(device: &DeviceSummary) -> &'static str {
+    if device.revoked {
+        "revoked"
+    } else if device.expired {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+/// Columns padded to their widest cell.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = vec![line(header.to_vec())];
+    out.extend(
+        rows.iter()
+            .map(|r| line(r.iter().map(String::as_str).collect())),
+    );
+    out.join("\n")
 }
 
 /// The campaign report over every hazard event on the server, computed by the model
@@ -348,5 +672,59 @@ mod tests {
             Some(department.as_str())
         );
         assert_eq!(store.people().unwrap(), [added.person]);
+    }
+
+    #[test]
+    fn people_and_devices_are_named_by_an_unambiguous_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir);
+        let units = write(&dir, "units.csv", "id,name,level,parent\nd1,D,district,\n");
+        import_units(&store, &units).unwrap();
+        let li = add_person(&store, "Li Na", "admin", "d1", None)
+            .unwrap()
+            .person;
+        let zhao = add_person(&store, "Zhao Lei", "admin", "d1", None)
+            .unwrap()
+            .person;
+        let now = Utc::now();
+        // UUIDv7 ids made together share their start: ambiguous, both listed.
+        let common: String = li
+            .id
+            .chars()
+            .zip(zhao.id.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a)
+            .collect();
+        let e = set_person_disabled(&store, &common, true, now).unwrap_err();
+        assert!(matches!(&e, AdminError::Ambiguous { candidates, .. } if candidates.len() == 2));
+        let message = e.to_string();
+        assert!(
+            message.contains("2 people")
+                && message.contains("Li Na")
+                && message.contains("Zhao Lei"),
+            "{message}"
+        );
+        let e = set_person_disabled(&store, "zzz", true, now).unwrap_err();
+        assert!(
+            matches!(&e, AdminError::NotFound { what: "person", .. }),
+            "{e:?}"
+        );
+        let e = set_person_disabled(&store, "  ", true, now).unwrap_err();
+        assert!(matches!(&e, AdminError::Invalid(_)), "{e:?}");
+        let e = revoke_device(&store, "0", now).unwrap_err();
+        assert!(e.to_string().contains("devices list"), "{e}");
+        assert!(
+            store
+                .person_summaries(now)
+                .unwrap()
+                .iter()
+                .all(|p| !p.disabled)
+        );
+
+        // One more character than they share picks one, upper case or not.
+        let prefix = li.id[..common.len() + 1].to_ascii_uppercase();
+        let change = set_person_disabled(&store, &prefix, true, now).unwrap();
+        assert_eq!(change.person.person.id, li.id);
+        assert!(change.changed && change.person.disabled);
     }
 }

@@ -1,8 +1,11 @@
 //! Server configuration: where data lives and the limits every request is held to.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// Size and count limits; requests beyond them get `413` with a message naming the limit.
+/// Size, count and time limits: requests beyond a size get `413` with a message naming
+/// the limit; enrolment beyond its rate gets `429`; a token unused for longer than its
+/// lifetime gets `401`.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest JSON request body (enrol, push), counted after decompression so that a
@@ -16,6 +19,16 @@ pub struct Limits {
     pub default_pull_limit: u32,
     /// Largest page size a pull may ask for.
     pub max_pull_limit: u32,
+    /// How long a device token stays valid without use. Every authenticated request
+    /// renews it (sliding expiry), so only a device left unused this long, e.g. a lost
+    /// phone nobody reported, has to enrol again.
+    pub token_lifetime: Duration,
+    /// Most enrolment attempts one client address may make within `enrol_window`,
+    /// not counting those that enrolled a device: codes are long, this keeps a guesser
+    /// from trying many without holding up an office enrolling behind one address.
+    pub enrol_attempts: u32,
+    /// The window `enrol_attempts` is counted over.
+    pub enrol_window: Duration,
 }
 
 /// The default photo limit: 20 MB, well above a processed evidence photo.
@@ -29,7 +42,38 @@ impl Default for Limits {
             max_batch_items: 500,
             default_pull_limit: 200,
             max_pull_limit: 1000,
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            enrol_attempts: 10,
+            enrol_window: Duration::from_secs(60),
         }
+    }
+}
+
+/// The default token lifetime: 90 days without a sync.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+
+/// The longest token lifetime honoured (100 years): longer ones are cut to it, so an
+/// expiry always stays a four-digit-year timestamp that sorts as text.
+const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// The most often a device's expiry is written: once an hour, so a busy device does not
+/// cost a database write per request.
+const MAX_RENEWAL_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+impl Limits {
+    /// The token lifetime as a calendar span, at most 100 years.
+    pub fn token_lifetime(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::from_std(self.token_lifetime.min(LONGEST_TOKEN_LIFETIME))
+            .unwrap_or(chrono::TimeDelta::MAX)
+    }
+
+    /// How long after a renewal a device's expiry is next written: an hour, or a
+    /// hundredth of the lifetime when that is shorter (so a short test lifetime is
+    /// still renewed).
+    pub fn token_renewal_interval(&self) -> chrono::TimeDelta {
+        let interval =
+            (self.token_lifetime.min(LONGEST_TOKEN_LIFETIME) / 100).min(MAX_RENEWAL_INTERVAL);
+        chrono::TimeDelta::from_std(interval).unwrap_or(chrono::TimeDelta::zero())
     }
 }
 

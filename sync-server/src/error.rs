@@ -4,7 +4,7 @@
 //! `{"error": "<code>", "message": "<what to do>"}`, so clients can branch on `error`
 //! and show `message`.
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gridwalk_model::protocol::ErrorBody;
 
@@ -43,6 +43,15 @@ pub enum ApiError {
     /// A finished upload does not hash to the SHA-256 it was named with.
     #[error("{0}")]
     HashMismatch(String),
+    /// Too many attempts from one client address (enrolment); answered with
+    /// `Retry-After`.
+    #[error("{message}")]
+    RateLimited {
+        /// What was limited and when to try again.
+        message: String,
+        /// Whole seconds until an attempt is allowed again.
+        retry_after_secs: u64,
+    },
     /// Storage failed; details go to the log, not to the client.
     #[error("storage error: {0}")]
     Store(#[from] StoreError),
@@ -71,6 +80,7 @@ impl ApiError {
                 "checksum_mismatch",
             ),
             ApiError::HashMismatch(_) => (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Store(_) | ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -97,10 +107,20 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if matches!(self, ApiError::TusVersion) {
-            response
-                .headers_mut()
-                .insert("tus-version", HeaderValue::from_static("1.0.0"));
+        match self {
+            ApiError::TusVersion => {
+                response
+                    .headers_mut()
+                    .insert("tus-version", HeaderValue::from_static("1.0.0"));
+            }
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            _ => {}
         }
         response
     }

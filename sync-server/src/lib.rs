@@ -9,11 +9,12 @@
 //! - [`config`]: listen address, data folder and the request limits.
 //! - [`error`]: the API's typed error and its one mapping to HTTP responses.
 //! - [`storage`]: the storage traits and their embedded SQLite / local-file versions.
-//! - [`auth`]: enrolment codes, device tokens and who a request comes from.
+//! - [`auth`]: enrolment codes, device tokens, who a request comes from and whether
+//!   they may still sync (revoked devices, disabled people, expired tokens).
 //! - [`scope`]: every authorisation decision: who may read or write which record.
 //! - [`kinds`]: the kinds of pushed item, how each is validated, scoped and redacted.
 //! - [`api`]: the HTTP routes under `/v1`.
-//! - [`admin`]: the admin subcommands (imports, people).
+//! - [`admin`]: the admin subcommands (imports, people, devices, the report).
 //! - [`server`]: building the app and serving it with graceful shutdown.
 
 pub mod admin;

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use gridwalk_server::admin;
@@ -37,6 +38,14 @@ enum Command {
         /// Largest photo in bytes.
         #[arg(long, default_value_t = DEFAULT_MAX_PHOTO_BYTES)]
         max_photo_bytes: u64,
+        /// Days a device token stays valid without a sync (fractions allowed); every
+        /// sync renews it.
+        #[arg(long, default_value_t = 90.0, value_parser = parse_token_days)]
+        token_days: f64,
+        /// Most enrolment attempts one client address may make per minute (those that
+        /// enrol a device are not counted); more get 429 with Retry-After.
+        #[arg(long, default_value_t = Limits::default().enrol_attempts)]
+        enrol_attempts_per_minute: u32,
     },
     /// Org units (district → street → community → grid).
     Units {
@@ -52,6 +61,11 @@ enum Command {
     People {
         #[command(subcommand)]
         command: PeopleCommand,
+    },
+    /// Enrolled devices.
+    Devices {
+        #[command(subcommand)]
+        command: DevicesCommand,
     },
     /// The campaign report over every hazard case on the server (CSV, or JSON with --json).
     Report {
@@ -87,6 +101,55 @@ enum PeopleCommand {
         #[arg(long)]
         department: Option<String>,
     },
+    /// List everyone, with whether they are disabled and their active devices.
+    List,
+    /// Disable a person: all their devices are refused from their next request.
+    Disable {
+        /// The person's id, or an unambiguous start of it.
+        id: String,
+    },
+    /// Enable a disabled person again (their devices work again, unless revoked).
+    Enable {
+        /// The person's id, or an unambiguous start of it.
+        id: String,
+    },
+    /// Print a new one-time enrolment code (a new phone); an unused old one stops working.
+    Reissue {
+        /// The person's id, or an unambiguous start of it.
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevicesCommand {
+    /// List devices: enrolled, last seen, token expiry, revoked.
+    List {
+        /// Only this person's devices (id, or an unambiguous start of it).
+        #[arg(long)]
+        person: Option<String>,
+    },
+    /// Revoke a device (a lost phone): it is refused from its next request.
+    Revoke {
+        /// The device's id, or an unambiguous start of it.
+        id: String,
+    },
+}
+
+/// The longest `--token-days` accepted: ten years.
+const MAX_TOKEN_DAYS: f64 = 3650.0;
+
+/// Parses `--token-days`: a positive number of days, at most ten years.
+fn parse_token_days(text: &str) -> Result<f64, String> {
+    let days: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of days"))?;
+    if !(days > 0.0 && days <= MAX_TOKEN_DAYS) {
+        return Err(format!(
+            "a token lifetime must be more than 0 and at most {MAX_TOKEN_DAYS} days"
+        ));
+    }
+    Ok(days)
 }
 
 /// Logs go to stderr as `key=value` lines, or as one JSON object per line with
@@ -128,10 +191,16 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             listen,
             max_body_bytes,
             max_photo_bytes,
+            token_days,
+            enrol_attempts_per_minute,
         } => {
             let limits = Limits {
                 max_body_bytes,
                 max_photo_bytes,
+                token_lifetime: Duration::try_from_secs_f64(token_days * 24.0 * 60.0 * 60.0)
+                    .map_err(|e| format!("--token-days {token_days}: {e}"))?,
+                enrol_attempts: enrol_attempts_per_minute,
+                enrol_window: Duration::from_secs(60),
                 ..Limits::default()
             };
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
@@ -153,23 +222,8 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             let line = format!("imported {} sites", report.imported);
             admin::print(cli.json, &report, &line).map_err(|e| e.to_string())
         }
-        Command::People {
-            command:
-                PeopleCommand::Add {
-                    name,
-                    role,
-                    unit,
-                    department,
-                },
-        } => {
-            let added = admin::add_person(&open()?, &name, &role, &unit, department.as_deref())
-                .map_err(|e| e.to_string())?;
-            let line = format!(
-                "added {} ({}) in {}\nenrolment code (shown once): {}",
-                added.person.name, added.person.role, added.person.unit, added.enrolment_code
-            );
-            admin::print(cli.json, &added, &line).map_err(|e| e.to_string())
-        }
+        Command::People { command } => people(cli.json, &open()?, command),
+        Command::Devices { command } => devices(cli.json, &open()?, command),
         Command::Report { as_of_ms } => {
             let as_of = as_of_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
             let report = admin::campaign_report(&open()?, as_of).map_err(|e| e.to_string())?;
@@ -183,4 +237,96 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn people(json: bool, store: &SqliteStore, command: PeopleCommand) -> Result<(), String> {
+    let now = chrono::Utc::now();
+    let printed = match command {
+        PeopleCommand::Add {
+            name,
+            role,
+            unit,
+            department,
+        } => {
+            let added = admin::add_person(store, &name, &role, &unit, department.as_deref())
+                .map_err(|e| e.to_string())?;
+            let line = format!(
+                "added {} ({}) in {}\nenrolment code (shown once): {}",
+                added.person.name, added.person.role, added.person.unit, added.enrolment_code
+            );
+            admin::print(json, &added, &line)
+        }
+        PeopleCommand::List => {
+            let list = admin::list_people(store, now).map_err(|e| e.to_string())?;
+            admin::print(json, &list, &admin::people_table(&list))
+        }
+        PeopleCommand::Disable { id } => {
+            let change =
+                admin::set_person_disabled(store, &id, true, now).map_err(|e| e.to_string())?;
+            let p = &change.person;
+            let line = if change.changed {
+                format!(
+                    "disabled {} ({}); their {} active device(s) are refused from their next request",
+                    p.person.name, p.person.id, p.active_devices
+                )
+            } else {
+                format!("{} ({}) was already disabled", p.person.name, p.person.id)
+            };
+            admin::print(json, &change, &line)
+        }
+        PeopleCommand::Enable { id } => {
+            let change =
+                admin::set_person_disabled(store, &id, false, now).map_err(|e| e.to_string())?;
+            let p = &change.person;
+            let line = if change.changed {
+                format!(
+                    "enabled {} ({}); {} active device(s)",
+                    p.person.name, p.person.id, p.active_devices
+                )
+            } else {
+                format!("{} ({}) was not disabled", p.person.name, p.person.id)
+            };
+            admin::print(json, &change, &line)
+        }
+        PeopleCommand::Reissue { id } => {
+            let issued = admin::reissue_code(store, &id, now).map_err(|e| e.to_string())?;
+            let line = format!(
+                "new enrolment code for {} ({}), shown once: {}{}",
+                issued.person.person.name,
+                issued.person.person.id,
+                issued.enrolment_code,
+                match issued.replaced_codes {
+                    0 => String::new(),
+                    n => format!("\n{n} unused earlier code(s) no longer work"),
+                }
+            );
+            admin::print(json, &issued, &line)
+        }
+    };
+    printed.map_err(|e| e.to_string())
+}
+
+fn devices(json: bool, store: &SqliteStore, command: DevicesCommand) -> Result<(), String> {
+    let now = chrono::Utc::now();
+    let printed = match command {
+        DevicesCommand::List { person } => {
+            let list =
+                admin::list_devices(store, person.as_deref(), now).map_err(|e| e.to_string())?;
+            admin::print(json, &list, &admin::devices_table(&list))
+        }
+        DevicesCommand::Revoke { id } => {
+            let change = admin::revoke_device(store, &id, now).map_err(|e| e.to_string())?;
+            let d = &change.device;
+            let line = if change.changed {
+                format!(
+                    "revoked device {} of {} ({}); it is refused from its next request",
+                    d.id, d.person_name, d.person
+                )
+            } else {
+                format!("device {} of {} was already revoked", d.id, d.person_name)
+            };
+            admin::print(json, &change, &line)
+        }
+    };
+    printed.map_err(|e| e.to_string())
 }

@@ -108,6 +108,13 @@ impl Server {
             .enrolment_code
     }
 
+    /// The server's record store, opened beside the running server as the admin
+    /// commands open it (e.g. to revoke a device while it serves).
+    pub fn admin_store(&self) -> gridwalk_server::storage::sqlite::SqliteStore {
+        gridwalk_server::storage::sqlite::SqliteStore::open(&data_dir(self.data.path()).database())
+            .unwrap()
+    }
+
     /// SIGKILLs the server: no shutdown, no flush beyond what it already made durable.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

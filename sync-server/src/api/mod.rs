@@ -25,6 +25,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
+use crate::auth::ClientAddr;
 use crate::config::Limits;
 use crate::error::ApiError;
 use crate::storage::{BlobStore, RecordStore};
@@ -87,12 +88,16 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("no such route; see openapi.yaml".into()) })
         .layer(
             TraceLayer::new_for_http()
+                // Every line logged for a request names where it came from and, once
+                // the token is known (`Caller`) or a code redeemed (enrol), who.
                 .make_span_with(|req: &Request<Body>| {
                     tracing::info_span!(
                         "request",
                         method = %req.method(),
                         path = %req.uri().path(),
+                        client = %ClientAddr::of(req.extensions()).label(),
                         device = tracing::field::Empty,
+                        person = tracing::field::Empty,
                     )
                 })
                 // One INFO line per answered request, with status and latency.

@@ -1,6 +1,7 @@
 //! Storage behind two traits, so that PostgreSQL (records) and S3-compatible object
 //! storage (blobs) can replace the embedded defaults without touching the API:
-//! - [`RecordStore`]: reference data, people, devices, pushed records, upload bookkeeping;
+//! - [`RecordStore`]: reference data, people, devices (and who is shut out), pushed
+//!   records, upload bookkeeping, recent enrolment attempts;
 //! - [`BlobStore`]: photo bytes, finished and in progress.
 //!
 //! The traits are synchronous; the API calls them through [`crate::error::blocking`]
@@ -9,6 +10,7 @@
 pub mod files;
 pub mod sqlite;
 
+use chrono::{DateTime, Utc};
 use gridwalk_model::org::{OrgUnit, Site};
 use gridwalk_model::protocol::{Person, RecordKind};
 use serde::Serialize;
@@ -158,6 +160,82 @@ pub struct Upload {
     pub done: bool,
 }
 
+/// What redeeming an enrolment code came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Redeemed {
+    /// The code was unused: the device is enrolled for this person.
+    Enrolled(Person),
+    /// No unused code has this hash (never issued, used, or replaced by a reissue).
+    UnknownCode,
+    /// The code is unused but its person is disabled; the code stays unused.
+    PersonDisabled,
+}
+
+/// What counting an enrolment attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolAttempt {
+    /// Allowed and counted under this id (to forget it if it enrols a device).
+    Allowed(i64),
+    /// Refused and not counted: the earliest retry is this many milliseconds away.
+    Refused {
+        /// Milliseconds until the oldest counted attempt leaves the window.
+        retry_after_ms: i64,
+    },
+}
+
+/// A device as the token check needs it: whose it is and whether it may still sync.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenDevice {
+    /// The device id.
+    pub device: String,
+    /// The person who enrolled it.
+    pub person: Person,
+    /// Whether an admin disabled the person.
+    pub person_disabled: bool,
+    /// Whether an admin revoked the device.
+    pub revoked: bool,
+    /// When the token stops working unless renewed.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A person as `people list` shows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonSummary {
+    /// Who they are (id, name, role, unit, department).
+    #[serde(flatten)]
+    pub person: Person,
+    /// Whether an admin disabled them: every device of theirs is refused.
+    pub disabled: bool,
+    /// When they were disabled (RFC 3339), if they are.
+    pub disabled_at: Option<String>,
+    /// Their devices that may sync now: neither revoked nor expired.
+    pub active_devices: u32,
+}
+
+/// A device as `devices list` shows it. Times are RFC 3339 UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceSummary {
+    /// The device id.
+    pub id: String,
+    /// The id of the person who enrolled it.
+    pub person: String,
+    /// That person's name.
+    pub person_name: String,
+    /// When it enrolled.
+    pub enrolled_at: String,
+    /// When it last made an authenticated request, to within the renewal interval
+    /// (an hour); absent when not seen since it enrolled before expiry was recorded.
+    pub last_seen_at: Option<String>,
+    /// When its token stops working unless it syncs before.
+    pub expires_at: String,
+    /// Whether `expires_at` has passed.
+    pub expired: bool,
+    /// Whether an admin revoked it.
+    pub revoked: bool,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
 /// Records, reference data, people and devices.
 pub trait RecordStore: Send + Sync + 'static {
     /// Runs a real query, for `/health`.
@@ -176,18 +254,57 @@ pub trait RecordStore: Send + Sync + 'static {
     fn add_person(&self, person: &Person, code_hash: &str) -> StoreResult<()>;
     /// Every person.
     fn people(&self) -> StoreResult<Vec<Person>>;
-    /// Redeems an unused enrolment code for a new device token, atomically; `None` when
-    /// the code is unknown or already used.
+    /// Every person with whether they are disabled and how many devices are active at
+    /// `now`, in id order.
+    fn person_summaries(&self, now: DateTime<Utc>) -> StoreResult<Vec<PersonSummary>>;
+    /// Disables a person (`Some(at)`) or enables them again (`None`); `false` when the
+    /// person was already so (or does not exist).
+    fn set_person_disabled(&self, person: &str, at: Option<DateTime<Utc>>) -> StoreResult<bool>;
+    /// Replaces a person's unused enrolment codes with a new one, atomically; returns
+    /// how many unused codes stopped working.
+    fn reissue_enrolment(&self, person: &str, code_hash: &str) -> StoreResult<usize>;
+    /// Redeems an unused enrolment code for a new device token, atomically, unless the
+    /// person is disabled. The device's token expires at `expires_at`.
     fn redeem_enrolment(
         &self,
         code_hash: &str,
         device_id: &str,
         token_hash: &str,
-    ) -> StoreResult<Option<Person>>;
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<Redeemed>;
+    /// The device a token hash belongs to, revoked, disabled or expired alike.
+    fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<TokenDevice>>;
+    /// Records that a device was seen at `seen_at` and moves its expiry to `expires_at`
+    /// (a revoked device is left as it is).
+    fn renew_device(
+        &self,
+        device: &str,
+        seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Every device (or one person's), with whether each is expired at `now`, in order
+    /// of enrolment.
+    fn device_summaries(
+        &self,
+        person: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeviceSummary>>;
+    /// Revokes a device at `at`; `false` when it was already revoked (or does not exist).
+    fn revoke_device(&self, device: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Counts an enrolment attempt from `client` at `now_ms` against at most `max` per
+    /// `window_ms`, atomically, forgetting attempts older than the window.
+    fn note_enrol_attempt(
+        &self,
+        client: &str,
+        now_ms: i64,
+        window_ms: i64,
+        max: u32,
+    ) -> StoreResult<EnrolAttempt>;
+    /// Stops counting an attempt (it enrolled a device).
+    fn forget_enrol_attempt(&self, attempt: i64) -> StoreResult<()>;
     /// The person a device id was enrolled to, if the server ever enrolled it.
     fn device_person(&self, device_id: &str) -> StoreResult<Option<String>>;
-    /// The device and person a token hash belongs to.
-    fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<(String, Person)>>;
     /// Stores a pushed record idempotently (see [`PutOutcome`]).
     fn put_record(&self, record: &NewRecord) -> StoreResult<PutOutcome>;
     /// Up to `limit` records with `seq > after`, in sequence order.

@@ -5,14 +5,15 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use chrono::{DateTime, Utc};
 use gridwalk_model::org::{OrgUnit, Site};
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::{Person, RecordKind};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    BlobLink, CaseScope, NewRecord, PutOutcome, RecordStore, StoreError, StoreResult, StoredRecord,
-    Upload,
+    BlobLink, CaseScope, DeviceSummary, EnrolAttempt, NewRecord, PersonSummary, PutOutcome,
+    RecordStore, Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload,
 };
 
 /// The server's numbered migrations, run by the shared runner
@@ -21,6 +22,7 @@ use super::{
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_records.sql"),
     include_str!("migrations/0002_blob_uploaders.sql"),
+    include_str!("migrations/0003_access.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
@@ -60,7 +62,38 @@ impl SqliteStore {
 }
 
 fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    stamp(Utc::now())
+}
+
+/// A time as stored: RFC 3339 UTC with milliseconds, so stored times compare as text.
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn parse_stamp(what: &str, text: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("{what}: `{text}` is not a time: {e}")))
+}
+
+/// The columns of a [`DeviceSummary`] and whether the device is expired at `?1`.
+const DEVICE_SUMMARY_SELECT: &str = "SELECT d.id, d.person, p.name, d.enrolled_at, \
+     d.last_seen_at, d.expires_at, d.expires_at <= ?1, d.revoked_at \
+     FROM devices d JOIN people p ON p.id = d.person";
+
+fn device_summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceSummary> {
+    let revoked_at: Option<String> = r.get(7)?;
+    Ok(DeviceSummary {
+        id: r.get(0)?,
+        person: r.get(1)?,
+        person_name: r.get(2)?,
+        enrolled_at: r.get(3)?,
+        last_seen_at: r.get(4)?,
+        expires_at: r.get(5)?,
+        expired: r.get(6)?,
+        revoked: revoked_at.is_some(),
+        revoked_at,
+    })
 }
 
 fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
@@ -234,32 +267,98 @@ impl RecordStore for SqliteStore {
         rows.into_iter().map(person_from_parts).collect()
     }
 
+    fn person_summaries(&self, now: DateTime<Utc>) -> StoreResult<Vec<PersonSummary>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT p.id, p.name, p.role, p.unit, p.department, p.disabled_at,
+               (SELECT count(*) FROM devices d WHERE d.person = p.id
+                  AND d.revoked_at IS NULL AND d.expires_at > ?1)
+             FROM people p ORDER BY p.id",
+        )?;
+        let rows: Vec<_> = stmt
+            .query_map([stamp(now)], |r| {
+                Ok((
+                    person_from_row(r)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, u32>(6)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(parts, disabled_at, active_devices)| {
+                Ok(PersonSummary {
+                    person: person_from_parts(parts)?,
+                    disabled: disabled_at.is_some(),
+                    disabled_at,
+                    active_devices,
+                })
+            })
+            .collect()
+    }
+
+    fn set_person_disabled(&self, person: &str, at: Option<DateTime<Utc>>) -> StoreResult<bool> {
+        let conn = self.conn()?;
+        let changed = match at {
+            Some(at) => conn.execute(
+                "UPDATE people SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL",
+                params![person, stamp(at)],
+            )?,
+            None => conn.execute(
+                "UPDATE people SET disabled_at = NULL WHERE id = ?1 AND disabled_at IS NOT NULL",
+                [person],
+            )?,
+        };
+        Ok(changed > 0)
+    }
+
+    fn reissue_enrolment(&self, person: &str, code_hash: &str) -> StoreResult<usize> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let replaced = tx.execute(
+            "DELETE FROM enrolment_codes WHERE person = ?1 AND used_at IS NULL",
+            [person],
+        )?;
+        tx.execute(
+            "INSERT INTO enrolment_codes(code_hash, person) VALUES (?1, ?2)",
+            params![code_hash, person],
+        )?;
+        tx.commit()?;
+        Ok(replaced)
+    }
+
     fn redeem_enrolment(
         &self,
         code_hash: &str,
         device_id: &str,
         token_hash: &str,
-    ) -> StoreResult<Option<Person>> {
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<Redeemed> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        let person: Option<String> = tx
+        let person: Option<(String, bool)> = tx
             .query_row(
-                "SELECT person FROM enrolment_codes WHERE code_hash = ?1 AND used_at IS NULL",
+                "SELECT c.person, p.disabled_at IS NOT NULL
+                 FROM enrolment_codes c JOIN people p ON p.id = c.person
+                 WHERE c.code_hash = ?1 AND c.used_at IS NULL",
                 [code_hash],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let Some(person_id) = person else {
-            return Ok(None);
+        let person_id = match person {
+            None => return Ok(Redeemed::UnknownCode),
+            Some((_, true)) => return Ok(Redeemed::PersonDisabled),
+            Some((id, false)) => id,
         };
-        let at = now();
+        let at = stamp(now);
         tx.execute(
             "UPDATE enrolment_codes SET used_at = ?2 WHERE code_hash = ?1",
             params![code_hash, at],
         )?;
         tx.execute(
-            "INSERT INTO devices(id, person, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
-            params![device_id, person_id, token_hash, at],
+            "INSERT INTO devices(id, person, token_hash, enrolled_at, last_seen_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+            params![device_id, person_id, token_hash, at, stamp(expires_at)],
         )?;
         let parts = tx.query_row(
             "SELECT id, name, role, unit, department FROM people WHERE id = ?1",
@@ -267,7 +366,7 @@ impl RecordStore for SqliteStore {
             person_from_row,
         )?;
         tx.commit()?;
-        person_from_parts(parts).map(Some)
+        person_from_parts(parts).map(Redeemed::Enrolled)
     }
 
     fn device_person(&self, device_id: &str) -> StoreResult<Option<String>> {
@@ -281,25 +380,115 @@ impl RecordStore for SqliteStore {
             .optional()?)
     }
 
-    fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<(String, Person)>> {
+    fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<TokenDevice>> {
         let conn = self.conn()?;
         let row = conn
             .query_row(
-                "SELECT d.id, p.id, p.name, p.role, p.unit, p.department
+                "SELECT d.id, p.id, p.name, p.role, p.unit, p.department,
+                   p.disabled_at IS NOT NULL, d.revoked_at IS NOT NULL, d.expires_at
                  FROM devices d JOIN people p ON p.id = d.person WHERE d.token_hash = ?1",
                 [token_hash],
                 |r| {
                     Ok((
                         r.get::<_, String>(0)?,
                         (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+                        r.get::<_, bool>(6)?,
+                        r.get::<_, bool>(7)?,
+                        r.get::<_, String>(8)?,
                     ))
                 },
             )
             .optional()?;
-        match row {
-            None => Ok(None),
-            Some((device, parts)) => Ok(Some((device, person_from_parts(parts)?))),
-        }
+        let Some((device, parts, person_disabled, revoked, expires_at)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(TokenDevice {
+            expires_at: parse_stamp(&format!("device {device} expiry"), &expires_at)?,
+            device,
+            person: person_from_parts(parts)?,
+            person_disabled,
+            revoked,
+        }))
+    }
+
+    fn renew_device(
+        &self,
+        device: &str,
+        seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let conn = self.conn()?;
+        conn.execute(
+            "UPDATE devices SET last_seen_at = ?2, expires_at = ?3
+             WHERE id = ?1 AND revoked_at IS NULL",
+            params![device, stamp(seen_at), stamp(expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn device_summaries(
+        &self,
+        person: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeviceSummary>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "{DEVICE_SUMMARY_SELECT} WHERE ?2 IS NULL OR d.person = ?2
+             ORDER BY d.enrolled_at, d.id"
+        ))?;
+        let rows = stmt
+            .query_map(params![stamp(now), person], device_summary_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn revoke_device(&self, device: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let conn = self.conn()?;
+        let changed = conn.execute(
+            "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![device, stamp(at)],
+        )?;
+        Ok(changed > 0)
+    }
+
+    fn note_enrol_attempt(
+        &self,
+        client: &str,
+        now_ms: i64,
+        window_ms: i64,
+        max: u32,
+    ) -> StoreResult<EnrolAttempt> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let since = now_ms.saturating_sub(window_ms);
+        tx.execute("DELETE FROM enrol_attempts WHERE at_ms <= ?1", [since])?;
+        let (count, oldest): (u32, Option<i64>) = tx.query_row(
+            "SELECT count(*), min(at_ms) FROM enrol_attempts WHERE client = ?1",
+            [client],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        // Refused attempts are not counted: what one address can make the table hold
+        // stays at `max` rows per window.
+        let attempt = if count >= max {
+            let free_at = oldest.unwrap_or(now_ms).saturating_add(window_ms);
+            EnrolAttempt::Refused {
+                retry_after_ms: free_at.saturating_sub(now_ms).max(1),
+            }
+        } else {
+            tx.execute(
+                "INSERT INTO enrol_attempts(client, at_ms) VALUES (?1, ?2)",
+                params![client, now_ms],
+            )?;
+            EnrolAttempt::Allowed(tx.last_insert_rowid())
+        };
+        tx.commit()?;
+        Ok(attempt)
+    }
+
+    fn forget_enrol_attempt(&self, attempt: i64) -> StoreResult<()> {
+        let conn = self.conn()?;
+        conn.execute("DELETE FROM enrol_attempts WHERE rowid = ?1", [attempt])?;
+        Ok(())
     }
 
     fn put_record(&self, rec: &NewRecord) -> StoreResult<PutOutcome> {
@@ -654,5 +843,77 @@ mod tests {
             SqliteStore::open(&path),
             Err(StoreError::Schema(_))
         ));
+    }
+
+    #[test]
+    fn devices_enrolled_before_expiry_existed_get_the_default_lifetime_from_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            gridwalk_migrate::migrate_schema_to(&mut conn, MIGRATIONS, 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO people VALUES ('p1', 'Li Na', 'grid-worker', 'g1', NULL);
+                 INSERT INTO devices VALUES ('d1', 'p1', 'hash', '2025-01-01T00:00:00.000Z');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let now = Utc::now();
+        let devices = store.device_summaries(None, now).unwrap();
+        assert_eq!(devices.len(), 1);
+        let d = &devices[0];
+        assert_eq!(d.last_seen_at, None, "not seen since the upgrade");
+        assert!(!d.expired && !d.revoked);
+        let expires = parse_stamp("test", &d.expires_at).unwrap();
+        let days = (expires - now).num_hours() as f64 / 24.0;
+        assert!((89.9..=90.1).contains(&days), "{days} days");
+        let found = store.device_for_token("hash").unwrap().unwrap();
+        assert_eq!(found.expires_at, expires);
+        assert_eq!(store.person_summaries(now).unwrap()[0].active_devices, 1);
+    }
+
+    #[test]
+    fn enrolment_attempts_are_counted_per_client_and_pruned_after_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let rows = |store: &SqliteStore| -> i64 {
+            store
+                .conn()
+                .unwrap()
+                .query_row("SELECT count(*) FROM enrol_attempts", [], |r| r.get(0))
+                .unwrap()
+        };
+        let mut allowed = Vec::new();
+        for at in [0, 100, 200] {
+            match store.note_enrol_attempt("10.0.0.1", at, 1000, 3).unwrap() {
+                EnrolAttempt::Allowed(id) => allowed.push(id),
+                refused => panic!("{refused:?}"),
+            }
+        }
+        // The fourth waits until the first leaves the window; another address does not.
+        assert_eq!(
+            store.note_enrol_attempt("10.0.0.1", 500, 1000, 3).unwrap(),
+            EnrolAttempt::Refused {
+                retry_after_ms: 500
+            }
+        );
+        assert!(matches!(
+            store.note_enrol_attempt("10.0.0.2", 500, 1000, 3).unwrap(),
+            EnrolAttempt::Allowed(_)
+        ));
+        assert_eq!(rows(&store), 4, "the refused attempt is not stored");
+        // A forgotten attempt (it enrolled a device) frees its place at once.
+        store.forget_enrol_attempt(allowed[2]).unwrap();
+        assert!(matches!(
+            store.note_enrol_attempt("10.0.0.1", 600, 1000, 3).unwrap(),
+            EnrolAttempt::Allowed(_)
+        ));
+        // Past the window everything earlier is gone.
+        assert!(matches!(
+            store.note_enrol_attempt("10.0.0.3", 5000, 1000, 3).unwrap(),
+            EnrolAttempt::Allowed(_)
+        ));
+        assert_eq!(rows(&store), 1);
     }
 }
