@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use gridwalk_core::Store;
+use gridwalk_core::{SharedStore, Store};
 
 use crate::output::Output;
 
@@ -78,16 +78,11 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
-    let store_path = cli.data.join("gridwalk.db");
-    // The sync commands open their own connections to the store (as the phone shells'
-    // sync does), so they run before the shell opens its own.
+    let mut store = Store::open(cli.data.join("gridwalk.db"))?;
     match cli.command {
-        Command::Enroll(args) => return commands::sync::enroll(args, &store_path, out),
-        Command::Sync(args) => return commands::sync::sync(args, &store_path, out),
-        _ => {}
-    }
-    let mut store = Store::open(&store_path)?;
-    match cli.command {
+        // The sync client works on the shared store, as the phone shells' sync does.
+        Command::Enroll(args) => commands::sync::enroll(args, &SharedStore::new(store), out),
+        Command::Sync(args) => commands::sync::sync(args, &SharedStore::new(store), out),
         Command::Templates(cmd) => commands::templates::run(cmd, &mut store, out),
         Command::Units(cmd) => commands::sites::run_units(cmd, &mut store, out),
         Command::Sites(cmd) => commands::sites::run_sites(cmd, &mut store, out),
@@ -96,6 +91,5 @@ fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
         Command::Hazards(cmd) => commands::hazards::run(cmd, &mut store, out),
         Command::Report(args) => commands::report::run(args, &mut store, out),
         Command::Photo(cmd) => commands::photo::run(cmd, &mut store, out),
-        Command::Enroll(_) | Command::Sync(_) => Ok(()),
     }
 }

@@ -1,8 +1,6 @@
 //! `gridwalk enroll --server URL --code CODE` and `gridwalk sync [--json]`: the core's
 //! sync client on a tokio runtime of the terminal shell's own.
 
-use std::path::Path;
-
 use clap::Args;
 use gridwalk_core::sync::{self, Enrolment, SyncPhase, SyncProgress, SyncReport};
 use gridwalk_core::{CoreError, Result, SharedStore};
@@ -36,9 +34,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Enrols this device.
-pub fn enroll(args: EnrollArgs, store_path: &Path, out: &Output) -> Result<()> {
-    let store = SharedStore::open(store_path)?;
-    let enrolment = runtime()?.block_on(sync::enroll(&store, &args.server, &args.code))?;
+pub fn enroll(args: EnrollArgs, store: &SharedStore, out: &Output) -> Result<()> {
+    let enrolment = runtime()?.block_on(sync::enroll(store, &args.server, &args.code))?;
     out.print(&enrolment, human_enrolment);
     Ok(())
 }
@@ -66,11 +63,10 @@ impl SyncProgress for StderrProgress {
 }
 
 /// Syncs this device and prints the report.
-pub fn sync(args: SyncArgs, store_path: &Path, out: &Output) -> Result<()> {
+pub fn sync(args: SyncArgs, store: &SharedStore, out: &Output) -> Result<()> {
     let sink = StderrProgress;
     let progress: Option<&dyn SyncProgress> = if args.progress { Some(&sink) } else { None };
-    let store = SharedStore::open(store_path)?;
-    let report = runtime()?.block_on(sync::sync(&store, progress))?;
+    let report = runtime()?.block_on(sync::sync(store, progress))?;
     out.print(&report, human_report);
     Ok(())
 }
