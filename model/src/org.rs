@@ -47,6 +47,44 @@ pub struct Site {
     pub lon: Option<f64>,
 }
 
+/// The org-unit tree, for "is this unit inside that area" questions: who may see or
+/// write what is decided by where a unit lies in it.
+#[derive(Debug, Clone, Default)]
+pub struct UnitTree {
+    parents: HashMap<String, Option<String>>,
+}
+
+impl UnitTree {
+    /// Builds the tree from a list of units (parents need not come first).
+    pub fn new(units: &[OrgUnit]) -> UnitTree {
+        UnitTree {
+            parents: units
+                .iter()
+                .map(|u| (u.id.clone(), u.parent.clone()))
+                .collect(),
+        }
+    }
+
+    /// Whether `unit` is `area` or lies under it. Unknown units are inside nothing.
+    pub fn is_within(&self, unit: &str, area: &str) -> bool {
+        let mut current = Some(unit.to_string());
+        // Bounded walk: a (corrupt) cycle in the tree must not hang a request.
+        for _ in 0..=self.parents.len() {
+            match current {
+                None => return false,
+                Some(u) if u == area => return self.parents.contains_key(area),
+                Some(u) => current = self.parents.get(&u).cloned().flatten(),
+            }
+        }
+        false
+    }
+
+    /// Whether `unit` is one of the units above `of` (its ancestors).
+    pub fn is_above(&self, unit: &str, of: &str) -> bool {
+        unit != of && self.is_within(of, unit)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct SiteRow {
     id: String,

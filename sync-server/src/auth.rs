@@ -34,9 +34,9 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use gridwalk_model::protocol::Person;
 
-use crate::api::AppState;
 use crate::config::Limits;
 use crate::error::{ApiError, blocking};
+use crate::state::AppState;
 use crate::storage::{TokenDevice, sha256_hex};
 
 /// Letters and digits that cannot be misread for one another on a phone screen.

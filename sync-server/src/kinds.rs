@@ -32,8 +32,8 @@ use gridwalk_model::inspection::{
 use gridwalk_model::protocol::RecordKind;
 use serde::Serialize;
 
-use crate::scope::UnitTree;
 use crate::storage::{CaseScope, RecordStore, StoreError, sha256_hex};
+use gridwalk_model::org::UnitTree;
 
 /// Why one pushed item was refused, as a sentence for people; the rest of the batch is
 /// unaffected.

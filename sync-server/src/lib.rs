@@ -5,17 +5,19 @@
 //! record kinds, roles, people, templates and the import checks are the model's, the
 //! same ones a device uses; nothing here depends on the device crate.
 //!
-//! Map of the crate, one module per concern:
+//! Map of the crate, one module per concern, bottom up (a module uses only those above
+//! it here; `tests/tests/module_layers.rs` checks it):
 //! - [`config`]: listen address, data folder and the request limits.
-//! - [`error`]: the API's typed error and its one mapping to HTTP responses.
 //! - [`storage`]: the storage traits and their embedded SQLite / local-file versions.
+//! - [`kinds`]: the kinds of pushed item, how each is validated, scoped and redacted.
+//! - [`error`]: the API's typed error and its one mapping to HTTP responses.
+//! - [`state`]: what every handler shares (stores, limits, locks).
 //! - [`auth`]: enrolment codes, device tokens, who a request comes from and whether
 //!   they may still sync (revoked devices, disabled people, expired tokens).
 //! - [`scope`]: every authorisation decision: who may read or write which record.
-//! - [`kinds`]: the kinds of pushed item, how each is validated, scoped and redacted.
 //! - [`api`]: the HTTP routes under `/v1`.
-//! - [`admin`]: the admin subcommands (imports, people, devices, the report).
 //! - [`server`]: building the app and serving it with graceful shutdown.
+//! - [`admin`]: the admin subcommands (imports, people, devices, the report).
 
 pub mod admin;
 pub mod api;
@@ -25,4 +27,5 @@ pub mod error;
 pub mod kinds;
 pub mod scope;
 pub mod server;
+pub mod state;
 pub mod storage;

@@ -23,9 +23,6 @@
 //!   naming someone else's photo in a record of one's own grants nothing
 //!   ([`may_read_blob`]).
 
-use std::collections::HashMap;
-
-use gridwalk_model::org::OrgUnit;
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::Person;
 
@@ -33,42 +30,7 @@ use crate::auth::Caller;
 use crate::kinds::{CheckError, ClaimedAuthor, Reject};
 use crate::storage::{BlobLink, CaseScope, RecordStore, StoredRecord};
 
-/// The org-unit tree, for "is this unit inside that area" questions.
-#[derive(Debug, Clone, Default)]
-pub struct UnitTree {
-    parents: HashMap<String, Option<String>>,
-}
-
-impl UnitTree {
-    /// Builds the tree from the stored units.
-    pub fn new(units: &[OrgUnit]) -> UnitTree {
-        UnitTree {
-            parents: units
-                .iter()
-                .map(|u| (u.id.clone(), u.parent.clone()))
-                .collect(),
-        }
-    }
-
-    /// Whether `unit` is `area` or lies under it. Unknown units are inside nothing.
-    pub fn is_within(&self, unit: &str, area: &str) -> bool {
-        let mut current = Some(unit.to_string());
-        // Bounded walk: a (corrupt) cycle in the tree must not hang a request.
-        for _ in 0..=self.parents.len() {
-            match current {
-                None => return false,
-                Some(u) if u == area => return self.parents.contains_key(area),
-                Some(u) => current = self.parents.get(&u).cloned().flatten(),
-            }
-        }
-        false
-    }
-
-    /// Whether `unit` is one of the units above `of` (its ancestors).
-    pub fn is_above(&self, unit: &str, of: &str) -> bool {
-        unit != of && self.is_within(of, unit)
-    }
-}
+pub use gridwalk_model::org::UnitTree;
 
 /// How much of a record a caller may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,6 +263,7 @@ pub fn sees_person(caller: &Person, person: &Person, tree: &UnitTree) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gridwalk_model::org::OrgUnit;
 
     fn unit(id: &str, parent: Option<&str>) -> OrgUnit {
         OrgUnit {

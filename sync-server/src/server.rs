@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::api::{AppState, router};
+use crate::api::router;
 use crate::config::{DataDir, Limits};
+use crate::state::AppState;
 use crate::storage::StoreError;
 use crate::storage::files::FileBlobStore;
 use crate::storage::sqlite::SqliteStore;

@@ -11,9 +11,6 @@ pub mod pull;
 pub mod push;
 pub mod reference;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
@@ -26,37 +23,8 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::auth::ClientAddr;
-use crate::config::Limits;
 use crate::error::ApiError;
-use crate::storage::{BlobStore, RecordStore};
-
-/// Everything a request handler needs.
-#[derive(Clone)]
-pub struct AppState {
-    /// Records, reference data, people, devices.
-    pub store: Arc<dyn RecordStore>,
-    /// Photo bytes.
-    pub blobs: Arc<dyn BlobStore>,
-    /// Request limits.
-    pub limits: Arc<Limits>,
-    /// One lock per upload, so two PATCHes of the same upload never interleave.
-    pub upload_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
-    /// Serialises pushes, so a hazard case's scope is refolded from every stored event.
-    pub case_lock: Arc<Mutex<()>>,
-}
-
-impl AppState {
-    /// State over the given stores and limits.
-    pub fn new(store: Arc<dyn RecordStore>, blobs: Arc<dyn BlobStore>, limits: Limits) -> Self {
-        AppState {
-            store,
-            blobs,
-            limits: Arc::new(limits),
-            upload_locks: Arc::default(),
-            case_lock: Arc::default(),
-        }
-    }
-}
+pub use crate::state::AppState;
 
 /// Every route the router serves, with its methods (lower case), so the OpenAPI test
 /// can check the documentation against what is served. (`GET` routes also answer
