@@ -6,7 +6,7 @@
 //! model, [`gridwalk_model`], that the sync server uses too).
 //!
 //! Map of the crate, one module per concern, in layers: a module uses only those listed
-//! above it (`core/tests/layers.rs` checks this).
+//! above it (`tests/tests/module_layers.rs` checks this).
 //! - [`photo::error`]: the photo pipeline's error type (depends on nothing here).
 //! - [`error`]: the core's error type.
 //! - [`store`]: the SQLite file, its pragmas, numbered migrations, one owning module

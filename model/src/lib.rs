@@ -4,7 +4,8 @@
 //! in the terminal shell and in the sync server, so a case folds to the same state and a
 //! pushed record means the same thing everywhere.
 //!
-//! Map of the crate, one module per concern (a module uses only those above it here):
+//! Map of the crate, one module per concern (a module uses only those above it here;
+//! `tests/tests/module_layers.rs` checks it):
 //! - [`checklist`]: checklist templates, their data format and validation.
 //! - [`error`]: the model's error type (and why an inspection is incomplete).
 //! - [`evidence`]: how evidence photos are named (lower-case hex SHA-256).

@@ -1,20 +1,21 @@
-//! The device crate's modules form layers: a module may use the modules below it, never
-//! one above it, so no two modules import each other in a circle. This test reads every
-//! file under `core/src/`, maps it to its module, collects each `crate::…` path it names
-//! (in `use` lines and in paths, `super::` paths that climb to the crate root included;
-//! comments, string literals and `#[cfg(test)]` items left out) and checks that each
-//! points to its own module or one listed lower in [`LAYERS`].
+//! Every crate's modules form layers: a module may use the modules below it, never one
+//! above it, so no two modules import each other in a circle (issue 9). This test reads
+//! every file under a crate's `src/`, maps it to its module, collects each `crate::…`
+//! path it names (in `use` lines and in paths, `super::` paths that climb to the crate
+//! root included; comments, string literals and `#[cfg(test)]` items left out) and checks
+//! that each points to its own module or one listed lower in the crate's layers.
 //!
-//! `photo::error` is a layer of its own at the bottom: the core's error type wraps the
-//! photo pipeline's error, so that error depends on nothing else of the crate, and the
-//! rest of the photo pipeline (which writes through the store) sits above `store`.
+//! In the device crate, `photo::error` is a layer of its own at the bottom: the core's
+//! error type wraps the photo pipeline's error, so that error depends on nothing else of
+//! the crate, and the rest of the photo pipeline (which writes through the store) sits
+//! above `store`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
-/// The layers, bottom first. A file belongs to the longest entry its module path
-/// starts with; every file must belong to one.
-const LAYERS: &[&str] = &[
+/// The device crate's layers, bottom first. A file belongs to the longest entry its
+/// module path starts with; every file must belong to one.
+const CORE: &[&str] = &[
     // The model's modules, re-exported by lib.rs: not this crate's code, usable anywhere.
     "checklist",
     "protocol",
@@ -34,6 +35,32 @@ const LAYERS: &[&str] = &[
     "sync",
 ];
 
+/// The model's layers, bottom first (the hazard module has layers of its own).
+const MODEL: &[&str] = &[
+    "checklist",
+    "error",
+    "evidence",
+    "profile",
+    "org",
+    "inspection",
+    "hazard::hlc",
+    "hazard::event",
+    "hazard::refusal",
+    "hazard::state",
+    "hazard::rules",
+    "hazard::fold",
+    "hazard::deadline",
+    "hazard::skew",
+    "hazard::report",
+    "hazard",
+    "protocol",
+];
+
+/// The sync server's layers, bottom first.
+const SERVER: &[&str] = &[
+    "config", "storage", "kinds", "error", "state", "auth", "scope", "api", "server", "admin",
+];
+
 /// A `crate::` path that points upwards.
 #[derive(Debug, PartialEq)]
 struct Violation {
@@ -44,12 +71,30 @@ struct Violation {
 }
 
 #[test]
-fn every_module_uses_only_modules_below_it() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+fn every_module_of_the_device_crate_uses_only_modules_below_it() {
+    check_crate("core", CORE);
+}
+
+#[test]
+fn every_module_of_the_model_uses_only_modules_below_it() {
+    check_crate("model", MODEL);
+}
+
+#[test]
+fn every_module_of_the_server_uses_only_modules_below_it() {
+    check_crate("sync-server", SERVER);
+}
+
+/// Checks every file of the crate in folder `krate` against `layers`.
+fn check_crate(krate: &str, layers: &'static [&'static str]) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(krate)
+        .join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     assert!(
-        files.len() > 20,
+        files.len() > 5,
         "found only {} files under {src:?}",
         files.len()
     );
@@ -57,14 +102,14 @@ fn every_module_uses_only_modules_below_it() {
     for file in &files {
         let relative = file.strip_prefix(&src).unwrap();
         let Some(module) = module_of(relative) else {
-            continue; // lib.rs: the crate root declares the modules.
+            continue; // lib.rs, main.rs: the crate roots declare the modules.
         };
         let source = std::fs::read_to_string(file).unwrap();
-        match violations(&module, &source) {
+        match violations(layers, &module, &source) {
             Ok(found) => {
                 for v in found {
                     report.push(format!(
-                        "core/src/{}:{}: `{}` uses `{}`, which is not below it: {}",
+                        "{krate}/src/{}:{}: `{}` uses `{}`, which is not below it: {}",
                         relative.display(),
                         v.line,
                         v.from,
@@ -73,12 +118,12 @@ fn every_module_uses_only_modules_below_it() {
                     ));
                 }
             }
-            Err(e) => report.push(format!("core/src/{}: {e}", relative.display())),
+            Err(e) => report.push(format!("{krate}/src/{}: {e}", relative.display())),
         }
     }
     assert!(
         report.is_empty(),
-        "module layering broken (layers, bottom first: {LAYERS:?}):\n{}",
+        "module layering of {krate} broken (layers, bottom first: {layers:?}):\n{}",
         report.join("\n")
     );
 }
@@ -101,7 +146,7 @@ fn the_check_catches_an_upward_path_and_ignores_tests_comments_and_strings() {
         }
         fn after_tests() -> crate::inspection::Inspection { todo!() }
     "#;
-    let found = violations(&["reference".to_string()], source).unwrap();
+    let found = violations(CORE, &["reference".to_string()], source).unwrap();
     let to: Vec<(&str, usize)> = found.iter().map(|v| (v.to, v.line)).collect();
     assert_eq!(
         to,
@@ -115,19 +160,29 @@ fn the_check_catches_an_upward_path_and_ignores_tests_comments_and_strings() {
     assert!(found.iter().all(|v| v.from == "reference"));
 
     // `super::` that climbs out of a top-level module is a crate path too.
-    let found = violations(&["store".to_string()], "use super::sync::X;\n").unwrap();
+    let found = violations(CORE, &["store".to_string()], "use super::sync::X;\n").unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].to, "sync");
     // ... but inside a module folder it stays in the module.
-    let found = violations(&["hazard".into(), "store".into()], "use super::clock;\n").unwrap();
+    let found = violations(
+        CORE,
+        &["hazard".into(), "store".into()],
+        "use super::clock;\n",
+    )
+    .unwrap();
     assert!(found.is_empty());
 
     // The photo pipeline's error stays below `error`; the rest of the pipeline does not.
-    let error = violations(&["error".into()], "use crate::photo::error::PhotoError;").unwrap();
+    let error = violations(
+        CORE,
+        &["error".into()],
+        "use crate::photo::error::PhotoError;",
+    )
+    .unwrap();
     assert!(error.is_empty(), "{error:?}");
-    let error = violations(&["error".into()], "use crate::photo::PhotoError;").unwrap();
+    let error = violations(CORE, &["error".into()], "use crate::photo::PhotoError;").unwrap();
     assert_eq!(error.len(), 1);
-    assert!(violations(&["nowhere".into()], "").is_err());
+    assert!(violations(CORE, &["nowhere".into()], "").is_err());
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -156,15 +211,15 @@ fn module_of(relative: &Path) -> Option<Vec<String>> {
     if segments.last().is_some_and(|s| s == "mod") {
         segments.pop();
     }
-    if segments == ["lib"] || segments.is_empty() {
+    if segments == ["lib"] || segments == ["main"] || segments.is_empty() {
         return None;
     }
     Some(segments)
 }
 
-/// The layer (index into [`LAYERS`]) of a module path: its longest listed prefix.
-fn layer_of(path: &[String]) -> Option<usize> {
-    LAYERS
+/// The layer (index into `layers`) of a module path: its longest listed prefix.
+fn layer_of(layers: &[&str], path: &[String]) -> Option<usize> {
+    layers
         .iter()
         .enumerate()
         .filter(|(_, layer)| {
@@ -176,10 +231,14 @@ fn layer_of(path: &[String]) -> Option<usize> {
 }
 
 /// The upward `crate::` paths in `source`, a file of module `module`.
-fn violations(module: &[String], source: &str) -> Result<Vec<Violation>, String> {
-    let from = layer_of(module).ok_or_else(|| {
+fn violations(
+    layers: &'static [&'static str],
+    module: &[String],
+    source: &str,
+) -> Result<Vec<Violation>, String> {
+    let from = layer_of(layers, module).ok_or_else(|| {
         format!(
-            "module `{}` is in no layer; add it to LAYERS in core/tests/layers.rs",
+            "module `{}` is in no layer; add it to its crate's layers in tests/tests/module_layers.rs",
             module.join("::")
         )
     })?;
@@ -193,9 +252,9 @@ fn violations(module: &[String], source: &str) -> Result<Vec<Violation>, String>
         };
         let (paths, end) = parse_tree(&code, rest, Vec::new());
         for path in paths {
-            let to = layer_of(&path).ok_or_else(|| {
+            let to = layer_of(layers, &path).ok_or_else(|| {
                 format!(
-                    "line {}: `crate::{}` names no module in LAYERS",
+                    "line {}: `crate::{}` names no module in the layers",
                     line_of(&code, start),
                     path.join("::")
                 )
@@ -204,8 +263,8 @@ fn violations(module: &[String], source: &str) -> Result<Vec<Violation>, String>
                 let line = line_of(&code, start);
                 found.push(Violation {
                     line,
-                    from: LAYERS[from],
-                    to: LAYERS[to],
+                    from: layers[from],
+                    to: layers[to],
                     text: source.lines().nth(line - 1).unwrap_or_default().to_string(),
                 });
             }
