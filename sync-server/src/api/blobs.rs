@@ -3,7 +3,9 @@
 //! - `OPTIONS /v1/blobs`: what this tus server supports.
 //! - `POST /v1/blobs` with `Upload-Length` and `Upload-Metadata: sha256 <base64 of the
 //!   hex name>`: creates an upload; `201` with its `Location`.
-//! - `HEAD /v1/blobs/uploads/{id}`: the stored offset, to resume after a drop.
+//! - `HEAD /v1/blobs/uploads/{id}`: the stored offset, to resume after a drop. It
+//!   equals the length only once the blob is stored: an upload whose bytes are all
+//!   written but which a crash kept from finishing is finished first.
 //! - `PATCH /v1/blobs/uploads/{id}` with `Upload-Offset` (and optionally
 //!   `Upload-Checksum: sha256 <base64>`): appends a chunk. When the last byte arrives
 //!   the whole upload must hash to its name, or it is discarded with `422`.
