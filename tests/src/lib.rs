@@ -129,6 +129,12 @@ impl Server {
         self.spawn();
     }
 
+    /// The server's data folder (its database and `blobs/`), to set up a crash's
+    /// leftovers through the server's own storage layer while it is down.
+    pub fn data_path(&self) -> &Path {
+        self.data.path()
+    }
+
     /// A read-only connection to the server's database, for checks.
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open_with_flags(

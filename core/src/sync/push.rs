@@ -16,6 +16,10 @@ use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::report::RejectedItem;
 use crate::sync::{MAX_ROUNDS, SyncOptions, SyncReport};
 
+/// Uploads of one photo per sync before giving up on it until the next sync, when the
+/// server keeps reporting an upload complete without holding the photo.
+const UPLOAD_ATTEMPTS: u32 = 3;
+
 /// A photo upload's location, kept in the store's `photo_uploads` between attempts
 /// (and between syncs) until the photo is marked uploaded.
 struct StoredUploadState<'a> {
@@ -34,7 +38,8 @@ impl UploadState for StoredUploadState<'_> {
     }
 }
 
-/// Uploads every photo not yet on the server and marks each uploaded. A photo whose
+/// Uploads every photo not yet on the server and marks each uploaded once the server
+/// confirms it holds the photo (`HEAD /v1/blobs/{sha256}`). A photo whose
 /// file is missing on this device is reported and skipped (the records naming it still
 /// go up; the photo follows if the file comes back).
 pub(crate) async fn upload_photos(
@@ -71,11 +76,14 @@ pub(crate) async fn upload_photos(
             }
         };
         let size = bytes.len() as u64;
-        if !client.server_has_blob(&sha).await? {
-            let state = StoredUploadState {
-                store,
-                sha256: &sha,
-            };
+        let state = StoredUploadState {
+            store,
+            sha256: &sha,
+        };
+        let mut confirmed = client.server_has_blob(&sha).await?;
+        let mut attempts = 0u32;
+        while !confirmed && attempts < UPLOAD_ATTEMPTS {
+            attempts += 1;
             let base = done;
             let mut sent_here = 0u64;
             let mut on_sent = |n: u64| {
@@ -92,6 +100,20 @@ pub(crate) async fn upload_photos(
             )
             .await?;
             report.uploaded_bytes += sent;
+            // Only the blob itself proves the photo arrived: an upload reported complete
+            // (say by a server that crashed before finishing it) may have stored nothing.
+            confirmed = client.server_has_blob(&sha).await?;
+            if !confirmed {
+                // Start afresh rather than resume an upload the server calls complete.
+                state.save(None)?;
+            }
+        }
+        if !confirmed {
+            report.errors.push(format!(
+                "photo {sha} not uploaded: the server reported the upload complete \
+                 {UPLOAD_ATTEMPTS} times but does not hold the photo; it is sent again next sync"
+            ));
+            continue;
         }
         // Marked uploaded and its upload's location forgotten, in one transaction.
         store.with(|s| s.mark_photo_uploaded(&sha))?;

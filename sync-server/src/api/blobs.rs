@@ -3,7 +3,9 @@
 //! - `OPTIONS /v1/blobs`: what this tus server supports.
 //! - `POST /v1/blobs` with `Upload-Length` and `Upload-Metadata: sha256 <base64 of the
 //!   hex name>`: creates an upload; `201` with its `Location`.
-//! - `HEAD /v1/blobs/uploads/{id}`: the stored offset, to resume after a drop.
+//! - `HEAD /v1/blobs/uploads/{id}`: the stored offset, to resume after a drop. It
+//!   equals the length only once the blob is stored: an upload whose bytes are all
+//!   written but which a crash kept from finishing is finished first.
 //! - `PATCH /v1/blobs/uploads/{id}` with `Upload-Offset` (and optionally
 //!   `Upload-Checksum: sha256 <base64>`): appends a chunk. When the last byte arrives
 //!   the whole upload must hash to its name, or it is discarded with `422`.
@@ -176,15 +178,79 @@ async fn own_upload(state: &AppState, caller: &Caller, id: String) -> Result<Upl
         .ok_or_else(|| ApiError::NotFound("no such upload; create a new one".into()))
 }
 
-async fn current_offset(state: &AppState, upload: &Upload) -> Result<u64, ApiError> {
+/// The lock that lets one request at a time change an upload.
+fn upload_lock(state: &AppState, id: &str) -> Result<Arc<tokio::sync::Mutex<()>>, ApiError> {
+    let mut locks = state
+        .upload_locks
+        .lock()
+        .map_err(|_| ApiError::Internal("upload lock poisoned".into()))?;
+    Ok(Arc::clone(locks.entry(id.to_string()).or_default()))
+}
+
+/// Forgets the lock of an upload nobody will change again (finished or discarded).
+fn forget_lock(state: &AppState, id: &str) {
+    if let Ok(mut locks) = state.upload_locks.lock() {
+        locks.remove(id);
+    }
+}
+
+/// Checks a complete upload's bytes against its name, stores the blob and records the
+/// uploader. Idempotent, so it also finishes what a crash interrupted: the blob may
+/// already be stored (renamed) while the upload row still says unfinished.
+fn finish_complete(state: &AppState, up: &Upload) -> Result<(), ApiError> {
+    if state.blobs.upload_offset(&up.id)?.is_none() {
+        // The bytes became the blob before the crash; only the bookkeeping is left.
+        if state.blobs.has_blob(&up.sha256)? {
+            state.store.finish_upload(&up.id)?;
+            return Ok(());
+        }
+        state.store.delete_upload(&up.id)?;
+        return Err(ApiError::NotFound(
+            "the upload's bytes are gone; create a new one".into(),
+        ));
+    }
+    match state.blobs.finish(&up.id, &up.sha256)? {
+        FinishOutcome::Stored => {
+            state.store.finish_upload(&up.id)?;
+            Ok(())
+        }
+        FinishOutcome::HashMismatch { actual } => {
+            state.store.delete_upload(&up.id)?;
+            Err(ApiError::HashMismatch(format!(
+                "the uploaded bytes hash to {actual}, not to their name {}; \
+                 the upload was discarded, upload the photo again",
+                up.sha256
+            )))
+        }
+    }
+}
+
+/// The offset an upload really has, settling what a crash left behind first: an
+/// unfinished upload whose bytes are all stored is finished now (hash checked, blob
+/// stored, uploader recorded), so the answer never claims `Upload-Length` for a blob
+/// that does not exist. Call with the upload's lock held.
+async fn settled_offset(state: &AppState, upload: &Upload) -> Result<u64, ApiError> {
     if upload.done {
         return Ok(upload.length);
     }
-    let blobs = state.blobs.clone();
-    let id = upload.id.clone();
-    blocking(move || Ok(blobs.upload_offset(&id)?))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such upload; create a new one".into()))
+    let (st, up) = (state.clone(), upload.clone());
+    let result = blocking(move || {
+        let stored = st.blobs.upload_offset(&up.id)?;
+        match stored {
+            Some(at) if at < up.length => Ok(at),
+            // Complete bytes (or already renamed into the blob): finish them now.
+            _ => finish_complete(&st, &up).map(|()| up.length),
+        }
+    })
+    .await;
+    if !matches!(result, Ok(at) if at < upload.length) {
+        // Finished or discarded: nobody will change this upload again.
+        forget_lock(state, &upload.id);
+        if result.is_ok() {
+            tracing::info!(upload = %upload.id, "complete upload finished after an interruption");
+        }
+    }
+    result
 }
 
 /// `HEAD /v1/blobs/uploads/{id}`: how much of the upload is stored.
@@ -196,7 +262,11 @@ pub async fn offset(
 ) -> Result<Response, ApiError> {
     require_tus(&headers)?;
     let upload = own_upload(&state, &caller, id).await?;
-    let offset = current_offset(&state, &upload).await?;
+    let lock = upload_lock(&state, &upload.id)?;
+    let offset = {
+        let _guard = lock.lock().await;
+        settled_offset(&state, &upload).await?
+    };
     let mut response = StatusCode::OK.into_response();
     let h = response.headers_mut();
     h.insert("upload-offset", header_value(&offset.to_string())?);
@@ -247,16 +317,10 @@ pub async fn patch(
 
     // One PATCH at a time per upload: a client that resumes while its dropped request
     // is still being handled waits for it instead of interleaving bytes.
-    let lock = {
-        let mut locks = state
-            .upload_locks
-            .lock()
-            .map_err(|_| ApiError::Internal("upload lock poisoned".into()))?;
-        Arc::clone(locks.entry(upload.id.clone()).or_default())
-    };
+    let lock = upload_lock(&state, &upload.id)?;
     let _guard = lock.lock().await;
 
-    let offset = current_offset(&state, &upload).await?;
+    let offset = settled_offset(&state, &upload).await?;
     if claimed != offset {
         return Err(ApiError::Conflict(format!(
             "Upload-Offset {claimed} does not match the stored offset {offset}; \
@@ -279,38 +343,27 @@ pub async fn patch(
             ));
         }
     }
-    let (store, blobs) = (state.store.clone(), state.blobs.clone());
-    let up = upload.clone();
+    if offset == upload.length {
+        // Already finished (perhaps just now, after a restart): an empty PATCH at the
+        // end is answered with the offset, as tus asks; read_chunk refused any bytes.
+        return offset_answer(offset);
+    }
+    let (st, up) = (state.clone(), upload.clone());
     let new_offset = blocking(move || {
         let new_offset = if chunk.is_empty() {
             offset
         } else {
-            blobs.append(&up.id, offset, &chunk)?
+            st.blobs.append(&up.id, offset, &chunk)?
         };
         if new_offset < up.length {
             return Ok(new_offset);
         }
-        match blobs.finish(&up.id, &up.sha256)? {
-            FinishOutcome::Stored => {
-                store.finish_upload(&up.id)?;
-                Ok(new_offset)
-            }
-            FinishOutcome::HashMismatch { actual } => {
-                store.delete_upload(&up.id)?;
-                Err(ApiError::HashMismatch(format!(
-                    "the uploaded bytes hash to {actual}, not to their name {}; \
-                     the upload was discarded, upload the photo again",
-                    up.sha256
-                )))
-            }
-        }
+        finish_complete(&st, &up).map(|()| new_offset)
     })
     .await;
     if new_offset.as_ref().map_or(true, |o| *o == upload.length) {
         // Finished or discarded: nobody will PATCH this upload again.
-        if let Ok(mut locks) = state.upload_locks.lock() {
-            locks.remove(&upload.id);
-        }
+        forget_lock(&state, &upload.id);
     }
     let new_offset = new_offset?;
     if cut_off {
@@ -318,10 +371,15 @@ pub async fn patch(
         return Err(ApiError::BadRequest("the chunk was cut off".into()));
     }
     tracing::info!(upload = %upload.id, offset = new_offset, length = upload.length, "chunk stored");
+    offset_answer(new_offset)
+}
+
+/// `204` with the upload's new offset.
+fn offset_answer(offset: u64) -> Result<Response, ApiError> {
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
-        .insert("upload-offset", header_value(&new_offset.to_string())?);
+        .insert("upload-offset", header_value(&offset.to_string())?);
     Ok(response)
 }
 
