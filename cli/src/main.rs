@@ -62,6 +62,7 @@ enum Command {
     /// Enrol this device with a sync server using a one-time code.
     Enroll(commands::sync::EnrollArgs),
     /// Sync with the server: upload photos, push what was recorded, pull what others did.
+    #[command(after_help = commands::sync::EXIT_STATUS_HELP)]
     Sync(commands::sync::SyncArgs),
 }
 
@@ -69,7 +70,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.json);
     match run(cli, &out) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             out.error(&error);
             ExitCode::FAILURE
@@ -77,17 +78,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
+/// Runs the command; a command that succeeded may still ask for a non-zero exit status
+/// (`gridwalk sync` when the server refused something).
+fn run(cli: Cli, out: &Output) -> Result<ExitCode, gridwalk_core::CoreError> {
     let store_path = cli.data.join("gridwalk.db");
     // The sync commands open their own connections to the store (as the phone shells'
     // sync does), so they run before the shell opens its own.
     match cli.command {
-        Command::Enroll(args) => return commands::sync::enroll(args, &store_path, out),
+        Command::Enroll(args) => {
+            commands::sync::enroll(args, &store_path, out)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Sync(args) => return commands::sync::sync(args, &store_path, out),
         _ => {}
     }
     let mut store = Store::open(&store_path)?;
-    match cli.command {
+    let done = match cli.command {
         Command::Templates(cmd) => commands::templates::run(cmd, &mut store, out),
         Command::Units(cmd) => commands::sites::run_units(cmd, &mut store, out),
         Command::Sites(cmd) => commands::sites::run_sites(cmd, &mut store, out),
@@ -97,5 +103,6 @@ fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
         Command::Report(args) => commands::report::run(args, &mut store, out),
         Command::Photo(cmd) => commands::photo::run(cmd, &mut store, out),
         Command::Enroll(_) | Command::Sync(_) => Ok(()),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
