@@ -83,7 +83,13 @@ fn a_sync_with_refused_records_exits_3_and_the_case_shows_why() {
     json_ok(
         &data,
         &[
-            "profile", "set", "--name", "Zhou Ping", "--role", "community-staff", "--unit",
+            "profile",
+            "set",
+            "--name",
+            "Zhou Ping",
+            "--role",
+            "community-staff",
+            "--unit",
             "JJ-CX-HX",
         ],
     );
@@ -135,7 +141,10 @@ fn a_sync_with_refused_records_exits_3_and_the_case_shows_why() {
     let view = json_ok(&data, &["hazards", "show", &case_id]);
     assert_eq!(view["refused"][0]["event"], opened["id"]);
     assert_eq!(view["refused"][0]["code"], "forbidden");
-    assert!(view["state"]["report"].is_null(), "the report does not count");
+    assert!(
+        view["state"]["report"].is_null(),
+        "the report does not count"
+    );
     let list = json_ok(&data, &["hazards", "list"]);
     assert_eq!(list[0]["refused_events"], 1);
     let list = gridwalk(&data, &["hazards", "list"]);
@@ -144,5 +153,8 @@ fn a_sync_with_refused_records_exits_3_and_the_case_shows_why() {
 
     let help = gridwalk(&data, &["sync", "--help"]);
     let text = String::from_utf8(help.stdout).unwrap();
-    assert!(text.contains("3  synced, but the server refused records"), "{text}");
+    assert!(
+        text.contains("3  synced, but the server refused records"),
+        "{text}"
+    );
 }

@@ -3,10 +3,8 @@
 //! in the case's state there, so the device shows what the server holds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use gridwalk_core::hazard::{
-    CaseFilter, HazardReport, Payload, ReportSource, Status, fold::fold,
-};
 use gridwalk_core::checklist::Severity;
+use gridwalk_core::hazard::{CaseFilter, HazardReport, Payload, ReportSource, Status, fold::fold};
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_core::profile::{Profile, Role};
 use gridwalk_e2e::*;
@@ -61,8 +59,15 @@ async fn an_event_refused_by_the_server_is_marked_and_no_longer_counts() {
     // The case on the device says so, and shows the server's state.
     let store = phone.store();
     let view = store.hazard_case(&case_id).unwrap();
-    assert_eq!(view.state.status, Status::Reported, "the close does not count");
-    assert!(view.events.iter().any(|e| e.id == close.id), "kept and shown");
+    assert_eq!(
+        view.state.status,
+        Status::Reported,
+        "the close does not count"
+    );
+    assert!(
+        view.events.iter().any(|e| e.id == close.id),
+        "kept and shown"
+    );
     assert!(!view.state.history.contains(&close.id));
     assert_eq!(view.refused.len(), 1);
     let refusal = &view.refused[0];
@@ -98,13 +103,20 @@ async fn an_event_refused_by_the_server_is_marked_and_no_longer_counts() {
             },
         )
         .unwrap();
-    assert!(!comment.parents.contains(&close.id), "{:?}", comment.parents);
+    assert!(
+        !comment.parents.contains(&close.id),
+        "{:?}",
+        comment.parents
+    );
     drop(store);
     let report = phone.sync().await.unwrap();
     assert_eq!(report.accepted, 1, "{report:?}");
     let view = phone.store().hazard_case(&case_id).unwrap();
     assert_eq!(view.refused.len(), 1, "the close stays marked");
-    assert_eq!(view.refused[0].times_refused, 2, "offered again and refused");
+    assert_eq!(
+        view.refused[0].times_refused, 2,
+        "offered again and refused"
+    );
     assert!(view.state.history.contains(&comment.id));
 }
 
