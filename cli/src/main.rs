@@ -62,6 +62,7 @@ enum Command {
     /// Enrol this device with a sync server using a one-time code.
     Enroll(commands::sync::EnrollArgs),
     /// Sync with the server: upload photos, push what was recorded, pull what others did.
+    #[command(after_help = commands::sync::EXIT_STATUS_HELP)]
     Sync(commands::sync::SyncArgs),
 }
 
@@ -69,7 +70,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.json);
     match run(cli, &out) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             out.error(&error);
             ExitCode::FAILURE
@@ -77,12 +78,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
+/// Runs the command; a command that succeeded may still ask for a non-zero exit status
+/// (`gridwalk sync` when the server refused something).
+fn run(cli: Cli, out: &Output) -> Result<ExitCode, gridwalk_core::CoreError> {
     let mut store = Store::open(cli.data.join("gridwalk.db"))?;
-    match cli.command {
+    let done = match cli.command {
         // The sync client works on the shared store, as the phone shells' sync does.
         Command::Enroll(args) => commands::sync::enroll(args, &SharedStore::new(store), out),
-        Command::Sync(args) => commands::sync::sync(args, &SharedStore::new(store), out),
+        Command::Sync(args) => return commands::sync::sync(args, &SharedStore::new(store), out),
         Command::Templates(cmd) => commands::templates::run(cmd, &mut store, out),
         Command::Units(cmd) => commands::sites::run_units(cmd, &mut store, out),
         Command::Sites(cmd) => commands::sites::run_sites(cmd, &mut store, out),
@@ -91,5 +94,6 @@ fn run(cli: Cli, out: &Output) -> Result<(), gridwalk_core::CoreError> {
         Command::Hazards(cmd) => commands::hazards::run(cmd, &mut store, out),
         Command::Report(args) => commands::report::run(args, &mut store, out),
         Command::Photo(cmd) => commands::photo::run(cmd, &mut store, out),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }

@@ -821,6 +821,11 @@ public struct CaseSummary: Equatable, Hashable {
      * Number of events.
      */
     public var eventCount: UInt32
+    /**
+     * Events of this device on the case that the server refused (not counted in the
+     * state; see [`CaseView::refused`]).
+     */
+    public var refusedEvents: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -869,7 +874,11 @@ public struct CaseSummary: Equatable, Hashable {
          */contested: Bool, 
         /**
          * Number of events.
-         */eventCount: UInt32) {
+         */eventCount: UInt32, 
+        /**
+         * Events of this device on the case that the server refused (not counted in the
+         * state; see [`CaseView::refused`]).
+         */refusedEvents: UInt32) {
         self.caseId = caseId
         self.status = status
         self.category = category
@@ -885,6 +894,7 @@ public struct CaseSummary: Equatable, Hashable {
         self.overdue = overdue
         self.contested = contested
         self.eventCount = eventCount
+        self.refusedEvents = refusedEvents
     }
 
     
@@ -917,7 +927,8 @@ public struct FfiConverterTypeCaseSummary: FfiConverterRustBuffer {
                 dueMs: FfiConverterOptionInt64.read(from: &buf), 
                 overdue: FfiConverterBool.read(from: &buf), 
                 contested: FfiConverterBool.read(from: &buf), 
-                eventCount: FfiConverterUInt32.read(from: &buf)
+                eventCount: FfiConverterUInt32.read(from: &buf), 
+                refusedEvents: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -937,6 +948,7 @@ public struct FfiConverterTypeCaseSummary: FfiConverterRustBuffer {
         FfiConverterBool.write(value.overdue, into: &buf)
         FfiConverterBool.write(value.contested, into: &buf)
         FfiConverterUInt32.write(value.eventCount, into: &buf)
+        FfiConverterUInt32.write(value.refusedEvents, into: &buf)
     }
 }
 
@@ -977,6 +989,11 @@ public struct CaseView: Equatable, Hashable {
      */
     public var skew: [SkewFlag]
     /**
+     * Events of this device the server refused, with its reason: listed in `events`,
+     * left out of `state`.
+     */
+    public var refused: [ServerRefusal]
+    /**
      * What this device's profile may do on the case now (empty without a profile).
      */
     public var allowedActions: [AllowedAction]
@@ -997,12 +1014,17 @@ public struct CaseView: Equatable, Hashable {
          * Events recorded with a skewed device clock.
          */skew: [SkewFlag], 
         /**
+         * Events of this device the server refused, with its reason: listed in `events`,
+         * left out of `state`.
+         */refused: [ServerRefusal], 
+        /**
          * What this device's profile may do on the case now (empty without a profile).
          */allowedActions: [AllowedAction]) {
         self.state = state
         self.events = events
         self.deadline = deadline
         self.skew = skew
+        self.refused = refused
         self.allowedActions = allowedActions
     }
 
@@ -1026,6 +1048,7 @@ public struct FfiConverterTypeCaseView: FfiConverterRustBuffer {
                 events: FfiConverterSequenceTypeEvent.read(from: &buf), 
                 deadline: FfiConverterOptionTypeDeadline.read(from: &buf), 
                 skew: FfiConverterSequenceTypeSkewFlag.read(from: &buf), 
+                refused: FfiConverterSequenceTypeServerRefusal.read(from: &buf), 
                 allowedActions: FfiConverterSequenceTypeAllowedAction.read(from: &buf)
         )
     }
@@ -1035,6 +1058,7 @@ public struct FfiConverterTypeCaseView: FfiConverterRustBuffer {
         FfiConverterSequenceTypeEvent.write(value.events, into: &buf)
         FfiConverterOptionTypeDeadline.write(value.deadline, into: &buf)
         FfiConverterSequenceTypeSkewFlag.write(value.skew, into: &buf)
+        FfiConverterSequenceTypeServerRefusal.write(value.refused, into: &buf)
         FfiConverterSequenceTypeAllowedAction.write(value.allowedActions, into: &buf)
     }
 }
@@ -1849,6 +1873,102 @@ public func FfiConverterTypeRejectedItem_lower(_ value: RejectedItem) -> RustBuf
 
 
 /**
+ * The server's refusal of an event this device recorded: the event stays stored and
+ * shown, but no longer counts in the case's state here, because the server (which
+ * decides what is true) does not hold it.
+ *
+ * Children of a refused event (later events whose parents name it) are judged on their
+ * own: each counts until the server refuses it too, exactly as on the server, which
+ * never held the refused parent. A new event recorded here builds on the case without
+ * the refused ones, so the person can record the step again, correctly.
+ */
+public struct ServerRefusal: Equatable, Hashable {
+    /**
+     * The refused event's id.
+     */
+    public var event: String
+    /**
+     * The server's reject code (`forbidden`, `invalid`, `conflict`, ...).
+     */
+    public var code: String
+    /**
+     * The server's sentence saying why.
+     */
+    public var reason: String
+    /**
+     * How many syncs the server has refused it in (after a few it is held back).
+     */
+    public var timesRefused: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The refused event's id.
+         */event: String, 
+        /**
+         * The server's reject code (`forbidden`, `invalid`, `conflict`, ...).
+         */code: String, 
+        /**
+         * The server's sentence saying why.
+         */reason: String, 
+        /**
+         * How many syncs the server has refused it in (after a few it is held back).
+         */timesRefused: UInt32) {
+        self.event = event
+        self.code = code
+        self.reason = reason
+        self.timesRefused = timesRefused
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ServerRefusal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeServerRefusal: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ServerRefusal {
+        return
+            try ServerRefusal(
+                event: FfiConverterString.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                timesRefused: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ServerRefusal, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterUInt32.write(value.timesRefused, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServerRefusal_lift(_ buf: RustBuffer) throws -> ServerRefusal {
+    return try FfiConverterTypeServerRefusal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServerRefusal_lower(_ value: ServerRefusal) -> RustBuffer {
+    return FfiConverterTypeServerRefusal.lower(value)
+}
+
+
+/**
  * The outcome of one sync.
  */
 public struct SyncReport: Equatable, Hashable {
@@ -2485,6 +2605,31 @@ fileprivate struct FfiConverterSequenceTypeRejectedItem: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRejectedItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeServerRefusal: FfiConverterRustBuffer {
+    typealias SwiftType = [ServerRefusal]
+
+    public static func write(_ value: [ServerRefusal], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeServerRefusal.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ServerRefusal] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ServerRefusal]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeServerRefusal.read(from: &buf))
         }
         return seq
     }

@@ -17,6 +17,7 @@ import org.gridwalk.model.Level
 import org.gridwalk.model.Outcome
 import org.gridwalk.model.Payload
 import org.gridwalk.model.Role
+import org.gridwalk.model.Status
 import org.gridwalk.core.SyncPhase
 import org.gridwalk.ffi.GridwalkException
 import org.gridwalk.ffi.GridwalkStore
@@ -106,6 +107,26 @@ fun main(args: Array<String>) {
         runBlocking { officerSync.sync(null) }
         runBlocking { workerSync.sync(null) }
         assertEq(Level.STREET, worker.hazardCase(case.caseId).state.level, "level on the worker's phone")
+    }
+
+    h.test("an event the server refuses is marked on the case and no longer counts") {
+        val case = worker.listCases(CaseFilter(null, false, false)).single()
+        val own = worker.profile()!!
+        // A role the person does not have: the server refuses what it records.
+        worker.setProfile(own.copy(role = Role.SUPERVISOR, unit = "JJ-CX"))
+        val close = worker.act(case.caseId, Payload.Closed("closed on the spot"))
+        assertEq(Status.CLOSED, worker.hazardCase(case.caseId).state.status, "closed before the sync")
+        val report = runBlocking { workerSync.sync(null) }
+        assertEq(listOf(close.id), report.rejected.map { it.id }, "refused in the report")
+        val view = worker.hazardCase(case.caseId)
+        assertEq(Status.REPORTED, view.state.status, "the refused close does not count")
+        check(view.events.any { it.id == close.id }) { "the refused event is still shown" }
+        val refusal = view.refused.single()
+        assertEq(close.id, refusal.event, "refused event")
+        assertEq("forbidden", refusal.code, "code")
+        check(refusal.reason.contains("not you")) { "reason: ${refusal.reason}" }
+        assertEq(1u, worker.listCases(CaseFilter(null, false, false)).single().refusedEvents, "marked in the list")
+        worker.setProfile(own)
     }
 
     h.finish()

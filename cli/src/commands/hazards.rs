@@ -4,7 +4,8 @@
 use clap::Subcommand;
 use gridwalk_core::checklist::Severity;
 use gridwalk_core::hazard::{
-    CaseFilter, CaseSummary, CaseView, Event, HazardReport, Level, Payload, ReportSource, Status,
+    CaseFilter, CaseSummary, CaseView, Event, HazardReport, Level, Payload, ReportSource,
+    ServerRefusal, Status,
 };
 use gridwalk_core::{Result, Store};
 
@@ -279,10 +280,13 @@ fn severity_str(s: Severity) -> &'static str {
 fn summary_line(c: &CaseSummary) -> String {
     let mut flags = Vec::new();
     if c.overdue {
-        flags.push("OVERDUE");
+        flags.push("OVERDUE".to_string());
     }
     if c.contested {
-        flags.push("CONTESTED");
+        flags.push("CONTESTED".to_string());
+    }
+    if c.refused_events > 0 {
+        flags.push(format!("{} REFUSED BY THE SERVER", c.refused_events));
     }
     format!(
         "{}  {:<11} {:<12} {:<8} {:<9} {}{}",
@@ -300,7 +304,7 @@ fn summary_line(c: &CaseSummary) -> String {
     )
 }
 
-fn event_line(e: &Event) -> String {
+fn event_line(e: &Event, refused: Option<&ServerRefusal>) -> String {
     let detail = match &e.payload {
         Payload::Reported(r) => format!("{} at {}: {}", r.category, r.unit, r.description),
         Payload::CalledIn { level, note } => format!("to {level} {note}"),
@@ -315,14 +319,21 @@ fn event_line(e: &Event) -> String {
         Payload::Reopened { reason } => reason.clone(),
         Payload::Comment { text } => text.clone(),
     };
-    format!(
+    let line = format!(
         "  {}  {:<10} {} ({})  {}",
         time(e.hlc.ms),
         e.kind().as_str(),
         e.actor.name,
         e.actor.role,
         detail.trim()
-    )
+    );
+    match refused {
+        Some(r) => format!(
+            "{line}\n      REFUSED by the server ({}, {} time(s)), not counted: {}",
+            r.code, r.times_refused, r.reason
+        ),
+        None => line,
+    }
 }
 
 fn human_case(v: &CaseView) -> String {
@@ -378,7 +389,17 @@ fn human_case(v: &CaseView) -> String {
             f.kind
         ));
     }
+    if !v.refused.is_empty() {
+        lines.push(format!(
+            "  {} event(s) refused by the server: marked below, left out of the state",
+            v.refused.len()
+        ));
+    }
     lines.push("history:".into());
-    lines.extend(v.events.iter().map(event_line));
+    lines.extend(
+        v.events
+            .iter()
+            .map(|e| event_line(e, v.refused.iter().find(|r| r.event == e.id))),
+    );
     lines.join("\n")
 }

@@ -1,6 +1,8 @@
 //! `gridwalk enroll --server URL --code CODE` and `gridwalk sync [--json]`: the core's
 //! sync client on a tokio runtime of the terminal shell's own.
 
+use std::process::ExitCode;
+
 use clap::Args;
 use gridwalk_core::sync::{self, Enrolment, SyncPhase, SyncProgress, SyncReport};
 use gridwalk_core::{CoreError, Result, SharedStore};
@@ -62,13 +64,31 @@ impl SyncProgress for StderrProgress {
     }
 }
 
-/// Syncs this device and prints the report.
-pub fn sync(args: SyncArgs, store: &SharedStore, out: &Output) -> Result<()> {
+/// Exit status of a sync that finished but left something the server refused (in this
+/// sync, or held back from earlier ones): distinct from 1 (an error) and 2 (bad usage).
+pub const REFUSED_EXIT_STATUS: u8 = 3;
+
+/// The exit statuses, as `gridwalk sync --help` lists them.
+pub const EXIT_STATUS_HELP: &str = "Exit status:
+  0  synced; the server took everything this device sent
+  1  the sync failed (network, server, store); nothing is lost, sync again
+  2  bad command line
+  3  synced, but the server refused records or some are held back after repeated
+     refusals; each is listed with the server's reason, and `gridwalk hazards show`
+     marks a refused event on its case (it no longer counts in the case's state)";
+
+/// Syncs this device and prints the report; exits with [`REFUSED_EXIT_STATUS`] when the
+/// server refused anything, so a script cannot take a partial sync for a clean one.
+pub fn sync(args: SyncArgs, store: &SharedStore, out: &Output) -> Result<ExitCode> {
     let sink = StderrProgress;
     let progress: Option<&dyn SyncProgress> = if args.progress { Some(&sink) } else { None };
     let report = runtime()?.block_on(sync::sync(store, progress))?;
     out.print(&report, human_report);
-    Ok(())
+    if report.rejected.is_empty() && report.held_back.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(REFUSED_EXIT_STATUS))
+    }
 }
 
 fn human_report(r: &SyncReport) -> String {
@@ -98,6 +118,13 @@ fn human_report(r: &SyncReport) -> String {
             "  held back after {} refusals: {} {} ({}): {}",
             item.times_refused, item.kind, item.id, item.code, item.reason
         ));
+    }
+    if !r.rejected.is_empty() || !r.held_back.is_empty() {
+        lines.push(
+            "the server refused records: they stay on this device, marked on their cases \
+             (`gridwalk hazards show`), and do not count there"
+                .into(),
+        );
     }
     for error in &r.errors {
         lines.push(format!("  note: {error}"));

@@ -13,6 +13,6 @@ pub mod policy;
 pub mod store;
 
 pub use gridwalk_model::hazard::*;
-pub use store::{ApplyOutcome, CaseFilter, CaseSummary, CaseView};
+pub use store::{ApplyOutcome, CaseFilter, CaseSummary, CaseView, ServerRefusal};
 
 pub(crate) use store::{apply_remote, open_cases_for_inspection};

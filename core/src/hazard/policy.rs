@@ -27,7 +27,8 @@ impl Store {
         self.set_setting(POLICY_KEY, &json)
     }
 
-    /// The campaign report as of `as_of_ms`, from every hazard event on this device.
+    /// The campaign report as of `as_of_ms`, from every hazard event on this device that
+    /// counts (the server refused none of them).
     pub fn campaign_report(&self, as_of_ms: i64) -> Result<CampaignReport> {
         let names: Vec<(String, String)> = self
             .template(DEFAULT_TEMPLATE, None)?
@@ -36,7 +37,7 @@ impl Store {
             .map(|c| (c.code.clone(), c.title_en.clone()))
             .collect();
         Ok(report::compute(
-            &self.all_hazard_events()?,
+            &self.counted_hazard_events()?,
             &self.list_units()?,
             &names,
             &self.deadline_policy()?,

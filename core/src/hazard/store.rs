@@ -43,6 +43,27 @@ pub struct ApplyOutcome {
     pub conflicting_ids: Vec<String>,
 }
 
+/// The server's refusal of an event this device recorded: the event stays stored and
+/// shown, but no longer counts in the case's state here, because the server (which
+/// decides what is true) does not hold it.
+///
+/// Children of a refused event (later events whose parents name it) are judged on their
+/// own: each counts until the server refuses it too, exactly as on the server, which
+/// never held the refused parent. A new event recorded here builds on the case without
+/// the refused ones, so the person can record the step again, correctly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ServerRefusal {
+    /// The refused event's id.
+    pub event: String,
+    /// The server's reject code (`forbidden`, `invalid`, `conflict`, ...).
+    pub code: String,
+    /// The server's sentence saying why.
+    pub reason: String,
+    /// How many syncs the server has refused it in (after a few it is held back).
+    pub times_refused: u32,
+}
+
 /// A case with everything a screen needs: state, events, deadline, clock-skew flags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -55,6 +76,9 @@ pub struct CaseView {
     pub deadline: Option<Deadline>,
     /// Events recorded with a skewed device clock.
     pub skew: Vec<SkewFlag>,
+    /// Events of this device the server refused, with its reason: listed in `events`,
+    /// left out of `state`.
+    pub refused: Vec<ServerRefusal>,
     /// What this device's profile may do on the case now (empty without a profile).
     pub allowed_actions: Vec<AllowedAction>,
 }
@@ -93,10 +117,13 @@ pub struct CaseSummary {
     pub contested: bool,
     /// Number of events.
     pub event_count: u32,
+    /// Events of this device on the case that the server refused (not counted in the
+    /// state; see [`CaseView::refused`]).
+    pub refused_events: u32,
 }
 
 impl CaseSummary {
-    fn of(state: &CaseState, deadline: Option<Deadline>) -> CaseSummary {
+    fn of(state: &CaseState, deadline: Option<Deadline>, refused_events: u32) -> CaseSummary {
         let report = state.report.as_ref();
         CaseSummary {
             case_id: state.case_id.clone(),
@@ -117,6 +144,7 @@ impl CaseSummary {
             overdue: deadline.is_some_and(|d| d.overdue),
             contested: state.contested,
             event_count: state.event_count,
+            refused_events,
         }
     }
 }
@@ -216,7 +244,8 @@ impl Store {
         if events.is_empty() {
             return Err(not_found(case_id));
         }
-        Ok(fold(case_id, &events))
+        let refused = refusals(&self.conn)?;
+        Ok(fold(case_id, &counted(events, &refused)))
     }
 
     /// One case with its events, deadline (as of now) and clock-skew flags.
@@ -226,8 +255,13 @@ impl Store {
             return Err(not_found(case_id));
         }
         let events: Vec<Event> = with_receipt.iter().map(|(e, _)| e.clone()).collect();
-        let state = fold(case_id, &events);
+        let mut all_refused = refusals(&self.conn)?;
+        let state = fold(case_id, &counted(events.clone(), &all_refused));
         let events = gridwalk_model::hazard::fold::ordered(case_id, &events);
+        let refused = events
+            .iter()
+            .filter_map(|e| all_refused.remove(&e.id))
+            .collect();
         let deadline = deadline::deadline(&state, &self.deadline_policy()?, wall_clock_ms());
         let allowed_actions = match self.profile()? {
             Some(profile) => rules::allowed_actions(&state, &Actor::from(&profile)),
@@ -236,6 +270,7 @@ impl Store {
         Ok(CaseView {
             allowed_actions,
             skew: skew::flag(&with_receipt, self.max_clock_skew_ms()?),
+            refused,
             state,
             events,
             deadline,
@@ -258,17 +293,39 @@ impl Store {
         }
     }
 
-    /// Every case, folded, newest report first.
+    /// Every case, folded without the events the server refused, newest report first.
     pub fn case_states(&self) -> Result<Vec<CaseState>> {
-        let mut by_case: HashMap<String, Vec<Event>> = HashMap::new();
+        Ok(self
+            .folded_cases()?
+            .into_iter()
+            .map(|(state, _)| state)
+            .collect())
+    }
+
+    /// Every hazard event that counts on this device (all but those the server
+    /// refused), by case then fold order: what the campaign report is computed from.
+    pub fn counted_hazard_events(&self) -> Result<Vec<Event>> {
+        Ok(counted(self.all_hazard_events()?, &refusals(&self.conn)?))
+    }
+
+    /// Every case (a case whose every event was refused included, with an empty state)
+    /// folded without its refused events, with how many were refused; newest first.
+    fn folded_cases(&self) -> Result<Vec<(CaseState, u32)>> {
+        let refused = refusals(&self.conn)?;
+        let mut by_case: HashMap<String, (Vec<Event>, u32)> = HashMap::new();
         for e in self.all_hazard_events()? {
-            by_case.entry(e.case_id.clone()).or_default().push(e);
+            let entry = by_case.entry(e.case_id.clone()).or_default();
+            if refused.contains_key(&e.id) {
+                entry.1 += 1;
+            } else {
+                entry.0.push(e);
+            }
         }
-        let mut states: Vec<CaseState> = by_case
+        let mut states: Vec<(CaseState, u32)> = by_case
             .iter()
-            .map(|(id, events)| fold(id, events))
+            .map(|(id, (events, refused))| (fold(id, events), *refused))
             .collect();
-        states.sort_by(|a, b| {
+        states.sort_by(|(a, _), (b, _)| {
             b.reported_at_ms
                 .cmp(&a.reported_at_ms)
                 .then_with(|| a.case_id.cmp(&b.case_id))
@@ -281,12 +338,14 @@ impl Store {
         let policy = self.deadline_policy()?;
         let now_ms = wall_clock_ms();
         Ok(self
-            .case_states()?
+            .folded_cases()?
             .iter()
-            .filter(|s| filter.status.is_none_or(|st| s.status == st))
-            .filter(|s| !filter.open_only || s.status.is_open())
-            .filter(|s| !filter.contested_only || s.contested)
-            .map(|s| CaseSummary::of(s, deadline::deadline(s, &policy, now_ms)))
+            .filter(|(s, _)| filter.status.is_none_or(|st| s.status == st))
+            .filter(|(s, _)| !filter.open_only || s.status.is_open())
+            .filter(|(s, _)| !filter.contested_only || s.contested)
+            .map(|(s, refused)| {
+                CaseSummary::of(s, deadline::deadline(s, &policy, now_ms), *refused)
+            })
             .collect())
     }
 
@@ -307,6 +366,30 @@ impl Store {
         }
         self.set_setting(MAX_SKEW_KEY, &ms.to_string())
     }
+}
+
+/// This device's events the server refused, by event id.
+fn refusals(conn: &Connection) -> Result<HashMap<String, ServerRefusal>> {
+    Ok(outbox::refused(conn, RecordKind::HazardEvent)?
+        .into_iter()
+        .map(|r| {
+            let refusal = ServerRefusal {
+                event: r.record_id,
+                code: r.code,
+                reason: r.reason,
+                times_refused: r.rejections,
+            };
+            (refusal.event.clone(), refusal)
+        })
+        .collect())
+}
+
+/// The events that count in a case's state: all but those the server refused.
+fn counted(events: Vec<Event>, refused: &HashMap<String, ServerRefusal>) -> Vec<Event> {
+    events
+        .into_iter()
+        .filter(|e| !refused.contains_key(&e.id))
+        .collect()
 }
 
 fn not_found(case_id: &str) -> CoreError {
@@ -348,7 +431,8 @@ pub(crate) fn record_local(
     payload: Payload,
     now_ms: i64,
 ) -> Result<Event> {
-    let existing = hazard_events::of_case(conn, case_id)?;
+    // The case as the server holds it: a step refused there is not built upon.
+    let existing = counted(hazard_events::of_case(conn, case_id)?, &refusals(conn)?);
     let state = fold(case_id, &existing);
     rules::check(&state, actor, &payload)?;
     let after = existing.iter().map(|e| e.hlc).max().unwrap_or_default();

@@ -93,16 +93,22 @@ pub(crate) fn held_back(conn: &Connection, max_rejections: u32) -> Result<Vec<Re
          FROM outbox WHERE sent_at IS NULL AND rejections >= ?1 ORDER BY seq",
     )?;
     let rows = stmt
-        .query_map([max_rejections], |r| {
-            Ok(RefusedEntry {
-                seq: r.get(0)?,
-                kind: r.get(1)?,
-                record_id: r.get(2)?,
-                rejections: r.get(3)?,
-                code: r.get(4)?,
-                reason: r.get(5)?,
-            })
-        })?
+        .query_map([max_rejections], refused_entry)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Unsent rows of `kind` the server has refused at least once (held back or still
+/// offered), with the last reason. A row the server later accepts is sent, so it leaves
+/// this list: only the server's latest word counts.
+pub(crate) fn refused(conn: &Connection, kind: RecordKind) -> Result<Vec<RefusedEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, kind, record_id, rejections, COALESCE(reject_code, ''),
+                COALESCE(reject_reason, '')
+         FROM outbox WHERE sent_at IS NULL AND rejections > 0 AND kind = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt
+        .query_map([kind.as_str()], refused_entry)?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -138,5 +144,17 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
         kind: r.get(1)?,
         record_id: r.get(2)?,
         created_at: r.get(3)?,
+    })
+}
+
+/// A refused row as selected by `seq, kind, record_id, rejections, code, reason`.
+fn refused_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<RefusedEntry> {
+    Ok(RefusedEntry {
+        seq: r.get(0)?,
+        kind: r.get(1)?,
+        record_id: r.get(2)?,
+        rejections: r.get(3)?,
+        code: r.get(4)?,
+        reason: r.get(5)?,
     })
 }

@@ -21,7 +21,8 @@ struct CaseDetailView: View {
                 }
                 Section("History") {
                     ForEach(view.events, id: \.id) { event in
-                        EventRow(event: event, ignoredBy: view.state.ignored.first { $0.event == event.id }?.rule)
+                        EventRow(event: event, ignoredBy: view.state.ignored.first { $0.event == event.id }?.rule,
+                                 refused: view.refused.first { $0.event == event.id })
                     }
                 }
             }
@@ -68,12 +69,15 @@ private struct StateSummary: View {
 private struct EventRow: View {
     let event: Event
     let ignoredBy: Rule?
+    /// The server refused this event: shown, but not counted in the case's state.
+    let refused: ServerRefusal?
 
     var body: some View {
         VStack(alignment: .leading, spacing: 2) {
             Text("\(formatMs(event.wallMs)) · \(event.actor.name) (\(label(event.actor.role)))").font(.caption)
             Text(describe(event.payload))
             if let ignoredBy { Text("Not applied: rule \(label(ignoredBy))").font(.caption).foregroundStyle(.red) }
+            if let refused { Text("Refused by the server: \(refused.reason)").font(.caption).foregroundStyle(.red) }
         }
     }
 

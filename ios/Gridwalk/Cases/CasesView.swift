@@ -50,6 +50,7 @@ private struct CaseRow: View {
             HStack {
                 if summary.overdue { Text("Overdue").foregroundStyle(.red) }
                 if summary.contested { Text("Contested").foregroundStyle(.orange) }
+                if summary.refusedEvents > 0 { Text("Refused by server").foregroundStyle(.red) }
             }
             .font(.caption.bold())
         }

@@ -1304,6 +1304,12 @@ data class CaseSummary (
      * Number of events.
      */
     var `eventCount`: kotlin.UInt
+    , 
+    /**
+     * Events of this device on the case that the server refused (not counted in the
+     * state; see [`CaseView::refused`]).
+     */
+    var `refusedEvents`: kotlin.UInt
     
 ){
     
@@ -1335,6 +1341,7 @@ public object FfiConverterTypeCaseSummary: FfiConverterRustBuffer<CaseSummary> {
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
         )
     }
 
@@ -1353,7 +1360,8 @@ public object FfiConverterTypeCaseSummary: FfiConverterRustBuffer<CaseSummary> {
             FfiConverterOptionalLong.allocationSize(value.`dueMs`) +
             FfiConverterBoolean.allocationSize(value.`overdue`) +
             FfiConverterBoolean.allocationSize(value.`contested`) +
-            FfiConverterUInt.allocationSize(value.`eventCount`)
+            FfiConverterUInt.allocationSize(value.`eventCount`) +
+            FfiConverterUInt.allocationSize(value.`refusedEvents`)
     )
 
     override fun write(value: CaseSummary, buf: ByteBuffer) {
@@ -1372,6 +1380,7 @@ public object FfiConverterTypeCaseSummary: FfiConverterRustBuffer<CaseSummary> {
             FfiConverterBoolean.write(value.`overdue`, buf)
             FfiConverterBoolean.write(value.`contested`, buf)
             FfiConverterUInt.write(value.`eventCount`, buf)
+            FfiConverterUInt.write(value.`refusedEvents`, buf)
     }
 }
 
@@ -1402,6 +1411,12 @@ data class CaseView (
     var `skew`: List<SkewFlag>
     , 
     /**
+     * Events of this device the server refused, with its reason: listed in `events`,
+     * left out of `state`.
+     */
+    var `refused`: List<ServerRefusal>
+    , 
+    /**
      * What this device's profile may do on the case now (empty without a profile).
      */
     var `allowedActions`: List<AllowedAction>
@@ -1425,6 +1440,7 @@ public object FfiConverterTypeCaseView: FfiConverterRustBuffer<CaseView> {
             FfiConverterSequenceTypeEvent.read(buf),
             FfiConverterOptionalTypeDeadline.read(buf),
             FfiConverterSequenceTypeSkewFlag.read(buf),
+            FfiConverterSequenceTypeServerRefusal.read(buf),
             FfiConverterSequenceTypeAllowedAction.read(buf),
         )
     }
@@ -1434,6 +1450,7 @@ public object FfiConverterTypeCaseView: FfiConverterRustBuffer<CaseView> {
             FfiConverterSequenceTypeEvent.allocationSize(value.`events`) +
             FfiConverterOptionalTypeDeadline.allocationSize(value.`deadline`) +
             FfiConverterSequenceTypeSkewFlag.allocationSize(value.`skew`) +
+            FfiConverterSequenceTypeServerRefusal.allocationSize(value.`refused`) +
             FfiConverterSequenceTypeAllowedAction.allocationSize(value.`allowedActions`)
     )
 
@@ -1442,6 +1459,7 @@ public object FfiConverterTypeCaseView: FfiConverterRustBuffer<CaseView> {
             FfiConverterSequenceTypeEvent.write(value.`events`, buf)
             FfiConverterOptionalTypeDeadline.write(value.`deadline`, buf)
             FfiConverterSequenceTypeSkewFlag.write(value.`skew`, buf)
+            FfiConverterSequenceTypeServerRefusal.write(value.`refused`, buf)
             FfiConverterSequenceTypeAllowedAction.write(value.`allowedActions`, buf)
     }
 }
@@ -2009,6 +2027,76 @@ public object FfiConverterTypeRejectedItem: FfiConverterRustBuffer<RejectedItem>
     override fun write(value: RejectedItem, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterUInt.write(value.`timesRefused`, buf)
+    }
+}
+
+
+
+/**
+ * The server's refusal of an event this device recorded: the event stays stored and
+ * shown, but no longer counts in the case's state here, because the server (which
+ * decides what is true) does not hold it.
+ *
+ * Children of a refused event (later events whose parents name it) are judged on their
+ * own: each counts until the server refuses it too, exactly as on the server, which
+ * never held the refused parent. A new event recorded here builds on the case without
+ * the refused ones, so the person can record the step again, correctly.
+ */
+data class ServerRefusal (
+    /**
+     * The refused event's id.
+     */
+    var `event`: kotlin.String
+    , 
+    /**
+     * The server's reject code (`forbidden`, `invalid`, `conflict`, ...).
+     */
+    var `code`: kotlin.String
+    , 
+    /**
+     * The server's sentence saying why.
+     */
+    var `reason`: kotlin.String
+    , 
+    /**
+     * How many syncs the server has refused it in (after a few it is held back).
+     */
+    var `timesRefused`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeServerRefusal: FfiConverterRustBuffer<ServerRefusal> {
+    override fun read(buf: ByteBuffer): ServerRefusal {
+        return ServerRefusal(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ServerRefusal) = (
+            FfiConverterString.allocationSize(value.`event`) +
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterUInt.allocationSize(value.`timesRefused`)
+    )
+
+    override fun write(value: ServerRefusal, buf: ByteBuffer) {
+            FfiConverterString.write(value.`event`, buf)
             FfiConverterString.write(value.`code`, buf)
             FfiConverterString.write(value.`reason`, buf)
             FfiConverterUInt.write(value.`timesRefused`, buf)
@@ -2605,6 +2693,34 @@ public object FfiConverterSequenceTypeRejectedItem: FfiConverterRustBuffer<List<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeRejectedItem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeServerRefusal: FfiConverterRustBuffer<List<ServerRefusal>> {
+    override fun read(buf: ByteBuffer): List<ServerRefusal> {
+        val len = buf.getInt()
+        return List<ServerRefusal>(len) {
+            FfiConverterTypeServerRefusal.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ServerRefusal>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeServerRefusal.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ServerRefusal>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeServerRefusal.write(it, buf)
         }
     }
 }

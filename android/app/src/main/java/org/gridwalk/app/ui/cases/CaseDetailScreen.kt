@@ -60,7 +60,11 @@ fun CaseDetailScreen(vm: CaseDetailViewModel, onBack: () -> Unit) {
             }
             item { Text("History", style = MaterialTheme.typography.titleSmall, modifier = Modifier.padding(16.dp, 8.dp)) }
             items(view.events, key = { it.id }) { event ->
-                EventRow(event, ignoredBy = view.state.ignored.find { it.event == event.id }?.rule)
+                EventRow(
+                    event,
+                    ignoredBy = view.state.ignored.find { it.event == event.id }?.rule,
+                    refused = view.refused.find { it.event == event.id },
+                )
                 HorizontalDivider()
             }
         }
@@ -101,12 +105,14 @@ private fun StateSummary(view: CaseView) {
 }
 
 @Composable
-private fun EventRow(event: Event, ignoredBy: Rule?) {
+private fun EventRow(event: Event, ignoredBy: Rule?, refused: ServerRefusal?) {
     ListItem(
         overlineContent = { Text("${formatMs(event.wallMs)} · ${event.actor.name} (${event.actor.role.label()})") },
         headlineContent = { Text(describe(event.payload)) },
         supportingContent = {
             ignoredBy?.let { Text("Not applied: rule ${it.label()}", color = MaterialTheme.colorScheme.error) }
+            // The server refused this event: shown, but not counted in the case's state.
+            refused?.let { Text("Refused by the server: ${it.reason}", color = MaterialTheme.colorScheme.error) }
         },
     )
 }

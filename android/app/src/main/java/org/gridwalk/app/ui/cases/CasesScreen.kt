@@ -91,6 +91,7 @@ private fun CaseRow(case: CaseSummary, modifier: Modifier) {
             Column {
                 if (case.overdue) Text("Overdue", color = MaterialTheme.colorScheme.error)
                 if (case.contested) Text("Contested", color = MaterialTheme.colorScheme.tertiary)
+                if (case.refusedEvents > 0u) Text("Refused by server", color = MaterialTheme.colorScheme.error)
             }
         },
     )
