@@ -8,7 +8,6 @@ mod common;
 
 use common::*;
 use gridwalk_model::hazard::{Level, Payload};
-use gridwalk_server::storage::RecordStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repushed_report_rebuilds_a_missing_case_row() {
