@@ -371,14 +371,22 @@ fn new_report_unit(
     Ok(unit)
 }
 
-/// Recomputes a hazard case's scope from its stored events with the model's fold (the
-/// department it is assigned to now), after one of its events was stored.
-pub fn refresh_case(
+/// A hazard case's scope as it is once `body` (one of its events, stored or about to
+/// be) is among its events: the department the model's fold assigns it to, the unit of
+/// its first stored report. Written with the event in one transaction
+/// ([`RecordStore::put_record`]); `None` when the case has no report yet.
+pub fn case_scope_with(
     store: &dyn RecordStore,
     case_id: &str,
+    body: &str,
     tree: &UnitTree,
-) -> Result<(), StoreError> {
-    let events = case_events(store, case_id)?;
+) -> Result<Option<CaseScope>, StoreError> {
+    let mut events = case_events(store, case_id)?;
+    let event: Event = serde_json::from_str(body)
+        .map_err(|e| StoreError::Corrupt(format!("checked hazard event: {e}")))?;
+    if !events.iter().any(|e| e.id == event.id) {
+        events.push(event);
+    }
     let state = fold(case_id, &events);
     // The first stored report places the case, whatever the fold's order: a later one
     // is refused at push, and one stored before that rule never moves the case.
@@ -386,20 +394,19 @@ pub fn refresh_case(
         Payload::Reported(report) => Some(report),
         _ => None,
     }) else {
-        // Not reported yet (cannot happen: the first stored event opens the case).
-        return Ok(());
+        return Ok(None);
     };
     let unit = match report_unit(report, store, tree) {
         Ok(unit) => unit,
         Err(CheckError::Store(e)) => return Err(e),
         Err(CheckError::Reject(_)) => report.unit.clone(),
     };
-    store.set_case_scope(&CaseScope {
+    Ok(Some(CaseScope {
         case_id: case_id.to_string(),
         unit,
         department: state.department,
         personal: is_personal_category(&report.category),
-    })
+    }))
 }
 
 /// A hazard case's stored events, parsed.
@@ -415,36 +422,11 @@ pub fn case_events(store: &dyn RecordStore, case_id: &str) -> Result<Vec<Event>,
         .collect()
 }
 
-fn blank(text: &mut String) {
-    text.clear();
-}
-
-/// Removes an event's free text and photos (they name or show people).
-fn redact_event(event: &mut Event) {
-    match &mut event.payload {
-        Payload::Reported(report) => {
-            blank(&mut report.description);
-            report.photos.clear();
-        }
-        Payload::CalledIn { note, .. }
-        | Payload::Assigned { note, .. }
-        | Payload::Accepted { note }
-        | Payload::Progress { note }
-        | Payload::Verified { note, .. }
-        | Payload::Closed { note } => blank(note),
-        Payload::Rectified { photos, note } => {
-            photos.clear();
-            blank(note);
-        }
-        Payload::Reopened { reason } => blank(reason),
-        Payload::Comment { text } => blank(text),
-    }
-}
-
 /// The body as a caller with [`crate::scope::Access::Redacted`] sees it: personal
 /// details (notes and photos of key-groups and disputes answers; the free text and
 /// photos of events of cases in those categories) removed, the record's shape
-/// unchanged so a device can still store it.
+/// unchanged so a device can still store it; a redacted event says what was withheld
+/// ([`Event::redacted`]) so every device folds it as the full one.
 pub fn redact(kind: &str, body: &str) -> Result<serde_json::Value, StoreError> {
     // A kind this server cannot redact is withheld whole rather than leaked.
     let Ok(kind) = kind.parse::<RecordKind>() else {
@@ -469,10 +451,9 @@ pub fn redact(kind: &str, body: &str) -> Result<serde_json::Value, StoreError> {
                 .map_err(|e| StoreError::Corrupt(format!("stored inspection: {e}")))
         }
         RecordKind::HazardEvent => {
-            let mut event: Event = serde_json::from_str(body)
+            let event: Event = serde_json::from_str(body)
                 .map_err(|e| StoreError::Corrupt(format!("stored hazard event: {e}")))?;
-            redact_event(&mut event);
-            serde_json::to_value(&event)
+            serde_json::to_value(event.redacted())
                 .map_err(|e| StoreError::Corrupt(format!("stored hazard event: {e}")))
         }
     }

@@ -1526,6 +1526,12 @@ public struct Event: Equatable, Hashable {
      */
     public var parents: [String]
     /**
+     * What a redacting server removed from this copy (absent on a full copy). The
+     * rules treat withheld text as written and withheld photos as attached, so a
+     * redacted copy folds to the same state as the full event.
+     */
+    public var withheld: Withheld?
+    /**
      * What happened.
      */
     public var payload: Payload
@@ -1557,6 +1563,11 @@ public struct Event: Equatable, Hashable {
          * history on the author's device); empty for the event that opens the case.
          */parents: [String], 
         /**
+         * What a redacting server removed from this copy (absent on a full copy). The
+         * rules treat withheld text as written and withheld photos as attached, so a
+         * redacted copy folds to the same state as the full event.
+         */withheld: Withheld? = nil, 
+        /**
          * What happened.
          */payload: Payload) {
         self.id = id
@@ -1566,6 +1577,7 @@ public struct Event: Equatable, Hashable {
         self.hlc = hlc
         self.wallMs = wallMs
         self.parents = parents
+        self.withheld = withheld
         self.payload = payload
     }
 
@@ -1592,6 +1604,7 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
                 hlc: FfiConverterTypeHlc.read(from: &buf), 
                 wallMs: FfiConverterInt64.read(from: &buf), 
                 parents: FfiConverterSequenceString.read(from: &buf), 
+                withheld: FfiConverterOptionTypeWithheld.read(from: &buf), 
                 payload: FfiConverterTypePayload.read(from: &buf)
         )
     }
@@ -1604,6 +1617,7 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         FfiConverterTypeHlc.write(value.hlc, into: &buf)
         FfiConverterInt64.write(value.wallMs, into: &buf)
         FfiConverterSequenceString.write(value.parents, into: &buf)
+        FfiConverterOptionTypeWithheld.write(value.withheld, into: &buf)
         FfiConverterTypePayload.write(value.payload, into: &buf)
     }
 }
@@ -3030,6 +3044,76 @@ public func FfiConverterTypeTemplate_lift(_ buf: RustBuffer) throws -> Template 
 #endif
 public func FfiConverterTypeTemplate_lower(_ value: Template) -> RustBuffer {
     return FfiConverterTypeTemplate.lower(value)
+}
+
+
+/**
+ * What redaction removed from an event: its free text and how many photos. The shape
+ * of the payload stays (empty text, no photo names), this says what was there.
+ */
+public struct Withheld: Equatable, Hashable {
+    /**
+     * Whether the free text (description, note, reason or comment) was removed.
+     */
+    public var text: Bool
+    /**
+     * How many photos were removed.
+     */
+    public var photos: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether the free text (description, note, reason or comment) was removed.
+         */text: Bool, 
+        /**
+         * How many photos were removed.
+         */photos: UInt32) {
+        self.text = text
+        self.photos = photos
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Withheld: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWithheld: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Withheld {
+        return
+            try Withheld(
+                text: FfiConverterBool.read(from: &buf), 
+                photos: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Withheld, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.text, into: &buf)
+        FfiConverterUInt32.write(value.photos, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWithheld_lift(_ buf: RustBuffer) throws -> Withheld {
+    return try FfiConverterTypeWithheld.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWithheld_lower(_ value: Withheld) -> RustBuffer {
+    return FfiConverterTypeWithheld.lower(value)
 }
 
 
@@ -4865,6 +4949,30 @@ fileprivate struct FfiConverterOptionTypeSolved: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSolved.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWithheld: FfiConverterRustBuffer {
+    typealias SwiftType = Withheld?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWithheld.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWithheld.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

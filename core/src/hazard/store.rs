@@ -399,6 +399,13 @@ fn not_found(case_id: &str) -> CoreError {
     }
 }
 
+/// Whether the held copy of `e`'s id and `e` are one event, one of them redacted.
+fn same_up_to_redaction(conn: &Connection, e: &Event) -> Result<bool> {
+    Ok(hazard_events::get(conn, &e.id)?.is_some_and(|held| {
+        held.withheld.is_some() != e.withheld.is_some() && held.redacted() == e.redacted()
+    }))
+}
+
 /// [`Store::apply_remote_events`] inside the caller's transaction, form checks included.
 pub(crate) fn apply_remote(conn: &Connection, events: &[Event]) -> Result<ApplyOutcome> {
     for e in events {
@@ -410,6 +417,9 @@ pub(crate) fn apply_remote(conn: &Connection, events: &[Event]) -> Result<ApplyO
         let body = hazard_events::encode(e)?;
         match hazard_events::body(conn, &e.id)? {
             Some(existing) if existing == body => outcome.duplicates += 1,
+            // The same event seen through another role's redaction (a full copy of a
+            // held redacted one, or the reverse): the held copy folds the same, keep it.
+            Some(_) if same_up_to_redaction(conn, e)? => outcome.duplicates += 1,
             Some(_) => outcome.conflicting_ids.push(e.id.clone()),
             None => {
                 hazard_events::insert(conn, e, &body, Origin::Remote, received)?;
@@ -444,6 +454,7 @@ pub(crate) fn record_local(
         hlc: clock::issue(conn, now_ms, after)?,
         wall_ms: now_ms,
         parents: state.heads,
+        withheld: None,
         payload,
     };
     let body = hazard_events::encode(&event)?;

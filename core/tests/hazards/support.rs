@@ -100,6 +100,7 @@ pub fn event(
         hlc: Hlc { ms, counter: 0 },
         wall_ms: ms,
         parents: parents.iter().map(|p| p.id.clone()).collect(),
+        withheld: None,
         payload,
     }
 }

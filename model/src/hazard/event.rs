@@ -305,11 +305,79 @@ pub struct Event {
     /// The ids of the case's latest events the author had seen (the heads of the
     /// history on the author's device); empty for the event that opens the case.
     pub parents: Vec<String>,
+    /// What a redacting server removed from this copy (absent on a full copy). The
+    /// rules treat withheld text as written and withheld photos as attached, so a
+    /// redacted copy folds to the same state as the full event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub withheld: Option<Withheld>,
     /// What happened.
     pub payload: Payload,
 }
 
+/// What redaction removed from an event: its free text and how many photos. The shape
+/// of the payload stays (empty text, no photo names), this says what was there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Withheld {
+    /// Whether the free text (description, note, reason or comment) was removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub text: bool,
+    /// How many photos were removed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub photos: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Withheld {
+    /// Nothing withheld.
+    pub fn is_empty(&self) -> bool {
+        !self.text && self.photos == 0
+    }
+}
+
 impl Event {
+    /// This event as a reader without access to personal details receives it: free text
+    /// blanked and photo names removed, with [`Event::withheld`] saying what was there.
+    /// Redacting a redacted copy changes nothing.
+    pub fn redacted(&self) -> Event {
+        let mut event = self.clone();
+        let mut withheld = self.withheld.unwrap_or_default();
+        let mut take_text = |text: &mut String| {
+            if !text.is_empty() {
+                text.clear();
+                withheld.text = true;
+            }
+        };
+        let mut photos_removed = 0usize;
+        match &mut event.payload {
+            Payload::Reported(report) => {
+                take_text(&mut report.description);
+                photos_removed = std::mem::take(&mut report.photos).len();
+            }
+            Payload::CalledIn { note, .. }
+            | Payload::Assigned { note, .. }
+            | Payload::Accepted { note }
+            | Payload::Progress { note }
+            | Payload::Verified { note, .. }
+            | Payload::Closed { note } => take_text(note),
+            Payload::Rectified { photos, note } => {
+                take_text(note);
+                photos_removed = std::mem::take(photos).len();
+            }
+            Payload::Reopened { reason } => take_text(reason),
+            Payload::Comment { text } => take_text(text),
+        }
+        withheld.photos = withheld
+            .photos
+            .saturating_add(u32::try_from(photos_removed).unwrap_or(u32::MAX));
+        event.withheld = (!withheld.is_empty()).then_some(withheld);
+        event
+    }
+
     /// The event's kind.
     pub fn kind(&self) -> EventKind {
         self.payload.kind()

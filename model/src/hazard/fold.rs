@@ -3,7 +3,7 @@
 //! The events are put in one total order — HLC timestamp, then event id — with
 //! duplicates removed, so every device and the server holding the same set of events
 //! compute the same state whatever order the events arrived in. Each event is checked
-//! against [`rules::check`] at its place in that order: one that breaks a rule there is
+//! against [`rules::check_event`] (a redacted copy judged as the full one) at its place in that order: one that breaks a rule there is
 //! kept in the history but changes nothing.
 //!
 //! Concurrency comes from `parents`: two events are concurrent when neither author had
@@ -30,7 +30,7 @@ pub fn fold(case_id: &str, events: &[Event]) -> CaseState {
     let mut applied = Vec::new();
     let mut refused = Vec::new();
     for (i, event) in events.iter().enumerate() {
-        match rules::check(&state, &event.actor, &event.payload) {
+        match rules::check_event(&state, event) {
             Ok(()) => {
                 apply(&mut state, event);
                 if event.kind().is_transition() {

@@ -27,10 +27,10 @@ pub mod skew;
 pub mod state;
 
 pub use deadline::{Deadline, DeadlinePolicy, SeverityDays};
-pub use event::{Actor, Event, EventKind, HazardReport, Level, Payload, ReportSource};
+pub use event::{Actor, Event, EventKind, HazardReport, Level, Payload, ReportSource, Withheld};
 pub use fold::fold;
 pub use hlc::Hlc;
 pub use report::{CampaignReport, ReportRow, RowGroup};
-pub use rules::{AllowedAction, Refusal, Rule, allowed_actions};
+pub use rules::{AllowedAction, Refusal, Rule, allowed_actions, check_event};
 pub use skew::{SkewFlag, SkewKind};
 pub use state::{CaseState, Conflict, ConflictKind, Ignored, Solved, Status};

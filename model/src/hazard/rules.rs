@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checklist::CATEGORIES;
 use crate::evidence::is_sha256_hex;
-use crate::hazard::event::{Actor, Level, Payload};
+use crate::hazard::event::{Actor, Event, Level, Payload, Withheld};
 use crate::hazard::state::{CaseState, Status};
 use crate::profile::Role;
 
@@ -23,8 +23,9 @@ fn refuse(rule: Rule, detail: impl Into<String>) -> Result<(), Refusal> {
     })
 }
 
-fn require_text(what: &str, text: &str) -> Result<(), Refusal> {
-    if text.trim().is_empty() {
+/// Text a redacting server withheld was written: it counts as present.
+fn require_text(what: &str, text: &str, withheld: Withheld) -> Result<(), Refusal> {
+    if text.trim().is_empty() && !withheld.text {
         refuse(Rule::TextRequired, format!("{what} is empty"))
     } else {
         Ok(())
@@ -33,6 +34,27 @@ fn require_text(what: &str, text: &str) -> Result<(), Refusal> {
 
 /// Whether `actor` may record `payload` on a case in `state`.
 pub fn check(state: &CaseState, actor: &Actor, payload: &Payload) -> Result<(), Refusal> {
+    check_with(state, actor, payload, Withheld::default())
+}
+
+/// Whether a recorded event is valid on a case in `state`: [`check`] of its actor and
+/// payload, with what redaction withheld counted as present (withheld text as written,
+/// withheld photos as attached), so a redacted copy is judged exactly as the full one.
+pub fn check_event(state: &CaseState, event: &Event) -> Result<(), Refusal> {
+    check_with(
+        state,
+        &event.actor,
+        &event.payload,
+        event.withheld.unwrap_or_default(),
+    )
+}
+
+fn check_with(
+    state: &CaseState,
+    actor: &Actor,
+    payload: &Payload,
+    withheld: Withheld,
+) -> Result<(), Refusal> {
     use Role::*;
     let role = actor.role;
     let status = state.status;
@@ -56,7 +78,7 @@ pub fn check(state: &CaseState, actor: &Actor, payload: &Payload) -> Result<(), 
                 format!("unknown category `{}`", report.category),
             );
         }
-        require_text("the unit", &report.unit)?;
+        require_text("the unit", &report.unit, Withheld::default())?;
         return Ok(());
     }
     if status == Status::Unreported {
@@ -105,7 +127,7 @@ pub fn check(state: &CaseState, actor: &Actor, payload: &Payload) -> Result<(), 
             if !matches!(role, StreetOfficer | Admin) {
                 return refuse(Rule::AssignByStreet, format!("a {role} cannot assign"));
             }
-            require_text("the department", department)?;
+            require_text("the department", department, Withheld::default())?;
             if state.level < Level::Street {
                 return refuse(
                     Rule::AssignAfterCallIn,
@@ -142,7 +164,7 @@ pub fn check(state: &CaseState, actor: &Actor, payload: &Payload) -> Result<(), 
                     format!("a {role} is not working this case"),
                 );
             }
-            require_text("the note", note)
+            require_text("the note", note, withheld)
         }
         Payload::Rectified { photos, .. } => {
             let responsible = match (&state.department, role) {
@@ -167,7 +189,9 @@ pub fn check(state: &CaseState, actor: &Actor, payload: &Payload) -> Result<(), 
                     ),
                 );
             }
-            if photos.is_empty() || photos.iter().any(|p| !is_sha256_hex(p)) {
+            if (photos.is_empty() && withheld.photos == 0)
+                || photos.iter().any(|p| !is_sha256_hex(p))
+            {
                 return refuse(
                     Rule::RectifyNeedsPhoto,
                     "a rectification needs at least one photo named by a lower-case hex SHA-256",
@@ -197,7 +221,7 @@ pub fn check(state: &CaseState, actor: &Actor, payload: &Payload) -> Result<(), 
             if !matches!(status, Status::Verified | Status::Closed) {
                 return refuse(Rule::ReopenWhenDone, format!("the case is {status}"));
             }
-            require_text("the reason", reason)
+            require_text("the reason", reason, withheld)
         }
         Payload::Closed { note } => {
             if !matches!(role, CommunityStaff | StreetOfficer | Supervisor | Admin) {
@@ -207,7 +231,7 @@ pub fn check(state: &CaseState, actor: &Actor, payload: &Payload) -> Result<(), 
                 return refuse(Rule::CloseOnce, "the case is already closed");
             }
             let may_close_unverified =
-                matches!(role, Supervisor | Admin) && !note.trim().is_empty();
+                matches!(role, Supervisor | Admin) && (!note.trim().is_empty() || withheld.text);
             if status != Status::Verified && !may_close_unverified {
                 return refuse(
                     Rule::CloseAfterVerify,
@@ -218,7 +242,7 @@ pub fn check(state: &CaseState, actor: &Actor, payload: &Payload) -> Result<(), 
             }
             Ok(())
         }
-        Payload::Comment { text } => require_text("the comment", text),
+        Payload::Comment { text } => require_text("the comment", text, withheld),
     }
 }
 

@@ -115,13 +115,14 @@ fn push_one(
         code: None,
         reason: None,
     };
-    Ok(match store.put_record(&record)? {
-        PutOutcome::Stored(seq) => {
-            if let Some(case_id) = &checked.case_id {
-                kinds::refresh_case(store, case_id, tree)?;
-            }
-            result(ItemStatus::Accepted, seq)
-        }
+    // The case's row is computed with the event and written in its transaction; under
+    // the case lock no other push changes the case in between.
+    let case = match &checked.case_id {
+        Some(case_id) => kinds::case_scope_with(store, case_id, &record.body, tree)?,
+        None => None,
+    };
+    Ok(match store.put_record(&record, case.as_ref())? {
+        PutOutcome::Stored(seq) => result(ItemStatus::Accepted, seq),
         PutOutcome::Duplicate(seq) | PutOutcome::Stale(seq) => result(ItemStatus::Duplicate, seq),
         PutOutcome::Conflict => rejected(
             item.id.clone(),

@@ -305,8 +305,11 @@ pub trait RecordStore: Send + Sync + 'static {
     fn forget_enrol_attempt(&self, attempt: i64) -> StoreResult<()>;
     /// The person a device id was enrolled to, if the server ever enrolled it.
     fn device_person(&self, device_id: &str) -> StoreResult<Option<String>>;
-    /// Stores a pushed record idempotently (see [`PutOutcome`]).
-    fn put_record(&self, record: &NewRecord) -> StoreResult<PutOutcome>;
+    /// Stores a pushed record idempotently (see [`PutOutcome`]) and, for a hazard event,
+    /// the scope of its case as it is with the event, in the same transaction: a crash
+    /// never leaves an event without its case row. A duplicate writes the scope only
+    /// when the case has no row (a store orphaned by a crash before this was one step).
+    fn put_record(&self, record: &NewRecord, case: Option<&CaseScope>) -> StoreResult<PutOutcome>;
     /// Up to `limit` records with `seq > after`, in sequence order.
     fn records_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredRecord>>;
     /// The highest sequence number stored (0 when empty).
@@ -328,8 +331,6 @@ pub trait RecordStore: Send + Sync + 'static {
     fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>>;
     /// A hazard case's scope, once its first event is stored.
     fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>>;
-    /// Stores a hazard case's scope (recomputed after each of its events).
-    fn set_case_scope(&self, scope: &CaseScope) -> StoreResult<()>;
     /// Every record of a hazard case, in sequence order.
     fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>>;
     /// Every record of a kind, in sequence order (for the server-wide report).

@@ -491,61 +491,21 @@ impl RecordStore for SqliteStore {
         Ok(())
     }
 
-    fn put_record(&self, rec: &NewRecord) -> StoreResult<PutOutcome> {
+    fn put_record(&self, rec: &NewRecord, case: Option<&CaseScope>) -> StoreResult<PutOutcome> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        let existing: Option<(i64, String, String, bool, String)> = tx
-            .query_row(
-                "SELECT seq, body_hash, kind, draft, author_person FROM records WHERE id = ?1",
-                [&rec.id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()?;
-        if let Some((seq, hash, kind, draft, author)) = existing {
-            if hash == rec.body_hash {
-                return Ok(PutOutcome::Duplicate(seq));
-            }
-            let same_record = kind == rec.kind.as_str() && author == rec.author_person;
-            if !(same_record && draft && !rec.draft) {
-                if same_record && !draft && rec.draft {
-                    return Ok(PutOutcome::Stale(seq));
+        let outcome = insert_record(&tx, rec)?;
+        if let Some(scope) = case {
+            match outcome {
+                PutOutcome::Stored(_) => write_case_scope(&tx, scope, true)?,
+                PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => {
+                    write_case_scope(&tx, scope, false)?
                 }
-                return Ok(PutOutcome::Conflict);
+                PutOutcome::Conflict => {}
             }
-            // A draft's final version replaces it under a new sequence number, so every
-            // cursor that already passed the draft still sees the final version.
-            tx.execute("DELETE FROM record_blobs WHERE record = ?1", [&rec.id])?;
-            tx.execute("DELETE FROM records WHERE id = ?1", [&rec.id])?;
-        }
-        tx.execute(
-            "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
-               author_device, draft, personal, received_at, case_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                rec.id,
-                rec.kind.as_str(),
-                rec.body,
-                rec.body_hash,
-                rec.unit,
-                rec.department,
-                rec.author_person,
-                rec.author_device,
-                rec.draft,
-                rec.personal,
-                now(),
-                rec.case_id
-            ],
-        )?;
-        let seq = tx.last_insert_rowid();
-        for (sha, personal) in &rec.blobs {
-            tx.execute(
-                "INSERT INTO record_blobs(record, sha256, personal) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(record, sha256) DO UPDATE SET personal = personal OR excluded.personal",
-                params![rec.id, sha, personal],
-            )?;
         }
         tx.commit()?;
-        Ok(PutOutcome::Stored(seq))
+        Ok(outcome)
     }
 
     fn records_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredRecord>> {
@@ -677,17 +637,6 @@ impl RecordStore for SqliteStore {
             .optional()?)
     }
 
-    fn set_case_scope(&self, scope: &CaseScope) -> StoreResult<()> {
-        let conn = self.conn()?;
-        conn.execute(
-            "INSERT INTO cases(case_id, unit, department, personal) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(case_id) DO UPDATE SET unit = excluded.unit,
-               department = excluded.department, personal = excluded.personal",
-            params![scope.case_id, scope.unit, scope.department, scope.personal],
-        )?;
-        Ok(())
-    }
-
     fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -709,6 +658,84 @@ impl RecordStore for SqliteStore {
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
+}
+
+/// Inserts a pushed record inside `tx` (see [`PutOutcome`]); the caller commits.
+fn insert_record(tx: &rusqlite::Transaction<'_>, rec: &NewRecord) -> StoreResult<PutOutcome> {
+    let existing: Option<(i64, String, String, bool, String)> = tx
+        .query_row(
+            "SELECT seq, body_hash, kind, draft, author_person FROM records WHERE id = ?1",
+            [&rec.id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    if let Some((seq, hash, kind, draft, author)) = existing {
+        if hash == rec.body_hash {
+            return Ok(PutOutcome::Duplicate(seq));
+        }
+        let same_record = kind == rec.kind.as_str() && author == rec.author_person;
+        if !(same_record && draft && !rec.draft) {
+            if same_record && !draft && rec.draft {
+                return Ok(PutOutcome::Stale(seq));
+            }
+            return Ok(PutOutcome::Conflict);
+        }
+        // A draft's final version replaces it under a new sequence number, so every
+        // cursor that already passed the draft still sees the final version.
+        tx.execute("DELETE FROM record_blobs WHERE record = ?1", [&rec.id])?;
+        tx.execute("DELETE FROM records WHERE id = ?1", [&rec.id])?;
+    }
+    tx.execute(
+        "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
+           author_device, draft, personal, received_at, case_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            rec.id,
+            rec.kind.as_str(),
+            rec.body,
+            rec.body_hash,
+            rec.unit,
+            rec.department,
+            rec.author_person,
+            rec.author_device,
+            rec.draft,
+            rec.personal,
+            now(),
+            rec.case_id
+        ],
+    )?;
+    let seq = tx.last_insert_rowid();
+    for (sha, personal) in &rec.blobs {
+        tx.execute(
+            "INSERT INTO record_blobs(record, sha256, personal) VALUES (?1, ?2, ?3)
+             ON CONFLICT(record, sha256) DO UPDATE SET personal = personal OR excluded.personal",
+            params![rec.id, sha, personal],
+        )?;
+    }
+    Ok(PutOutcome::Stored(seq))
+}
+
+/// Writes a case's scope inside `tx`: replacing the row when `replace`, else only when
+/// the case has none.
+fn write_case_scope(
+    tx: &rusqlite::Transaction<'_>,
+    scope: &CaseScope,
+    replace: bool,
+) -> StoreResult<()> {
+    let on_conflict = if replace {
+        "DO UPDATE SET unit = excluded.unit, department = excluded.department, \
+         personal = excluded.personal"
+    } else {
+        "DO NOTHING"
+    };
+    tx.execute(
+        &format!(
+            "INSERT INTO cases(case_id, unit, department, personal) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(case_id) {on_conflict}"
+        ),
+        params![scope.case_id, scope.unit, scope.department, scope.personal],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -811,20 +838,23 @@ mod tests {
         store.finish_upload("u3").unwrap();
         assert_eq!(store.blob_uploaders("cc").unwrap(), ["p-new"]);
         store
-            .put_record(&NewRecord {
-                id: "r2".into(),
-                kind: RecordKind::Inspection,
-                body: "{}".into(),
-                body_hash: "h2".into(),
-                unit: "g1".into(),
-                department: None,
-                case_id: None,
-                author_person: "p-new".into(),
-                author_device: "d2".into(),
-                draft: false,
-                personal: false,
-                blobs: vec![("cc".into(), false)],
-            })
+            .put_record(
+                &NewRecord {
+                    id: "r2".into(),
+                    kind: RecordKind::Inspection,
+                    body: "{}".into(),
+                    body_hash: "h2".into(),
+                    unit: "g1".into(),
+                    department: None,
+                    case_id: None,
+                    author_person: "p-new".into(),
+                    author_device: "d2".into(),
+                    draft: false,
+                    personal: false,
+                    blobs: vec![("cc".into(), false)],
+                },
+                None,
+            )
             .unwrap();
         let links = store.records_with_blob("cc").unwrap();
         assert!(!links[0].before_uploaders);

@@ -221,6 +221,7 @@ pub fn hazard_event(
             .iter()
             .map(|p| p["id"].as_str().unwrap().to_string())
             .collect(),
+        withheld: None,
         payload,
     };
     json!({ "id": event.id, "kind": "hazard-event", "body": event })

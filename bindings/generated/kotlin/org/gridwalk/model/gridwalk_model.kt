@@ -1747,6 +1747,13 @@ data class Event (
     var `parents`: List<kotlin.String>
     , 
     /**
+     * What a redacting server removed from this copy (absent on a full copy). The
+     * rules treat withheld text as written and withheld photos as attached, so a
+     * redacted copy folds to the same state as the full event.
+     */
+    var `withheld`: Withheld? = null 
+    , 
+    /**
      * What happened.
      */
     var `payload`: Payload
@@ -1773,6 +1780,7 @@ public object FfiConverterTypeEvent: FfiConverterRustBuffer<Event> {
             FfiConverterTypeHlc.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalTypeWithheld.read(buf),
             FfiConverterTypePayload.read(buf),
         )
     }
@@ -1785,6 +1793,7 @@ public object FfiConverterTypeEvent: FfiConverterRustBuffer<Event> {
             FfiConverterTypeHlc.allocationSize(value.`hlc`) +
             FfiConverterLong.allocationSize(value.`wallMs`) +
             FfiConverterSequenceString.allocationSize(value.`parents`) +
+            FfiConverterOptionalTypeWithheld.allocationSize(value.`withheld`) +
             FfiConverterTypePayload.allocationSize(value.`payload`)
     )
 
@@ -1796,6 +1805,7 @@ public object FfiConverterTypeEvent: FfiConverterRustBuffer<Event> {
             FfiConverterTypeHlc.write(value.`hlc`, buf)
             FfiConverterLong.write(value.`wallMs`, buf)
             FfiConverterSequenceString.write(value.`parents`, buf)
+            FfiConverterOptionalTypeWithheld.write(value.`withheld`, buf)
             FfiConverterTypePayload.write(value.`payload`, buf)
     }
 }
@@ -2817,6 +2827,54 @@ public object FfiConverterTypeTemplate: FfiConverterRustBuffer<Template> {
             FfiConverterSequenceString.write(value.`siteKinds`, buf)
             FfiConverterSequenceTypeDepartment.write(value.`departments`, buf)
             FfiConverterSequenceTypeCategory.write(value.`categories`, buf)
+    }
+}
+
+
+
+/**
+ * What redaction removed from an event: its free text and how many photos. The shape
+ * of the payload stays (empty text, no photo names), this says what was there.
+ */
+data class Withheld (
+    /**
+     * Whether the free text (description, note, reason or comment) was removed.
+     */
+    var `text`: kotlin.Boolean
+    , 
+    /**
+     * How many photos were removed.
+     */
+    var `photos`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWithheld: FfiConverterRustBuffer<Withheld> {
+    override fun read(buf: ByteBuffer): Withheld {
+        return Withheld(
+            FfiConverterBoolean.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Withheld) = (
+            FfiConverterBoolean.allocationSize(value.`text`) +
+            FfiConverterUInt.allocationSize(value.`photos`)
+    )
+
+    override fun write(value: Withheld, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`text`, buf)
+            FfiConverterUInt.write(value.`photos`, buf)
     }
 }
 
@@ -4262,6 +4320,38 @@ public object FfiConverterOptionalTypeSolved: FfiConverterRustBuffer<Solved?> {
         } else {
             buf.put(1)
             FfiConverterTypeSolved.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeWithheld: FfiConverterRustBuffer<Withheld?> {
+    override fun read(buf: ByteBuffer): Withheld? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeWithheld.read(buf)
+    }
+
+    override fun allocationSize(value: Withheld?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeWithheld.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Withheld?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeWithheld.write(value, buf)
         }
     }
 }
