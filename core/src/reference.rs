@@ -50,17 +50,7 @@ pub(crate) fn import_template(conn: &Connection, template: &Template) -> Result<
 /// commits). Each unit needs an id, a name and a known level; a bad one refuses them all.
 pub(crate) fn upsert_units(conn: &Connection, units: &[OrgUnit]) -> Result<()> {
     for unit in units {
-        if unit.id.trim().is_empty() || unit.name.trim().is_empty() {
-            return Err(CoreError::InvalidInput(
-                "a unit needs an id and a name".into(),
-            ));
-        }
-        if !UNIT_LEVELS.contains(&unit.level.as_str()) {
-            return Err(CoreError::InvalidInput(format!(
-                "unit `{}` has an unknown level `{}`",
-                unit.id, unit.level
-            )));
-        }
+        org::validate_unit(unit)?;
     }
     org_units::upsert_all(conn, units)
 }

@@ -134,12 +134,7 @@ pub fn units_from_csv(file: &str, input: impl Read, known: &[OrgUnit]) -> Result
             level: row.level.trim().to_string(),
             parent: Some(row.parent.trim().to_string()).filter(|p| !p.is_empty()),
         };
-        if unit.id.is_empty() || unit.name.is_empty() {
-            return Err(bad(*line, "id and name are required".into()));
-        }
-        let Some(depth) = UNIT_LEVELS.iter().position(|l| *l == unit.level) else {
-            return Err(bad(*line, format!("unknown level `{}`", unit.level)));
-        };
+        let depth = unit_depth(&unit).map_err(|reason| bad(*line, reason))?;
         match (&unit.parent, depth) {
             (None, 0) => {}
             (Some(_), 0) => return Err(bad(*line, "a district has no parent".into())),
@@ -176,6 +171,23 @@ pub fn sites_from_csv(file: &str, input: impl Read) -> Result<Vec<Site>> {
             })
         })
         .collect()
+}
+
+/// Checks what every unit must have: an id, a name and a known level. (Where it sits in
+/// the tree is checked against the whole tree by [`units_from_csv`].)
+pub fn validate_unit(unit: &OrgUnit) -> Result<()> {
+    unit_depth(unit).map(|_| ()).map_err(ModelError::Invalid)
+}
+
+/// A unit's depth in the tree (0 for a district), or why the unit is not valid.
+fn unit_depth(unit: &OrgUnit) -> Result<usize, String> {
+    if unit.id.trim().is_empty() || unit.name.trim().is_empty() {
+        return Err(format!("unit `{}`: id and name are required", unit.id));
+    }
+    UNIT_LEVELS
+        .iter()
+        .position(|l| *l == unit.level)
+        .ok_or_else(|| format!("unit `{}`: unknown level `{}`", unit.id, unit.level))
 }
 
 /// Checks what every site must have: an id, a name, a known kind and a unit.
