@@ -29,6 +29,29 @@ pub struct Limits {
     pub enrol_attempts: u32,
     /// The window `enrol_attempts` is counted over.
     pub enrol_window: Duration,
+    /// Largest enrolment request body, counted after decompression: enrolment needs no
+    /// token, so a stranger may send it, and a code fits in far less than a push.
+    pub max_enrol_body_bytes: usize,
+    /// How long a client may take to send a request's headers (each request on a
+    /// kept-alive connection included) before the connection is closed.
+    pub header_read_timeout: Duration,
+    /// How long a request body may go without a byte before the request ends with
+    /// `408`: a half-open connection (a phone that switched networks) is let go.
+    pub body_read_timeout: Duration,
+    /// Most connections served at once; further ones wait in the listen queue until
+    /// one closes.
+    pub max_connections: u32,
+    /// How long shutdown (SIGTERM) waits for requests in flight before it drops the
+    /// connections still open.
+    pub shutdown_grace: Duration,
+    /// How long an unfinished tus upload lives after it was created; then it and its
+    /// bytes are removed, and the client starts a new one.
+    pub upload_expiry: Duration,
+    /// Most unfinished uploads one device may hold at once.
+    pub max_open_uploads_per_device: u32,
+    /// Most bytes (the sum of their `Upload-Length`) one device's unfinished uploads
+    /// may declare at once.
+    pub max_upload_bytes_per_device: u64,
 }
 
 /// The default photo limit: 20 MB, well above a processed evidence photo.
@@ -45,9 +68,24 @@ impl Default for Limits {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             enrol_attempts: 10,
             enrol_window: Duration::from_secs(60),
+            max_enrol_body_bytes: 16 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(20),
+            max_connections: 1024,
+            shutdown_grace: Duration::from_secs(5),
+            upload_expiry: DEFAULT_UPLOAD_EXPIRY,
+            max_open_uploads_per_device: 32,
+            max_upload_bytes_per_device: 256 * 1024 * 1024,
         }
     }
 }
+
+/// The default life of an unfinished upload: 7 days.
+pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The longest upload expiry honoured (10 years), so that an expiry always stays a
+/// four-digit-year timestamp.
+const LONGEST_UPLOAD_EXPIRY: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
 
 /// The default token lifetime: 90 days without a sync.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(90 * 24 * 60 * 60);
@@ -65,6 +103,18 @@ impl Limits {
     pub fn token_lifetime(&self) -> chrono::TimeDelta {
         chrono::TimeDelta::from_std(self.token_lifetime.min(LONGEST_TOKEN_LIFETIME))
             .unwrap_or(chrono::TimeDelta::MAX)
+    }
+
+    /// The upload expiry as a calendar span, at most 10 years.
+    pub fn upload_expiry(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::from_std(self.upload_expiry.min(LONGEST_UPLOAD_EXPIRY))
+            .unwrap_or(chrono::TimeDelta::MAX)
+    }
+
+    /// How often expired uploads are swept: a tenth of their life, between a second
+    /// and an hour, so a short expiry (in tests) is honoured promptly.
+    pub fn upload_sweep_interval(&self) -> Duration {
+        (self.upload_expiry / 10).clamp(Duration::from_secs(1), MAX_RENEWAL_INTERVAL)
     }
 
     /// How long after a renewal a device's expiry is next written: an hour, or a

@@ -52,6 +52,18 @@ pub enum ApiError {
         /// Whole seconds until an attempt is allowed again.
         retry_after_secs: u64,
     },
+    /// A device holds too many (or too large) unfinished uploads to create another;
+    /// answered with `Retry-After` (when its oldest unfinished upload expires).
+    #[error("{message}")]
+    UploadLimit {
+        /// What the device holds and what the cap is.
+        message: String,
+        /// Whole seconds until the oldest unfinished upload expires.
+        retry_after_secs: u64,
+    },
+    /// The request body stopped arriving for longer than the body read timeout.
+    #[error("{0}")]
+    BodyTimeout(String),
     /// Storage failed; details go to the log, not to the client.
     #[error("storage error: {0}")]
     Store(#[from] StoreError),
@@ -81,6 +93,8 @@ impl ApiError {
             ),
             ApiError::HashMismatch(_) => (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::UploadLimit { .. } => (StatusCode::TOO_MANY_REQUESTS, "upload_limit"),
+            ApiError::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             ApiError::Store(_) | ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -114,6 +128,9 @@ impl IntoResponse for ApiError {
                     .insert("tus-version", HeaderValue::from_static("1.0.0"));
             }
             ApiError::RateLimited {
+                retry_after_secs, ..
+            }
+            | ApiError::UploadLimit {
                 retry_after_secs, ..
             } => {
                 response

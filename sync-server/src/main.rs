@@ -46,6 +46,37 @@ enum Command {
         /// enrol a device are not counted); more get 429 with Retry-After.
         #[arg(long, default_value_t = Limits::default().enrol_attempts)]
         enrol_attempts_per_minute: u32,
+        /// Largest enrolment request body in bytes, after decompression (enrolment
+        /// needs no token, so this keeps strangers' bodies small).
+        #[arg(long, default_value_t = Limits::default().max_enrol_body_bytes)]
+        max_enrol_body_bytes: usize,
+        /// Seconds a client may take to send a request's headers before its connection
+        /// is closed (fractions allowed).
+        #[arg(long, default_value_t = Limits::default().header_read_timeout.as_secs_f64(), value_parser = parse_seconds)]
+        header_timeout_secs: f64,
+        /// Seconds a request body may go without a byte before the request ends with
+        /// 408 (a half-open connection is let go; fractions allowed).
+        #[arg(long, default_value_t = Limits::default().body_read_timeout.as_secs_f64(), value_parser = parse_seconds)]
+        body_timeout_secs: f64,
+        /// Most connections served at once; more wait in the listen queue.
+        #[arg(long, default_value_t = Limits::default().max_connections, value_parser = clap::value_parser!(u32).range(1..))]
+        max_connections: u32,
+        /// Seconds shutdown (SIGTERM) waits for requests in flight before dropping the
+        /// connections still open (fractions allowed).
+        #[arg(long, default_value_t = Limits::default().shutdown_grace.as_secs_f64(), value_parser = parse_seconds)]
+        shutdown_grace_secs: f64,
+        /// Days an unfinished photo upload lives before it and its bytes are removed
+        /// (fractions allowed).
+        #[arg(long, default_value_t = 7.0, value_parser = parse_upload_expiry_days)]
+        upload_expiry_days: f64,
+        /// Most unfinished photo uploads one device may hold; more are refused with 429
+        /// `upload_limit`.
+        #[arg(long, default_value_t = Limits::default().max_open_uploads_per_device)]
+        max_open_uploads_per_device: u32,
+        /// Most bytes one device's unfinished photo uploads may declare together; more
+        /// are refused with 429 `upload_limit`.
+        #[arg(long, default_value_t = Limits::default().max_upload_bytes_per_device)]
+        max_upload_bytes_per_device: u64,
     },
     /// Org units (district → street → community → grid).
     Units {
@@ -152,6 +183,40 @@ fn parse_token_days(text: &str) -> Result<f64, String> {
     Ok(days)
 }
 
+/// The longest `--upload-expiry-days` accepted: ten years.
+const MAX_UPLOAD_EXPIRY_DAYS: f64 = 3650.0;
+
+/// Parses `--upload-expiry-days`: a positive number of days, at most ten years.
+fn parse_upload_expiry_days(text: &str) -> Result<f64, String> {
+    let days: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of days"))?;
+    if !(days > 0.0 && days <= MAX_UPLOAD_EXPIRY_DAYS) {
+        return Err(format!(
+            "an upload expiry must be more than 0 and at most {MAX_UPLOAD_EXPIRY_DAYS} days"
+        ));
+    }
+    Ok(days)
+}
+
+/// The longest timeout or grace accepted, in seconds: a day.
+const MAX_SECONDS: f64 = 24.0 * 60.0 * 60.0;
+
+/// Parses a timeout in seconds: more than 0, at most a day.
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= MAX_SECONDS) {
+        return Err(format!(
+            "must be more than 0 and at most {MAX_SECONDS} seconds"
+        ));
+    }
+    Ok(secs)
+}
+
 /// Logs go to stderr as `key=value` lines, or as one JSON object per line with
 /// `GRIDWALK_LOG_FORMAT=json` (for log shippers); `GRIDWALK_LOG` filters them.
 fn init_logging() {
@@ -193,20 +258,41 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             max_photo_bytes,
             token_days,
             enrol_attempts_per_minute,
+            max_enrol_body_bytes,
+            header_timeout_secs,
+            body_timeout_secs,
+            max_connections,
+            shutdown_grace_secs,
+            upload_expiry_days,
+            max_open_uploads_per_device,
+            max_upload_bytes_per_device,
         } => {
+            let secs = |flag: &str, secs: f64| {
+                Duration::try_from_secs_f64(secs).map_err(|e| format!("--{flag} {secs}: {e}"))
+            };
+            let days = |flag: &str, days: f64| secs(flag, days * 24.0 * 60.0 * 60.0);
             let limits = Limits {
                 max_body_bytes,
                 max_photo_bytes,
-                token_lifetime: Duration::try_from_secs_f64(token_days * 24.0 * 60.0 * 60.0)
-                    .map_err(|e| format!("--token-days {token_days}: {e}"))?,
+                token_lifetime: days("token-days", token_days)?,
                 enrol_attempts: enrol_attempts_per_minute,
                 enrol_window: Duration::from_secs(60),
+                max_enrol_body_bytes,
+                header_read_timeout: secs("header-timeout-secs", header_timeout_secs)?,
+                body_read_timeout: secs("body-timeout-secs", body_timeout_secs)?,
+                max_connections,
+                shutdown_grace: secs("shutdown-grace-secs", shutdown_grace_secs)?,
+                upload_expiry: days("upload-expiry-days", upload_expiry_days)?,
+                max_open_uploads_per_device,
+                max_upload_bytes_per_device,
                 ..Limits::default()
             };
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-            runtime
-                .block_on(server::serve(data, listen, limits))
-                .map_err(|e| e.to_string())
+            let served = runtime.block_on(server::serve(data, listen, limits));
+            // Storage work still running for a dropped connection gets a moment, not
+            // a veto over the exit.
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            served.map_err(|e| e.to_string())
         }
         Command::Units {
             command: ImportCommand::Import { file },

@@ -1,9 +1,34 @@
-//! Opening the embedded stores and serving the router with graceful shutdown: on
-//! SIGTERM (or Ctrl-C) the listener closes and in-flight requests run to completion.
+//! Opening the embedded stores and serving the router, so that no client can hold the
+//! server hostage:
+//! - at most [`Limits::max_connections`] connections are served at once; further ones
+//!   wait in the listen queue;
+//! - a client gets [`Limits::header_read_timeout`] to send a request's headers
+//!   (slowloris), and a body that goes [`Limits::body_read_timeout`] without a byte ends
+//!   its request (see [`crate::api`]);
+//! - on SIGTERM (or Ctrl-C) the listener closes, idle connections close, requests in
+//!   flight get [`Limits::shutdown_grace`] to finish, and connections still open after
+//!   that (a stalled upload on a half-open connection) are dropped.
+//!
+//! Unfinished uploads past their expiry are swept at start and then periodically.
+//!
+//! [`Limits::max_connections`]: crate::config::Limits::max_connections
+//! [`Limits::header_read_timeout`]: crate::config::Limits::header_read_timeout
+//! [`Limits::body_read_timeout`]: crate::config::Limits::body_read_timeout
+//! [`Limits::shutdown_grace`]: crate::config::Limits::shutdown_grace
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tower_service::Service;
+
+use crate::api::blobs::sweep_expired_uploads;
 use crate::api::router;
 use crate::config::{DataDir, Limits};
 use crate::state::AppState;
@@ -18,21 +43,115 @@ pub fn open_state(data: &DataDir, limits: Limits) -> Result<AppState, StoreError
     Ok(AppState::new(Arc::new(store), Arc::new(blobs), limits))
 }
 
-/// Serves on an already bound listener until `shutdown` completes, then finishes the
-/// requests in flight.
+/// Serves on an already bound listener until `shutdown` completes, then lets the
+/// requests in flight finish for at most the shutdown grace and drops what is left.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // With connect info, so that logs and the enrolment rate limit see the client's
-    // address.
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = state.limits.clone();
+    let app = router(state.clone());
+    let sweeper = tokio::spawn(sweep_uploads(state));
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1) as usize));
+    let (stop, stopping) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    tokio::pin!(shutdown);
+    loop {
+        while connections.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            permit = Arc::clone(&permits).acquire_owned() => permit.map_err(std::io::Error::other)?,
+        };
+        let (stream, remote) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    continue;
+                }
+            },
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            // So that logs and the enrolment rate limit see the client's address.
+            req.extensions_mut().insert(ConnectInfo(remote));
+            app.clone().call(req)
+        });
+        let builder = builder.clone();
+        let mut stopping = stopping.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                () = async { drop(stopping.wait_for(|stop| *stop).await) } => {
+                    // Finish the request in flight, if any, then close.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(client = %remote, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    let open = connections.len();
+    let drained = tokio::time::timeout(limits.shutdown_grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            of = open,
+            grace_ms = limits.shutdown_grace.as_millis() as u64,
+            "shutdown grace over; dropping connections still open"
+        );
+        connections.abort_all();
+        while connections.join_next().await.is_some() {}
+    }
+    sweeper.abort();
+    Ok(())
+}
+
+/// Waits out a failed accept: a connection that failed before it was accepted is
+/// nobody's problem; anything else (out of file descriptors) is logged and given a
+/// moment to pass rather than spun on.
+async fn accept_failed(error: &std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused
+    ) {
+        return;
+    }
+    tracing::error!(error = %error, "cannot accept a connection");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+/// Removes expired uploads now and then every sweep interval, until aborted.
+async fn sweep_uploads(state: AppState) {
+    let mut ticker = tokio::time::interval(state.limits.upload_sweep_interval());
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match sweep_expired_uploads(&state).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "expired uploads removed"),
+            Err(e) => tracing::error!(error = %e, "sweeping expired uploads failed"),
+        }
+    }
 }
 
 /// Binds `listen` and serves until SIGTERM or Ctrl-C.
@@ -47,7 +166,6 @@ pub async fn serve(data: &DataDir, listen: SocketAddr, limits: Limits) -> std::i
     tracing::info!("stopped");
     Ok(())
 }
-
 /// Completes on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -14,8 +14,26 @@
 //!
 //! A chunk without a checksum that is cut off mid-way keeps the bytes that arrived, so
 //! the client resumes from there; a chunk with a checksum is stored whole or not at all.
+//!
+//! No PATCH can wedge its upload: the upload's lock is held only while its offset is
+//! checked and a chunk is written, never while a body is read. A PATCH at the stored
+//! offset takes the upload over; a PATCH still reading a body for it (a phone that
+//! switched networks mid-chunk leaves one on a half-open connection) is told, stops at
+//! once without writing, and its connection is closed. A body that stalls with nobody
+//! taking over ends after the body read timeout.
+//!
+//! Unfinished uploads expire [`Limits::upload_expiry`] after they were created
+//! (`Upload-Expires` on every answer about one, as in the tus expiration extension);
+//! [`sweep_expired_uploads`] removes them and their bytes. A device holding
+//! [`Limits::max_open_uploads_per_device`] unfinished uploads, or whose unfinished
+//! uploads declare [`Limits::max_upload_bytes_per_device`] bytes, cannot create another
+//! (`429 upload_limit`, with `Retry-After` until its oldest one expires).
+//!
+//! [`Limits::upload_expiry`]: crate::config::Limits::upload_expiry
+//! [`Limits::max_open_uploads_per_device`]: crate::config::Limits::max_open_uploads_per_device
+//! [`Limits::max_upload_bytes_per_device`]: crate::config::Limits::max_upload_bytes_per_device
 
-use std::sync::Arc;
+use std::collections::HashSet;
 
 use axum::Router;
 use axum::body::Body;
@@ -26,15 +44,17 @@ use axum::routing::{get, head, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::BytesMut;
+use chrono::{DateTime, Utc};
 use gridwalk_model::evidence::is_sha256_hex;
 use gridwalk_model::protocol::paths;
 use http_body_util::BodyExt;
 
-use super::AppState;
+use super::{AppState, BodyFailure, body_failure};
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::scope::{BlobReference, UnitTree, may_read_blob};
-use crate::storage::{FinishOutcome, Upload, sha256_hex};
+use crate::state::UploadWriter;
+use crate::storage::{FinishOutcome, Upload, UploadAdmission, UploadCap, sha256_hex};
 
 const TUS_VERSION: &str = "1.0.0";
 
@@ -141,6 +161,7 @@ pub async fn create(
         return Err(ApiError::BadRequest("an empty file is not a photo".into()));
     }
     let sha256 = metadata_sha256(&headers)?;
+    let now = Utc::now();
     let upload = Upload {
         id: uuid::Uuid::now_v7().to_string(),
         sha256,
@@ -148,50 +169,124 @@ pub async fn create(
         device: caller.device.clone(),
         person: caller.person.id.clone(),
         done: false,
+        created_at: now,
     };
     let location = format!("{}/uploads/{}", paths::BLOBS, upload.id);
+    let expiry = state.limits.upload_expiry();
+    let cap = UploadCap {
+        max_open: state.limits.max_open_uploads_per_device,
+        max_bytes: state.limits.max_upload_bytes_per_device,
+        live_since: now - expiry,
+    };
     let (store, blobs) = (state.store.clone(), state.blobs.clone());
-    let id = upload.id.clone();
-    blocking(move || {
-        blobs.start_upload(&upload.id)?;
-        store.create_upload(&upload)?;
-        Ok(())
+    let created = upload.clone();
+    let admission = blocking(move || {
+        // The file first: a crash before the row leaves only a file, which the sweep
+        // removes; a row never names a missing file.
+        blobs.start_upload(&created.id)?;
+        let admission = store.create_upload(&created, &cap)?;
+        if admission != UploadAdmission::Admitted {
+            blobs.discard_upload(&created.id)?;
+        }
+        Ok(admission)
     })
     .await?;
-    tracing::info!(upload = %id, length, "upload created");
+    if let UploadAdmission::Refused {
+        open,
+        bytes,
+        oldest,
+    } = admission
+    {
+        let retry_after_secs = oldest
+            .map(|at| (at + expiry - now).num_seconds())
+            .unwrap_or(0)
+            .max(1) as u64;
+        tracing::warn!(open, bytes, length, "upload refused: device at its cap");
+        return Err(ApiError::UploadLimit {
+            message: format!(
+                "this device holds {open} unfinished uploads declaring {bytes} bytes;                  the limit is {} uploads and {} bytes. Finish or resume them before                  starting more; unfinished uploads expire after {} hours",
+                cap.max_open,
+                cap.max_bytes,
+                expiry.num_hours()
+            ),
+            retry_after_secs,
+        });
+    }
+    tracing::info!(upload = %upload.id, length, "upload created");
     let mut response = StatusCode::CREATED.into_response();
-    response
-        .headers_mut()
-        .insert(header::LOCATION, header_value(&location)?);
-    response
-        .headers_mut()
-        .insert("upload-offset", HeaderValue::from_static("0"));
+    let h = response.headers_mut();
+    h.insert(header::LOCATION, header_value(&location)?);
+    h.insert("upload-offset", HeaderValue::from_static("0"));
+    h.insert("upload-expires", expires_header(&state, &upload)?);
     Ok(response)
+}
+
+/// When an unfinished upload expires.
+fn expires_at(state: &AppState, upload: &Upload) -> DateTime<Utc> {
+    upload.created_at + state.limits.upload_expiry()
+}
+
+/// `Upload-Expires`: the expiry as an HTTP date, as the tus expiration extension has it.
+fn expires_header(state: &AppState, upload: &Upload) -> Result<HeaderValue, ApiError> {
+    header_value(
+        &expires_at(state, upload)
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string(),
+    )
 }
 
 /// The caller's own upload; another device's upload is reported as absent.
 async fn own_upload(state: &AppState, caller: &Caller, id: String) -> Result<Upload, ApiError> {
     let store = state.store.clone();
     let upload = blocking(move || Ok(store.upload(&id)?)).await?;
-    upload
+    let upload = upload
         .filter(|u| u.device == caller.device)
-        .ok_or_else(|| ApiError::NotFound("no such upload; create a new one".into()))
-}
-
-/// The lock that lets one request at a time change an upload.
-fn upload_lock(state: &AppState, id: &str) -> Result<Arc<tokio::sync::Mutex<()>>, ApiError> {
-    let mut locks = state
-        .upload_locks
-        .lock()
-        .map_err(|_| ApiError::Internal("upload lock poisoned".into()))?;
-    Ok(Arc::clone(locks.entry(id.to_string()).or_default()))
-}
-
-/// Forgets the lock of an upload nobody will change again (finished or discarded).
-fn forget_lock(state: &AppState, id: &str) {
-    if let Ok(mut locks) = state.upload_locks.lock() {
-        locks.remove(id);
+        .ok_or_else(|| ApiError::NotFound("no such upload; create a new one".into()))?;
+    if !upload.done && expires_at(state, &upload) <= Utc::now() {
+        // The sweep removes it soon; until then it is as gone as after.
+        return Err(ApiError::NotFound(
+            "the upload expired; create a new one".into(),
+        ));
     }
+    Ok(upload)
+}
+
+/// Removes every unfinished upload older than the upload expiry, with its bytes, and
+/// upload files no upload names that are as old (a crash between writing the file and
+/// recording the upload). A PATCH still writing an expired upload is stopped first.
+/// Returns how many uploads were removed.
+pub async fn sweep_expired_uploads(state: &AppState) -> Result<usize, ApiError> {
+    let expiry = state.limits.upload_expiry();
+    let cutoff = Utc::now() - expiry;
+    let store = state.store.clone();
+    let expired = blocking(move || Ok(store.unfinished_uploads_created_before(cutoff)?)).await?;
+    for id in &expired {
+        let slot = state.uploads.slot(id);
+        let _guard = slot.commit.lock().await;
+        slot.stop_writers();
+        let (st, upload_id) = (state.clone(), id.clone());
+        blocking(move || {
+            st.blobs.discard_upload(&upload_id)?;
+            st.store.delete_upload(&upload_id)?;
+            Ok(())
+        })
+        .await?;
+        state.uploads.forget(id);
+        tracing::info!(upload = %id, "unfinished upload expired and removed");
+    }
+    let st = state.clone();
+    let files_before = std::time::SystemTime::now()
+        .checked_sub(expiry.to_std().unwrap_or_default())
+        .unwrap_or(std::time::UNIX_EPOCH);
+    let orphans = blocking(move || {
+        let open: HashSet<String> = st.store.unfinished_upload_ids()?.into_iter().collect();
+        Ok(st.blobs.remove_stale_upload_files(files_before, &open)?)
+    })
+    .await?;
+    if orphans > 0 {
+        tracing::info!(files = orphans, "removed upload files no upload names");
+    }
+    Ok(expired.len())
 }
 
 /// Checks a complete upload's bytes against its name, stores the blob and records the
@@ -228,7 +323,7 @@ fn finish_complete(state: &AppState, up: &Upload) -> Result<(), ApiError> {
 /// The offset an upload really has, settling what a crash left behind first: an
 /// unfinished upload whose bytes are all stored is finished now (hash checked, blob
 /// stored, uploader recorded), so the answer never claims `Upload-Length` for a blob
-/// that does not exist. Call with the upload's lock held.
+/// that does not exist. Call with the upload's `commit` lock held.
 async fn settled_offset(state: &AppState, upload: &Upload) -> Result<u64, ApiError> {
     if upload.done {
         return Ok(upload.length);
@@ -245,7 +340,7 @@ async fn settled_offset(state: &AppState, upload: &Upload) -> Result<u64, ApiErr
     .await;
     if !matches!(result, Ok(at) if at < upload.length) {
         // Finished or discarded: nobody will change this upload again.
-        forget_lock(state, &upload.id);
+        state.uploads.forget(&upload.id);
         if result.is_ok() {
             tracing::info!(upload = %upload.id, "complete upload finished after an interruption");
         }
@@ -262,9 +357,10 @@ pub async fn offset(
 ) -> Result<Response, ApiError> {
     require_tus(&headers)?;
     let upload = own_upload(&state, &caller, id).await?;
-    let lock = upload_lock(&state, &upload.id)?;
+    let slot = state.uploads.slot(&upload.id);
     let offset = {
-        let _guard = lock.lock().await;
+        // Never waits on a body being read: the lock is only held to write.
+        let _guard = slot.commit.lock().await;
         settled_offset(&state, &upload).await?
     };
     let mut response = StatusCode::OK.into_response();
@@ -272,6 +368,9 @@ pub async fn offset(
     h.insert("upload-offset", header_value(&offset.to_string())?);
     h.insert("upload-length", header_value(&upload.length.to_string())?);
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if offset < upload.length {
+        h.insert("upload-expires", expires_header(&state, &upload)?);
+    }
     Ok(response)
 }
 
@@ -315,25 +414,34 @@ pub async fn patch(
     let checksum = chunk_checksum(&headers)?;
     let upload = own_upload(&state, &caller, id).await?;
 
-    // One PATCH at a time per upload: a client that resumes while its dropped request
-    // is still being handled waits for it instead of interleaving bytes.
-    let lock = upload_lock(&state, &upload.id)?;
-    let _guard = lock.lock().await;
-
-    let offset = settled_offset(&state, &upload).await?;
-    if claimed != offset {
-        return Err(ApiError::Conflict(format!(
-            "Upload-Offset {claimed} does not match the stored offset {offset}; \
-             HEAD the upload and resume from there"
-        )));
-    }
+    // Check the offset and take the upload over, under its lock; then read the body
+    // without it, so a newer PATCH can take over from this one if it stalls.
+    let slot = state.uploads.slot(&upload.id);
+    let (offset, mut writer) = {
+        let _guard = slot.commit.lock().await;
+        let offset = settled_offset(&state, &upload).await?;
+        if claimed != offset {
+            return Err(ApiError::Conflict(format!(
+                "Upload-Offset {claimed} does not match the stored offset {offset}; \
+                 HEAD the upload and resume from there"
+            )));
+        }
+        (offset, slot.take_over())
+    };
     let remaining = upload.length - offset;
-    let (chunk, cut_off) = read_chunk(body, remaining).await?;
-    if let Some(expected) = &checksum {
-        if cut_off {
-            return Err(ApiError::BadRequest(
-                "the chunk was cut off; it was not stored".into(),
+    let (chunk, cut_off) = match read_chunk(body, remaining, &mut writer).await? {
+        Chunk::Whole(bytes) => (bytes, None),
+        Chunk::CutOff(bytes, why) => (bytes, Some(why)),
+        Chunk::Superseded => {
+            tracing::info!(upload = %upload.id, offset, "a newer PATCH took the upload over");
+            return Err(ApiError::Conflict(
+                "a newer PATCH of this upload took over; this one was dropped".into(),
             ));
+        }
+    };
+    if let Some(expected) = &checksum {
+        if let Some(why) = cut_off {
+            return Err(cut_off_error(why, "it was not stored"));
         }
         let actual =
             hex::decode(sha256_hex(&chunk)).map_err(|e| ApiError::Internal(format!("hex: {e}")))?;
@@ -346,7 +454,14 @@ pub async fn patch(
     if offset == upload.length {
         // Already finished (perhaps just now, after a restart): an empty PATCH at the
         // end is answered with the offset, as tus asks; read_chunk refused any bytes.
-        return offset_answer(offset);
+        return offset_answer(&state, &upload, offset);
+    }
+    let _guard = slot.commit.lock().await;
+    if !slot.is_current(&writer) {
+        // Taken over while the last bytes arrived: the newer PATCH writes them.
+        return Err(ApiError::Conflict(
+            "a newer PATCH of this upload took over; this one was dropped".into(),
+        ));
     }
     let (st, up) = (state.clone(), upload.clone());
     let new_offset = blocking(move || {
@@ -363,33 +478,70 @@ pub async fn patch(
     .await;
     if new_offset.as_ref().map_or(true, |o| *o == upload.length) {
         // Finished or discarded: nobody will PATCH this upload again.
-        forget_lock(&state, &upload.id);
+        state.uploads.forget(&upload.id);
     }
     let new_offset = new_offset?;
-    if cut_off {
+    if let Some(why) = cut_off {
         tracing::warn!(upload = %upload.id, offset = new_offset, "chunk cut off; kept what arrived");
-        return Err(ApiError::BadRequest("the chunk was cut off".into()));
+        return Err(cut_off_error(why, "what arrived was kept"));
     }
     tracing::info!(upload = %upload.id, offset = new_offset, length = upload.length, "chunk stored");
-    offset_answer(new_offset)
+    offset_answer(&state, &upload, new_offset)
 }
 
-/// `204` with the upload's new offset.
-fn offset_answer(offset: u64) -> Result<Response, ApiError> {
+/// The answer to a chunk that ended early: `408` when it stalled, `400` when the
+/// connection broke.
+fn cut_off_error(why: BodyFailure, kept: &str) -> ApiError {
+    match why {
+        BodyFailure::TimedOut => ApiError::BodyTimeout(format!(
+            "the chunk stopped arriving for too long; {kept}. HEAD the upload and resume"
+        )),
+        _ => ApiError::BadRequest(format!("the chunk was cut off; {kept}")),
+    }
+}
+
+/// `204` with the upload's new offset (and, while unfinished, its expiry).
+fn offset_answer(state: &AppState, upload: &Upload, offset: u64) -> Result<Response, ApiError> {
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert("upload-offset", header_value(&offset.to_string())?);
+    let h = response.headers_mut();
+    h.insert("upload-offset", header_value(&offset.to_string())?);
+    if offset < upload.length {
+        h.insert("upload-expires", expires_header(state, upload)?);
+    }
     Ok(response)
 }
 
-/// Reads a chunk of at most `remaining` bytes; `true` when the connection broke first.
-async fn read_chunk(body: Body, remaining: u64) -> Result<(Vec<u8>, bool), ApiError> {
+/// How reading a chunk ended.
+enum Chunk {
+    /// The whole body arrived.
+    Whole(Vec<u8>),
+    /// The body ended early (the connection broke, or it stalled past the body read
+    /// timeout); these bytes arrived before.
+    CutOff(Vec<u8>, BodyFailure),
+    /// Another PATCH took the upload over; nothing read counts.
+    Superseded,
+}
+
+/// Reads a chunk of at most `remaining` bytes, giving up at once when `writer` is
+/// superseded.
+async fn read_chunk(
+    body: Body,
+    remaining: u64,
+    writer: &mut UploadWriter,
+) -> Result<Chunk, ApiError> {
     let mut body = body;
     let mut buf = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else {
-            return Ok((buf.to_vec(), true));
+    loop {
+        let frame = tokio::select! {
+            frame = body.frame() => frame,
+            () = writer.superseded() => return Ok(Chunk::Superseded),
+        };
+        let Some(frame) = frame else {
+            return Ok(Chunk::Whole(buf.to_vec()));
+        };
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) => return Ok(Chunk::CutOff(buf.to_vec(), body_failure(&e))),
         };
         let Ok(data) = frame.into_data() else {
             continue;
@@ -401,7 +553,6 @@ async fn read_chunk(body: Body, remaining: u64) -> Result<(Vec<u8>, bool), ApiEr
         }
         buf.extend_from_slice(&data);
     }
-    Ok((buf.to_vec(), false))
 }
 
 /// `GET /v1/blobs/{sha256}`: a stored photo, for callers who may see it. A photo the

@@ -120,6 +120,32 @@ impl BlobStore for FileBlobStore {
         }
     }
 
+    fn remove_stale_upload_files(
+        &self,
+        before: std::time::SystemTime,
+        keep: &std::collections::HashSet<String>,
+    ) -> StoreResult<usize> {
+        let mut removed = 0;
+        for entry in fs::read_dir(self.root.join("uploads"))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".part")) else {
+                continue;
+            };
+            if keep.contains(id) {
+                continue;
+            }
+            let changed = entry.metadata()?.modified()?;
+            if changed < before {
+                match fs::remove_file(entry.path()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                    _ => removed += 1,
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     fn has_blob(&self, sha256: &str) -> StoreResult<bool> {
         Ok(self.blob_path(sha256)?.exists())
     }

@@ -158,6 +158,45 @@ pub struct Upload {
     pub person: String,
     /// Whether the bytes were verified and stored as a blob.
     pub done: bool,
+    /// When it was created (server clock): an unfinished upload expires a configured
+    /// time after.
+    pub created_at: DateTime<Utc>,
+}
+
+/// How many unfinished uploads one device may hold, checked as an upload is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadCap {
+    /// Most unfinished uploads.
+    pub max_open: u32,
+    /// Most bytes their `Upload-Length`s may add up to, the new one included.
+    pub max_bytes: u64,
+    /// Uploads created before this have expired and do not count.
+    pub live_since: DateTime<Utc>,
+}
+
+impl UploadCap {
+    /// No cap at all (tests of the store that are not about caps).
+    pub const UNLIMITED: UploadCap = UploadCap {
+        max_open: u32::MAX,
+        max_bytes: u64::MAX,
+        live_since: DateTime::<Utc>::MIN_UTC,
+    };
+}
+
+/// Whether a new upload fit its device's [`UploadCap`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadAdmission {
+    /// Stored.
+    Admitted,
+    /// Not stored: the device holds too many, or too large, unfinished uploads.
+    Refused {
+        /// The device's live unfinished uploads.
+        open: u32,
+        /// What their `Upload-Length`s add up to.
+        bytes: u64,
+        /// When the oldest of them was created (it expires first).
+        oldest: Option<DateTime<Utc>>,
+    },
 }
 
 /// What redeeming an enrolment code came to.
@@ -318,15 +357,20 @@ pub trait RecordStore: Send + Sync + 'static {
     fn record_exists(&self, id: &str) -> StoreResult<bool>;
     /// Records referring to a blob, in sequence order.
     fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<BlobLink>>;
-    /// Registers a new upload.
-    fn create_upload(&self, upload: &Upload) -> StoreResult<()>;
+    /// Registers a new upload unless its device's live unfinished uploads would exceed
+    /// `cap`, atomically.
+    fn create_upload(&self, upload: &Upload, cap: &UploadCap) -> StoreResult<UploadAdmission>;
     /// One upload.
     fn upload(&self, id: &str) -> StoreResult<Option<Upload>>;
     /// Marks an upload as verified and stored, and records its person as an uploader
     /// of its blob, in one transaction.
     fn finish_upload(&self, id: &str) -> StoreResult<()>;
-    /// Forgets an upload (its bytes were wrong).
+    /// Forgets an upload (its bytes were wrong, or it expired).
     fn delete_upload(&self, id: &str) -> StoreResult<()>;
+    /// The unfinished uploads created before `before` (expired), oldest first.
+    fn unfinished_uploads_created_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>>;
+    /// Every unfinished upload's id.
+    fn unfinished_upload_ids(&self) -> StoreResult<Vec<String>>;
     /// The people who finished an upload of this blob (empty when none is known).
     fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>>;
     /// A hazard case's scope, once its first event is stored.
@@ -363,6 +407,14 @@ pub trait BlobStore: Send + Sync + 'static {
     fn finish(&self, upload_id: &str, sha256: &str) -> StoreResult<FinishOutcome>;
     /// Removes an upload's bytes.
     fn discard_upload(&self, upload_id: &str) -> StoreResult<()>;
+    /// Removes upload files last changed before `before` whose upload `keep` does not
+    /// name (left by a crash between creating the file and recording the upload);
+    /// returns how many were removed.
+    fn remove_stale_upload_files(
+        &self,
+        before: std::time::SystemTime,
+        keep: &std::collections::HashSet<String>,
+    ) -> StoreResult<usize>;
     /// Whether a blob is stored.
     fn has_blob(&self, sha256: &str) -> StoreResult<bool>;
     /// A blob's bytes.

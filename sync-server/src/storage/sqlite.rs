@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{
     BlobLink, CaseScope, DeviceSummary, EnrolAttempt, NewRecord, PersonSummary, PutOutcome,
     RecordStore, Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload,
+    UploadAdmission, UploadCap,
 };
 
 /// The server's numbered migrations, run by the shared runner
@@ -23,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_records.sql"),
     include_str!("migrations/0002_blob_uploaders.sql"),
     include_str!("migrations/0003_access.sql"),
+    include_str!("migrations/0005_upload_caps.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
@@ -147,15 +149,24 @@ fn site_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Site> {
     })
 }
 
-fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
-    Ok(Upload {
-        id: r.get(0)?,
-        sha256: r.get(1)?,
-        length: r.get::<_, i64>(2)?.max(0) as u64,
-        device: r.get(3)?,
-        person: r.get(4)?,
-        done: r.get(5)?,
-    })
+/// The columns [`upload_from_row`] reads.
+const UPLOAD_COLUMNS: &str = "id, sha256, length, device, person, done, created_at";
+
+fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Upload, String)> {
+    let created_at: String = r.get(6)?;
+    Ok((
+        Upload {
+            id: r.get(0)?,
+            sha256: r.get(1)?,
+            length: r.get::<_, i64>(2)?.max(0) as u64,
+            device: r.get(3)?,
+            person: r.get(4)?,
+            done: r.get(5)?,
+            // Parsed by the caller, which can report a bad time as corrupt data.
+            created_at: DateTime::<Utc>::MIN_UTC,
+        },
+        created_at,
+    ))
 }
 
 impl RecordStore for SqliteStore {
@@ -560,9 +571,31 @@ impl RecordStore for SqliteStore {
         Ok(rows)
     }
 
-    fn create_upload(&self, up: &Upload) -> StoreResult<()> {
-        let conn = self.conn()?;
-        conn.execute(
+    fn create_upload(&self, up: &Upload, cap: &UploadCap) -> StoreResult<UploadAdmission> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        // Counted and inserted in one transaction, so two creates at once cannot both
+        // take the last place.
+        let (open, bytes, oldest): (i64, i64, Option<String>) = tx.query_row(
+            "SELECT count(*), coalesce(sum(length), 0), min(created_at) FROM uploads
+             WHERE device = ?1 AND done = 0 AND created_at >= ?2",
+            params![up.device, stamp(cap.live_since)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let open = u32::try_from(open).unwrap_or(u32::MAX);
+        let bytes = u64::try_from(bytes).unwrap_or(0);
+        if open >= cap.max_open || bytes.saturating_add(up.length) > cap.max_bytes {
+            let oldest = match oldest {
+                Some(text) => Some(parse_stamp("upload created_at", &text)?),
+                None => None,
+            };
+            return Ok(UploadAdmission::Refused {
+                open,
+                bytes,
+                oldest,
+            });
+        }
+        tx.execute(
             "INSERT INTO uploads(id, sha256, length, device, person, done, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -572,21 +605,47 @@ impl RecordStore for SqliteStore {
                 up.device,
                 up.person,
                 up.done,
-                now()
+                stamp(up.created_at)
             ],
         )?;
-        Ok(())
+        tx.commit()?;
+        Ok(UploadAdmission::Admitted)
     }
 
     fn upload(&self, id: &str) -> StoreResult<Option<Upload>> {
         let conn = self.conn()?;
-        Ok(conn
+        let row = conn
             .query_row(
-                "SELECT id, sha256, length, device, person, done FROM uploads WHERE id = ?1",
+                &format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = ?1"),
                 [id],
                 upload_from_row,
             )
-            .optional()?)
+            .optional()?;
+        row.map(|(mut upload, created_at)| {
+            upload.created_at = parse_stamp("upload created_at", &created_at)?;
+            Ok(upload)
+        })
+        .transpose()
+    }
+
+    fn unfinished_uploads_created_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM uploads WHERE done = 0 AND created_at < ?1 ORDER BY created_at",
+        )?;
+        let ids = stmt
+            .query_map([stamp(before)], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    fn unfinished_upload_ids(&self) -> StoreResult<Vec<String>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT id FROM uploads WHERE done = 0")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
     }
 
     fn finish_upload(&self, id: &str) -> StoreResult<()> {
@@ -825,14 +884,18 @@ mod tests {
 
         // From now on: a finished upload names its uploader, a new link is not older.
         store
-            .create_upload(&Upload {
-                id: "u3".into(),
-                sha256: "cc".into(),
-                length: 3,
-                device: "d2".into(),
-                person: "p-new".into(),
-                done: false,
-            })
+            .create_upload(
+                &Upload {
+                    id: "u3".into(),
+                    sha256: "cc".into(),
+                    length: 3,
+                    device: "d2".into(),
+                    person: "p-new".into(),
+                    done: false,
+                    created_at: Utc::now(),
+                },
+                &UploadCap::UNLIMITED,
+            )
             .unwrap();
         store.finish_upload("u3").unwrap();
         store.finish_upload("u3").unwrap();
