@@ -31,7 +31,7 @@ pub async fn enrol(
     body: Body,
 ) -> Result<Json<EnrolResponse>, ApiError> {
     let attempt = count_attempt(&state, client).await?;
-    let bytes = read_body(body, state.limits.max_body_bytes).await?;
+    let bytes = read_body(body, state.limits.max_enrol_body_bytes).await?;
     let request: EnrolRequest = parse_json(&bytes)?;
     let token = new_device_token().map_err(|e| ApiError::Internal(e.to_string()))?;
     let device_id = uuid::Uuid::now_v7().to_string();
