@@ -8,6 +8,10 @@
 //! mid-upload resumes it next time, and `PATCH` it in chunks, each with its SHA-256 in
 //! `Upload-Checksum`. After any failure, `HEAD` on the upload tells the offset the
 //! server really stored, and the upload goes on from there.
+//!
+//! A server that holds too many unfinished uploads of this device refuses a new one
+//! (`429 upload_limit`, see [`is_upload_limit`]); that is not retried within a sync,
+//! since only finishing or expiring uploads clears it.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -26,6 +30,12 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Whether the server refused to open another upload because this device holds too
+/// many (or too large) unfinished ones: no retry within a sync clears that.
+pub(crate) fn is_upload_limit(error: &CoreError) -> bool {
+    matches!(error, CoreError::ServerStatus { status: 429, code, .. } if code == "upload_limit")
 }
 
 impl Client {
@@ -245,6 +255,7 @@ pub(crate) async fn upload(
                     )));
                 }
             }
+            Err(e) if is_upload_limit(&e) => return Err(e),
             Err(e) => {
                 let resumable = is_retryable(&e)
                     || matches!(&e, CoreError::ServerStatus { status, .. }

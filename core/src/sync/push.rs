@@ -10,7 +10,7 @@ use gridwalk_model::protocol::{
 
 use crate::error::{CoreError, Result};
 use crate::store::{SharedStore, Store};
-use crate::sync::blobs::{UploadState, upload};
+use crate::sync::blobs::{UploadState, is_upload_limit, upload};
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::report::RejectedItem;
@@ -41,7 +41,9 @@ impl UploadState for StoredUploadState<'_> {
 /// Uploads every photo not yet on the server and marks each uploaded once the server
 /// confirms it holds the photo (`HEAD /v1/blobs/{sha256}`). A photo whose
 /// file is missing on this device is reported and skipped (the records naming it still
-/// go up; the photo follows if the file comes back).
+/// go up; the photo follows if the file comes back). When the server refuses to open
+/// another upload for this device (`upload_limit`), the rest wait for a later sync and
+/// the refusal is reported; the sync goes on to push and pull.
 pub(crate) async fn upload_photos(
     client: &Client,
     store: &SharedStore,
@@ -90,7 +92,7 @@ pub(crate) async fn upload_photos(
                 sent_here += n;
                 progress.report(SyncPhase::Uploading, (base + sent_here).min(total), total);
             };
-            let sent = upload(
+            let sent = match upload(
                 client,
                 &sha,
                 &bytes,
@@ -98,7 +100,19 @@ pub(crate) async fn upload_photos(
                 &state,
                 &mut on_sent,
             )
-            .await?;
+            .await
+            {
+                Ok(sent) => sent,
+                Err(e) if is_upload_limit(&e) => {
+                    // Every further upload would be refused too; the records still go
+                    // up and the photos follow in a later sync.
+                    report.errors.push(format!(
+                        "photos not uploaded in this sync: {e}; they are sent again in a later sync"
+                    ));
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
             report.uploaded_bytes += sent;
             // Only the blob itself proves the photo arrived: an upload reported complete
             // (say by a server that crashed before finishing it) may have stored nothing.
