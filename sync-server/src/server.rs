@@ -3,13 +3,18 @@
 //! - at most [`Limits::max_connections`] connections are served at once; further ones
 //!   wait in the listen queue;
 //! - a client gets [`Limits::header_read_timeout`] to send a request's headers
-//!   (slowloris), and a body that goes [`Limits::body_read_timeout`] without a byte ends
+//!   (slowloris), from the moment it connects and between requests on a kept-alive
+//!   connection, and a body that goes [`Limits::body_read_timeout`] without a byte ends
 //!   its request (see [`crate::api`]);
 //! - on SIGTERM (or Ctrl-C) the listener closes, idle connections close, requests in
 //!   flight get [`Limits::shutdown_grace`] to finish, and connections still open after
 //!   that (a stalled upload on a half-open connection) are dropped.
 //!
 //! Unfinished uploads past their expiry are swept at start and then periodically.
+//!
+//! The server speaks HTTP/1.1 only, as every client of the protocol does: HTTP/2 has no
+//! header read timeout, and telling the two apart waits on the client's first bytes
+//! with no timeout at all.
 //!
 //! [`Limits::max_connections`]: crate::config::Limits::max_connections
 //! [`Limits::header_read_timeout`]: crate::config::Limits::header_read_timeout
@@ -22,8 +27,8 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tower_service::Service;
@@ -56,12 +61,10 @@ pub async fn serve_on(
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1) as usize));
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
     tokio::pin!(shutdown);
     loop {
         while connections.try_join_next().is_some() {}
@@ -89,7 +92,7 @@ pub async fn serve_on(
         let mut stopping = stopping.clone();
         connections.spawn(async move {
             let _permit = permit;
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             let result = tokio::select! {
                 result = connection.as_mut() => result,

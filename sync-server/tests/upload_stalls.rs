@@ -391,5 +391,11 @@ async fn a_device_over_its_upload_cap_is_refused_with_upload_limit() {
     let body: Value = over.json().await.unwrap();
     assert_eq!(body["error"], "upload_limit");
     assert!(body["message"].as_str().unwrap().contains("100000 bytes"));
+
+    // A photo larger than the whole allowance could never fit: 413, not a wait.
+    let never = create(&server, &worker, &photo(100_001)).await;
+    assert_eq!(never.status(), 413);
+    let body: Value = never.json().await.unwrap();
+    assert_eq!(body["error"], "too_large");
     server.stop().await;
 }

@@ -160,6 +160,14 @@ pub async fn create(
     if length == 0 {
         return Err(ApiError::BadRequest("an empty file is not a photo".into()));
     }
+    let per_device = state.limits.max_upload_bytes_per_device;
+    if length > per_device {
+        // It could never fit, however long the device waited.
+        return Err(ApiError::TooLarge(format!(
+            "the photo is {length} bytes, more than the {per_device} bytes a device's \
+             unfinished uploads may declare"
+        )));
+    }
     let sha256 = metadata_sha256(&headers)?;
     let now = Utc::now();
     let upload = Upload {
