@@ -5,11 +5,13 @@ use std::time::Duration;
 
 /// Size, count and time limits: requests beyond a size get `413` with a message naming
 /// the limit; enrolment beyond its rate gets `429`; a token unused for longer than its
-/// lifetime gets `401`.
+/// lifetime gets `401`; a body that stalls gets `408`; a device over its upload cap gets
+/// `429` (`upload_limit`); connections beyond the limit wait, and slow headers close
+/// their connection.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Largest JSON request body (enrol, push), counted after decompression so that a
-    /// small compressed bomb cannot expand past it.
+    /// Largest JSON request body (push), counted as sent and again after decompression
+    /// so that a small compressed bomb cannot expand past it.
     pub max_body_bytes: usize,
     /// Largest photo a tus upload may declare in `Upload-Length`.
     pub max_photo_bytes: u64,
