@@ -108,8 +108,7 @@ pub enum Action {
     /// Record a re-inspection of the fix: pass or fail.
     Verify {
         /// pass or fail.
-        #[arg(value_parser = parse_verdict)]
-        verdict: bool,
+        verdict: Verdict,
         /// The re-inspection's id.
         #[arg(long)]
         inspection: Option<String>,
@@ -135,6 +134,16 @@ pub enum Action {
     },
 }
 
+/// The outcome of a re-inspection. An enum, not a `bool`: clap takes a positional `bool`
+/// for a flag and panics (`verify --help` crashed that way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Verdict {
+    /// The fix holds.
+    Pass,
+    /// The hazard is still there.
+    Fail,
+}
+
 impl Action {
     fn into_payload(self) -> Payload {
         match self {
@@ -148,7 +157,7 @@ impl Action {
                 inspection,
                 note,
             } => Payload::Verified {
-                passed: verdict,
+                passed: verdict == Verdict::Pass,
                 inspection_id: inspection,
                 note,
             },
@@ -210,18 +219,30 @@ pub fn run(cmd: HazardsCommand, store: &mut Store, out: &Output) -> Result<()> {
             out.print(
                 &serde_json::json!({ "event": event, "status": state.status,
                                      "contested": state.contested }),
-                |_| {
-                    format!(
-                        "{} {}: case is now {}",
-                        event.kind(),
-                        short(&id),
-                        state.status
-                    )
-                },
+                |_| format!("{} {}: {}", event.kind(), short(&id), now_line(&state)),
             );
         }
     }
     Ok(())
+}
+
+/// Where a case stands after an action, so the line says what changed:
+/// `case is now at street level (reported)`.
+fn now_line(state: &gridwalk_core::hazard::CaseState) -> String {
+    let department = state
+        .department
+        .as_deref()
+        .map(|d| format!(", with {d}"))
+        .unwrap_or_default();
+    let contested = if state.contested {
+        " — CONTESTED"
+    } else {
+        ""
+    };
+    format!(
+        "case is now at {} level ({}{department}){contested}",
+        state.level, state.status
+    )
 }
 
 fn parse_status(s: &str) -> std::result::Result<Status, String> {
@@ -246,14 +267,6 @@ fn parse_source(s: &str) -> std::result::Result<ReportSource, String> {
             "unknown source `{other}` (resident, hotline, online-platform; inspection hazards \
              open their cases on submit)"
         )),
-    }
-}
-
-fn parse_verdict(s: &str) -> std::result::Result<bool, String> {
-    match s {
-        "pass" => Ok(true),
-        "fail" => Ok(false),
-        other => Err(format!("unknown verdict `{other}` (pass or fail)")),
     }
 }
 
