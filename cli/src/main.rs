@@ -59,8 +59,10 @@ enum Command {
     /// Photo evidence: ingest camera files.
     #[command(subcommand)]
     Photo(commands::photo::PhotoCommand),
-    /// Enrol this device with a sync server using a one-time code.
-    Enroll(commands::sync::EnrollArgs),
+    /// Enrol this device with a sync server using a one-time code (`enroll` works too:
+    /// the project spells it "enrol" everywhere, as the server's `/v1/enrol` does).
+    #[command(alias = "enroll")]
+    Enrol(commands::sync::EnrolArgs),
     /// Sync with the server: upload photos, push what was recorded, pull what others did.
     #[command(after_help = commands::sync::EXIT_STATUS_HELP)]
     Sync(commands::sync::SyncArgs),
@@ -84,7 +86,7 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode, gridwalk_core::CoreError> {
     let mut store = Store::open(cli.data.join("gridwalk.db"))?;
     let done = match cli.command {
         // The sync client works on the shared store, as the phone shells' sync does.
-        Command::Enroll(args) => commands::sync::enroll(args, &SharedStore::new(store), out),
+        Command::Enrol(args) => commands::sync::enrol(args, &SharedStore::new(store), out),
         Command::Sync(args) => return commands::sync::sync(args, &SharedStore::new(store), out),
         Command::Templates(cmd) => commands::templates::run(cmd, &mut store, out),
         Command::Units(cmd) => commands::sites::run_units(cmd, &mut store, out),
@@ -96,4 +98,16 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode, gridwalk_core::CoreError> {
         Command::Photo(cmd) => commands::photo::run(cmd, &mut store, out),
     };
     done.map(|()| ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks over every subcommand and argument: what would
+    /// otherwise panic only when a user reaches that command (as `verify` once did).
+    #[test]
+    fn the_command_line_passes_clap_debug_assert() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -45,9 +45,27 @@ impl Output {
             if let CoreError::EventRefused(refusal) = error {
                 body["rule"] = json!(refusal.rule);
             }
+            if let Some(hint) = hint(error) {
+                body["hint"] = json!(hint);
+            }
             eprintln!("{}", json!({ "error": body }));
         } else {
             eprintln!("gridwalk: {error}");
+            if let Some(hint) = hint(error) {
+                eprintln!("  {hint}");
+            }
         }
+    }
+}
+
+/// The terminal shell's way out of an error, where the core's message cannot name a
+/// command of this shell.
+fn hint(error: &CoreError) -> Option<&'static str> {
+    match error {
+        CoreError::NoProfile => Some(
+            "set it with `gridwalk profile set --name NAME --role ROLE --unit UNIT`, \
+             or enrol with a server (`gridwalk enrol --server URL --code CODE`)",
+        ),
+        _ => None,
     }
 }

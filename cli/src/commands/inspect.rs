@@ -9,13 +9,11 @@ use serde_json::json;
 
 use crate::output::Output;
 
-/// Inspector name on a device whose profile is not set (`gridwalk profile set`).
-const DEFAULT_INSPECTOR: &str = "local";
-
 /// Inspection commands.
 #[derive(Subcommand)]
 pub enum InspectCommand {
-    /// Start an inspection of a site; prints its id.
+    /// Start an inspection of a site as the profile's person; prints its id. Refused
+    /// until `gridwalk profile set` (or `gridwalk enrol`) has said who that is.
     Start {
         /// The site to inspect.
         #[arg(long)]
@@ -76,9 +74,8 @@ pub fn run(cmd: InspectCommand, store: &mut Store, out: &Output) -> Result<()> {
             kind,
             template,
         } => {
-            let inspector = store
-                .profile()?
-                .map_or_else(|| DEFAULT_INSPECTOR.to_string(), |p| p.name);
+            // An inspection records who made it: refused until the profile says who.
+            let inspector = store.require_profile()?.name;
             let id = store.start_inspection(&NewInspection {
                 site_id: site,
                 template_id: template,
