@@ -2,6 +2,7 @@
 //! parses, forwards and prints: every rule lives in `gridwalk-core`.
 
 mod commands;
+mod ids;
 mod output;
 
 use std::path::PathBuf;

@@ -9,6 +9,7 @@ use gridwalk_core::hazard::{
 };
 use gridwalk_core::{Result, Store};
 
+use crate::ids;
 use crate::output::Output;
 
 /// Hazard-case commands.
@@ -96,10 +97,11 @@ pub enum Action {
         /// What was done.
         note: String,
     },
-    /// Report the hazard fixed, with photos (SHA-256 of stored evidence).
+    /// Report the hazard fixed, with photos.
     Rectify {
-        /// A photo hash; repeat for several.
-        #[arg(long = "photo", required = true)]
+        /// A camera file to ingest, or the SHA-256 of a photo stored here; repeat for
+        /// several.
+        #[arg(long = "photo", value_name = "FILE|SHA256", required = true)]
         photos: Vec<String>,
         /// What was done.
         #[arg(long, default_value = "")]
@@ -186,7 +188,7 @@ pub fn run(cmd: HazardsCommand, store: &mut Store, out: &Output) -> Result<()> {
             });
         }
         HazardsCommand::Show { id } => {
-            let id = store.resolve_case_id(&id)?;
+            let id = ids::case(store, &id)?;
             let view = store.hazard_case(&id)?;
             out.print(&view, human_case);
         }
@@ -212,14 +214,25 @@ pub fn run(cmd: HazardsCommand, store: &mut Store, out: &Output) -> Result<()> {
             })?;
             out.print(&event, |e| format!("opened case {}", e.case_id));
         }
-        HazardsCommand::Act { id, action } => {
-            let id = store.resolve_case_id(&id)?;
+        HazardsCommand::Act { id, mut action } => {
+            let id = ids::case(store, &id)?;
+            if let Action::Rectify { photos, .. } = &mut action {
+                *photos = crate::commands::photo::photo_shas(store, photos)?;
+            }
             let event = store.act(&id, action.into_payload())?;
+            let len = ids::case_short_len(store)?;
             let state = store.case_state(&id)?;
             out.print(
                 &serde_json::json!({ "event": event, "status": state.status,
                                      "contested": state.contested }),
-                |_| format!("{} {}: {}", event.kind(), short(&id), now_line(&state)),
+                |_| {
+                    format!(
+                        "{} {}: {}",
+                        event.kind(),
+                        ids::short(&id, len),
+                        now_line(&state)
+                    )
+                },
             );
         }
     }
@@ -268,11 +281,6 @@ fn parse_source(s: &str) -> std::result::Result<ReportSource, String> {
              open their cases on submit)"
         )),
     }
-}
-
-/// The first block of a UUID: enough to tell cases apart on one screen.
-fn short(id: &str) -> &str {
-    id.get(..13).unwrap_or(id)
 }
 
 fn time(ms: i64) -> String {
@@ -351,6 +359,8 @@ fn event_line(e: &Event, refused: Option<&ServerRefusal>) -> String {
 
 fn human_case(v: &CaseView) -> String {
     let s = &v.state;
+    // Event ids printed short, as long as this case's events need to stay distinct.
+    let len = ids::short_len(v.events.iter().map(|e| e.id.as_str()));
     let mut lines = vec![format!(
         "case {}  {}  level {}",
         s.case_id, s.status, s.level
@@ -380,10 +390,10 @@ fn human_case(v: &CaseView) -> String {
     }
     for c in &s.conflicts {
         let state = match &c.resolved_by {
-            Some(by) => format!("resolved by {}", short(by)),
+            Some(by) => format!("resolved by {}", ids::short(by, len)),
             None => "UNRESOLVED".to_string(),
         };
-        let events: Vec<&str> = c.events.iter().map(|e| short(e)).collect();
+        let events: Vec<&str> = c.events.iter().map(|e| ids::short(e, len)).collect();
         lines.push(format!(
             "  conflict {:?}: {} — {state}",
             c.kind,
@@ -391,12 +401,16 @@ fn human_case(v: &CaseView) -> String {
         ));
     }
     for i in &s.ignored {
-        lines.push(format!("  ignored {}: rule {}", short(&i.event), i.rule));
+        lines.push(format!(
+            "  ignored {}: rule {}",
+            ids::short(&i.event, len),
+            i.rule
+        ));
     }
     for f in &v.skew {
         lines.push(format!(
             "  clock skew on {} (device {}): {:+} min ({:?})",
-            short(&f.event),
+            ids::short(&f.event, len),
             f.device,
             f.skew_ms / 60_000,
             f.kind
