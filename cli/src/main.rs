@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use gridwalk_core::model::time::Zone;
 use gridwalk_core::{SharedStore, Store};
 
 use crate::output::Output;
@@ -31,6 +32,9 @@ struct Cli {
     /// Print machine-readable JSON (errors go to stderr as JSON too).
     #[arg(long, global = true)]
     json: bool,
+    /// Show times in UTC instead of local time (JSON keeps its RFC 3339 offsets).
+    #[arg(long, global = true)]
+    utc: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -71,7 +75,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let out = Output::new(cli.json);
+    let zone = if cli.utc { Zone::Utc } else { Zone::Local };
+    let out = Output::new(cli.json, zone);
     match run(cli, &out) {
         Ok(code) => code,
         Err(error) => {

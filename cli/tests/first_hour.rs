@@ -319,3 +319,134 @@ fn the_checklist_marks_photo_items_and_a_photo_less_hazard_warns_at_once() {
             .all(|a| a["item"] != "fire-03")
     );
 }
+
+/// Runs gridwalk with `TZ` set, as a user in that time zone would.
+fn gridwalk_in(tz: &str, data: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gridwalk"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("GRIDWALK_DATA")
+        .env("TZ", tz)
+        .output()
+        .expect("run gridwalk")
+}
+
+#[test]
+fn times_show_local_time_with_the_offset_or_utc() {
+    let (_dir, data) = district();
+    let id = start(&data, "HX-002");
+    json_ok(
+        &data,
+        &["inspect", "answer", &id, "public-order-01", "hazard"],
+    );
+    json_ok(
+        &data,
+        &[
+            "profile",
+            "set",
+            "--name",
+            "Zhao Min",
+            "--role",
+            "community-staff",
+            "--unit",
+            "JJ-CX-HX",
+        ],
+    );
+    let case = json_ok(
+        &data,
+        &[
+            "hazards",
+            "open",
+            "--source",
+            "resident",
+            "--category",
+            "fire",
+            "--severity",
+            "low",
+            "--unit",
+            "JJ-CX-HX-G1",
+            "--description",
+            "smoke smell",
+        ],
+    );
+    let case_id = case["case_id"].as_str().unwrap();
+    let ms = case["hlc"]["ms"].as_i64().unwrap();
+    let at = |offset_hours: i64| {
+        chrono::DateTime::from_timestamp_millis(ms + offset_hours * 3_600_000)
+            .unwrap()
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let shanghai = stdout(&gridwalk_in(
+        "Asia/Shanghai",
+        &data,
+        &["hazards", "show", case_id],
+    ));
+    assert!(
+        shanghai.contains(&format!("{} +08:00", at(8))),
+        "{shanghai}"
+    );
+    let utc = stdout(&gridwalk_in(
+        "Asia/Shanghai",
+        &data,
+        &["--utc", "hazards", "show", case_id],
+    ));
+    assert!(utc.contains(&format!("{} +00:00", at(0))), "{utc}");
+    let shown = stdout(&gridwalk_in(
+        "Asia/Shanghai",
+        &data,
+        &["inspect", "show", &id],
+    ));
+    assert!(shown.lines().next().unwrap().contains("+08:00"), "{shown}");
+    // JSON keeps the stored RFC 3339 time with its offset.
+    let started = json_ok(&data, &["inspect", "show", &id])["started_at"].clone();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(started.as_str().unwrap()).is_ok(),
+        "{started}"
+    );
+}
+
+#[test]
+fn report_takes_a_date_or_rfc3339_and_one_format() {
+    let (_dir, data) = district();
+    for as_of in ["2026-05-01", "2026-05-01T18:00:00+08:00"] {
+        let v = json_ok(&data, &["report", "--as-of", as_of]);
+        assert_eq!(v["total"]["found"], 0, "{v}");
+    }
+    let err = json_err(&data, &["report", "--as-of", "yesterday"]);
+    assert_eq!(err["kind"], "invalid-input");
+    assert!(
+        err["message"].as_str().unwrap().contains("2026-05-01"),
+        "a hint with the accepted forms: {err}"
+    );
+    let err = json_err(&data, &["report", "--csv"]);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("--csv and --json"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_report_table_lines_up_with_chinese_unit_names() {
+    let (_dir, data) = district();
+    let out = gridwalk(&data, &["report"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("(district)") || l.contains("(street)") || l.contains("(grid)"))
+        .collect();
+    assert!(rows.iter().any(|r| r.contains("锦江区")), "{text}");
+    let widths: Vec<usize> = rows
+        .iter()
+        .map(|r| unicode_width::UnicodeWidthStr::width(*r))
+        .collect();
+    assert!(
+        widths.windows(2).all(|w| w[0] == w[1]),
+        "rows of different widths {widths:?}:\n{text}"
+    );
+}

@@ -20,6 +20,7 @@ use gridwalk_model::hazard::{CampaignReport, DeadlinePolicy, Event, report};
 use gridwalk_model::org::{self, OrgUnit, Site};
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::{Person, RecordKind};
+use gridwalk_model::time::{Zone, show_rfc3339};
 use serde::Serialize;
 
 use crate::auth::{enrolment_code_hash, new_enrolment_code};
@@ -437,8 +438,9 @@ pub fn people_table(list: &PeopleList) -> String {
     )
 }
 
-/// `devices list` for people: one aligned row each.
-pub fn devices_table(list: &DeviceList) -> String {
+/// `devices list` for people: one aligned row each, times in `zone`.
+pub fn devices_table(list: &DeviceList, zone: Zone) -> String {
+    let at = |t: &str| show_rfc3339(t, zone);
     let rows: Vec<Vec<String>> = list
         .devices
         .iter()
@@ -446,9 +448,9 @@ pub fn devices_table(list: &DeviceList) -> String {
             vec![
                 d.id.clone(),
                 format!("{} ({})", d.person_name, d.person),
-                d.enrolled_at.clone(),
-                d.last_seen_at.clone().unwrap_or_else(|| "-".into()),
-                d.expires_at.clone(),
+                at(&d.enrolled_at),
+                d.last_seen_at.as_deref().map_or_else(|| "-".into(), at),
+                at(&d.expires_at),
                 device_status(d).into(),
             ]
         })
@@ -470,19 +472,21 @@ pub fn device_status(device: &DeviceSummary) -> &'static str {
     }
 }
 
-/// Columns padded to their widest cell.
+/// Columns padded to their widest cell, in terminal columns (a Chinese character takes
+/// two), so names in Chinese line up.
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    use unicode_width::UnicodeWidthStr;
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            *width = (*width).max(cell.width());
         }
     }
     let line = |cells: Vec<&str>| {
         cells
             .iter()
             .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
+            .map(|(cell, width)| format!("{cell}{}", " ".repeat(width - cell.width())))
             .collect::<Vec<_>>()
             .join("  ")
             .trim_end()

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use gridwalk_model::time::{Zone, parse_as_of};
 use gridwalk_server::admin;
 use gridwalk_server::config::{DEFAULT_MAX_PHOTO_BYTES, DataDir, Limits};
 use gridwalk_server::server;
@@ -21,6 +22,9 @@ struct Cli {
     /// Print results as JSON.
     #[arg(long, global = true)]
     json: bool,
+    /// Show times in UTC instead of local time (JSON keeps RFC 3339).
+    #[arg(long, global = true)]
+    utc: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,7 +73,11 @@ enum Command {
     },
     /// The campaign report over every hazard case on the server (CSV, or JSON with --json).
     Report {
-        /// Report as of this time (ms since the Unix epoch); default now.
+        /// Report as of this time: RFC 3339 (2026-05-01T18:00:00+08:00) or a date
+        /// (2026-05-01: the end of that day, local time or UTC with --utc); default now.
+        #[arg(long, conflicts_with = "as_of_ms")]
+        as_of: Option<String>,
+        /// Report as of this time in ms since the Unix epoch (for scripts).
         #[arg(long)]
         as_of_ms: Option<i64>,
     },
@@ -185,6 +193,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
+    // The zone text output shows times in.
+    let zone = if cli.utc { Zone::Utc } else { Zone::Local };
     let open = || SqliteStore::open(&data.database()).map_err(|e| e.to_string());
     match cli.command {
         Command::Serve {
@@ -223,9 +233,13 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             admin::print(cli.json, &report, &line).map_err(|e| e.to_string())
         }
         Command::People { command } => people(cli.json, &open()?, command),
-        Command::Devices { command } => devices(cli.json, &open()?, command),
-        Command::Report { as_of_ms } => {
-            let as_of = as_of_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+        Command::Devices { command } => devices(cli.json, zone, &open()?, command),
+        Command::Report { as_of, as_of_ms } => {
+            let as_of = match (as_of, as_of_ms) {
+                (Some(text), _) => parse_as_of(&text, zone).map_err(|e| e.to_string())?,
+                (None, Some(ms)) => ms,
+                (None, None) => chrono::Utc::now().timestamp_millis(),
+            };
             let report = admin::campaign_report(&open()?, as_of).map_err(|e| e.to_string())?;
             let text = if cli.json {
                 report.to_json()
@@ -306,13 +320,18 @@ fn people(json: bool, store: &SqliteStore, command: PeopleCommand) -> Result<(),
     printed.map_err(|e| e.to_string())
 }
 
-fn devices(json: bool, store: &SqliteStore, command: DevicesCommand) -> Result<(), String> {
+fn devices(
+    json: bool,
+    zone: Zone,
+    store: &SqliteStore,
+    command: DevicesCommand,
+) -> Result<(), String> {
     let now = chrono::Utc::now();
     let printed = match command {
         DevicesCommand::List { person } => {
             let list =
                 admin::list_devices(store, person.as_deref(), now).map_err(|e| e.to_string())?;
-            admin::print(json, &list, &admin::devices_table(&list))
+            admin::print(json, &list, &admin::devices_table(&list, zone))
         }
         DevicesCommand::Revoke { id } => {
             let change = admin::revoke_device(store, &id, now).map_err(|e| e.to_string())?;

@@ -190,7 +190,7 @@ pub fn run(cmd: HazardsCommand, store: &mut Store, out: &Output) -> Result<()> {
         HazardsCommand::Show { id } => {
             let id = ids::case(store, &id)?;
             let view = store.hazard_case(&id)?;
-            out.print(&view, human_case);
+            out.print(&view, |v| human_case(v, out));
         }
         HazardsCommand::Open {
             source,
@@ -283,12 +283,6 @@ fn parse_source(s: &str) -> std::result::Result<ReportSource, String> {
     }
 }
 
-fn time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| format!("{ms} ms"))
-}
-
 fn severity_str(s: Severity) -> &'static str {
     match s {
         Severity::Low => "low",
@@ -325,7 +319,7 @@ fn summary_line(c: &CaseSummary) -> String {
     )
 }
 
-fn event_line(e: &Event, refused: Option<&ServerRefusal>) -> String {
+fn event_line(e: &Event, refused: Option<&ServerRefusal>, out: &Output) -> String {
     let detail = match &e.payload {
         Payload::Reported(r) => format!("{} at {}: {}", r.category, r.unit, r.description),
         Payload::CalledIn { level, note } => format!("to {level} {note}"),
@@ -342,7 +336,7 @@ fn event_line(e: &Event, refused: Option<&ServerRefusal>) -> String {
     };
     let line = format!(
         "  {}  {:<10} {} ({})  {}",
-        time(e.hlc.ms),
+        out.time_ms(e.hlc.ms),
         e.kind().as_str(),
         e.actor.name,
         e.actor.role,
@@ -357,7 +351,7 @@ fn event_line(e: &Event, refused: Option<&ServerRefusal>) -> String {
     }
 }
 
-fn human_case(v: &CaseView) -> String {
+fn human_case(v: &CaseView, out: &Output) -> String {
     let s = &v.state;
     // Event ids printed short, as long as this case's events need to stay distinct.
     let len = ids::short_len(v.events.iter().map(|e| e.id.as_str()));
@@ -379,13 +373,13 @@ fn human_case(v: &CaseView) -> String {
     }
     if let Some(d) = v.deadline {
         let overdue = if d.overdue { "  OVERDUE" } else { "" };
-        lines.push(format!("  due: {}{overdue}", time(d.due_ms)));
+        lines.push(format!("  due: {}{overdue}", out.time_ms(d.due_ms)));
     }
     if let Some(solved) = s.solved {
         lines.push(format!(
             "  solved at {} level, {}",
             solved.level,
-            time(solved.at_ms)
+            out.time_ms(solved.at_ms)
         ));
     }
     for c in &s.conflicts {
@@ -426,7 +420,7 @@ fn human_case(v: &CaseView) -> String {
     lines.extend(
         v.events
             .iter()
-            .map(|e| event_line(e, v.refused.iter().find(|r| r.event == e.id))),
+            .map(|e| event_line(e, v.refused.iter().find(|r| r.event == e.id), out)),
     );
     lines.join("\n")
 }

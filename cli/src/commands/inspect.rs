@@ -147,8 +147,13 @@ pub fn run(cmd: InspectCommand, store: &mut Store, out: &Output) -> Result<()> {
             let inspection = store.inspection(&id)?;
             out.print(&inspection, |i| {
                 let mut lines = vec![format!(
-                    "{}  {}  {}  site {}  by {}",
-                    i.id, i.kind, i.status, i.site_id, i.inspector
+                    "{}  {}  {}  site {}  by {}, started {}",
+                    i.id,
+                    i.kind,
+                    i.status,
+                    i.site_id,
+                    i.inspector,
+                    out.time(&i.started_at)
                 )];
                 for a in &i.answers {
                     let note = a
