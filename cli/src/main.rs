@@ -2,6 +2,7 @@
 //! parses, forwards and prints: every rule lives in `gridwalk-core`.
 
 mod commands;
+mod data_folder;
 mod ids;
 mod output;
 
@@ -89,6 +90,7 @@ fn main() -> ExitCode {
 /// Runs the command; a command that succeeded may still ask for a non-zero exit status
 /// (`gridwalk sync` when the server refused something).
 fn run(cli: Cli, out: &Output) -> Result<ExitCode, gridwalk_core::CoreError> {
+    data_folder::prepare(&cli.data, !cli.json)?;
     let mut store = Store::open(cli.data.join("gridwalk.db"))?;
     let done = match cli.command {
         // The sync client works on the shared store, as the phone shells' sync does.

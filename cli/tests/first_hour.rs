@@ -450,3 +450,45 @@ fn the_report_table_lines_up_with_chinese_unit_names() {
         "rows of different widths {widths:?}:\n{text}"
     );
 }
+
+#[test]
+fn the_data_folder_is_used_or_created_one_level_deep_and_never_more() {
+    let dir = tempfile::tempdir().unwrap();
+    // Missing, parent there: created, one line on stderr.
+    let fresh = dir.path().join("fresh");
+    let out = gridwalk(&fresh, &["templates", "list"]);
+    assert!(out.status.success(), "{out:?}");
+    let said = stderr(&out);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("created the data folder"), "{said}");
+    assert!(fresh.join("gridwalk.db").is_file());
+    // Existing: used, nothing said.
+    let out = gridwalk(&fresh, &["templates", "list"]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+    // Parent missing: refused, nothing created above.
+    let deep = dir.path().join("a").join("b");
+    let err = json_err(&deep, &["templates", "list"]);
+    assert_eq!(err["kind"], "invalid-input");
+    assert!(
+        err["message"].as_str().unwrap().contains("does not exist"),
+        "{err}"
+    );
+    assert!(!dir.path().join("a").exists());
+    // A file: refused.
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let err = json_err(&file, &["templates", "list"]);
+    assert!(
+        err["message"].as_str().unwrap().contains("not a folder"),
+        "{err}"
+    );
+    // A relative name in the current folder is created there.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gridwalk"))
+        .args(["--data", "here", "templates", "list"])
+        .env_remove("GRIDWALK_DATA")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(dir.path().join("here").join("gridwalk.db").is_file());
+}
