@@ -65,8 +65,10 @@ enum Command {
     /// Photo evidence: ingest camera files.
     #[command(subcommand)]
     Photo(commands::photo::PhotoCommand),
-    /// Enrol this device with a sync server using a one-time code (`enroll` works too:
-    /// the project spells it "enrol" everywhere, as the server's `/v1/enrol` does).
+    /// Enrol this device with a sync server using a one-time code.
+    ///
+    /// `enroll` works too; the project spells it "enrol" everywhere, as the server's
+    /// `/v1/enrol` does.
     #[command(alias = "enroll")]
     Enrol(commands::sync::EnrolArgs),
     /// Sync with the server: upload photos, push what was recorded, pull what others did.

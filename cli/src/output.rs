@@ -41,15 +41,20 @@ impl Output {
     pub fn print<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) {
         if self.json {
             match serde_json::to_string_pretty(value) {
-                Ok(text) => println!("{text}"),
+                Ok(text) => write_stdout(&format!("{text}\n")),
                 Err(e) => eprintln!("gridwalk: cannot print result: {e}"),
             }
         } else {
             let text = human(value);
             if !text.is_empty() {
-                println!("{text}");
+                write_stdout(&format!("{text}\n"));
             }
         }
+    }
+
+    /// Prints `text` as it is (CSV, say), whatever the mode.
+    pub fn raw(&self, text: &str) {
+        write_stdout(text);
     }
 
     /// Prints an error on stderr.
@@ -77,6 +82,19 @@ impl Output {
                 eprintln!("  {hint}");
             }
         }
+    }
+}
+
+/// Writes to stdout. A reader that went away (`gridwalk report | head -1`) is not an
+/// error: what was recorded is recorded, nobody wants the rest, so nothing is said
+/// (`println!` would panic instead).
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("gridwalk: cannot print result: {e}"),
+        Ok(()) => {}
     }
 }
 

@@ -492,3 +492,46 @@ fn the_data_folder_is_used_or_created_one_level_deep_and_never_more() {
     assert!(out.status.success(), "{out:?}");
     assert!(dir.path().join("here").join("gridwalk.db").is_file());
 }
+
+#[test]
+fn a_closed_pipe_ends_any_command_quietly() {
+    let (_dir, data) = district();
+    for args in [
+        &["report"][..],
+        &["report", "--csv"][..],
+        &["--json", "templates", "show", "safe-community"][..],
+        &["sites", "list"][..],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gridwalk"))
+            .arg("--data")
+            .arg(&data)
+            .args(args)
+            .env_remove("GRIDWALK_DATA")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Like `| head -0`: the reader is gone before anything is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
+    }
+}
+
+#[test]
+fn enrol_is_the_spelling_and_enroll_an_alias() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for spelling in ["enrol", "enroll"] {
+        let out = gridwalk(&data, &[spelling, "--help"]);
+        assert!(out.status.success(), "{spelling}: {out:?}");
+        assert!(stdout(&out).contains("--code"), "{spelling}");
+    }
+    let help = stdout(&gridwalk(&data, &["--help"]));
+    assert!(help.contains("enrol "), "{help}");
+    assert!(
+        !help.contains("enroll "),
+        "one spelling in the help: {help}"
+    );
+}

@@ -125,12 +125,17 @@ fn units_from_file(store: &dyn RecordStore, file: &Path) -> Result<Vec<OrgUnit>,
 fn sites_from_file(store: &dyn RecordStore, file: &Path) -> Result<Vec<Site>, AdminError> {
     let sites = org::sites_from_csv(&file.display().to_string(), open(file)?)?;
     let tree = UnitTree::new(&store.units()?);
-    if let Some(bad) = sites.iter().find(|s| !tree.is_within(&s.unit, &s.unit)) {
+    // Every stray site at once, so one correction of the file is enough.
+    let stray: Vec<String> = sites
+        .iter()
+        .filter(|s| !tree.is_within(&s.unit, &s.unit))
+        .map(|s| format!("site {} names unknown unit `{}`", s.id, s.unit))
+        .collect();
+    if !stray.is_empty() {
         return Err(AdminError::Invalid(format!(
-            "{}: site {} names unknown unit `{}`; import the units first",
+            "{}: {}; import the units first",
             file.display(),
-            bad.id,
-            bad.unit
+            stray.join("; ")
         )));
     }
     Ok(sites)
@@ -153,6 +158,34 @@ pub fn import_sites(store: &dyn RecordStore, file: &Path) -> Result<ImportReport
     Ok(ImportReport {
         imported: sites.len(),
     })
+}
+
+/// [`add_person`], refused when someone of the same name (ignoring case and spaces
+/// around it) is already in the unit, unless `allow_duplicate_name`: two codes for one
+/// person are a mistake far more often than two namesakes in one grid.
+pub fn add_person_once(
+    store: &dyn RecordStore,
+    name: &str,
+    role: &str,
+    unit: &str,
+    department: Option<&str>,
+    allow_duplicate_name: bool,
+) -> Result<AddedPerson, AdminError> {
+    if !allow_duplicate_name {
+        let same = |other: &str| other.trim().to_lowercase() == name.trim().to_lowercase();
+        if let Some(existing) = store
+            .people()?
+            .into_iter()
+            .find(|p| p.unit == unit && same(&p.name))
+        {
+            return Err(AdminError::Invalid(format!(
+                "{} ({}, {}) is already in {unit}; for a new phone use `people reissue {}`, \
+                 for a namesake add --allow-duplicate-name",
+                existing.name, existing.id, existing.role, existing.id
+            )));
+        }
+    }
+    add_person(store, name, role, unit, department)
 }
 
 /// Adds a person and makes their one-time enrolment code. The person must be one a
@@ -535,12 +568,21 @@ pub fn campaign_report(
 
 /// Prints a command's result as JSON or as a line for people.
 pub fn print<T: Serialize>(json: bool, value: &T, human: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
     if json {
         let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
-        writeln!(out, "{text}")
+        print_text(&text)
     } else {
-        writeln!(out, "{human}")
+        print_text(human)
+    }
+}
+
+/// Writes `text` and a newline to stdout. A reader that went away (`report | head -1`)
+/// is not an error: the output was not wanted any more, so the command ends quietly.
+pub fn print_text(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        done => done,
     }
 }
 

@@ -108,6 +108,9 @@ enum PeopleCommand {
         /// Department code (department officers).
         #[arg(long)]
         department: Option<String>,
+        /// Add them even though someone of that name is already in the unit.
+        #[arg(long)]
+        allow_duplicate_name: bool,
     },
     /// List everyone, with whether they are disabled and their active devices.
     List,
@@ -160,6 +163,27 @@ fn parse_token_days(text: &str) -> Result<f64, String> {
     Ok(days)
 }
 
+/// What `serve` failed with, naming the address when it is the address that failed
+/// (taken by another program, or not this machine's).
+fn listen_error(listen: SocketAddr, error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "cannot listen on {listen}: the address is in use (another server running?); \
+             pick another with --listen"
+        ),
+        std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::PermissionDenied => {
+            format!("cannot listen on {listen}: {error}")
+        }
+        _ => error.to_string(),
+    }
+}
+
+/// Whether log lines may carry colour: only to a terminal, and never with `NO_COLOR`
+/// set (<https://no-color.org>).
+fn colour(to_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    to_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Logs go to stderr as `key=value` lines, or as one JSON object per line with
 /// `GRIDWALK_LOG_FORMAT=json` (for log shippers); `GRIDWALK_LOG` filters them.
 fn init_logging() {
@@ -169,7 +193,10 @@ fn init_logging() {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_ansi(colour(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR"),
+        ));
     if std::env::var("GRIDWALK_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {
@@ -216,7 +243,7 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             runtime
                 .block_on(server::serve(data, listen, limits))
-                .map_err(|e| e.to_string())
+                .map_err(|e| listen_error(listen, &e))
         }
         Command::Units {
             command: ImportCommand::Import { file },
@@ -247,8 +274,7 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
                 report.to_csv()
             }
             .map_err(|e| e.to_string())?;
-            println!("{}", text.trim_end());
-            Ok(())
+            admin::print_text(text.trim_end()).map_err(|e| e.to_string())
         }
     }
 }
@@ -261,9 +287,17 @@ fn people(json: bool, store: &SqliteStore, command: PeopleCommand) -> Result<(),
             role,
             unit,
             department,
+            allow_duplicate_name,
         } => {
-            let added = admin::add_person(store, &name, &role, &unit, department.as_deref())
-                .map_err(|e| e.to_string())?;
+            let added = admin::add_person_once(
+                store,
+                &name,
+                &role,
+                &unit,
+                department.as_deref(),
+                allow_duplicate_name,
+            )
+            .map_err(|e| e.to_string())?;
             let line = format!(
                 "added {} ({}) in {}\nenrolment code (shown once): {}",
                 added.person.name, added.person.role, added.person.unit, added.enrolment_code
@@ -348,4 +382,24 @@ fn devices(
         }
     };
     printed.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks over every subcommand and argument.
+    #[test]
+    fn the_command_line_passes_clap_debug_assert() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn colour_only_to_a_terminal_and_never_with_no_color() {
+        assert!(super::colour(true, None));
+        assert!(!super::colour(false, None));
+        assert!(!super::colour(true, Some("1".into())));
+        // An empty NO_COLOR does not count, as the convention says.
+        assert!(super::colour(true, Some("".into())));
+    }
 }

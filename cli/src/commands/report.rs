@@ -37,7 +37,7 @@ pub fn run(args: ReportArgs, store: &mut Store, out: &Output) -> Result<()> {
     };
     let report = store.campaign_report(as_of_ms)?;
     if args.csv {
-        print!("{}", report.to_csv()?);
+        out.raw(&report.to_csv()?);
         return Ok(());
     }
     out.print(&report, human);
