@@ -636,6 +636,34 @@ mod tests {
     }
 
     #[test]
+    fn the_devices_table_shows_times_with_their_offset_and_lines_up() {
+        let device = |name: &str| DeviceSummary {
+            id: format!("dev-{name}"),
+            person: "p1".into(),
+            person_name: name.into(),
+            enrolled_at: "2026-12-07T01:25:00.000Z".into(),
+            last_seen_at: None,
+            expires_at: "2027-03-07T01:25:00.000Z".into(),
+            expired: false,
+            revoked: false,
+            revoked_at: None,
+        };
+        let list = DeviceList {
+            devices: vec![device("王芳"), device("Li Wei")],
+        };
+        let table = devices_table(&list, Zone::Utc);
+        assert!(table.contains("2026-12-07 01:25 +00:00"), "{table}");
+        let starts: Vec<usize> = table
+            .lines()
+            .map(|l| {
+                let at = l.find("2026-12-07").or_else(|| l.find("ENROLLED")).unwrap();
+                unicode_width::UnicodeWidthStr::width(&l[..at])
+            })
+            .collect();
+        assert!(starts.windows(2).all(|w| w[0] == w[1]), "{table}");
+    }
+
+    #[test]
     fn a_missing_file_is_named_and_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(&dir);

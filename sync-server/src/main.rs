@@ -2,7 +2,7 @@
 //! subcommands administer the same data folder.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -219,7 +219,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--data DIR`: an existing folder is used; a missing one is created if its parent
+/// exists, saying so on stderr; anything else is refused, so a typo in a path never
+/// leaves a tree of new folders behind.
+fn prepare_data_folder(dir: &Path) -> Result<(), String> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if dir.exists() {
+        return Err(format!(
+            "--data {}: that is a file, not a folder",
+            dir.display()
+        ));
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(format!(
+            "--data {}: the folder {} does not exist; create it first (only the last \
+             folder of the path is created)",
+            dir.display(),
+            parent.display()
+        ));
+    }
+    std::fs::create_dir(dir).map_err(|e| format!("--data {}: {e}", dir.display()))?;
+    eprintln!("gridwalk-server: created the data folder {}", dir.display());
+    Ok(())
+}
+
 fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
+    prepare_data_folder(&data.root)?;
     // The zone text output shows times in.
     let zone = if cli.utc { Zone::Utc } else { Zone::Local };
     let open = || SqliteStore::open(&data.database()).map_err(|e| e.to_string());

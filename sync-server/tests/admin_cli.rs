@@ -237,3 +237,25 @@ fn serve_on_a_busy_port_names_the_address() {
         "{message}"
     );
 }
+
+#[test]
+fn the_data_folder_is_used_or_created_one_level_deep_and_never_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = demo("units.csv");
+    let fresh = dir.path().join("fresh");
+    let out = run(&fresh, &["units", "import", units.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("created the data folder"), "{said}");
+    let out = run(&fresh, &["units", "import", units.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("created"));
+    let deep = dir.path().join("a").join("b");
+    let message = refused(&deep, &["units", "import", units.to_str().unwrap()]);
+    assert!(message.contains("does not exist"), "{message}");
+    assert!(!dir.path().join("a").exists(), "nothing created above");
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let message = refused(&file, &["report"]);
+    assert!(message.contains("not a folder"), "{message}");
+}
