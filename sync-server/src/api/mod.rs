@@ -23,7 +23,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::auth::ClientAddr;
-use crate::error::ApiError;
+use crate::error::{ApiError, json_error_bodies};
 pub use crate::state::AppState;
 
 /// Every route the router serves, with its methods (lower case), so the OpenAPI test
@@ -54,6 +54,9 @@ pub fn router(state: AppState) -> Router {
         .merge(json_routes)
         .merge(blobs::router())
         .fallback(|| async { ApiError::NotFound("no such route; see openapi.yaml".into()) })
+        // After every route, layer and fallback: what they answer on their own gets the
+        // JSON error body too.
+        .layer(axum::middleware::map_response(json_error_bodies))
         .layer(
             TraceLayer::new_for_http()
                 // Every line logged for a request names where it came from and, once
