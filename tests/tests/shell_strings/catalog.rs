@@ -65,9 +65,12 @@ pub fn check_entries(catalog: &Catalog, problems: &mut Vec<String>) {
                 && !text.chars().any(prose::is_cjk)
                 && prose::is_prose(text)
             {
-                problems.push(format!(
-                    "{at}{quantity}: not translated into Chinese: {text:?}"
-                ));
+                let form = if quantity.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{quantity}]")
+                };
+                problems.push(format!("{at}{form}: not translated into Chinese: {text:?}"));
             }
         }
         if signatures.windows(2).any(|w| w[0] != w[1]) {

@@ -398,3 +398,76 @@ fn template_titles_are_shown_only_through_the_language_picker() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn the_lexer_tells_code_from_comments_and_text() {
+    let kotlin = r#"val q = '"' /* a /* nested */ "comment" */
+val r = """raw $x "quote" """
+Text("${f("inner text", g(1))} · $n")
+"#;
+    let lexed = lexer::lex(kotlin, Lang::Kotlin).unwrap();
+    let texts: Vec<&str> = lexed.literals.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "raw \u{FFFC} \"quote\" ",
+            "\u{FFFC} · \u{FFFC}",
+            "inner text"
+        ]
+    );
+    let code = String::from_utf8(lexed.code.clone()).unwrap();
+    assert!(
+        !code.contains("nested") && !code.contains("comment"),
+        "{code}"
+    );
+    // Template code stays code: the call inside is found and split.
+    let calls = lexer::calls(&lexed, "f");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].args.len(), 2);
+
+    let swift = r##"let a = #"raw "quoted" \#(x)"# // tail "x"
+Text("\(a) and \(b("c"))")
+"##;
+    let lexed = lexer::lex(swift, Lang::Swift).unwrap();
+    let texts: Vec<&str> = lexed.literals.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["raw \"quoted\" \u{FFFC}", "\u{FFFC} and \u{FFFC}", "c"]
+    );
+
+    assert!(lexer::lex("val s = \"never closed\n", Lang::Kotlin).is_err());
+    assert!(lexer::lex("/* never closed", Lang::Swift).is_err());
+}
+
+#[test]
+fn prose_is_words_for_people_not_identifiers() {
+    let hole = lexer::HOLE;
+    for prose in ["Cancel", "Enrolling…", "not answered", "检查表"] {
+        assert!(prose::is_prose(prose), "{prose:?}");
+    }
+    for prose in [
+        format!("Sites · {hole}"),
+        format!("Continue ({hole})"),
+        format!("level {hole}"),
+    ] {
+        assert!(prose::is_prose(&prose), "{prose:?}");
+    }
+    for code in [
+        "gridwalk-sync-periodic",
+        "org.gridwalk.network",
+        "https://",
+        "atMs",
+        " · ",
+        "\\n",
+    ] {
+        assert!(!prose::is_prose(code), "{code:?}");
+    }
+    for code in [
+        format!("case/{hole}"),
+        format!("{hole} · {hole}"),
+        format!("{hole}: {hole}"),
+        format!("{hole}.jpg"),
+    ] {
+        assert!(!prose::is_prose(&code), "{code:?}");
+    }
+}
