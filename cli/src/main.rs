@@ -2,12 +2,15 @@
 //! parses, forwards and prints: every rule lives in `gridwalk-core`.
 
 mod commands;
+mod data_folder;
+mod ids;
 mod output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use gridwalk_core::model::time::Zone;
 use gridwalk_core::{SharedStore, Store};
 
 use crate::output::Output;
@@ -30,6 +33,9 @@ struct Cli {
     /// Print machine-readable JSON (errors go to stderr as JSON too).
     #[arg(long, global = true)]
     json: bool,
+    /// Show times in UTC instead of local time (JSON keeps its RFC 3339 offsets).
+    #[arg(long, global = true)]
+    utc: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -60,7 +66,11 @@ enum Command {
     #[command(subcommand)]
     Photo(commands::photo::PhotoCommand),
     /// Enrol this device with a sync server using a one-time code.
-    Enroll(commands::sync::EnrollArgs),
+    ///
+    /// `enroll` works too; the project spells it "enrol" everywhere, as the server's
+    /// `/v1/enrol` does.
+    #[command(alias = "enroll")]
+    Enrol(commands::sync::EnrolArgs),
     /// Sync with the server: upload photos, push what was recorded, pull what others did.
     #[command(after_help = commands::sync::EXIT_STATUS_HELP)]
     Sync(commands::sync::SyncArgs),
@@ -68,7 +78,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let out = Output::new(cli.json);
+    let zone = if cli.utc { Zone::Utc } else { Zone::Local };
+    let out = Output::new(cli.json, zone);
     match run(cli, &out) {
         Ok(code) => code,
         Err(error) => {
@@ -81,10 +92,11 @@ fn main() -> ExitCode {
 /// Runs the command; a command that succeeded may still ask for a non-zero exit status
 /// (`gridwalk sync` when the server refused something).
 fn run(cli: Cli, out: &Output) -> Result<ExitCode, gridwalk_core::CoreError> {
+    data_folder::prepare(&cli.data, !cli.json)?;
     let mut store = Store::open(cli.data.join("gridwalk.db"))?;
     let done = match cli.command {
         // The sync client works on the shared store, as the phone shells' sync does.
-        Command::Enroll(args) => commands::sync::enroll(args, &SharedStore::new(store), out),
+        Command::Enrol(args) => commands::sync::enrol(args, &SharedStore::new(store), out),
         Command::Sync(args) => return commands::sync::sync(args, &SharedStore::new(store), out),
         Command::Templates(cmd) => commands::templates::run(cmd, &mut store, out),
         Command::Units(cmd) => commands::sites::run_units(cmd, &mut store, out),
@@ -96,4 +108,16 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode, gridwalk_core::CoreError> {
         Command::Photo(cmd) => commands::photo::run(cmd, &mut store, out),
     };
     done.map(|()| ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks over every subcommand and argument: what would
+    /// otherwise panic only when a user reaches that command (as `verify` once did).
+    #[test]
+    fn the_command_line_passes_clap_debug_assert() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{gridwalk, json_err, json_ok};
+use common::{gridwalk, json_err, json_ok, set_profile};
 use serde_json::Value;
 
 fn import_sites(data: &Path) {
@@ -58,6 +58,7 @@ fn a_whole_inspection_from_start_to_submit() {
     let sites = json_ok(data, &["sites", "list"]);
     assert_eq!(sites.as_array().unwrap().len(), 2);
 
+    set_profile(data);
     let id = json_ok(
         data,
         &["inspect", "start", "--site", "W1", "--kind", "spot-check"],
@@ -123,6 +124,7 @@ fn bad_input_gets_a_typed_error_and_a_nonzero_exit() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     import_sites(data);
+    set_profile(data);
     let err = json_err(data, &["inspect", "start", "--site", "NOPE"]);
     assert_eq!(err["kind"], "not-found");
 

@@ -134,6 +134,7 @@ fn answer_with_photos_attaches_them_and_a_bad_photo_refuses_the_answer() {
     )
     .unwrap();
     json_ok(&data, &["sites", "import", csv.to_str().unwrap()]);
+    common::set_profile(&data);
     let id = json_ok(&data, &["inspect", "start", "--site", "S1"])["id"]
         .as_str()
         .unwrap()

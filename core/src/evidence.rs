@@ -16,7 +16,7 @@ pub use gridwalk_model::evidence::is_sha256_hex;
 /// Which references make a photo worth uploading.
 #[derive(Clone, Copy)]
 enum NamedBy {
-    /// An answer has it as evidence.
+    /// A submitted inspection's answer has it as evidence (a draft's photos wait).
     Answer,
     /// A hazard event names it.
     Event,
@@ -30,10 +30,11 @@ fn to_upload(conn: &Connection, named: NamedBy) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for sha in photos::not_uploaded(conn)? {
         let wanted = match named {
-            NamedBy::Answer => answer_photos::links(conn, &sha)?,
+            NamedBy::Answer => answer_photos::submitted_links(conn, &sha)?,
             NamedBy::Event => hazard_events::name_photo(conn, &sha)?,
             NamedBy::Any => {
-                answer_photos::links(conn, &sha)? || hazard_events::name_photo(conn, &sha)?
+                answer_photos::submitted_links(conn, &sha)?
+                    || hazard_events::name_photo(conn, &sha)?
             }
         };
         if wanted {
@@ -90,7 +91,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Hashes of photos referenced by an answer and not yet uploaded, oldest first.
+    /// Hashes of photos referenced by a submitted inspection's answer and not yet
+    /// uploaded, oldest first. A draft's photos are not offered until it is submitted.
     pub fn photos_to_upload(&self) -> Result<Vec<String>> {
         to_upload(&self.conn, NamedBy::Answer)
     }

@@ -213,8 +213,12 @@ fn submit_names_unanswered_items_and_hazards_without_photos_then_succeeds() {
     store
         .attach_photo(&id, "fire-02", &photo(0xab).sha256)
         .unwrap(); // idempotent
-    assert_eq!(store.photos_to_upload().unwrap(), vec![photo(0xab).sha256]);
+    assert!(
+        store.photos_to_upload().unwrap().is_empty(),
+        "a draft's photos stay on the device until it is submitted"
+    );
     store.submit(&id).unwrap();
+    assert_eq!(store.photos_to_upload().unwrap(), vec![photo(0xab).sha256]);
 
     let inspection = store.inspection(&id).unwrap();
     assert_eq!(inspection.status, InspectionStatus::Submitted);

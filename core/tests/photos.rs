@@ -645,11 +645,10 @@ fn attaching_a_photo_file_lets_the_hazard_be_submitted() {
         .find(|a| a.item == "fire-01")
         .unwrap();
     assert_eq!(answer.photos, vec![photo.sha256.clone()]);
-    assert_eq!(
-        store.photos_to_upload().unwrap(),
-        vec![photo.sha256.clone()]
-    );
+    // Attached to a draft: kept (not a cleanup candidate), not yet offered for upload.
     assert!(store.unreferenced_photos().unwrap().is_empty());
+    assert!(store.photos_to_upload().unwrap().is_empty());
+    assert_eq!(store.pending_sync().unwrap().photos, 0);
 }
 
 #[test]

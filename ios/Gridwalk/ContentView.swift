@@ -5,11 +5,11 @@ struct ContentView: View {
     var body: some View {
         TabView {
             NavigationStack { SitesView() }
-                .tabItem { Label("Sites", systemImage: "building.2") }
+                .tabItem { Label(localized("tab_sites"), systemImage: "building.2") }
             NavigationStack { CasesView() }
-                .tabItem { Label("Hazards", systemImage: "exclamationmark.triangle") }
+                .tabItem { Label(localized("tab_hazards"), systemImage: "exclamationmark.triangle") }
             NavigationStack { SyncView() }
-                .tabItem { Label("Sync", systemImage: "arrow.triangle.2.circlepath") }
+                .tabItem { Label(localized("tab_sync"), systemImage: "arrow.triangle.2.circlepath") }
         }
     }
 }

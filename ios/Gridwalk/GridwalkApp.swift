@@ -11,7 +11,7 @@ struct GridwalkApp: App {
                 ContentView().environment(sync)
             } else {
                 // The store could not be opened (disk full, a newer schema): nothing to show.
-                Text(delegate.openError ?? "Starting…").padding()
+                Text(delegate.openError ?? localized("app_starting")).padding()
             }
         }
     }

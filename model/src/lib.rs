@@ -27,5 +27,6 @@ pub mod inspection;
 pub mod org;
 pub mod profile;
 pub mod protocol;
+pub mod time;
 
 pub use error::{ModelError, Result};

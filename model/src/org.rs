@@ -113,7 +113,8 @@ struct UnitRow {
 /// already, and a parent must be exactly one level up. `file` names the input in errors.
 /// Returns the file's units, trimmed; any bad row refuses the whole file.
 pub fn units_from_csv(file: &str, input: impl Read, known: &[OrgUnit]) -> Result<Vec<OrgUnit>> {
-    let rows: Vec<(u64, UnitRow)> = read_csv(file, input)?;
+    let mut bad = BadRows::new(file);
+    let rows: Vec<(u64, UnitRow)> = read_csv(file, input, &mut bad)?;
     let mut levels: HashMap<&str, &str> = known
         .iter()
         .map(|u| (u.id.as_str(), u.level.as_str()))
@@ -121,11 +122,6 @@ pub fn units_from_csv(file: &str, input: impl Read, known: &[OrgUnit]) -> Result
     for (_, row) in &rows {
         levels.insert(row.id.trim(), row.level.trim());
     }
-    let bad = |line: u64, reason: String| ModelError::BadImportRow {
-        file: file.to_string(),
-        line,
-        reason,
-    };
     let mut units = Vec::with_capacity(rows.len());
     for (line, row) in &rows {
         let unit = OrgUnit {
@@ -134,43 +130,85 @@ pub fn units_from_csv(file: &str, input: impl Read, known: &[OrgUnit]) -> Result
             level: row.level.trim().to_string(),
             parent: Some(row.parent.trim().to_string()).filter(|p| !p.is_empty()),
         };
-        let depth = unit_depth(&unit).map_err(|reason| bad(*line, reason))?;
-        match (&unit.parent, depth) {
-            (None, 0) => {}
-            (Some(_), 0) => return Err(bad(*line, "a district has no parent".into())),
-            (None, _) => return Err(bad(*line, format!("a {} needs a parent", unit.level))),
+        let placed = unit_depth(&unit).and_then(|depth| match (&unit.parent, depth) {
+            (None, 0) => Ok(()),
+            (Some(_), 0) => Err("a district has no parent".into()),
+            (None, _) => Err(format!("a {} needs a parent", unit.level)),
             (Some(parent), _) => match levels.get(parent.as_str()) {
-                None => return Err(bad(*line, format!("unknown parent `{parent}`"))),
-                Some(pl) if *pl != UNIT_LEVELS[depth - 1] => {
-                    return Err(bad(
-                        *line,
-                        format!(
-                            "parent `{parent}` is a {pl}, expected a {}",
-                            UNIT_LEVELS[depth - 1]
-                        ),
-                    ));
-                }
-                Some(_) => {}
+                None => Err(format!("unknown parent `{parent}`")),
+                Some(pl) if *pl != UNIT_LEVELS[depth - 1] => Err(format!(
+                    "parent `{parent}` is a {pl}, expected a {}",
+                    UNIT_LEVELS[depth - 1]
+                )),
+                Some(_) => Ok(()),
             },
+        });
+        match placed {
+            Ok(()) => units.push(unit),
+            Err(reason) => bad.add(*line, reason),
         }
-        units.push(unit);
     }
+    bad.into_result()?;
     Ok(units)
 }
 
 /// Reads sites from CSV (`id,name,kind,unit,address,lat,lon`), each checked with
 /// [`validate_site`]. `file` names the input in errors; any bad row refuses the file.
 pub fn sites_from_csv(file: &str, input: impl Read) -> Result<Vec<Site>> {
-    let rows: Vec<(u64, SiteRow)> = read_csv(file, input)?;
-    rows.into_iter()
-        .map(|(line, row)| {
-            site_from_row(row).map_err(|reason| ModelError::BadImportRow {
-                file: file.to_string(),
-                line,
-                reason,
-            })
+    let mut bad = BadRows::new(file);
+    let rows: Vec<(u64, SiteRow)> = read_csv(file, input, &mut bad)?;
+    let mut sites = Vec::with_capacity(rows.len());
+    for (line, row) in rows {
+        match site_from_row(row) {
+            Ok(site) => sites.push(site),
+            Err(reason) => bad.add(line, reason),
+        }
+    }
+    bad.into_result()?;
+    Ok(sites)
+}
+
+/// The bad rows of one import file, gathered so that one attempt shows all of them.
+struct BadRows {
+    file: String,
+    rows: Vec<(u64, String)>,
+}
+
+impl BadRows {
+    fn new(file: &str) -> BadRows {
+        BadRows {
+            file: file.to_string(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, line: u64, reason: String) {
+        self.rows.push((line, reason));
+    }
+
+    /// [`ModelError::BadImportRow`] for the first bad row, its reason followed by every
+    /// other bad row's line and reason; `Ok` when there was none.
+    fn into_result(self) -> Result<()> {
+        let mut rows = self.rows.into_iter();
+        let Some((line, reason)) = rows.next() else {
+            return Ok(());
+        };
+        let more: Vec<String> = rows.map(|(l, r)| format!("line {l}: {r}")).collect();
+        let reason = if more.is_empty() {
+            reason
+        } else {
+            format!(
+                "{reason}; {} more bad row(s): {}",
+                more.len(),
+                more.join("; ")
+            )
+        };
+        Err(ModelError::BadImportRow {
+            file: self.file,
+            line,
+            reason,
         })
-        .collect()
+    }
 }
 
 /// Checks what every unit must have: an id, a name and a known level. (Where it sits in
@@ -195,30 +233,60 @@ pub fn validate_site(site: &Site) -> Result<()> {
     check_site(site).map_err(ModelError::Invalid)
 }
 
-/// Reads every record of CSV input with a header row, each with its 1-based line number.
-fn read_csv<T: serde::de::DeserializeOwned>(file: &str, input: impl Read) -> Result<Vec<(u64, T)>> {
-    let bad = |line: u64, reason: String| ModelError::BadImportRow {
+/// Reads every record of CSV input with a header row, each with its 1-based line number;
+/// rows that do not parse go to `bad` (the others are still read, so every bad row is
+/// reported). A header that is one column holding `;`, tab or `|` is a file separated by
+/// the wrong character, and is named as such.
+fn read_csv<T: serde::de::DeserializeOwned>(
+    file: &str,
+    input: impl Read,
+    bad: &mut BadRows,
+) -> Result<Vec<(u64, T)>> {
+    let header_error = |reason: String| ModelError::BadImportRow {
         file: file.to_string(),
-        line,
+        line: 1,
         reason,
     };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(input);
-    let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| header_error(e.to_string()))?
+        .clone();
+    if let [only] = headers.iter().collect::<Vec<_>>().as_slice()
+        && let Some(sep) = [';', '\t', '|'].into_iter().find(|c| only.contains(*c))
+    {
+        let name = if sep == '\t' {
+            "tabs".to_string()
+        } else {
+            format!("`{sep}`")
+        };
+        return Err(header_error(format!(
+            "the columns are separated by {name}; this import reads comma-separated \
+             values (save the file as CSV with commas)"
+        )));
+    }
     let mut out = Vec::new();
     for record in reader.records() {
-        let record =
-            record.map_err(|e| bad(e.position().map(|p| p.line()).unwrap_or(0), e.to_string()))?;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                bad.add(e.position().map(|p| p.line()).unwrap_or(0), e.to_string());
+                continue;
+            }
+        };
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let row = record.deserialize(Some(&headers)).map_err(|e| {
-            let reason = match e.kind() {
-                csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
-                _ => e.to_string(),
-            };
-            bad(line, reason)
-        })?;
-        out.push((line, row));
+        match record.deserialize(Some(&headers)) {
+            Ok(row) => out.push((line, row)),
+            Err(e) => {
+                let reason = match e.kind() {
+                    csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+                    _ => e.to_string(),
+                };
+                bad.add(line, reason);
+            }
+        }
     }
     Ok(out)
 }
@@ -318,5 +386,48 @@ mod tests {
         }
         let csv = "id,name,kind,unit,address,lat,lon\nA,a,market,g1,,91,104\n";
         assert!(sites_from_csv("s.csv", csv.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_not_only_the_first() {
+        let csv = "id,name,kind,unit,address,lat,lon\nA,a,market,g1,,,\nB,b,spaceport,g1,,,\n\
+                   C,c,market,g1,,95,104\nD,d,castle,g1,,,\n";
+        let e = sites_from_csv("s.csv", csv.as_bytes()).unwrap_err();
+        let ModelError::BadImportRow { line, reason, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(*line, 3);
+        assert!(
+            reason.contains("spaceport")
+                && reason.contains("2 more bad row(s)")
+                && reason.contains("line 4:")
+                && reason.contains("line 5:")
+                && reason.contains("castle"),
+            "{reason}"
+        );
+        let units = "id,name,level,parent\ng1,G,grid,c9\nc1,C,community,d1\nx,X,planet,\n";
+        let e = units_from_csv("u.csv", units.as_bytes(), &[]).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("line 2: unknown parent `c9`")
+                && text.contains("line 3: unknown parent `d1`")
+                && text.contains("line 4:"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_file_separated_by_the_wrong_character_is_named_as_such() {
+        for (text, name) in [
+            ("id;name;level;parent\nd1;D;district;\n", "`;`"),
+            ("id\tname\tlevel\tparent\nd1\tD\tdistrict\t\n", "tabs"),
+        ] {
+            let e = units_from_csv("u.csv", text.as_bytes(), &[]).unwrap_err();
+            let message = e.to_string();
+            assert!(
+                message.contains(&format!("separated by {name}")) && message.contains("line 1"),
+                "{message}"
+            );
+        }
     }
 }

@@ -20,6 +20,7 @@ use gridwalk_model::hazard::{CampaignReport, DeadlinePolicy, Event, report};
 use gridwalk_model::org::{self, OrgUnit, Site};
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::{Person, RecordKind};
+use gridwalk_model::time::{Zone, show_rfc3339};
 use serde::Serialize;
 
 use crate::auth::{enrolment_code_hash, new_enrolment_code};
@@ -124,12 +125,17 @@ fn units_from_file(store: &dyn RecordStore, file: &Path) -> Result<Vec<OrgUnit>,
 fn sites_from_file(store: &dyn RecordStore, file: &Path) -> Result<Vec<Site>, AdminError> {
     let sites = org::sites_from_csv(&file.display().to_string(), open(file)?)?;
     let tree = UnitTree::new(&store.units()?);
-    if let Some(bad) = sites.iter().find(|s| !tree.is_within(&s.unit, &s.unit)) {
+    // Every stray site at once, so one correction of the file is enough.
+    let stray: Vec<String> = sites
+        .iter()
+        .filter(|s| !tree.is_within(&s.unit, &s.unit))
+        .map(|s| format!("site {} names unknown unit `{}`", s.id, s.unit))
+        .collect();
+    if !stray.is_empty() {
         return Err(AdminError::Invalid(format!(
-            "{}: site {} names unknown unit `{}`; import the units first",
+            "{}: {}; import the units first",
             file.display(),
-            bad.id,
-            bad.unit
+            stray.join("; ")
         )));
     }
     Ok(sites)
@@ -152,6 +158,34 @@ pub fn import_sites(store: &dyn RecordStore, file: &Path) -> Result<ImportReport
     Ok(ImportReport {
         imported: sites.len(),
     })
+}
+
+/// [`add_person`], refused when someone of the same name (ignoring case and spaces
+/// around it) is already in the unit, unless `allow_duplicate_name`: two codes for one
+/// person are a mistake far more often than two namesakes in one grid.
+pub fn add_person_once(
+    store: &dyn RecordStore,
+    name: &str,
+    role: &str,
+    unit: &str,
+    department: Option<&str>,
+    allow_duplicate_name: bool,
+) -> Result<AddedPerson, AdminError> {
+    if !allow_duplicate_name {
+        let same = |other: &str| other.trim().to_lowercase() == name.trim().to_lowercase();
+        if let Some(existing) = store
+            .people()?
+            .into_iter()
+            .find(|p| p.unit == unit && same(&p.name))
+        {
+            return Err(AdminError::Invalid(format!(
+                "{} ({}, {}) is already in {unit}; for a new phone use `people reissue {}`, \
+                 for a namesake add --allow-duplicate-name",
+                existing.name, existing.id, existing.role, existing.id
+            )));
+        }
+    }
+    add_person(store, name, role, unit, department)
 }
 
 /// Adds a person and makes their one-time enrolment code. The person must be one a
@@ -437,8 +471,9 @@ pub fn people_table(list: &PeopleList) -> String {
     )
 }
 
-/// `devices list` for people: one aligned row each.
-pub fn devices_table(list: &DeviceList) -> String {
+/// `devices list` for people: one aligned row each, times in `zone`.
+pub fn devices_table(list: &DeviceList, zone: Zone) -> String {
+    let at = |t: &str| show_rfc3339(t, zone);
     let rows: Vec<Vec<String>> = list
         .devices
         .iter()
@@ -446,9 +481,9 @@ pub fn devices_table(list: &DeviceList) -> String {
             vec![
                 d.id.clone(),
                 format!("{} ({})", d.person_name, d.person),
-                d.enrolled_at.clone(),
-                d.last_seen_at.clone().unwrap_or_else(|| "-".into()),
-                d.expires_at.clone(),
+                at(&d.enrolled_at),
+                d.last_seen_at.as_deref().map_or_else(|| "-".into(), at),
+                at(&d.expires_at),
                 device_status(d).into(),
             ]
         })
@@ -470,19 +505,21 @@ pub fn device_status(device: &DeviceSummary) -> &'static str {
     }
 }
 
-/// Columns padded to their widest cell.
+/// Columns padded to their widest cell, in terminal columns (a Chinese character takes
+/// two), so names in Chinese line up.
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    use unicode_width::UnicodeWidthStr;
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            *width = (*width).max(cell.width());
         }
     }
     let line = |cells: Vec<&str>| {
         cells
             .iter()
             .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
+            .map(|(cell, width)| format!("{cell}{}", " ".repeat(width - cell.width())))
             .collect::<Vec<_>>()
             .join("  ")
             .trim_end()
@@ -531,12 +568,21 @@ pub fn campaign_report(
 
 /// Prints a command's result as JSON or as a line for people.
 pub fn print<T: Serialize>(json: bool, value: &T, human: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
     if json {
         let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
-        writeln!(out, "{text}")
+        print_text(&text)
     } else {
-        writeln!(out, "{human}")
+        print_text(human)
+    }
+}
+
+/// Writes `text` and a newline to stdout. A reader that went away (`report | head -1`)
+/// is not an error: the output was not wanted any more, so the command ends quietly.
+pub fn print_text(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        done => done,
     }
 }
 
@@ -587,6 +633,34 @@ mod tests {
         let mut ids: Vec<String> = store.units().unwrap().into_iter().map(|u| u.id).collect();
         ids.sort();
         assert_eq!(ids, ["d1", "s1"], "nothing of the bad file was written");
+    }
+
+    #[test]
+    fn the_devices_table_shows_times_with_their_offset_and_lines_up() {
+        let device = |name: &str| DeviceSummary {
+            id: format!("dev-{name}"),
+            person: "p1".into(),
+            person_name: name.into(),
+            enrolled_at: "2026-12-07T01:25:00.000Z".into(),
+            last_seen_at: None,
+            expires_at: "2027-03-07T01:25:00.000Z".into(),
+            expired: false,
+            revoked: false,
+            revoked_at: None,
+        };
+        let list = DeviceList {
+            devices: vec![device("王芳"), device("Li Wei")],
+        };
+        let table = devices_table(&list, Zone::Utc);
+        assert!(table.contains("2026-12-07 01:25 +00:00"), "{table}");
+        let starts: Vec<usize> = table
+            .lines()
+            .map(|l| {
+                let at = l.find("2026-12-07").or_else(|| l.find("ENROLLED")).unwrap();
+                unicode_width::UnicodeWidthStr::width(&l[..at])
+            })
+            .collect();
+        assert!(starts.windows(2).all(|w| w[0] == w[1]), "{table}");
     }
 
     #[test]

@@ -2,11 +2,14 @@
 //!
 //! Every handler returns [`ApiError`]; the body is always the protocol's [`ErrorBody`],
 //! `{"error": "<code>", "message": "<what to do>"}`, so clients can branch on `error`
-//! and show `message`.
+//! and show `message`. Error answers that axum or a tower layer make on their own
+//! (a method a route does not serve, an unknown `Content-Encoding`, a path that is not
+//! UTF-8) are given the same body by [`json_error_bodies`].
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gridwalk_model::protocol::ErrorBody;
+use http_body_util::{BodyExt, Limited};
 
 use crate::storage::StoreError;
 
@@ -140,6 +143,98 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
+    }
+}
+
+/// The error code of an error answer that no [`ApiError`] made, by its status.
+fn code_for_status(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "timeout",
+        409 => "conflict",
+        413 => "too_large",
+        415 => "unsupported_media_type",
+        429 => "rate_limited",
+        s if s >= 500 => "internal",
+        _ => "bad_request",
+    }
+}
+
+/// The most of a plain-text error body kept as the message; such bodies are one line.
+const MAX_PLAIN_ERROR_BYTES: usize = 4096;
+
+/// Gives an error answer (4xx or 5xx) that is not JSON the protocol's [`ErrorBody`],
+/// keeping its status and headers (`Allow`, `Accept-Encoding`, `Tus-Resumable`...):
+/// axum answers a method a route does not serve with an empty `405`, a path that is
+/// not UTF-8 with a plain-text `400`, and the request decompression layer an unknown
+/// `Content-Encoding` with an empty `415`. Clients branch on `error` in every answer.
+/// A plain-text 4xx body becomes the `message`; a 5xx one is logged, not shown.
+pub async fn json_error_bodies(response: Response) -> Response {
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    if !is_error || is_json(response.headers()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = match Limited::new(body, MAX_PLAIN_ERROR_BYTES).collect().await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes())
+            .trim()
+            .to_string(),
+        Err(_) => String::new(),
+    };
+    let message = if status.is_server_error() {
+        // As for `ApiError::Internal`: the cause goes to the log, not to the client.
+        tracing::error!(status = status.as_u16(), cause = %text, "request failed");
+        "the server failed; try again later".to_string()
+    } else if text.is_empty() {
+        default_message(status, &parts.headers)
+    } else {
+        text
+    };
+    let mut answer = (
+        status,
+        axum::Json(ErrorBody {
+            error: code_for_status(status).to_string(),
+            message,
+        }),
+    )
+        .into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().append(name, value.clone());
+        }
+    }
+    answer
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// What an error answer that came without a body says, from its status and headers.
+fn default_message(status: StatusCode, headers: &HeaderMap) -> String {
+    match status {
+        // axum adds `Allow` after this layer has run, so it cannot be quoted here.
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "this route does not serve that method; `Allow` lists those it does".to_string()
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => format!(
+            "this Content-Encoding is not supported; send the body uncompressed or as {}",
+            headers
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("identity")
+        ),
+        other => other
+            .canonical_reason()
+            .unwrap_or("the request failed")
+            .to_string(),
     }
 }
 

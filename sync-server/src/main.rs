@@ -2,11 +2,12 @@
 //! subcommands administer the same data folder.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use gridwalk_model::time::{Zone, parse_as_of};
 use gridwalk_server::admin;
 use gridwalk_server::config::{DEFAULT_MAX_PHOTO_BYTES, DataDir, Limits};
 use gridwalk_server::server;
@@ -21,6 +22,9 @@ struct Cli {
     /// Print results as JSON.
     #[arg(long, global = true)]
     json: bool,
+    /// Show times in UTC instead of local time (JSON keeps RFC 3339).
+    #[arg(long, global = true)]
+    utc: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -100,7 +104,11 @@ enum Command {
     },
     /// The campaign report over every hazard case on the server (CSV, or JSON with --json).
     Report {
-        /// Report as of this time (ms since the Unix epoch); default now.
+        /// Report as of this time: RFC 3339 (2026-05-01T18:00:00+08:00) or a date
+        /// (2026-05-01: the end of that day, local time or UTC with --utc); default now.
+        #[arg(long, conflicts_with = "as_of_ms")]
+        as_of: Option<String>,
+        /// Report as of this time in ms since the Unix epoch (for scripts).
         #[arg(long)]
         as_of_ms: Option<i64>,
     },
@@ -131,6 +139,9 @@ enum PeopleCommand {
         /// Department code (department officers).
         #[arg(long)]
         department: Option<String>,
+        /// Add them even though someone of that name is already in the unit.
+        #[arg(long)]
+        allow_duplicate_name: bool,
     },
     /// List everyone, with whether they are disabled and their active devices.
     List,
@@ -217,6 +228,27 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
     Ok(secs)
 }
 
+/// What `serve` failed with, naming the address when it is the address that failed
+/// (taken by another program, or not this machine's).
+fn listen_error(listen: SocketAddr, error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "cannot listen on {listen}: the address is in use (another server running?); \
+             pick another with --listen"
+        ),
+        std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::PermissionDenied => {
+            format!("cannot listen on {listen}: {error}")
+        }
+        _ => error.to_string(),
+    }
+}
+
+/// Whether log lines may carry colour: only to a terminal, and never with `NO_COLOR`
+/// set (<https://no-color.org>).
+fn colour(to_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    to_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Logs go to stderr as `key=value` lines, or as one JSON object per line with
 /// `GRIDWALK_LOG_FORMAT=json` (for log shippers); `GRIDWALK_LOG` filters them.
 fn init_logging() {
@@ -226,7 +258,10 @@ fn init_logging() {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_ansi(colour(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR"),
+        ));
     if std::env::var("GRIDWALK_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {
@@ -249,7 +284,40 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--data DIR`: an existing folder is used; a missing one is created if its parent
+/// exists, saying so on stderr; anything else is refused, so a typo in a path never
+/// leaves a tree of new folders behind.
+fn prepare_data_folder(dir: &Path) -> Result<(), String> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if dir.exists() {
+        return Err(format!(
+            "--data {}: that is a file, not a folder",
+            dir.display()
+        ));
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(format!(
+            "--data {}: the folder {} does not exist; create it first (only the last \
+             folder of the path is created)",
+            dir.display(),
+            parent.display()
+        ));
+    }
+    std::fs::create_dir(dir).map_err(|e| format!("--data {}: {e}", dir.display()))?;
+    eprintln!("gridwalk-server: created the data folder {}", dir.display());
+    Ok(())
+}
+
 fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
+    prepare_data_folder(&data.root)?;
+    // The zone text output shows times in.
+    let zone = if cli.utc { Zone::Utc } else { Zone::Local };
     let open = || SqliteStore::open(&data.database()).map_err(|e| e.to_string());
     match cli.command {
         Command::Serve {
@@ -292,7 +360,7 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             // Storage work still running for a dropped connection gets a moment, not
             // a veto over the exit.
             runtime.shutdown_timeout(Duration::from_secs(1));
-            served.map_err(|e| e.to_string())
+            served.map_err(|e| listen_error(listen, &e))
         }
         Command::Units {
             command: ImportCommand::Import { file },
@@ -309,9 +377,13 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             admin::print(cli.json, &report, &line).map_err(|e| e.to_string())
         }
         Command::People { command } => people(cli.json, &open()?, command),
-        Command::Devices { command } => devices(cli.json, &open()?, command),
-        Command::Report { as_of_ms } => {
-            let as_of = as_of_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+        Command::Devices { command } => devices(cli.json, zone, &open()?, command),
+        Command::Report { as_of, as_of_ms } => {
+            let as_of = match (as_of, as_of_ms) {
+                (Some(text), _) => parse_as_of(&text, zone).map_err(|e| e.to_string())?,
+                (None, Some(ms)) => ms,
+                (None, None) => chrono::Utc::now().timestamp_millis(),
+            };
             let report = admin::campaign_report(&open()?, as_of).map_err(|e| e.to_string())?;
             let text = if cli.json {
                 report.to_json()
@@ -319,8 +391,7 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
                 report.to_csv()
             }
             .map_err(|e| e.to_string())?;
-            println!("{}", text.trim_end());
-            Ok(())
+            admin::print_text(text.trim_end()).map_err(|e| e.to_string())
         }
     }
 }
@@ -333,9 +404,17 @@ fn people(json: bool, store: &SqliteStore, command: PeopleCommand) -> Result<(),
             role,
             unit,
             department,
+            allow_duplicate_name,
         } => {
-            let added = admin::add_person(store, &name, &role, &unit, department.as_deref())
-                .map_err(|e| e.to_string())?;
+            let added = admin::add_person_once(
+                store,
+                &name,
+                &role,
+                &unit,
+                department.as_deref(),
+                allow_duplicate_name,
+            )
+            .map_err(|e| e.to_string())?;
             let line = format!(
                 "added {} ({}) in {}\nenrolment code (shown once): {}",
                 added.person.name, added.person.role, added.person.unit, added.enrolment_code
@@ -392,13 +471,18 @@ fn people(json: bool, store: &SqliteStore, command: PeopleCommand) -> Result<(),
     printed.map_err(|e| e.to_string())
 }
 
-fn devices(json: bool, store: &SqliteStore, command: DevicesCommand) -> Result<(), String> {
+fn devices(
+    json: bool,
+    zone: Zone,
+    store: &SqliteStore,
+    command: DevicesCommand,
+) -> Result<(), String> {
     let now = chrono::Utc::now();
     let printed = match command {
         DevicesCommand::List { person } => {
             let list =
                 admin::list_devices(store, person.as_deref(), now).map_err(|e| e.to_string())?;
-            admin::print(json, &list, &admin::devices_table(&list))
+            admin::print(json, &list, &admin::devices_table(&list, zone))
         }
         DevicesCommand::Revoke { id } => {
             let change = admin::revoke_device(store, &id, now).map_err(|e| e.to_string())?;
@@ -415,4 +499,24 @@ fn devices(json: bool, store: &SqliteStore, command: DevicesCommand) -> Result<(
         }
     };
     printed.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks over every subcommand and argument.
+    #[test]
+    fn the_command_line_passes_clap_debug_assert() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn colour_only_to_a_terminal_and_never_with_no_color() {
+        assert!(super::colour(true, None));
+        assert!(!super::colour(false, None));
+        assert!(!super::colour(true, Some("1".into())));
+        // An empty NO_COLOR does not count, as the convention says.
+        assert!(super::colour(true, Some("".into())));
+    }
 }

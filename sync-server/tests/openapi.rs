@@ -1,7 +1,9 @@
 //! The server against `openapi.yaml`: every served route is documented and every
 //! documented operation is served; each operation, exercised over HTTP with good and
-//! bad requests, answers only with statuses the document lists, and 2xx JSON bodies
-//! carry the fields the document requires.
+//! bad requests, answers only with statuses the document lists, with the headers the
+//! document requires, 2xx JSON bodies carry the fields the document requires, and every
+//! error answer with a body is the JSON error body, including those no handler makes
+//! (405, an unknown `Content-Encoding`'s 415, a path that is not UTF-8).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -294,11 +296,28 @@ async fn every_documented_operation_answers_with_documented_statuses() {
             c.method,
             c.path
         );
+        let documented_headers = documented["headers"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (name, header) in &documented_headers {
+            if resolve(&spec, header)["required"] == true {
+                assert!(
+                    response.headers().contains_key(name.as_str()),
+                    "{} {} {status}: missing the documented header {name}",
+                    c.method,
+                    c.path
+                );
+            }
+        }
         let is_json = response
             .headers()
             .get("content-type")
             .is_some_and(|v| v.to_str().unwrap_or("").starts_with("application/json"));
         let body = response.bytes().await.unwrap();
+        if status >= 400 && c.method != "head" {
+            assert_error_body(is_json, &body, &format!("{} {} {status}", c.method, c.path));
+        }
         if is_json && c.method != "head" {
             let value: Value = serde_json::from_slice(&body).unwrap();
             let schema = resolve(&spec, &documented["content"]["application/json"]["schema"]);
@@ -331,6 +350,136 @@ async fn every_documented_operation_answers_with_documented_statuses() {
     assert!(statuses("/v1/push", "post").contains(&200));
     assert!(statuses(uploads, "patch").is_superset(&[204, 409, 412, 415, 422, 460].into()));
     assert!(statuses(blob, "get").contains(&200));
+    server.stop().await;
+}
+
+/// Asserts that an error answer is the protocol's JSON error body.
+fn assert_error_body(is_json: bool, body: &[u8], what: &str) -> Value {
+    assert!(
+        is_json,
+        "{what}: the error answer is not JSON: {:?}",
+        String::from_utf8_lossy(body)
+    );
+    let value: Value = serde_json::from_slice(body).unwrap();
+    assert!(
+        value["error"].as_str().is_some_and(|e| !e.is_empty())
+            && value["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{what}: not an error body: {value}"
+    );
+    value
+}
+
+/// Sends a request; returns its status, headers and JSON body (`Null` when none).
+async fn answer(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let is_json = headers
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap().starts_with("application/json"));
+    let body = response.bytes().await.unwrap();
+    let value = if body.is_empty() {
+        Value::Null
+    } else {
+        assert_error_body(is_json, &body, &format!("{status}"))
+    };
+    (status, headers, value)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_no_handler_makes_carry_the_json_error_body() {
+    let server = TestServer::start().await;
+    let worker = server
+        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .await;
+
+    // A method the route does not serve: axum's own 405, with `Allow`.
+    let (status, headers, body) = answer(server.client.put(server.url("/v1/push"))).await;
+    assert_eq!(status, 405);
+    assert_eq!(body["error"], "method_not_allowed");
+    assert!(headers["allow"].to_str().unwrap().contains("POST"));
+    let (status, headers, body) = answer(
+        server
+            .client
+            .delete(server.url("/v1/blobs"))
+            .bearer_auth(&worker.token),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    assert_eq!(headers["tus-resumable"], "1.0.0");
+
+    // An encoding the decompression layer does not know: its own 415, with the ones
+    // it does in `Accept-Encoding`.
+    for path in ["/v1/enrol", "/v1/push"] {
+        let (status, headers, body) = answer(
+            server
+                .client
+                .post(server.url(path))
+                .bearer_auth(&worker.token)
+                .header("content-encoding", "br")
+                .header("content-type", "application/json")
+                .body("{}"),
+        )
+        .await;
+        assert_eq!(status, 415, "{path}");
+        assert_eq!(body["error"], "unsupported_media_type");
+        assert!(body["message"].as_str().unwrap().contains("gzip"), "{body}");
+        assert!(
+            headers["accept-encoding"]
+                .to_str()
+                .unwrap()
+                .contains("gzip")
+        );
+    }
+    // A body that claims gzip and is not: the JSON 400 of the handler.
+    let (status, _, body) = answer(
+        server
+            .client
+            .post(server.url("/v1/enrol"))
+            .header("content-encoding", "gzip")
+            .body("{}"),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")));
+
+    // A path segment that is not UTF-8 once decoded: axum's plain-text 400 before.
+    for (method, path) in [
+        (Method::GET, "/v1/blobs/%FF"),
+        (Method::PATCH, "/v1/blobs/uploads/%FF"),
+    ] {
+        let (status, headers, body) = answer(
+            server
+                .client
+                .request(method.clone(), server.url(path))
+                .bearer_auth(&worker.token)
+                .header("tus-resumable", "1.0.0"),
+        )
+        .await;
+        assert_eq!(status, 400, "{method} {path}");
+        assert_eq!(body["error"], "bad_request");
+        assert!(
+            body["message"].as_str().unwrap().contains("UTF-8"),
+            "{body}"
+        );
+        assert_eq!(headers["tus-resumable"], "1.0.0");
+    }
+    // A HEAD answer keeps having no body, whatever the status.
+    let (status, _, body) = answer(
+        server
+            .client
+            .head(server.url("/v1/blobs/uploads/%FF"))
+            .bearer_auth(&worker.token)
+            .header("tus-resumable", "1.0.0"),
+    )
+    .await;
+    assert_eq!((status, body), (400, Value::Null));
+
+    // An unknown route: the fallback's 404.
+    let (status, _, body) = answer(server.client.get(server.url("/v2/push"))).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
     server.stop().await;
 }
 

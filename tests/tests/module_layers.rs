@@ -37,6 +37,7 @@ const CORE: &[&str] = &[
 
 /// The model's layers, bottom first (the hazard module has layers of its own).
 const MODEL: &[&str] = &[
+    "time",
     "checklist",
     "error",
     "evidence",

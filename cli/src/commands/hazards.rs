@@ -9,6 +9,7 @@ use gridwalk_core::hazard::{
 };
 use gridwalk_core::{Result, Store};
 
+use crate::ids;
 use crate::output::Output;
 
 /// Hazard-case commands.
@@ -96,10 +97,11 @@ pub enum Action {
         /// What was done.
         note: String,
     },
-    /// Report the hazard fixed, with photos (SHA-256 of stored evidence).
+    /// Report the hazard fixed, with photos.
     Rectify {
-        /// A photo hash; repeat for several.
-        #[arg(long = "photo", required = true)]
+        /// A camera file to ingest, or the SHA-256 of a photo stored here; repeat for
+        /// several.
+        #[arg(long = "photo", value_name = "FILE|SHA256", required = true)]
         photos: Vec<String>,
         /// What was done.
         #[arg(long, default_value = "")]
@@ -108,8 +110,7 @@ pub enum Action {
     /// Record a re-inspection of the fix: pass or fail.
     Verify {
         /// pass or fail.
-        #[arg(value_parser = parse_verdict)]
-        verdict: bool,
+        verdict: Verdict,
         /// The re-inspection's id.
         #[arg(long)]
         inspection: Option<String>,
@@ -135,6 +136,16 @@ pub enum Action {
     },
 }
 
+/// The outcome of a re-inspection. An enum, not a `bool`: clap takes a positional `bool`
+/// for a flag and panics (`verify --help` crashed that way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Verdict {
+    /// The fix holds.
+    Pass,
+    /// The hazard is still there.
+    Fail,
+}
+
 impl Action {
     fn into_payload(self) -> Payload {
         match self {
@@ -148,7 +159,7 @@ impl Action {
                 inspection,
                 note,
             } => Payload::Verified {
-                passed: verdict,
+                passed: verdict == Verdict::Pass,
                 inspection_id: inspection,
                 note,
             },
@@ -177,9 +188,9 @@ pub fn run(cmd: HazardsCommand, store: &mut Store, out: &Output) -> Result<()> {
             });
         }
         HazardsCommand::Show { id } => {
-            let id = store.resolve_case_id(&id)?;
+            let id = ids::case(store, &id)?;
             let view = store.hazard_case(&id)?;
-            out.print(&view, human_case);
+            out.print(&view, |v| human_case(v, out));
         }
         HazardsCommand::Open {
             source,
@@ -203,25 +214,48 @@ pub fn run(cmd: HazardsCommand, store: &mut Store, out: &Output) -> Result<()> {
             })?;
             out.print(&event, |e| format!("opened case {}", e.case_id));
         }
-        HazardsCommand::Act { id, action } => {
-            let id = store.resolve_case_id(&id)?;
+        HazardsCommand::Act { id, mut action } => {
+            let id = ids::case(store, &id)?;
+            if let Action::Rectify { photos, .. } = &mut action {
+                *photos = crate::commands::photo::photo_shas(store, photos)?;
+            }
             let event = store.act(&id, action.into_payload())?;
+            let len = ids::case_short_len(store)?;
             let state = store.case_state(&id)?;
             out.print(
                 &serde_json::json!({ "event": event, "status": state.status,
                                      "contested": state.contested }),
                 |_| {
                     format!(
-                        "{} {}: case is now {}",
+                        "{} {}: {}",
                         event.kind(),
-                        short(&id),
-                        state.status
+                        ids::short(&id, len),
+                        now_line(&state)
                     )
                 },
             );
         }
     }
     Ok(())
+}
+
+/// Where a case stands after an action, so the line says what changed:
+/// `case is now at street level (reported)`.
+fn now_line(state: &gridwalk_core::hazard::CaseState) -> String {
+    let department = state
+        .department
+        .as_deref()
+        .map(|d| format!(", with {d}"))
+        .unwrap_or_default();
+    let contested = if state.contested {
+        " — CONTESTED"
+    } else {
+        ""
+    };
+    format!(
+        "case is now at {} level ({}{department}){contested}",
+        state.level, state.status
+    )
 }
 
 fn parse_status(s: &str) -> std::result::Result<Status, String> {
@@ -247,25 +281,6 @@ fn parse_source(s: &str) -> std::result::Result<ReportSource, String> {
              open their cases on submit)"
         )),
     }
-}
-
-fn parse_verdict(s: &str) -> std::result::Result<bool, String> {
-    match s {
-        "pass" => Ok(true),
-        "fail" => Ok(false),
-        other => Err(format!("unknown verdict `{other}` (pass or fail)")),
-    }
-}
-
-/// The first block of a UUID: enough to tell cases apart on one screen.
-fn short(id: &str) -> &str {
-    id.get(..13).unwrap_or(id)
-}
-
-fn time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| format!("{ms} ms"))
 }
 
 fn severity_str(s: Severity) -> &'static str {
@@ -304,7 +319,7 @@ fn summary_line(c: &CaseSummary) -> String {
     )
 }
 
-fn event_line(e: &Event, refused: Option<&ServerRefusal>) -> String {
+fn event_line(e: &Event, refused: Option<&ServerRefusal>, out: &Output) -> String {
     let detail = match &e.payload {
         Payload::Reported(r) => format!("{} at {}: {}", r.category, r.unit, r.description),
         Payload::CalledIn { level, note } => format!("to {level} {note}"),
@@ -321,7 +336,7 @@ fn event_line(e: &Event, refused: Option<&ServerRefusal>) -> String {
     };
     let line = format!(
         "  {}  {:<10} {} ({})  {}",
-        time(e.hlc.ms),
+        out.time_ms(e.hlc.ms),
         e.kind().as_str(),
         e.actor.name,
         e.actor.role,
@@ -336,8 +351,10 @@ fn event_line(e: &Event, refused: Option<&ServerRefusal>) -> String {
     }
 }
 
-fn human_case(v: &CaseView) -> String {
+fn human_case(v: &CaseView, out: &Output) -> String {
     let s = &v.state;
+    // Event ids printed short, as long as this case's events need to stay distinct.
+    let len = ids::short_len(v.events.iter().map(|e| e.id.as_str()));
     let mut lines = vec![format!(
         "case {}  {}  level {}",
         s.case_id, s.status, s.level
@@ -356,21 +373,21 @@ fn human_case(v: &CaseView) -> String {
     }
     if let Some(d) = v.deadline {
         let overdue = if d.overdue { "  OVERDUE" } else { "" };
-        lines.push(format!("  due: {}{overdue}", time(d.due_ms)));
+        lines.push(format!("  due: {}{overdue}", out.time_ms(d.due_ms)));
     }
     if let Some(solved) = s.solved {
         lines.push(format!(
             "  solved at {} level, {}",
             solved.level,
-            time(solved.at_ms)
+            out.time_ms(solved.at_ms)
         ));
     }
     for c in &s.conflicts {
         let state = match &c.resolved_by {
-            Some(by) => format!("resolved by {}", short(by)),
+            Some(by) => format!("resolved by {}", ids::short(by, len)),
             None => "UNRESOLVED".to_string(),
         };
-        let events: Vec<&str> = c.events.iter().map(|e| short(e)).collect();
+        let events: Vec<&str> = c.events.iter().map(|e| ids::short(e, len)).collect();
         lines.push(format!(
             "  conflict {:?}: {} — {state}",
             c.kind,
@@ -378,12 +395,16 @@ fn human_case(v: &CaseView) -> String {
         ));
     }
     for i in &s.ignored {
-        lines.push(format!("  ignored {}: rule {}", short(&i.event), i.rule));
+        lines.push(format!(
+            "  ignored {}: rule {}",
+            ids::short(&i.event, len),
+            i.rule
+        ));
     }
     for f in &v.skew {
         lines.push(format!(
             "  clock skew on {} (device {}): {:+} min ({:?})",
-            short(&f.event),
+            ids::short(&f.event, len),
             f.device,
             f.skew_ms / 60_000,
             f.kind
@@ -399,7 +420,7 @@ fn human_case(v: &CaseView) -> String {
     lines.extend(
         v.events
             .iter()
-            .map(|e| event_line(e, v.refused.iter().find(|r| r.event == e.id))),
+            .map(|e| event_line(e, v.refused.iter().find(|r| r.event == e.id), out)),
     );
     lines.join("\n")
 }

@@ -1,5 +1,5 @@
-//! `gridwalk profile set|show`: who uses this device. Until device enrolment exists the
-//! terminal shell acts as this person; enrolment will later fill the same profile.
+//! `gridwalk profile set|show`: who uses this device. Inspections and case events are
+//! recorded as this person; `gridwalk enrol` fills the same profile from the server.
 
 use clap::Subcommand;
 use gridwalk_core::profile::{Profile, Role};

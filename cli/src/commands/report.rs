@@ -3,9 +3,13 @@
 
 use clap::Args;
 use gridwalk_core::hazard::{CampaignReport, ReportRow};
+use gridwalk_core::model::time;
 use gridwalk_core::{CoreError, Result, Store};
 
-use crate::output::Output;
+use crate::output::{Output, pad};
+
+/// Terminal columns of the report's first column (names of units and categories).
+const LABEL_WIDTH: usize = 40;
 
 /// Report options.
 #[derive(Args)]
@@ -13,22 +17,27 @@ pub struct ReportArgs {
     /// Print CSV (one row per total, category and unit) instead of a table or JSON.
     #[arg(long)]
     csv: bool,
-    /// Report as of this time (RFC 3339, e.g. 2026-05-01T00:00:00Z); now when omitted.
+    /// Report as of this time: RFC 3339 (2026-05-01T18:00:00+08:00) or a date
+    /// (2026-05-01: the end of that day, local time or UTC with --utc); now when omitted.
     #[arg(long)]
     as_of: Option<String>,
 }
 
 /// Runs the report command.
 pub fn run(args: ReportArgs, store: &mut Store, out: &Output) -> Result<()> {
+    if args.csv && out.is_json() {
+        return Err(CoreError::InvalidInput(
+            "--csv and --json are two formats for the same report: give one".into(),
+        ));
+    }
     let as_of_ms = match &args.as_of {
         None => chrono::Utc::now().timestamp_millis(),
-        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
-            .map_err(|e| CoreError::InvalidInput(format!("--as-of `{text}`: {e}")))?
-            .timestamp_millis(),
+        Some(text) => time::parse_as_of(text, out.zone())
+            .map_err(|e| CoreError::InvalidInput(e.to_string()))?,
     };
     let report = store.campaign_report(as_of_ms)?;
     if args.csv {
-        print!("{}", report.to_csv()?);
+        out.raw(&report.to_csv()?);
         return Ok(());
     }
     out.print(&report, human);
@@ -37,7 +46,7 @@ pub fn run(args: ReportArgs, store: &mut Store, out: &Output) -> Result<()> {
 
 fn human(r: &CampaignReport) -> String {
     let header = format!(
-        "{:<40} {:>5} {:>5} {:>7} {:>9} {:>8} {:>6} {:>9} {:>6} {:>8} {:>11}",
+        "{:<LABEL_WIDTH$} {:>5} {:>5} {:>7} {:>9} {:>8} {:>6} {:>9} {:>6} {:>8} {:>11}",
         "",
         "found",
         "open",
@@ -56,8 +65,8 @@ fn human(r: &CampaignReport) -> String {
             level => format!("{} ({level})", row.name),
         };
         format!(
-            "{:<40} {:>5} {:>5} {:>7} {:>9} {:>8} {:>6} {:>9} {:>6} {:>8} {:>11}",
-            label,
+            "{} {:>5} {:>5} {:>7} {:>9} {:>8} {:>6} {:>9} {:>6} {:>8} {:>11}",
+            pad(&label, LABEL_WIDTH),
             row.found,
             row.open,
             row.overdue,

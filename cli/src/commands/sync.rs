@@ -1,4 +1,4 @@
-//! `gridwalk enroll --server URL --code CODE` and `gridwalk sync [--json]`: the core's
+//! `gridwalk enrol --server URL --code CODE` and `gridwalk sync [--json]`: the core's
 //! sync client on a tokio runtime of the terminal shell's own.
 
 use std::process::ExitCode;
@@ -9,9 +9,9 @@ use gridwalk_core::{CoreError, Result, SharedStore};
 
 use crate::output::Output;
 
-/// Arguments of `gridwalk enroll`.
+/// Arguments of `gridwalk enrol`.
 #[derive(Args)]
-pub struct EnrollArgs {
+pub struct EnrolArgs {
     /// The sync server's URL, e.g. `http://127.0.0.1:8750`.
     #[arg(long)]
     server: String,
@@ -36,7 +36,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Enrols this device.
-pub fn enroll(args: EnrollArgs, store: &SharedStore, out: &Output) -> Result<()> {
+pub fn enrol(args: EnrolArgs, store: &SharedStore, out: &Output) -> Result<()> {
     let enrolment = runtime()?.block_on(sync::enroll(store, &args.server, &args.code))?;
     out.print(&enrolment, human_enrolment);
     Ok(())

@@ -39,3 +39,20 @@ pub fn json_err(data: &Path, args: &[&str]) -> Value {
     assert!(out.stdout.is_empty(), "errors go to stderr only");
     serde_json::from_slice::<Value>(&out.stderr).expect("stderr is JSON")["error"].clone()
 }
+
+/// Sets a grid worker's profile, which starting an inspection needs.
+pub fn set_profile(data: &Path) {
+    json_ok(
+        data,
+        &[
+            "profile",
+            "set",
+            "--name",
+            "Wang Fang",
+            "--role",
+            "grid-worker",
+            "--unit",
+            "G1",
+        ],
+    );
+}

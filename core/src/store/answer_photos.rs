@@ -74,3 +74,18 @@ pub(crate) fn links(conn: &Connection, sha256: &str) -> Result<bool> {
         .optional()?
         .is_some())
 }
+
+/// Whether a *submitted* inspection's answer has photo `sha256` as evidence. A draft's
+/// photos stay on the device until the draft is submitted: the inspector may still
+/// take them back, and the server has no record that could name them yet.
+pub(crate) fn submitted_links(conn: &Connection, sha256: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM answer_photos AS link
+             JOIN inspections AS inspection ON inspection.id = link.inspection_id
+             WHERE link.sha256 = ?1 AND inspection.status = 'submitted' LIMIT 1",
+        )?
+        .query_row([sha256], |_| Ok(()))
+        .optional()?
+        .is_some())
+}

@@ -59,6 +59,7 @@ private extension CGImagePropertyOrientation {
 }
 
 /// A "take photos" button that collects JPEG paths, used wherever evidence is attached.
+/// `title` is the caller's words, which count `paths` in the app's language.
 struct PhotoCaptureButton: View {
     let title: String
     @Binding var paths: [String]
@@ -66,7 +67,7 @@ struct PhotoCaptureButton: View {
     @State private var capturing = false
 
     var body: some View {
-        Button("\(title) (\(paths.count))") { capturing = true }
+        Button(title) { capturing = true }
             .fullScreenCover(isPresented: $capturing) {
                 CameraPicker { result in
                     switch result {

@@ -9,7 +9,7 @@ enum JPEGFile {
     enum Failure: LocalizedError {
         case unreadable, unwritable
         var errorDescription: String? {
-            self == .unreadable ? "The photo could not be read." : "The photo could not be saved."
+            self == .unreadable ? localized("photo_unreadable") : localized("photo_unwritable")
         }
     }
 

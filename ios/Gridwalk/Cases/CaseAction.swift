@@ -10,19 +10,32 @@ struct CaseAction: Hashable, Identifiable {
 
     var id: Self { self }
 
+    /// The button's words, in the app's language.
     var title: String {
-        if let level { return "Call in to \(label(level))" }
-        if let passed { return passed ? "Verify: fixed" : "Verify: not fixed" }
-        return label(kind).capitalized
+        if let level { return localized("action_call_in_to", label(level)) }
+        if let passed { return localized(passed ? "action_verify_fixed" : "action_verify_not_fixed") }
+        switch kind {
+        case .reported: return localized("action_report")
+        case .calledIn: return localized("action_call_in")
+        case .assigned: return localized("action_assign")
+        case .accepted: return localized("action_accept")
+        case .progress: return localized("action_progress")
+        case .rectified: return localized("action_rectify")
+        case .verified: return localized("action_verify")
+        case .reopened: return localized("action_reopen")
+        case .closed: return localized("action_close")
+        case .comment: return localized("action_comment")
+        }
     }
 
+    /// Text field label for the note this action carries.
     var noteLabel: String {
         switch kind {
-        case .reopened: "Reason"
-        case .comment: "Comment"
-        case .calledIn: "Why"
-        case .assigned: "Instructions"
-        default: "Note"
+        case .reopened: localized("note_reason")
+        case .comment: localized("note_comment")
+        case .calledIn: localized("note_why")
+        case .assigned: localized("note_instructions")
+        default: localized("field_note")
         }
     }
 

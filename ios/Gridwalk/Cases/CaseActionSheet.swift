@@ -20,13 +20,13 @@ struct CaseActionSheet: View {
         NavigationStack {
             Form {
                 if action.kind == .assigned {
-                    Picker("Department", selection: $department) {
-                        Text("—").tag(String?.none)
-                        ForEach(departments, id: \.code) { Text("\($0.nameEn) · \($0.nameZh)").tag(Optional($0.code)) }
+                    Picker(localized("field_department"), selection: $department) {
+                        Text(verbatim: "—").tag(String?.none)
+                        ForEach(departments, id: \.code) { Text(inAppLanguage(zh: $0.nameZh, en: $0.nameEn)).tag(Optional($0.code)) }
                     }
                 }
                 if action.kind == .rectified {
-                    PhotoCaptureButton(title: "Photos of the fix", paths: $photos, error: $error)
+                    PhotoCaptureButton(title: localized("action_fix_photos", photos.count), paths: $photos, error: $error)
                 }
                 TextField(action.noteLabel, text: $note, axis: .vertical)
                 if let error { Text(error).foregroundStyle(.red) }
@@ -35,10 +35,10 @@ struct CaseActionSheet: View {
             .navigationBarTitleDisplayMode(.inline)
             .toolbar {
                 ToolbarItem(placement: .cancellationAction) {
-                    Button("Cancel") { JPEGFile.discard(photos); dismiss() }
+                    Button(localized("action_cancel")) { JPEGFile.discard(photos); dismiss() }
                 }
                 ToolbarItem(placement: .confirmationAction) {
-                    Button("Record") { Task { await record() } }.disabled(busy)
+                    Button(localized("action_record")) { Task { await record() } }.disabled(busy)
                 }
             }
             .task { if action.kind == .assigned { departments = (try? await app.core.departments()) ?? [] } }

@@ -13,13 +13,13 @@ struct CaseDetailView: View {
         List {
             if let error { Text(error).foregroundStyle(.red) }
             if let view {
-                Section("State") { StateSummary(view: view) }
-                Section("Actions") {
+                Section(localized("case_section_state")) { StateSummary(view: view) }
+                Section(localized("case_section_actions")) {
                     ForEach(CaseAction.from(view.allowedActions)) { action in
                         Button(action.title) { acting = action }
                     }
                 }
-                Section("History") {
+                Section(localized("case_history")) {
                     ForEach(view.events, id: \.id) { event in
                         EventRow(event: event, ignoredBy: view.state.ignored.first { $0.event == event.id }?.rule,
                                  refused: view.refused.first { $0.event == event.id })
@@ -27,7 +27,7 @@ struct CaseDetailView: View {
                 }
             }
         }
-        .navigationTitle(view?.state.report?.description ?? "Case")
+        .navigationTitle(view?.state.report?.description ?? localized("case_title"))
         .task { await load() }
         .sheet(item: $acting) { action in
             CaseActionSheet(caseId: caseId, action: action) { Task { await load() } }
@@ -45,23 +45,24 @@ private struct StateSummary: View {
 
     var body: some View {
         let s = view.state
-        Text("Status: \(label(s.status)) · level \(label(s.level))")
-        if let department = s.department { Text("Department: \(department)") }
+        Text(localized("case_status", label(s.status), label(s.level)))
+        if let department = s.department { Text(localized("case_department", department)) }
         if let report = s.report {
-            Text("\(report.category)\(report.item.map { " / \($0)" } ?? "") · \(label(report.severity)) · \(report.unit)")
+            Text(verbatim: "\(report.category)\(report.item.map { " / \($0)" } ?? "") · \(label(report.severity)) · \(report.unit)")
         }
         if let deadline = view.deadline {
-            Text("Due \(formatMs(deadline.dueMs))\(deadline.overdue ? " — OVERDUE" : "")")
+            Text(deadline.overdue
+                 ? localized("case_due_overdue", formatMs(deadline.dueMs)) : localized("case_due", formatMs(deadline.dueMs)))
                 .foregroundStyle(deadline.overdue ? .red : .primary)
         }
-        if let solved = s.solved { Text("Solved at \(label(solved.level)) level, \(formatMs(solved.atMs))") }
-        if !s.rectificationPhotos.isEmpty { Text("Rectification photos: \(s.rectificationPhotos.count)") }
+        if let solved = s.solved { Text(localized("case_solved", label(solved.level), formatMs(solved.atMs))) }
+        if !s.rectificationPhotos.isEmpty { Text(localized("case_rectification_photos", s.rectificationPhotos.count)) }
         // Flags the core raised for a human: concurrent edits, clocks that disagree.
         ForEach(Array(s.conflicts.enumerated()), id: \.offset) { _, conflict in
-            Text("Conflict: \(String(describing: conflict.kind))").foregroundStyle(.red)
+            Text(localized("case_conflict", label(conflict.kind))).foregroundStyle(.red)
         }
         ForEach(view.skew, id: \.event) { flag in
-            Text("Clock skew \(flag.skewMs / 1000)s on device \(flag.device) (\(label(flag.kind)))").foregroundStyle(.red)
+            Text(localized("case_clock_skew", flag.skewMs / 1000, flag.device, label(flag.kind))).foregroundStyle(.red)
         }
     }
 }
@@ -74,24 +75,25 @@ private struct EventRow: View {
 
     var body: some View {
         VStack(alignment: .leading, spacing: 2) {
-            Text("\(formatMs(event.wallMs)) · \(event.actor.name) (\(label(event.actor.role)))").font(.caption)
+            Text(localized("case_event_actor", formatMs(event.wallMs), event.actor.name, label(event.actor.role))).font(.caption)
             Text(describe(event.payload))
-            if let ignoredBy { Text("Not applied: rule \(label(ignoredBy))").font(.caption).foregroundStyle(.red) }
-            if let refused { Text("Refused by the server: \(refused.reason)").font(.caption).foregroundStyle(.red) }
+            if let ignoredBy { Text(localized("case_not_applied", label(ignoredBy))).font(.caption).foregroundStyle(.red) }
+            if let refused { Text(localized("case_refused_by_server", refused.reason)).font(.caption).foregroundStyle(.red) }
         }
     }
 
     private func describe(_ payload: Payload) -> String {
         switch payload {
-        case let .reported(report): "Reported: \(report.description)"
-        case let .calledIn(level, note): "Called in to \(label(level)): \(note)"
-        case let .assigned(department, note): "Assigned to \(department): \(note)"
-        case let .accepted(note): "Accepted: \(note)"
-        case let .progress(note): "Progress: \(note)"
-        case let .rectified(photos, note): "Rectified (\(photos.count) photo(s)): \(note)"
-        case let .verified(passed, _, note): "Verified \(passed ? "fixed" : "NOT fixed"): \(note)"
-        case let .reopened(reason): "Reopened: \(reason)"
-        case let .closed(note): "Closed: \(note)"
+        case let .reported(report): localized("event_reported", report.description)
+        case let .calledIn(level, note): localized("event_called_in", label(level), note)
+        case let .assigned(department, note): localized("event_assigned", department, note)
+        case let .accepted(note): localized("event_accepted", note)
+        case let .progress(note): localized("event_progress", note)
+        case let .rectified(photos, note): localized("event_rectified", localized("photo_count", photos.count), note)
+        case let .verified(passed, _, note):
+            passed ? localized("event_verified_fixed", note) : localized("event_verified_not_fixed", note)
+        case let .reopened(reason): localized("event_reopened", reason)
+        case let .closed(note): localized("event_closed", note)
         case let .comment(text): text
         }
     }

@@ -12,14 +12,14 @@ struct CasesView: View {
 
     var body: some View {
         List {
-            Toggle("Open only", isOn: $openOnly)
-            Toggle("Needs a human look", isOn: $contestedOnly)
+            Toggle(localized("cases_open_only"), isOn: $openOnly)
+            Toggle(localized("cases_contested"), isOn: $contestedOnly)
             if let error { Text(error).foregroundStyle(.red) }
             ForEach(cases, id: \.caseId) { summary in
                 NavigationLink(value: summary.caseId) { CaseRow(summary: summary) }
             }
         }
-        .navigationTitle("Hazard cases")
+        .navigationTitle(localized("cases_title"))
         .navigationDestination(for: String.self) { CaseDetailView(caseId: $0) }
         .refreshable { await load() }
         .task(id: [openOnly, contestedOnly]) { await load() }
@@ -44,13 +44,13 @@ private struct CaseRow: View {
                 .compactMap { $0 }.joined(separator: " · "))
                 .font(.caption)
             Text(summary.description)
-            Text([label(summary.status), "level \(label(summary.level))", summary.department,
-                  summary.dueMs.map { "due \(formatMs($0))" }].compactMap { $0 }.joined(separator: " · "))
+            Text([label(summary.status), localized("cases_level", label(summary.level)), summary.department,
+                  summary.dueMs.map { localized("cases_due", formatMs($0)) }].compactMap { $0 }.joined(separator: " · "))
                 .font(.caption).foregroundStyle(.secondary)
             HStack {
-                if summary.overdue { Text("Overdue").foregroundStyle(.red) }
-                if summary.contested { Text("Contested").foregroundStyle(.orange) }
-                if summary.refusedEvents > 0 { Text("Refused by server").foregroundStyle(.red) }
+                if summary.overdue { Text(localized("cases_overdue")).foregroundStyle(.red) }
+                if summary.contested { Text(localized("cases_contested_badge")).foregroundStyle(.orange) }
+                if summary.refusedEvents > 0 { Text(localized("cases_refused_badge")).foregroundStyle(.red) }
             }
             .font(.caption.bold())
         }

@@ -1,8 +1,8 @@
 import Gridwalk
 import SwiftUI
 
-/// Answers one item: ok / hazard / not applicable, a note, photos. The guidance and
-/// whether a hazard needs a photo are the template's words, shown as given.
+/// Answers one item: ok / hazard / not applicable, a note, photos. The item's title is
+/// the template's, in the app's language; its guidance is the template's words, as given.
 struct AnswerSheet: View {
     let inspectionId: String
     let entry: ChecklistEntry
@@ -19,25 +19,26 @@ struct AnswerSheet: View {
         NavigationStack {
             Form {
                 if !entry.item.guidance.isEmpty { Text(entry.item.guidance).font(.callout) }
-                if entry.item.photoRequired { Text("A hazard here needs a photo.").font(.caption) }
-                Picker("Outcome", selection: $outcome) {
+                if entry.item.photoRequired { Text(localized("answer_photo_required")).font(.caption) }
+                Picker(localized("answer_outcome"), selection: $outcome) {
                     ForEach([Outcome.ok, .hazard, .notApplicable], id: \.self) { Text(label($0)).tag(Optional($0)) }
                 }
                 .pickerStyle(.segmented)
-                TextField("Note", text: $note, axis: .vertical)
+                TextField(localized("field_note"), text: $note, axis: .vertical)
                 PhotoCaptureButton(
-                    title: entry.answer == nil ? "Take photos" : "Add photos (\(entry.answer!.photos.count) stored)",
+                    title: entry.answer.map { localized("answer_add_photos", $0.photos.count, photos.count) }
+                        ?? localized("answer_take_photos", photos.count),
                     paths: $photos, error: $error)
                 if let error { Text(error).foregroundStyle(.red) }
             }
-            .navigationTitle("\(entry.item.titleEn) · \(entry.item.titleZh)")
+            .navigationTitle(inAppLanguage(zh: entry.item.titleZh, en: entry.item.titleEn))
             .navigationBarTitleDisplayMode(.inline)
             .toolbar {
                 ToolbarItem(placement: .cancellationAction) {
-                    Button("Cancel") { JPEGFile.discard(photos); dismiss() }
+                    Button(localized("action_cancel")) { JPEGFile.discard(photos); dismiss() }
                 }
                 ToolbarItem(placement: .confirmationAction) {
-                    Button("Save") { Task { await save() } }.disabled(outcome == nil || busy)
+                    Button(localized("action_save")) { Task { await save() } }.disabled(outcome == nil || busy)
                 }
             }
             .onAppear {

@@ -2,6 +2,7 @@ import Gridwalk
 import SwiftUI
 
 /// One inspection's checklist, grouped by the template's categories, with progress.
+/// Category and item titles are the template's, in the app's language (`inAppLanguage`).
 struct ChecklistView: View {
     let inspectionId: String
     @Environment(SyncCoordinator.self) private var app
@@ -16,7 +17,7 @@ struct ChecklistView: View {
         List {
             if let error { Text(error).foregroundStyle(.red) }
             if let checklist {
-                if !editable { Text("Submitted: this inspection can no longer change.") }
+                if !editable { Text(localized("checklist_submitted")) }
                 ForEach(checklist.categories, id: \.code) { category in
                     Section {
                         ForEach(category.entries, id: \.item.code) { entry in
@@ -25,16 +26,18 @@ struct ChecklistView: View {
                         }
                     } header: {
                         VStack(alignment: .leading) {
-                            Text("\(category.titleEn) · \(category.titleZh)  \(category.answered)/\(category.applicable)")
+                            Text(verbatim: "\(inAppLanguage(zh: category.titleZh, en: category.titleEn))  \(category.answered)/\(category.applicable)")
                             ProgressView(value: Double(category.answered), total: Double(max(category.applicable, 1)))
                         }
                     }
                 }
             }
         }
-        .navigationTitle(checklist.map { "Checklist \($0.answered)/\($0.applicable)" } ?? "Checklist")
+        .navigationTitle(
+            checklist.map { localized("checklist_title_progress", Int($0.answered), Int($0.applicable)) }
+                ?? localized("checklist_title"))
         .toolbar {
-            if editable { Button("Submit") { Task { await submit() } } }
+            if editable { Button(localized("checklist_submit")) { Task { await submit() } } }
         }
         .task { await load() }
         .sheet(item: $answering) { entry in
@@ -63,12 +66,12 @@ private struct EntryRow: View {
 
     var body: some View {
         VStack(alignment: .leading, spacing: 2) {
-            Text("\(entry.item.titleEn) · \(entry.item.titleZh)")
+            Text(inAppLanguage(zh: entry.item.titleZh, en: entry.item.titleEn))
             let answer = entry.answer
             let parts = [
-                answer.map { label($0.outcome) } ?? "not answered",
+                answer.map { label($0.outcome) } ?? localized("checklist_not_answered"),
                 answer?.note,
-                (answer?.photos.isEmpty == false) ? "\(answer!.photos.count) photo(s)" : nil,
+                (answer?.photos.isEmpty == false) ? localized("photo_count", answer!.photos.count) : nil,
             ].compactMap { $0 }
             Text(parts.joined(separator: " · "))
                 .font(.caption)

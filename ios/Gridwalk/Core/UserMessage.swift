@@ -2,36 +2,41 @@ import Foundation
 import Gridwalk
 
 /// The sentence a user sees for a failure. The core's typed error already says what went
-/// wrong; this only lays it out. Refusals name the rule.
+/// wrong; this lays it out in the app's language, with the core's own detail (record ids,
+/// item codes, the server's words) filled in. Refusals name the rule.
 func userMessage(_ error: Error) -> String {
     guard let error = error as? GridwalkError else { return error.localizedDescription }
     switch error {
     case let .ActionRefused(rule, reason):
-        return "Refused (\(label(rule))): \(reason)"
+        return localized("error_refused", label(rule), reason)
     case let .IncompleteInspection(unanswered, missingPhotos):
-        var text = "Cannot submit yet."
-        if !unanswered.isEmpty { text += " Unanswered: \(unanswered.joined(separator: ", "))." }
-        if !missingPhotos.isEmpty { text += " Need a photo: \(missingPhotos.joined(separator: ", "))." }
-        return text
-    case let .InvalidInput(reason), let .Conflict(reason):
-        return reason
+        var parts = [localized("error_incomplete")]
+        if !unanswered.isEmpty { parts.append(localized("error_unanswered", unanswered.joined(separator: ", "))) }
+        if !missingPhotos.isEmpty { parts.append(localized("error_missing_photos", missingPhotos.joined(separator: ", "))) }
+        return parts.joined(separator: " ")
+    case let .InvalidInput(reason):
+        return localized("error_invalid_input", reason)
     case let .NotFound(kind, id):
-        return "\(kind) not found: \(id)"
+        return localized("error_not_found", kind, id)
     case .NoProfile:
-        return "This device is not enrolled yet: enrol it on the Sync tab."
+        return localized("error_no_profile")
+    case let .Conflict(reason):
+        return localized("error_conflict", reason)
+    case .NotEnrolled:
+        return localized("error_not_enrolled")
+    case let .Unauthorised(reason):
+        return localized("error_unauthorised", reason)
+    case let .Network(reason):
+        return localized("error_network", reason)
     case let .Storage(reason):
-        return "Storage problem: \(reason)"
-    // Kinds added with sync (network, server) describe themselves.
-    default:
-        return error.localizedDescription
+        return localized("error_storage", reason)
+    case let .Corrupt(reason):
+        return localized("error_corrupt", reason)
+    case let .ServerMalformed(reason):
+        return localized("error_server_malformed", reason)
+    case let .Internal(reason):
+        return localized("error_internal", reason)
     }
-}
-
-/// An enum case as words: `spotCheck` -> "spot check". Labels only, no meaning added.
-func label<T>(_ value: T) -> String {
-    String(describing: value)
-        .replacingOccurrences(of: "([a-z])([A-Z])", with: "$1 $2", options: .regularExpression)
-        .lowercased()
 }
 
 /// Milliseconds since the epoch as a local date and time.

@@ -23,28 +23,28 @@ struct SitesView: View {
     var body: some View {
         List {
             // The kind a new inspection gets; whether this person may do it is the core's call.
-            Picker("Kind", selection: $kind) {
+            Picker(localized("sites_kind"), selection: $kind) {
                 ForEach([InspectionKind.routine, .spotCheck, .reinspection], id: \.self) { Text(label($0)).tag($0) }
             }
             .pickerStyle(.segmented)
             if let error { Text(error).foregroundStyle(.red) }
             if sites.isEmpty {
-                Text("No sites on this phone yet. Enrol and sync on the Sync tab to fetch your area's sites.")
+                Text(localized("sites_empty"))
             }
             ForEach(visible, id: \.id) { site in
                 Button { Task { await open(site.id) } } label: {
                     LabeledContent {
-                        Text(drafts[site.id].map { "Continue (\($0.answered))" } ?? "Start")
+                        Text(drafts[site.id].map { localized("sites_continue", Int($0.answered)) } ?? localized("sites_start"))
                     } label: {
                         Text(site.name)
-                        Text("\(site.address) · \(site.kind)").font(.caption)
+                        Text(verbatim: "\(site.address) · \(site.kind)").font(.caption)
                     }
                 }
             }
         }
-        .searchable(text: $query, prompt: "Name, address or id")
-        .navigationTitle(app.profile.map { "Sites · \($0.name)" } ?? "Sites")
-        .toolbar { Button("Scan QR") { scanning = true } }
+        .searchable(text: $query, prompt: localized("sites_search_hint"))
+        .navigationTitle(app.profile.map { localized("sites_title_person", $0.name) } ?? localized("sites_title"))
+        .toolbar { Button(localized("sites_scan_qr")) { scanning = true } }
         .refreshable { await load() }
         .task { await load() }
         .sheet(isPresented: $scanning) {
@@ -86,6 +86,6 @@ struct SitesView: View {
     /// A scanned QR code holds a site id.
     private func scanned(_ code: String) async {
         if sites.contains(where: { $0.id == code }) { await open(code) }
-        else { error = "Site \"\(code)\" is not on this phone yet: sync, then scan again." }
+        else { error = localized("sites_not_on_phone", code) }
     }
 }

@@ -11,14 +11,14 @@ struct EnrolView: View {
 
     var body: some View {
         Form {
-            TextField("Server address", text: $server)
+            TextField(localized("enrol_server"), text: $server)
                 .keyboardType(.URL).textInputAutocapitalization(.never).autocorrectionDisabled()
-            TextField("Enrolment code", text: $code)
+            TextField(localized("enrol_code"), text: $code)
                 .textInputAutocapitalization(.never).autocorrectionDisabled()
-            Button(busy ? "Enrolling…" : "Enrol") { Task { await enrol() } }.disabled(busy)
+            Button(busy ? localized("enrol_busy") : localized("enrol_button")) { Task { await enrol() } }.disabled(busy)
             if let error { Text(error).foregroundStyle(.red) }
         }
-        .navigationTitle("Enrol this phone")
+        .navigationTitle(localized("sync_enrol_phone"))
     }
 
     private func enrol() async {

@@ -9,39 +9,41 @@ struct SyncView: View {
         List {
             Section {
                 if let profile = app.profile {
-                    Text("\(profile.name) · \(label(profile.role)) · \(profile.unit)")
+                    Text(verbatim: "\(profile.name) · \(label(profile.role)) · \(profile.unit)")
                 } else {
-                    Text("This phone is not enrolled. Ask your office for a server address and an enrolment code.")
-                    NavigationLink("Enrol this phone") { EnrolView() }
+                    Text(localized("sync_not_enrolled"))
+                    NavigationLink(localized("sync_enrol_phone")) { EnrolView() }
                 }
             }
-            Section("Now") {
+            Section(localized("sync_section_now")) {
                 if let pending = app.pending {
-                    Text("Waiting to be sent: \(pending.records) record(s), \(pending.photos) photo(s)")
+                    Text(localized(
+                        "sync_pending",
+                        localized("record_count", Int(pending.records)), localized("photo_count", Int(pending.photos))))
                 }
                 if let progress = app.progress {
-                    Text("Syncing: \(label(progress.phase)) \(progress.done) of \(progress.total)")
+                    Text(localized("sync_running", label(progress.phase), Int(progress.done), Int(progress.total)))
                     if progress.total > 0 { ProgressView(value: Double(progress.done), total: Double(progress.total)) }
                 } else if app.isSyncing {
-                    ProgressView("Syncing…")
+                    ProgressView(localized("sync_in_progress"))
                 }
-                Button("Sync now") { Task { await app.syncNow() } }
+                Button(localized("sync_now")) { Task { await app.syncNow() } }
                     .disabled(app.profile == nil || app.isSyncing)
                 if let error = app.error { Text(error).foregroundStyle(.red) }
             }
             if let last = app.last {
-                Section("Last sync \(last.at.formatted(date: .abbreviated, time: .shortened))") {
-                    if let failure = last.failure { Text("Failed: \(failure)").foregroundStyle(.red) }
-                    ForEach(last.counts, id: \.self) { LabeledContent($0.name, value: "\($0.value)") }
+                Section(localized("sync_last", last.at.formatted(date: .abbreviated, time: .shortened))) {
+                    if let failure = last.failure { Text(localized("sync_failed", failure)).foregroundStyle(.red) }
+                    ForEach(last.counts, id: \.self) { LabeledContent($0.label, value: "\($0.value)") }
                     if !last.refused.isEmpty {
-                        Text("Refused by the server (kept on this phone):").foregroundStyle(.red)
+                        Text(localized("sync_refused_header")).foregroundStyle(.red)
                         ForEach(last.refused, id: \.self) { Text($0).font(.caption) }
                     }
                     ForEach(last.problems, id: \.self) { Text($0).font(.caption) }
                 }
             }
         }
-        .navigationTitle("Sync")
+        .navigationTitle(localized("sync_title"))
         .refreshable { await app.refresh() }
         .task { await app.refresh() }
     }

@@ -29,7 +29,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::auth::ClientAddr;
-use crate::error::ApiError;
+use crate::error::{ApiError, json_error_bodies};
 pub use crate::state::AppState;
 pub use body::{BodyFailure, body_failure, read_body};
 
@@ -75,6 +75,9 @@ pub fn router(state: AppState) -> Router {
         .merge(token_routes)
         .merge(blobs::router())
         .fallback(|| async { ApiError::NotFound("no such route; see openapi.yaml".into()) })
+        // After every route, layer and fallback: what they answer on their own gets the
+        // JSON error body too.
+        .layer(axum::middleware::map_response(json_error_bodies))
         .layer(
             TraceLayer::new_for_http()
                 // Every line logged for a request names where it came from and, once

@@ -1,20 +1,37 @@
 package org.gridwalk.app.sync
 
 import android.content.Context
+import androidx.annotation.StringRes
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import org.gridwalk.app.R
 import org.gridwalk.core.*
 import org.gridwalk.model.*
 import org.gridwalk.ffi.*
 import org.json.JSONArray
 import org.json.JSONObject
 
-/** What the last sync did, as shown on the Sync screen. Display only; the core decides. */
+/** The figures of a sync report the Sync screen lists, each with its words. */
+enum class SyncCount(@StringRes val label: Int) {
+    PUSHED(R.string.sync_count_pushed),
+    ACCEPTED(R.string.sync_count_accepted),
+    DUPLICATES(R.string.sync_count_duplicates),
+    PULLED(R.string.sync_count_pulled),
+    PULLED_NEW(R.string.sync_count_pulled_new),
+    UPLOADED(R.string.sync_count_uploaded),
+    DOWNLOADED(R.string.sync_count_downloaded),
+}
+
+/**
+ * What the last sync did, as shown on the Sync screen. Display only; the core decides.
+ * Counts are kept by [SyncCount], not by their words, so they show in the language of
+ * the moment; [failure] is the sentence shown when the sync failed.
+ */
 data class LastSync(
     val atMs: Long,
     val failure: String? = null,
-    val counts: List<Pair<String, Long>> = emptyList(),
+    val counts: List<Pair<SyncCount, Long>> = emptyList(),
     val refused: List<String> = emptyList(),
     val problems: List<String> = emptyList(),
 )
@@ -32,13 +49,13 @@ class LastSyncStore(context: Context) {
         LastSync(
             atMs = System.currentTimeMillis(),
             counts = listOf(
-                "records sent" to report.pushed.toLong(),
-                "accepted by server" to report.accepted.toLong(),
-                "already on server" to report.duplicates.toLong(),
-                "records received" to report.pulled.toLong(),
-                "new to this phone" to report.pulledNew.toLong(),
-                "photos uploaded" to report.uploadedBlobs.toLong(),
-                "photos downloaded" to report.downloadedBlobs.toLong(),
+                SyncCount.PUSHED to report.pushed.toLong(),
+                SyncCount.ACCEPTED to report.accepted.toLong(),
+                SyncCount.DUPLICATES to report.duplicates.toLong(),
+                SyncCount.PULLED to report.pulled.toLong(),
+                SyncCount.PULLED_NEW to report.pulledNew.toLong(),
+                SyncCount.UPLOADED to report.uploadedBlobs.toLong(),
+                SyncCount.DOWNLOADED to report.downloadedBlobs.toLong(),
             ),
             // Refused records stay on the phone; the user must see why they did not go.
             refused = (report.rejected + report.heldBack).map { "${it.kind} ${it.id}: ${it.reason}" },
@@ -52,7 +69,7 @@ class LastSyncStore(context: Context) {
         val json = JSONObject()
             .put("atMs", last.atMs)
             .put("failure", last.failure)
-            .put("counts", JSONObject().apply { last.counts.forEach { (k, v) -> put(k, v) } })
+            .put("counts", JSONObject().apply { last.counts.forEach { (k, v) -> put(k.name, v) } })
             .put("refused", JSONArray(last.refused))
             .put("problems", JSONArray(last.problems))
         prefs.edit().putString(KEY, json.toString()).apply()
@@ -65,7 +82,11 @@ class LastSyncStore(context: Context) {
         return LastSync(
             atMs = json.getLong("atMs"),
             failure = json.optString("failure").takeIf { json.has("failure") && !json.isNull("failure") },
-            counts = counts.keys().asSequence().map { it to counts.getLong(it) }.toList(),
+            // Keys are SyncCount names; a cache from an older app, keyed by English words,
+            // shows no counts until the next sync rewrites it.
+            counts = counts.keys().asSequence()
+                .mapNotNull { key -> SyncCount.entries.find { it.name == key }?.let { it to counts.getLong(key) } }
+                .toList(),
             refused = json.getJSONArray("refused").strings(),
             problems = json.getJSONArray("problems").strings(),
         )

@@ -44,7 +44,8 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
             app.lastSync.saveReport(app.repository.sync(listener))
             Result.success()
         } catch (e: GridwalkException) {
-            app.lastSync.saveFailure(e.userMessage())
+            // Kept as words in the language of the failure: it is a record of what happened.
+            app.lastSync.saveFailure(e.userMessage(applicationContext.resources))
             // The core already retried inside this sync; let WorkManager back off and retry.
             Result.retry()
         } finally {

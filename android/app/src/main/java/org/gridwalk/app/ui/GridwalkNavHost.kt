@@ -1,6 +1,7 @@
 package org.gridwalk.app.ui
 
 import androidx.activity.ComponentActivity
+import androidx.annotation.StringRes
 import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.fillMaxSize
@@ -17,6 +18,7 @@ import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.vector.ImageVector
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.res.stringResource
 import androidx.lifecycle.viewmodel.compose.viewModel
 import androidx.navigation.NavGraph.Companion.findStartDestination
 import androidx.navigation.NavHostController
@@ -24,6 +26,7 @@ import androidx.navigation.compose.NavHost
 import androidx.navigation.compose.composable
 import androidx.navigation.compose.currentBackStackEntryAsState
 import androidx.navigation.compose.rememberNavController
+import org.gridwalk.app.R
 import org.gridwalk.app.data.GridwalkRepository
 import org.gridwalk.app.ui.cases.CaseDetailScreen
 import org.gridwalk.app.ui.cases.CaseDetailViewModel
@@ -37,10 +40,10 @@ import org.gridwalk.app.ui.sync.EnrolScreen
 import org.gridwalk.app.ui.sync.SyncScreen
 import org.gridwalk.app.ui.sync.SyncViewModel
 
-private enum class Tab(val route: String, val title: String, val icon: ImageVector) {
-    Sites("sites", "Sites", Icons.Default.Home),
-    Cases("cases", "Hazards", Icons.Default.Warning),
-    Sync("sync", "Sync", Icons.Default.Refresh),
+private enum class Tab(val route: String, @StringRes val title: Int, val icon: ImageVector) {
+    Sites("sites", R.string.tab_sites, Icons.Default.Home),
+    Cases("cases", R.string.tab_hazards, Icons.Default.Warning),
+    Sync("sync", R.string.tab_sync, Icons.Default.Refresh),
 }
 
 /**
@@ -99,7 +102,7 @@ private fun BottomTabs(nav: NavHostController) {
                     }
                 },
                 icon = { Icon(tab.icon, null) },
-                label = { Text(tab.title) },
+                label = { Text(stringResource(tab.title)) },
             )
         }
     }

@@ -26,12 +26,14 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.Color
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.window.Dialog
 import androidx.compose.ui.window.DialogProperties
 import androidx.core.content.ContextCompat
 import java.io.File
 import java.util.UUID
+import org.gridwalk.app.R
 
 /**
  * Full-screen CameraX capture of one or more photos. Each shot is written as a JPEG file
@@ -46,7 +48,7 @@ fun CameraCaptureDialog(onDone: (List<String>) -> Unit, onDismiss: () -> Unit) {
     }
     val shots = remember { mutableStateListOf<String>() }
     var busy by remember { mutableStateOf(false) }
-    var error by remember { mutableStateOf<String?>(null) }
+    var error by remember { mutableStateOf<ImageCaptureException?>(null) }
 
     Dialog(onDismissRequest = onDismiss, properties = DialogProperties(usePlatformDefaultWidth = false)) {
         WithCameraPermission {
@@ -56,17 +58,22 @@ fun CameraCaptureDialog(onDone: (List<String>) -> Unit, onDismiss: () -> Unit) {
                     Modifier.align(Alignment.BottomCenter).fillMaxWidth().safeDrawingPadding().padding(16.dp),
                     verticalArrangement = Arrangement.spacedBy(8.dp),
                 ) {
-                    error?.let { Text(it, color = MaterialTheme.colorScheme.error) }
+                    error?.let {
+                        Text(
+                            stringResource(R.string.camera_capture_failed, it.message ?: it.imageCaptureError.toString()),
+                            color = MaterialTheme.colorScheme.error,
+                        )
+                    }
                     Row(horizontalArrangement = Arrangement.spacedBy(12.dp)) {
-                        OutlinedButton(onClick = { discard(shots); onDismiss() }) { Text("Cancel") }
+                        OutlinedButton(onClick = { discard(shots); onDismiss() }) { Text(stringResource(R.string.action_cancel)) }
                         Button(enabled = !busy, onClick = {
                             busy = true
                             takePhoto(context, imageCapture,
                                 onSaved = { shots += it; busy = false; error = null },
                                 onError = { error = it; busy = false })
-                        }) { Text("Take photo") }
+                        }) { Text(stringResource(R.string.camera_take_photo)) }
                         Button(enabled = shots.isNotEmpty() && !busy, onClick = { onDone(shots.toList()) }) {
-                            Text("Use ${shots.size}")
+                            Text(stringResource(R.string.camera_use, shots.size))
                         }
                     }
                 }
@@ -76,14 +83,19 @@ fun CameraCaptureDialog(onDone: (List<String>) -> Unit, onDismiss: () -> Unit) {
 }
 
 /** Camera files wait in the cache until the core has ingested them; see [discard]. */
-private fun takePhoto(context: Context, capture: ImageCapture, onSaved: (String) -> Unit, onError: (String) -> Unit) {
+private fun takePhoto(
+    context: Context,
+    capture: ImageCapture,
+    onSaved: (String) -> Unit,
+    onError: (ImageCaptureException) -> Unit,
+) {
     val file = File(context.cacheDir, "camera").apply { mkdirs() }.resolve("${UUID.randomUUID()}.jpg")
     capture.takePicture(
         ImageCapture.OutputFileOptions.Builder(file).build(),
         ContextCompat.getMainExecutor(context),
         object : ImageCapture.OnImageSavedCallback {
             override fun onImageSaved(output: ImageCapture.OutputFileResults) = onSaved(file.absolutePath)
-            override fun onError(exception: ImageCaptureException) = onError(exception.message ?: "Capture failed")
+            override fun onError(exception: ImageCaptureException) = onError(exception)
         },
     )
 }

@@ -1,6 +1,10 @@
 package org.gridwalk.app.ui.cases
 
-import org.gridwalk.app.data.label
+import androidx.annotation.StringRes
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.res.stringResource
+import org.gridwalk.app.R
+import org.gridwalk.app.data.labelRes
 import org.gridwalk.core.*
 import org.gridwalk.model.*
 
@@ -10,21 +14,39 @@ import org.gridwalk.model.*
  * [CaseView.allowedActions]; the shell never adds or hides an action.
  */
 data class CaseAction(val kind: EventKind, val level: Level? = null, val passed: Boolean? = null) {
-    val title: String
-        get() = when {
-            level != null -> "Call in to ${level.label()}"
-            passed != null -> if (passed) "Verify: fixed" else "Verify: not fixed"
-            else -> kind.label().replaceFirstChar { it.uppercase() }
+    /** The button's words, in the phone's language. */
+    @Composable
+    fun title(): String = when {
+        level != null -> stringResource(R.string.action_call_in_to, stringResource(level.labelRes))
+        passed != null -> stringResource(if (passed) R.string.action_verify_fixed else R.string.action_verify_not_fixed)
+        else -> stringResource(kindTitle)
+    }
+
+    /** The verb for an action that makes no further choice. */
+    @get:StringRes
+    private val kindTitle: Int
+        get() = when (kind) {
+            EventKind.REPORTED -> R.string.action_report
+            EventKind.CALLED_IN -> R.string.action_call_in
+            EventKind.ASSIGNED -> R.string.action_assign
+            EventKind.ACCEPTED -> R.string.action_accept
+            EventKind.PROGRESS -> R.string.action_progress
+            EventKind.RECTIFIED -> R.string.action_rectify
+            EventKind.VERIFIED -> R.string.action_verify
+            EventKind.REOPENED -> R.string.action_reopen
+            EventKind.CLOSED -> R.string.action_close
+            EventKind.COMMENT -> R.string.action_comment
         }
 
     /** Text field label for the note this action carries. */
-    val noteLabel: String
+    @get:StringRes
+    val noteLabel: Int
         get() = when (kind) {
-            EventKind.REOPENED -> "Reason"
-            EventKind.COMMENT -> "Comment"
-            EventKind.CALLED_IN -> "Why"
-            EventKind.ASSIGNED -> "Instructions"
-            else -> "Note"
+            EventKind.REOPENED -> R.string.note_reason
+            EventKind.COMMENT -> R.string.note_comment
+            EventKind.CALLED_IN -> R.string.note_why
+            EventKind.ASSIGNED -> R.string.note_instructions
+            else -> R.string.field_note
         }
 
     /** The payload the core records; [photos] are the hashes of ingested rectification photos. */

@@ -19,7 +19,10 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
+import org.gridwalk.app.R
+import org.gridwalk.app.data.localized
 import org.gridwalk.app.ui.camera.CameraCaptureDialog
 import org.gridwalk.app.ui.camera.discard
 import org.gridwalk.app.ui.common.ErrorText
@@ -37,7 +40,7 @@ fun CaseActionDialog(
     action: CaseAction,
     departments: List<Department>,
     busy: Boolean,
-    error: String?,
+    error: Throwable?,
     onSubmit: (note: String, department: String?, photoPaths: List<String>) -> Unit,
     onDismiss: () -> Unit,
 ) {
@@ -49,27 +52,27 @@ fun CaseActionDialog(
 
     AlertDialog(
         onDismissRequest = cancel,
-        title = { Text(action.title) },
+        title = { Text(action.title()) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
                 if (action.kind == EventKind.ASSIGNED) {
                     FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                         departments.forEach { d ->
-                            FilterChip(department == d.code, { department = d.code }, label = { Text("${d.nameEn} · ${d.nameZh}") })
+                            FilterChip(department == d.code, { department = d.code }, label = { Text(localized(d.nameZh, d.nameEn)) })
                         }
                     }
                 }
                 if (action.kind == EventKind.RECTIFIED) {
-                    OutlinedButton(onClick = { capturing = true }) { Text("Photos of the fix (${photos.size})") }
+                    OutlinedButton(onClick = { capturing = true }) { Text(stringResource(R.string.action_fix_photos, photos.size)) }
                 }
-                OutlinedTextField(note, { note = it }, label = { Text(action.noteLabel) }, modifier = Modifier.fillMaxWidth())
+                OutlinedTextField(note, { note = it }, label = { Text(stringResource(action.noteLabel)) }, modifier = Modifier.fillMaxWidth())
                 ErrorText(error)
             }
         },
         confirmButton = {
-            TextButton(enabled = !busy, onClick = { onSubmit(note.trim(), department, photos.toList()) }) { Text("Record") }
+            TextButton(enabled = !busy, onClick = { onSubmit(note.trim(), department, photos.toList()) }) { Text(stringResource(R.string.action_record)) }
         },
-        dismissButton = { TextButton(onClick = cancel) { Text("Cancel") } },
+        dismissButton = { TextButton(onClick = cancel) { Text(stringResource(R.string.action_cancel)) } },
     )
 
     if (capturing) {

@@ -25,10 +25,13 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.pluralStringResource
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import org.gridwalk.app.R
 import org.gridwalk.app.data.formatMs
-import org.gridwalk.app.data.label
+import org.gridwalk.app.data.labelRes
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.core.*
 import org.gridwalk.model.*
@@ -44,8 +47,8 @@ fun CaseDetailScreen(vm: CaseDetailViewModel, onBack: () -> Unit) {
     Scaffold(
         topBar = {
             TopAppBar(
-                title = { Text(view?.state?.report?.description ?: "Case") },
-                navigationIcon = { IconButton(onClick = onBack) { Icon(Icons.AutoMirrored.Filled.ArrowBack, "Back") } },
+                title = { Text(view?.state?.report?.description ?: stringResource(R.string.case_title)) },
+                navigationIcon = { IconButton(onClick = onBack) { Icon(Icons.AutoMirrored.Filled.ArrowBack, stringResource(R.string.action_back)) } },
             )
         },
     ) { padding ->
@@ -55,10 +58,10 @@ fun CaseDetailScreen(vm: CaseDetailViewModel, onBack: () -> Unit) {
             item { StateSummary(view) }
             item {
                 FlowRow(Modifier.padding(16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                    ui.actions.forEach { action -> OutlinedButton(onClick = { acting = action }) { Text(action.title) } }
+                    ui.actions.forEach { action -> OutlinedButton(onClick = { acting = action }) { Text(action.title()) } }
                 }
             }
-            item { Text("History", style = MaterialTheme.typography.titleSmall, modifier = Modifier.padding(16.dp, 8.dp)) }
+            item { Text(stringResource(R.string.case_history), style = MaterialTheme.typography.titleSmall, modifier = Modifier.padding(16.dp, 8.dp)) }
             items(view.events, key = { it.id }) { event ->
                 EventRow(
                     event,
@@ -86,19 +89,26 @@ fun CaseDetailScreen(vm: CaseDetailViewModel, onBack: () -> Unit) {
 private fun StateSummary(view: CaseView) {
     val s = view.state
     val lines = listOfNotNull(
-        "Status: ${s.status.label()} · level ${s.level.label()}",
-        s.department?.let { "Department: $it" },
-        s.report?.let { "${it.category}${it.item?.let { i -> " / $i" } ?: ""} · ${it.severity.label()} · ${it.unit}" },
-        view.deadline?.let { "Due ${formatMs(it.dueMs)}${if (it.overdue) " — OVERDUE" else ""}" },
-        s.solved?.let { "Solved at ${it.level.label()} level, ${formatMs(it.atMs)}" },
-        "Rectification photos: ${s.rectificationPhotos.size}".takeIf { s.rectificationPhotos.isNotEmpty() },
+        stringResource(R.string.case_status, stringResource(s.status.labelRes), stringResource(s.level.labelRes)),
+        s.department?.let { stringResource(R.string.case_department, it) },
+        s.report?.let { r ->
+            listOfNotNull(r.category + (r.item?.let { i -> " / $i" } ?: ""), stringResource(r.severity.labelRes), r.unit)
+                .joinToString(" · ")
+        },
+        view.deadline?.let {
+            stringResource(if (it.overdue) R.string.case_due_overdue else R.string.case_due, formatMs(it.dueMs))
+        },
+        s.solved?.let { stringResource(R.string.case_solved, stringResource(it.level.labelRes), formatMs(it.atMs)) },
+        s.rectificationPhotos.size.takeIf { it > 0 }?.let { stringResource(R.string.case_rectification_photos, it) },
     )
+    // Flags the core raised for a human: concurrent edits, clocks that disagree.
+    val flags = s.conflicts.map { stringResource(R.string.case_conflict, describe(it.kind)) } +
+        view.skew.map {
+            stringResource(R.string.case_clock_skew, it.skewMs / 1000, it.device, stringResource(it.kind.labelRes))
+        }
     ListItem(
         headlineContent = { Text(lines.joinToString("\n")) },
         supportingContent = {
-            // Flags the core raised for a human: concurrent edits, clocks that disagree.
-            val flags = s.conflicts.map { "Conflict: ${it.kind::class.simpleName}" } +
-                view.skew.map { "Clock skew ${it.skewMs / 1000}s on device ${it.device} (${it.kind.label()})" }
             if (flags.isNotEmpty()) Text(flags.joinToString("\n"), color = MaterialTheme.colorScheme.error)
         },
     )
@@ -107,25 +117,55 @@ private fun StateSummary(view: CaseView) {
 @Composable
 private fun EventRow(event: Event, ignoredBy: Rule?, refused: ServerRefusal?) {
     ListItem(
-        overlineContent = { Text("${formatMs(event.wallMs)} · ${event.actor.name} (${event.actor.role.label()})") },
+        overlineContent = {
+            Text(
+                stringResource(
+                    R.string.case_event_actor,
+                    formatMs(event.wallMs),
+                    event.actor.name,
+                    stringResource(event.actor.role.labelRes),
+                ),
+            )
+        },
         headlineContent = { Text(describe(event.payload)) },
         supportingContent = {
-            ignoredBy?.let { Text("Not applied: rule ${it.label()}", color = MaterialTheme.colorScheme.error) }
+            ignoredBy?.let {
+                Text(stringResource(R.string.case_not_applied, stringResource(it.labelRes)), color = MaterialTheme.colorScheme.error)
+            }
             // The server refused this event: shown, but not counted in the case's state.
-            refused?.let { Text("Refused by the server: ${it.reason}", color = MaterialTheme.colorScheme.error) }
+            refused?.let {
+                Text(stringResource(R.string.case_refused_by_server, it.reason), color = MaterialTheme.colorScheme.error)
+            }
         },
     )
 }
 
+/** Why concurrent events conflict, in words. */
+@Composable
+private fun describe(kind: ConflictKind): String = when (kind) {
+    is ConflictKind.TwoCloses -> stringResource(R.string.conflict_two_closes)
+    is ConflictKind.CloseAndReopen -> stringResource(R.string.conflict_close_and_reopen)
+    is ConflictKind.DifferentDepartments -> stringResource(R.string.conflict_different_departments)
+    is ConflictKind.VerificationsDisagree -> stringResource(R.string.conflict_verifications_disagree)
+    is ConflictKind.Refused -> stringResource(R.string.conflict_refused, stringResource(kind.rule.labelRes))
+}
+
+/** One event of the history, in words; notes and reasons are the users' own. */
+@Composable
 private fun describe(payload: Payload): String = when (payload) {
-    is Payload.Reported -> "Reported: ${payload.v1.description}"
-    is Payload.CalledIn -> "Called in to ${payload.level.label()}: ${payload.note}"
-    is Payload.Assigned -> "Assigned to ${payload.department}: ${payload.note}"
-    is Payload.Accepted -> "Accepted: ${payload.note}"
-    is Payload.Progress -> "Progress: ${payload.note}"
-    is Payload.Rectified -> "Rectified (${payload.photos.size} photo(s)): ${payload.note}"
-    is Payload.Verified -> "Verified ${if (payload.passed) "fixed" else "NOT fixed"}: ${payload.note}"
-    is Payload.Reopened -> "Reopened: ${payload.reason}"
-    is Payload.Closed -> "Closed: ${payload.note}"
+    is Payload.Reported -> stringResource(R.string.event_reported, payload.v1.description)
+    is Payload.CalledIn -> stringResource(R.string.event_called_in, stringResource(payload.level.labelRes), payload.note)
+    is Payload.Assigned -> stringResource(R.string.event_assigned, payload.department, payload.note)
+    is Payload.Accepted -> stringResource(R.string.event_accepted, payload.note)
+    is Payload.Progress -> stringResource(R.string.event_progress, payload.note)
+    is Payload.Rectified -> stringResource(
+        R.string.event_rectified,
+        pluralStringResource(R.plurals.photo_count, payload.photos.size, payload.photos.size),
+        payload.note,
+    )
+    is Payload.Verified ->
+        stringResource(if (payload.passed) R.string.event_verified_fixed else R.string.event_verified_not_fixed, payload.note)
+    is Payload.Reopened -> stringResource(R.string.event_reopened, payload.reason)
+    is Payload.Closed -> stringResource(R.string.event_closed, payload.note)
     is Payload.Comment -> payload.text
 }

@@ -8,7 +8,6 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import org.gridwalk.app.data.GridwalkRepository
-import org.gridwalk.app.data.userMessage
 import org.gridwalk.app.ui.camera.discard
 import org.gridwalk.core.*
 import org.gridwalk.model.*
@@ -18,7 +17,8 @@ data class CaseDetailUi(
     val actions: List<CaseAction> = emptyList(),
     val departments: List<Department> = emptyList(),
     val busy: Boolean = false,
-    val error: String? = null,
+    /** The last failure; screens put it into words when they show it (see userMessage). */
+    val error: Throwable? = null,
 )
 
 /** One hazard case: its folded state and events, and the actions the core allows now. */
@@ -36,7 +36,7 @@ class CaseDetailViewModel(private val repo: GridwalkRepository, val caseId: Stri
     fun refresh() = viewModelScope.launch {
         runCatching { repo.case(caseId) }
             .onSuccess { view -> state.update { it.copy(view = view, actions = CaseAction.from(view.allowedActions), error = null) } }
-            .onFailure { e -> state.update { it.copy(error = e.userMessage()) } }
+            .onFailure { e -> state.update { it.copy(error = e) } }
     }
 
     /**
@@ -55,7 +55,7 @@ class CaseDetailViewModel(private val repo: GridwalkRepository, val caseId: Stri
                 discard(photoPaths)
                 state.update { it.copy(view = view, actions = CaseAction.from(view.allowedActions), busy = false) }
                 onDone()
-            }.onFailure { e -> state.update { it.copy(busy = false, error = e.userMessage()) } }
+            }.onFailure { e -> state.update { it.copy(busy = false, error = e) } }
         }
 
     fun dismissError() = state.update { it.copy(error = null) }

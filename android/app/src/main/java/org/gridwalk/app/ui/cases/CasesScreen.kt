@@ -26,10 +26,12 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import org.gridwalk.app.R
 import org.gridwalk.app.data.formatMs
-import org.gridwalk.app.data.label
+import org.gridwalk.app.data.labelRes
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.core.CaseSummary
 
@@ -43,8 +45,8 @@ fun CasesScreen(vm: CasesViewModel, onOpenCase: (String) -> Unit) {
     Scaffold(
         topBar = {
             TopAppBar(
-                title = { Text("Hazard cases") },
-                actions = { IconButton(onClick = { vm.refresh() }) { Icon(Icons.Default.Refresh, "Refresh") } },
+                title = { Text(stringResource(R.string.cases_title)) },
+                actions = { IconButton(onClick = { vm.refresh() }) { Icon(Icons.Default.Refresh, stringResource(R.string.action_refresh)) } },
             )
         },
     ) { padding ->
@@ -54,9 +56,9 @@ fun CasesScreen(vm: CasesViewModel, onOpenCase: (String) -> Unit) {
                 horizontalArrangement = Arrangement.spacedBy(8.dp),
             ) {
                 val f = ui.filter
-                FilterChip(f.openOnly, { vm.setFilter(f.copy(openOnly = !f.openOnly)) }, label = { Text("Open only") })
+                FilterChip(f.openOnly, { vm.setFilter(f.copy(openOnly = !f.openOnly)) }, label = { Text(stringResource(R.string.cases_open_only)) })
                 FilterChip(f.contestedOnly, { vm.setFilter(f.copy(contestedOnly = !f.contestedOnly)) },
-                    label = { Text("Needs a human look") })
+                    label = { Text(stringResource(R.string.cases_contested)) })
             }
             ErrorText(ui.error)
             LazyColumn(Modifier.fillMaxSize()) {
@@ -74,24 +76,24 @@ private fun CaseRow(case: CaseSummary, modifier: Modifier) {
     ListItem(
         modifier = modifier,
         overlineContent = {
-            Text(listOfNotNull(case.category, case.item, case.severity?.label(), case.unit).joinToString(" · "))
+            Text(listOfNotNull(case.category, case.item, case.severity?.let { stringResource(it.labelRes) }, case.unit).joinToString(" · "))
         },
         headlineContent = { Text(case.description) },
         supportingContent = {
             Text(
                 listOfNotNull(
-                    case.status.label(),
-                    "level ${case.level.label()}",
+                    stringResource(case.status.labelRes),
+                    stringResource(R.string.cases_level, stringResource(case.level.labelRes)),
                     case.department,
-                    case.dueMs?.let { "due ${formatMs(it)}" },
+                    case.dueMs?.let { stringResource(R.string.cases_due, formatMs(it)) },
                 ).joinToString(" · "),
             )
         },
         trailingContent = {
             Column {
-                if (case.overdue) Text("Overdue", color = MaterialTheme.colorScheme.error)
-                if (case.contested) Text("Contested", color = MaterialTheme.colorScheme.tertiary)
-                if (case.refusedEvents > 0u) Text("Refused by server", color = MaterialTheme.colorScheme.error)
+                if (case.overdue) Text(stringResource(R.string.cases_overdue), color = MaterialTheme.colorScheme.error)
+                if (case.contested) Text(stringResource(R.string.cases_contested_badge), color = MaterialTheme.colorScheme.tertiary)
+                if (case.refusedEvents > 0u) Text(stringResource(R.string.cases_refused_badge), color = MaterialTheme.colorScheme.error)
             }
         },
     )

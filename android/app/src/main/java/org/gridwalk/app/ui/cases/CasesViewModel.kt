@@ -8,14 +8,14 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import org.gridwalk.app.data.GridwalkRepository
-import org.gridwalk.app.data.userMessage
 import org.gridwalk.core.*
 import org.gridwalk.model.*
 
 data class CasesUi(
     val filter: CaseFilter = CaseFilter(status = null, openOnly = true, contestedOnly = false),
     val cases: List<CaseSummary> = emptyList(),
-    val error: String? = null,
+    /** The last failure; screens put it into words when they show it (see userMessage). */
+    val error: Throwable? = null,
 )
 
 /** Hazard cases on this phone; the filtering is done by the core's [CaseFilter]. */
@@ -31,6 +31,6 @@ class CasesViewModel(private val repo: GridwalkRepository) : ViewModel() {
     fun refresh() = viewModelScope.launch {
         runCatching { repo.cases(state.value.filter) }
             .onSuccess { cases -> state.update { it.copy(cases = cases, error = null) } }
-            .onFailure { e -> state.update { it.copy(error = e.userMessage()) } }
+            .onFailure { e -> state.update { it.copy(error = e) } }
     }
 }

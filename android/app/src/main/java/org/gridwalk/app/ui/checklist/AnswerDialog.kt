@@ -19,8 +19,11 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
-import org.gridwalk.app.data.label
+import org.gridwalk.app.R
+import org.gridwalk.app.data.labelRes
+import org.gridwalk.app.data.localized
 import org.gridwalk.app.ui.camera.CameraCaptureDialog
 import org.gridwalk.app.ui.camera.discard
 import org.gridwalk.app.ui.common.ErrorText
@@ -29,13 +32,14 @@ import org.gridwalk.model.Outcome
 
 /**
  * Answers one item: ok / hazard / not applicable, a note, and photos taken here. The item's
- * guidance and whether a hazard needs a photo are the template's words, shown as given.
+ * title is the template's, in the app's language; its guidance is the template's words,
+ * shown as given.
  */
 @Composable
 fun AnswerDialog(
     entry: ChecklistEntry,
     busy: Boolean,
-    error: String?,
+    error: Throwable?,
     onSave: (Outcome, String?, List<String>) -> Unit,
     onDismiss: () -> Unit,
 ) {
@@ -48,20 +52,20 @@ fun AnswerDialog(
 
     AlertDialog(
         onDismissRequest = cancel,
-        title = { Text("${item.titleEn} · ${item.titleZh}") },
+        title = { Text(localized(item.titleZh, item.titleEn)) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
                 if (item.guidance.isNotBlank()) Text(item.guidance, style = MaterialTheme.typography.bodySmall)
-                if (item.photoRequired) Text("A hazard here needs a photo.", style = MaterialTheme.typography.labelMedium)
+                if (item.photoRequired) Text(stringResource(R.string.answer_photo_required), style = MaterialTheme.typography.labelMedium)
                 Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                     Outcome.entries.forEach { o ->
-                        FilterChip(selected = outcome == o, onClick = { outcome = o }, label = { Text(o.label()) })
+                        FilterChip(selected = outcome == o, onClick = { outcome = o }, label = { Text(stringResource(o.labelRes)) })
                     }
                 }
-                OutlinedTextField(note, { note = it }, label = { Text("Note") }, modifier = Modifier.fillMaxWidth())
+                OutlinedTextField(note, { note = it }, label = { Text(stringResource(R.string.field_note)) }, modifier = Modifier.fillMaxWidth())
                 val stored = entry.answer?.photos?.size ?: 0
                 OutlinedButton(onClick = { capturing = true }) {
-                    Text("Take photos (${stored + photos.size})")
+                    Text(stringResource(R.string.answer_take_photos, stored + photos.size))
                 }
                 ErrorText(error)
             }
@@ -69,9 +73,9 @@ fun AnswerDialog(
         confirmButton = {
             TextButton(enabled = outcome != null && !busy, onClick = {
                 onSave(outcome!!, note.trim().ifEmpty { null }, photos.toList())
-            }) { Text("Save") }
+            }) { Text(stringResource(R.string.action_save)) }
         },
-        dismissButton = { TextButton(onClick = cancel) { Text("Cancel") } },
+        dismissButton = { TextButton(onClick = cancel) { Text(stringResource(R.string.action_cancel)) } },
     )
 
     if (capturing) {

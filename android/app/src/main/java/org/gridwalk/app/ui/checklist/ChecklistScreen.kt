@@ -30,9 +30,13 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.pluralStringResource
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import org.gridwalk.app.data.label
+import org.gridwalk.app.R
+import org.gridwalk.app.data.labelRes
+import org.gridwalk.app.data.localized
 import org.gridwalk.app.ui.camera.CameraCaptureDialog
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.core.CategoryProgress
@@ -40,7 +44,10 @@ import org.gridwalk.core.ChecklistEntry
 import org.gridwalk.model.InspectionStatus
 import org.gridwalk.model.Outcome
 
-/** The checklist of one inspection, grouped by the template's categories, with progress. */
+/**
+ * The checklist of one inspection, grouped by the template's categories, with progress.
+ * Category and item titles are the template's, in the app's language (see [localized]).
+ */
 @OptIn(ExperimentalMaterial3Api::class, ExperimentalFoundationApi::class)
 @Composable
 fun ChecklistScreen(vm: ChecklistViewModel, onBack: () -> Unit) {
@@ -54,8 +61,14 @@ fun ChecklistScreen(vm: ChecklistViewModel, onBack: () -> Unit) {
     Scaffold(
         topBar = {
             TopAppBar(
-                title = { Text(checklist?.let { "Checklist ${it.answered}/${it.applicable}" } ?: "Checklist") },
-                navigationIcon = { IconButton(onClick = onBack) { Icon(Icons.AutoMirrored.Filled.ArrowBack, "Back") } },
+                title = {
+                    Text(
+                        checklist?.let {
+                            stringResource(R.string.checklist_title_progress, it.answered.toInt(), it.applicable.toInt())
+                        } ?: stringResource(R.string.checklist_title),
+                    )
+                },
+                navigationIcon = { IconButton(onClick = onBack) { Icon(Icons.AutoMirrored.Filled.ArrowBack, stringResource(R.string.action_back)) } },
             )
         },
         bottomBar = {
@@ -64,14 +77,14 @@ fun ChecklistScreen(vm: ChecklistViewModel, onBack: () -> Unit) {
                     onClick = { vm.submit(onBack) },
                     enabled = !ui.busy,
                     modifier = Modifier.fillMaxWidth().padding(16.dp),
-                ) { Text("Submit inspection") }
+                ) { Text(stringResource(R.string.checklist_submit)) }
             }
         },
     ) { padding ->
         Column(Modifier.padding(padding).fillMaxSize()) {
             if (answering == null) ErrorText(ui.error)
             if (checklist == null) return@Column
-            if (!editable) Text("Submitted: this inspection can no longer change.", Modifier.padding(16.dp))
+            if (!editable) Text(stringResource(R.string.checklist_submitted), Modifier.padding(16.dp))
             LazyColumn(Modifier.fillMaxSize()) {
                 checklist.categories.forEach { category ->
                     stickyHeader(key = category.code) { CategoryHeader(category) }
@@ -110,7 +123,7 @@ fun ChecklistScreen(vm: ChecklistViewModel, onBack: () -> Unit) {
 private fun CategoryHeader(category: CategoryProgress) {
     Column(Modifier.fillMaxWidth().background(MaterialTheme.colorScheme.surfaceVariant).padding(16.dp, 8.dp)) {
         Text(
-            "${category.titleEn} · ${category.titleZh}  ${category.answered}/${category.applicable}",
+            "${localized(category.titleZh, category.titleEn)}  ${category.answered}/${category.applicable}",
             style = MaterialTheme.typography.titleSmall,
         )
         LinearProgressIndicator(
@@ -124,21 +137,21 @@ private fun CategoryHeader(category: CategoryProgress) {
 private fun EntryRow(entry: ChecklistEntry, onClick: () -> Unit, onAddPhoto: (() -> Unit)?) {
     val answer = entry.answer
     ListItem(
-        headlineContent = { Text("${entry.item.titleEn} · ${entry.item.titleZh}") },
+        headlineContent = { Text(localized(entry.item.titleZh, entry.item.titleEn)) },
         supportingContent = {
             val parts = listOfNotNull(
-                answer?.outcome?.label() ?: "not answered",
+                stringResource(answer?.outcome?.labelRes ?: R.string.checklist_not_answered),
                 answer?.note,
-                answer?.photos?.size?.takeIf { it > 0 }?.let { "$it photo(s)" },
+                answer?.photos?.size?.takeIf { it > 0 }?.let { pluralStringResource(R.plurals.photo_count, it, it) },
             )
             Text(parts.joinToString(" · "))
         },
         trailingContent = {
             Row {
                 if (answer?.outcome == Outcome.HAZARD) {
-                    Text("Hazard", color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(end = 8.dp))
+                    Text(stringResource(R.string.checklist_hazard), color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(end = 8.dp))
                 }
-                onAddPhoto?.let { TextButton(onClick = it) { Text("+ Photo") } }
+                onAddPhoto?.let { TextButton(onClick = it) { Text(stringResource(R.string.checklist_add_photo)) } }
             }
         },
         modifier = Modifier.clickable(onClick = onClick),

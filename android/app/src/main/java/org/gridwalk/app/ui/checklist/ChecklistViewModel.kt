@@ -8,7 +8,6 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import org.gridwalk.app.data.GridwalkRepository
-import org.gridwalk.app.data.userMessage
 import org.gridwalk.app.ui.camera.discard
 import org.gridwalk.core.*
 import org.gridwalk.model.*
@@ -16,7 +15,8 @@ import org.gridwalk.model.*
 data class ChecklistUi(
     val checklist: Checklist? = null,
     val busy: Boolean = false,
-    val error: String? = null,
+    /** The last failure; screens put it into words when they show it (see userMessage). */
+    val error: Throwable? = null,
 )
 
 /** One inspection's checklist. What applies and what is answered come from the core. */
@@ -56,6 +56,6 @@ class ChecklistViewModel(private val repo: GridwalkRepository, val inspectionId:
         state.update { it.copy(busy = true) }
         runCatching { block() }
             .onSuccess { checklist -> state.update { ChecklistUi(checklist = checklist) }; then() }
-            .onFailure { e -> state.update { it.copy(busy = false, error = e.userMessage()) } }
+            .onFailure { e -> state.update { it.copy(busy = false, error = e) } }
     }
 }

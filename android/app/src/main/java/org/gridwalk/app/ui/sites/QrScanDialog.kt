@@ -18,6 +18,7 @@ import androidx.compose.runtime.rememberUpdatedState
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.Color
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.window.Dialog
 import androidx.compose.ui.window.DialogProperties
@@ -28,6 +29,7 @@ import com.google.mlkit.vision.barcode.common.Barcode
 import com.google.mlkit.vision.common.InputImage
 import java.util.concurrent.Executors
 import java.util.concurrent.atomic.AtomicBoolean
+import org.gridwalk.app.R
 import org.gridwalk.app.ui.camera.CameraPreview
 import org.gridwalk.app.ui.camera.WithCameraPermission
 
@@ -66,11 +68,11 @@ fun QrScanDialog(onCode: (String) -> Unit, onDismiss: () -> Unit) {
         WithCameraPermission {
             Box(Modifier.fillMaxSize().background(Color.Black)) {
                 CameraPreview(listOf(analysis), Modifier.fillMaxSize())
-                Text("Point at the site's QR code", color = Color.White,
+                Text(stringResource(R.string.qr_point_at_code), color = Color.White,
                     modifier = Modifier.align(Alignment.TopCenter).safeDrawingPadding().padding(16.dp))
                 OutlinedButton(onClick = onDismiss,
                     modifier = Modifier.align(Alignment.BottomCenter).safeDrawingPadding().padding(16.dp)) {
-                    Text("Cancel", color = Color.White)
+                    Text(stringResource(R.string.action_cancel), color = Color.White)
                 }
             }
         }

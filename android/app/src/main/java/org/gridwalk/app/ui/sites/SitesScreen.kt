@@ -32,9 +32,11 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import org.gridwalk.app.data.label
+import org.gridwalk.app.R
+import org.gridwalk.app.data.labelRes
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.model.InspectionKind
 
@@ -50,10 +52,10 @@ fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
     Scaffold(
         topBar = {
             TopAppBar(
-                title = { Text(ui.profile?.let { "Sites · ${it.name}" } ?: "Sites") },
+                title = { Text(ui.profile?.let { stringResource(R.string.sites_title_person, it.name) } ?: stringResource(R.string.sites_title)) },
                 actions = {
-                    TextButton(onClick = { scanning = true }) { Text("Scan QR") }
-                    IconButton(onClick = { vm.refresh() }) { Icon(Icons.Default.Refresh, "Refresh") }
+                    TextButton(onClick = { scanning = true }) { Text(stringResource(R.string.sites_scan_qr)) }
+                    IconButton(onClick = { vm.refresh() }) { Icon(Icons.Default.Refresh, stringResource(R.string.action_refresh)) }
                 },
             )
         },
@@ -63,7 +65,7 @@ fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
                 value = ui.query,
                 onValueChange = vm::setQuery,
                 leadingIcon = { Icon(Icons.Default.Search, null) },
-                placeholder = { Text("Search by name, address or id") },
+                placeholder = { Text(stringResource(R.string.sites_search_hint)) },
                 singleLine = true,
                 modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp),
             )
@@ -73,15 +75,12 @@ fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
                 horizontalArrangement = Arrangement.spacedBy(8.dp),
             ) {
                 InspectionKind.entries.forEach { kind ->
-                    FilterChip(selected = ui.kind == kind, onClick = { vm.setKind(kind) }, label = { Text(kind.label()) })
+                    FilterChip(selected = ui.kind == kind, onClick = { vm.setKind(kind) }, label = { Text(stringResource(kind.labelRes)) })
                 }
             }
             ErrorText(ui.error)
             if (!ui.loading && ui.sites.isEmpty()) {
-                Text(
-                    "No sites on this phone yet. Enrol and sync on the Sync tab to fetch your area's sites.",
-                    Modifier.padding(16.dp),
-                )
+                Text(stringResource(R.string.sites_empty), Modifier.padding(16.dp))
             }
             LazyColumn(Modifier.fillMaxSize()) {
                 items(ui.visible, key = { it.id }) { site ->
@@ -89,7 +88,12 @@ fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
                     ListItem(
                         headlineContent = { Text(site.name) },
                         supportingContent = { Text("${site.address} · ${site.kind}") },
-                        trailingContent = { Text(if (draft != null) "Continue (${draft.answered})" else "Start") },
+                        trailingContent = {
+                            Text(
+                                if (draft != null) stringResource(R.string.sites_continue, draft.answered.toInt())
+                                else stringResource(R.string.sites_start),
+                            )
+                        },
                         modifier = Modifier.clickable { vm.open(site.id, onOpenInspection) },
                     )
                     HorizontalDivider()

@@ -8,7 +8,7 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import org.gridwalk.app.data.GridwalkRepository
-import org.gridwalk.app.data.userMessage
+import org.gridwalk.app.data.SiteNotOnPhone
 import org.gridwalk.core.*
 import org.gridwalk.model.*
 
@@ -20,7 +20,8 @@ data class SitesUi(
     val drafts: Map<String, InspectionSummary> = emptyMap(),
     val query: String = "",
     val kind: InspectionKind = InspectionKind.ROUTINE,
-    val error: String? = null,
+    /** The last failure; screens put it into words when they show it (see userMessage). */
+    val error: Throwable? = null,
 ) {
     /** Sites matching the search box; those with a draft first, then the core's order. */
     val visible: List<Site>
@@ -41,7 +42,7 @@ class SitesViewModel(private val repo: GridwalkRepository) : ViewModel() {
             Triple(profile, repo.sites(), drafts.groupBy { it.siteId }.mapValues { it.value.first() })
         }.onSuccess { (profile, sites, drafts) ->
             state.update { it.copy(loading = false, profile = profile, sites = sites, drafts = drafts, error = null) }
-        }.onFailure { e -> state.update { it.copy(loading = false, error = e.userMessage()) } }
+        }.onFailure { e -> state.update { it.copy(loading = false, error = e) } }
     }
 
     fun setQuery(query: String) = state.update { it.copy(query = query) }
@@ -54,12 +55,12 @@ class SitesViewModel(private val repo: GridwalkRepository) : ViewModel() {
         // The inspector is the enrolled person; the core refuses an empty name.
         runCatching { repo.startInspection(siteId, ui.kind, ui.profile?.name.orEmpty()) }
             .onSuccess(onOpened)
-            .onFailure { e -> state.update { it.copy(error = e.userMessage()) } }
+            .onFailure { e -> state.update { it.copy(error = e) } }
     }
 
     /** A scanned QR code holds a site id. */
     fun scanned(code: String, onOpened: (inspectionId: String) -> Unit) {
         if (state.value.sites.any { it.id == code }) open(code, onOpened)
-        else state.update { it.copy(error = "Site \"$code\" is not on this phone yet: sync, then scan again.") }
+        else state.update { it.copy(error = SiteNotOnPhone(code)) }
     }
 }

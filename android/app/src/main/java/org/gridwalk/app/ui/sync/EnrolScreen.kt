@@ -21,9 +21,11 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import org.gridwalk.app.R
 import org.gridwalk.app.ui.common.ErrorText
 
 /** Enrols this phone: server address + one-time code; the server says who the phone is. */
@@ -37,22 +39,22 @@ fun EnrolScreen(vm: SyncViewModel, onBack: () -> Unit) {
     Scaffold(
         topBar = {
             TopAppBar(
-                title = { Text("Enrol this phone") },
-                navigationIcon = { IconButton(onClick = onBack) { Icon(Icons.AutoMirrored.Filled.ArrowBack, "Back") } },
+                title = { Text(stringResource(R.string.sync_enrol_phone)) },
+                navigationIcon = { IconButton(onClick = onBack) { Icon(Icons.AutoMirrored.Filled.ArrowBack, stringResource(R.string.action_back)) } },
             )
         },
     ) { padding ->
         Column(Modifier.padding(padding).padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
             OutlinedTextField(
-                server, { server = it }, label = { Text("Server address") }, singleLine = true,
+                server, { server = it }, label = { Text(stringResource(R.string.enrol_server)) }, singleLine = true,
                 keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Uri), modifier = Modifier.fillMaxWidth(),
             )
             OutlinedTextField(
-                code, { code = it }, label = { Text("Enrolment code") }, singleLine = true,
+                code, { code = it }, label = { Text(stringResource(R.string.enrol_code)) }, singleLine = true,
                 modifier = Modifier.fillMaxWidth(),
             )
             Button(onClick = { vm.enroll(server, code, onBack) }, enabled = !ui.enrolling) {
-                Text(if (ui.enrolling) "Enrolling…" else "Enrol")
+                Text(stringResource(if (ui.enrolling) R.string.enrol_busy else R.string.enrol_button))
             }
             ErrorText(ui.error)
         }

@@ -19,10 +19,14 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.pluralStringResource
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import org.gridwalk.app.data.formatMs
-import org.gridwalk.app.data.label
+import org.gridwalk.app.R
+import org.gridwalk.app.data.labelRes
+import org.gridwalk.app.data.userMessage
 
 /** Who this phone is, what waits to be sent, the running and the last sync, "sync now". */
 @OptIn(ExperimentalMaterial3Api::class)
@@ -31,40 +35,49 @@ fun SyncScreen(vm: SyncViewModel, onEnrol: () -> Unit) {
     val ui by vm.ui.collectAsStateWithLifecycle()
     // Re-read on every visit: an inspection or a sync elsewhere may have changed things.
     LaunchedEffect(Unit) { vm.refresh() }
-    Scaffold(topBar = { TopAppBar(title = { Text("Sync") }) }) { padding ->
+    Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.sync_title)) }) }) { padding ->
         Column(
             Modifier.padding(padding).fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp),
             verticalArrangement = Arrangement.spacedBy(12.dp),
         ) {
             val profile = ui.profile
             if (profile == null) {
-                Text("This phone is not enrolled. Ask your office for a server address and an enrolment code.")
-                Button(onClick = onEnrol) { Text("Enrol this phone") }
+                Text(stringResource(R.string.sync_not_enrolled))
+                Button(onClick = onEnrol) { Text(stringResource(R.string.sync_enrol_phone)) }
             } else {
-                Text("${profile.name} · ${profile.role.label()} · ${profile.unit}", style = MaterialTheme.typography.titleMedium)
+                Text("${profile.name} · ${stringResource(profile.role.labelRes)} · ${profile.unit}", style = MaterialTheme.typography.titleMedium)
             }
 
             ui.pending?.let {
-                Text("Waiting to be sent: ${it.records} record(s), ${it.photos} photo(s)")
+                val records = it.records.toInt()
+                val photos = it.photos.toInt()
+                Text(
+                    stringResource(
+                        R.string.sync_pending,
+                        pluralStringResource(R.plurals.record_count, records, records),
+                        pluralStringResource(R.plurals.photo_count, photos, photos),
+                    ),
+                )
             }
 
             ui.running?.let { run ->
-                Text("Syncing: ${run.phase?.lowercase() ?: "starting"} ${run.done} of ${run.total}")
+                val phase = stringResource(run.phase?.labelRes ?: R.string.sync_starting)
+                Text(stringResource(R.string.sync_running, phase, run.done, run.total))
                 if (run.total > 0) LinearProgressIndicator({ run.done.toFloat() / run.total }, Modifier.fillMaxWidth())
                 else LinearProgressIndicator(Modifier.fillMaxWidth())
             }
-            if (ui.waitingForNetwork) Text("Sync queued: it starts when the phone has a network.")
+            if (ui.waitingForNetwork) Text(stringResource(R.string.sync_waiting_network))
 
-            Button(onClick = vm::syncNow, enabled = profile != null && ui.running == null) { Text("Sync now") }
-            OutlinedButton(onClick = { vm.refresh() }) { Text("Refresh counts") }
-            ui.error?.let { Text(it, color = MaterialTheme.colorScheme.error) }
+            Button(onClick = vm::syncNow, enabled = profile != null && ui.running == null) { Text(stringResource(R.string.sync_now)) }
+            OutlinedButton(onClick = { vm.refresh() }) { Text(stringResource(R.string.sync_refresh_counts)) }
+            ui.error?.let { Text(it.userMessage(), color = MaterialTheme.colorScheme.error) }
 
             ui.last?.let { last ->
-                Text("Last sync ${formatMs(last.atMs)}", style = MaterialTheme.typography.titleSmall)
-                last.failure?.let { Text("Failed: $it", color = MaterialTheme.colorScheme.error) }
-                last.counts.forEach { (name, count) -> Text("$name: $count") }
+                Text(stringResource(R.string.sync_last, formatMs(last.atMs)), style = MaterialTheme.typography.titleSmall)
+                last.failure?.let { Text(stringResource(R.string.sync_failed, it), color = MaterialTheme.colorScheme.error) }
+                last.counts.forEach { (count, value) -> Text(stringResource(R.string.sync_count_line, stringResource(count.label), value)) }
                 if (last.refused.isNotEmpty()) {
-                    Text("Refused by the server (kept on this phone):", color = MaterialTheme.colorScheme.error)
+                    Text(stringResource(R.string.sync_refused_header), color = MaterialTheme.colorScheme.error)
                     last.refused.forEach { Text(it, style = MaterialTheme.typography.bodySmall) }
                 }
                 last.problems.forEach { Text(it, style = MaterialTheme.typography.bodySmall) }

@@ -12,7 +12,6 @@ import kotlinx.coroutines.flow.combine
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import org.gridwalk.app.GridwalkApp
-import org.gridwalk.app.data.userMessage
 import org.gridwalk.app.sync.LastSync
 import org.gridwalk.app.sync.SyncScheduler
 import org.gridwalk.app.sync.SyncWorker
@@ -20,8 +19,8 @@ import org.gridwalk.core.*
 import org.gridwalk.model.*
 import org.gridwalk.ffi.*
 
-/** A sync in flight, from the worker's progress: "pushing 3 of 10". */
-data class SyncRunning(val phase: String?, val done: Long, val total: Long)
+/** A sync in flight, from the worker's progress: "pushing 3 of 10"; no phase until the first step. */
+data class SyncRunning(val phase: SyncPhase?, val done: Long, val total: Long)
 
 data class SyncUi(
     val profile: Profile? = null,
@@ -30,7 +29,8 @@ data class SyncUi(
     val waitingForNetwork: Boolean = false,
     val last: LastSync? = null,
     val enrolling: Boolean = false,
-    val error: String? = null,
+    /** The last failure; screens put it into words when they show it (see userMessage). */
+    val error: Throwable? = null,
 )
 
 class SyncViewModel(application: Application) : AndroidViewModel(application) {
@@ -48,7 +48,8 @@ class SyncViewModel(application: Application) : AndroidViewModel(application) {
                 work.getWorkInfosForUniqueWorkFlow(SyncScheduler.PERIODIC),
             ) { now, periodic ->
                 val running = (now + periodic).firstOrNull { it.state == WorkInfo.State.RUNNING }?.progress?.let {
-                    SyncRunning(it.getString(SyncWorker.PHASE), it.getLong(SyncWorker.DONE, 0), it.getLong(SyncWorker.TOTAL, 0))
+                    val phase = it.getString(SyncWorker.PHASE)?.let { name -> SyncPhase.entries.find { p -> p.name == name } }
+                    SyncRunning(phase, it.getLong(SyncWorker.DONE, 0), it.getLong(SyncWorker.TOTAL, 0))
                 }
                 // A queued "sync now" waits for its network constraint (or a retry back-off);
                 // the periodic request is always queued, so it says nothing.
@@ -66,7 +67,7 @@ class SyncViewModel(application: Application) : AndroidViewModel(application) {
     fun refresh() = viewModelScope.launch {
         runCatching { repo.profile() to repo.pendingSync() }
             .onSuccess { (profile, pending) -> state.update { it.copy(profile = profile, pending = pending, error = null) } }
-            .onFailure { e -> state.update { it.copy(error = e.userMessage()) } }
+            .onFailure { e -> state.update { it.copy(error = e) } }
     }
 
     fun syncNow() = SyncScheduler.syncNow(getApplication())
@@ -80,6 +81,6 @@ class SyncViewModel(application: Application) : AndroidViewModel(application) {
                 syncNow()
                 onEnrolled()
             }
-            .onFailure { e -> state.update { it.copy(enrolling = false, error = e.userMessage()) } }
+            .onFailure { e -> state.update { it.copy(enrolling = false, error = e) } }
     }
 }
