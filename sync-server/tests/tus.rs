@@ -358,3 +358,29 @@ async fn a_chunk_cut_off_mid_way_keeps_what_arrived_and_resumes() {
     assert!(answer.starts_with("HTTP/1.1 200"));
     server.stop().await;
 }
+
+/// A refused PATCH (here the usual one: a stale offset, after an answer was lost) is
+/// answered only once its chunk has been read, so the device hears `409` and resumes
+/// instead of seeing its connection reset mid-send and retrying blind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_patch_is_heard_even_with_a_big_chunk_in_flight() {
+    let server = TestServer::start().await;
+    let worker = server
+        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .await;
+    let bytes = photo(6_000_000);
+    let sha = sha256(&bytes);
+    let created = create(&server, &worker, bytes.len(), &sha).await;
+    let url = server.url(created.headers()["location"].to_str().unwrap());
+    let response = patch(&server, &worker, &url, 0, &bytes[..1_000_000], None).await;
+    assert_eq!(response.status(), 204);
+    for _ in 0..5 {
+        // `patch` unwraps the send: a reset connection fails the test here.
+        let response = patch(&server, &worker, &url, 0, &bytes[..5_000_000], None).await;
+        assert_eq!(response.status(), 409);
+    }
+    let response = patch(&server, &worker, &url, 1_000_000, &bytes[1_000_000..], None).await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(offset_of(&response), 6_000_000);
+    server.stop().await;
+}

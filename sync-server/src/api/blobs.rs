@@ -49,7 +49,7 @@ use gridwalk_model::evidence::is_sha256_hex;
 use gridwalk_model::protocol::paths;
 use http_body_util::BodyExt;
 
-use super::{AppState, BodyFailure, body_failure};
+use super::{AppState, BodyFailure, body_failure, drain};
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::scope::{BlobReference, UnitTree, may_read_blob};
@@ -410,22 +410,22 @@ pub async fn patch(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    require_tus(&headers)?;
-    if header_str(&headers, "content-type") != Some("application/offset+octet-stream") {
-        return Err(ApiError::UnsupportedMediaType(
-            "a PATCH body must be Content-Type: application/offset+octet-stream".into(),
-        ));
-    }
-    let claimed: u64 = header_str(&headers, "upload-offset")
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| ApiError::BadRequest("send Upload-Offset: <bytes>".into()))?;
-    let checksum = chunk_checksum(&headers)?;
-    let upload = own_upload(&state, &caller, id).await?;
+    let accepted = async {
+        require_tus(&headers)?;
+        if header_str(&headers, "content-type") != Some("application/offset+octet-stream") {
+            return Err(ApiError::UnsupportedMediaType(
+                "a PATCH body must be Content-Type: application/offset+octet-stream".into(),
+            ));
+        }
+        let claimed: u64 = header_str(&headers, "upload-offset")
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| ApiError::BadRequest("send Upload-Offset: <bytes>".into()))?;
+        let checksum = chunk_checksum(&headers)?;
+        let upload = own_upload(&state, &caller, id).await?;
 
-    // Check the offset and take the upload over, under its lock; then read the body
-    // without it, so a newer PATCH can take over from this one if it stalls.
-    let slot = state.uploads.slot(&upload.id);
-    let (offset, mut writer) = {
+        // Check the offset and take the upload over, under its lock; then read the body
+        // without it, so a newer PATCH can take over from this one if it stalls.
+        let slot = state.uploads.slot(&upload.id);
         let _guard = slot.commit.lock().await;
         let offset = settled_offset(&state, &upload).await?;
         if claimed != offset {
@@ -434,7 +434,20 @@ pub async fn patch(
                  HEAD the upload and resume from there"
             )));
         }
-        (offset, slot.take_over())
+        let writer = slot.take_over();
+        Ok((checksum, upload, slot.clone(), offset, writer))
+    }
+    .await;
+    let (checksum, upload, slot, offset, mut writer) = match accepted {
+        Ok(accepted) => accepted,
+        Err(refusal) => {
+            // The device (authenticated) is still sending its chunk: read it to the end,
+            // at most one photo's worth, so that it hears the refusal (a stale offset is
+            // the usual one, after a lost answer) instead of a reset connection.
+            let bound = usize::try_from(state.limits.max_photo_bytes).unwrap_or(usize::MAX);
+            drain(body, bound).await;
+            return Err(refusal);
+        }
     };
     let remaining = upload.length - offset;
     let (chunk, cut_off) = match read_chunk(body, remaining, &mut writer).await? {

@@ -174,7 +174,7 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
 
 /// Reads and drops a bounded amount of what the client is still sending, so that it is
 /// done writing and reads the error response instead of seeing a reset connection.
-async fn drain(mut body: Body, bound: usize) {
+pub async fn drain(mut body: Body, bound: usize) {
     let mut seen = 0usize;
     while seen <= bound {
         match body.frame().await {

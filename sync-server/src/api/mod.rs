@@ -31,7 +31,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::auth::ClientAddr;
 use crate::error::{ApiError, json_error_bodies};
 pub use crate::state::AppState;
-pub use body::{BodyFailure, body_failure, read_body};
+pub use body::{BodyFailure, body_failure, drain, read_body};
 
 /// Every route the router serves, with its methods (lower case), so the OpenAPI test
 /// can check the documentation against what is served. (`GET` routes also answer
