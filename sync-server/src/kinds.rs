@@ -12,7 +12,8 @@
 //!   submitted.
 //! - [`RecordKind::HazardEvent`]: body is [`gridwalk_model::hazard::Event`]; scope from
 //!   its case: the unit of the case's site (or of its report), and the department the
-//!   model's [`fold`] of the case's stored events says it is assigned to now. A case is
+//!   model's fold of the case's stored events says it is assigned to now, kept on the
+//!   case's row and extended event by event ([`case_row_with`]). A case is
 //!   reported once: its first accepted `reported` event fixes its site, unit, category,
 //!   item and severity, and any other `reported` event for it is a `conflict`, whatever
 //!   its clock. A report's unit is its site's unit. Workflow rules are not enforced
@@ -25,14 +26,14 @@
 use gridwalk_model::ModelError;
 use gridwalk_model::checklist::{PERSONAL_DATA_CATEGORIES, Template};
 use gridwalk_model::evidence::is_sha256_hex;
-use gridwalk_model::hazard::{Actor, Event, HazardReport, Payload, fold};
+use gridwalk_model::hazard::{Actor, Event, Folding, HazardReport, Payload};
 use gridwalk_model::inspection::{
     Inspection, InspectionKind, InspectionStatus, check_complete, is_applicable,
 };
 use gridwalk_model::protocol::RecordKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::storage::{CaseScope, RecordStore, StoreError, sha256_hex};
+use crate::storage::{CaseRow, CaseScope, RecordStore, StoreError, sha256_hex};
 use gridwalk_model::org::UnitTree;
 
 /// Why one pushed item was refused, as a sentence for people; the rest of the batch is
@@ -371,42 +372,118 @@ fn new_report_unit(
     Ok(unit)
 }
 
-/// A hazard case's scope as it is once `body` (one of its events, stored or about to
-/// be) is among its events: the department the model's fold assigns it to, the unit of
-/// its first stored report. Written with the event in one transaction
-/// ([`RecordStore::put_record`]); `None` when the case has no report yet.
-pub fn case_scope_with(
+/// What the server keeps on a hazard case's row between events (JSON in the row, see
+/// [`CaseRow::fold`]): the case's first stored report, which places it, and the fold
+/// of its events so far, so that a new event is applied to it instead of refolding
+/// every event of the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFold {
+    /// The first stored `reported` event's report: its site (through the site
+    /// register) gives the case's unit, its category whether the case is personal.
+    pub report: HazardReport,
+    /// The fold of the case's stored events, in fold order.
+    pub folding: Folding,
+}
+
+/// A hazard case's row as it is once `body` (one of its events, checked, stored or
+/// about to be) is among its events: the unit of its first stored report, the
+/// department the model's fold assigns it to, and the kept fold. Written with the
+/// event in one transaction ([`RecordStore::put_record`]); `None` when the case has no
+/// report yet.
+///
+/// The kept fold is extended with the event in constant time when the event comes
+/// after the last one applied in fold order (HLC, then id), as the events of a live
+/// case almost always do; an event that belongs earlier (a device that was offline),
+/// a row kept before folds were (schema version 4) or a kept fold this build cannot
+/// read makes a full refold ([`refold_case`]). Both give the same row. The caller
+/// holds the case's lock from reading the row to writing it.
+pub fn case_row_with(
     store: &dyn RecordStore,
     case_id: &str,
     body: &str,
     tree: &UnitTree,
-) -> Result<Option<CaseScope>, StoreError> {
-    let mut events = case_events(store, case_id)?;
+) -> Result<Option<CaseRow>, StoreError> {
     let event: Event = serde_json::from_str(body)
         .map_err(|e| StoreError::Corrupt(format!("checked hazard event: {e}")))?;
+    if let Some(kept) = store.case_fold(case_id)? {
+        match serde_json::from_str::<CaseFold>(&kept) {
+            // Already stored: already in the kept fold.
+            Ok(kept) if store.record_exists(&event.id)? => {
+                return case_row(store, case_id, kept, tree).map(Some);
+            }
+            Ok(mut kept) => {
+                if kept.folding.apply(&event).is_ok() {
+                    return case_row(store, case_id, kept, tree).map(Some);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(case = case_id, error = %e, "kept case fold unreadable; refolding");
+            }
+        }
+    }
+    let mut events = case_events(store, case_id)?;
     if !events.iter().any(|e| e.id == event.id) {
         events.push(event);
     }
-    let state = fold(case_id, &events);
+    refolded_row(store, case_id, &events, tree)
+}
+
+/// A hazard case's row from all its stored events: what [`case_row_with`] keeps up
+/// event by event, computed from scratch; `None` when the case has no stored report.
+pub fn refold_case(
+    store: &dyn RecordStore,
+    case_id: &str,
+    tree: &UnitTree,
+) -> Result<Option<CaseRow>, StoreError> {
+    refolded_row(store, case_id, &case_events(store, case_id)?, tree)
+}
+
+/// The row of a case with `events` (in the order they were stored).
+fn refolded_row(
+    store: &dyn RecordStore,
+    case_id: &str,
+    events: &[Event],
+    tree: &UnitTree,
+) -> Result<Option<CaseRow>, StoreError> {
     // The first stored report places the case, whatever the fold's order: a later one
     // is refused at push, and one stored before that rule never moves the case.
     let Some(report) = events.iter().find_map(|e| match &e.payload {
-        Payload::Reported(report) => Some(report),
+        Payload::Reported(report) => Some(report.clone()),
         _ => None,
     }) else {
         return Ok(None);
     };
-    let unit = match report_unit(report, store, tree) {
+    let kept = CaseFold {
+        report,
+        folding: Folding::of(case_id, events),
+    };
+    case_row(store, case_id, kept, tree).map(Some)
+}
+
+/// The row that a kept fold implies. The unit is looked up in the site register
+/// every time, as when every event refolded the case.
+fn case_row(
+    store: &dyn RecordStore,
+    case_id: &str,
+    kept: CaseFold,
+    tree: &UnitTree,
+) -> Result<CaseRow, StoreError> {
+    let unit = match report_unit(&kept.report, store, tree) {
         Ok(unit) => unit,
         Err(CheckError::Store(e)) => return Err(e),
-        Err(CheckError::Reject(_)) => report.unit.clone(),
+        Err(CheckError::Reject(_)) => kept.report.unit.clone(),
     };
-    Ok(Some(CaseScope {
-        case_id: case_id.to_string(),
-        unit,
-        department: state.department,
-        personal: is_personal_category(&report.category),
-    }))
+    let fold = serde_json::to_string(&kept)
+        .map_err(|e| StoreError::Corrupt(format!("case {case_id} fold: {e}")))?;
+    Ok(CaseRow {
+        scope: CaseScope {
+            case_id: case_id.to_string(),
+            unit,
+            department: kept.folding.state.department.clone(),
+            personal: is_personal_category(&kept.report.category),
+        },
+        fold,
+    })
 }
 
 /// A hazard case's stored events, parsed.

@@ -3,8 +3,10 @@
 //! The events are put in one total order — HLC timestamp, then event id — with
 //! duplicates removed, so every device and the server holding the same set of events
 //! compute the same state whatever order the events arrived in. Each event is checked
-//! against [`rules::check_event`] (a redacted copy judged as the full one) at its place in that order: one that breaks a rule there is
-//! kept in the history but changes nothing.
+//! against [`rules::check_event`] (a redacted copy judged as the full one) at its place
+//! in that order: one that breaks a rule there is kept in the history but changes
+//! nothing. That event-by-event part is a [`Folding`], which a store may keep and extend
+//! with each event that comes after the last one instead of refolding the whole case.
 //!
 //! Concurrency comes from `parents`: two events are concurrent when neither author had
 //! seen the other's event. Concurrent events that do not fit together (two closes, a
@@ -15,10 +17,142 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
 use crate::hazard::event::{Event, Payload};
+use crate::hazard::hlc::Hlc;
+use crate::hazard::refusal::Rule;
 use crate::hazard::rules;
 use crate::hazard::state::{CaseState, Conflict, ConflictKind, Ignored, Solved, Status};
 use crate::profile::Role;
+
+/// How far a fold has got, event by event: the state of the events applied so far in
+/// fold order, and where the last of them stands in that order. [`fold`] runs one over
+/// a case's ordered events; a store that keeps it (the sync server's case row) applies
+/// each new event that comes after the last with [`Folding::apply`], in constant time,
+/// and refolds ([`Folding::of`]) only when one arrives out of order. Both give the same
+/// state because both are the same steps in the same order.
+///
+/// What depends on the whole set of events rather than on their order is not kept
+/// here: `history`, `heads`, `conflicts` and `contested` stay empty; [`fold`] derives
+/// them at the end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Folding {
+    /// The state after the events applied so far (`event_count` counts them).
+    pub state: CaseState,
+    /// The fold position of the last event applied; `None` before the first.
+    pub last: Option<FoldPosition>,
+}
+
+/// An event's place in fold order: HLC timestamp, then event id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FoldPosition {
+    /// The event's HLC timestamp.
+    pub hlc: Hlc,
+    /// The event's id.
+    pub event: String,
+}
+
+impl FoldPosition {
+    /// Where `event` stands in fold order.
+    pub fn of(event: &Event) -> FoldPosition {
+        FoldPosition {
+            hlc: event.hlc,
+            event: event.id.clone(),
+        }
+    }
+}
+
+/// Why [`Folding::apply`] cannot take an event as the next step; the folding is left
+/// as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotNext {
+    /// The event belongs to another case.
+    #[error("event `{event}` belongs to case `{event_case}`, not to `{case}`")]
+    OtherCase {
+        /// The event.
+        event: String,
+        /// Its case.
+        event_case: String,
+        /// The case being folded.
+        case: String,
+    },
+    /// The event does not come after the last one applied (HLC, then id): it belongs
+    /// earlier in the history, so the case must be refolded with it.
+    #[error(
+        "event `{}` at {} does not come after `{}` at {} in fold order; refold the case",
+        event.event, event.hlc, last.event, last.hlc
+    )]
+    OutOfOrder {
+        /// The event's position.
+        event: FoldPosition,
+        /// The last position applied.
+        last: FoldPosition,
+    },
+}
+
+impl Folding {
+    /// A fold of case `case_id` before any event.
+    pub fn new(case_id: &str) -> Folding {
+        Folding {
+            state: CaseState::empty(case_id),
+            last: None,
+        }
+    }
+
+    /// The fold of every event of case `case_id` among `events` (in any order), one
+    /// per id: a full refold of the event-by-event part of [`fold`].
+    pub fn of(case_id: &str, events: &[Event]) -> Folding {
+        let mut folding = Folding::new(case_id);
+        for event in &ordered(case_id, events) {
+            folding.step(event);
+        }
+        folding
+    }
+
+    /// Applies `event` as the next step when it comes after the last event applied in
+    /// fold order; returns the rule it broke if the fold keeps it without letting it
+    /// change the state. An event that belongs earlier is refused ([`NotNext`]) and
+    /// changes nothing: the caller refolds the case with it ([`Folding::of`]).
+    pub fn apply(&mut self, event: &Event) -> Result<Option<Rule>, NotNext> {
+        if event.case_id != self.state.case_id {
+            return Err(NotNext::OtherCase {
+                event: event.id.clone(),
+                event_case: event.case_id.clone(),
+                case: self.state.case_id.clone(),
+            });
+        }
+        let position = FoldPosition::of(event);
+        if let Some(last) = self.last.as_ref().filter(|last| position <= **last) {
+            return Err(NotNext::OutOfOrder {
+                event: position,
+                last: last.clone(),
+            });
+        }
+        Ok(self.step(event))
+    }
+
+    /// One step of every fold: the event is checked against the rules in the state so
+    /// far, then applied, or kept as ignored under the rule it broke.
+    fn step(&mut self, event: &Event) -> Option<Rule> {
+        let state = &mut self.state;
+        state.event_count = state.event_count.saturating_add(1);
+        self.last = Some(FoldPosition::of(event));
+        match rules::check_event(state, event) {
+            Ok(()) => {
+                apply(state, event);
+                None
+            }
+            Err(refusal) => {
+                state.ignored.push(Ignored {
+                    event: event.id.clone(),
+                    rule: refusal.rule,
+                });
+                Some(refusal.rule)
+            }
+        }
+    }
+}
 
 /// Folds the events of case `case_id` (events of other cases are skipped) into its state.
 pub fn fold(case_id: &str, events: &[Event]) -> CaseState {
@@ -26,26 +160,17 @@ pub fn fold(case_id: &str, events: &[Event]) -> CaseState {
     let ancestors = ancestors(&events);
     let concurrent = |a: usize, b: usize| !ancestors[a].contains(&b) && !ancestors[b].contains(&a);
 
-    let mut state = CaseState::empty(case_id);
+    let mut folding = Folding::new(case_id);
     let mut applied = Vec::new();
     let mut refused = Vec::new();
     for (i, event) in events.iter().enumerate() {
-        match rules::check_event(&state, event) {
-            Ok(()) => {
-                apply(&mut state, event);
-                if event.kind().is_transition() {
-                    applied.push(i);
-                }
-            }
-            Err(refusal) => {
-                state.ignored.push(Ignored {
-                    event: event.id.clone(),
-                    rule: refusal.rule,
-                });
-                refused.push((i, refusal.rule));
-            }
+        match folding.step(event) {
+            None if event.kind().is_transition() => applied.push(i),
+            None => {}
+            Some(rule) => refused.push((i, rule)),
         }
     }
+    let mut state = folding.state;
 
     // Incompatible pairs of concurrent transitions, whether or not the fold refused one.
     let mut conflicts: Vec<(ConflictKind, Vec<usize>)> = Vec::new();
@@ -113,7 +238,6 @@ pub fn fold(case_id: &str, events: &[Event]) -> CaseState {
         .map(|e| e.id.clone())
         .collect();
     state.history = events.iter().map(|e| e.id.clone()).collect();
-    state.event_count = u32::try_from(events.len()).unwrap_or(u32::MAX);
     state
 }
 

@@ -28,7 +28,7 @@ pub mod state;
 
 pub use deadline::{Deadline, DeadlinePolicy, SeverityDays};
 pub use event::{Actor, Event, EventKind, HazardReport, Level, Payload, ReportSource, Withheld};
-pub use fold::fold;
+pub use fold::{FoldPosition, Folding, NotNext, fold};
 pub use hlc::Hlc;
 pub use report::{CampaignReport, ReportRow, RowGroup};
 pub use rules::{AllowedAction, Refusal, Rule, allowed_actions, check_event};

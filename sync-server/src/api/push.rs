@@ -5,7 +5,9 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use gridwalk_model::protocol::{ItemResult, ItemStatus, PushItem, PushRequest, PushResponse};
+use gridwalk_model::protocol::{
+    ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, RecordKind,
+};
 
 use super::{AppState, parse_json, read_body};
 use crate::auth::Caller;
@@ -30,18 +32,21 @@ pub async fn push(
         )));
     }
     let store = state.store.clone();
-    let case_lock = state.case_lock.clone();
+    let case_locks = state.case_locks.clone();
     let results = blocking(move || {
         let tree = UnitTree::new(&store.units()?);
-        // Hazard events are checked, stored and their case refolded under one lock, so
-        // two devices pushing to the same case at once cannot leave a stale case scope.
-        let _guard = case_lock
-            .lock()
-            .map_err(|_| ApiError::Internal("case lock poisoned".into()))?;
         request
             .items
             .into_iter()
-            .map(|item| push_one(store.as_ref(), &caller, &tree, item))
+            .map(|item| {
+                // A hazard event is checked, stored and its case's row extended under
+                // its case's lock, so two devices pushing to one case at once cannot
+                // both build on the same row; one item's case at a time, so a batch
+                // touching several cases never holds two locks (no deadlock), and a
+                // push to another case (or of anything else) never waits on it.
+                let _guard = event_case(&item).map(|case| case_locks.lock(case));
+                push_one(store.as_ref(), &caller, &tree, item)
+            })
             .collect::<Result<Vec<_>, ApiError>>()
     })
     .await?;
@@ -51,6 +56,15 @@ pub async fn push(
         .count();
     tracing::info!(items = results.len(), accepted, "push");
     Ok(Json(PushResponse { results }))
+}
+
+/// The case a pushed hazard event names, read from the raw body before it is checked
+/// (an item that is not a hazard event, or names no case, is refused or stored without
+/// touching a case).
+fn event_case(item: &PushItem) -> Option<&str> {
+    (item.kind.parse::<RecordKind>().ok() == Some(RecordKind::HazardEvent))
+        .then(|| item.body.get("case_id").and_then(serde_json::Value::as_str))
+        .flatten()
 }
 
 fn rejected(id: String, reject: Reject) -> ItemResult {
@@ -116,9 +130,9 @@ fn push_one(
         reason: None,
     };
     // The case's row is computed with the event and written in its transaction; under
-    // the case lock no other push changes the case in between.
+    // the case's lock no other push changes the case in between.
     let case = match &checked.case_id {
-        Some(case_id) => kinds::case_scope_with(store, case_id, &record.body, tree)?,
+        Some(case_id) => kinds::case_row_with(store, case_id, &record.body, tree)?,
         None => None,
     };
     Ok(match store.put_record(&record, case.as_ref())? {

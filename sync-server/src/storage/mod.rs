@@ -130,6 +130,17 @@ pub struct CaseScope {
     pub personal: bool,
 }
 
+/// A hazard case's row as written with one of its events: its scope, and the fold of
+/// its events so far (JSON), kept so that the next event is applied to it rather than
+/// every event refolded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    /// What the scope needs.
+    pub scope: CaseScope,
+    /// The kept fold, opaque to storage.
+    pub fold: String,
+}
+
 /// What happened to a pushed record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PutOutcome {
@@ -345,10 +356,11 @@ pub trait RecordStore: Send + Sync + 'static {
     /// The person a device id was enrolled to, if the server ever enrolled it.
     fn device_person(&self, device_id: &str) -> StoreResult<Option<String>>;
     /// Stores a pushed record idempotently (see [`PutOutcome`]) and, for a hazard event,
-    /// the scope of its case as it is with the event, in the same transaction: a crash
-    /// never leaves an event without its case row. A duplicate writes the scope only
-    /// when the case has no row (a store orphaned by a crash before this was one step).
-    fn put_record(&self, record: &NewRecord, case: Option<&CaseScope>) -> StoreResult<PutOutcome>;
+    /// its case's row as it is with the event, in the same transaction: a crash never
+    /// leaves an event without its case row, nor a row whose kept fold misses an event.
+    /// A duplicate writes the row only when the case has none (a store orphaned by a
+    /// crash before this was one step).
+    fn put_record(&self, record: &NewRecord, case: Option<&CaseRow>) -> StoreResult<PutOutcome>;
     /// Up to `limit` records with `seq > after`, in sequence order.
     fn records_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredRecord>>;
     /// The highest sequence number stored (0 when empty).
@@ -375,6 +387,9 @@ pub trait RecordStore: Send + Sync + 'static {
     fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>>;
     /// A hazard case's scope, once its first event is stored.
     fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>>;
+    /// The fold kept on a hazard case's row; `None` when the case has no row, or a row
+    /// written before folds were kept.
+    fn case_fold(&self, case_id: &str) -> StoreResult<Option<String>>;
     /// Every record of a hazard case, in sequence order.
     fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>>;
     /// Every record of a kind, in sequence order (for the server-wide report).

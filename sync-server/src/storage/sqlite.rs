@@ -12,8 +12,8 @@ use gridwalk_model::protocol::{Person, RecordKind};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    BlobLink, CaseScope, DeviceSummary, EnrolAttempt, NewRecord, PersonSummary, PutOutcome,
-    RecordStore, Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload,
+    BlobLink, CaseRow, CaseScope, DeviceSummary, EnrolAttempt, NewRecord, PersonSummary,
+    PutOutcome, RecordStore, Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload,
     UploadAdmission, UploadCap,
 };
 
@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_records.sql"),
     include_str!("migrations/0002_blob_uploaders.sql"),
     include_str!("migrations/0003_access.sql"),
+    include_str!("migrations/0004_case_fold.sql"),
     include_str!("migrations/0005_upload_caps.sql"),
 ];
 
@@ -502,16 +503,14 @@ impl RecordStore for SqliteStore {
         Ok(())
     }
 
-    fn put_record(&self, rec: &NewRecord, case: Option<&CaseScope>) -> StoreResult<PutOutcome> {
+    fn put_record(&self, rec: &NewRecord, case: Option<&CaseRow>) -> StoreResult<PutOutcome> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let outcome = insert_record(&tx, rec)?;
-        if let Some(scope) = case {
+        if let Some(row) = case {
             match outcome {
-                PutOutcome::Stored(_) => write_case_scope(&tx, scope, true)?,
-                PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => {
-                    write_case_scope(&tx, scope, false)?
-                }
+                PutOutcome::Stored(_) => write_case_row(&tx, row, true)?,
+                PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => write_case_row(&tx, row, false)?,
                 PutOutcome::Conflict => {}
             }
         }
@@ -696,6 +695,18 @@ impl RecordStore for SqliteStore {
             .optional()?)
     }
 
+    fn case_fold(&self, case_id: &str) -> StoreResult<Option<String>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT fold FROM cases WHERE case_id = ?1",
+                [case_id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
     fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -774,25 +785,29 @@ fn insert_record(tx: &rusqlite::Transaction<'_>, rec: &NewRecord) -> StoreResult
     Ok(PutOutcome::Stored(seq))
 }
 
-/// Writes a case's scope inside `tx`: replacing the row when `replace`, else only when
+/// Writes a case's row inside `tx`: replacing the row when `replace`, else only when
 /// the case has none.
-fn write_case_scope(
-    tx: &rusqlite::Transaction<'_>,
-    scope: &CaseScope,
-    replace: bool,
-) -> StoreResult<()> {
+fn write_case_row(tx: &rusqlite::Transaction<'_>, row: &CaseRow, replace: bool) -> StoreResult<()> {
     let on_conflict = if replace {
         "DO UPDATE SET unit = excluded.unit, department = excluded.department, \
-         personal = excluded.personal"
+         personal = excluded.personal, fold = excluded.fold"
     } else {
         "DO NOTHING"
     };
+    let scope = &row.scope;
     tx.execute(
         &format!(
-            "INSERT INTO cases(case_id, unit, department, personal) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO cases(case_id, unit, department, personal, fold)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(case_id) {on_conflict}"
         ),
-        params![scope.case_id, scope.unit, scope.department, scope.personal],
+        params![
+            scope.case_id,
+            scope.unit,
+            scope.department,
+            scope.personal,
+            row.fold
+        ],
     )?;
     Ok(())
 }
