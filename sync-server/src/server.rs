@@ -163,8 +163,15 @@ pub async fn serve(data: &DataDir, listen: SocketAddr, limits: Limits) -> std::i
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, data = %data.root.display(), "listening");
-    // Tests and scripts read this line to learn the port when listening on :0.
-    println!("gridwalk-server listening on http://{local}");
+    // Tests and scripts read this line to learn the port when listening on :0. A reader
+    // that went away (`serve | head -0`) is no reason to stop serving: `println!` would
+    // panic, so the line is written and a failure ignored.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ =
+            writeln!(out, "gridwalk-server listening on http://{local}").and_then(|()| out.flush());
+    }
     serve_on(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

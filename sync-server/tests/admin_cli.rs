@@ -226,6 +226,42 @@ fn a_closed_pipe_ends_the_report_quietly() {
     }
 }
 
+/// `serve` whose stdout reader is gone before it prints its address still serves.
+#[test]
+fn serve_with_a_closed_stdout_still_serves() {
+    use std::io::{Read, Write};
+    let (_dir, data) = district();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(BIN)
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("GRIDWALK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut answer = String::new();
+    for _ in 0..100 {
+        if let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            conn.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            conn.read_to_string(&mut answer).unwrap();
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the server exited");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
 #[test]
 fn serve_on_a_busy_port_names_the_address() {
     let (_dir, data) = district();
