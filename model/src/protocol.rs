@@ -29,6 +29,24 @@ pub mod paths {
     pub const BLOBS: &str = "/v1/blobs";
 }
 
+/// Conditional sync: what lets a sync with nothing new cost one small request.
+///
+/// `GET /v1/reference` answers with an `ETag` (a digest of the caller's reference
+/// data); sent back as `If-None-Match`, an unchanged reference is `304` with no body.
+/// A pull can carry the client's tag ([`REFERENCE`]) and is then answered with the
+/// current tag in [`REFERENCE_ETAG`] only when it differs, so a device fetches the
+/// reference only when it changed. A pull with [`SKIP_OWN`] leaves out the records the
+/// calling device pushed itself (it holds them already).
+pub mod conditional {
+    /// Pull query parameter: `true` leaves out the records the calling device pushed.
+    pub const SKIP_OWN: &str = "skip_own";
+    /// Pull query parameter: the reference `ETag` the client holds (empty: none).
+    pub const REFERENCE: &str = "reference";
+    /// Pull answer header: the caller's current reference `ETag`, present only when
+    /// the pull named a different one in [`REFERENCE`].
+    pub const REFERENCE_ETAG: &str = "reference-etag";
+}
+
 /// The kinds of record a device pushes and pulls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

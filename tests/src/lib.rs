@@ -590,12 +590,56 @@ impl FaultState {
     }
 }
 
-/// A TCP proxy on 127.0.0.1 that injects [`Faults`].
+/// What the proxy passed on, both ways, HTTP headers included: what a device's link
+/// would carry (before TLS).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Bytes from devices to the server.
+    pub up: u64,
+    /// Bytes from the server to devices.
+    pub down: u64,
+    /// The request lines, in order (`GET /v1/pull?cursor=3 HTTP/1.1`).
+    pub requests: Vec<String>,
+    /// The answers' status lines, in order (`HTTP/1.1 200 OK`).
+    pub answers: Vec<String>,
+}
+
+impl Traffic {
+    /// Bytes both ways.
+    pub fn total(&self) -> u64 {
+        self.up + self.down
+    }
+
+    /// Notes a chunk one way: its bytes, and the HTTP start lines in it (request lines
+    /// going up, status lines coming down).
+    fn note(&mut self, bytes: &[u8], upstream: bool) {
+        let text = String::from_utf8_lossy(bytes);
+        let lines = text.split("\r\n");
+        if upstream {
+            self.up += bytes.len() as u64;
+            self.requests.extend(
+                lines
+                    .filter(|l| l.ends_with(" HTTP/1.1") && l.starts_with(|c: char| c.is_ascii_uppercase()))
+                    .map(str::to_string),
+            );
+        } else {
+            self.down += bytes.len() as u64;
+            self.answers.extend(
+                lines
+                    .filter(|l| l.starts_with("HTTP/1.1 "))
+                    .map(str::to_string),
+            );
+        }
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 that injects [`Faults`] and counts the [`Traffic`].
 pub struct Proxy {
     /// Where devices connect.
     pub addr: SocketAddr,
     upstream: Arc<Mutex<SocketAddr>>,
     faults: Arc<Mutex<FaultState>>,
+    traffic: Arc<Mutex<Traffic>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -606,17 +650,19 @@ impl Proxy {
         let addr = listener.local_addr().unwrap();
         let upstream = Arc::new(Mutex::new(upstream));
         let faults = Arc::new(Mutex::new(FaultState::default()));
-        let (up, fa) = (upstream.clone(), faults.clone());
+        let traffic = Arc::new(Mutex::new(Traffic::default()));
+        let (up, fa, tr) = (upstream.clone(), faults.clone(), traffic.clone());
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let target = *up.lock().unwrap();
-                tokio::spawn(forward(client, target, fa.clone()));
+                tokio::spawn(forward(client, target, fa.clone(), tr.clone()));
             }
         });
         Proxy {
             addr,
             upstream,
             faults,
+            traffic,
             task,
         }
     }
@@ -636,6 +682,16 @@ impl Proxy {
         self.faults.lock().unwrap().injected
     }
 
+    /// The traffic passed on since the start or the last [`Proxy::reset_traffic`].
+    pub fn traffic(&self) -> Traffic {
+        self.traffic.lock().unwrap().clone()
+    }
+
+    /// Starts counting the traffic afresh.
+    pub fn reset_traffic(&self) {
+        *self.traffic.lock().unwrap() = Traffic::default();
+    }
+
     /// Points the proxy at another server address (after a restart).
     pub fn set_upstream(&self, upstream: SocketAddr) {
         *self.upstream.lock().unwrap() = upstream;
@@ -648,7 +704,13 @@ impl Drop for Proxy {
     }
 }
 
-async fn forward(client: TcpStream, target: SocketAddr, state: Arc<Mutex<FaultState>>) {
+async fn forward(
+    client: TcpStream,
+    target: SocketAddr,
+    state: Arc<Mutex<FaultState>>,
+    traffic: Arc<Mutex<Traffic>>,
+) {
+    let traffic_down = traffic.clone();
     let Ok(server) = TcpStream::connect(target).await else {
         return; // the client sees a closed connection, as with a dead server
     };
@@ -683,6 +745,7 @@ async fn forward(client: TcpStream, target: SocketAddr, state: Arc<Mutex<FaultSt
             }
             if let Some(left) = cut_left {
                 let part = left.min(n);
+                traffic.lock().unwrap().note(&buf[..part], true);
                 let _ = server_write.write_all(&buf[..part]).await;
                 if part < n || left == part {
                     break; // the cut: the connection ends here, mid-request
@@ -690,6 +753,7 @@ async fn forward(client: TcpStream, target: SocketAddr, state: Arc<Mutex<FaultSt
                 cut_left = Some(left - part);
                 continue;
             }
+            traffic.lock().unwrap().note(&buf[..n], true);
             if server_write.write_all(&buf[..n]).await.is_err() {
                 break;
             }
@@ -709,6 +773,7 @@ async fn forward(client: TcpStream, target: SocketAddr, state: Arc<Mutex<FaultSt
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
+            traffic_down.lock().unwrap().note(&buf[..n], false);
             if client_write.write_all(&buf[..n]).await.is_err() {
                 break;
             }

@@ -33,3 +33,10 @@ pub(crate) fn get_or_insert(conn: &Connection, key: &str, value: &str) -> Result
         .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
         .query_row([key], |r| r.get(0))?)
 }
+
+/// Removes a setting (absent already is fine) through any connection or transaction.
+pub(crate) fn remove(conn: &Connection, key: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM settings WHERE key = ?1")?
+        .execute([key])?;
+    Ok(())
+}

@@ -8,7 +8,7 @@
 
 use std::io::Write;
 
-use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -78,19 +78,36 @@ impl Client {
         Err(status_error(response).await)
     }
 
-    /// `GET path?query` as JSON, retried.
-    pub(crate) async fn get_json<T: DeserializeOwned>(
+    /// `GET path?query` with extra request headers, retried; the answer's headers come
+    /// along, and `304 Not Modified` (to an `If-None-Match`) is an answer without a body.
+    pub(crate) async fn get_json_answer<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
-    ) -> Result<T> {
+        headers: &[(HeaderName, String)],
+    ) -> Result<Answer<T>> {
         let url = &self.url(path);
         self.retry
             .run(|| async move {
-                let response = self
-                    .send(url, self.request(reqwest::Method::GET, path).query(query))
-                    .await?;
-                read_json(url, response).await
+                let mut request = self.request(reqwest::Method::GET, path).query(query);
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                let response = request.send().await.map_err(|e| unreachable(url, &e))?;
+                let headers = response.headers().clone();
+                if response.status() == StatusCode::NOT_MODIFIED {
+                    return Ok(Answer {
+                        body: None,
+                        headers,
+                    });
+                }
+                if !response.status().is_success() {
+                    return Err(status_error(response).await);
+                }
+                Ok(Answer {
+                    body: Some(read_json(url, response).await?),
+                    headers,
+                })
             })
             .await
     }
@@ -119,6 +136,24 @@ impl Client {
         } else {
             once().await
         }
+    }
+}
+
+/// A JSON answer with its headers; `body` is `None` for `304 Not Modified`.
+pub(crate) struct Answer<T> {
+    /// The parsed body, or `None` when the server said the client's copy is current.
+    pub(crate) body: Option<T>,
+    /// The answer's headers (an `ETag`, a pull's `Reference-ETag`).
+    pub(crate) headers: HeaderMap,
+}
+
+impl<T> Answer<T> {
+    /// A header's value as text, when present and readable.
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
 }
 

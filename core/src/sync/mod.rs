@@ -3,13 +3,16 @@
 //!
 //! One sync runs four phases, in this order (see [`SyncPhase`]):
 //! 1. reference data: the person (as the local profile), units, sites, templates, in
-//!    one transaction;
+//!    one transaction; fetched here only when the device holds no whole reference
+//!    yet, otherwise checked by the first pull page and fetched (conditionally, with
+//!    its `ETag`) just before that page is stored, only when it changed;
 //! 2. photos: each not yet uploaded goes up over tus, resuming after a drop;
 //! 3. push: the outbox in recording order, in batches; accepted and duplicate records
 //!    are marked sent, refused ones are kept with the server's reason;
-//! 4. pull: pages after the stored cursor until the server has no more; the photos the
-//!    records refer to are downloaded first, then the records and the new cursor are
-//!    stored in one transaction.
+//! 4. pull: pages after the stored cursor until the server has no more, without the
+//!    records this device pushed itself; the photos the records refer to are
+//!    downloaded first, then the records and the new cursor are stored in one
+//!    transaction.
 //!
 //! Every step is idempotent, so a sync interrupted at any byte (a dropped link, a
 //! killed app, a restarted server) is finished by the next one, with nothing lost and
@@ -62,6 +65,8 @@ pub(crate) const TOKEN_KEY: &str = "sync.token";
 pub const PERSON_ID_KEY: &str = "sync.person-id";
 /// Settings key: the pull cursor (opaque; the server's).
 pub const CURSOR_KEY: &str = "sync.cursor";
+/// Settings key: the `ETag` of the reference data stored here (opaque; the server's).
+pub const REFERENCE_ETAG_KEY: &str = "sync.reference-etag";
 
 /// Tuning of a sync; [`SyncOptions::default`] suits a phone.
 #[derive(Debug, Clone)]
@@ -128,7 +133,12 @@ pub async fn sync_with(
         server: client.base().to_string(),
         ..SyncReport::default()
     };
-    reference::fetch_and_store(&client, store, progress, &mut report).await?;
+    // A device holding a whole reference asks for a new one only when the first pull
+    // page says it changed (before storing that page), so a sync with nothing new is
+    // one pull; without one, the reference comes first, as it always did.
+    if reference::held_tag(store)?.is_none() {
+        reference::fetch_and_store(&client, store, progress, &mut report).await?;
+    }
     push::upload_photos(&client, store, options, progress, &mut report).await?;
     push::push_outbox(&client, store, options, progress, &mut report).await?;
     pull::pull_all(&client, store, options, progress, &mut report).await?;

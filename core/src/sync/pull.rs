@@ -2,9 +2,18 @@
 //! cursor until the server has no more. For each page the photos its records name are
 //! downloaded first, then the records and the new cursor are stored in one transaction:
 //! a crash before it commits re-pulls the page, and storing it again changes nothing.
+//!
+//! The records this device pushed are left out (`skip_own`): the server stores a
+//! record once and never changes it, so its copy is the one this device holds, and the
+//! device needs nothing from the server's row (the sequence number lives in the cursor,
+//! a refusal comes back in the push answer, and redaction never applies to a record's
+//! author). The first page also carries the held reference tag; when the server
+//! answers with another one, the reference is fetched and stored before the page, so
+//! a pulled record never names a site or template the device has not stored yet.
 
 use std::collections::BTreeSet;
 
+use gridwalk_model::protocol::conditional::{REFERENCE, REFERENCE_ETAG, SKIP_OWN};
 use gridwalk_model::protocol::{PullResponse, RecordKind, paths};
 
 use crate::error::{CoreError, Result};
@@ -15,6 +24,7 @@ use crate::photo::{IngestOptions, layout::write_atomic, thumbnail_of_evidence};
 use crate::store::{SharedStore, settings};
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
+use crate::sync::reference;
 use crate::sync::{CURSOR_KEY, MAX_ROUNDS, SyncOptions, SyncReport};
 
 /// One page, parsed.
@@ -49,17 +59,32 @@ pub(crate) async fn pull_all(
 ) -> Result<()> {
     let mut received = 0u64;
     progress.report(SyncPhase::Pulling, 0, 0);
-    for _ in 0..MAX_ROUNDS {
+    for round in 0..MAX_ROUNDS {
         let cursor = store.with(|s| Ok(s.setting(CURSOR_KEY)?.unwrap_or_default()))?;
-        let answer: PullResponse = client
-            .get_json(
-                paths::PULL,
-                &[
-                    ("cursor", cursor.clone()),
-                    ("limit", options.pull_page.max(1).to_string()),
-                ],
-            )
+        let mut query = vec![
+            ("cursor", cursor.clone()),
+            ("limit", options.pull_page.max(1).to_string()),
+            (SKIP_OWN, "true".to_string()),
+        ];
+        // Once per sync: whether the reference changed since the held one.
+        let held_reference = match round {
+            0 => reference::held_tag(store)?,
+            _ => None,
+        };
+        if let Some(tag) = &held_reference {
+            query.push((REFERENCE, tag.trim_matches('"').to_string()));
+        }
+        let answer = client
+            .get_json_answer::<PullResponse>(paths::PULL, &query, &[])
             .await?;
+        if held_reference.is_some() && answer.header(REFERENCE_ETAG).is_some() {
+            reference::fetch_and_store(client, store, progress, report).await?;
+        }
+        let Some(answer) = answer.body else {
+            return Err(CoreError::Protocol(
+                "the server answered a pull with no body".into(),
+            ));
+        };
         let mut page = Page::default();
         for item in answer.items {
             match item.kind.parse::<RecordKind>() {

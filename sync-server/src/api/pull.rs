@@ -9,12 +9,23 @@
 //! to a department, the `assigned` event brings the case's earlier events along for
 //! that department's officers (they could not see them before). A page can then hold
 //! more than `limit` items.
+//!
+//! Two parameters make a pull with nothing new cheap (see
+//! [`gridwalk_model::protocol::conditional`]): `skip_own=true` leaves out the records
+//! the calling device pushed (it holds them: records are stored once and never changed,
+//! so the copy it pushed is the copy others pull), and `reference=<tag>` asks for the
+//! caller's current reference tag in the `Reference-ETag` header, sent only when it
+//! differs from the tag named, so the device knows whether to fetch the reference
+//! without asking for it separately.
 
 use std::collections::{HashMap, HashSet};
 
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use gridwalk_model::profile::Role;
+use gridwalk_model::protocol::conditional::{REFERENCE, REFERENCE_ETAG, SKIP_OWN};
 use gridwalk_model::protocol::{Person, PullResponse, PulledItem, RecordKind};
 
 use super::AppState;
@@ -34,7 +45,7 @@ pub async fn pull(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<PullResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut cursor: i64 = match params.get("cursor").map(String::as_str) {
         None | Some("") => 0,
         Some(text) => text.parse().ok().filter(|c| *c >= 0).ok_or_else(|| {
@@ -52,11 +63,30 @@ pub async fn pull(
                 ApiError::BadRequest(format!("limit must be a number from 1 to {max}"))
             })?,
     };
+    let skip_own = match params.get(SKIP_OWN).map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(text) => {
+            return Err(ApiError::BadRequest(format!(
+                "{SKIP_OWN} must be true or false, not `{text}`"
+            )));
+        }
+    };
+    let held_reference = params.get(REFERENCE).cloned();
     let store = state.store.clone();
-    let response = blocking(move || {
+    let (response, reference_tag) = blocking(move || {
+        // Compared without the quotes, which a query string may or may not carry.
+        let reference_tag = match held_reference {
+            Some(held) => {
+                let current = super::reference::current_tag(store.as_ref(), &caller)?;
+                (current.trim_matches('"') != held.trim_matches('"')).then_some(current)
+            }
+            None => None,
+        };
         let mut page = Page {
             store: store.as_ref(),
             caller: &caller.person,
+            skip_device: skip_own.then_some(caller.device.as_str()),
             tree: UnitTree::new(&store.units()?),
             cases: HashMap::new(),
             seen: HashSet::new(),
@@ -78,21 +108,32 @@ pub async fn pull(
             }
         }
         let has_more = cursor < store.max_seq()?;
-        Ok(PullResponse {
+        let response = PullResponse {
             items: page.items,
             next_cursor: cursor.to_string(),
             has_more,
-        })
+        };
+        Ok((response, reference_tag))
     })
     .await?;
     tracing::info!(items = response.items.len(), cursor = %response.next_cursor, "pull");
-    Ok(Json(response))
+    let mut answer = Json(response).into_response();
+    if let Some(tag) = reference_tag {
+        let value = HeaderValue::from_str(&tag)
+            .map_err(|e| ApiError::Internal(format!("reference tag {tag}: {e}")))?;
+        answer
+            .headers_mut()
+            .insert(HeaderName::from_static(REFERENCE_ETAG), value);
+    }
+    Ok(answer)
 }
 
 /// One pull page being filled: the access decisions, with case scopes looked up once.
 struct Page<'a> {
     store: &'a dyn RecordStore,
     caller: &'a Person,
+    /// The calling device, when its own records are left out.
+    skip_device: Option<&'a str>,
     tree: UnitTree,
     cases: HashMap<String, Option<CaseScope>>,
     seen: HashSet<String>,
@@ -136,6 +177,9 @@ impl Page<'_> {
     }
 
     fn push(&mut self, record: StoredRecord, access: Access) -> Result<(), ApiError> {
+        if self.skip_device == Some(record.author_device.as_str()) {
+            return Ok(());
+        }
         if !self.seen.insert(record.id.clone()) {
             return Ok(());
         }
