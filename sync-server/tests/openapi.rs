@@ -200,6 +200,19 @@ async fn every_documented_operation_answers_with_documented_statuses() {
         call("get", "/v1/pull", "/v1/pull".into()),
         call("get", "/v1/reference", "/v1/reference".into()).auth(&worker),
         call("get", "/v1/reference", "/v1/reference".into()),
+        call("get", "/v1/reference", "/v1/reference".into())
+            .auth(&worker)
+            .header("if-none-match", "*"),
+        call("get", "/v1/reference", "/v1/reference".into())
+            .auth(&worker)
+            .header("if-none-match", "\"0000000000000000\""),
+        call(
+            "get",
+            "/v1/pull",
+            "/v1/pull?skip_own=true&reference=0000000000000000".into(),
+        )
+        .auth(&worker),
+        call("get", "/v1/pull", "/v1/pull?skip_own=maybe".into()).auth(&worker),
         call("options", "/v1/blobs", blobs.clone()),
         call("post", "/v1/blobs", blobs.clone())
             .auth(&worker)
@@ -348,6 +361,7 @@ async fn every_documented_operation_answers_with_documented_statuses() {
     let statuses = |p: &str, m: &str| exercised[&(p.to_string(), m.to_string())].clone();
     assert!(statuses("/v1/enrol", "post").contains(&200));
     assert!(statuses("/v1/push", "post").contains(&200));
+    assert!(statuses("/v1/reference", "get").is_superset(&[200, 304].into()));
     assert!(statuses(uploads, "patch").is_superset(&[204, 409, 412, 415, 422, 460].into()));
     assert!(statuses(blob, "get").contains(&200));
     server.stop().await;

@@ -25,6 +25,7 @@ use axum::http::Request;
 use axum::routing::{get, post};
 use gridwalk_model::protocol::paths;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -101,12 +102,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// JSON routes: compressed answers when asked; request bodies decompressed, with what
+/// Answers smaller than this go uncompressed even when the client asks: a tiny JSON
+/// body barely shrinks, and compressing it costs more than it saves (the encoding and
+/// `Vary` headers, chunked framing instead of a length, the frame's own header), which
+/// is most of an idle pull's answer.
+const MIN_COMPRESSED_BYTES: u16 = 512;
+
+/// JSON routes: compressed answers when asked (and worth it); request bodies decompressed, with what
 /// is sent (compressed) counted against `limit` as it streams, so a body too large is
 /// refused as soon as it passes the limit, however it is encoded.
 fn json_routes(routes: Router<AppState>, limit: usize, drain: usize) -> Router<AppState> {
     routes
-        .layer(CompressionLayer::new().gzip(true).zstd(true))
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .zstd(true)
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(MIN_COMPRESSED_BYTES))),
+        )
         .layer(RequestDecompressionLayer::new().gzip(true).zstd(true))
         .layer(axum::middleware::map_request(move |req: Request<Body>| {
             std::future::ready(body::with_cap(req, limit, drain))
