@@ -1,10 +1,13 @@
 //! Sync load benchmark: bytes on the wire for one submitted inspection with three
-//! hazards, events per second the server ingests, and 50 devices syncing a day's work
-//! at once. Run with `cargo bench -p gridwalk-e2e --bench sync_load`.
+//! hazards, an idle sync's bytes and requests through a counting proxy, events per
+//! second the server ingests, and 50 devices syncing a day's work at once. Run with
+//! `cargo bench -p gridwalk-e2e --bench sync_load` (`-- idle` for the idle sync only).
 //!
 //! Peers, measured in the same run: the same push body as raw JSON (against the gzip
-//! the client sends, and zstd); a bare `INSERT` of the same bodies into SQLite with the
-//! server's pragmas (against the server's ingest over HTTP).
+//! the client sends, and zstd); a `/v1` client as it was before conditional sync (no
+//! `If-None-Match`, no `skip_own`: the whole reference and then the pull) against the
+//! core's client on the same device; a bare `INSERT` of the same bodies into SQLite
+//! with the server's pragmas (against the server's ingest over HTTP).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
@@ -15,7 +18,7 @@ use gridwalk_core::inspection::{InspectionKind, NewInspection, Outcome};
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::sync::{self, SyncOptions};
 use gridwalk_core::{SharedStore, Store};
-use gridwalk_e2e::jpeg;
+use gridwalk_e2e::{Proxy, Traffic, jpeg};
 use gridwalk_server::admin;
 use gridwalk_server::config::{DataDir, Limits};
 use gridwalk_server::server::{open_state, serve_on};
@@ -158,6 +161,12 @@ async fn run() {
     let (units, sites) = write_district(work.path());
     let server = start_server(&units, &sites).await;
     println!("gridwalk sync benchmark ({DEVICES} devices on one server, 127.0.0.1)\n");
+    // `-- idle` measures only the idle sync; bytes do not depend on the build profile,
+    // so that part may also run quickly with `--profile dev`.
+    if std::env::args().skip(1).any(|a| a == "idle") {
+        idle_wire(&server, work.path()).await;
+        return;
+    }
 
     // 1. Bytes on the wire for one submitted inspection with three hazards.
     let one = work.path().join("one");
@@ -215,7 +224,10 @@ async fn run() {
     };
     let _ = body;
 
-    // 2. Events per second the server ingests, against a bare INSERT into SQLite.
+    // 2. An idle sync on the wire, and what the pull after a push brings back.
+    idle_wire(&server, work.path()).await;
+
+    // 3. Events per second the server ingests, against a bare INSERT into SQLite.
     let (events_per_s, peer_per_s, n) = ingest_rate(&server).await;
     println!("## server ingest: {n} hazard events, batches of 200, gzip JSON over HTTP");
     println!("| path | events/s | ratio to peer |");
@@ -228,7 +240,7 @@ async fn run() {
         "| bare INSERT, same bodies, same pragmas, one tx per 200 (peer) | {peer_per_s:.0} | 1.00 |\n"
     );
 
-    // 3. 50 devices, each a day's work, syncing at once.
+    // 4. 50 devices, each a day's work, syncing at once.
     let prep = Instant::now();
     let mut devices = Vec::new();
     for d in 0..DEVICES {
@@ -320,6 +332,129 @@ async fn run() {
     println!(
         "| records/s overall | {:.0} |",
         records as f64 / wall.as_secs_f64()
+    );
+}
+
+/// One device (a grid worker with one submitted inspection, 3 hazards, 3 tiny photos)
+/// through a counting proxy: the sync that pushes it, then an idle sync by the core's
+/// client and by a `/v1` client as it was before conditional sync (the peer); and the
+/// pull of the pushed records' range with and without `skip_own`.
+async fn idle_wire(server: &TestServer, work: &Path) {
+    let upstream = server.base.trim_start_matches("http://").parse().unwrap();
+    let proxy = Proxy::start(upstream).await;
+    let dir = work.join("idle");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("gridwalk.db");
+    let code = admin::add_person(
+        server.state.store.as_ref(),
+        "Idle",
+        "grid-worker",
+        "g1",
+        None,
+    )
+    .unwrap()
+    .enrolment_code;
+    let shared = SharedStore::open(&db).unwrap();
+    sync::enroll(&shared, &proxy.url(), &code).await.unwrap();
+    let (token, before) = {
+        let mut store = Store::open(&db).unwrap();
+        // A hazard needs a photo to be submitted: three small ones.
+        let photos: Vec<_> = (0..3)
+            .map(|i| {
+                let f = dir.join(format!("p{i}.jpg"));
+                std::fs::write(&f, jpeg(7_000 + i, 64, 48)).unwrap();
+                f
+            })
+            .collect();
+        record_inspection(&mut store, "v1", &photos);
+        let cursor = store.setting(sync::CURSOR_KEY).unwrap().unwrap_or_default();
+        (store.setting("sync.token").unwrap().unwrap(), cursor)
+    };
+    proxy.reset_traffic();
+    let first = sync::sync(&shared, None).await.unwrap();
+    assert_eq!(first.accepted, 4, "{first:?}");
+    let pushing = proxy.traffic();
+
+    // The peer: what a client sends that knows neither the tag nor `skip_own`.
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("gridwalk/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap();
+    let get = |path: String| {
+        http.get(format!("{}{path}", proxy.url()))
+            .bearer_auth(&token)
+    };
+    let own_pull = |skip: bool| {
+        let skip = if skip { "&skip_own=true" } else { "" };
+        get(format!("/v1/pull?cursor={before}&limit=200{skip}"))
+    };
+    proxy.reset_traffic();
+    own_pull(false).send().await.unwrap().bytes().await.unwrap();
+    let own_old = proxy.traffic();
+    proxy.reset_traffic();
+    own_pull(true).send().await.unwrap().bytes().await.unwrap();
+    let own_new = proxy.traffic();
+
+    proxy.reset_traffic();
+    let idle = sync::sync(&shared, None).await.unwrap();
+    assert_eq!((idle.pushed, idle.pulled), (0, 0), "{idle:?}");
+    let new = proxy.traffic();
+    let cursor = Store::open(&db)
+        .unwrap()
+        .setting(sync::CURSOR_KEY)
+        .unwrap()
+        .unwrap_or_default();
+    proxy.reset_traffic();
+    get("/v1/reference".into())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    get(format!("/v1/pull?cursor={cursor}&limit=200"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let old = proxy.traffic();
+
+    let row = |what: &str, t: &Traffic, peer: &Traffic| {
+        println!(
+            "| {what} | {} | {} | {} | {} | {:.3} |",
+            t.total(),
+            t.requests.len(),
+            t.up,
+            t.down,
+            t.total() as f64 / peer.total() as f64
+        );
+    };
+    println!("## idle sync on the wire (counting proxy, HTTP headers included)");
+    println!("a grid worker holding the reference and its pushed inspection; nothing new anywhere");
+    println!("| client | bytes | requests | up | down | vs peer |");
+    println!("|---|---|---|---|---|---|");
+    row(
+        "/v1 client without If-None-Match or skip_own (peer)",
+        &old,
+        &old,
+    );
+    row("gridwalk core client (conditional)", &new, &old);
+    println!();
+    println!("## the pull after pushing one inspection with 3 hazards (4 records)");
+    println!("| pull | bytes | requests | up | down | vs peer |");
+    println!("|---|---|---|---|---|---|");
+    row(
+        "without skip_own: own records come back (peer)",
+        &own_old,
+        &own_old,
+    );
+    row("skip_own=true", &own_new, &own_old);
+    println!(
+        "(the whole sync that pushed them, core client, 3 tiny photos' uploads included: {} B in {} requests)\n",
+        pushing.total(),
+        pushing.requests.len(),
     );
 }
 

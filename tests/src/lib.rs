@@ -619,7 +619,9 @@ impl Traffic {
             self.up += bytes.len() as u64;
             self.requests.extend(
                 lines
-                    .filter(|l| l.ends_with(" HTTP/1.1") && l.starts_with(|c: char| c.is_ascii_uppercase()))
+                    .filter(|l| {
+                        l.ends_with(" HTTP/1.1") && l.starts_with(|c: char| c.is_ascii_uppercase())
+                    })
                     .map(str::to_string),
             );
         } else {
