@@ -54,8 +54,9 @@ async fn an_idle_sync_is_one_pull_without_reference_or_own_records() {
         traffic.up,
         traffic.down
     );
-    // No reference body (it alone is kilobytes) and no records came down.
-    assert!(traffic.total() < 1_000, "{traffic:?}");
+    // No reference body (it alone is kilobytes) and no record (hundreds of bytes each)
+    // came down: ~400 bytes are the request and answer headers and an empty page.
+    assert!(traffic.total() <= 450, "{traffic:?}");
 
     // The others still get the worker's records, and the worker still gets theirs.
     let street = enrolled(

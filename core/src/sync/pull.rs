@@ -3,11 +3,13 @@
 //! downloaded first, then the records and the new cursor are stored in one transaction:
 //! a crash before it commits re-pulls the page, and storing it again changes nothing.
 //!
-//! The records this device pushed are left out (`skip_own`): the server stores a
-//! record once and never changes it, so its copy is the one this device holds, and the
-//! device needs nothing from the server's row (the sequence number lives in the cursor,
-//! a refusal comes back in the push answer, and redaction never applies to a record's
-//! author). The first page also carries the held reference tag; when the server
+//! The records this device pushed are left out (`skip_own`): the server's row is the
+//! body this device pushed (a draft's final version pushed from another device is a
+//! new row under that device, and still comes), and the device needs nothing else from
+//! it: the sequence number only moves the cursor, which the server still advances past
+//! them; a refusal comes back in the push answer; and a copy redacted for this caller
+//! would not replace the full one held anyway. The first page also carries the held
+//! reference tag; when the server
 //! answers with another one, the reference is fetched and stored before the page, so
 //! a pulled record never names a site or template the device has not stored yet.
 
