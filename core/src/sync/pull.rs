@@ -8,10 +8,11 @@
 //! new row under that device, and still comes), and the device needs nothing else from
 //! it: the sequence number only moves the cursor, which the server still advances past
 //! them; a refusal comes back in the push answer; and a copy redacted for this caller
-//! would not replace the full one held anyway. The first page also carries the held
-//! reference tag; when the server
-//! answers with another one, the reference is fetched and stored before the page, so
-//! a pulled record never names a site or template the device has not stored yet.
+//! would not replace the full one held anyway.
+//!
+//! The first page also carries the held reference tag; when the server answers with
+//! another one, the reference is fetched and stored before the page, so a pulled
+//! record never names a site or template the device has not stored yet.
 
 use std::collections::BTreeSet;
 

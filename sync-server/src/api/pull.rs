@@ -12,12 +12,11 @@
 //!
 //! Two parameters make a pull with nothing new cheap (see
 //! [`gridwalk_model::protocol::conditional`]): `skip_own=true` leaves out the records
-//! the calling device pushed (it holds them: a stored row is the body that device pushed,
-//! and a draft's final version pushed from another device is a new row under that
-//! device, so it still comes), and `reference=<tag>` asks for the
-//! caller's current reference tag in the `Reference-ETag` header, sent only when it
-//! differs from the tag named, so the device knows whether to fetch the reference
-//! without asking for it separately.
+//! the calling device pushed (it holds them: a stored row is the body that device
+//! pushed, and a draft's final version pushed from another device is a new row under
+//! that device, so it still comes), and `reference=<tag>` asks for the caller's current
+//! reference tag in the `Reference-ETag` header, sent only when it differs from the tag
+//! named, so the device knows whether to fetch the reference without asking for it.
 
 use std::collections::{HashMap, HashSet};
 
