@@ -116,6 +116,19 @@ pub struct Problem {
     pub detail: String,
 }
 
+impl Problem {
+    /// A problem with a stored record.
+    fn of(row: &ProvenRow, problem: &str, detail: String) -> Problem {
+        Problem {
+            record: row.id.clone(),
+            kind: row.kind.clone(),
+            device: row.device.clone(),
+            problem: problem.into(),
+            detail,
+        }
+    }
+}
+
 /// What `gridwalk-server verify` found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
@@ -182,13 +195,7 @@ pub fn verify_store(
             continue;
         };
         report.signed += 1;
-        let problem = |problem: &str, detail: String| Problem {
-            record: row.id.clone(),
-            kind: row.kind.clone(),
-            device: row.device.clone(),
-            problem: problem.into(),
-            detail,
-        };
+        let problem = |problem: &str, detail: String| Problem::of(row, problem, detail);
         let Some(key) = &row.public_key else {
             report.problems.push(problem(
                 "missing_key",
@@ -216,13 +223,7 @@ pub fn verify_store(
         let Some((prev, ..)) = &row.proof else {
             continue;
         };
-        let problem = |problem: &str, detail: String| Problem {
-            record: row.id.clone(),
-            kind: row.kind.clone(),
-            device: row.device.clone(),
-            problem: problem.into(),
-            detail,
-        };
+        let problem = |problem: &str, detail: String| Problem::of(row, problem, detail);
         let siblings = followers
             .get(&(row.device.as_str(), prev.as_str()))
             .map_or(0, Vec::len);
@@ -243,13 +244,6 @@ pub fn verify_store(
         }
     }
     for sha in records.referenced_blobs()? {
-        let problem = |problem: &str, detail: String| Problem {
-            record: sha.clone(),
-            kind: "photo".into(),
-            device: String::new(),
-            problem: problem.into(),
-            detail,
-        };
         match blobs.read_blob(&sha)? {
             // A photo not uploaded yet is not broken: its device sends it in a later sync.
             None => {}
@@ -257,10 +251,13 @@ pub fn verify_store(
                 report.blobs += 1;
                 let actual = sha256_hex(&bytes);
                 if actual != sha {
-                    report.problems.push(problem(
-                        "blob_hash",
-                        format!("the stored photo's SHA-256 is {actual}"),
-                    ));
+                    report.problems.push(Problem {
+                        record: sha.clone(),
+                        kind: "photo".into(),
+                        device: String::new(),
+                        problem: "blob_hash".into(),
+                        detail: format!("the stored photo's SHA-256 is {actual}"),
+                    });
                 }
             }
         }

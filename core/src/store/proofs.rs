@@ -84,3 +84,41 @@ pub(crate) fn of(conn: &Connection, seq: i64) -> Result<Option<(Value, Proof)>> 
     })
     .transpose()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, outbox};
+    use gridwalk_model::signing::verify;
+
+    #[test]
+    fn queued_records_are_signed_with_the_kept_key_and_chained_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("device.db")).unwrap();
+        let bodies = [serde_json::json!({"n": 1}), serde_json::json!({"n": 2})];
+        store
+            .write(|tx, _| {
+                outbox::enqueue(tx, RecordKind::HazardEvent, "e1", &bodies[0], "t")?;
+                outbox::enqueue(tx, RecordKind::Inspection, "i2", &bodies[1], "t")
+            })
+            .unwrap();
+        let key = store.signing_public_key().unwrap();
+        // The key is kept: asking again (or reopening) gives the same one.
+        drop(store);
+        let mut store = Store::open(dir.path().join("device.db")).unwrap();
+        assert_eq!(store.signing_public_key().unwrap(), key);
+
+        let rows = store.pending_outbox(10).unwrap();
+        let mut prev = GENESIS.to_string();
+        for ((row, body), kind) in rows.iter().zip(&bodies).zip(["hazard-event", "inspection"]) {
+            let (signed_body, proof) = store.signed_record(row.seq).unwrap().unwrap();
+            assert_eq!(&signed_body, body);
+            assert_eq!(proof.prev, prev);
+            let signed = signed_bytes(kind, &row.record_id, body, &proof.prev).unwrap();
+            let der = verify(&key, &signed, &proof.signature).unwrap();
+            prev = link(&signed, &der);
+        }
+        assert_eq!(rows.len(), 2);
+    }
+}
