@@ -113,8 +113,8 @@ pub struct EnrolRequest {
     pub code: String,
     /// The device's public key ([`crate::signing`]: SEC1 uncompressed P-256 point,
     /// hex). Once registered, every record the device pushes must be signed with it;
-    /// a device enrolled without one (an older client) pushes unsigned records, which
-    /// the server stores flagged as unsigned.
+    /// a device enrolled without one (an older client) pushes unsigned records (any
+    /// proof they carry is ignored), which the server stores as unsigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
 }
@@ -169,7 +169,7 @@ pub struct PushItem {
     /// The record itself.
     pub body: serde_json::Value,
     /// The record's signature and chain link ([`crate::signing`]); absent from an
-    /// older client's records.
+    /// older client's records, and ignored from a device enrolled without a key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<Proof>,
 }

@@ -44,14 +44,10 @@ pub fn check_pushed(
 ) -> Result<Option<RecordProof>, ProofError> {
     let key = store.device_public_key(device)?;
     let (key, proof) = match (key, proof) {
-        (None, None) => return Ok(None),
-        (None, Some(_)) => {
-            return Err(ProofError::Refused(
-                "this device registered no public key at enrolment, so its signatures \
-                 cannot be checked; enrol it again"
-                    .into(),
-            ));
-        }
+        // Enrolled without a key (by an older client): nothing to check a proof
+        // against, so the record is stored unsigned, proof or not. A device updated
+        // after enrolling signs its records but cannot have them refused for it.
+        (None, _) => return Ok(None),
         (Some(_), None) => {
             return Err(ProofError::Refused(
                 "this device registered a public key at enrolment; its records must be signed"

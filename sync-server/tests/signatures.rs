@@ -142,22 +142,29 @@ async fn a_forged_or_missing_signature_is_refused_and_a_true_one_stored() {
     assert_eq!(status(&results[0]), ("accepted", ""));
     let results = server.push(&device, &[good]).await;
     assert_eq!(status(&results[0]), ("duplicate", ""));
-    // A device enrolled without a key (an older client) still pushes unsigned records.
+    // A device enrolled without a key (an older client) still pushes unsigned records;
+    // once updated it signs them, and the proof, which nothing can check, is ignored.
     let old = server
         .device("Wang Fang", "grid-worker", "g-xinhua-1", None)
         .await;
+    let mut updated = report(&old, 6_000, "hose cracked", vec![]);
+    sign(&key(12), &mut updated, GENESIS);
     let results = server
-        .push(&old, &[report(&old, 5_000, "exit sign dark", vec![])])
+        .push(
+            &old,
+            &[report(&old, 5_000, "exit sign dark", vec![]), updated],
+        )
         .await;
     assert_eq!(status(&results[0]), ("accepted", ""));
+    assert_eq!(status(&results[1]), ("accepted", ""));
 
     let (code, report) = verify(&server);
     assert_eq!((code, problems(&report)), (0, vec![]), "{report}");
     assert_eq!(
         (report["records"].clone(), report["signed"].clone()),
-        (json!(2), json!(1))
+        (json!(3), json!(1))
     );
-    assert_eq!(report["unsigned"], json!(1));
+    assert_eq!(report["unsigned"], json!(2));
 
     // A key that is not a P-256 point is refused at enrolment.
     let code = server.person("Zhao Lei", "grid-worker", "g-xinhua-1", None);
