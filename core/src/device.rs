@@ -1,4 +1,5 @@
-//! This device's identity: the id every event recorded here names. Before enrolment it
+//! This device's identity: the id every event recorded here names, and the public
+//! half of the key its records are signed with. Before enrolment it
 //! is a UUID made here the first time it is asked for; enrolment replaces it with the id
 //! the server gave the device, so the events recorded from then on name the device the
 //! server knows (earlier events keep the id they were made with).
@@ -6,7 +7,10 @@
 use rusqlite::Connection;
 
 use crate::error::Result;
-use crate::store::{Store, new_id, settings};
+use gridwalk_model::signing::to_hex;
+
+use crate::signer::DeviceSigner;
+use crate::store::{Store, new_id, proofs, settings};
 
 /// Settings key of this device's id.
 pub const DEVICE_ID_KEY: &str = "device.id";
@@ -30,5 +34,14 @@ impl Store {
     /// This device's id, created (UUIDv7) the first time it is asked for.
     pub fn device_id(&self) -> Result<String> {
         id(&self.conn)
+    }
+
+    /// The public half of this device's signing key (SEC1 uncompressed P-256 point,
+    /// hex), the key made the first time it is asked for; sent at enrolment.
+    pub fn signing_public_key(&mut self) -> Result<String> {
+        self.write(|tx, _| {
+            let signer = proofs::device_signer(tx)?;
+            Ok(to_hex(&signer.public_key()?))
+        })
     }
 }

@@ -9,11 +9,13 @@
 //! above it (`tests/tests/module_layers.rs` checks this).
 //! - [`photo::error`]: the photo pipeline's error type (depends on nothing here).
 //! - [`error`]: the core's error type.
+//! - [`signer`]: [`signer::DeviceSigner`], how this device signs its records, and its
+//!   software implementation.
 //! - [`store`]: the SQLite file, its pragmas, numbered migrations, one owning module
 //!   per table, and [`SharedStore`] for sharing one store across threads.
 //! - [`photo`]: the photo pipeline: decode, orient, shrink, re-encode, store by hash.
 //! - [`evidence`]: photo records by hash, what is not yet uploaded, upload progress.
-//! - [`device`]: this device's id.
+//! - [`device`]: this device's id and its signing key's public half.
 //! - [`profile`]: the local profile: who uses this device, in which role and unit.
 //! - [`reference`](mod@reference): reference data: templates, org units and sites.
 //! - [`outbox`]: what was recorded here and is not yet synced.
@@ -36,6 +38,7 @@ pub mod outbox;
 pub mod photo;
 pub mod profile;
 pub mod reference;
+pub mod signer;
 pub mod store;
 pub mod sync;
 

@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::store::{Store, now, outbox};
+use gridwalk_model::signing::Proof;
+
+use crate::store::{Store, now, outbox, proofs};
 
 pub use crate::store::{OutboxEntry, RefusedEntry};
 
@@ -55,6 +57,12 @@ impl Store {
     /// it has been refused now. The row stays unsent.
     pub fn record_rejection(&mut self, seq: i64, code: &str, reason: &str) -> Result<u32> {
         self.write(|tx, _| outbox::record_rejection(tx, seq, code, reason))
+    }
+
+    /// The body as signed and the proof (signature, chain link) of outbox row `seq`;
+    /// `None` for a row queued before this device signed its records.
+    pub fn signed_record(&self, seq: i64) -> Result<Option<(serde_json::Value, Proof)>> {
+        proofs::of(&self.conn, seq)
     }
 
     /// Marks outbox rows as acknowledged by the server. Marking twice is harmless.

@@ -15,6 +15,8 @@
 //! - [`hazard`]: hazard cases as event logs: events, clock, rules, fold, deadlines,
 //!   skew, the campaign report.
 //! - [`protocol`]: the `/v1` sync protocol's requests and responses, and record kinds.
+//! - [`signing`]: the canonical bytes a device signs for a record, the chain link,
+//!   and signature checks (`docs/signing.md`).
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
@@ -27,6 +29,7 @@ pub mod inspection;
 pub mod org;
 pub mod profile;
 pub mod protocol;
+pub mod signing;
 pub mod time;
 
 pub use error::{ModelError, Result};

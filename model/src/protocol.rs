@@ -14,6 +14,7 @@ use crate::checklist::Template;
 use crate::error::ModelError;
 use crate::org::{OrgUnit, Site};
 use crate::profile::{Profile, Role};
+use crate::signing::Proof;
 
 /// Paths of the protocol's routes.
 pub mod paths {
@@ -128,6 +129,12 @@ impl Person {
 pub struct EnrolRequest {
     /// The code `people add` printed.
     pub code: String,
+    /// The device's public key ([`crate::signing`]: SEC1 uncompressed P-256 point,
+    /// hex). Once registered, every record the device pushes must be signed with it;
+    /// a device enrolled without one (an older client) pushes unsigned records (any
+    /// proof they carry is ignored), which the server stores as unsigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 /// `POST /v1/enrol` answer. The token is shown once; the server keeps only its hash.
@@ -179,6 +186,10 @@ pub struct PushItem {
     pub kind: String,
     /// The record itself.
     pub body: serde_json::Value,
+    /// The record's signature and chain link ([`crate::signing`]); absent from an
+    /// older client's records, and ignored from a device enrolled without a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
 }
 
 /// What happened to one pushed record.
@@ -203,7 +214,8 @@ pub struct ItemResult {
     /// The stored record's sequence number, when stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<i64>,
-    /// Why it was rejected: `invalid`, `unsupported-kind`, `forbidden`, `conflict`.
+    /// Why it was rejected: `invalid`, `unsupported-kind`, `forbidden`, `conflict`,
+    /// `bad_signature`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// A sentence saying what is wrong.

@@ -58,6 +58,10 @@ pub enum Reject {
     /// reports a case that is already reported.
     #[error("{0}")]
     Conflict(String),
+    /// The record's signature is missing (from a device that registered a key),
+    /// malformed, or does not verify with the caller device's key.
+    #[error("{0}")]
+    BadSignature(String),
 }
 
 impl Reject {
@@ -68,6 +72,7 @@ impl Reject {
             Reject::UnsupportedKind(_) => "unsupported-kind",
             Reject::Forbidden(_) => "forbidden",
             Reject::Conflict(_) => "conflict",
+            Reject::BadSignature(_) => "bad_signature",
         }
     }
 }

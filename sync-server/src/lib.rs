@@ -9,6 +9,8 @@
 //! it here; `tests/tests/module_layers.rs` checks it):
 //! - [`config`]: listen address, data folder and the request limits.
 //! - [`storage`]: the storage traits and their embedded SQLite / local-file versions.
+//! - [`proofs`]: record signatures and device chains: the check on push, and
+//!   `verify` over the whole store.
 //! - [`kinds`]: the kinds of pushed item, how each is validated, scoped and redacted.
 //! - [`error`]: the API's typed error and its one mapping to HTTP responses.
 //! - [`state`]: what every handler shares (stores, limits, locks).
@@ -25,6 +27,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod kinds;
+pub mod proofs;
 pub mod scope;
 pub mod server;
 pub mod state;

@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand};
 use gridwalk_model::time::{Zone, parse_as_of};
 use gridwalk_server::admin;
 use gridwalk_server::config::{DEFAULT_MAX_PHOTO_BYTES, DataDir, Limits};
+use gridwalk_server::proofs::verify_store;
 use gridwalk_server::server;
+use gridwalk_server::storage::files::FileBlobStore;
 use gridwalk_server::storage::sqlite::SqliteStore;
 
 #[derive(Parser)]
@@ -112,6 +114,9 @@ enum Command {
         #[arg(long)]
         as_of_ms: Option<i64>,
     },
+    /// Re-check the whole store: every record's signature, every device's chain, every
+    /// photo's hash; names what is broken, by record, and exits 1 if anything is.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -392,6 +397,20 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             }
             .map_err(|e| e.to_string())?;
             admin::print_text(text.trim_end()).map_err(|e| e.to_string())
+        }
+        Command::Verify => {
+            let blobs = FileBlobStore::open(&data.blobs()).map_err(|e| e.to_string())?;
+            let report = verify_store(&open()?, &blobs).map_err(|e| e.to_string())?;
+            admin::print(cli.json, &report, &report.to_text()).map_err(|e| e.to_string())?;
+            if report.is_clean() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} problems found in {}",
+                    report.problems.len(),
+                    data.root.display()
+                ))
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ const CORE: &[&str] = &[
     // This crate, bottom up.
     "photo::error",
     "error",
+    "signer",
     "store",
     "photo",
     "evidence",
@@ -54,12 +55,14 @@ const MODEL: &[&str] = &[
     "hazard::skew",
     "hazard::report",
     "hazard",
+    "signing",
     "protocol",
 ];
 
 /// The sync server's layers, bottom first.
 const SERVER: &[&str] = &[
-    "config", "storage", "kinds", "error", "state", "auth", "scope", "api", "server", "admin",
+    "config", "storage", "proofs", "kinds", "error", "state", "auth", "scope", "api", "server",
+    "admin",
 ];
 
 /// A `crate::` path that points upwards.

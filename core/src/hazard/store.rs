@@ -459,7 +459,9 @@ pub(crate) fn record_local(
     };
     let body = hazard_events::encode(&event)?;
     hazard_events::insert(conn, &event, &body, Origin::Local, now_ms)?;
-    outbox::enqueue(conn, RecordKind::HazardEvent, &event.id, &now())?;
+    let signed = serde_json::to_value(&event)
+        .map_err(|e| CoreError::Internal(format!("event {} cannot be encoded: {e}", event.id)))?;
+    outbox::enqueue(conn, RecordKind::HazardEvent, &event.id, &signed, &now())?;
     Ok(event)
 }
 

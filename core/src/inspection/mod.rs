@@ -252,7 +252,10 @@ impl Store {
             .map_err(gridwalk_model::ModelError::from)?;
             let at = now();
             inspections::mark_submitted(tx, inspection_id, Some(&at))?;
-            outbox::enqueue(tx, RecordKind::Inspection, inspection_id, &at)?;
+            let body = serde_json::to_value(load(tx, cache, inspection_id)?).map_err(|e| {
+                CoreError::Internal(format!("inspection {inspection_id} cannot be encoded: {e}"))
+            })?;
+            outbox::enqueue(tx, RecordKind::Inspection, inspection_id, &body, &at)?;
             crate::hazard::open_cases_for_inspection(
                 tx,
                 &loaded.row,
@@ -266,26 +269,7 @@ impl Store {
 
     /// Loads an inspection with its answers.
     pub fn inspection(&self, id: &str) -> Result<Inspection> {
-        let row = inspections::get(&self.conn, id)?.ok_or_else(|| CoreError::NotFound {
-            kind: "inspection",
-            id: id.to_string(),
-        })?;
-        let template = self
-            .templates
-            .get(&self.conn, &row.template_id, row.template_version)?;
-        let answers = load_answers(&self.conn, id, &template)?;
-        Ok(Inspection {
-            id: row.id,
-            site_id: row.site_id,
-            template_id: row.template_id,
-            template_version: row.template_version,
-            kind: row.kind,
-            status: row.status,
-            inspector: row.inspector,
-            started_at: row.started_at,
-            submitted_at: row.submitted_at,
-            answers,
-        })
+        load(&self.conn, &self.templates, id)
     }
 
     /// The applicable items of an inspection grouped by category, with progress.
@@ -358,6 +342,28 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Loads an inspection with its answers through any connection or transaction.
+fn load(conn: &Connection, templates: &templates::Cache, id: &str) -> Result<Inspection> {
+    let row = inspections::get(conn, id)?.ok_or_else(|| CoreError::NotFound {
+        kind: "inspection",
+        id: id.to_string(),
+    })?;
+    let template = templates.get(conn, &row.template_id, row.template_version)?;
+    let answers = load_answers(conn, id, &template)?;
+    Ok(Inspection {
+        id: row.id,
+        site_id: row.site_id,
+        template_id: row.template_id,
+        template_version: row.template_version,
+        kind: row.kind,
+        status: row.status,
+        inspector: row.inspector,
+        started_at: row.started_at,
+        submitted_at: row.submitted_at,
+        answers,
+    })
 }
 
 /// The answers of an inspection with their photos, in template order.

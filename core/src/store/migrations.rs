@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_sync.sql"),
     include_str!("migrations/0004_photo_order.sql"),
     include_str!("migrations/0005_photo_uploads.sql"),
+    include_str!("migrations/0006_record_proofs.sql"),
 ];
 
 /// The schema version this build creates and understands.

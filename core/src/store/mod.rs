@@ -28,6 +28,7 @@ pub(crate) mod org_units;
 pub(crate) mod outbox;
 pub(crate) mod photo_uploads;
 pub(crate) mod photos;
+pub(crate) mod proofs;
 pub(crate) mod settings;
 pub(crate) mod sites;
 pub(crate) mod templates;

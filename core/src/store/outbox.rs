@@ -6,6 +6,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::store::proofs;
 use gridwalk_model::protocol::RecordKind;
 
 /// One unsent record.
@@ -38,16 +39,20 @@ pub struct RefusedEntry {
     pub reason: String,
 }
 
-/// Queues a record for the server; call in the transaction that stores the record.
+/// Queues a record for the server, signed and chained by this device's key over `body`
+/// (the record as it is pushed); call in the transaction that stores the record.
 pub(crate) fn enqueue(
     conn: &Connection,
     kind: RecordKind,
     record_id: &str,
+    body: &serde_json::Value,
     at: &str,
 ) -> Result<()> {
     conn.prepare_cached("INSERT INTO outbox(kind, record_id, created_at) VALUES (?1, ?2, ?3)")?
         .execute(params![kind.as_str(), record_id, at])?;
-    Ok(())
+    let seq = conn.last_insert_rowid();
+    let signer = proofs::device_signer(conn)?;
+    proofs::sign(conn, &signer, seq, kind, record_id, body)
 }
 
 /// How many rows are unsent.

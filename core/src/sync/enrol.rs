@@ -52,11 +52,14 @@ pub async fn enroll_with(
         ));
     }
     let client = Client::new(server_url, None, options)?;
+    // The server holds every record this device pushes from now on to this key.
+    let public_key = store.with(|s| s.signing_public_key())?;
     let answer: EnrolResponse = client
         .post_json(
             paths::ENROL,
             &EnrolRequest {
                 code: code.to_string(),
+                public_key: Some(public_key),
             },
             false,
         )

@@ -163,12 +163,20 @@ pub(crate) async fn push_outbox(
             let mut items = Vec::with_capacity(batch.len());
             let mut kept = Vec::with_capacity(batch.len());
             for entry in batch {
-                match body_of(s, &entry.kind, &entry.record_id) {
-                    Ok(body) => {
+                // A signed record goes up exactly as signed; one queued before this
+                // device signed its records is read as it is now and goes up unsigned.
+                let read = match s.signed_record(entry.seq) {
+                    Ok(Some((body, proof))) => Ok((body, Some(proof))),
+                    Ok(None) => body_of(s, &entry.kind, &entry.record_id).map(|b| (b, None)),
+                    Err(e) => Err(e),
+                };
+                match read {
+                    Ok((body, proof)) => {
                         items.push(PushItem {
                             id: entry.record_id.clone(),
                             kind: entry.kind.clone(),
                             body,
+                            proof,
                         });
                         kept.push(entry);
                     }

@@ -13,13 +13,14 @@ use axum::body::Body;
 use axum::extract::State;
 use chrono::Utc;
 use gridwalk_model::protocol::{EnrolRequest, EnrolResponse};
+use gridwalk_model::signing::check_public_key;
 
 use super::{AppState, parse_json, read_body};
 use crate::auth::{
     ClientAddr, device_token_hash, enrolment_code_hash, expiry_from, new_device_token,
 };
 use crate::error::{ApiError, blocking};
-use crate::storage::{EnrolAttempt, Redeemed};
+use crate::storage::{EnrolAttempt, NewDevice, Redeemed};
 
 /// Redeems a code. Too many attempts from one address get `429` with `Retry-After`
 /// before the body is read; a used, replaced or unknown code, or one of a disabled
@@ -33,6 +34,9 @@ pub async fn enrol(
     let attempt = count_attempt(&state, client).await?;
     let bytes = read_body(body, state.limits.max_enrol_body_bytes).await?;
     let request: EnrolRequest = parse_json(&bytes)?;
+    if let Some(key) = &request.public_key {
+        check_public_key(key).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    }
     let token = new_device_token().map_err(|e| ApiError::Internal(e.to_string()))?;
     let device_id = uuid::Uuid::now_v7().to_string();
     let code_hash = enrolment_code_hash(&request.code);
@@ -42,7 +46,13 @@ pub async fn enrol(
     let now = Utc::now();
     let expires_at = expiry_from(now, &state.limits);
     let redeemed = blocking(move || {
-        let redeemed = store.redeem_enrolment(&code_hash, &device, &token_hash, now, expires_at)?;
+        let enrolment = NewDevice {
+            code_hash: &code_hash,
+            device_id: &device,
+            token_hash: &token_hash,
+            public_key: request.public_key.as_deref(),
+        };
+        let redeemed = store.redeem_enrolment(&enrolment, now, expires_at)?;
         if matches!(redeemed, Redeemed::Enrolled(_)) {
             store.forget_enrol_attempt(attempt)?;
         }

@@ -13,6 +13,7 @@ use super::{AppState, parse_json, read_body};
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds::{self, CheckError, Reject};
+use crate::proofs::{self, ProofError};
 use crate::scope::{UnitTree, WriteIntent, check_authorship, may_write};
 use crate::storage::{NewRecord, PutOutcome, RecordStore};
 
@@ -99,6 +100,20 @@ fn push_one(
         Err(CheckError::Reject(r)) => return Ok(rejected(item.id, r)),
         Err(CheckError::Store(e)) => return Err(e.into()),
     }
+    let proof = match proofs::check_pushed(
+        store,
+        &caller.device,
+        checked.kind.as_str(),
+        &item.id,
+        &checked.body,
+        item.proof.as_ref(),
+    ) {
+        Ok(proof) => proof,
+        Err(ProofError::Refused(reason)) => {
+            return Ok(rejected(item.id, Reject::BadSignature(reason)));
+        }
+        Err(ProofError::Store(e)) => return Err(e.into()),
+    };
     let intent = WriteIntent {
         unit: &checked.unit,
         spot_check: checked.spot_check,
@@ -121,6 +136,7 @@ fn push_one(
         draft: checked.draft,
         personal: checked.personal,
         blobs: checked.blobs,
+        proof,
     };
     let result = |status, seq| ItemResult {
         id: item.id.clone(),

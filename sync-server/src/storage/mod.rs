@@ -35,6 +35,20 @@ pub enum StoreError {
     Poisoned,
 }
 
+/// A device being enrolled: the code it redeems and what it is known by from now on.
+#[derive(Debug, Clone)]
+pub struct NewDevice<'a> {
+    /// SHA-256 of the enrolment code.
+    pub code_hash: &'a str,
+    /// The new device's id.
+    pub device_id: &'a str,
+    /// SHA-256 of its token.
+    pub token_hash: &'a str,
+    /// Its public key (hex SEC1 P-256 point), already checked; `None` from an older
+    /// client.
+    pub public_key: Option<&'a str>,
+}
+
 /// Result alias for storage calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -66,6 +80,64 @@ pub struct NewRecord {
     pub personal: bool,
     /// Photos the record refers to, each with whether it belongs to personal details.
     pub blobs: Vec<(String, bool)>,
+    /// The record's checked signature and chain position; `None` for an unsigned record
+    /// (from a device enrolled without a key).
+    pub proof: Option<RecordProof>,
+}
+
+/// A pushed record's proof, its signature checked ([`crate::proofs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordProof {
+    /// The link of the device's previous record.
+    pub prev: String,
+    /// The DER signature, hex.
+    pub signature: String,
+    /// This record's own link.
+    pub link: String,
+    /// Where it stands in its device's chain.
+    pub chain: ChainStatus,
+}
+
+/// Where a signed record stands in its device's chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChainStatus {
+    /// It follows the device's previous record (or is the device's first record).
+    Linked,
+    /// Its predecessor is not on the server: a record the device never pushed, or one
+    /// the server refused.
+    Gap,
+    /// Another record of the device already follows the same predecessor: a store
+    /// restored from a backup, or cloned.
+    Fork,
+}
+
+impl ChainStatus {
+    /// The stable text form, in storage and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChainStatus::Linked => "linked",
+            ChainStatus::Gap => "gap",
+            ChainStatus::Fork => "fork",
+        }
+    }
+}
+
+/// A stored record with its proof and its device's key, as `verify` re-checks it.
+#[derive(Debug, Clone)]
+pub struct ProvenRow {
+    /// The record's id.
+    pub id: String,
+    /// Its kind as stored.
+    pub kind: String,
+    /// Its stored body.
+    pub body: String,
+    /// The device that pushed it.
+    pub device: String,
+    /// The device's registered public key, if it registered one.
+    pub public_key: Option<String>,
+    /// `(prev, signature, link, chain)` as stored; `None` for an unsigned record.
+    pub proof: Option<(String, String, String, String)>,
 }
 
 /// A record as stored, with its sequence number.
@@ -317,12 +389,20 @@ pub trait RecordStore: Send + Sync + 'static {
     /// person is disabled. The device's token expires at `expires_at`.
     fn redeem_enrolment(
         &self,
-        code_hash: &str,
-        device_id: &str,
-        token_hash: &str,
+        enrolment: &NewDevice<'_>,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<Redeemed>;
+    /// The public key a device registered at enrolment (`None`: enrolled without one).
+    fn device_public_key(&self, device_id: &str) -> StoreResult<Option<String>>;
+    /// Where a record of `device` naming `prev` as its predecessor stands in the
+    /// device's chain, among the device's other stored records (`record_id` left out,
+    /// so a re-push of the same record is not its own fork).
+    fn chain_status(&self, device: &str, record_id: &str, prev: &str) -> StoreResult<ChainStatus>;
+    /// Every stored record with its proof and its device's key, in sequence order.
+    fn proven_rows(&self) -> StoreResult<Vec<ProvenRow>>;
+    /// The names (SHA-256) of every photo a stored record refers to.
+    fn referenced_blobs(&self) -> StoreResult<Vec<String>>;
     /// The device a token hash belongs to, revoked, disabled or expired alike.
     fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<TokenDevice>>;
     /// Records that a device was seen at `seen_at` and moves its expiry to `expires_at`

@@ -9,12 +9,13 @@ use chrono::{DateTime, Utc};
 use gridwalk_model::org::{OrgUnit, Site};
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::{Person, RecordKind};
+use gridwalk_model::signing::GENESIS;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    BlobLink, CaseRow, CaseScope, DeviceSummary, EnrolAttempt, NewRecord, PersonSummary,
-    PutOutcome, RecordStore, Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload,
-    UploadAdmission, UploadCap,
+    BlobLink, CaseRow, CaseScope, ChainStatus, DeviceSummary, EnrolAttempt, NewDevice, NewRecord,
+    PersonSummary, ProvenRow, PutOutcome, RecordStore, Redeemed, StoreError, StoreResult,
+    StoredRecord, TokenDevice, Upload, UploadAdmission, UploadCap,
 };
 
 /// The server's numbered migrations, run by the shared runner
@@ -26,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_access.sql"),
     include_str!("migrations/0004_case_fold.sql"),
     include_str!("migrations/0005_upload_caps.sql"),
+    include_str!("migrations/0006_signatures.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
@@ -340,12 +342,11 @@ impl RecordStore for SqliteStore {
 
     fn redeem_enrolment(
         &self,
-        code_hash: &str,
-        device_id: &str,
-        token_hash: &str,
+        enrolment: &NewDevice<'_>,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<Redeemed> {
+        let code_hash = enrolment.code_hash;
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let person: Option<(String, bool)> = tx
@@ -368,9 +369,17 @@ impl RecordStore for SqliteStore {
             params![code_hash, at],
         )?;
         tx.execute(
-            "INSERT INTO devices(id, person, token_hash, enrolled_at, last_seen_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
-            params![device_id, person_id, token_hash, at, stamp(expires_at)],
+            "INSERT INTO devices(id, person, token_hash, enrolled_at, last_seen_at, expires_at,
+               public_key)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+            params![
+                enrolment.device_id,
+                person_id,
+                enrolment.token_hash,
+                at,
+                stamp(expires_at),
+                enrolment.public_key
+            ],
         )?;
         let parts = tx.query_row(
             "SELECT id, name, role, unit, department FROM people WHERE id = ?1",
@@ -379,6 +388,101 @@ impl RecordStore for SqliteStore {
         )?;
         tx.commit()?;
         person_from_parts(parts).map(Redeemed::Enrolled)
+    }
+
+    fn device_public_key(&self, device_id: &str) -> StoreResult<Option<String>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT public_key FROM devices WHERE id = ?1",
+                [device_id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    fn chain_status(&self, device: &str, record_id: &str, prev: &str) -> StoreResult<ChainStatus> {
+        let conn = self.conn()?;
+        let sibling = conn
+            .prepare_cached(
+                "SELECT 1 FROM records WHERE author_device = ?1 AND proof_prev = ?2 AND id <> ?3",
+            )?
+            .query_row(params![device, prev, record_id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if sibling {
+            return Ok(ChainStatus::Fork);
+        }
+        if prev == GENESIS {
+            // A device's first record: a fork if the device already has a signed one.
+            let earlier = conn
+                .prepare_cached(
+                    "SELECT 1 FROM records WHERE author_device = ?1 AND proof_link IS NOT NULL
+                     AND id <> ?2",
+                )?
+                .query_row(params![device, record_id], |_| Ok(()))
+                .optional()?
+                .is_some();
+            return Ok(if earlier {
+                ChainStatus::Fork
+            } else {
+                ChainStatus::Linked
+            });
+        }
+        let predecessor = conn
+            .prepare_cached("SELECT 1 FROM records WHERE author_device = ?1 AND proof_link = ?2")?
+            .query_row(params![device, prev], |_| Ok(()))
+            .optional()?
+            .is_some();
+        Ok(if predecessor {
+            ChainStatus::Linked
+        } else {
+            ChainStatus::Gap
+        })
+    }
+
+    fn proven_rows(&self) -> StoreResult<Vec<ProvenRow>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT r.id, r.kind, r.body, r.author_device, d.public_key, r.proof_prev,
+               r.proof_signature, r.proof_link, r.chain
+             FROM records r LEFT JOIN devices d ON d.id = r.author_device ORDER BY r.seq",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                let proof: (
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                ) = (r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?);
+                Ok(ProvenRow {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    body: r.get(2)?,
+                    device: r.get(3)?,
+                    public_key: r.get(4)?,
+                    proof: match proof {
+                        (Some(prev), Some(signature), Some(link), chain) => {
+                            Some((prev, signature, link, chain.unwrap_or_default()))
+                        }
+                        _ => None,
+                    },
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn referenced_blobs(&self) -> StoreResult<Vec<String>> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT DISTINCT sha256 FROM record_blobs ORDER BY sha256")?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 
     fn device_person(&self, device_id: &str) -> StoreResult<Option<String>> {
@@ -755,10 +859,12 @@ fn insert_record(tx: &rusqlite::Transaction<'_>, rec: &NewRecord) -> StoreResult
         tx.execute("DELETE FROM record_blobs WHERE record = ?1", [&rec.id])?;
         tx.execute("DELETE FROM records WHERE id = ?1", [&rec.id])?;
     }
+    let proof = rec.proof.as_ref();
     tx.execute(
         "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
-           author_device, draft, personal, received_at, case_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+           author_device, draft, personal, received_at, case_id, proof_prev,
+           proof_signature, proof_link, chain)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         params![
             rec.id,
             rec.kind.as_str(),
@@ -771,7 +877,11 @@ fn insert_record(tx: &rusqlite::Transaction<'_>, rec: &NewRecord) -> StoreResult
             rec.draft,
             rec.personal,
             now(),
-            rec.case_id
+            rec.case_id,
+            proof.map(|p| &p.prev),
+            proof.map(|p| &p.signature),
+            proof.map(|p| &p.link),
+            proof.map(|p| p.chain.as_str())
         ],
     )?;
     let seq = tx.last_insert_rowid();
@@ -930,6 +1040,7 @@ mod tests {
                     draft: false,
                     personal: false,
                     blobs: vec![("cc".into(), false)],
+                    proof: None,
                 },
                 None,
             )

@@ -87,10 +87,20 @@ impl TestServer {
     }
 
     pub async fn enrol(&self, code: &str) -> Device {
+        self.enrol_with(json!({ "code": code })).await
+    }
+
+    /// Enrols with a code and a public key (hex SEC1 P-256 point): a signing device.
+    pub async fn enrol_with_key(&self, code: &str, public_key: &str) -> Device {
+        self.enrol_with(json!({ "code": code, "public_key": public_key }))
+            .await
+    }
+
+    async fn enrol_with(&self, request: Value) -> Device {
         let response = self
             .client
             .post(self.url("/v1/enrol"))
-            .json(&json!({ "code": code }))
+            .json(&request)
             .send()
             .await
             .unwrap();

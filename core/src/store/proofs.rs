@@ -1,0 +1,124 @@
+//! The `record_proofs` table and this device's software signing key: each record queued
+//! in the outbox is signed and chained to the one queued before it, in the queuing
+//! transaction (`docs/signing.md`). The one module that reads and writes them.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use gridwalk_model::protocol::RecordKind;
+use gridwalk_model::signing::{GENESIS, Proof, from_hex, link, signed_bytes, to_hex};
+
+use crate::error::{CoreError, Result};
+use crate::signer::{DeviceSigner, SoftwareSigner};
+use crate::store::settings;
+
+/// Settings key of this device's private signing key (hex P-256 scalar), made the first
+/// time it is needed (the first record, or enrolment, whichever comes first).
+pub const SIGNING_KEY: &str = "device.signing_key";
+
+/// This device's software signer, its key made (and kept) the first time it is asked
+/// for; works inside the caller's transaction.
+pub(crate) fn device_signer(conn: &Connection) -> Result<SoftwareSigner> {
+    let secret = match settings::get(conn, SIGNING_KEY)? {
+        Some(secret) => secret,
+        // Another connection may make one at the same moment: the first one written wins.
+        None => settings::get_or_insert(
+            conn,
+            SIGNING_KEY,
+            &to_hex(&SoftwareSigner::generate().secret()),
+        )?,
+    };
+    let bytes = from_hex(&secret).ok_or_else(|| CoreError::Corrupt {
+        what: "this device's signing key".into(),
+        detail: "the stored key is not hex".into(),
+    })?;
+    SoftwareSigner::from_secret(&bytes)
+}
+
+/// Signs the record queued as outbox row `seq`, chained to the last record signed
+/// before it, and keeps the proof; call in the transaction that queues it.
+pub(crate) fn sign(
+    conn: &Connection,
+    signer: &dyn DeviceSigner,
+    seq: i64,
+    kind: RecordKind,
+    record_id: &str,
+    body: &Value,
+) -> Result<()> {
+    let prev: String = conn
+        .prepare_cached("SELECT link FROM record_proofs ORDER BY outbox_seq DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_string());
+    let signed = signed_bytes(kind.as_str(), record_id, body, &prev)
+        .map_err(|e| CoreError::Internal(format!("{kind} {record_id} cannot be signed: {e}")))?;
+    let signature = signer.sign(&signed)?;
+    let own_link = link(&signed, &signature);
+    conn.prepare_cached(
+        "INSERT INTO record_proofs(outbox_seq, body, prev, signature, link)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        seq,
+        body.to_string(),
+        prev,
+        to_hex(&signature),
+        own_link
+    ])?;
+    Ok(())
+}
+
+/// The body as signed and the proof of outbox row `seq`; `None` for a row queued
+/// before records were signed.
+pub(crate) fn of(conn: &Connection, seq: i64) -> Result<Option<(Value, Proof)>> {
+    let row: Option<(String, String, String)> = conn
+        .prepare_cached("SELECT body, prev, signature FROM record_proofs WHERE outbox_seq = ?1")?
+        .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    row.map(|(body, prev, signature)| {
+        let body = serde_json::from_str(&body).map_err(|e| CoreError::Corrupt {
+            what: format!("the signed body of outbox row {seq}"),
+            detail: e.to_string(),
+        })?;
+        Ok((body, Proof { prev, signature }))
+    })
+    .transpose()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, outbox};
+    use gridwalk_model::signing::verify;
+
+    #[test]
+    fn queued_records_are_signed_with_the_kept_key_and_chained_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("device.db")).unwrap();
+        let bodies = [serde_json::json!({"n": 1}), serde_json::json!({"n": 2})];
+        store
+            .write(|tx, _| {
+                outbox::enqueue(tx, RecordKind::HazardEvent, "e1", &bodies[0], "t")?;
+                outbox::enqueue(tx, RecordKind::Inspection, "i2", &bodies[1], "t")
+            })
+            .unwrap();
+        let key = store.signing_public_key().unwrap();
+        // The key is kept: asking again (or reopening) gives the same one.
+        drop(store);
+        let mut store = Store::open(dir.path().join("device.db")).unwrap();
+        assert_eq!(store.signing_public_key().unwrap(), key);
+
+        let rows = store.pending_outbox(10).unwrap();
+        let mut prev = GENESIS.to_string();
+        for ((row, body), kind) in rows.iter().zip(&bodies).zip(["hazard-event", "inspection"]) {
+            let (signed_body, proof) = store.signed_record(row.seq).unwrap().unwrap();
+            assert_eq!(&signed_body, body);
+            assert_eq!(proof.prev, prev);
+            let signed = signed_bytes(kind, &row.record_id, body, &proof.prev).unwrap();
+            let der = verify(&key, &signed, &proof.signature).unwrap();
+            prev = link(&signed, &der);
+        }
+        assert_eq!(rows.len(), 2);
+    }
+}

@@ -1,0 +1,319 @@
+//! Signed, chained records (issue 12) over real HTTP on 127.0.0.1: a record whose
+//! signature does not verify with the pushing device's key is refused `bad_signature`;
+//! a fork or gap in a device's chain is accepted and flagged; and `gridwalk-server
+//! verify` (the binary) re-checks the store and names a record edited by hand in the
+//! SQLite file, and a photo whose bytes were changed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use gridwalk_model::signing::{GENESIS, link, signed_bytes, to_hex};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gridwalk-server");
+
+/// A device key from a fixed seed (tests only).
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_slice(&[seed; 32]).unwrap()
+}
+
+fn public_hex(key: &SigningKey) -> String {
+    to_hex(key.verifying_key().to_encoded_point(false).as_bytes())
+}
+
+/// Signs `item` after `prev` with `key`, adding its `proof`; returns its link.
+fn sign(key: &SigningKey, item: &mut Value, prev: &str) -> String {
+    let signed = signed_bytes(
+        item["kind"].as_str().unwrap(),
+        item["id"].as_str().unwrap(),
+        &item["body"],
+        prev,
+    )
+    .unwrap();
+    let signature: Signature = key.sign(&signed);
+    let der = signature.to_der();
+    item["proof"] = json!({ "prev": prev, "signature": to_hex(der.as_bytes()) });
+    link(&signed, der.as_bytes())
+}
+
+fn status(result: &Value) -> (&str, &str) {
+    (
+        result["status"].as_str().unwrap(),
+        result["code"].as_str().unwrap_or(""),
+    )
+}
+
+/// A report of a new case at the demo district's first site, by `device`.
+fn report(device: &Device, ms: i64, description: &str, photos: Vec<String>) -> Value {
+    hazard_event(
+        &new_id(),
+        device,
+        ms,
+        &[],
+        reported(
+            "fire",
+            "fire-01",
+            "site-a",
+            "g-xinhua-1",
+            description,
+            photos,
+        ),
+    )
+}
+
+/// `gridwalk-server verify --json` over the server's data folder: (exit code, report).
+fn verify(server: &TestServer) -> (i32, Value) {
+    let out = Command::new(BIN)
+        .arg("--data")
+        .arg(server.data_path())
+        .args(["--json", "verify"])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify printed no JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), report)
+}
+
+/// `(record, problem)` of every problem in a verify report.
+fn problems(report: &Value) -> Vec<(String, String)> {
+    report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["record"].as_str().unwrap().to_string(),
+                p["problem"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_or_missing_signature_is_refused_and_a_true_one_stored() {
+    let server = TestServer::start().await;
+    let device_key = key(7);
+    let code = server.person("Li Na", "grid-worker", "g-xinhua-1", None);
+    let device = server.enrol_with_key(&code, &public_hex(&device_key)).await;
+
+    // Signed by another key: refused, nothing stored.
+    let mut forged = report(&device, 1_000, "fire door blocked", vec![]);
+    sign(&key(8), &mut forged, GENESIS);
+    let results = server.push(&device, &[forged.clone()]).await;
+    assert_eq!(status(&results[0]), ("rejected", "bad_signature"));
+    // Signed by the device, then its note changed: refused.
+    let mut edited = report(&device, 2_000, "fire door blocked", vec![]);
+    sign(&device_key, &mut edited, GENESIS);
+    edited["body"]["payload"]["description"] = json!("nothing wrong");
+    let results = server.push(&device, &[edited]).await;
+    assert_eq!(status(&results[0]), ("rejected", "bad_signature"));
+    // Not signed at all, by a device that registered a key: refused.
+    let unsigned = report(&device, 3_000, "fire door blocked", vec![]);
+    let results = server.push(&device, &[unsigned]).await;
+    assert_eq!(status(&results[0]), ("rejected", "bad_signature"));
+    assert!(
+        results[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("must be signed")
+    );
+    // A signature that is not DER: refused.
+    let mut garbled = report(&device, 4_000, "fire door blocked", vec![]);
+    sign(&device_key, &mut garbled, GENESIS);
+    garbled["proof"]["signature"] = json!("3044");
+    let results = server.push(&device, &[garbled]).await;
+    assert_eq!(status(&results[0]), ("rejected", "bad_signature"));
+    assert!(server.pull_all(&device).await.is_empty());
+
+    // The same record truly signed is stored, and a re-push is a duplicate.
+    let mut good = forged.clone();
+    sign(&device_key, &mut good, GENESIS);
+    let results = server.push(&device, &[good.clone()]).await;
+    assert_eq!(status(&results[0]), ("accepted", ""));
+    let results = server.push(&device, &[good]).await;
+    assert_eq!(status(&results[0]), ("duplicate", ""));
+    // A device enrolled without a key (an older client) still pushes unsigned records;
+    // once updated it signs them, and the proof, which nothing can check, is ignored.
+    let old = server
+        .device("Wang Fang", "grid-worker", "g-xinhua-1", None)
+        .await;
+    let mut updated = report(&old, 6_000, "hose cracked", vec![]);
+    sign(&key(12), &mut updated, GENESIS);
+    let results = server
+        .push(
+            &old,
+            &[report(&old, 5_000, "exit sign dark", vec![]), updated],
+        )
+        .await;
+    assert_eq!(status(&results[0]), ("accepted", ""));
+    assert_eq!(status(&results[1]), ("accepted", ""));
+
+    let (code, report) = verify(&server);
+    assert_eq!((code, problems(&report)), (0, vec![]), "{report}");
+    assert_eq!(
+        (report["records"].clone(), report["signed"].clone()),
+        (json!(3), json!(1))
+    );
+    assert_eq!(report["unsigned"], json!(2));
+
+    // A key that is not a P-256 point is refused at enrolment.
+    let code = server.person("Zhao Lei", "grid-worker", "g-xinhua-1", None);
+    let response = server
+        .client
+        .post(server.url("/v1/enrol"))
+        .json(&json!({ "code": code, "public_key": "04abcd" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fork_or_gap_in_a_devices_chain_is_accepted_flagged_and_reported() {
+    let server = TestServer::start().await;
+    let device_key = key(9);
+    let code = server.person("Li Na", "grid-worker", "g-xinhua-1", None);
+    let device = server.enrol_with_key(&code, &public_hex(&device_key)).await;
+
+    let mut first = report(&device, 1_000, "one", vec![]);
+    let first_link = sign(&device_key, &mut first, GENESIS);
+    let mut second = report(&device, 2_000, "two", vec![]);
+    sign(&device_key, &mut second, &first_link);
+    // A store restored from a backup taken after `first`: its next record follows
+    // `first` too.
+    let mut restored = report(&device, 3_000, "three", vec![]);
+    sign(&device_key, &mut restored, &first_link);
+    // A record whose predecessor never reached the server.
+    let mut after_gap = report(&device, 4_000, "four", vec![]);
+    sign(&device_key, &mut after_gap, &"ab".repeat(32));
+    let results = server
+        .push(
+            &device,
+            &[
+                first.clone(),
+                second.clone(),
+                restored.clone(),
+                after_gap.clone(),
+            ],
+        )
+        .await;
+    assert!(
+        results.iter().all(|r| r["status"] == "accepted"),
+        "{results:?}"
+    );
+
+    // The flags kept at push time.
+    let db = rusqlite::Connection::open(server.data_path().join("server.sqlite")).unwrap();
+    let chain = |item: &Value| -> String {
+        db.query_row(
+            "SELECT chain FROM records WHERE id = ?1",
+            [item["id"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        [&first, &second, &restored, &after_gap].map(chain),
+        ["linked", "linked", "fork", "gap"].map(String::from)
+    );
+
+    // verify recomputes the chain and names every record involved.
+    let (code, report) = verify(&server);
+    assert_eq!(code, 1);
+    let id = |item: &Value| item["id"].as_str().unwrap().to_string();
+    let mut found = problems(&report);
+    found.sort();
+    let mut expected = vec![
+        (id(&second), "fork".to_string()),
+        (id(&restored), "fork".to_string()),
+        (id(&after_gap), "gap".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(found, expected, "{report}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_a_record_and_a_photo_edited_by_hand() {
+    let server = TestServer::start().await;
+    let device_key = key(11);
+    let code = server.person("Li Na", "grid-worker", "g-xinhua-1", None);
+    let device = server.enrol_with_key(&code, &public_hex(&device_key)).await;
+    let photo_bytes = b"evidence photo bytes";
+    upload(&server, &device, photo_bytes).await;
+    let photo = sha256(photo_bytes);
+    let mut first = report(&device, 1_000, "extinguisher expired", vec![photo.clone()]);
+    let first_link = sign(&device_key, &mut first, GENESIS);
+    let mut second = report(&device, 2_000, "exit blocked", vec![]);
+    sign(&device_key, &mut second, &first_link);
+    let results = server.push(&device, &[first.clone(), second.clone()]).await;
+    assert!(
+        results.iter().all(|r| r["status"] == "accepted"),
+        "{results:?}"
+    );
+    let (code, report) = verify(&server);
+    assert_eq!((code, problems(&report)), (0, vec![]), "{report}");
+    assert_eq!(report["blobs"], json!(1));
+
+    // Someone with the database file rewrites the second record's description.
+    let db = rusqlite::Connection::open(server.data_path().join("server.sqlite")).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE records SET body = replace(body, 'exit blocked', 'exit clear') WHERE id = ?1",
+            [second["id"].as_str().unwrap()],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    // ... and swaps a byte of the photo.
+    let photo_file = server
+        .data_path()
+        .join("blobs/sha256")
+        .join(&photo[..2])
+        .join(&photo);
+    let mut bytes = std::fs::read(&photo_file).unwrap();
+    bytes[0] ^= 0xff;
+    std::fs::write(&photo_file, bytes).unwrap();
+
+    let (code, report) = verify(&server);
+    assert_eq!(code, 1);
+    assert_eq!(
+        problems(&report),
+        vec![
+            (
+                second["id"].as_str().unwrap().to_string(),
+                "bad_signature".to_string()
+            ),
+            (photo.clone(), "blob_hash".to_string()),
+        ],
+        "{report}"
+    );
+    // The human form names them too.
+    let out = Command::new(BIN)
+        .arg("--data")
+        .arg(server.data_path())
+        .arg("verify")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        text.contains(&format!(
+            "bad_signature hazard-event {}",
+            second["id"].as_str().unwrap()
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!("blob_hash photo {photo}")), "{text}");
+    server.stop().await;
+}

@@ -1,0 +1,152 @@
+//! Signed, chained records end to end (issue 12): the core's real sync client against
+//! the real server binary on 127.0.0.1. A device enrols with its public key, signs and
+//! chains every record it queues, and the server stores them verified and linked; a
+//! record changed by hand in the device's store file is refused `bad_signature`; and a
+//! cloned store, recording on both copies, shows as a fork in the device's chain.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use gridwalk_core::hazard::{CaseFilter, Payload};
+use gridwalk_core::inspection::InspectionKind;
+use gridwalk_e2e::*;
+use gridwalk_server::proofs::verify_store;
+use gridwalk_server::storage::files::FileBlobStore;
+
+const BIN: &str = env!("CARGO_BIN_EXE_e2e-server");
+
+/// `(records, signed, linked)` on the server.
+fn chain_counts(server: &Server) -> (i64, i64, i64) {
+    server
+        .db()
+        .query_row(
+            "SELECT count(*), count(proof_signature), count(*) FILTER (WHERE chain = 'linked')
+             FROM records",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+}
+
+/// The server's `verify` over its whole store.
+fn verify(server: &Server) -> gridwalk_server::proofs::VerifyReport {
+    let blobs = FileBlobStore::open(&server.data_path().join("blobs")).unwrap();
+    verify_store(&server.admin_store(), &blobs).unwrap()
+}
+
+/// The id of the first case on `device`.
+fn first_case(device: &Device) -> String {
+    device.store().list_cases(&CaseFilter::default()).unwrap()[0]
+        .case_id
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_devices_records_arrive_signed_and_linked_and_a_hand_edit_is_refused() {
+    let server = Server::start(BIN);
+    let code = server.person("Li Na", "grid-worker", "g-xinhua-1", None);
+    let phone = Device::new("phone");
+    phone.enroll(&server.url(), &code).await;
+    let key = phone.store().signing_public_key().unwrap();
+    let registered: String = server
+        .db()
+        .query_row("SELECT public_key FROM devices", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(registered, key);
+
+    phone.inspect(
+        "site-a",
+        InspectionKind::Routine,
+        &[("fire-02", vec![jpeg(1, 320, 240)])],
+    );
+    phone.sync_until_clean(3).await;
+    // The inspection and the report of its hazard: signed, one after the other.
+    assert_eq!(chain_counts(&server), (2, 2, 2));
+    let report = verify(&server);
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!((report.signed, report.unsigned, report.blobs), (2, 0, 1));
+
+    // A comment is queued, then its text changed by hand in the store file.
+    let case_id = first_case(&phone);
+    let comment = phone
+        .store()
+        .act(
+            &case_id,
+            Payload::Comment {
+                text: "extinguisher replaced".into(),
+            },
+        )
+        .unwrap();
+    let db = rusqlite::Connection::open(&phone.path).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE record_proofs SET body = replace(body, 'extinguisher replaced', 'all fine')
+             WHERE outbox_seq = (SELECT seq FROM outbox WHERE record_id = ?1)",
+            [&comment.id],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+    let sync = phone.sync().await.unwrap();
+    assert_eq!(sync.rejected.len(), 1, "{sync:?}");
+    assert_eq!(
+        (sync.rejected[0].id.as_str(), sync.rejected[0].code.as_str()),
+        (comment.id.as_str(), "bad_signature")
+    );
+    assert_eq!(chain_counts(&server), (2, 2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cloned_store_recording_on_both_copies_is_a_fork() {
+    let server = Server::start(BIN);
+    let code = server.person("Li Na", "grid-worker", "g-xinhua-1", None);
+    let phone = Device::new("phone");
+    phone.enroll(&server.url(), &code).await;
+    phone.inspect(
+        "site-a",
+        InspectionKind::Routine,
+        &[("fire-02", vec![jpeg(2, 320, 240)])],
+    );
+    phone.sync_until_clean(3).await;
+    let case_id = first_case(&phone);
+
+    // The store file is copied to a second phone (every connection closed, so the
+    // file holds everything).
+    let clone = Device::new("clone");
+    std::fs::copy(&phone.path, &clone.path).unwrap();
+    let on_phone = phone
+        .store()
+        .act(&case_id, Payload::Comment { text: "a".into() })
+        .unwrap();
+    let on_clone = clone
+        .store()
+        .act(&case_id, Payload::Comment { text: "b".into() })
+        .unwrap();
+    phone.sync_until_clean(3).await;
+    clone.sync_until_clean(3).await;
+
+    // Both accepted; the second to arrive follows the same record as the first.
+    let chain = |id: &str| -> String {
+        server
+            .db()
+            .query_row("SELECT chain FROM records WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        (chain(&on_phone.id), chain(&on_clone.id)),
+        ("linked".to_string(), "fork".to_string())
+    );
+    let report = verify(&server);
+    let mut forks: Vec<(String, String)> = report
+        .problems
+        .iter()
+        .map(|p| (p.record.clone(), p.problem.clone()))
+        .collect();
+    forks.sort();
+    let mut expected = vec![
+        (on_phone.id.clone(), "fork".to_string()),
+        (on_clone.id.clone(), "fork".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(forks, expected, "{report:?}");
+}
