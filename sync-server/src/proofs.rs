@@ -31,18 +31,19 @@ pub enum ProofError {
     Store(#[from] StoreError),
 }
 
-/// Checks a pushed record's proof against the caller device's key, over the body as it
-/// will be stored (`stored_body`, canonical JSON text), and places it in the device's
-/// chain. `Ok(None)`: an unsigned record of a device enrolled without a key.
+/// Checks a pushed record's proof against the caller device's `key` (registered at
+/// enrolment, `None` for a device enrolled without one), over the body as it will be
+/// stored (`stored_body`, canonical JSON text), and places it in the device's chain.
+/// `Ok(None)`: an unsigned record of a device enrolled without a key.
 pub fn check_pushed(
     store: &dyn RecordStore,
     device: &str,
+    key: Option<&str>,
     kind: &str,
     id: &str,
     stored_body: &str,
     proof: Option<&Proof>,
 ) -> Result<Option<RecordProof>, ProofError> {
-    let key = store.device_public_key(device)?;
     let (key, proof) = match (key, proof) {
         // Enrolled without a key (by an older client): nothing to check a proof
         // against, so the record is stored unsigned, proof or not. A device updated
@@ -56,7 +57,7 @@ pub fn check_pushed(
         }
         (Some(key), Some(proof)) => (key, proof),
     };
-    let own_link = verified_link(&key, kind, id, stored_body, &proof.prev, &proof.signature)
+    let own_link = verified_link(key, kind, id, stored_body, &proof.prev, &proof.signature)
         .map_err(|e| ProofError::Refused(format!("{e} (device {device})")))?;
     let chain = store.chain_status(device, id, &proof.prev)?;
     if chain != ChainStatus::Linked {

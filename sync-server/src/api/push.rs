@@ -35,7 +35,9 @@ pub async fn push(
     let store = state.store.clone();
     let case_locks = state.case_locks.clone();
     let results = blocking(move || {
+        // Looked up once per batch, like the unit tree: every item is the same caller's.
         let tree = UnitTree::new(&store.units()?);
+        let key = store.device_public_key(&caller.device)?;
         request
             .items
             .into_iter()
@@ -46,7 +48,7 @@ pub async fn push(
                 // touching several cases never holds two locks (no deadlock), and a
                 // push to another case (or of anything else) never waits on it.
                 let _guard = event_case(&item).map(|case| case_locks.lock(case));
-                push_one(store.as_ref(), &caller, &tree, item)
+                push_one(store.as_ref(), &caller, key.as_deref(), &tree, item)
             })
             .collect::<Result<Vec<_>, ApiError>>()
     })
@@ -81,6 +83,7 @@ fn rejected(id: String, reject: Reject) -> ItemResult {
 fn push_one(
     store: &dyn RecordStore,
     caller: &Caller,
+    key: Option<&str>,
     tree: &UnitTree,
     item: PushItem,
 ) -> Result<ItemResult, ApiError> {
@@ -103,6 +106,7 @@ fn push_one(
     let proof = match proofs::check_pushed(
         store,
         &caller.device,
+        key,
         checked.kind.as_str(),
         &item.id,
         &checked.body,
