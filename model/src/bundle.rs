@@ -89,6 +89,11 @@ pub struct CaseFile {
     /// uploaded yet); each is a warning, any other missing photo a problem.
     #[serde(default)]
     pub photos_not_uploaded: Vec<String>,
+    /// Records outside the bundle that attach the same photos (other cases, other
+    /// sites), as the server knew them at export: for the re-use flag. Not signed
+    /// evidence, only a pointer for the reader.
+    #[serde(default)]
+    pub other_uses: Vec<PhotoUse>,
 }
 
 /// `records/NNNN.json`: one record of the case, as the server stores it.
@@ -417,7 +422,7 @@ pub fn verify_files(files: &BTreeMap<String, Vec<u8>>) -> BundleReport {
         &CaseEvidence {
             site: case.site.as_ref(),
             uses: uses.clone(),
-            uses_elsewhere: Vec::new(),
+            uses_elsewhere: case.other_uses.clone(),
             // Capture facts travel in photo records, which the server does not hold
             // yet (issue 12 item 2's photo part): no GPS or capture-time flags here.
             photos: Vec::new(),
@@ -945,6 +950,7 @@ mod tests {
                 exported_at: "2026-05-02T00:00:00Z".into(),
                 site: None,
                 photos_not_uploaded: vec![],
+                other_uses: vec![],
             },
             records,
             proofs,
