@@ -67,7 +67,8 @@ pub fn case_contents(
     let events: Vec<Event> = stored
         .iter()
         .map(|r| {
-            serde_json::from_str(&r.body).map_err(|e| ExportError::Corrupt(r.id.clone(), e.to_string()))
+            serde_json::from_str(&r.body)
+                .map_err(|e| ExportError::Corrupt(r.id.clone(), e.to_string()))
         })
         .collect::<Result<_, _>>()?;
     // The inspections the case came from: the report's, and a re-inspection's.
@@ -263,9 +264,8 @@ pub fn export_case(
     let contents = case_contents(records, blobs, case_id, now)?;
     let files = bundle::write_files(&contents)?;
     let partial = out.with_extension("zip.partial");
-    let written = write_zip(&files, &partial).and_then(|()| {
-        std::fs::rename(&partial, out).map_err(|e| e.to_string())
-    });
+    let written = write_zip(&files, &partial)
+        .and_then(|()| std::fs::rename(&partial, out).map_err(|e| e.to_string()));
     if let Err(detail) = written {
         // Nothing half-written stays behind; the error names the file asked for.
         let _ = std::fs::remove_file(&partial);

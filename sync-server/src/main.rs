@@ -13,8 +13,8 @@ use gridwalk_server::config::{DEFAULT_MAX_PHOTO_BYTES, DataDir, Limits};
 use gridwalk_server::export;
 use gridwalk_server::proofs::verify_store;
 use gridwalk_server::server;
-use gridwalk_server::storage::files::FileBlobStore;
 use gridwalk_server::storage::RecordStore;
+use gridwalk_server::storage::files::FileBlobStore;
 use gridwalk_server::storage::sqlite::SqliteStore;
 
 #[derive(Parser)]

@@ -13,9 +13,10 @@ use gridwalk_model::signing::GENESIS;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    BlobLink, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus, DeviceSummary, EnrolAttempt, NewDevice, NewRecord,
-    PersonSummary, ProvenRow, PutOutcome, RecordStore, Redeemed, StoreError, StoreResult,
-    StoredRecord, TokenDevice, Upload, UploadAdmission, UploadCap,
+    BlobLink, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus, DeviceSummary,
+    EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome, RecordStore,
+    Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload, UploadAdmission,
+    UploadCap,
 };
 
 /// The server's numbered migrations, run by the shared runner
