@@ -185,10 +185,15 @@ pub fn flags(evidence: &CaseEvidence<'_>, config: &ProvenanceConfig) -> Vec<Prov
     let site_point = evidence
         .site
         .and_then(|s| Some((s.id.as_str(), s.lat?, s.lon?)));
+    // Where a photo was taken is the photo's, not the record's: one flag per photo.
+    let mut placed = BTreeSet::new();
     for photo_use in &evidence.uses {
         let Some(fact) = facts.get(photo_use.sha256.as_str()) else {
             continue;
         };
+        if !placed.insert(photo_use.sha256.as_str()) {
+            continue;
+        }
         if let (Some((site, lat, lon)), Some(plat), Some(plon)) = (site_point, fact.lat, fact.lon) {
             let distance_m = haversine_m(lat, lon, plat, plon);
             if distance_m > config.max_distance_m {
@@ -391,6 +396,7 @@ mod tests {
             site: Some(&site),
             uses: vec![
                 photo_use("aa", "ev-1", 0, "case-1", "site-a"),
+                photo_use("aa", "insp/fire-01", 0, "case-1", "site-a"),
                 photo_use("bb", "ev-2", 0, "case-1", "site-a"),
             ],
             photos: vec![
