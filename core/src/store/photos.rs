@@ -55,12 +55,12 @@ pub(crate) fn insert_if_absent(
     Ok(())
 }
 
-/// What the camera file of photo `sha256` said about its capture: `(taken_at, lat,
-/// lon)`, or `None` for a photo not held.
-pub(crate) fn capture(
-    conn: &Connection,
-    sha256: &str,
-) -> Result<Option<(Option<String>, Option<f64>, Option<f64>)>> {
+/// What a camera file said about its capture: `(taken_at, lat, lon)`, each when known.
+pub(crate) type Capture = (Option<String>, Option<f64>, Option<f64>);
+
+/// What the camera file of photo `sha256` said about its capture, or `None` for a
+/// photo not held.
+pub(crate) fn capture(conn: &Connection, sha256: &str) -> Result<Option<Capture>> {
     Ok(conn
         .prepare_cached("SELECT taken_at, lat, lon FROM photos WHERE sha256 = ?1")?
         .query_row([sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
