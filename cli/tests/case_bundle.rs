@@ -410,3 +410,26 @@ fn a_bundle_of_a_case_whose_device_chain_forked_verifies_with_the_fork_as_a_warn
     assert!(text.contains("warning fork"), "{text}");
     assert!(text.contains("chain fork"), "{text}");
 }
+
+#[test]
+fn a_zip_whose_entry_climbs_out_of_the_bundle_is_refused_unread() {
+    let work = tempfile::tempdir().unwrap();
+    let evil = work.path().join("evil.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&evil).unwrap());
+    zip.start_file("../outside.json", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(b"{}").unwrap();
+    zip.finish().unwrap();
+    let out = bare(&["--json", "verify-bundle", evil.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(error["error"]["kind"], "invalid-input");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`../outside.json` is not a path inside the bundle"),
+        "{error}"
+    );
+    assert!(!work.path().join("outside.json").exists());
+}
