@@ -11,6 +11,8 @@
 //! - [`storage`]: the storage traits and their embedded SQLite / local-file versions.
 //! - [`proofs`]: record signatures and device chains: the check on push, and
 //!   `verify` over the whole store.
+//! - [`export`]: a case's evidence as the model's case bundle: `export-case` (a zip
+//!   anyone can verify offline) and the `case` view.
 //! - [`kinds`]: the kinds of pushed item, how each is validated, scoped and redacted.
 //! - [`error`]: the API's typed error and its one mapping to HTTP responses.
 //! - [`state`]: what every handler shares (stores, limits, locks).
@@ -26,6 +28,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod kinds;
 pub mod proofs;
 pub mod scope;

@@ -55,14 +55,16 @@ const MODEL: &[&str] = &[
     "hazard::skew",
     "hazard::report",
     "hazard",
+    "provenance",
     "signing",
     "protocol",
+    "bundle",
 ];
 
 /// The sync server's layers, bottom first.
 const SERVER: &[&str] = &[
-    "config", "storage", "proofs", "kinds", "error", "state", "auth", "scope", "api", "server",
-    "admin",
+    "config", "storage", "proofs", "export", "kinds", "error", "state", "auth", "scope", "api",
+    "server", "admin",
 ];
 
 /// A `crate::` path that points upwards.

@@ -140,6 +140,36 @@ pub struct ProvenRow {
     pub proof: Option<(String, String, String, String)>,
 }
 
+/// One signed record in its device's chain, as a case bundle carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainEntry {
+    /// The record's id.
+    pub id: String,
+    /// The hazard case it belongs to, if any.
+    pub case_id: Option<String>,
+    /// The link of the device's previous record.
+    pub prev: String,
+    /// The DER signature, hex.
+    pub signature: String,
+    /// The record's own link.
+    pub link: String,
+    /// Where the server placed it at receipt (`linked`, `gap`, `fork`).
+    pub chain: String,
+}
+
+/// How many of a device's records arrived with a broken chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainBreaks {
+    /// The device.
+    pub device: String,
+    /// Its person's name.
+    pub person_name: String,
+    /// Records received without their predecessor.
+    pub gap: u64,
+    /// Records received on a second branch of the chain.
+    pub fork: u64,
+}
+
 /// A record as stored, with its sequence number.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredRecord {
@@ -474,6 +504,13 @@ pub trait RecordStore: Send + Sync + 'static {
     fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>>;
     /// Every record of a kind, in sequence order (for the server-wide report).
     fn records_of_kind(&self, kind: RecordKind) -> StoreResult<Vec<StoredRecord>>;
+    /// The record with this id, if stored.
+    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>>;
+    /// Every signed record of `device`, in the order the server received them.
+    fn device_chain(&self, device: &str) -> StoreResult<Vec<ChainEntry>>;
+    /// The devices with records whose chain was broken at receipt (gap or fork), by
+    /// device id.
+    fn chain_breaks(&self) -> StoreResult<Vec<ChainBreaks>>;
 }
 
 /// What finishing an upload found.
