@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 
 /// One button on a case: an action the core allows now, with the one choice the button
 /// itself makes (the level to call in to, pass or fail). Built only from

@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// Collects what an action carries (a note; a department; rectification photos) and

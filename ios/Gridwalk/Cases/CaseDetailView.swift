@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// A hazard case: state, deadline, flags, history, and exactly the core's allowed actions.

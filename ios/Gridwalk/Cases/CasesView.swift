@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// Hazard cases: open / contested filters (the core's CaseFilter), overdue as computed by

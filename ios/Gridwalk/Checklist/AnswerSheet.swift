@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// Answers one item: ok / hazard / not applicable, a note, photos. The item's title is

@@ -1,5 +1,5 @@
 import Foundation
-import Gridwalk
+import GridwalkKit
 
 /// The shell's only door to the core: forwards calls off the main thread and decides
 /// nothing. Store calls are short and synchronous (docs/adr/0002); sync and enrolment are

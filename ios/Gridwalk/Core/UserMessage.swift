@@ -1,5 +1,5 @@
 import Foundation
-import Gridwalk
+import GridwalkKit
 
 /// The sentence a user sees for a failure. The core's typed error already says what went
 /// wrong; this lays it out in the app's language, with the core's own detail (record ids,

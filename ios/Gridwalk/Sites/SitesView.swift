@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// Today's sites: search, scan a site's QR code, start or resume an inspection.

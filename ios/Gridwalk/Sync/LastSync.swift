@@ -1,5 +1,5 @@
 import Foundation
-import Gridwalk
+import GridwalkKit
 
 /// What the last sync did, kept across launches for the Sync screen. A display cache:
 /// losing it loses no record. Counts are kept by `SyncCount`, not by their words, so they

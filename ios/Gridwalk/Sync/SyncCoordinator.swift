@@ -1,6 +1,6 @@
 import BackgroundTasks
 import Foundation
-import Gridwalk
+import GridwalkKit
 import Network
 import Observation
 

@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// Who this phone is, what waits to be sent, the running and the last sync, "sync now".
