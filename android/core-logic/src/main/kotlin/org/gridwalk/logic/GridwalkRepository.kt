@@ -66,8 +66,6 @@ class GridwalkRepository(
 
     suspend fun checklist(inspectionId: String): Checklist = call { checklist(inspectionId) }
 
-    suspend fun inspection(inspectionId: String): Inspection = call { inspection(inspectionId) }
-
     /** Answers an item; camera files, when given, are ingested and attached by the core. */
     suspend fun answer(inspectionId: String, item: String, outcome: Outcome, note: String?, photoPaths: List<String>) =
         call {

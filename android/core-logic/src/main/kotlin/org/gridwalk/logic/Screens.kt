@@ -261,14 +261,13 @@ class ReportModel(private val repo: GridwalkRepository, private val scope: Corou
     )
 }
 
-/** Submitted inspections, and one of them read-only. */
+/** Submitted inspections; one opens read-only in the checklist screen ([ChecklistUi.editable]). */
 data class SubmittedUi(
     val inspections: List<InspectionSummary> = emptyList(),
-    val open: Inspection? = null,
     val error: Throwable? = null,
 )
 
-/** The list of submitted inspections and the read-only view of one. */
+/** The list of submitted inspections. */
 class SubmittedModel(private val repo: GridwalkRepository, private val scope: CoroutineScope) {
     private val state = MutableStateFlow(SubmittedUi())
     val ui: StateFlow<SubmittedUi> = state.asStateFlow()
@@ -278,14 +277,6 @@ class SubmittedModel(private val repo: GridwalkRepository, private val scope: Co
         { e -> state.update { it.copy(error = e) } },
         { list -> state.update { it.copy(inspections = list, error = null) } },
     )
-
-    fun open(inspectionId: String): Job = scope.attempt(
-        { repo.inspection(inspectionId) },
-        { e -> state.update { it.copy(error = e) } },
-        { inspection -> state.update { it.copy(open = inspection) } },
-    )
-
-    fun close() = state.update { it.copy(open = null) }
 }
 
 /** The sites screen's state. */

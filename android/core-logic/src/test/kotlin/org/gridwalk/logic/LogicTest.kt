@@ -406,16 +406,18 @@ fun main(args: Array<String>) {
         assertEq(0, form.pendingPhotos().size, "photo deleted once recorded")
     } }
 
-    c.test("the campaign report and the submitted inspections, read-only") { runBlocking {
+    c.test("the campaign report, and submitted inspections listed and opened read-only") { runBlocking {
         val report = ReportModel(repo, this) { System.currentTimeMillis() }
         report.refresh().join()
         assertEq(2u, report.ui.value.report!!.total.found, "found")
         val submitted = SubmittedModel(repo, this)
         submitted.refresh().join()
         assertEq(listOf(inspectionId), submitted.ui.value.inspections.map { it.id }, "submitted")
-        submitted.open(inspectionId).join()
-        assertEq(InspectionStatus.SUBMITTED, submitted.ui.value.open!!.status, "status")
-        assertTrue(submitted.ui.value.open!!.answers.isNotEmpty()) { "answers" }
+        // Opened, it is the checklist, read-only.
+        val readOnly = ChecklistModel(repo, captures, inspectionId, this)
+        readOnly.refresh().join()
+        assertEq(InspectionStatus.SUBMITTED, readOnly.ui.value.checklist!!.status, "status")
+        assertTrue(!readOnly.ui.value.editable) { "a submitted inspection is editable" }
     } }
 
     c.finish()
