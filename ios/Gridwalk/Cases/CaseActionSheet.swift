@@ -5,6 +5,8 @@ import SwiftUI
 /// forwards it. Nothing is checked here: the core refuses naming the rule, shown below.
 struct CaseActionSheet: View {
     let caseId: String
+    /// The case as shown, for its template's departments.
+    let caseState: CaseState?
     let action: CaseAction
     let onDone: () -> Void
     @Environment(SyncCoordinator.self) private var app
@@ -13,6 +15,9 @@ struct CaseActionSheet: View {
     @State private var department: String?
     @State private var departments: [Department] = []
     @State private var photos: [String] = []
+    /// Where this sheet's camera files wait: on disk until the core has them, so a sheet
+    /// opened again after the app was killed finds them.
+    private var owner: CaptureOwner { .hazardCase(caseId) }
     @State private var busy = false
     @State private var error: String?
 
@@ -26,7 +31,7 @@ struct CaseActionSheet: View {
                     }
                 }
                 if action.kind == .rectified {
-                    PhotoCaptureButton(title: localized("action_fix_photos", photos.count), paths: $photos, error: $error)
+                    PhotoCaptureButton(title: localized("action_fix_photos", photos.count), destination: { try app.core.captures.reserve(owner) }, paths: $photos, error: $error)
                 }
                 TextField(action.noteLabel, text: $note, axis: .vertical)
                 if let error { Text(error).foregroundStyle(.red) }
@@ -35,13 +40,18 @@ struct CaseActionSheet: View {
             .navigationBarTitleDisplayMode(.inline)
             .toolbar {
                 ToolbarItem(placement: .cancellationAction) {
-                    Button(localized("action_cancel")) { JPEGFile.discard(photos); dismiss() }
+                    Button(localized("action_cancel")) { app.core.captures.discardAll(owner); dismiss() }
                 }
                 ToolbarItem(placement: .confirmationAction) {
                     Button(localized("action_record")) { Task { await record() } }.disabled(busy)
                 }
             }
-            .task { if action.kind == .assigned { departments = (try? await app.core.departments()) ?? [] } }
+            .task {
+                photos = app.core.captures.pending(owner).map(\.path)
+                if action.kind == .assigned, let caseState {
+                    departments = (try? await app.core.departments(for: caseState)) ?? []
+                }
+            }
         }
     }
 
@@ -54,7 +64,7 @@ struct CaseActionSheet: View {
             let hashes = try await app.core.ingest(photos)
             let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
             _ = try await app.core.act(caseId, action.payload(note: text, department: department, photos: hashes))
-            JPEGFile.discard(photos)
+            app.core.captures.remove(owner, photos.map { URL(fileURLWithPath: $0) })
             onDone()
             dismiss()
         } catch {

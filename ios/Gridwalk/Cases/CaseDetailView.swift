@@ -30,7 +30,7 @@ struct CaseDetailView: View {
         .navigationTitle(view?.state.report?.description ?? localized("case_title"))
         .task { await load() }
         .sheet(item: $acting) { action in
-            CaseActionSheet(caseId: caseId, action: action) { Task { await load() } }
+            CaseActionSheet(caseId: caseId, caseState: view?.state, action: action) { Task { await load() } }
         }
     }
 

@@ -10,18 +10,32 @@ actor Core {
     private let syncHandle: GridwalkSync
     private var runningSync: Task<SyncReport, Error>?
 
-    /// Opens the device's one store in Application Support: kept by the system, never
-    /// evicted like Caches, and excluded from backup so a restored phone never shares this
-    /// one's device id and outbox.
-    init() throws {
-        var folder = try FileManager.default.url(
-            for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
-        var values = URLResourceValues()
-        values.isExcludedFromBackup = true
-        try folder.setResourceValues(values)
-        let storePath = folder.appendingPathComponent("gridwalk.sqlite").path
-        store = try GridwalkStore.open(path: storePath)
+    /// Camera files waiting for the core, beside the store (persistent, not backed up).
+    nonisolated let captures: PendingCaptures
+
+    private init(store: GridwalkStore, captures: PendingCaptures) {
+        self.store = store
+        self.captures = captures
         syncHandle = GridwalkSync(store: store)
+    }
+
+    /// Opens the device's one store in Application Support — kept by the system, never
+    /// evicted like Caches, and excluded from backup so a restored phone never shares this
+    /// one's device id and outbox — off the main thread (loading, SQLite, migrations and
+    /// the keychain can take long enough to freeze a launch). Throws what `openProblem`
+    /// turns into the launch screen's advice.
+    static func open() async throws -> Core {
+        try await Task.detached(priority: .userInitiated) {
+            var folder = try FileManager.default.url(
+                for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+            var values = URLResourceValues()
+            values.isExcludedFromBackup = true
+            try folder.setResourceValues(values)
+            let storePath = folder.appendingPathComponent("gridwalk.sqlite").path
+            let store = try openStore(path: storePath, key: try StoreKeychain.storeKey(), signer: try KeychainSigner())
+            let captures = PendingCaptures(root: folder.appendingPathComponent("pending-captures", isDirectory: true))
+            return Core(store: store, captures: captures)
+        }.value
     }
 
     // Reference data and profile
@@ -29,10 +43,19 @@ actor Core {
     func profile() throws -> Profile? { try store.profile() }
     func sites() throws -> [Site] { try store.listSites() }
 
-    /// Departments of the newest checklist template, for the "assign" action.
-    func departments() throws -> [Department] {
-        guard let newest = try store.listTemplates().first else { return [] }
-        return try store.template(id: newest.id, version: nil).departments
+    /// The departments a case may be assigned to: those of the template its inspection
+    /// was made with; for a public report, the newest template holding its category.
+    func departments(for state: CaseState) throws -> [Department] {
+        guard let report = state.report else { return [] }
+        if case let .inspection(inspectionId, _) = report.source,
+           let inspection = try? store.inspection(inspectionId: inspectionId) {
+            return try store.template(id: inspection.templateId, version: inspection.templateVersion).departments
+        }
+        for id in Set(try store.listTemplates().map(\.id)) {
+            let template = try store.template(id: id, version: nil)
+            if template.categories.contains(where: { $0.code == report.category }) { return template.departments }
+        }
+        return []
     }
 
     // Inspections
@@ -78,6 +101,9 @@ actor Core {
     // Sync
 
     func pendingSync() throws -> PendingSync { try store.pendingSync() }
+
+    /// The server this phone is enrolled with: enrolled means this, not "has a profile".
+    func enrolledServer() throws -> String? { try syncHandle.enrolledServer() }
 
     func enroll(serverUrl: String, code: String) async throws -> Enrolment {
         try await syncHandle.enroll(serverUrl: serverUrl, code: code)
