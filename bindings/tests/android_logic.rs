@@ -83,8 +83,12 @@ fn core_logic_tests_pass_on_the_jvm_with_the_real_bindings() {
     let coroutines = home.join("lib/kotlinx-coroutines-core-jvm.jar");
 
     let mut sources = files(&generated);
-    sources.extend(kotlin_files(&root.join("android/core-logic/src/main/kotlin")));
-    sources.extend(kotlin_files(&root.join("android/core-logic/src/test/kotlin")));
+    sources.extend(kotlin_files(
+        &root.join("android/core-logic/src/main/kotlin"),
+    ));
+    sources.extend(kotlin_files(
+        &root.join("android/core-logic/src/test/kotlin"),
+    ));
     let jar = work.path().join("logic.jar");
     run(Command::new(&kotlinc)
         .args(&sources)
@@ -95,16 +99,11 @@ fn core_logic_tests_pass_on_the_jvm_with_the_real_bindings() {
         .arg(&jar)
         .env("JAVA_OPTS", "-Xss4m"));
 
-    let classpath = [
-        jar,
-        jna,
-        coroutines,
-        home.join("lib/kotlin-stdlib.jar"),
-    ]
-    .iter()
-    .map(|p| p.display().to_string())
-    .collect::<Vec<_>>()
-    .join(":");
+    let classpath = [jar, jna, coroutines, home.join("lib/kotlin-stdlib.jar")]
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":");
     let stdout = run(Command::new("java")
         .arg(format!("-Djna.library.path={}", profile_dir().display()))
         .arg("-Djava.awt.headless=true")

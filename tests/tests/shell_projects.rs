@@ -24,8 +24,7 @@ fn repo() -> PathBuf {
 }
 
 fn read(relative: &str) -> String {
-    std::fs::read_to_string(repo().join(relative))
-        .unwrap_or_else(|e| panic!("{relative}: {e}"))
+    std::fs::read_to_string(repo().join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
 }
 
 /// The string arguments `name: "…"` of every `call(` in a Package.swift, e.g. all
@@ -90,7 +89,9 @@ fn xcodegen_targets(project: &str) -> Vec<AppTarget> {
             if let Some(module) = text.strip_prefix("PRODUCT_MODULE_NAME:") {
                 target.module = module.trim().trim_matches('"').to_string();
             } else if let Some(product) = text.strip_prefix("product:") {
-                target.products.push(product.trim().trim_matches('"').to_string());
+                target
+                    .products
+                    .push(product.trim().trim_matches('"').to_string());
             }
         }
     }
@@ -145,9 +146,7 @@ fn ios_problems(
             };
             let module = module.trim().to_string();
             if app_modules.contains(&module) {
-                problems.push(format!(
-                    "{path}: imports `{module}`, the app's own module"
-                ));
+                problems.push(format!("{path}: imports `{module}`, the app's own module"));
             }
         }
     }
@@ -158,7 +157,9 @@ fn ios_problems(
         t.lines()
             .any(|l| l.trim() == format!("import {target}").as_str())
     }) {
-        problems.push(format!("no app file imports the package's module `{target}`"));
+        problems.push(format!(
+            "no app file imports the package's module `{target}`"
+        ));
     }
     // Every generated binding file reaches the package.
     let path = swift_argument(package, ".target", target, "path")
@@ -178,9 +179,7 @@ fn ios_problems(
     }
     for binary in &binaries {
         let Some(path) = swift_argument(package, ".binaryTarget", binary, "path") else {
-            problems.push(format!(
-                "Package.swift: binary target {binary} has no path"
-            ));
+            problems.push(format!("Package.swift: binary target {binary} has no path"));
             continue;
         };
         if !script.contains(&format!("-output \"$kit/{path}\"")) {
@@ -351,8 +350,8 @@ fn finds_a_module_clash_and_a_binding_file_left_out() {
     let package = CLASHING_PACKAGE.replace("\"Gridwalk\"", "\"GridwalkKit\"");
     let package = package.replace("Sources/Gridwalk\"", "Sources/GridwalkKit\"");
     let project = CLASHING_PROJECT.replace("product: Gridwalk", "product: GridwalkKit");
-    let script = script.replace("Sources/Gridwalk/", "Sources/GridwalkKit/")
-        + "\ncp \"$generated/B.h\" x";
+    let script =
+        script.replace("Sources/Gridwalk/", "Sources/GridwalkKit/") + "\ncp \"$generated/B.h\" x";
     let sources = vec![("V.swift".to_string(), "import GridwalkKit\n".to_string())];
     let problems = ios_problems(
         &project,

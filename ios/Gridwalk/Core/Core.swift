@@ -93,6 +93,9 @@ actor Core {
     func hazardCase(_ caseId: String) throws -> CaseView { try store.hazardCase(caseId: caseId) }
     func act(_ caseId: String, _ payload: Payload) throws -> Event { try store.act(caseId: caseId, payload: payload) }
 
+    /// The campaign report over the cases on this phone, as of `asOfMs`.
+    func campaignReport(asOfMs: Int64) throws -> CampaignReport { try store.campaignReport(asOfMs: asOfMs) }
+
     /// Ingests JPEG files (rectification evidence); returns their hashes in order.
     func ingest(_ photoPaths: [String]) throws -> [String] {
         try photoPaths.map { try store.ingestPhoto(path: $0).sha256 }
