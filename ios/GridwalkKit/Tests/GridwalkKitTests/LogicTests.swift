@@ -22,8 +22,6 @@ final class LogicTests: XCTestCase {
             }
         }
         XCTAssertEqual(retried, 2)
-        XCTAssertEqual(retryDelay(attempt: 0), 30)
-        XCTAssertEqual(retryDelay(attempt: 40), 5 * 60 * 60)
     }
 
     func testCapturesWaitOnDiskUntilRemoved() throws {

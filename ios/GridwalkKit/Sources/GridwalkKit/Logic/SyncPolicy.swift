@@ -5,7 +5,8 @@ import Foundation
 /// and idempotent, so retrying is always safe; it is only pointless when nothing but the
 /// user can fix the cause.
 public enum SyncDecision {
-    /// A passing problem (network, a malformed answer): retry later, with back-off.
+    /// A passing problem (network, a malformed answer): the next trigger (the network
+    /// coming back, the next background task) tries again.
     case retryLater(Error)
     /// Only the user can fix it: stop and show it; `reenrol` says enrolling again is the fix.
     case stop(Error, reenrol: Bool)
@@ -26,11 +27,4 @@ public func decideAfter(_ error: Error) -> SyncDecision {
          .ActionRefused, .NoProfile, .Conflict:
         return .stop(error, reenrol: false)
     }
-}
-
-/// Back-off for `.retryLater`: doubling from `base` seconds with the attempt number (0 for
-/// the first retry), capped at `max`.
-public func retryDelay(attempt: Int, base: TimeInterval = 30, max: TimeInterval = 5 * 60 * 60) -> TimeInterval {
-    let shift = Swift.min(Swift.max(attempt, 0), 30)
-    return Swift.min(base * pow(2, Double(shift)), max)
 }

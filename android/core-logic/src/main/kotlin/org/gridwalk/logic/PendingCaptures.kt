@@ -1,7 +1,6 @@
 package org.gridwalk.logic
 
 import java.io.File
-import java.net.URLDecoder
 import java.net.URLEncoder
 import java.util.UUID
 
@@ -25,16 +24,6 @@ sealed class CaptureOwner {
     internal companion object {
         // URLEncoder escapes '~', so it never appears inside an encoded part.
         const val SEPARATOR = "~"
-
-        fun fromFolder(name: String): CaptureOwner? {
-            val parts = name.split(SEPARATOR).map { URLDecoder.decode(it, "UTF-8") }
-            return when {
-                parts.size == 3 && parts[0] == "answer" -> Answer(parts[1], parts[2])
-                parts.size == 2 && parts[0] == "case" -> Case(parts[1])
-                parts == listOf("new-case") -> NewCase
-                else -> null
-            }
-        }
     }
 }
 
@@ -80,13 +69,6 @@ class PendingCaptures(private val root: File) {
     /** [owner]'s captures waiting for the core, in capture order. */
     fun pending(owner: CaptureOwner): List<File> =
         dir(owner).listFiles { f -> f.isFile && f.name.endsWith(JPG) }?.sortedBy { it.name }.orEmpty()
-
-    /** Everyone with captures waiting (after a restart: what to offer to finish). */
-    fun owners(): List<CaptureOwner> =
-        root.listFiles { f -> f.isDirectory }.orEmpty()
-            .filter { d -> d.listFiles { f -> f.name.endsWith(JPG) }.orEmpty().isNotEmpty() }
-            .sortedBy { it.name }
-            .mapNotNull { CaptureOwner.fromFolder(it.name) }
 
     /** The core has its own copies of [files]: they go. */
     fun ingested(owner: CaptureOwner, files: List<File>) = remove(owner, files)

@@ -65,13 +65,3 @@ suspend fun syncOnce(repo: GridwalkRepository, listener: SyncListener?): SyncDec
         decideAfter(e)
     }
 }
-
-/**
- * Back-off for [SyncDecision.RetryLater]: doubling from [baseMs] with the attempt number
- * (0 for the first retry), capped at [maxMs]. WorkManager applies its own exponential
- * back-off; this is for schedulers that do not (iOS, the foreground "sync now" loop).
- */
-fun retryDelayMs(attempt: Int, baseMs: Long = 30_000, maxMs: Long = 5 * 60 * 60 * 1000L): Long {
-    val shift = attempt.coerceIn(0, 30)
-    return (baseMs shl shift).coerceAtMost(maxMs).coerceAtLeast(baseMs)
-}
