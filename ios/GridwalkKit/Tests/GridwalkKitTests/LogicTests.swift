@@ -42,6 +42,16 @@ final class LogicTests: XCTestCase {
         XCTAssertEqual(captures.pending(owner), [])
     }
 
+    func testARuleNamedByTheServerIsRecognised() {
+        XCTAssertEqual(allRules.count, 23)
+        XCTAssertEqual(ruleName(.closeAfterVerify), "close_after_verify")
+        guard case let .rule(rule, _) = rejection(code: "invalid", reason: "refused by rule close_after_verify") else {
+            return XCTFail("rule not recognised")
+        }
+        XCTAssertEqual(rule, .closeAfterVerify)
+        guard case .badSignature = rejection(code: "bad_signature", reason: "x") else { return XCTFail("signature") }
+    }
+
     func testOpenProblemsSayWhatToDo() {
         XCTAssertEqual(openProblem(GridwalkError.Storage(reason: "schema version 9 is newer than this build supports")), .updateApp)
         XCTAssertEqual(openProblem(GridwalkError.Storage(reason: "disk full")), .freeSpace)
