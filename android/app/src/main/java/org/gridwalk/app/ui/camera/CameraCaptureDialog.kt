@@ -52,7 +52,8 @@ fun CameraCaptureDialog(owner: CaptureOwner, captures: PendingCaptures, onDone: 
     // This session's shots, by path, saved across rotation (the files themselves are on disk).
     var shots by rememberSaveable { mutableStateOf(listOf<String>()) }
     var busy by remember { mutableStateOf(false) }
-    var error by remember { mutableStateOf<ImageCaptureException?>(null) }
+    // A failed shot: the camera's error, or no room for the file.
+    var error by remember { mutableStateOf<Exception?>(null) }
     val cancel = {
         captures.discard(owner, shots.map(::File))
         onDismiss()
@@ -68,7 +69,7 @@ fun CameraCaptureDialog(owner: CaptureOwner, captures: PendingCaptures, onDone: 
                 ) {
                     error?.let {
                         Text(
-                            stringResource(R.string.camera_capture_failed, it.message ?: it.imageCaptureError.toString()),
+                            stringResource(R.string.camera_capture_failed, it.message ?: it.javaClass.simpleName),
                             color = MaterialTheme.colorScheme.error,
                         )
                     }
@@ -100,14 +101,26 @@ private fun takePhoto(
     captures: PendingCaptures,
     owner: CaptureOwner,
     onSaved: (File) -> Unit,
-    onError: (ImageCaptureException) -> Unit,
+    onError: (Exception) -> Unit,
 ) {
-    val part = captures.reserve(owner)
+    val part = try {
+        captures.reserve(owner)
+    } catch (e: java.io.IOException) {
+        // No folder for the shot (a full disk): said on the camera screen, nothing taken.
+        return onError(e)
+    }
     capture.takePicture(
         ImageCapture.OutputFileOptions.Builder(part).build(),
         ContextCompat.getMainExecutor(context),
         object : ImageCapture.OnImageSavedCallback {
-            override fun onImageSaved(output: ImageCapture.OutputFileResults) = onSaved(captures.keep(part))
+            override fun onImageSaved(output: ImageCapture.OutputFileResults) {
+                try {
+                    onSaved(captures.keep(part))
+                } catch (e: java.io.IOException) {
+                    captures.abandon(part)
+                    onError(e)
+                }
+            }
             override fun onError(exception: ImageCaptureException) {
                 captures.abandon(part)
                 onError(exception)

@@ -2,6 +2,8 @@ package org.gridwalk.app.ui.camera
 
 import android.Manifest
 import android.app.Activity
+import android.content.Context
+import android.content.ContextWrapper
 import android.content.Intent
 import android.content.pm.PackageManager
 import android.net.Uri
@@ -43,7 +45,7 @@ import org.gridwalk.app.R
 @Composable
 fun WithCameraPermission(onGiveUp: () -> Unit, content: @Composable () -> Unit) {
     val context = LocalContext.current
-    val activity = context as? Activity
+    val activity = context.findActivity()
     fun isGranted() = ContextCompat.checkSelfPermission(context, Manifest.permission.CAMERA) == PackageManager.PERMISSION_GRANTED
     var granted by remember { mutableStateOf(isGranted()) }
     // True once a request was answered "no" and the system would not ask again.
@@ -84,4 +86,11 @@ fun WithCameraPermission(onGiveUp: () -> Unit, content: @Composable () -> Unit) 
             OutlinedButton(onClick = onGiveUp) { Text(stringResource(R.string.action_cancel)) }
         }
     }
+}
+
+/** The activity behind a context: inside a dialog, LocalContext wraps it. */
+private tailrec fun Context.findActivity(): Activity? = when (this) {
+    is Activity -> this
+    is ContextWrapper -> baseContext.findActivity()
+    else -> null
 }

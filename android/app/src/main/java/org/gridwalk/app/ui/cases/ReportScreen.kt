@@ -56,17 +56,17 @@ fun ReportScreen(vm: ReportViewModel, onBack: () -> Unit) {
                     modifier = Modifier.padding(16.dp),
                 )
             }
-            item { Row(report.total) }
+            item { ReportRowItem(report.total) }
             item { Text(stringResource(R.string.report_by_category), style = MaterialTheme.typography.titleSmall, modifier = Modifier.padding(16.dp, 8.dp)) }
-            items(report.byCategory, key = { "c-" + it.key }) { Row(it); HorizontalDivider() }
+            items(report.byCategory, key = { "c-" + it.key }) { ReportRowItem(it); HorizontalDivider() }
             item { Text(stringResource(R.string.report_by_unit), style = MaterialTheme.typography.titleSmall, modifier = Modifier.padding(16.dp, 8.dp)) }
-            items(report.byUnit, key = { "u-" + it.key }) { Row(it); HorizontalDivider() }
+            items(report.byUnit, key = { "u-" + it.key }) { ReportRowItem(it); HorizontalDivider() }
         }
     }
 }
 
 @Composable
-private fun Row(row: ReportRow) {
+private fun ReportRowItem(row: ReportRow) {
     ListItem(
         headlineContent = { Text(row.name) },
         supportingContent = {
