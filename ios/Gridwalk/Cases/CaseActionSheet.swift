@@ -14,6 +14,8 @@ struct CaseActionSheet: View {
     @State private var note = ""
     @State private var department: String?
     @State private var departments: [Department] = []
+    @State private var reinspections: [InspectionSummary] = []
+    @State private var reinspection: String?
     @State private var photos: [String] = []
     /// Where this sheet's camera files wait: on disk until the core has them, so a sheet
     /// opened again after the app was killed finds them.
@@ -28,6 +30,12 @@ struct CaseActionSheet: View {
                     Picker(localized("field_department"), selection: $department) {
                         Text(verbatim: "—").tag(String?.none)
                         ForEach(departments, id: \.code) { Text(inAppLanguage(zh: $0.nameZh, en: $0.nameEn)).tag(Optional($0.code)) }
+                    }
+                }
+                if action.kind == .verified {
+                    Picker(localized("action_verify_reinspection"), selection: $reinspection) {
+                        Text(localized("action_verify_no_reinspection")).tag(String?.none)
+                        ForEach(reinspections, id: \.id) { Text(verbatim: $0.submittedAt ?? $0.startedAt).tag(Optional($0.id)) }
                     }
                 }
                 if action.kind == .rectified {
@@ -48,6 +56,11 @@ struct CaseActionSheet: View {
             }
             .task {
                 photos = app.core.captures.pending(owner).map(\.path)
+                if action.kind == .verified, let site = caseState?.report?.siteId,
+                   let inspector = try? await app.core.profile()?.name {
+                    reinspections = (try? await app.core.reinspections(siteId: site, inspector: inspector)) ?? []
+                    reinspection = reinspections.first?.id
+                }
                 if action.kind == .assigned, let caseState {
                     departments = (try? await app.core.departments(for: caseState)) ?? []
                 }
@@ -63,7 +76,7 @@ struct CaseActionSheet: View {
         do {
             let hashes = try await app.core.ingest(photos)
             let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
-            _ = try await app.core.act(caseId, action.payload(note: text, department: department, photos: hashes))
+            _ = try await app.core.act(caseId, action.payload(note: text, department: department, photos: hashes, reinspection: reinspection))
             app.core.captures.remove(owner, photos.map { URL(fileURLWithPath: $0) })
             onDone()
             dismiss()

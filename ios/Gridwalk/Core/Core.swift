@@ -68,6 +68,14 @@ actor Core {
         try store.startInspection(siteId: siteId, kind: kind, inspector: inspector)
     }
 
+    /// Submitted inspections on this phone, this person's and those pulled, newest first.
+    func submitted() throws -> [InspectionSummary] { try store.listInspections(inspector: nil, status: .submitted) }
+
+    /// Re-inspections of `siteId` by `inspector`, newest first: those a verification can name.
+    func reinspections(siteId: String, inspector: String) throws -> [InspectionSummary] {
+        try store.listInspections(inspector: inspector, status: nil).filter { $0.kind == .reinspection && $0.siteId == siteId }
+    }
+
     func checklist(_ inspectionId: String) throws -> Checklist { try store.checklist(inspectionId: inspectionId) }
 
     /// Answers an item; JPEG files, when given, are ingested and attached by the core.
