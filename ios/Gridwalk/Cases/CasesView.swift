@@ -31,6 +31,9 @@ struct CasesView: View {
             ToolbarItem(placement: .primaryAction) {
                 NavigationLink(localized("cases_report")) { ReportView() }
             }
+            ToolbarItem(placement: .secondaryAction) {
+                NavigationLink(localized("cases_new")) { OpenCaseView() }
+            }
         }
         .navigationDestination(for: String.self) { CaseDetailView(caseId: $0) }
         .refreshable { await load() }

@@ -42,6 +42,15 @@ actor Core {
 
     func profile() throws -> Profile? { try store.profile() }
     func sites() throws -> [Site] { try store.listSites() }
+    func units() throws -> [OrgUnit] { try store.listUnits() }
+
+    /// The newest version of every checklist template on the phone.
+    func templates() throws -> [Template] {
+        try Set(store.listTemplates().map(\.id)).sorted().map { try store.template(id: $0, version: nil) }
+    }
+
+    /// Opens a case from a resident, hotline or online report; returns the new case's id.
+    func openCase(_ report: HazardReport) throws -> String { try store.openCase(report: report).caseId }
 
     /// The departments a case may be assigned to: those of the template its inspection
     /// was made with; for a public report, the newest template holding its category.

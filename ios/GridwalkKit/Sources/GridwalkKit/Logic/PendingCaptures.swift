@@ -6,11 +6,14 @@ public enum CaptureOwner: Hashable, Sendable {
     case answer(inspectionId: String, item: String)
     /// Photos for an action on a case (rectification evidence).
     case hazardCase(String)
+    /// Photos for a case being opened from a resident, hotline or online report.
+    case newCase
 
     var folder: String {
         let parts: [String] = switch self {
         case let .answer(inspectionId, item): ["answer", inspectionId, item]
         case let .hazardCase(caseId): ["case", caseId]
+        case .newCase: ["new-case"]
         }
         // Percent-encoded so no part can hold the separator or a slash.
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
