@@ -181,6 +181,8 @@ pub fn test_options() -> SyncOptions {
         push_batch: 7,
         pull_page: 9,
         chunk_bytes: 8 * 1024,
+        min_chunk_bytes: 8 * 1024,
+        chunk_target: Duration::from_secs(2),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(10),
         max_rejections: 3,

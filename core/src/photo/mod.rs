@@ -276,7 +276,7 @@ pub fn process<R: BufRead + Seek>(
     let format = sniff::sniff(&head[..filled]);
     let decoded = match format {
         Format::Jpeg => decode::jpeg(reader, options.long_edge, options.max_pixels)?,
-        Format::Png => decode::png(reader, options.max_pixels)?,
+        Format::Png => decode::png(reader, options.long_edge, options.max_pixels)?,
         Format::Unsupported(name) => {
             return Err(PhotoError::Unsupported {
                 format: name.to_string(),

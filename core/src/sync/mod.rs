@@ -26,6 +26,7 @@
 //! - [`enrol`]: enrolment with a one-time code.
 //! - `reference`: reference data into the store.
 //! - `blobs`: tus upload with resume, photo download.
+//! - `chunking`: tus chunk sizes adapted to the measured link.
 //! - `push`: the outbox to the server.
 //! - `pull`: the server's records into the store, each page with its cursor in one
 //!   transaction.
@@ -33,6 +34,7 @@
 //! - [`progress`]: the progress callback.
 
 pub(crate) mod blobs;
+pub(crate) mod chunking;
 pub(crate) mod client;
 pub mod enrol;
 pub mod progress;
@@ -77,9 +79,15 @@ pub struct SyncOptions {
     pub push_batch: u32,
     /// Records per pull page (the server accepts up to 1000).
     pub pull_page: u32,
-    /// Bytes per tus chunk: small enough that a drop loses little, large enough that
-    /// a photo takes few round trips.
+    /// Largest tus chunk, in bytes: what a good link grows chunks to, so a photo takes
+    /// few round trips.
     pub chunk_bytes: usize,
+    /// Smallest (and first) tus chunk, in bytes: what a chunk falls back to after a
+    /// drop, so a drop re-sends little (see `chunking`).
+    pub min_chunk_bytes: usize,
+    /// How long one chunk should take to be confirmed; chunks grow while they take
+    /// well under it and shrink while they take well over it.
+    pub chunk_target: Duration,
     /// Time to establish a connection.
     pub connect_timeout: Duration,
     /// Time for one whole request and answer.
@@ -95,6 +103,9 @@ impl Default for SyncOptions {
             push_batch: 200,
             pull_page: 200,
             chunk_bytes: 256 * 1024,
+            // About two seconds at 64 kbit/s, a village's 2G link.
+            min_chunk_bytes: 16 * 1024,
+            chunk_target: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             max_rejections: 3,

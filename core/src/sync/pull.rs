@@ -198,9 +198,5 @@ async fn download_photos(
 /// The pixel size of a JPEG from its header; `(0, 0)` when it is not one (the server
 /// stores whatever a device uploaded under a hash; the device stores it as it is).
 fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
-    let mut decoder = jpeg_decoder::Decoder::new(bytes);
-    match decoder.read_info().ok().and(decoder.info()) {
-        Some(info) => (u32::from(info.width), u32::from(info.height)),
-        None => (0, 0),
-    }
+    crate::photo::decode::jpeg_dimensions(bytes).unwrap_or((0, 0))
 }

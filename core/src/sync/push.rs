@@ -11,6 +11,7 @@ use gridwalk_model::protocol::{
 use crate::error::{CoreError, Result};
 use crate::store::{SharedStore, Store};
 use crate::sync::blobs::{UploadState, is_upload_limit, upload};
+use crate::sync::chunking::ChunkSizer;
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::report::RejectedItem;
@@ -66,6 +67,12 @@ pub(crate) async fn upload_photos(
         .map(|(_, f)| std::fs::metadata(f).map_or(0, |m| m.len()))
         .sum();
     let mut done = 0u64;
+    // One sizer for the sync: every photo goes over the same link.
+    let mut sizer = ChunkSizer::new(
+        options.min_chunk_bytes,
+        options.chunk_bytes,
+        options.chunk_target,
+    );
     progress.report(SyncPhase::Uploading, 0, total);
     for (sha, file) in pending {
         let bytes = match tokio::fs::read(&file).await {
@@ -92,16 +99,7 @@ pub(crate) async fn upload_photos(
                 sent_here += n;
                 progress.report(SyncPhase::Uploading, (base + sent_here).min(total), total);
             };
-            let sent = match upload(
-                client,
-                &sha,
-                &bytes,
-                options.chunk_bytes,
-                &state,
-                &mut on_sent,
-            )
-            .await
-            {
+            let sent = match upload(client, &sha, &bytes, &mut sizer, &state, &mut on_sent).await {
                 Ok(sent) => sent,
                 Err(e) if is_upload_limit(&e) => {
                     // Every further upload would be refused too; the records still go
