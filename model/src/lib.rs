@@ -22,6 +22,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod checklist;
+pub mod compact;
 pub mod error;
 pub mod evidence;
 pub mod hazard;
@@ -31,5 +32,6 @@ pub mod profile;
 pub mod protocol;
 pub mod signing;
 pub mod time;
+pub mod wire;
 
 pub use error::{ModelError, Result};

@@ -18,7 +18,7 @@ async fn enrol_gives_a_token_once_and_tokens_are_required() {
     // Typed sloppily: lower case with spaces instead of dashes.
     let sloppy = code.to_lowercase().replace('-', " ");
     let device = server.enrol(&sloppy).await;
-    assert!(device.token.starts_with("gw1_"));
+    assert!(device.token.starts_with("g2_") && device.token.len() == 25);
 
     let again = server
         .client

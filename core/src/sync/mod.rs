@@ -26,6 +26,7 @@
 //! - [`enrol`]: enrolment with a one-time code.
 //! - `reference`: reference data into the store.
 //! - `blobs`: tus upload with resume, photo download.
+//! - `exchange`: the `/v2` record exchange, a push batch and a pull page per request.
 //! - `push`: the outbox to the server.
 //! - `pull`: the server's records into the store, each page with its cursor in one
 //!   transaction.
@@ -35,6 +36,7 @@
 pub(crate) mod blobs;
 pub(crate) mod client;
 pub mod enrol;
+pub(crate) mod exchange;
 pub mod progress;
 pub(crate) mod pull;
 pub(crate) mod push;
@@ -140,8 +142,14 @@ pub async fn sync_with(
         reference::fetch_and_store(&client, store, progress, &mut report).await?;
     }
     push::upload_photos(&client, store, options, progress, &mut report).await?;
-    push::push_outbox(&client, store, options, progress, &mut report).await?;
-    pull::pull_all(&client, store, options, progress, &mut report).await?;
+    // Records both ways over `/v2`; a server that predates it gets the `/v1` push and
+    // pull.
+    if exchange::exchange(&client, store, options, progress, &mut report).await?
+        == exchange::Exchanged::NotServed
+    {
+        push::push_outbox(&client, store, options, progress, &mut report).await?;
+        pull::pull_all(&client, store, options, progress, &mut report).await?;
+    }
     Ok(report)
 }
 
