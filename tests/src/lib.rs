@@ -184,6 +184,7 @@ pub fn test_options() -> SyncOptions {
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(10),
         max_rejections: 3,
+        protocol: sync::Protocol::Newest,
     }
 }
 
@@ -557,6 +558,30 @@ pub struct Faults {
     pub every: u32,
     /// How many more requests may be faulty; then the link heals.
     pub budget: u32,
+    /// A path prefix the server is made not to know, as a server from before it was
+    /// served: request lines naming it reach the server with the prefix's letters
+    /// replaced by `x` (same length, so the request is otherwise unchanged), and the
+    /// server answers them with its real `404` for an unknown route.
+    pub unserved: Option<String>,
+}
+
+/// Replaces every occurrence of `prefix` in `chunk` by as many `x` after its first `/`.
+fn hide(chunk: &mut [u8], prefix: &str) {
+    let needle = prefix.as_bytes();
+    if needle.is_empty() || chunk.len() < needle.len() {
+        return;
+    }
+    let mut i = 0;
+    while i + needle.len() <= chunk.len() {
+        if &chunk[i..i + needle.len()] == needle {
+            for b in &mut chunk[i + 1..i + needle.len()] {
+                *b = b'x';
+            }
+            i += needle.len();
+        } else {
+            i += 1;
+        }
+    }
 }
 
 /// Fault settings and counters shared by the proxy's connections.
@@ -780,6 +805,10 @@ async fn forward(
             }
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
+            }
+            let unserved = state.lock().unwrap().faults.unserved.clone();
+            if let Some(prefix) = unserved {
+                hide(&mut buf[..n], &prefix);
             }
             if let Some(left) = cut_left {
                 let part = left.min(n);

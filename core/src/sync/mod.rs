@@ -88,6 +88,20 @@ pub struct SyncOptions {
     pub request_timeout: Duration,
     /// Refusals after which an outbox record is held back instead of offered again.
     pub max_rejections: u32,
+    /// Which protocol records travel over.
+    pub protocol: Protocol,
+}
+
+/// Which protocol a sync exchanges records over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// `/v2` (one request pushes and pulls, compact and dictionary-compressed), and
+    /// `/v1` with a server that does not serve `/v2`.
+    #[default]
+    Newest,
+    /// `/v1` push and pull only, as clients before `/v2` sync: for a server behind a
+    /// proxy that mangles `/v2` bodies, and to compare the two.
+    V1,
 }
 
 impl Default for SyncOptions {
@@ -100,6 +114,7 @@ impl Default for SyncOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             max_rejections: 3,
+            protocol: Protocol::Newest,
         }
     }
 }
@@ -144,9 +159,13 @@ pub async fn sync_with(
     push::upload_photos(&client, store, options, progress, &mut report).await?;
     // Records both ways over `/v2`; a server that predates it gets the `/v1` push and
     // pull.
-    if exchange::exchange(&client, store, options, progress, &mut report).await?
-        == exchange::Exchanged::NotServed
-    {
+    let exchanged = match options.protocol {
+        Protocol::Newest => {
+            exchange::exchange(&client, store, options, progress, &mut report).await?
+        }
+        Protocol::V1 => exchange::Exchanged::NotServed,
+    };
+    if exchanged == exchange::Exchanged::NotServed {
         push::push_outbox(&client, store, options, progress, &mut report).await?;
         pull::pull_all(&client, store, options, progress, &mut report).await?;
     }
