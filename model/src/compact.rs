@@ -12,7 +12,12 @@
 //! items left out: `0` for an item without an answer, else
 //! `[outcome, answered_at]`, `[outcome, answered_at, note]` or
 //! `[outcome, answered_at, note, [photos…]]` (`note` is `null` when absent).
+//! `answered_at` is a whole number of milliseconds after the time before it (the
+//! previous answer's, the first's after `started_at`) when both are UTC RFC 3339 with
+//! milliseconds (the device's form) and it is not earlier; otherwise the text itself.
+//! A count of milliseconds is a byte or two where a timestamp is a dozen.
 
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
 use crate::checklist::Template;
@@ -52,6 +57,7 @@ fn try_compact(kind: &str, body: &Value, templates: &[Template]) -> Option<Value
     let codes: Vec<&str> = template.items().map(|(_, i)| i.code.as_str()).collect();
     let mut positional = Vec::new();
     let mut next = 0usize;
+    let mut before = object.get("started_at")?.as_str()?.to_string();
     for answer in object.get(ANSWERS)?.as_array()? {
         let answer = answer.as_object()?;
         if answer.len() != ANSWER_KEYS.len() || !ANSWER_KEYS.iter().all(|k| answer.contains_key(*k))
@@ -62,10 +68,13 @@ fn try_compact(kind: &str, body: &Value, templates: &[Template]) -> Option<Value
         // Answers come in template order; one out of order keeps the whole body as it is.
         let at = next + codes.get(next..)?.iter().position(|c| *c == item)?;
         positional.resize(at, Value::from(0));
-        let mut entry = vec![
-            answer.get("outcome")?.clone(),
-            answer.get("answered_at")?.clone(),
-        ];
+        let answered_at = answer.get("answered_at")?.as_str()?;
+        let at_value = match after(&before, answered_at) {
+            Some(ms) => Value::from(ms),
+            None => Value::String(answered_at.to_string()),
+        };
+        before = answered_at.to_string();
+        let mut entry = vec![answer.get("outcome")?.clone(), at_value];
         let note = answer.get("note")?;
         let photos = answer.get("photos")?.as_array()?;
         if !note.is_null() || !photos.is_empty() {
@@ -106,6 +115,11 @@ pub fn expand(kind: &str, body: &Value, templates: &[Template]) -> Result<Value,
         .ok_or_else(|| invalid("`a` is not an array"))?;
     let mut answers = Vec::new();
     let mut items = template.items();
+    let mut before = object
+        .get("started_at")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     for entry in entries {
         let (_, item) = items
             .next()
@@ -127,13 +141,44 @@ pub fn expand(kind: &str, body: &Value, templates: &[Template]) -> Result<Value,
         answer.insert("outcome".into(), fields[0].clone());
         answer.insert("note".into(), fields.get(2).cloned().unwrap_or(Value::Null));
         answer.insert("photos".into(), photos);
-        answer.insert("answered_at".into(), fields[1].clone());
+        let answered_at = match &fields[1] {
+            Value::String(text) => text.clone(),
+            Value::Number(ms) => ms
+                .as_u64()
+                .and_then(|ms| plus(&before, ms))
+                .ok_or_else(|| {
+                    invalid("an answer's time is not milliseconds after the one before")
+                })?,
+            _ => return Err(invalid("an answer's time is neither text nor milliseconds")),
+        };
+        before = answered_at.clone();
+        answer.insert("answered_at".into(), Value::String(answered_at));
         answers.push(Value::Object(answer));
     }
     let mut out = object.clone();
     out.remove(POSITIONAL);
     out.insert(ANSWERS.into(), Value::Array(answers));
     Ok(Value::Object(out))
+}
+
+/// The device's form of a time: UTC RFC 3339 with milliseconds.
+fn parse_exact(text: &str) -> Option<DateTime<Utc>> {
+    let time = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+    (time.to_rfc3339_opts(SecondsFormat::Millis, true) == text).then_some(time)
+}
+
+/// Milliseconds from `before` to `at`, when both are in the device's form and `at` is
+/// not earlier.
+fn after(before: &str, at: &str) -> Option<u64> {
+    let ms = (parse_exact(at)? - parse_exact(before)?).num_milliseconds();
+    u64::try_from(ms).ok()
+}
+
+/// `before` plus `ms` milliseconds, in the device's form.
+fn plus(before: &str, ms: u64) -> Option<String> {
+    let delta = TimeDelta::try_milliseconds(i64::try_from(ms).ok()?)?;
+    let time = parse_exact(before)?.checked_add_signed(delta)?;
+    Some(time.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
 #[cfg(test)]
@@ -181,6 +226,36 @@ mod tests {
         );
         assert!(small.get("answers").is_none());
         assert_eq!(expand("inspection", &small, templates()).unwrap(), body);
+    }
+
+    #[test]
+    fn device_times_become_milliseconds_after_the_one_before() {
+        let codes: Vec<String> = templates()[0]
+            .items()
+            .map(|(_, i)| i.code.clone())
+            .collect();
+        let mut body = inspection(json!([
+            answer(&codes[0], "ok", None, &[]),
+            answer(&codes[1], "ok", None, &[]),
+            answer(&codes[2], "ok", None, &[]),
+        ]));
+        body["started_at"] = json!("2026-01-01T00:00:00.000Z");
+        body["answers"][0]["answered_at"] = json!("2026-01-01T00:00:01.250Z");
+        body["answers"][1]["answered_at"] = json!("2026-01-01T00:00:00.900Z"); // earlier
+        body["answers"][2]["answered_at"] = json!("2026-01-01T00:00:02.000Z");
+        let small = compact("inspection", &body, templates());
+        assert_eq!(
+            small["a"],
+            json!([
+                ["ok", 1250],
+                ["ok", "2026-01-01T00:00:00.900Z"],
+                ["ok", 1100]
+            ])
+        );
+        assert_eq!(expand("inspection", &small, templates()).unwrap(), body);
+        let mut bad = small.clone();
+        bad["a"][0][1] = json!(-5);
+        assert!(expand("inspection", &bad, templates()).is_err());
     }
 
     #[test]

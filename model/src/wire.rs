@@ -176,7 +176,10 @@ pub fn compact_items(items: Vec<PushItem>, templates: &[Template]) -> Vec<Item> 
             });
             before = own_link;
             Item {
-                body: compact::compact(&item.kind, &item.body, templates),
+                body: without_id(
+                    compact::compact(&item.kind, &item.body, templates),
+                    &item.id,
+                ),
                 id: item.id,
                 kind: item.kind,
                 proof,
@@ -202,7 +205,7 @@ pub fn expand_items(items: Vec<Item>, templates: &[Template]) -> Vec<Result<Push
     items
         .into_iter()
         .map(|item| {
-            let body = compact::expand(&item.kind, &item.body, templates);
+            let body = compact::expand(&item.kind, &with_id(item.body, &item.id), templates);
             let proof = match item.proof {
                 None => Ok(None),
                 Some(ItemProof {
@@ -247,6 +250,26 @@ pub fn expand_items(items: Vec<Item>, templates: &[Template]) -> Vec<Result<Push
         .collect()
 }
 
+/// A body without its `id` when it is the record's id (which travels beside it).
+fn without_id(mut body: Value, id: &str) -> Value {
+    if let Some(object) = body.as_object_mut()
+        && object.get("id").and_then(Value::as_str) == Some(id)
+    {
+        object.remove("id");
+    }
+    body
+}
+
+/// A body with the record's id, when it has none (see [`without_id`]).
+fn with_id(mut body: Value, id: &str) -> Value {
+    if let Some(object) = body.as_object_mut()
+        && !object.contains_key("id")
+    {
+        object.insert("id".into(), Value::String(id.into()));
+    }
+    body
+}
+
 /// The link a record makes (`docs/signing.md`), when its proof has the form of one.
 fn link_of(kind: &str, id: &str, body: &Value, proof: &Proof) -> Option<String> {
     let signed = signing::signed_bytes(kind, id, body, &proof.prev).ok()?;
@@ -257,7 +280,10 @@ fn link_of(kind: &str, id: &str, body: &Value, proof: &Proof) -> Option<String> 
 /// A pulled record in compact form (the server's side).
 pub fn compact_pulled(item: PulledItem, templates: &[Template]) -> Pulled {
     Pulled {
-        body: compact::compact(&item.kind, &item.body, templates),
+        body: without_id(
+            compact::compact(&item.kind, &item.body, templates),
+            &item.id,
+        ),
         seq: item.seq,
         id: item.id,
         kind: item.kind,
@@ -274,7 +300,7 @@ pub fn expand_pulled(
     templates: &[Template],
 ) -> Result<PulledItem, crate::ModelError> {
     Ok(PulledItem {
-        body: compact::expand(&item.kind, &item.body, templates)?,
+        body: compact::expand(&item.kind, &with_id(item.body, &item.id), templates)?,
         seq: item.seq,
         id: item.id,
         kind: item.kind,

@@ -48,7 +48,9 @@ pub(crate) async fn exchange(
             true => None,
             false => outbox.next_batch(store, report)?,
         };
-        outbox_done = batch.is_none();
+        // A batch shorter than the batch size was the outbox's last: no request
+        // without records is needed after it.
+        outbox_done = batch.is_none() || outbox.exhausted();
         let cursor = store.with(|s| Ok(s.setting(CURSOR_KEY)?.unwrap_or_default()))?;
         let mut query = Vec::new();
         if !cursor.is_empty() {

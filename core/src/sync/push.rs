@@ -175,6 +175,8 @@ pub(crate) async fn push_outbox(
 /// server gave for each batch: what the `/v1` push and the `/v2` exchange share.
 pub(crate) struct Outbox<'p> {
     after: i64,
+    /// Whether the last batch read reached the end of the outbox.
+    exhausted: bool,
     done: u64,
     total: u64,
     batch: u32,
@@ -201,6 +203,7 @@ impl<'p> Outbox<'p> {
         progress.report(SyncPhase::Pushing, 0, total);
         Ok(Outbox {
             after: 0,
+            exhausted: false,
             done: 0,
             total,
             batch: options.push_batch.max(1),
@@ -217,6 +220,7 @@ impl<'p> Outbox<'p> {
         report: &mut SyncReport,
     ) -> Result<Option<Batch>> {
         let batch = store.with(|s| s.outbox_batch(self.after, self.batch, self.max_rejections))?;
+        self.exhausted = batch.len() < self.batch as usize;
         let Some(last) = batch.last() else {
             return Ok(None);
         };
@@ -254,6 +258,12 @@ impl<'p> Outbox<'p> {
                 items,
             }))
         })
+    }
+
+    /// Whether the last batch read was the outbox's last (records queued since are
+    /// for the next sync).
+    pub(crate) fn exhausted(&self) -> bool {
+        self.exhausted
     }
 
     /// Applies the server's results for `batch`, each found by its record's id.
