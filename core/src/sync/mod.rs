@@ -28,6 +28,7 @@
 //! - `blobs`: tus upload with resume, photo download.
 //! - `exchange`: the `/v2` record exchange, a push batch and a pull page per request.
 //! - `push`: the outbox to the server.
+//! - [`queue`]: what is still to send, item by item, for the phone to show.
 //! - `pull`: the server's records into the store, each page with its cursor in one
 //!   transaction.
 //! - [`report`]: the sync report.
@@ -40,6 +41,7 @@ pub(crate) mod exchange;
 pub mod progress;
 pub(crate) mod pull;
 pub(crate) mod push;
+pub mod queue;
 pub(crate) mod reference;
 pub mod report;
 pub mod retry;
@@ -53,6 +55,7 @@ pub use crate::device::DEVICE_ID_KEY;
 pub use crate::inspection::InspectionsApplied;
 pub use enrol::{Enrolment, enroll, enroll_with};
 pub use progress::{SyncPhase, SyncProgress};
+pub use queue::{QueueItem, QueueItemKind};
 pub use report::{RejectedItem, SyncReport};
 pub use retry::RetryPolicy;
 
