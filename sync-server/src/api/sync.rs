@@ -68,19 +68,21 @@ pub async fn sync(
     };
     let json = serde_json::to_vec(&answer)
         .map_err(|e| ApiError::Internal(format!("cannot encode the answer: {e}")))?;
-    let json_type = HeaderValue::from_static("application/json");
     match dictionary {
         Some((id, dict)) if json.len() > wire::COMPRESS_ABOVE => {
             let compressed = compress(&json, dict)?;
             let mut response = compressed.into_response();
             let headers = response.headers_mut();
-            headers.insert(CONTENT_TYPE, json_type);
+            // A zstd frame (RFC 8878's type), to be read with the dictionary named.
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/zstd"));
             headers.insert(DICTIONARY_HEADER, HeaderValue::from(id));
             Ok(response)
         }
         _ => {
             let mut response = json.into_response();
-            response.headers_mut().insert(CONTENT_TYPE, json_type);
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             Ok(response)
         }
     }
