@@ -347,7 +347,11 @@ impl Device {
     pub fn photos(&self) -> BTreeSet<String> {
         let s = self.store();
         let conn = rusqlite::Connection::open(&self.path).unwrap();
-        let mut stmt = conn.prepare("SELECT sha256 FROM photos").unwrap();
+        // Photos only known through a pulled record (their file not here yet) are not
+        // held.
+        let mut stmt = conn
+            .prepare("SELECT sha256 FROM photos WHERE sha256 NOT IN (SELECT sha256 FROM pending_photos)")
+            .unwrap();
         let shas: Vec<String> = stmt
             .query_map([], |r| r.get(0))
             .unwrap()
