@@ -354,7 +354,9 @@ impl Device {
         // Photos only known through a pulled record (their file not here yet) are not
         // held.
         let mut stmt = conn
-            .prepare("SELECT sha256 FROM photos WHERE sha256 NOT IN (SELECT sha256 FROM pending_photos)")
+            .prepare(
+                "SELECT sha256 FROM photos WHERE sha256 NOT IN (SELECT sha256 FROM pending_photos)",
+            )
             .unwrap();
         let shas: Vec<String> = stmt
             .query_map([], |r| r.get(0))

@@ -333,7 +333,11 @@ pub(crate) async fn forward_shaped(
     let read_down = async move {
         let mut buf = vec![0u8; 4 * 1024];
         while let Ok(n) = server_read.read(&mut buf).await {
-            if n == 0 || down_tx.send((l.arrival(n, false), buf[..n].to_vec())).is_err() {
+            if n == 0
+                || down_tx
+                    .send((l.arrival(n, false), buf[..n].to_vec()))
+                    .is_err()
+            {
                 break;
             }
         }

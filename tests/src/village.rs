@@ -71,7 +71,11 @@ impl DayTimeline {
             ),
         ];
         for (i, (sha, t)) in self.photos_done.iter().enumerate() {
-            out.push(format!("{t:>8.1} s  photo {:>2} done ({})", i + 1, &sha[..12]));
+            out.push(format!(
+                "{t:>8.1} s  photo {:>2} done ({})",
+                i + 1,
+                &sha[..12]
+            ));
         }
         out.push(format!(
             "drops at {:?} s; {} syncs; {} bytes up, {} down; no byte sent more than {}×; {:.1} s wall",
@@ -106,10 +110,7 @@ pub fn camera_jpeg(seed: u64) -> Vec<u8> {
     let objects: Vec<(usize, usize, usize, usize, [i32; 3], i32)> = (0..40)
         .map(|_| {
             let (x, y) = ((next() % W as u64) as usize, (next() % H as u64) as usize);
-            let (w, h) = (
-                (next() % 900 + 60) as usize,
-                (next() % 700 + 60) as usize,
-            );
+            let (w, h) = ((next() % 900 + 60) as usize, (next() % 700 + 60) as usize);
             let colour = [
                 (next() % 200 + 30) as i32,
                 (next() % 200 + 30) as i32,
@@ -131,7 +132,11 @@ pub fn camera_jpeg(seed: u64) -> Vec<u8> {
             };
             for &(ox, oy, ow, oh, colour, stripe) in &objects {
                 if x >= ox && x < ox + ow && y >= oy && y < oy + oh {
-                    let t = if ((x + y) / stripe as usize) % 2 == 0 { 12 } else { -12 };
+                    let t = if ((x + y) / stripe as usize).is_multiple_of(2) {
+                        12
+                    } else {
+                        -12
+                    };
                     c = [colour[0] + t, colour[1] + t, colour[2] + t];
                 }
             }
@@ -169,7 +174,11 @@ pub fn camera_jpegs(count: usize) -> Vec<Vec<u8>> {
         .map(|i| {
             let mut copy = head_a.to_vec();
             for (row, interval) in rows_a.iter().enumerate() {
-                copy.extend_from_slice(if row == i * step { rows_b[row] } else { interval });
+                copy.extend_from_slice(if row == i * step {
+                    rows_b[row]
+                } else {
+                    interval
+                });
             }
             copy.extend_from_slice(tail);
             copy
@@ -295,7 +304,8 @@ pub async fn village_day(server: &Server, proxy: &Proxy, photos: &[Vec<u8>]) -> 
                 let count = |sql: &str| -> usize {
                     db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap_or(0) as usize
                 };
-                if records_done.is_none() && count("SELECT count(*) FROM records") >= expected_records
+                if records_done.is_none()
+                    && count("SELECT count(*) FROM records") >= expected_records
                 {
                     records_done = Some(now);
                 }
@@ -304,7 +314,9 @@ pub async fn village_day(server: &Server, proxy: &Proxy, photos: &[Vec<u8>]) -> 
                 {
                     thumbnails_done = Some(now);
                 }
-                let mut stmt = db.prepare_cached("SELECT sha256 FROM blob_uploaders").unwrap();
+                let mut stmt = db
+                    .prepare_cached("SELECT sha256 FROM blob_uploaders")
+                    .unwrap();
                 let stored: Vec<String> = stmt
                     .query_map([], |r| r.get(0))
                     .unwrap()
@@ -326,7 +338,10 @@ pub async fn village_day(server: &Server, proxy: &Proxy, photos: &[Vec<u8>]) -> 
     let mut syncs = 0u32;
     while !device.nothing_to_send() {
         syncs += 1;
-        assert!(syncs <= 300, "the day's work did not reach the server in 300 syncs");
+        assert!(
+            syncs <= 300,
+            "the day's work did not reach the server in 300 syncs"
+        );
         if let Err(e) = sync::sync_with(&device.shared(), &options, None).await {
             eprintln!("{:>8.1} s  sync {syncs} ended: {e}", clock.secs() - t0);
         }

@@ -38,7 +38,11 @@ async fn a_days_work_reaches_the_server_records_and_thumbnails_first_over_a_2g_l
         "records and thumbnails took {:.1} emulated seconds",
         day.thumbnails_done
     );
-    assert_eq!(day.photos_done.len(), photos.len(), "every full photo arrived");
+    assert_eq!(
+        day.photos_done.len(),
+        photos.len(),
+        "every full photo arrived"
+    );
     assert!(
         day.photos_done.iter().all(|(_, t)| *t >= day.records_done),
         "no full photo before the records"

@@ -86,7 +86,10 @@ async fn records_and_thumbnails_arrive_before_full_photos_and_only_for_those_who
     let url = proxy.url();
     let author = Device::new("Li Na");
     author
-        .enroll(&url, &server.person("Li Na", "grid-worker", "g-xinhua-1", None))
+        .enroll(
+            &url,
+            &server.person("Li Na", "grid-worker", "g-xinhua-1", None),
+        )
         .await;
     let colleague = Device::new("Wang Fang");
     colleague
@@ -145,7 +148,10 @@ async fn records_and_thumbnails_arrive_before_full_photos_and_only_for_those_who
             .any(|r| r.starts_with("POST /v2/sync")),
         "records go before any upload: {requests:?}"
     );
-    assert!(server.blob(&sha256(&thumbnail)).is_some(), "the thumbnail is up");
+    assert!(
+        server.blob(&sha256(&thumbnail)).is_some(),
+        "the thumbnail is up"
+    );
     assert!(server.blob(&sha).is_none(), "the full photo is not");
     assert!(author.store().pending_outbox(1).unwrap().is_empty());
 
@@ -181,7 +187,11 @@ async fn records_and_thumbnails_arrive_before_full_photos_and_only_for_those_who
     assert_eq!((status, state.as_deref()), (200, Some("pending")));
     assert_eq!(bytes, thumbnail);
     let (status, _, bytes) = get_thumbnail(&server.url(), &stranger.token(), &sha).await;
-    assert_eq!((status, bytes.as_slice()), (200, fake.as_slice()), "only their own claim");
+    assert_eq!(
+        (status, bytes.as_slice()),
+        (200, fake.as_slice()),
+        "only their own claim"
+    );
     let other = Device::new("Sun Li");
     other
         .enroll(
@@ -203,7 +213,10 @@ async fn records_and_thumbnails_arrive_before_full_photos_and_only_for_those_who
     assert_eq!(report.downloaded_blobs, 1);
     let s = colleague.store();
     assert!(s.pending_photos().unwrap().is_empty());
-    assert_eq!(std::fs::read(s.photo_path(&sha).unwrap()).unwrap(), evidence);
+    assert_eq!(
+        std::fs::read(s.photo_path(&sha).unwrap()).unwrap(),
+        evidence
+    );
     assert!(colleague.photos().contains(&sha));
 
     // A later sync sends neither thumbnail nor photo again.

@@ -96,8 +96,7 @@ pub(crate) async fn upload_photos(
                 sent_here += n;
                 progress.report(SyncPhase::Uploading, (base + sent_here).min(total), total);
             };
-            let sent = match upload(client, &sha, None, &bytes, sizer, &state, &mut on_sent).await
-            {
+            let sent = match upload(client, &sha, None, &bytes, sizer, &state, &mut on_sent).await {
                 Ok(sent) => sent,
                 Err(e) if is_upload_limit(&e) => {
                     // Every further upload would be refused too; the records still go
@@ -191,7 +190,17 @@ pub(crate) async fn upload_thumbnails(
         };
         let name = sha256_hex(&bytes);
         let state = ThumbnailUploadState::default();
-        match upload(client, &name, Some(&photo), &bytes, sizer, &state, &mut |_| {}).await {
+        match upload(
+            client,
+            &name,
+            Some(&photo),
+            &bytes,
+            sizer,
+            &state,
+            &mut |_| {},
+        )
+        .await
+        {
             Ok(sent) => report.uploaded_bytes += sent,
             Err(e) if is_upload_limit(&e) => {
                 report.errors.push(format!(

@@ -687,7 +687,12 @@ pub async fn thumbnail(
         // Each link on its own: the linker stands in for the photo's uploader, so only
         // records they attached the photo to (or their own link) let the caller see it.
         for (person, thumbnail) in links {
-            if !may_read_blob(&caller.person, std::slice::from_ref(&person), &referring, &tree) {
+            if !may_read_blob(
+                &caller.person,
+                std::slice::from_ref(&person),
+                &referring,
+                &tree,
+            ) {
                 continue;
             }
             let Some(bytes) = blobs.read_blob(&thumbnail)? else {
