@@ -262,6 +262,18 @@ impl Device {
         s.pending_outbox(1).unwrap().is_empty() && s.all_photos_to_upload().unwrap().is_empty()
     }
 
+    /// Marks every photo's thumbnail as already on the server, for tests about full
+    /// photo uploads alone (a sync sends thumbnails first, over the same link).
+    pub fn mark_thumbnails_sent(&self) {
+        rusqlite::Connection::open(&self.path)
+            .unwrap()
+            .execute(
+                "UPDATE photos SET thumbnail_sent_at = 'earlier' WHERE thumbnail_sent_at IS NULL",
+                [],
+            )
+            .unwrap();
+    }
+
     /// The device's bearer token (for the checks' raw pulls).
     pub fn token(&self) -> String {
         self.store().setting("sync.token").unwrap().unwrap()

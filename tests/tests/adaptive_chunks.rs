@@ -42,10 +42,7 @@ async fn device_with_a_photo(server: &Server, url: &str, seed: u64) -> (Device, 
     let sha = device.photos().into_iter().next().unwrap();
     // Only the photo's chunks are counted here: its thumbnail (which goes first, and
     // teaches the same sizer) is marked as already on the server.
-    rusqlite::Connection::open(&device.path)
-        .unwrap()
-        .execute("UPDATE photos SET thumbnail_sent_at = 'earlier'", [])
-        .unwrap();
+    device.mark_thumbnails_sent();
     let store = device.store();
     let evidence = std::fs::read(store.photo_layout().evidence_path(&sha)).unwrap();
     (device, evidence)
