@@ -61,8 +61,8 @@ const MODEL: &[&str] = &[
 
 /// The sync server's layers, bottom first.
 const SERVER: &[&str] = &[
-    "config", "storage", "proofs", "kinds", "error", "state", "auth", "scope", "api", "server",
-    "admin",
+    "config", "storage", "proofs", "kinds", "error", "state", "auth", "scope", "api", "admin",
+    "console", "server",
 ];
 
 /// A `crate::` path that points upwards.
