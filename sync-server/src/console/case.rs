@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use gridwalk_model::hazard::skew::{self, SkewKind};
 use gridwalk_model::hazard::{
     Actor, AllowedAction, CaseState, Event, EventKind, Hlc, Level, Payload, ReportSource,
-    allowed_actions, fold,
+    allowed_actions, check_event, fold,
 };
 use gridwalk_model::protocol::{ItemResult, ItemStatus, PushItem, RecordKind};
 use serde::Deserialize;
@@ -467,11 +467,12 @@ pub async fn act(
         _ => Vec::new(),
     };
     let payload = payload(&fields, photos)?;
+    let action = fields.action.clone();
     let store = state.store.clone();
     let locks = state.case_locks.clone();
     let who = viewer.clone();
     let id = case_id.clone();
-    let result: ItemResult = blocking(move || {
+    let result: Result<ItemResult, String> = blocking(move || {
         // The case's lock from reading its heads to storing the event, as a push holds
         // it: nothing else lands on the case in between.
         let _guard = locks.lock(&id);
@@ -492,18 +493,16 @@ pub async fn act(
             device: who.device.clone(),
             hlc: Hlc::next(last, now_ms),
             wall_ms: now_ms,
-            parents: fold(
-                &id,
-                &loaded
-                    .events
-                    .iter()
-                    .map(|(e, _, _)| e.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .heads,
+            parents: loaded.state.heads.clone(),
             withheld: None,
             payload,
         };
+        // The server stores what an offline phone recorded and lets the fold judge it;
+        // the desk acts on the case as it is now, so the model's rules decide first,
+        // as the phone's own store does before it records an event.
+        if let Err(refusal) = check_event(&loaded.state, &event) {
+            return Ok(Some(Err(refusal.to_string())));
+        }
         let body = serde_json::to_value(&event)
             .map_err(|e| ConsoleError::Internal(format!("an event as JSON: {e}")))?;
         let tree = UnitTree::new(&loaded.units);
@@ -517,13 +516,26 @@ pub async fn act(
             body,
             proof: None,
         };
-        Ok(Some(push_one(store.as_ref(), &caller, None, &tree, item)?))
+        Ok(Some(Ok(push_one(
+            store.as_ref(),
+            &caller,
+            None,
+            &tree,
+            item,
+        )?)))
     })
     .await?
     .ok_or(ConsoleError::NotFound)?;
+    let result = match result {
+        Ok(result) => result,
+        Err(refusal) => {
+            tracing::info!(case = %case_id, reason = %refusal, "console action refused by a rule");
+            return render(&state, viewer, lang, case_id, refusal, false).await;
+        }
+    };
     match result.status {
         ItemStatus::Accepted | ItemStatus::Duplicate => {
-            tracing::info!(case = %case_id, event = %result.id, "console action recorded");
+            tracing::info!(case = %case_id, event = %result.id, action = %action, "console action recorded");
             Ok(Redirect::to(&format!("{page}?done=1")).into_response())
         }
         ItemStatus::Rejected => {

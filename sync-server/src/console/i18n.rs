@@ -220,6 +220,7 @@ texts! {
     no_cases: "没有符合条件的案件。", "No case matches.";
     case: "案件", "Case";
     timeline: "处理记录", "Timeline";
+    event: "事件", "Event";
     who: "人员", "Who";
     role: "角色", "Role";
     when: "时间", "When";
