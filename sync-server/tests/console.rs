@@ -573,3 +573,47 @@ async fn the_queue_and_case_page_follow_the_apis_read_rules_with_redaction() {
     assert!(text.contains("verify-by-independent-inspector"), "{text}");
     assert_eq!(hazard_events(&server), before);
 }
+
+#[tokio::test]
+async fn exports_are_the_report_and_the_filtered_queue_as_csv() {
+    let server = TestServer::start().await;
+    let fire = reported_case(&server, "fire", "fire-01", "exit blocked").await;
+    let traffic = reported_case(&server, "traffic", "traffic-01", "=cmd|' /C calc'!A0").await;
+    let staff = desk(
+        &server,
+        "Zhao Min",
+        "community-staff",
+        "c-xinhua",
+        None,
+        "zhao.min",
+    )
+    .await;
+    let report = get(&server, &staff.cookie, "/console/export/report.csv").await;
+    assert_eq!(report.status(), 200);
+    assert_eq!(report.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = report.text().await.unwrap();
+    let expected =
+        admin::campaign_report(server.state.store.as_ref(), Utc::now().timestamp_millis())
+            .unwrap()
+            .to_csv()
+            .unwrap();
+    assert_eq!(text.strip_prefix('\u{feff}'), Some(expected.as_str()));
+
+    let all = get(&server, &staff.cookie, "/console/export/cases.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(all.contains(&fire) && all.contains(&traffic), "{all}");
+    let only_fire = get(
+        &server,
+        &staff.cookie,
+        "/console/export/cases.csv?category=fire",
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(only_fire.contains(&fire) && !only_fire.contains(&traffic));
+    assert_eq!(only_fire.lines().count(), 2, "a header and one case");
+}

@@ -261,6 +261,7 @@ texts! {
     not_found: "未找到，或您无权查看。", "Not found, or not yours to see.";
     error: "出错了", "Something went wrong";
     back: "返回", "Back";
+    export_csv: "导出 CSV", "Export CSV";
 }
 
 #[cfg(test)]

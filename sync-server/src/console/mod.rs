@@ -19,12 +19,14 @@
 //! Modules: [`i18n`] (languages), [`names`] (unit, category, department names; times), [`session`] (passwords, cookies, CSRF, rate limit),
 //! [`signin`] (sign-in, first password, sign-out, language switch), [`cases`] (the
 //! cases a person may see, as queue lines), [`queue`], [`case`] (the case page and its
-//! actions), [`photo`] (photos in and out), [`chart`] and [`dashboard`].
+//! actions), [`photo`] (photos in and out), [`chart`], [`dashboard`] and [`export`]
+//! (CSV).
 
 pub mod case;
 pub mod cases;
 pub mod chart;
 pub mod dashboard;
+pub mod export;
 pub mod i18n;
 pub mod names;
 pub mod photo;
@@ -238,9 +240,11 @@ pub fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// The console's router: every route under `/console`, with its own request log line
-/// and body limits (a form is small; a rectification carries one photo).
+/// The console's router: every route under `/console`, with its own request log line,
+/// body limits (a form is small; a rectification carries one photo) and the API's body
+/// read timeout.
 pub fn router(state: AppState) -> Router {
+    let body_timeout = state.limits.body_read_timeout;
     let photo_form_limit = usize::try_from(state.limits.max_photo_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(64 * 1024);
@@ -268,6 +272,8 @@ pub fn router(state: AppState) -> Router {
             post(case::act).layer(DefaultBodyLimit::max(photo_form_limit)),
         )
         .route("/console/photos/{sha256}", get(photo::photo))
+        .route("/console/export/report.csv", get(export::report_csv))
+        .route("/console/export/cases.csv", get(export::cases_csv))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {
@@ -281,5 +287,9 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+        // A form that trickles holds its connection no longer than an API body may.
+        .layer(axum::middleware::map_request(move |req: Request<Body>| {
+            std::future::ready(crate::api::body::with_timeout(req, body_timeout))
+        }))
         .with_state(state)
 }

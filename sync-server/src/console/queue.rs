@@ -62,6 +62,7 @@ struct QueuePage {
     statuses: Vec<Choice>,
     units: Vec<Choice>,
     overdue: bool,
+    export_href: String,
 }
 
 /// `GET /console/queue`.
@@ -151,9 +152,14 @@ pub async fn queue(
         Role::DepartmentOfficer => t.queue_department,
         Role::Supervisor | Role::Admin | Role::GridWorker => t.queue_area,
     };
-    let here = match raw {
-        Some(q) if !q.is_empty() => format!("/console/queue?{q}"),
-        _ => "/console/queue".to_string(),
+    let query = raw.filter(|q| !q.is_empty());
+    let here = match &query {
+        Some(q) => format!("/console/queue?{q}"),
+        None => "/console/queue".to_string(),
+    };
+    let export_href = match &query {
+        Some(q) => format!("/console/export/cases.csv?{q}"),
+        None => "/console/export/cases.csv".to_string(),
     };
     let page = QueuePage {
         chrome: Chrome::new(lang, &here, Some(&viewer)),
@@ -163,6 +169,7 @@ pub async fn queue(
         statuses,
         units: unit_choices,
         overdue: filter.overdue.as_deref().is_some_and(|o| !o.is_empty()),
+        export_href,
     };
     Ok(html(&page))
 }
