@@ -64,7 +64,7 @@ const MODEL: &[&str] = &[
 /// The sync server's layers, bottom first.
 const SERVER: &[&str] = &[
     "config", "storage", "proofs", "export", "kinds", "error", "state", "auth", "scope", "api",
-    "server", "admin",
+    "admin", "console", "server",
 ];
 
 /// A `crate::` path that points upwards.
