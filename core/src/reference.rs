@@ -92,7 +92,7 @@ impl Store {
     /// Every stored template version, whole (the sync client reads compact records
     /// against them).
     pub fn all_templates(&self) -> Result<Vec<Template>> {
-        Ok(templates::all(&self.conn)?)
+        templates::all(&self.conn)
     }
 
     /// Loads a template; `version: None` means the newest stored version.
