@@ -57,6 +57,8 @@ const MODEL: &[&str] = &[
     "hazard",
     "signing",
     "protocol",
+    "compact",
+    "wire",
 ];
 
 /// The sync server's layers, bottom first.
