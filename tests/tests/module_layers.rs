@@ -59,6 +59,8 @@ const MODEL: &[&str] = &[
     "signing",
     "protocol",
     "bundle",
+    "compact",
+    "wire",
 ];
 
 /// The sync server's layers, bottom first.
