@@ -4,7 +4,9 @@
 //! its token (CSRF) and a form without it changes nothing; a disabled person is signed
 //! out on the next request, an expired session too, a signed-out cookie is dead; a
 //! console cookie never works on `/v1` and a phone token never on `/console/`; the
-//! queue and case page follow the API's read rules, redaction included.
+//! queue and case page follow the API's read rules, redaction included; a spot-check
+//! plan is drawn again from its seed and reaches only its supervisor's phone; the
+//! discrepancy view counts what spot checks found that routine rounds marked ok.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -12,6 +14,7 @@ mod common;
 use chrono::Utc;
 use common::*;
 use gridwalk_model::hazard::Payload;
+use gridwalk_model::inspection::{InspectionKind, InspectionStatus, Outcome};
 use gridwalk_model::protocol::RecordKind;
 use gridwalk_server::admin;
 use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
@@ -616,4 +619,314 @@ async fn exports_are_the_report_and_the_filtered_queue_as_csv() {
     .unwrap();
     assert!(only_fire.contains(&fire) && !only_fire.contains(&traffic));
     assert_eq!(only_fire.lines().count(), 2, "a header and one case");
+}
+
+/// The `data-site` attributes of a planner page's sample, in order.
+fn sample_sites(html: &str) -> Vec<String> {
+    html.split("<tr data-site=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+/// The number in the first element carrying `attrs` (e.g. `data-grid="g" data-col="missed"`).
+fn cell(html: &str, attrs: &str) -> u32 {
+    html.split(attrs)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no cell {attrs}"))
+        .split('>')
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The draft inspections stored.
+fn drafts(server: &TestServer) -> Vec<String> {
+    server
+        .state
+        .store
+        .records_of_kind(RecordKind::Inspection)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.draft)
+        .map(|r| r.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_spot_check_plan_is_reproducible_and_reaches_only_the_supervisors_own_devices() {
+    let server = TestServer::start().await;
+    let supervisor = desk(&server, "Zhao Min", "supervisor", "jinjiang", None, "zhao").await;
+    let worker = server
+        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .await;
+    let community = server
+        .device("Wang Fang", "community-staff", "c-xinhua", None)
+        .await;
+    let other_supervisor = server
+        .device("Qian Hao", "supervisor", "jinjiang", None)
+        .await;
+
+    // The same seed draws the same sites; the page shows the seed it drew with.
+    let preview = "/console/spot-checks?area=jinjiang&count=2&seed=20261130&sensitive=1";
+    let first = get(&server, &supervisor.cookie, preview)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let again = get(&server, &supervisor.cookie, preview)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let drawn = sample_sites(&first);
+    assert_eq!(drawn.len(), 2, "{first}");
+    assert_eq!(sample_sites(&again), drawn);
+    assert!(first.contains("<span id=\"seed-shown\">20261130</span>"));
+    // Without a seed, one is drawn and shown, and entering it again redraws the same.
+    let fresh = get(
+        &server,
+        &supervisor.cookie,
+        "/console/spot-checks?area=jinjiang&count=2",
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let seed = fresh
+        .split("<span id=\"seed-shown\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let redrawn = get(
+        &server,
+        &supervisor.cookie,
+        &format!("/console/spot-checks?area=jinjiang&count=2&seed={seed}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert_eq!(sample_sites(&redrawn), sample_sites(&fresh));
+
+    // Only supervisors and admins plan.
+    let staff = desk(
+        &server,
+        "Sun Li",
+        "community-staff",
+        "c-xinhua",
+        None,
+        "sunli",
+    )
+    .await;
+    assert_eq!(
+        get(&server, &staff.cookie, "/console/spot-checks")
+            .await
+            .status(),
+        404
+    );
+
+    // A plan without the form's token changes nothing.
+    let plan_form = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("area", "jinjiang".to_string()),
+            ("count", "2".to_string()),
+            ("seed", "20261130".to_string()),
+            ("sensitive", "1".to_string()),
+        ]
+    };
+    let forged = client()
+        .post(server.url("/console/spot-checks"))
+        .header(COOKIE, format!("gw_session={}", supervisor.cookie))
+        .form(&plan_form("forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(drafts(&server).is_empty());
+
+    let planned = client()
+        .post(server.url("/console/spot-checks"))
+        .header(COOKIE, format!("gw_session={}", supervisor.cookie))
+        .form(&plan_form(&supervisor.csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planned.status(), 200);
+    let page = planned.text().await.unwrap();
+    assert!(page.contains("id=\"planned\""), "{page}");
+    let plans = drafts(&server);
+    assert_eq!(plans.len(), 2);
+    // The planned visits are the previewed sites.
+    let mut planned_sites: Vec<String> = server
+        .state
+        .store
+        .records_of_kind(RecordKind::Inspection)
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["site_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    planned_sites.sort();
+    let mut previewed = drawn.clone();
+    previewed.sort();
+    assert_eq!(planned_sites, previewed);
+
+    // The inspected area's phones and another supervisor pull nothing of it, through
+    // the real server.
+    for device in [&worker, &community, &other_supervisor] {
+        let pulled = ids(&server.pull_all(device).await);
+        assert!(
+            plans.iter().all(|p| !pulled.contains(p)),
+            "{} must not learn of the plan",
+            device.name
+        );
+    }
+    // The supervisor's own phone pulls it.
+    let people = server.state.store.people().unwrap();
+    let zhao = people.iter().find(|p| p.name == "Zhao Min").unwrap();
+    let code = admin::reissue_code(server.state.store.as_ref(), &zhao.id, Utc::now())
+        .unwrap()
+        .enrolment_code;
+    let phone = server.enrol(&code).await;
+    let pulled = ids(&server.pull_all(&phone).await);
+    assert!(plans.iter().all(|p| pulled.contains(p)), "{pulled:?}");
+    server.stop().await;
+}
+
+/// A submitted inspection at `site`, every applicable item `ok` but `hazard_item`
+/// (a hazard, when given), made `days_ago` days ago.
+fn visit(
+    site: &str,
+    kind: InspectionKind,
+    hazard_item: Option<&str>,
+    days_ago: i64,
+) -> serde_json::Value {
+    let mut inspection = inspection(
+        &new_id(),
+        site,
+        kind,
+        InspectionStatus::Submitted,
+        None,
+        None,
+    );
+    let at = (Utc::now() - chrono::Duration::days(days_ago))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    inspection.started_at = at.clone();
+    inspection.submitted_at = Some(at);
+    for answer in &mut inspection.answers {
+        if Some(answer.item.as_str()) != hazard_item {
+            answer.outcome = Outcome::Ok;
+            answer.note = None;
+            answer.photos.clear();
+        }
+    }
+    item(&inspection)
+}
+
+#[tokio::test]
+async fn discrepancies_count_spot_check_hazards_a_routine_round_had_marked_ok() {
+    let server = TestServer::start().await;
+    let desk_supervisor = desk(&server, "Zhao Min", "supervisor", "c-xinhua", None, "zhao").await;
+    let li = server
+        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .await;
+    let wu = server
+        .device("Wu Gang", "grid-worker", "g-xinhua-2", None)
+        .await;
+    let spotter = server
+        .device("Qian Hao", "supervisor", "c-xinhua", None)
+        .await;
+    // Li Na marked everything ok at site A three days ago; Wu Gang at site B twenty.
+    for (device, site, days) in [(&li, "site-a", 3), (&wu, "site-b", 20)] {
+        let results = server
+            .push(device, &[visit(site, InspectionKind::Routine, None, days)])
+            .await;
+        assert_eq!(results[0]["status"], "accepted", "{results:?}");
+    }
+    // Today's spot checks find a fire hazard at both.
+    for site in ["site-a", "site-b"] {
+        let results = server
+            .push(
+                &spotter,
+                &[visit(site, InspectionKind::SpotCheck, Some("fire-01"), 0)],
+            )
+            .await;
+        assert_eq!(results[0]["status"], "accepted", "{results:?}");
+    }
+    let html = get(&server, &desk_supervisor.cookie, "/console/discrepancies")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        cell(&html, "data-grid=\"g-xinhua-1\" data-col=\"found\""),
+        1
+    );
+    assert_eq!(
+        cell(&html, "data-grid=\"g-xinhua-1\" data-col=\"missed\""),
+        1
+    );
+    assert_eq!(
+        cell(&html, "data-grid=\"g-xinhua-2\" data-col=\"found\""),
+        1
+    );
+    assert_eq!(
+        cell(&html, "data-grid=\"g-xinhua-2\" data-col=\"missed\""),
+        0
+    );
+    assert_eq!(
+        cell(
+            &html,
+            &format!("data-worker=\"{}\" data-col=\"missed\"", li.person)
+        ),
+        1
+    );
+    assert!(!html.contains(&format!("data-worker=\"{}\"", wu.person)));
+    // Over thirty days, Wu Gang's round counts too.
+    let html = get(
+        &server,
+        &desk_supervisor.cookie,
+        "/console/discrepancies?days=30",
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert_eq!(
+        cell(&html, "data-grid=\"g-xinhua-2\" data-col=\"missed\""),
+        1
+    );
+    assert_eq!(
+        cell(
+            &html,
+            &format!("data-worker=\"{}\" data-col=\"missed\"", wu.person)
+        ),
+        1
+    );
+    // A window outside 1 to 366 days is refused.
+    assert_eq!(
+        get(
+            &server,
+            &desk_supervisor.cookie,
+            "/console/discrepancies?days=0"
+        )
+        .await
+        .status(),
+        400
+    );
+    server.stop().await;
 }

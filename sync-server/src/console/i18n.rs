@@ -262,6 +262,35 @@ texts! {
     error: "出错了", "Something went wrong";
     back: "返回", "Back";
     export_csv: "导出 CSV", "Export CSV";
+    spot_checks: "暗访抽查", "Spot checks";
+    spot_hint: "选择区域和场所数量，系统按随机种子抽取场所；相同种子再次抽取结果相同。计划只发送到您本人的设备，提交前被检查区域看不到。", "Choose an area and a number of sites; the sites are drawn at random from a seed, and the same seed draws the same sites again. The plan reaches only your own devices and stays invisible to the inspected area until submitted.";
+    area: "区域", "Area";
+    site_count: "场所数量", "Number of sites";
+    seed: "随机种子", "Seed";
+    seed_new: "留空则新生成", "empty: a new one";
+    weight_open: "侧重有未办结隐患的场所", "weight towards sites with open hazards";
+    weight_stale: "侧重长期未检查的场所", "weight towards sites not visited for long";
+    weight_sensitive: "侧重养老机构、学校、市场", "weight towards care institutions, schools, markets";
+    draw: "抽取", "Draw";
+    sample: "抽取结果", "Sample";
+    site_kind: "场所类型", "Kind";
+    days_since_visit: "距上次检查天数", "Days since last visit";
+    never: "从未检查", "never";
+    plan_visits: "生成抽查计划", "Plan these visits";
+    planned: "已生成抽查计划，场所数：", "Visits planned:";
+    my_plans: "我的待执行抽查", "My planned visits";
+    no_plans: "暂无待执行的抽查。", "No planned visit.";
+    discrepancies: "抽查发现差异", "Spot-check discrepancies";
+    discrepancy_hint: "抽查发现的隐患，而该场所的日常巡查在此前若干天内将同一检查项记为正常：衡量日常巡查是否细致。", "Hazards a spot check found where a routine inspection had marked the same item ok in the preceding days: how thorough routine inspections are.";
+    days: "天数", "Days";
+    spot_found: "抽查发现隐患", "Hazards found by spot checks";
+    missed: "日常巡查漏报", "Marked ok by routine inspection";
+    by_grid: "按网格", "By grid";
+    by_worker: "按网格员", "By grid worker";
+    item: "检查项", "Item";
+    spot_at: "抽查时间", "Spot check";
+    routine_at: "巡查时间", "Routine inspection";
+    no_discrepancies: "没有差异。", "No discrepancy.";
 }
 
 #[cfg(test)]

@@ -20,19 +20,23 @@
 //! [`signin`] (sign-in, first password, sign-out, language switch), [`cases`] (the
 //! cases a person may see, as queue lines), [`queue`], [`case`] (the case page and its
 //! actions), [`photo`] (photos in and out), [`chart`], [`dashboard`] and [`export`]
-//! (CSV).
+//! (CSV), [`sample`] (the seeded spot-check sample), [`spotcheck`] (the planner) and
+//! [`discrepancy`] (what spot checks found that routine rounds marked ok).
 
 pub mod case;
 pub mod cases;
 pub mod chart;
 pub mod dashboard;
+pub mod discrepancy;
 pub mod export;
 pub mod i18n;
 pub mod names;
 pub mod photo;
 pub mod queue;
+pub mod sample;
 pub mod session;
 pub mod signin;
+pub mod spotcheck;
 
 use askama::Template;
 use axum::Router;
@@ -202,6 +206,8 @@ pub struct ChromeViewer {
     pub csrf: String,
     /// Whether they see the dashboard link (every desk role does).
     pub dashboard: bool,
+    /// Whether they see the spot-check planner and discrepancies (supervisors, admins).
+    pub supervises: bool,
 }
 
 impl Chrome {
@@ -223,6 +229,11 @@ impl Chrome {
                 role: lang.role(v.person.role),
                 csrf: v.csrf.clone(),
                 dashboard: true,
+                supervises: matches!(
+                    v.person.role,
+                    gridwalk_model::profile::Role::Supervisor
+                        | gridwalk_model::profile::Role::Admin
+                ),
             }),
         }
     }
@@ -272,6 +283,11 @@ pub fn router(state: AppState) -> Router {
             post(case::act).layer(DefaultBodyLimit::max(photo_form_limit)),
         )
         .route("/console/photos/{sha256}", get(photo::photo))
+        .route(
+            "/console/spot-checks",
+            get(spotcheck::planner).post(spotcheck::plan),
+        )
+        .route("/console/discrepancies", get(discrepancy::page))
         .route("/console/export/report.csv", get(export::report_csv))
         .route("/console/export/cases.csv", get(export::cases_csv))
         .layer(
