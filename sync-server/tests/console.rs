@@ -930,3 +930,131 @@ async fn discrepancies_count_spot_check_hazards_a_routine_round_had_marked_ok() 
     );
     server.stop().await;
 }
+
+/// A CSV export's cells (the byte-order mark dropped, a defused formula's `'` removed:
+/// XLSX keeps formulas as text instead).
+fn csv_cells(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+        .records()
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .map(|c| match c.strip_prefix('\'') {
+                    Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest.to_string(),
+                    _ => c.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// An XLSX export's first sheet, read back by calamine, as text (whole numbers
+/// without a decimal point); also whether its numeric columns hold numbers.
+fn xlsx_cells(bytes: Vec<u8>) -> (Vec<Vec<String>>, usize) {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    let mut numbers = 0;
+    let rows = range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    Data::String(s) => s.clone(),
+                    Data::Float(f) => {
+                        numbers += 1;
+                        if f.fract() == 0.0 {
+                            format!("{}", *f as i64)
+                        } else {
+                            f.to_string()
+                        }
+                    }
+                    Data::Int(i) => {
+                        numbers += 1;
+                        i.to_string()
+                    }
+                    other => panic!("unexpected cell {other:?}"),
+                })
+                .collect()
+        })
+        .collect();
+    (rows, numbers)
+}
+
+#[tokio::test]
+async fn xlsx_exports_hold_the_csv_exports_cells() {
+    let server = TestServer::start().await;
+    let fire = reported_case(&server, "fire", "fire-01", "exit blocked").await;
+    let traffic = reported_case(&server, "traffic", "traffic-01", "=cmd|' /C calc'!A0").await;
+    let staff = desk(
+        &server,
+        "Zhao Min",
+        "community-staff",
+        "c-xinhua",
+        None,
+        "zhao.min",
+    )
+    .await;
+    for (csv_path, xlsx_path) in [
+        ("/console/export/report.csv", "/console/export/report.xlsx"),
+        ("/console/export/cases.csv", "/console/export/cases.xlsx"),
+        (
+            "/console/export/cases.csv?category=fire",
+            "/console/export/cases.xlsx?category=fire",
+        ),
+    ] {
+        let csv_text = get(&server, &staff.cookie, csv_path)
+            .await
+            .text()
+            .await
+            .unwrap();
+        let response = get(&server, &staff.cookie, xlsx_path).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        let (cells, numbers) = xlsx_cells(response.bytes().await.unwrap().to_vec());
+        let expected = csv_cells(&csv_text);
+        assert!(expected.len() > 1, "{csv_path}: {csv_text}");
+        // calamine's range ends at the last written cell: pad rows to the header's width.
+        let width = expected[0].len();
+        let cells: Vec<Vec<String>> = cells
+            .into_iter()
+            .map(|mut row| {
+                row.resize(width, String::new());
+                row
+            })
+            .collect();
+        assert_eq!(cells, expected, "{xlsx_path}");
+        assert!(numbers > 0, "{xlsx_path}: numbers are number cells");
+    }
+    let only_fire = get(
+        &server,
+        &staff.cookie,
+        "/console/export/cases.xlsx?category=fire",
+    )
+    .await
+    .bytes()
+    .await
+    .unwrap()
+    .to_vec();
+    let (rows, _) = xlsx_cells(only_fire);
+    assert_eq!(rows.len(), 2, "a header and one case");
+    assert_eq!(rows[1][0], fire);
+    let all = xlsx_cells(
+        get(&server, &staff.cookie, "/console/export/cases.xlsx")
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .0;
+    assert!(all.iter().any(|r| r[0] == traffic));
+    server.stop().await;
+}

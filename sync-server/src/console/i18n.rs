@@ -262,6 +262,7 @@ texts! {
     error: "出错了", "Something went wrong";
     back: "返回", "Back";
     export_csv: "导出 CSV", "Export CSV";
+    export_xlsx: "导出 Excel", "Export XLSX";
     spot_checks: "暗访抽查", "Spot checks";
     spot_hint: "选择区域和场所数量，系统按随机种子抽取场所；相同种子再次抽取结果相同。计划只发送到您本人的设备，提交前被检查区域看不到。", "Choose an area and a number of sites; the sites are drawn at random from a seed, and the same seed draws the same sites again. The plan reaches only your own devices and stays invisible to the inspected area until submitted.";
     area: "区域", "Area";

@@ -20,7 +20,7 @@
 //! [`signin`] (sign-in, first password, sign-out, language switch), [`cases`] (the
 //! cases a person may see, as queue lines), [`queue`], [`case`] (the case page and its
 //! actions), [`photo`] (photos in and out), [`chart`], [`dashboard`] and [`export`]
-//! (CSV), [`sample`] (the seeded spot-check sample), [`spotcheck`] (the planner) and
+//! (CSV and XLSX), [`sample`] (the seeded spot-check sample), [`spotcheck`] (the planner) and
 //! [`discrepancy`] (what spot checks found that routine rounds marked ok).
 
 pub mod case;
@@ -290,6 +290,8 @@ pub fn router(state: AppState) -> Router {
         .route("/console/discrepancies", get(discrepancy::page))
         .route("/console/export/report.csv", get(export::report_csv))
         .route("/console/export/cases.csv", get(export::cases_csv))
+        .route("/console/export/report.xlsx", get(export::report_xlsx))
+        .route("/console/export/cases.xlsx", get(export::cases_xlsx))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {
