@@ -1058,3 +1058,190 @@ async fn xlsx_exports_hold_the_csv_exports_cells() {
     assert!(all.iter().any(|r| r[0] == traffic));
     server.stop().await;
 }
+
+/// The status of a phone's pull with its token.
+async fn pull_status(server: &TestServer, device: &Device) -> u16 {
+    client()
+        .get(server.url("/v1/pull"))
+        .bearer_auth(&device.token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Posts a form as a signed-in desk person.
+async fn post_form(
+    server: &TestServer,
+    desk: &Desk,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    client()
+        .post(server.url(path))
+        .header(COOKIE, format!("gw_session={}", desk.cookie))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The one-time code an administration page shows.
+fn shown_code(html: &str) -> String {
+    html.split("<code id=\"code\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no code shown: {html}"))
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn admins_add_people_with_a_qr_code_reissue_disable_and_revoke_devices() {
+    let server = TestServer::start().await;
+    let root = desk(&server, "Admin Wei", "admin", "jinjiang", None, "wei").await;
+    let supervisor = desk(&server, "Zhao Min", "supervisor", "jinjiang", None, "zhao").await;
+    assert_eq!(
+        get(&server, &supervisor.cookie, "/console/admin")
+            .await
+            .status(),
+        404
+    );
+    let people = || server.state.store.people().unwrap().len();
+    let before = people();
+
+    // Without the form's token, or as a supervisor, nothing is added.
+    let person = [
+        ("name", "Liu Yang"),
+        ("role", "grid-worker"),
+        ("unit", "g-xinhua-1"),
+        ("department", ""),
+    ];
+    let forged: Vec<(&str, &str)> = std::iter::once(("csrf", "forged")).chain(person).collect();
+    assert_eq!(
+        post_form(&server, &root, "/console/admin/people", &forged)
+            .await
+            .status(),
+        403
+    );
+    let as_supervisor: Vec<(&str, &str)> = std::iter::once(("csrf", supervisor.csrf.as_str()))
+        .chain(person)
+        .collect();
+    assert_eq!(
+        post_form(
+            &server,
+            &supervisor,
+            "/console/admin/people",
+            &as_supervisor
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(people(), before);
+
+    // A bad unit is refused with the reason, and adds no one.
+    let bad: Vec<(&str, &str)> = [
+        ("csrf", root.csrf.as_str()),
+        ("name", "Liu Yang"),
+        ("role", "grid-worker"),
+        ("unit", "nowhere"),
+    ]
+    .to_vec();
+    let html = post_form(&server, &root, "/console/admin/people", &bad)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"error\"") && html.contains("nowhere"),
+        "{html}"
+    );
+    assert_eq!(people(), before);
+
+    // Added: the code is shown as text and as an SVG QR code, and it enrols a phone.
+    let good: Vec<(&str, &str)> = std::iter::once(("csrf", root.csrf.as_str()))
+        .chain(person)
+        .collect();
+    let html = post_form(&server, &root, "/console/admin/people", &good)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let code = shown_code(&html);
+    let qr = html.split("<div id=\"code-qr\">").nth(1).unwrap();
+    assert!(
+        qr.trim_start().starts_with("<?xml") || qr.trim_start().starts_with("<svg"),
+        "{qr}"
+    );
+    assert!(qr.contains("<svg") && qr.contains("<path"));
+    assert_eq!(people(), before + 1);
+    let phone = server.enrol(&code).await;
+    assert_eq!(pull_status(&server, &phone).await, 200);
+
+    // A new code for a second phone.
+    let liu = phone.person.clone();
+    let html = post_form(
+        &server,
+        &root,
+        &format!("/console/admin/people/{liu}/reissue"),
+        &[("csrf", root.csrf.as_str())],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let second = server.enrol(&shown_code(&html)).await;
+    assert_eq!(pull_status(&server, &second).await, 200);
+    let listing = get(&server, &root.cookie, "/console/admin")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listing.contains(&format!("data-device=\"{}\"", phone.device_id)));
+    assert!(listing.contains(&format!("data-person=\"{liu}\"")));
+
+    // Revoking the first phone shuts it out; the second still syncs.
+    let revoked = post_form(
+        &server,
+        &root,
+        &format!("/console/admin/devices/{}/revoke", phone.device_id),
+        &[("csrf", root.csrf.as_str())],
+    )
+    .await;
+    assert_eq!(revoked.status(), 303);
+    assert_eq!(pull_status(&server, &phone).await, 401);
+    assert_eq!(pull_status(&server, &second).await, 200);
+
+    // Disabling the person shuts out every device of theirs; a forged form does not.
+    let path = format!("/console/admin/people/{liu}/disable");
+    assert_eq!(
+        post_form(&server, &root, &path, &[("csrf", "forged")])
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(pull_status(&server, &second).await, 200);
+    assert_eq!(
+        post_form(&server, &root, &path, &[("csrf", root.csrf.as_str())])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(pull_status(&server, &second).await, 401);
+    // An id that names no one is not found (buttons name people exactly, never by prefix).
+    assert_eq!(
+        post_form(
+            &server,
+            &root,
+            "/console/admin/people/x/disable",
+            &[("csrf", root.csrf.as_str())]
+        )
+        .await
+        .status(),
+        404
+    );
+    server.stop().await;
+}

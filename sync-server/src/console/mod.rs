@@ -21,7 +21,8 @@
 //! cases a person may see, as queue lines), [`queue`], [`case`] (the case page and its
 //! actions), [`photo`] (photos in and out), [`chart`], [`dashboard`] and [`export`]
 //! (CSV and XLSX), [`sample`] (the seeded spot-check sample), [`spotcheck`] (the planner) and
-//! [`discrepancy`] (what spot checks found that routine rounds marked ok).
+//! [`discrepancy`] (what spot checks found that routine rounds marked ok), [`people`]
+//! (administration of people and devices).
 
 pub mod case;
 pub mod cases;
@@ -31,6 +32,7 @@ pub mod discrepancy;
 pub mod export;
 pub mod i18n;
 pub mod names;
+pub mod people;
 pub mod photo;
 pub mod queue;
 pub mod sample;
@@ -208,6 +210,8 @@ pub struct ChromeViewer {
     pub dashboard: bool,
     /// Whether they see the spot-check planner and discrepancies (supervisors, admins).
     pub supervises: bool,
+    /// Whether they see the administration link (admins).
+    pub administers: bool,
 }
 
 impl Chrome {
@@ -229,6 +233,7 @@ impl Chrome {
                 role: lang.role(v.person.role),
                 csrf: v.csrf.clone(),
                 dashboard: true,
+                administers: v.person.role == gridwalk_model::profile::Role::Admin,
                 supervises: matches!(
                     v.person.role,
                     gridwalk_model::profile::Role::Supervisor
@@ -288,6 +293,16 @@ pub fn router(state: AppState) -> Router {
             get(spotcheck::planner).post(spotcheck::plan),
         )
         .route("/console/discrepancies", get(discrepancy::page))
+        .route("/console/admin", get(people::page))
+        .route("/console/admin/people", post(people::add))
+        .route(
+            "/console/admin/people/{id}/{change}",
+            post(people::change_person),
+        )
+        .route(
+            "/console/admin/devices/{id}/revoke",
+            post(people::revoke_device),
+        )
         .route("/console/export/report.csv", get(export::report_csv))
         .route("/console/export/cases.csv", get(export::cases_csv))
         .route("/console/export/report.xlsx", get(export::report_xlsx))
