@@ -1245,3 +1245,123 @@ async fn admins_add_people_with_a_qr_code_reissue_disable_and_revoke_devices() {
     );
     server.stop().await;
 }
+
+/// Uploads a CSV file to the import form (multipart, as the browser sends it).
+async fn upload_csv(
+    server: &TestServer,
+    desk: &Desk,
+    csrf: &str,
+    kind: &str,
+    csv: &str,
+) -> reqwest::Response {
+    let boundary = "gridwalk-import-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{kind}.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    client()
+        .post(server.url("/console/admin/import"))
+        .header(COOKIE, format!("gw_session={}", desk.cookie))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn admins_import_sites_seeing_every_bad_row_and_print_their_qr_codes() {
+    let server = TestServer::start().await;
+    let root = desk(&server, "Admin Wei", "admin", "jinjiang", None, "wei").await;
+    let staff = desk(
+        &server,
+        "Sun Li",
+        "community-staff",
+        "c-xinhua",
+        None,
+        "sunli",
+    )
+    .await;
+    let sites = || server.state.store.sites().unwrap().len();
+    let before = sites();
+    let bad = "id,name,kind,unit,address,lat,lon\n\
+               site-x,Good Flats,residential,g-xinhua-1,1 Rd,,\n\
+               site-y,Zoo,zoo,g-xinhua-1,2 Rd,,\n\
+               site-z,,school,g-xinhua-2,3 Rd,,\n";
+    let html = upload_csv(&server, &root, &root.csrf, "sites", bad)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let listed = html
+        .split("id=\"bad-rows\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{html}"));
+    let items = listed
+        .split("</ul>")
+        .next()
+        .unwrap()
+        .matches("<li>")
+        .count();
+    assert_eq!(items, 2, "both bad rows are shown: {listed}");
+    assert!(
+        listed.contains("line 3") && listed.contains("line 4"),
+        "{listed}"
+    );
+    assert_eq!(sites(), before, "a bad row refuses the whole file");
+
+    // Without the token, or as another role, nothing is imported.
+    let good = "id,name,kind,unit,address,lat,lon\n\
+                site-x,Good Flats,residential,g-xinhua-1,1 Rd,,\n\
+                site-w,West Market,market,g-xinhua-2,4 Rd,30.1,104.1\n";
+    assert_eq!(
+        upload_csv(&server, &root, "forged", "sites", good)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        upload_csv(&server, &staff, &staff.csrf, "sites", good)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(sites(), before);
+
+    let html = upload_csv(&server, &root, &root.csrf, "sites", good)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"imported\""), "{html}");
+    assert_eq!(sites(), before + 2);
+
+    // The QR sheet of Xinhua Grid 2: its sites' labels, each with a QR code.
+    let sheet = get(
+        &server,
+        &root.cookie,
+        "/console/admin/sites/qr?unit=g-xinhua-2",
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(sheet.contains("data-site=\"site-w\"") && sheet.contains("data-site=\"site-b\""));
+    assert!(!sheet.contains("data-site=\"site-a\""));
+    assert_eq!(
+        sheet.matches("class=\"label\"").count(),
+        sheet.matches("<svg").count()
+    );
+    assert_eq!(
+        get(&server, &staff.cookie, "/console/admin/sites/qr")
+            .await
+            .status(),
+        404
+    );
+    server.stop().await;
+}

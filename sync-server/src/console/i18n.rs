@@ -279,6 +279,13 @@ texts! {
     active: "有效", "active";
     enrolled: "注册时间", "Enrolled";
     last_seen: "最近同步", "Last seen";
+    import: "导入单位和场所", "Import units and sites";
+    import_hint: "上传 CSV 文件：单位为 id,name,level,parent；场所为 id,name,kind,unit,address,lat,lon。有任何错误行则整份文件不导入，并列出所有错误行。", "Upload a CSV file: units as id,name,level,parent; sites as id,name,kind,unit,address,lat,lon. Any bad row refuses the whole file, and every bad row is listed.";
+    imported: "已导入行数：", "Rows imported:";
+    import_refused: "未导入，以下行有错误：", "Nothing imported; these rows are wrong:";
+    units_csv: "单位", "Units";
+    sites_csv: "场所", "Sites";
+    qr_sheet: "场所二维码打印页", "Printable sheet of site QR codes";
     spot_checks: "暗访抽查", "Spot checks";
     spot_hint: "选择区域和场所数量，系统按随机种子抽取场所；相同种子再次抽取结果相同。计划只发送到您本人的设备，提交前被检查区域看不到。", "Choose an area and a number of sites; the sites are drawn at random from a seed, and the same seed draws the same sites again. The plan reaches only your own devices and stays invisible to the inspected area until submitted.";
     area: "区域", "Area";

@@ -22,7 +22,8 @@
 //! actions), [`photo`] (photos in and out), [`chart`], [`dashboard`] and [`export`]
 //! (CSV and XLSX), [`sample`] (the seeded spot-check sample), [`spotcheck`] (the planner) and
 //! [`discrepancy`] (what spot checks found that routine rounds marked ok), [`people`]
-//! (administration of people and devices).
+//! (administration of people and devices), [`sites`] (unit and site imports, the QR
+//! sheet).
 
 pub mod case;
 pub mod cases;
@@ -38,6 +39,7 @@ pub mod queue;
 pub mod sample;
 pub mod session;
 pub mod signin;
+pub mod sites;
 pub mod spotcheck;
 
 use askama::Template;
@@ -295,6 +297,11 @@ pub fn router(state: AppState) -> Router {
         .route("/console/discrepancies", get(discrepancy::page))
         .route("/console/admin", get(people::page))
         .route("/console/admin/people", post(people::add))
+        .route(
+            "/console/admin/import",
+            get(sites::import_page).post(sites::import),
+        )
+        .route("/console/admin/sites/qr", get(sites::qr_sheet))
         .route(
             "/console/admin/people/{id}/{change}",
             post(people::change_person),
