@@ -7,9 +7,8 @@
 use rusqlite::Connection;
 
 use crate::error::Result;
-use gridwalk_model::signing::to_hex;
 
-use crate::store::{Store, new_id, settings};
+use crate::store::{Store, new_id, proofs, settings};
 
 /// Settings key of this device's id.
 pub const DEVICE_ID_KEY: &str = "device.id";
@@ -40,6 +39,6 @@ impl Store {
     /// made the first time it is asked for. Sent at enrolment.
     pub fn signing_public_key(&mut self) -> Result<String> {
         let signing = self.signing.clone();
-        self.write(|tx, _| Ok(to_hex(&signing.signer(tx)?.public_key()?)))
+        self.write(|tx, _| proofs::public_key_hex(signing.signer(tx)?.as_ref()))
     }
 }

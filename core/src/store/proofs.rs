@@ -74,6 +74,21 @@ fn kept_signer(conn: &Connection) -> Result<SoftwareSigner> {
     SoftwareSigner::from_secret(&bytes)
 }
 
+/// The signer's public key as hex, refused unless it is the 65-byte uncompressed SEC1
+/// point every verifier of this device's records expects.
+pub(crate) fn public_key_hex(signer: &dyn DeviceSigner) -> Result<String> {
+    let key = signer.public_key()?;
+    if key.len() != 65 || key[0] != 0x04 {
+        return Err(CoreError::SignerUnavailable {
+            reason: format!(
+                "its public key is {} bytes, not the 65-byte uncompressed SEC1 point (04 ‖ X ‖ Y)",
+                key.len()
+            ),
+        });
+    }
+    Ok(to_hex(&key))
+}
+
 /// Notes outbox row `seq` (the record `body`) for signing when its transaction commits.
 pub(crate) fn queue(
     conn: &Connection,
@@ -105,11 +120,18 @@ pub(crate) fn sign_queued(conn: &Connection, signing: &Signing) -> Result<()> {
         return Ok(());
     }
     let signer = signing.signer(conn)?;
+    // A shell's signer is code this crate does not control: its answers are checked
+    // before they are kept, so a wrong key or a malformed signature is refused here and
+    // not by the server after the record was committed.
+    let check = match signing {
+        Signing::Kept => None,
+        Signing::Given(_) => Some(public_key_hex(signer.as_ref())?),
+    };
     for (seq, kind, record_id, body) in queued {
         let body: Value = serde_json::from_str(&body).map_err(|e| {
             CoreError::Internal(format!("{kind} {record_id} was queued unreadable: {e}"))
         })?;
-        sign(conn, signer.as_ref(), seq, &kind, &record_id, &body)?;
+        sign(conn, signer.as_ref(), check.as_deref(), seq, &kind, &record_id, &body)?;
     }
     conn.prepare_cached("DELETE FROM temp.unsigned_records")?
         .execute([])?;
@@ -117,10 +139,12 @@ pub(crate) fn sign_queued(conn: &Connection, signing: &Signing) -> Result<()> {
 }
 
 /// Signs the record queued as outbox row `seq`, chained to the last record signed
-/// before it, and keeps the proof.
+/// before it, and keeps the proof; with `check` (the signer's public key, hex), only a
+/// signature that verifies with it.
 fn sign(
     conn: &Connection,
     signer: &dyn DeviceSigner,
+    check: Option<&str>,
     seq: i64,
     kind: &str,
     record_id: &str,
@@ -134,6 +158,13 @@ fn sign(
     let signed = signed_bytes(kind, record_id, body, &prev)
         .map_err(|e| CoreError::Internal(format!("{kind} {record_id} cannot be signed: {e}")))?;
     let signature = signer.sign(&signed)?;
+    if let Some(public_key) = check {
+        gridwalk_model::signing::verify(public_key, &signed, &to_hex(&signature)).map_err(
+            |e| CoreError::SignerUnavailable {
+                reason: format!("its signature does not verify with its public key: {e}"),
+            },
+        )?;
+    }
     let own_link = link(&signed, &signature);
     conn.prepare_cached(
         "INSERT INTO record_proofs(outbox_seq, body, prev, signature, link)
@@ -201,5 +232,62 @@ mod tests {
             prev = link(&signed, &der);
         }
         assert_eq!(rows.len(), 2);
+    }
+
+    /// A signer that counts its signatures and can be switched off, like a phone's
+    /// keystore that is locked.
+    struct Keystore {
+        inner: SoftwareSigner,
+        locked: std::sync::atomic::AtomicBool,
+    }
+
+    impl DeviceSigner for Keystore {
+        fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+            if self.locked.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(CoreError::SignerUnavailable {
+                    reason: "the keystore is locked".into(),
+                });
+            }
+            self.inner.sign(message)
+        }
+        fn public_key(&self) -> Result<Vec<u8>> {
+            self.inner.public_key()
+        }
+    }
+
+    #[test]
+    fn a_given_signer_signs_and_the_store_never_holds_a_private_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keystore = Arc::new(Keystore {
+            inner: SoftwareSigner::generate(),
+            locked: false.into(),
+        });
+        let options = crate::store::OpenOptions {
+            key: None,
+            signer: Some(keystore.clone()),
+        };
+        let mut store = Store::open_with(dir.path().join("device.db"), options).unwrap();
+        let body = serde_json::json!({"n": 1});
+        store
+            .write(|tx, _| outbox::enqueue(tx, RecordKind::HazardEvent, "e1", &body, "t"))
+            .unwrap();
+        let key = store.signing_public_key().unwrap();
+        assert_eq!(key, to_hex(&keystore.public_key().unwrap()));
+        let row = &store.pending_outbox(10).unwrap()[0];
+        let (_, proof) = store.signed_record(row.seq).unwrap().unwrap();
+        let signed = signed_bytes("hazard-event", "e1", &body, GENESIS).unwrap();
+        verify(&key, &signed, &proof.signature).unwrap();
+        assert_eq!(store.setting(SIGNING_KEY).unwrap(), None);
+
+        // A signer that cannot sign refuses the change: nothing is queued unsigned.
+        keystore
+            .locked
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let refused = store.write(|tx, _| {
+            outbox::enqueue(tx, RecordKind::HazardEvent, "e2", &body, "t")
+        });
+        assert!(matches!(refused, Err(CoreError::SignerUnavailable { .. })));
+        assert_eq!(store.pending_outbox(10).unwrap().len(), 1);
+        assert_eq!(store.setting(SIGNING_KEY).unwrap(), None);
     }
 }
