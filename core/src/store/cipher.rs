@@ -128,6 +128,7 @@ pub(super) fn file_kind(path: &Path) -> Result<FileKind> {
 /// is [`CoreError::WrongKey`] here, not corruption: the file may be perfectly fine.
 pub(super) fn unlock(conn: &Connection, key: &StoreKey, path: &Path) -> Result<()> {
     conn.pragma_update(None, "key", key.literal().as_str())?;
+    quiet(conn)?;
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
         Ok(_) => Ok(()),
         Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
@@ -137,6 +138,15 @@ pub(super) fn unlock(conn: &Connection, key: &StoreKey, path: &Path) -> Result<(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Stops SQLCipher's own logging (to stderr on Linux, the system log on phones), which it
+/// turns on when a key is first given in the process (so this comes after the key): a
+/// wrong key would print lines into the terminal shell's output, and its failures reach
+/// the shells as typed errors anyway.
+fn quiet(conn: &Connection) -> Result<()> {
+    conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))?;
+    Ok(())
 }
 
 /// Encrypts the plain store at `path` with `key`, in place (see the module's comment).
@@ -164,6 +174,7 @@ pub(super) fn encrypt_in_place(path: &Path, key: &StoreKey) -> Result<()> {
             "ATTACH DATABASE ?1 AS encrypted KEY ?2",
             rusqlite::params![staging_text, key.literal().as_str()],
         )?;
+        quiet(&plain)?;
         // A rollback journal, not a log: when the copy is detached everything is in the
         // one file that is renamed.
         plain.query_row("PRAGMA encrypted.journal_mode = DELETE", [], |_| Ok(()))?;
