@@ -130,9 +130,11 @@ fn kotlin_programs_run_on_the_jvm_and_cover_the_exported_api() {
     }
     // What the Kotlin signer signed, the server re-verifies as `gridwalk-server verify`
     // does: every signature, every chain, every photo.
-    let report =
-        gridwalk_server::proofs::verify_store(server.state.store.as_ref(), server.state.blobs.as_ref())
-            .unwrap();
+    let report = gridwalk_server::proofs::verify_store(
+        server.state.store.as_ref(),
+        server.state.blobs.as_ref(),
+    )
+    .unwrap();
     println!("--- gridwalk-server verify\n{}", report.to_text());
     assert!(report.is_clean(), "{}", report.to_text());
     assert!(report.signed >= 3, "{}", report.to_text());

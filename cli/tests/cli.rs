@@ -415,12 +415,18 @@ fn the_store_key_comes_from_a_private_key_file_or_the_environment() {
     let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let store = std::fs::read(data.join("gridwalk.db")).unwrap();
-    assert!(!store.starts_with(b"SQLite format 3\0"), "the store is encrypted");
+    assert!(
+        !store.starts_with(b"SQLite format 3\0"),
+        "the store is encrypted"
+    );
 
     std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let err = json_err(&data, &["templates", "list"]);
     assert_eq!(err["kind"], "key-file-exposed", "{err}");
-    assert!(err["message"].as_str().unwrap().contains("chmod 600"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("chmod 600"),
+        "{err}"
+    );
     std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
 
     let key = std::fs::read_to_string(&key_file).unwrap();
@@ -442,7 +448,12 @@ fn the_store_key_comes_from_a_private_key_file_or_the_environment() {
     let bad = with_env("not hex");
     let err: serde_json::Value = serde_json::from_slice(&bad.stderr).unwrap();
     assert_eq!(err["error"]["kind"], "invalid-input", "{err}");
-    assert!(err["error"]["message"].as_str().unwrap().contains("GRIDWALK_STORE_KEY"));
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("GRIDWALK_STORE_KEY")
+    );
 }
 
 /// The data folder's store as the CLI opens it: encrypted with the folder's key file.

@@ -123,14 +123,15 @@ fn dump(conn: &Connection) -> Vec<String> {
         .collect::<Result<_, _>>()
         .unwrap();
     for table in tables {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM \"{table}\""))
-            .unwrap();
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
         let columns = stmt.column_count();
         let rows = stmt
             .query_map([], |r| {
                 (0..columns)
-                    .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                    .map(|i| {
+                        r.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| format!("{v:?}"))
+                    })
                     .collect::<Result<Vec<_>, _>>()
             })
             .unwrap();
@@ -172,7 +173,9 @@ fn file_and_log(path: &Path) -> (Vec<u8>, Vec<u8>) {
 }
 
 fn is_plain(path: &Path) -> bool {
-    std::fs::read(path).unwrap().starts_with(b"SQLite format 3\0")
+    std::fs::read(path)
+        .unwrap()
+        .starts_with(b"SQLite format 3\0")
 }
 
 #[test]
@@ -237,7 +240,11 @@ fn a_wrong_key_is_its_own_error_and_changes_nothing() {
     assert!(err.to_string().contains("device.db"), "{err}");
     // Without a key the file is just not a database to plain SQLite.
     assert!(Store::open(&path).is_err());
-    assert_eq!(std::fs::read(&path).unwrap(), before, "the file is untouched");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is untouched"
+    );
 
     let store = Store::open_with(&path, with_key(&key)).unwrap();
     store.integrity_check().unwrap();
@@ -284,7 +291,11 @@ fn a_plain_store_with_commits_in_its_log_is_encrypted_in_place_losing_nothing() 
         assert!(store.signed_record(entry.seq).unwrap().is_some());
     }
     drop(store);
-    assert_eq!(dump_encrypted(&path, &key), expected, "no row was lost or changed");
+    assert_eq!(
+        dump_encrypted(&path, &key),
+        expected,
+        "no row was lost or changed"
+    );
     let left: Vec<String> = std::fs::read_dir(&crashed)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -328,7 +339,10 @@ fn migrate_in_child(db: &Path, key: &StoreKey) -> (std::process::Child, BufReade
     let mut line = String::new();
     while !line.contains("opening") {
         line.clear();
-        assert!(lines.read_line(&mut line).unwrap() > 0, "the child died early");
+        assert!(
+            lines.read_line(&mut line).unwrap() > 0,
+            "the child died early"
+        );
     }
     (child, lines)
 }

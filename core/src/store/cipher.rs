@@ -91,6 +91,36 @@ impl fmt::Debug for StoreKey {
     }
 }
 
+/// The key personal-detail photos are sealed with (`photo::seal`), derived from the
+/// store key by HKDF-SHA256; wiped when dropped and never printed.
+#[derive(Clone)]
+pub struct PhotoKey(Zeroizing<[u8; 32]>);
+
+impl PhotoKey {
+    /// What the photo key is derived for; a new purpose gets a new label.
+    const INFO: &'static [u8] = b"gridwalk photo sealing v1";
+
+    /// The photo key of the store encrypted with `store_key`.
+    pub fn derive(store_key: &StoreKey) -> PhotoKey {
+        let mut key = Zeroizing::new([0u8; 32]);
+        // HKDF-SHA256 gives up to 8160 bytes, so asking for 32 cannot fail.
+        let _ = hkdf::Hkdf::<sha2::Sha256>::new(None, store_key.bytes())
+            .expand(Self::INFO, key.as_mut());
+        PhotoKey(key)
+    }
+
+    /// The key's bytes, for the cipher.
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PhotoKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PhotoKey(…)")
+    }
+}
+
 /// What the file at a store path holds, judged from its first bytes.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum FileKind {
@@ -129,7 +159,9 @@ pub(super) fn file_kind(path: &Path) -> Result<FileKind> {
 pub(super) fn unlock(conn: &Connection, key: &StoreKey, path: &Path) -> Result<()> {
     conn.pragma_update(None, "key", key.literal().as_str())?;
     quiet(conn)?;
-    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
         Ok(_) => Ok(()),
         Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
             Err(CoreError::WrongKey {

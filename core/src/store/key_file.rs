@@ -25,8 +25,9 @@ pub const KEY_FILE: &str = "store.key";
 /// key file, made on first use.
 pub fn resolve(dir: &Path) -> Result<StoreKey> {
     match std::env::var(KEY_ENV) {
-        Ok(hex) => StoreKey::from_hex(&hex)
-            .map_err(|e| CoreError::InvalidInput(format!("{KEY_ENV}: {e}"))),
+        Ok(hex) => {
+            StoreKey::from_hex(&hex).map_err(|e| CoreError::InvalidInput(format!("{KEY_ENV}: {e}")))
+        }
         Err(std::env::VarError::NotUnicode(_)) => Err(CoreError::InvalidInput(format!(
             "{KEY_ENV}: a store key is 64 hex digits; this is not text"
         ))),
@@ -48,9 +49,8 @@ pub fn load_or_create(dir: &Path) -> Result<StoreKey> {
 fn read(path: &Path) -> Result<StoreKey> {
     let metadata = std::fs::metadata(path).map_err(|e| CoreError::io(path, e))?;
     ensure_private(path, &metadata)?;
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| CoreError::io(path, e))?,
-    );
+    let text =
+        zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| CoreError::io(path, e))?);
     StoreKey::from_hex(&text)
         .map_err(|e| CoreError::InvalidInput(format!("{}: {e}", path.display())))
 }

@@ -63,8 +63,9 @@ pub struct Store {
     pub(crate) templates: templates::Cache,
     /// Where this store's signatures come from.
     pub(crate) signing: proofs::Signing,
-    /// The key the file is encrypted with; `None` for a plain store.
-    pub(crate) key: Option<StoreKey>,
+    /// The key personal-detail photos are sealed with, derived from the store key;
+    /// `None` for a plain store.
+    pub(crate) photo_key: Option<cipher::PhotoKey>,
     path: PathBuf,
 }
 
@@ -125,7 +126,7 @@ impl Store {
                 Some(signer) => proofs::Signing::Given(signer),
                 None => proofs::Signing::Kept,
             },
-            key: options.key,
+            photo_key: options.key.as_ref().map(cipher::PhotoKey::derive),
             path,
         };
         for template in gridwalk_model::checklist::Template::builtin_cached()? {

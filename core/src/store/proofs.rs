@@ -131,7 +131,15 @@ pub(crate) fn sign_queued(conn: &Connection, signing: &Signing) -> Result<()> {
         let body: Value = serde_json::from_str(&body).map_err(|e| {
             CoreError::Internal(format!("{kind} {record_id} was queued unreadable: {e}"))
         })?;
-        sign(conn, signer.as_ref(), check.as_deref(), seq, &kind, &record_id, &body)?;
+        sign(
+            conn,
+            signer.as_ref(),
+            check.as_deref(),
+            seq,
+            &kind,
+            &record_id,
+            &body,
+        )?;
     }
     conn.prepare_cached("DELETE FROM temp.unsigned_records")?
         .execute([])?;
@@ -159,11 +167,11 @@ fn sign(
         .map_err(|e| CoreError::Internal(format!("{kind} {record_id} cannot be signed: {e}")))?;
     let signature = signer.sign(&signed)?;
     if let Some(public_key) = check {
-        gridwalk_model::signing::verify(public_key, &signed, &to_hex(&signature)).map_err(
-            |e| CoreError::SignerUnavailable {
+        gridwalk_model::signing::verify(public_key, &signed, &to_hex(&signature)).map_err(|e| {
+            CoreError::SignerUnavailable {
                 reason: format!("its signature does not verify with its public key: {e}"),
-            },
-        )?;
+            }
+        })?;
     }
     let own_link = link(&signed, &signature);
     conn.prepare_cached(
@@ -283,9 +291,8 @@ mod tests {
         keystore
             .locked
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        let refused = store.write(|tx, _| {
-            outbox::enqueue(tx, RecordKind::HazardEvent, "e2", &body, "t")
-        });
+        let refused =
+            store.write(|tx, _| outbox::enqueue(tx, RecordKind::HazardEvent, "e2", &body, "t"));
         assert!(matches!(refused, Err(CoreError::SignerUnavailable { .. })));
         assert_eq!(store.pending_outbox(10).unwrap().len(), 1);
         assert_eq!(store.setting(SIGNING_KEY).unwrap(), None);
