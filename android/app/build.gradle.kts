@@ -42,6 +42,9 @@ android {
     // The uniffi-generated bindings are compiled straight from the repository, never
     // copied: scripts/generate-bindings rewrites them and a Rust test fails when stale.
     sourceSets["main"].kotlin.srcDir(repoRoot.resolve("bindings/generated/kotlin"))
+    // The shell's logic: plain Kotlin with no android.* import (android/core-logic),
+    // compiled into the app from where bindings/tests/android_logic.rs tests it on the JVM.
+    sourceSets["main"].kotlin.srcDir(rootProject.projectDir.resolve("core-logic/src/main/kotlin"))
 }
 
 kotlin {
@@ -62,7 +65,7 @@ val cargoNdk by tasks.registering(Exec::class) {
         "cargo", "ndk",
         "-t", "arm64-v8a", "-t", "armeabi-v7a", "-t", "x86_64",
         "-o", "app/src/main/jniLibs",
-        "build", "--release", "-p", "gridwalk-ffi",
+        "build", "--release", "-p", "gridwalk-ffi", "--features", "vendored-openssl",
     )
     inputs.files(
         fileTree(repoRoot) {

@@ -76,6 +76,11 @@ enum Command {
     /// Sync with the server: upload photos, push what was recorded, pull what others did.
     #[command(after_help = commands::sync::EXIT_STATUS_HELP)]
     Sync(commands::sync::SyncArgs),
+    /// Check a case bundle from `gridwalk-server export-case` offline (no server, no
+    /// store): every file's hash, signature, chain link and photo; prints the case's
+    /// timeline and names each problem.
+    #[command(after_help = commands::bundle::EXIT_STATUS_HELP)]
+    VerifyBundle(commands::bundle::VerifyBundleArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +99,10 @@ fn main() -> ExitCode {
 /// Runs the command; a command that succeeded may still ask for a non-zero exit status
 /// (`gridwalk sync` when the server refused something).
 fn run(cli: Cli, out: &Output) -> Result<ExitCode, gridwalk_core::CoreError> {
+    // Anyone may check a bundle: no data folder, no store.
+    if let Command::VerifyBundle(args) = &cli.command {
+        return commands::bundle::verify(args, out);
+    }
     data_folder::prepare(&cli.data, !cli.json)?;
     // Encrypted at rest with the key from GRIDWALK_STORE_KEY or the data folder's 0600
     // key file (made on first use); the core's software key signs the records.
@@ -114,6 +123,7 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode, gridwalk_core::CoreError> {
         Command::Hazards(cmd) => commands::hazards::run(cmd, &mut store, out),
         Command::Report(args) => commands::report::run(args, &mut store, out),
         Command::Photo(cmd) => commands::photo::run(cmd, &mut store, out),
+        Command::VerifyBundle(args) => return commands::bundle::verify(&args, out),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

@@ -5,78 +5,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{gridwalk, json_ok};
+use common::{TestServer, gridwalk, json_ok};
 
 /// Exit status of a sync that left refused records (`gridwalk sync --help`).
 const REFUSED: i32 = 3;
 
-/// The real server with the demo district and one community-staff person; stops when
-/// dropped.
-struct TestServer {
-    url: String,
-    code: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl TestServer {
-    fn start(work: &Path) -> TestServer {
-        use gridwalk_server::{admin, config, server};
-        let data = config::DataDir {
-            root: work.join("server"),
-        };
-        let state = server::open_state(&data, config::Limits::default()).unwrap();
-        let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo");
-        admin::import_units(state.store.as_ref(), &demo.join("units.csv")).unwrap();
-        admin::import_sites(state.store.as_ref(), &demo.join("sites.csv")).unwrap();
-        let code = admin::add_person(
-            state.store.as_ref(),
-            "Zhou Ping",
-            "community-staff",
-            "JJ-CX-HX",
-            None,
-        )
-        .unwrap()
-        .enrolment_code;
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            runtime
-                .block_on(server::serve_on(listener, state, async {
-                    let _ = stopped.await;
-                }))
-                .unwrap();
-        });
-        TestServer {
-            url,
-            code,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 #[test]
 fn a_sync_with_refused_records_exits_3_and_the_case_shows_why() {
     let work = tempfile::tempdir().unwrap();
-    let server = TestServer::start(work.path());
+    let server = TestServer::start(work.path(), "Zhou Ping", "community-staff", "JJ-CX-HX");
     let data = work.path().join("phone");
 
     // A case opened before enrolment names a device the server never enrolled.

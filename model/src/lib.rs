@@ -14,14 +14,20 @@
 //! - [`inspection`]: inspections and answers, and when one is complete.
 //! - [`hazard`]: hazard cases as event logs: events, clock, rules, fold, deadlines,
 //!   skew, the campaign report.
-//! - [`protocol`]: the `/v1` sync protocol's requests and responses, and record kinds.
+//! - [`provenance`]: flags on a case's evidence a supervisor can act on (photo GPS far
+//!   from the site, capture time far from the answer, device clock skew, re-used photos).
 //! - [`signing`]: the canonical bytes a device signs for a record, the chain link,
 //!   and signature checks (`docs/signing.md`).
+//! - [`protocol`]: the `/v1` sync protocol's requests and responses, and record kinds.
+//! - [`bundle`]: the case bundle's files and their offline verification
+//!   (`docs/bundle.md`).
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+pub mod bundle;
 pub mod checklist;
+pub mod compact;
 pub mod error;
 pub mod evidence;
 pub mod hazard;
@@ -29,7 +35,9 @@ pub mod inspection;
 pub mod org;
 pub mod profile;
 pub mod protocol;
+pub mod provenance;
 pub mod signing;
 pub mod time;
+pub mod wire;
 
 pub use error::{ModelError, Result};

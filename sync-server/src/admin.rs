@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::auth::{enrolment_code_hash, new_enrolment_code};
 use crate::kinds::templates;
 use crate::scope::UnitTree;
-use crate::storage::{DeviceSummary, PersonSummary, RecordStore, StoreError};
+use crate::storage::{ChainBreaks, DeviceSummary, PersonSummary, RecordStore, StoreError};
 
 /// What an admin command can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -564,6 +564,33 @@ pub fn campaign_report(
         &DeadlinePolicy::default(),
         as_of_ms,
     ))
+}
+
+/// The campaign report as JSON with `chain_breaks`: per device, how many of its
+/// records arrived after a gap or on a fork of its chain (issue 12; `verify` names them).
+pub fn report_json(report: &CampaignReport, breaks: &[ChainBreaks]) -> Result<String, String> {
+    let mut value = serde_json::to_value(report).map_err(|e| e.to_string())?;
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert(
+            "chain_breaks".into(),
+            serde_json::to_value(breaks).map_err(|e| e.to_string())?,
+        );
+    }
+    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+}
+
+/// One sentence per device whose chain broke, for the report's text form.
+pub fn chain_break_lines(breaks: &[ChainBreaks]) -> Vec<String> {
+    breaks
+        .iter()
+        .map(|b| {
+            format!(
+                "device {} ({}): {} record(s) after a gap, {} on a fork of its chain; \
+                 `verify` names them",
+                b.device, b.person_name, b.gap, b.fork
+            )
+        })
+        .collect()
 }
 
 /// Prints a command's result as JSON or as a line for people.

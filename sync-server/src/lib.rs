@@ -11,6 +11,8 @@
 //! - [`storage`]: the storage traits and their embedded SQLite / local-file versions.
 //! - [`proofs`]: record signatures and device chains: the check on push, and
 //!   `verify` over the whole store.
+//! - [`export`]: a case's evidence as the model's case bundle: `export-case` (a zip
+//!   anyone can verify offline) and the `case` view.
 //! - [`kinds`]: the kinds of pushed item, how each is validated, scoped and redacted.
 //! - [`error`]: the API's typed error and its one mapping to HTTP responses.
 //! - [`state`]: what every handler shares (stores, limits, locks).
@@ -18,14 +20,19 @@
 //!   they may still sync (revoked devices, disabled people, expired tokens).
 //! - [`scope`]: every authorisation decision: who may read or write which record.
 //! - [`api`]: the HTTP routes under `/v1`.
-//! - [`server`]: building the app and serving it with graceful shutdown.
 //! - [`admin`]: the admin subcommands (imports, people, devices, the report).
+//! - [`console`]: the desk console under `/console/` (issue 15): sign-in, case queue,
+//!   case page and actions, dashboard.
+//! - [`server`]: building the app (the API and the console) and serving it with
+//!   graceful shutdown.
 
 pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod error;
+pub mod export;
 pub mod kinds;
 pub mod proofs;
 pub mod scope;

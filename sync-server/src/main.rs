@@ -10,8 +10,10 @@ use clap::{Parser, Subcommand};
 use gridwalk_model::time::{Zone, parse_as_of};
 use gridwalk_server::admin;
 use gridwalk_server::config::{DEFAULT_MAX_PHOTO_BYTES, DataDir, Limits};
+use gridwalk_server::export;
 use gridwalk_server::proofs::verify_store;
 use gridwalk_server::server;
+use gridwalk_server::storage::RecordStore;
 use gridwalk_server::storage::files::FileBlobStore;
 use gridwalk_server::storage::sqlite::SqliteStore;
 
@@ -117,6 +119,23 @@ enum Command {
     /// Re-check the whole store: every record's signature, every device's chain, every
     /// photo's hash; names what is broken, by record, and exits 1 if anything is.
     Verify,
+    /// One hazard case's evidence: its timeline with each record's signature and chain
+    /// status (linked, gap, fork), warnings and provenance flags (photo re-use, device
+    /// clock skew).
+    Case {
+        /// The case's id.
+        case: String,
+    },
+    /// Write a case's evidence bundle (events, inspections, photos, signatures, chain
+    /// links, device keys, manifest) as a zip that `gridwalk verify-bundle` checks
+    /// offline.
+    ExportCase {
+        /// The case's id.
+        case: String,
+        /// The zip file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -389,14 +408,49 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
                 (None, Some(ms)) => ms,
                 (None, None) => chrono::Utc::now().timestamp_millis(),
             };
-            let report = admin::campaign_report(&open()?, as_of).map_err(|e| e.to_string())?;
+            let store = open()?;
+            let report = admin::campaign_report(&store, as_of).map_err(|e| e.to_string())?;
+            let breaks = store.chain_breaks().map_err(|e| e.to_string())?;
             let text = if cli.json {
-                report.to_json()
+                admin::report_json(&report, &breaks)
             } else {
-                report.to_csv()
+                report.to_csv().map_err(|e| e.to_string())
+            }?;
+            if !cli.json {
+                // The CSV stays one table on stdout; broken chains are said beside it.
+                for line in admin::chain_break_lines(&breaks) {
+                    eprintln!("gridwalk-server: {line}");
+                }
             }
-            .map_err(|e| e.to_string())?;
             admin::print_text(text.trim_end()).map_err(|e| e.to_string())
+        }
+        Command::Case { case } => {
+            let blobs = FileBlobStore::open(&data.blobs()).map_err(|e| e.to_string())?;
+            let view = export::case_view(&open()?, &blobs, &case, chrono::Utc::now())
+                .map_err(|e| e.to_string())?;
+            admin::print(cli.json, &view, &view.to_text(zone)).map_err(|e| e.to_string())
+        }
+        Command::ExportCase { case, out } => {
+            let blobs = FileBlobStore::open(&data.blobs()).map_err(|e| e.to_string())?;
+            let contents = export::export_case(&open()?, &blobs, &case, &out, chrono::Utc::now())
+                .map_err(|e| e.to_string())?;
+            let line = format!(
+                "wrote {}: case {}, {} records, {} photos, {} devices",
+                out.display(),
+                case,
+                contents.records.len(),
+                contents.photos.len(),
+                contents.devices.len()
+            );
+            let summary = serde_json::json!({
+                "out": out.display().to_string(),
+                "case_id": case,
+                "records": contents.records.len(),
+                "photos": contents.photos.len(),
+                "photos_not_uploaded": contents.case.photos_not_uploaded,
+                "devices": contents.devices.len(),
+            });
+            admin::print(cli.json, &summary, &line).map_err(|e| e.to_string())
         }
         Command::Verify => {
             let blobs = FileBlobStore::open(&data.blobs()).map_err(|e| e.to_string())?;

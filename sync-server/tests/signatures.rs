@@ -10,6 +10,7 @@ mod common;
 use std::process::Command;
 
 use common::*;
+use gridwalk_model::inspection::{InspectionKind, InspectionStatus};
 use gridwalk_model::signing::{GENESIS, link, signed_bytes, to_hex};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
@@ -241,6 +242,164 @@ async fn a_fork_or_gap_in_a_devices_chain_is_accepted_flagged_and_reported() {
     ];
     expected.sort();
     assert_eq!(found, expected, "{report}");
+
+    // The campaign report counts them by device, in JSON and beside the CSV.
+    let (code, stdout, stderr) = admin(&server, &["--json", "report"]);
+    assert_eq!(code, 0, "{stderr}");
+    let campaign: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        campaign["chain_breaks"],
+        json!([{"device": device.device_id, "person_name": "Li Na", "gap": 1, "fork": 1}])
+    );
+    let (code, stdout, stderr) = admin(&server, &["report"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("group,"),
+        "the CSV stays one table: {stdout}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "device {} (Li Na): 1 record(s) after a gap, 1 on a fork",
+            device.device_id
+        )),
+        "{stderr}"
+    );
+
+    // The case shows each event's chain status; the fork and the gap are warnings.
+    let case = restored["body"]["case_id"].as_str().unwrap();
+    let (code, stdout, stderr) = admin(&server, &["--json", "case", case]);
+    assert_eq!(code, 0, "{stderr}");
+    let view: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(view["timeline"][0]["record"], restored["id"]);
+    assert_eq!(view["timeline"][0]["chain"], "fork");
+    assert_eq!(view["timeline"][0]["signature"], "verified");
+    assert_eq!(view["problems"], json!([]));
+    let warned: Vec<(&str, &str)> = view["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["subject"].as_str().unwrap(), w["code"].as_str().unwrap()))
+        .collect();
+    assert!(warned.contains(&(&id(&restored), "fork")), "{warned:?}");
+    assert!(warned.contains(&(&id(&after_gap), "gap")), "{warned:?}");
+    let (_, text, _) = admin(&server, &["case", case]);
+    assert!(text.contains("verified, chain fork"), "{text}");
+    assert!(
+        text.contains(&format!("warning fork {}", id(&restored))),
+        "{text}"
+    );
+    // An unknown case is named.
+    let (code, _, stderr) = admin(&server, &["case", "no-such-case"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no case `no-such-case`"), "{stderr}");
+
+    // export-case writes the bundle the case view checked, manifest and all.
+    let out = server.data_path().join("../fork-case.zip");
+    let (code, stdout, stderr) = admin(
+        &server,
+        &[
+            "--json",
+            "export-case",
+            case,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (summary["records"].as_u64(), summary["devices"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"PK\x03\x04"), "a zip file");
+    server.stop().await;
+}
+
+/// `gridwalk-server --data DATA ARGS…`: (exit code, stdout, stderr).
+fn admin(server: &TestServer, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .arg("--data")
+        .arg(server.data_path())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_an_inspection_whose_answer_or_date_was_edited_by_hand() {
+    let server = TestServer::start().await;
+    let device_key = key(12);
+    let code = server.person("Li Na", "grid-worker", "g-xinhua-1", None);
+    let device = server.enrol_with_key(&code, &public_hex(&device_key)).await;
+    let mut first = item(&inspection(
+        &new_id(),
+        "site-a",
+        InspectionKind::Routine,
+        InspectionStatus::Submitted,
+        None,
+        None,
+    ));
+    let first_link = sign(&device_key, &mut first, GENESIS);
+    let mut second = item(&inspection(
+        &new_id(),
+        "site-a",
+        InspectionKind::Routine,
+        InspectionStatus::Submitted,
+        None,
+        None,
+    ));
+    let second_link = sign(&device_key, &mut second, &first_link);
+    let mut event = report(&device, 5_000, "extinguisher expired", vec![]);
+    sign(&device_key, &mut event, &second_link);
+    let results = server
+        .push(&device, &[first.clone(), second.clone(), event.clone()])
+        .await;
+    assert!(
+        results.iter().all(|r| r["status"] == "accepted"),
+        "{results:?}"
+    );
+    let (code, report) = verify(&server);
+    assert_eq!((code, problems(&report)), (0, vec![]), "{report}");
+
+    // Someone with the database file turns the first inspection's hazard into an ok
+    // answer, moves the second's submission a week earlier, and the event's wall time.
+    let db = rusqlite::Connection::open(server.data_path().join("server.sqlite")).unwrap();
+    let edit = |sql: &str, item: &Value| {
+        let changed = db.execute(sql, [item["id"].as_str().unwrap()]).unwrap();
+        assert_eq!(changed, 1, "{sql}");
+    };
+    edit(
+        "UPDATE records SET body = replace(body, '\"outcome\":\"hazard\"', '\"outcome\":\"ok\"')
+         WHERE id = ?1",
+        &first,
+    );
+    edit(
+        "UPDATE records SET body = replace(body, '\"submitted_at\":\"2026-04-01', '\"submitted_at\":\"2026-03-25')
+         WHERE id = ?1",
+        &second,
+    );
+    edit(
+        "UPDATE records SET body = replace(body, '\"wall_ms\":5000', '\"wall_ms\":4000') WHERE id = ?1",
+        &event,
+    );
+    let (code, report) = verify(&server);
+    assert_eq!(code, 1);
+    let id = |item: &Value| item["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        problems(&report),
+        vec![
+            (id(&first), "bad_signature".to_string()),
+            (id(&second), "bad_signature".to_string()),
+            (id(&event), "bad_signature".to_string()),
+        ],
+        "{report}"
+    );
     server.stop().await;
 }
 

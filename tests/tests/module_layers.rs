@@ -55,14 +55,18 @@ const MODEL: &[&str] = &[
     "hazard::skew",
     "hazard::report",
     "hazard",
+    "provenance",
     "signing",
     "protocol",
+    "bundle",
+    "compact",
+    "wire",
 ];
 
 /// The sync server's layers, bottom first.
 const SERVER: &[&str] = &[
-    "config", "storage", "proofs", "kinds", "error", "state", "auth", "scope", "api", "server",
-    "admin",
+    "config", "storage", "proofs", "export", "kinds", "error", "state", "auth", "scope", "api",
+    "admin", "console", "server",
 ];
 
 /// A `crate::` path that points upwards.

@@ -7,7 +7,11 @@ use gridwalk_core::hazard::{
     CaseFilter, CaseSummary, CaseView, Event, HazardReport, Level, Payload, ReportSource,
     ServerRefusal, Status,
 };
+use gridwalk_core::model::provenance::{
+    DEFAULT_MAX_CAPTURE_GAP_MS, DEFAULT_MAX_DISTANCE_M, FlagKind, ProvenanceConfig, ProvenanceFlag,
+};
 use gridwalk_core::{Result, Store};
+use serde::Serialize;
 
 use crate::ids;
 use crate::output::Output;
@@ -28,10 +32,17 @@ pub enum HazardsCommand {
         #[arg(long, value_parser = parse_status)]
         status: Option<Status>,
     },
-    /// Show a case: its state, deadline, conflicts, clock-skew flags and history.
+    /// Show a case: its state, deadline, conflicts, clock-skew flags, provenance flags
+    /// and history.
     Show {
         /// The case id or a unique prefix of it.
         id: String,
+        /// Flag photos whose GPS is farther than this many metres from the site.
+        #[arg(long, default_value_t = DEFAULT_MAX_DISTANCE_M)]
+        max_distance_m: f64,
+        /// Flag photos captured more than this many hours from their answer or event.
+        #[arg(long, default_value_t = DEFAULT_MAX_CAPTURE_GAP_MS as f64 / 3_600_000.0)]
+        max_capture_gap_hours: f64,
     },
     /// Open a case from a resident, hotline or online report (community staff).
     Open {
@@ -187,10 +198,23 @@ pub fn run(cmd: HazardsCommand, store: &mut Store, out: &Output) -> Result<()> {
                 list.iter().map(summary_line).collect::<Vec<_>>().join("\n")
             });
         }
-        HazardsCommand::Show { id } => {
+        HazardsCommand::Show {
+            id,
+            max_distance_m,
+            max_capture_gap_hours,
+        } => {
             let id = ids::case(store, &id)?;
             let view = store.hazard_case(&id)?;
-            out.print(&view, |v| human_case(v, out));
+            let config = ProvenanceConfig {
+                max_distance_m,
+                max_capture_gap_ms: (max_capture_gap_hours * 3_600_000.0) as i64,
+                max_skew_ms: store.max_clock_skew_ms()?,
+            };
+            let shown = ShownCase {
+                provenance: store.case_provenance(&id, &config)?,
+                view,
+            };
+            out.print(&shown, |c| human_case(&c.view, &c.provenance, out));
         }
         HazardsCommand::Open {
             source,
@@ -351,7 +375,16 @@ fn event_line(e: &Event, refused: Option<&ServerRefusal>, out: &Output) -> Strin
     }
 }
 
-fn human_case(v: &CaseView, out: &Output) -> String {
+/// `hazards show`: the case and its provenance flags (JSON: the case's fields and
+/// `provenance`).
+#[derive(Serialize)]
+struct ShownCase {
+    #[serde(flatten)]
+    view: CaseView,
+    provenance: Vec<ProvenanceFlag>,
+}
+
+fn human_case(v: &CaseView, provenance: &[ProvenanceFlag], out: &Output) -> String {
     let s = &v.state;
     // Event ids printed short, as long as this case's events need to stay distinct.
     let len = ids::short_len(v.events.iter().map(|e| e.id.as_str()));
@@ -409,6 +442,19 @@ fn human_case(v: &CaseView, out: &Output) -> String {
             f.skew_ms / 60_000,
             f.kind
         ));
+    }
+    // Clock skew is listed just above; the other provenance flags follow it.
+    for f in provenance
+        .iter()
+        .filter(|f| !matches!(f.flag, FlagKind::ClockSkew { .. }))
+    {
+        // An event id is shortened like the others; `inspection/item` is kept whole.
+        let on = if f.record.contains('/') {
+            f.record.as_str()
+        } else {
+            ids::short(&f.record, len)
+        };
+        lines.push(format!("  provenance: {} (on {on})", f.message));
     }
     if !v.refused.is_empty() {
         lines.push(format!(

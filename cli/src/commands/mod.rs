@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod bundle;
 pub mod hazards;
 pub mod inspect;
 pub mod photo;

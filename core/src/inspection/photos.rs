@@ -50,6 +50,7 @@ impl Store {
         path: &Path,
         options: &IngestOptions,
     ) -> Result<IngestedPhoto> {
+        self.ensure_room_for_photo()?;
         let seal = self.seal_for(inspection_id, item)?;
         let photo = ingest_as(path, &self.photos_dir(), options, seal.as_ref())?;
         let attached = self.write(|tx, cache| {
@@ -78,6 +79,9 @@ impl Store {
         photos: &[PathBuf],
         options: &IngestOptions,
     ) -> Result<Vec<IngestedPhoto>> {
+        if !photos.is_empty() {
+            self.ensure_room_for_photo()?;
+        }
         let photos_dir = self.photos_dir();
         let seal = self.seal_for(inspection_id, item)?;
         let mut ingested: Vec<IngestedPhoto> = Vec::with_capacity(photos.len());

@@ -89,3 +89,25 @@ pub(crate) fn submitted_links(conn: &Connection, sha256: &str) -> Result<bool> {
         .optional()?
         .is_some())
 }
+
+/// Every answer on this device with photo `sha256` as evidence: `(inspection id, item,
+/// site id, answered_at)`.
+pub(crate) fn answers_with(
+    conn: &Connection,
+    sha256: &str,
+) -> Result<Vec<(String, String, String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT link.inspection_id, link.item_code, inspection.site_id, answer.answered_at
+         FROM answer_photos AS link
+         JOIN inspections AS inspection ON inspection.id = link.inspection_id
+         JOIN answers AS answer
+           ON answer.inspection_id = link.inspection_id AND answer.item_code = link.item_code
+         WHERE link.sha256 = ?1 ORDER BY link.inspection_id, link.item_code",
+    )?;
+    let rows = stmt
+        .query_map([sha256], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}

@@ -150,3 +150,13 @@ pub(crate) fn name_photo(conn: &Connection, sha256: &str) -> Result<bool> {
         .optional()?
         .is_some())
 }
+
+/// Every event on this device naming photo `sha256`, decoded.
+pub(crate) fn naming_photo(conn: &Connection, sha256: &str) -> Result<Vec<Event>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.body FROM hazard_event_photos AS p JOIN hazard_events AS e ON e.id = p.event_id
+         WHERE p.sha256 = ?1 ORDER BY e.id",
+    )?;
+    let bodies = stmt.query_map([sha256], |r| r.get::<_, String>(0))?;
+    bodies.map(|b| decode(&b?)).collect()
+}

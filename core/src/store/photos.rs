@@ -55,6 +55,26 @@ pub(crate) fn insert_if_absent(
     Ok(())
 }
 
+/// What a camera file said about its capture: `(taken_at, lat, lon)`, each when known.
+pub(crate) type Capture = (Option<String>, Option<f64>, Option<f64>);
+
+/// What the camera file of photo `sha256` said about its capture, or `None` for a
+/// photo not held.
+pub(crate) fn capture(conn: &Connection, sha256: &str) -> Result<Option<Capture>> {
+    Ok(conn
+        .prepare_cached("SELECT taken_at, lat, lon FROM photos WHERE sha256 = ?1")?
+        .query_row([sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
+}
+
+/// The size in bytes of a held photo, `None` when it is not held.
+pub(crate) fn size(conn: &Connection, sha256: &str) -> Result<Option<u64>> {
+    Ok(conn
+        .prepare_cached("SELECT bytes FROM photos WHERE sha256 = ?1")?
+        .query_row([sha256], |r| r.get(0))
+        .optional()?)
+}
+
 /// Whether the photo `sha256` is recorded. The one place that asks, so every caller
 /// means the same thing by "held".
 pub(crate) fn held(conn: &Connection, sha256: &str) -> Result<bool> {

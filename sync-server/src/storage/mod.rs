@@ -2,11 +2,14 @@
 //! storage (blobs) can replace the embedded defaults without touching the API:
 //! - [`RecordStore`]: reference data, people, devices (and who is shut out), pushed
 //!   records, upload bookkeeping, recent enrolment attempts;
-//! - [`BlobStore`]: photo bytes, finished and in progress.
+//! - [`BlobStore`]: photo bytes, finished and in progress;
+//! - [`console::ConsoleStore`], part of every record store: the desk console's
+//!   accounts and sessions.
 //!
 //! The traits are synchronous; the API calls them through [`crate::error::blocking`]
 //! so that a slow store never stalls the async runtime.
 
+pub mod console;
 pub mod files;
 pub mod sqlite;
 
@@ -138,6 +141,36 @@ pub struct ProvenRow {
     pub public_key: Option<String>,
     /// `(prev, signature, link, chain)` as stored; `None` for an unsigned record.
     pub proof: Option<(String, String, String, String)>,
+}
+
+/// One signed record in its device's chain, as a case bundle carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainEntry {
+    /// The record's id.
+    pub id: String,
+    /// The hazard case it belongs to, if any.
+    pub case_id: Option<String>,
+    /// The link of the device's previous record.
+    pub prev: String,
+    /// The DER signature, hex.
+    pub signature: String,
+    /// The record's own link.
+    pub link: String,
+    /// Where the server placed it at receipt (`linked`, `gap`, `fork`).
+    pub chain: String,
+}
+
+/// How many of a device's records arrived with a broken chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainBreaks {
+    /// The device.
+    pub device: String,
+    /// Its person's name.
+    pub person_name: String,
+    /// Records received without their predecessor.
+    pub gap: u64,
+    /// Records received on a second branch of the chain.
+    pub fork: u64,
 }
 
 /// A record as stored, with its sequence number.
@@ -359,7 +392,7 @@ pub struct DeviceSummary {
 }
 
 /// Records, reference data, people and devices.
-pub trait RecordStore: Send + Sync + 'static {
+pub trait RecordStore: console::ConsoleStore + Send + Sync + 'static {
     /// Runs a real query, for `/health`.
     fn check_health(&self) -> StoreResult<()>;
     /// Inserts or updates org units (validated by the caller).
@@ -474,6 +507,13 @@ pub trait RecordStore: Send + Sync + 'static {
     fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>>;
     /// Every record of a kind, in sequence order (for the server-wide report).
     fn records_of_kind(&self, kind: RecordKind) -> StoreResult<Vec<StoredRecord>>;
+    /// The record with this id, if stored.
+    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>>;
+    /// Every signed record of `device`, in the order the server received them.
+    fn device_chain(&self, device: &str) -> StoreResult<Vec<ChainEntry>>;
+    /// The devices with records whose chain was broken at receipt (gap or fork), by
+    /// device id.
+    fn chain_breaks(&self) -> StoreResult<Vec<ChainBreaks>>;
 }
 
 /// What finishing an upload found.

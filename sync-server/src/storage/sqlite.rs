@@ -2,6 +2,8 @@
 //! SQLite serialises writers anyway, and one connection keeps every push batch's
 //! check-then-insert atomic without extra locking.
 
+mod console;
+
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -13,9 +15,10 @@ use gridwalk_model::signing::GENESIS;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    BlobLink, CaseRow, CaseScope, ChainStatus, DeviceSummary, EnrolAttempt, NewDevice, NewRecord,
-    PersonSummary, ProvenRow, PutOutcome, RecordStore, Redeemed, StoreError, StoreResult,
-    StoredRecord, TokenDevice, Upload, UploadAdmission, UploadCap,
+    BlobLink, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus, DeviceSummary,
+    EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome, RecordStore,
+    Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload, UploadAdmission,
+    UploadCap,
 };
 
 /// The server's numbered migrations, run by the shared runner
@@ -28,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_case_fold.sql"),
     include_str!("migrations/0005_upload_caps.sql"),
     include_str!("migrations/0006_signatures.sql"),
+    include_str!("migrations/0007_console.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
@@ -818,6 +822,60 @@ impl RecordStore for SqliteStore {
         ))?;
         let rows = stmt
             .query_map([case_id], record_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"
+            ))?
+            .query_row([id], record_from_row)
+            .optional()?)
+    }
+
+    fn device_chain(&self, device: &str) -> StoreResult<Vec<ChainEntry>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, case_id, proof_prev, proof_signature, proof_link, coalesce(chain, '')
+             FROM records WHERE author_device = ?1 AND proof_link IS NOT NULL ORDER BY seq",
+        )?;
+        let rows = stmt
+            .query_map([device], |r| {
+                Ok(ChainEntry {
+                    id: r.get(0)?,
+                    case_id: r.get(1)?,
+                    prev: r.get(2)?,
+                    signature: r.get(3)?,
+                    link: r.get(4)?,
+                    chain: r.get(5)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn chain_breaks(&self) -> StoreResult<Vec<ChainBreaks>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT r.author_device, coalesce(p.name, ''),
+                    count(*) FILTER (WHERE r.chain = 'gap'),
+                    count(*) FILTER (WHERE r.chain = 'fork')
+             FROM records r LEFT JOIN people p ON p.id = r.author_person
+             WHERE r.chain IN ('gap', 'fork')
+             GROUP BY r.author_device ORDER BY r.author_device",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ChainBreaks {
+                    device: r.get(0)?,
+                    person_name: r.get(1)?,
+                    gap: r.get(2)?,
+                    fork: r.get(3)?,
+                })
+            })?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }

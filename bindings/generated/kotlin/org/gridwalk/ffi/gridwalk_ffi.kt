@@ -52,11 +52,13 @@ import org.gridwalk.core.FfiConverterTypeChecklist
 import org.gridwalk.core.FfiConverterTypeEnrolment
 import org.gridwalk.core.FfiConverterTypeInspectionSummary
 import org.gridwalk.core.FfiConverterTypePendingSync
+import org.gridwalk.core.FfiConverterTypeQueueItem
 import org.gridwalk.core.FfiConverterTypeSyncPhase
 import org.gridwalk.core.FfiConverterTypeSyncReport
 import org.gridwalk.core.FfiConverterTypeTemplateSummary
 import org.gridwalk.core.InspectionSummary
 import org.gridwalk.core.PendingSync
+import org.gridwalk.core.QueueItem
 import org.gridwalk.core.SyncPhase
 import org.gridwalk.core.SyncReport
 import org.gridwalk.core.TemplateSummary
@@ -93,6 +95,7 @@ import org.gridwalk.core.RustBuffer as RustBufferChecklist
 import org.gridwalk.core.RustBuffer as RustBufferEnrolment
 import org.gridwalk.core.RustBuffer as RustBufferInspectionSummary
 import org.gridwalk.core.RustBuffer as RustBufferPendingSync
+import org.gridwalk.core.RustBuffer as RustBufferQueueItem
 import org.gridwalk.core.RustBuffer as RustBufferSyncPhase
 import org.gridwalk.core.RustBuffer as RustBufferSyncReport
 import org.gridwalk.core.RustBuffer as RustBufferTemplateSummary
@@ -821,6 +824,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_device_id(
     ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_free_bytes(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_hazard_case(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_import_sites_csv(
@@ -841,17 +846,23 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_units(
     ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_min_free_bytes(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile(
     ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_min_free_bytes(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_start_inspection(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_submit(
+    ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_sync_queue(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template(
     ): Int
@@ -921,6 +932,8 @@ internal object UniffiLib {
     ): RustBufferChecklist.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_device_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_free_bytes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_hazard_case(`ptr`: Long,`caseId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferCaseView.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_import_sites_csv(`ptr`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -941,18 +954,24 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_list_units(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_min_free_bytes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_open_case(`ptr`: Long,`report`: RustBufferHazardReport.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferEvent.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferPendingSync.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_profile(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_min_free_bytes(`ptr`: Long,`bytes`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_profile(`ptr`: Long,`profile`: RustBufferProfile.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferProfile.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_start_inspection(`ptr`: Long,`siteId`: RustBuffer.ByValue,`kind`: RustBufferInspectionKind.ByValue,`inspector`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_submit(`ptr`: Long,`inspectionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_sync_queue(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_template(`ptr`: Long,`id`: RustBuffer.ByValue,`version`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferTemplate.ByValue
     external fun uniffi_gridwalk_ffi_fn_clone_gridwalksync(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1121,6 +1140,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_device_id() and 0xFFFF) != 40229) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_free_bytes() and 0xFFFF) != 52676) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_hazard_case() and 0xFFFF) != 40922) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1151,6 +1173,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_units() and 0xFFFF) != 49695) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_min_free_bytes() and 0xFFFF) != 38102) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case() and 0xFFFF) != 3877) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1160,6 +1185,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() and 0xFFFF) != 26793) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_min_free_bytes() and 0xFFFF) != 1406) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile() and 0xFFFF) != 52668) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1167,6 +1195,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_submit() and 0xFFFF) != 37788) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_sync_queue() and 0xFFFF) != 40007) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template() and 0xFFFF) != 31296) {
@@ -2121,6 +2152,11 @@ public interface GridwalkStoreInterface {
     fun `deviceId`(): kotlin.String
     
     /**
+     * Bytes free for the app where the store lives.
+     */
+    fun `freeBytes`(): kotlin.ULong
+    
+    /**
      * One case: state, events, deadline, clock-skew flags and the actions this device's
      * person may take on it now.
      */
@@ -2173,6 +2209,11 @@ public interface GridwalkStoreInterface {
     fun `listUnits`(): List<OrgUnit>
     
     /**
+     * The free-space floor below which new photos are refused (`LowStorage`).
+     */
+    fun `minFreeBytes`(): kotlin.ULong
+    
+    /**
      * Opens a case from a resident, hotline or online report as this device's person.
      */
     fun `openCase`(`report`: HazardReport): Event
@@ -2188,6 +2229,11 @@ public interface GridwalkStoreInterface {
     fun `profile`(): Profile?
     
     /**
+     * Sets the free-space floor (0: never refuse); nothing is ever deleted for it.
+     */
+    fun `setMinFreeBytes`(`bytes`: kotlin.ULong)
+    
+    /**
      * Sets the person this device acts as; returns it as stored (validated).
      */
     fun `setProfile`(`profile`: Profile): Profile
@@ -2201,6 +2247,12 @@ public interface GridwalkStoreInterface {
      * Submits a draft; `IncompleteInspection` names what is missing.
      */
     fun `submit`(`inspectionId`: kotlin.String)
+    
+    /**
+     * Every photo and record still to reach the server, photos first: what it is,
+     * bytes left, the server's last refusal, whether it is held back.
+     */
+    fun `syncQueue`(): List<QueueItem>
     
     /**
      * A template; `version` `None` for the newest.
@@ -2453,6 +2505,23 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
 
     
     /**
+     * Bytes free for the app where the store lives.
+     */
+    @Throws(GridwalkException::class)override fun `freeBytes`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_free_bytes(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * One case: state, events, deadline, clock-skew flags and the actions this device's
      * person may take on it now.
      */
@@ -2633,6 +2702,23 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
 
     
     /**
+     * The free-space floor below which new photos are refused (`LowStorage`).
+     */
+    @Throws(GridwalkException::class)override fun `minFreeBytes`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_min_free_bytes(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Opens a case from a resident, hotline or online report as this device's person.
      */
     @Throws(GridwalkException::class)override fun `openCase`(`report`: HazardReport): Event {
@@ -2681,6 +2767,23 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
     }
     )
     }
+    
+
+    
+    /**
+     * Sets the free-space floor (0: never refuse); nothing is ever deleted for it.
+     */
+    @Throws(GridwalkException::class)override fun `setMinFreeBytes`(`bytes`: kotlin.ULong)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_min_free_bytes(
+        it,
+        
+        FfiConverterULong.lower(`bytes`),_status)
+}
+    }
+    
     
 
     
@@ -2736,6 +2839,24 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
 }
     }
     
+    
+
+    
+    /**
+     * Every photo and record still to reach the server, photos first: what it is,
+     * bytes left, the server's last refusal, whether it is held back.
+     */
+    @Throws(GridwalkException::class)override fun `syncQueue`(): List<QueueItem> {
+            return FfiConverterSequenceTypeQueueItem.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_sync_queue(
+        it,
+        _status)
+}
+    }
+    )
+    }
     
 
     
@@ -3768,6 +3889,27 @@ sealed class GridwalkException: kotlin.Exception() {
     }
     
     /**
+     * A new photo was refused: less space is free than the floor (`set_min_free_bytes`).
+     * Nothing was stored and nothing deleted: ask the user to free space (or sync, so
+     * that sent photos may be cleared), then take the photo again.
+     */
+    class LowStorage(
+        
+        /**
+         * Bytes free for the app.
+         */
+        val `freeBytes`: kotlin.ULong, 
+        
+        /**
+         * The floor.
+         */
+        val `floorBytes`: kotlin.ULong
+        ) : GridwalkException() {
+        override val message
+            get() = "freeBytes=${ `freeBytes` }, floorBytes=${ `floorBytes` }"
+    }
+    
+    /**
      * The data on this device is damaged: the store file is not a database or fails
      * its integrity check, a stored record no longer reads back, or the write-ahead log
      * was lost with committed changes. Retrying cannot help: offer to restore a backup
@@ -3895,19 +4037,23 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
             10 -> GridwalkException.Storage(
                 FfiConverterString.read(buf),
                 )
-            11 -> GridwalkException.Corrupt(
+            11 -> GridwalkException.LowStorage(
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            12 -> GridwalkException.Corrupt(
                 FfiConverterString.read(buf),
                 )
-            12 -> GridwalkException.WrongKey(
+            13 -> GridwalkException.WrongKey(
                 FfiConverterString.read(buf),
                 )
-            13 -> GridwalkException.SignerUnavailable(
+            14 -> GridwalkException.SignerUnavailable(
                 FfiConverterString.read(buf),
                 )
-            14 -> GridwalkException.ServerMalformed(
+            15 -> GridwalkException.ServerMalformed(
                 FfiConverterString.read(buf),
                 )
-            15 -> GridwalkException.Internal(
+            16 -> GridwalkException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3966,6 +4112,12 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GridwalkException.LowStorage -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterULong.allocationSize(value.`freeBytes`)
+                + FfiConverterULong.allocationSize(value.`floorBytes`)
             )
             is GridwalkException.Corrupt -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -4048,28 +4200,34 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is GridwalkException.Corrupt -> {
+            is GridwalkException.LowStorage -> {
                 buf.putInt(11)
+                FfiConverterULong.write(value.`freeBytes`, buf)
+                FfiConverterULong.write(value.`floorBytes`, buf)
+                Unit
+            }
+            is GridwalkException.Corrupt -> {
+                buf.putInt(12)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is GridwalkException.WrongKey -> {
-                buf.putInt(12)
+                buf.putInt(13)
                 FfiConverterString.write(value.`path`, buf)
                 Unit
             }
             is GridwalkException.SignerUnavailable -> {
-                buf.putInt(13)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is GridwalkException.ServerMalformed -> {
                 buf.putInt(14)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is GridwalkException.Internal -> {
+            is GridwalkException.ServerMalformed -> {
                 buf.putInt(15)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GridwalkException.Internal -> {
+                buf.putInt(16)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -4432,6 +4590,34 @@ public object FfiConverterSequenceTypeInspectionSummary: FfiConverterRustBuffer<
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeQueueItem: FfiConverterRustBuffer<List<QueueItem>> {
+    override fun read(buf: ByteBuffer): List<QueueItem> {
+        val len = buf.getInt()
+        return List<QueueItem>(len) {
+            FfiConverterTypeQueueItem.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<QueueItem>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeQueueItem.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<QueueItem>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeQueueItem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeTemplateSummary: FfiConverterRustBuffer<List<TemplateSummary>> {
     override fun read(buf: ByteBuffer): List<TemplateSummary> {
         val len = buf.getInt()
@@ -4537,6 +4723,8 @@ public object FfiConverterSequenceTypeSite: FfiConverterRustBuffer<List<Site>> {
         }
     }
 }
+
+
 
 
 
