@@ -2,6 +2,7 @@ package org.gridwalk.logic
 
 import org.gridwalk.core.SyncReport
 import org.gridwalk.ffi.GridwalkException
+import org.gridwalk.ffi.SignerException
 import org.gridwalk.ffi.SyncListener
 
 /**

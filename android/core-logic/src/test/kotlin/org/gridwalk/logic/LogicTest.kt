@@ -99,6 +99,9 @@ private val everyError: List<GridwalkException> = listOf(
     GridwalkException.Corrupt("not a database"),
     GridwalkException.ServerMalformed("bad json"),
     GridwalkException.Internal("bug"),
+    GridwalkException.WrongKey("/data/device.db"),
+    GridwalkException.SignerUnavailable("the keystore is locked"),
+    GridwalkException.LowStorage(150_000_000uL, 200_000_000uL),
 )
 
 private fun variant(e: GridwalkException): String = when (e) {
@@ -115,6 +118,9 @@ private fun variant(e: GridwalkException): String = when (e) {
     is GridwalkException.Corrupt -> "Corrupt"
     is GridwalkException.ServerMalformed -> "ServerMalformed"
     is GridwalkException.Internal -> "Internal"
+    is GridwalkException.WrongKey -> "WrongKey"
+    is GridwalkException.SignerUnavailable -> "SignerUnavailable"
+    is GridwalkException.LowStorage -> "LowStorage"
 }
 
 fun main(args: Array<String>) {
