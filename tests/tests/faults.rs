@@ -270,7 +270,7 @@ async fn two_devices_pushing_to_the_same_case_at_once_converge_on_one_state() {
 /// Rows of the device's upload bookkeeping: unfinished uploads in `photo_uploads`, and
 /// any upload location left among the settings (where older builds kept them).
 fn upload_progress(device: &Device) -> (i64, i64) {
-    let conn = rusqlite::Connection::open(&device.path).unwrap();
+    let conn = device.connection();
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     (
         count("SELECT COUNT(*) FROM photo_uploads"),
