@@ -23,6 +23,7 @@ use serde_json::Value;
 
 use crate::checklist::Template;
 use crate::compact;
+use crate::error::ModelError;
 use crate::protocol::{ItemResult, ItemStatus, PulledItem, PushItem};
 use crate::signing::{self, Proof};
 
@@ -295,10 +296,7 @@ pub fn compact_pulled(item: PulledItem, templates: &[Template]) -> Pulled {
 
 /// A pulled record as the `/v1` protocol has it (the client's side); refused when its
 /// compact body does not expand against the templates held here.
-pub fn expand_pulled(
-    item: Pulled,
-    templates: &[Template],
-) -> Result<PulledItem, crate::ModelError> {
+pub fn expand_pulled(item: Pulled, templates: &[Template]) -> Result<PulledItem, ModelError> {
     Ok(PulledItem {
         body: compact::expand(&item.kind, &with_id(item.body, &item.id), templates)?,
         seq: item.seq,

@@ -1,7 +1,8 @@
 //! Sync load benchmark: bytes on the wire for one submitted inspection with three
 //! hazards, an idle sync's bytes and requests through a counting proxy, events per
 //! second the server ingests, and 50 devices syncing a day's work at once. Run with
-//! `cargo bench -p gridwalk-e2e --bench sync_load` (`-- idle` for the idle sync only).
+//! `cargo bench -p gridwalk-e2e --bench sync_load` (`-- idle` for the idle sync only,
+//! `-- wire` for the wire table only: idle, one and 50 inspections over `/v1` and `/v2`).
 //!
 //! Peers, measured in the same run: the same push body as raw JSON (against the gzip
 //! the client sends, and zstd); a `/v1` client as it was before conditional sync (no

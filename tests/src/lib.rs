@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use gridwalk_core::inspection::{InspectionKind, InspectionStatus, NewInspection, Outcome};
 use gridwalk_core::photo::IngestOptions;
+use gridwalk_core::store::{OpenOptions, key_file};
 use gridwalk_core::sync::{self, RetryPolicy, SyncOptions, SyncReport};
 use gridwalk_core::{SharedStore, Store};
 use gridwalk_server::admin;
@@ -194,7 +195,18 @@ pub fn test_options() -> SyncOptions {
     }
 }
 
-/// A device: a real store file in its own folder.
+/// Opens the store at `path` with the key file of its folder (made on first use).
+fn open(path: &Path) -> Store {
+    let folder = path.parent().unwrap();
+    let options = OpenOptions {
+        key: Some(key_file::load_or_create(folder).unwrap()),
+        signer: None,
+    };
+    Store::open_with(path, options).unwrap()
+}
+
+/// A device: a real store file in its own folder, encrypted with the key in the folder's
+/// key file as the terminal shell keeps it, signing with the core's software key.
 pub struct Device {
     _dir: tempfile::TempDir,
     /// The store file.
@@ -208,7 +220,7 @@ impl Device {
     pub fn new(name: &str) -> Device {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gridwalk.db");
-        drop(Store::open(&path).unwrap());
+        drop(open(&path));
         Device {
             _dir: dir,
             path,
@@ -218,12 +230,23 @@ impl Device {
 
     /// Opens the device's store.
     pub fn store(&self) -> Store {
-        Store::open(&self.path).unwrap()
+        open(&self.path)
+    }
+
+    /// A bare SQLite connection to the device's store file, unlocked with its key: what
+    /// someone holding the device and its key could edit by hand.
+    pub fn connection(&self) -> rusqlite::Connection {
+        let folder = self.path.parent().unwrap();
+        let key = key_file::load_or_create(folder).unwrap();
+        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        conn.pragma_update(None, "key", format!("x'{}'", key.to_hex().as_str()))
+            .unwrap();
+        conn
     }
 
     /// The device's store, shared the way a shell shares it with the sync client.
     pub fn shared(&self) -> SharedStore {
-        SharedStore::open(&self.path).unwrap()
+        SharedStore::new(open(&self.path))
     }
 
     /// Enrols through the core client.
@@ -351,7 +374,7 @@ impl Device {
 
     /// Ids of the records this device recorded itself (its outbox).
     pub fn recorded_ids(&self) -> BTreeSet<String> {
-        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        let conn = self.connection();
         let mut stmt = conn.prepare("SELECT record_id FROM outbox").unwrap();
         stmt.query_map([], |r| r.get(0))
             .unwrap()
@@ -362,7 +385,7 @@ impl Device {
     /// Hashes of the photos held here, each checked against its file and its thumbnail.
     pub fn photos(&self) -> BTreeSet<String> {
         let s = self.store();
-        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        let conn = self.connection();
         // Photos only known through a pulled record (their file not here yet) are not
         // held.
         let mut stmt = conn
@@ -376,15 +399,17 @@ impl Device {
             .collect::<Result<_, _>>()
             .unwrap();
         for sha in &shas {
-            let bytes = std::fs::read(s.photo_path(sha).unwrap()).unwrap();
+            // Opened when sealed (a personal-detail photo), and checked against its name.
+            let bytes = s.photo_bytes(sha).unwrap();
             assert_eq!(
                 &sha256(&bytes),
                 sha,
                 "{}: photo file does not match",
                 self.name
             );
+            let layout = s.photo_layout();
             assert!(
-                s.photo_layout().thumbnail_path(sha).exists(),
+                layout.thumbnail_path(sha).exists() || layout.sealed_thumbnail_path(sha).exists(),
                 "{}: photo {sha} has no thumbnail",
                 self.name
             );

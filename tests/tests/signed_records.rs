@@ -75,7 +75,7 @@ async fn a_devices_records_arrive_signed_and_linked_and_a_hand_edit_is_refused()
             },
         )
         .unwrap();
-    let db = rusqlite::Connection::open(&phone.path).unwrap();
+    let db = phone.connection();
     let changed = db
         .execute(
             "UPDATE record_proofs SET body = replace(body, 'extinguisher replaced', 'all fine')
@@ -112,6 +112,13 @@ async fn a_cloned_store_recording_on_both_copies_is_a_fork() {
     // file holds everything).
     let clone = Device::new("clone");
     std::fs::copy(&phone.path, &clone.path).unwrap();
+    // The copy is encrypted: its key goes with it, as a restored backup's would.
+    let key_file = gridwalk_core::store::key_file::KEY_FILE;
+    std::fs::copy(
+        phone.path.with_file_name(key_file),
+        clone.path.with_file_name(key_file),
+    )
+    .unwrap();
     let on_phone = phone
         .store()
         .act(&case_id, Payload::Comment { text: "a".into() })

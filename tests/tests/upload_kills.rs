@@ -34,7 +34,7 @@ impl Rng {
 /// Completes every upload the device has open on the server, as if the server had
 /// written each one's last chunk and died before finishing it. Returns how many.
 fn complete_open_uploads(server: &Server, device: &Device) -> usize {
-    let device_db = rusqlite::Connection::open(&device.path).unwrap();
+    let device_db = device.connection();
     let mut stmt = device_db
         .prepare("SELECT sha256, location FROM photo_uploads")
         .unwrap();

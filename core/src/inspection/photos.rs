@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use crate::error::{CoreError, Result};
 use crate::inspection::{Loaded, Outcome, put_answer};
-use crate::photo::{IngestOptions, IngestedPhoto, ingest};
+use crate::photo::{IngestOptions, IngestedPhoto, PhotoKey, ingest_as};
 use crate::store::{Store, answer_photos, answers, now, photos};
 
 /// Attaches the held photo `sha256` after the answer's other photos, inside the
@@ -51,7 +51,8 @@ impl Store {
         options: &IngestOptions,
     ) -> Result<IngestedPhoto> {
         self.ensure_room_for_photo()?;
-        let photo = ingest(path, &self.photos_dir(), options)?;
+        let seal = self.seal_for(inspection_id, item)?;
+        let photo = ingest_as(path, &self.photos_dir(), options, seal.as_ref())?;
         let attached = self.write(|tx, cache| {
             let loaded = Loaded::load(tx, cache, inspection_id)?;
             photos::insert_if_absent(tx, &photo.to_photo_ref(), &now())?;
@@ -82,9 +83,10 @@ impl Store {
             self.ensure_room_for_photo()?;
         }
         let photos_dir = self.photos_dir();
+        let seal = self.seal_for(inspection_id, item)?;
         let mut ingested: Vec<IngestedPhoto> = Vec::with_capacity(photos.len());
         for path in photos {
-            match ingest(path, &photos_dir, options) {
+            match ingest_as(path, &photos_dir, options, seal.as_ref()) {
                 Ok(p) => ingested.push(p),
                 Err(e) => {
                     self.forget_new_files(&ingested);
@@ -107,6 +109,19 @@ impl Store {
             return Err(e);
         }
         Ok(ingested)
+    }
+
+    /// The key to seal the photos of `item` with: the store's photo key when the item
+    /// concerns named people (the model's [`Template::is_personal`]) and the store is
+    /// encrypted; otherwise `None`, and the photos are kept plain like the store.
+    ///
+    /// [`Template::is_personal`]: gridwalk_model::checklist::Template::is_personal
+    fn seal_for(&self, inspection_id: &str, item: &str) -> Result<Option<PhotoKey>> {
+        let Some(key) = self.photo_key() else {
+            return Ok(None);
+        };
+        let loaded = Loaded::load(&self.conn, &self.templates, inspection_id)?;
+        Ok(loaded.template.is_personal(item).then(|| key.clone()))
     }
 
     /// Removes the files an ingest added to the photo folder (those not there before),

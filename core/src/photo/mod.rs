@@ -14,6 +14,7 @@
 //! - [`orient`]: turning pixels upright.
 //! - [`encode`]: metadata-free JPEG output.
 //! - [`layout`]: content-addressed, atomic storage and dedupe.
+//! - [`seal`]: personal-detail photos encrypted at rest with a key from the store key.
 //! - [`error`]: the typed [`PhotoError`].
 //!
 //! The store side (`Store::ingest_photo`, the photo folder of a store) is at the bottom;
@@ -26,6 +27,7 @@ pub mod exif;
 pub mod layout;
 pub mod orient;
 pub mod resize;
+pub mod seal;
 pub mod sniff;
 
 use std::fs::File;
@@ -38,6 +40,7 @@ use sha2::{Digest, Sha256};
 pub use error::PhotoError;
 pub use exif::{CameraMeta, Orientation};
 pub use layout::Layout;
+pub use seal::PhotoKey;
 pub use sniff::Format;
 
 use crate::error::Result;
@@ -174,6 +177,17 @@ pub fn ingest(
     photos_dir: &Path,
     options: &IngestOptions,
 ) -> std::result::Result<IngestedPhoto, PhotoError> {
+    ingest_as(path, photos_dir, options, None)
+}
+
+/// Ingests like [`ingest`]; with `seal`, the evidence and thumbnail are sealed with that
+/// key before they are written ([`Layout::store_sealed`]).
+pub fn ingest_as(
+    path: &Path,
+    photos_dir: &Path,
+    options: &IngestOptions,
+    seal: Option<&PhotoKey>,
+) -> std::result::Result<IngestedPhoto, PhotoError> {
     options.validate()?;
     let metadata = std::fs::metadata(path).map_err(|e| PhotoError::unreadable(path, e))?;
     if !metadata.is_file() {
@@ -202,11 +216,16 @@ pub fn ingest(
             (e, _) => e,
         }
     })?;
-    let stored = Layout::new(photos_dir).store(
-        &processed.sha256,
-        &processed.evidence,
-        &processed.thumbnail,
-    )?;
+    let layout = Layout::new(photos_dir);
+    let stored = match seal {
+        None => layout.store(&processed.sha256, &processed.evidence, &processed.thumbnail)?,
+        Some(key) => layout.store_sealed(
+            &processed.sha256,
+            &processed.evidence,
+            &processed.thumbnail,
+            key,
+        )?,
+    };
     Ok(IngestedPhoto {
         sha256: processed.sha256,
         width: processed.width,
@@ -365,6 +384,26 @@ impl Store {
     /// The photo folder's layout (paths of evidence files and thumbnails by hash).
     pub fn photo_layout(&self) -> Layout {
         Layout::new(self.photos_dir())
+    }
+
+    /// The key that seals this store's personal-detail photos; `None` for a plain store,
+    /// whose photos are all kept plain like the store itself.
+    pub(crate) fn photo_key(&self) -> Option<&PhotoKey> {
+        self.photo_key.as_ref()
+    }
+
+    /// The evidence bytes of a photo this device holds, opened when sealed and checked
+    /// against its SHA-256 (for upload, and for a shell to show a sealed photo).
+    pub fn photo_bytes(&self, sha256: &str) -> Result<Vec<u8>> {
+        if !crate::store::photos::held(&self.conn, sha256)? {
+            return Err(crate::error::CoreError::NotFound {
+                kind: "photo",
+                id: sha256.to_string(),
+            });
+        }
+        Ok(self
+            .photo_layout()
+            .read_evidence(sha256, self.photo_key())?)
     }
 
     /// Ingests a camera file into this store's photo folder and records it. Ingesting

@@ -39,8 +39,9 @@ pub struct RefusedEntry {
     pub reason: String,
 }
 
-/// Queues a record for the server, signed and chained by this device's key over `body`
-/// (the record as it is pushed); call in the transaction that stores the record.
+/// Queues a record for the server, to be signed and chained by this device's signer over
+/// `body` (the record as it is pushed) when the transaction commits; call in the
+/// transaction ([`Store::write`](super::Store::write)) that stores the record.
 pub(crate) fn enqueue(
     conn: &Connection,
     kind: RecordKind,
@@ -51,8 +52,7 @@ pub(crate) fn enqueue(
     conn.prepare_cached("INSERT INTO outbox(kind, record_id, created_at) VALUES (?1, ?2, ?3)")?
         .execute(params![kind.as_str(), record_id, at])?;
     let seq = conn.last_insert_rowid();
-    let signer = proofs::device_signer(conn)?;
-    proofs::sign(conn, &signer, seq, kind, record_id, body)
+    proofs::queue(conn, seq, kind, record_id, body)
 }
 
 /// How many rows are unsent.

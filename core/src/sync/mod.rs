@@ -18,6 +18,12 @@
 //!    the pending photos' thumbnails are fetched, then the full photos the server
 //!    holds (the others stay pending for a later sync).
 //!
+//! Phases 3 and 4 go together over `/v2` (`exchange`): each request carries one push
+//! batch and brings back its results and the next page, in the compact,
+//! dictionary-compressed encoding, so an idle sync is one small `GET` and one
+//! inspection one `POST`. A server that answers `404` to `/v2` gets them over `/v1`,
+//! one after the other, as before ([`Protocol`]).
+//!
 //! Every step is idempotent, so a sync interrupted at any byte (a dropped link, a
 //! killed app, a restarted server) is finished by the next one, with nothing lost and
 //! nothing stored twice. The functions work on the [`SharedStore`] the shell's screens

@@ -55,15 +55,17 @@ pub(crate) async fn upload_photos(
     progress: Progress<'_>,
     report: &mut SyncReport,
 ) -> Result<()> {
-    let pending: Vec<(String, PathBuf)> = store.with(|s| {
+    let (pending, layout, key): (Vec<(String, PathBuf)>, _, _) = store.with(|s| {
         let layout = s.photo_layout();
-        Ok(s.all_photos_to_upload()?
+        let pending = s
+            .all_photos_to_upload()?
             .into_iter()
             .map(|sha| {
-                let file = layout.evidence_path(&sha);
+                let file = layout.stored_path(&sha);
                 (sha, file)
             })
-            .collect())
+            .collect();
+        Ok((pending, layout, s.photo_key().cloned()))
     })?;
     let total: u64 = pending
         .iter()
@@ -72,7 +74,9 @@ pub(crate) async fn upload_photos(
     let mut done = 0u64;
     progress.report(SyncPhase::Uploading, 0, total);
     for (sha, file) in pending {
-        let bytes = match tokio::fs::read(&file).await {
+        // The plaintext JPEG goes up (a sealed one is opened here), checked against its
+        // name: the server checks the same hash.
+        let bytes = match layout.read_evidence(&sha, key.as_ref()) {
             Ok(bytes) => bytes,
             Err(e) => {
                 report

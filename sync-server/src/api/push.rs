@@ -99,7 +99,10 @@ fn rejected(id: String, reject: Reject) -> ItemResult {
     }
 }
 
-fn push_one(
+/// Checks and stores one pushed item for `caller` (whose device's public key is `key`),
+/// with the caller holding the item's case lock: the one path every record takes, from
+/// a phone's push or the desk console.
+pub fn push_one(
     store: &dyn RecordStore,
     caller: &Caller,
     key: Option<&str>,

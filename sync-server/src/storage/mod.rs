@@ -2,11 +2,14 @@
 //! storage (blobs) can replace the embedded defaults without touching the API:
 //! - [`RecordStore`]: reference data, people, devices (and who is shut out), pushed
 //!   records, upload bookkeeping, recent enrolment attempts;
-//! - [`BlobStore`]: photo bytes, finished and in progress.
+//! - [`BlobStore`]: photo bytes, finished and in progress;
+//! - [`console::ConsoleStore`], part of every record store: the desk console's
+//!   accounts and sessions.
 //!
 //! The traits are synchronous; the API calls them through [`crate::error::blocking`]
 //! so that a slow store never stalls the async runtime.
 
+pub mod console;
 pub mod files;
 pub mod sqlite;
 
@@ -392,7 +395,7 @@ pub struct DeviceSummary {
 }
 
 /// Records, reference data, people and devices.
-pub trait RecordStore: Send + Sync + 'static {
+pub trait RecordStore: console::ConsoleStore + Send + Sync + 'static {
     /// Runs a real query, for `/health`.
     fn check_health(&self) -> StoreResult<()>;
     /// Inserts or updates org units (validated by the caller).

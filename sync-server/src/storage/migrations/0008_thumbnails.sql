@@ -1,4 +1,4 @@
--- Server schema version 7: thumbnails before full photos (issue 13 item 3). A device
+-- Server schema version 8: thumbnails before full photos (issue 13 item 3). A device
 -- uploads a photo's 256 px thumbnail as a blob of its own, naming the photo it shows in
 -- `Upload-Metadata` (`thumbnail-of`); the link is recorded when the thumbnail's upload
 -- finishes. It is trusted only as "this person says this is a thumbnail of their
