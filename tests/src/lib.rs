@@ -24,6 +24,10 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+mod link;
+pub mod village;
+pub use link::{EmulatedClock, LinkShape, TusRange};
+
 /// The demo district's units and sites (the server tests' fixtures).
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -281,6 +285,18 @@ impl Device {
         s.pending_outbox(1).unwrap().is_empty() && s.all_photos_to_upload().unwrap().is_empty()
     }
 
+    /// Marks every photo's thumbnail as already on the server, for tests about full
+    /// photo uploads alone (a sync sends thumbnails first, over the same link).
+    pub fn mark_thumbnails_sent(&self) {
+        rusqlite::Connection::open(&self.path)
+            .unwrap()
+            .execute(
+                "UPDATE photos SET thumbnail_sent_at = 'earlier' WHERE thumbnail_sent_at IS NULL",
+                [],
+            )
+            .unwrap();
+    }
+
     /// The device's bearer token (for the checks' raw pulls).
     pub fn token(&self) -> String {
         self.store().setting("sync.token").unwrap().unwrap()
@@ -370,7 +386,13 @@ impl Device {
     pub fn photos(&self) -> BTreeSet<String> {
         let s = self.store();
         let conn = self.connection();
-        let mut stmt = conn.prepare("SELECT sha256 FROM photos").unwrap();
+        // Photos only known through a pulled record (their file not here yet) are not
+        // held.
+        let mut stmt = conn
+            .prepare(
+                "SELECT sha256 FROM photos WHERE sha256 NOT IN (SELECT sha256 FROM pending_photos)",
+            )
+            .unwrap();
         let shas: Vec<String> = stmt
             .query_map([], |r| r.get(0))
             .unwrap()
@@ -686,7 +708,7 @@ impl Traffic {
     /// Notes a chunk one way on a connection whose current request is `route`: its
     /// bytes, and the HTTP start lines in it (request lines going up, which become the
     /// connection's route, status lines coming down).
-    fn note(&mut self, bytes: &[u8], upstream: bool, route: &Mutex<String>) {
+    pub(crate) fn note(&mut self, bytes: &[u8], upstream: bool, route: &Mutex<String>) {
         let text = String::from_utf8_lossy(bytes);
         let lines = text.split("\r\n");
         if upstream {
@@ -726,22 +748,44 @@ pub struct Proxy {
     upstream: Arc<Mutex<SocketAddr>>,
     faults: Arc<Mutex<FaultState>>,
     traffic: Arc<Mutex<Traffic>>,
+    link: Option<Arc<link::Link>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Proxy {
     /// Starts a proxy in front of `upstream`.
     pub async fn start(upstream: SocketAddr) -> Proxy {
+        Proxy::start_with(upstream, None).await
+    }
+
+    /// Starts a proxy in front of `upstream` that carries every connection over one
+    /// emulated slow, lossy link (see [`LinkShape`]); it counts the traffic as
+    /// [`Proxy::start`]'s does, and records the tus byte ranges it delivers.
+    pub async fn start_shaped(upstream: SocketAddr, shape: LinkShape) -> Proxy {
+        Proxy::start_with(upstream, Some(link::Link::start(shape))).await
+    }
+
+    async fn start_with(upstream: SocketAddr, link: Option<Arc<link::Link>>) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let upstream = Arc::new(Mutex::new(upstream));
         let faults = Arc::new(Mutex::new(FaultState::default()));
         let traffic = Arc::new(Mutex::new(Traffic::default()));
-        let (up, fa, tr) = (upstream.clone(), faults.clone(), traffic.clone());
+        let (up, fa, tr, li) = (
+            upstream.clone(),
+            faults.clone(),
+            traffic.clone(),
+            link.clone(),
+        );
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let target = *up.lock().unwrap();
-                tokio::spawn(forward(client, target, fa.clone(), tr.clone()));
+                match &li {
+                    Some(l) => {
+                        tokio::spawn(link::forward_shaped(client, target, l.clone(), tr.clone()))
+                    }
+                    None => tokio::spawn(forward(client, target, fa.clone(), tr.clone())),
+                };
             }
         });
         Proxy {
@@ -749,8 +793,30 @@ impl Proxy {
             upstream,
             faults,
             traffic,
+            link,
             task,
         }
+    }
+
+    /// The emulated link's clock (a shaped proxy only).
+    pub fn clock(&self) -> EmulatedClock {
+        self.shaped().clock()
+    }
+
+    /// When the emulated link dropped its connections, in emulated seconds.
+    pub fn drops(&self) -> Vec<f64> {
+        self.shaped().drops()
+    }
+
+    /// The tus byte ranges the emulated link delivered to the server, in order.
+    pub fn tus_ranges(&self) -> Vec<TusRange> {
+        self.shaped().ranges()
+    }
+
+    fn shaped(&self) -> &link::Link {
+        self.link
+            .as_deref()
+            .expect("only a proxy started with start_shaped emulates a link")
     }
 
     /// `http://127.0.0.1:PORT` of the proxy.

@@ -31,6 +31,7 @@ pub(crate) mod hazard_events;
 pub(crate) mod inspections;
 pub(crate) mod org_units;
 pub(crate) mod outbox;
+pub(crate) mod pending_photos;
 pub(crate) mod photo_uploads;
 pub(crate) mod photos;
 pub(crate) mod proofs;
@@ -50,6 +51,7 @@ use crate::signer::DeviceSigner;
 pub use cipher::StoreKey;
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxEntry, RefusedEntry};
+pub use pending_photos::PendingPhoto;
 pub use photos::PhotoRef;
 pub use shared::SharedStore;
 

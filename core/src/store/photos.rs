@@ -75,21 +75,27 @@ pub(crate) fn size(conn: &Connection, sha256: &str) -> Result<Option<u64>> {
         .optional()?)
 }
 
-/// Whether the photo `sha256` is recorded. The one place that asks, so every caller
-/// means the same thing by "held".
+/// Whether the photo `sha256` is recorded and its file is here (not a photo only known
+/// through a pulled record, see `pending_photos`). The one place that asks, so every
+/// caller means the same thing by "held".
 pub(crate) fn held(conn: &Connection, sha256: &str) -> Result<bool> {
     Ok(conn
-        .prepare_cached("SELECT 1 FROM photos WHERE sha256 = ?1")?
+        .prepare_cached(
+            "SELECT 1 FROM photos WHERE sha256 = ?1
+             AND NOT EXISTS (SELECT 1 FROM pending_photos p WHERE p.sha256 = ?1)",
+        )?
         .query_row([sha256], |_| Ok(()))
         .optional()?
         .is_some())
 }
 
-/// Every recorded photo, oldest first.
+/// Every held photo (its file here), oldest first.
 pub(crate) fn all(conn: &Connection) -> Result<Vec<String>> {
     hashes(
         conn,
-        "SELECT sha256 FROM photos ORDER BY created_at, sha256",
+        "SELECT sha256 FROM photos
+         WHERE sha256 NOT IN (SELECT sha256 FROM pending_photos)
+         ORDER BY created_at, sha256",
     )
 }
 
@@ -113,6 +119,24 @@ fn hashes(conn: &Connection, sql: &str) -> Result<Vec<String>> {
 pub(crate) fn mark_uploaded(conn: &Connection, sha256: &str, at: &str) -> Result<()> {
     conn.prepare_cached(
         "UPDATE photos SET uploaded_at = ?2 WHERE sha256 = ?1 AND uploaded_at IS NULL",
+    )?
+    .execute(params![sha256, at])?;
+    Ok(())
+}
+
+/// Whether this device's thumbnail of the photo is already on the server.
+pub(crate) fn thumbnail_sent(conn: &Connection, sha256: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT thumbnail_sent_at IS NOT NULL FROM photos WHERE sha256 = ?1")?
+        .query_row([sha256], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Marks this device's thumbnail of the photo as on the server since `at`.
+pub(crate) fn mark_thumbnail_sent(conn: &Connection, sha256: &str, at: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE photos SET thumbnail_sent_at = ?2 WHERE sha256 = ?1 AND thumbnail_sent_at IS NULL",
     )?
     .execute(params![sha256, at])?;
     Ok(())
