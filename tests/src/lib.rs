@@ -288,8 +288,7 @@ impl Device {
     /// Marks every photo's thumbnail as already on the server, for tests about full
     /// photo uploads alone (a sync sends thumbnails first, over the same link).
     pub fn mark_thumbnails_sent(&self) {
-        rusqlite::Connection::open(&self.path)
-            .unwrap()
+        self.connection()
             .execute(
                 "UPDATE photos SET thumbnail_sent_at = 'earlier' WHERE thumbnail_sent_at IS NULL",
                 [],

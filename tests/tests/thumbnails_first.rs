@@ -170,8 +170,8 @@ async fn records_and_thumbnails_arrive_before_full_photos_and_only_for_those_who
         thumbnail,
         "the author's thumbnail, not the stranger's"
     );
-    let links: i64 = rusqlite::Connection::open(&colleague.path)
-        .unwrap()
+    let links: i64 = colleague
+        .connection()
         .query_row(
             "SELECT count(*) FROM answer_photos WHERE inspection_id = ?1 AND sha256 = ?2",
             [&inspection, &sha],
