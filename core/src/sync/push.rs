@@ -193,6 +193,12 @@ pub(crate) async fn upload_thumbnails(
             }
         };
         let name = sha256_hex(&bytes);
+        if name == photo {
+            // A photo already no larger than a thumbnail is its own thumbnail: the full
+            // photo follows in this sync, and the server refuses a self-link.
+            store.with(|s| s.mark_thumbnail_sent(&photo))?;
+            continue;
+        }
         let state = ThumbnailUploadState::default();
         match upload(
             client,
