@@ -56,17 +56,25 @@ pub enum RecordKind {
     Inspection,
     /// One event of a hazard case: [`crate::hazard::Event`].
     HazardEvent,
+    /// What a device attests about an evidence photo it attached:
+    /// [`crate::photo_record::PhotoRecord`].
+    Photo,
 }
 
 impl RecordKind {
     /// Every kind this build knows.
-    pub const ALL: [RecordKind; 2] = [RecordKind::Inspection, RecordKind::HazardEvent];
+    pub const ALL: [RecordKind; 3] = [
+        RecordKind::Inspection,
+        RecordKind::HazardEvent,
+        RecordKind::Photo,
+    ];
 
     /// The stable text form on the wire and in storage.
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Inspection => "inspection",
             RecordKind::HazardEvent => "hazard-event",
+            RecordKind::Photo => "photo",
         }
     }
 }

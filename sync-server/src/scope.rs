@@ -21,14 +21,15 @@
 //! - a photo is read by its uploaders, admins, and whoever may read a record that one
 //!   of its uploaders attached it to (in full, for a photo of personal details):
 //!   naming someone else's photo in a record of one's own grants nothing
-//!   ([`may_read_blob`]).
+//!   ([`may_read_blob`]); a photo record (what the device attests about a photo) is
+//!   read by exactly those who may read its photo ([`may_read_photo`]).
 
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::Person;
 
 use crate::auth::Caller;
 use crate::kinds::{CheckError, ClaimedAuthor, Reject};
-use crate::storage::{BlobLink, CaseScope, RecordStore, StoredRecord};
+use crate::storage::{BlobLink, CaseScope, RecordStore, StoreError, StoredRecord};
 
 pub use gridwalk_model::org::UnitTree;
 
@@ -142,6 +143,8 @@ pub fn check_authorship(
                 .into()),
             }
         }
+        // The photo record's check found the caller's device attaching the photo.
+        ClaimedAuthor::PhotoOf { .. } => Ok(()),
         ClaimedAuthor::Inspection { inspector } => {
             if same_name(inspector, &me.name) {
                 return Ok(());
@@ -238,6 +241,26 @@ pub fn may_read_blob(
                 None => false,
             },
         )
+}
+
+/// Whether `caller` may fetch photo `sha256`: [`may_read_blob`] over its uploaders and
+/// the stored records naming it, with their cases' scopes.
+pub fn may_read_photo(
+    caller: &Person,
+    sha256: &str,
+    store: &dyn RecordStore,
+    tree: &UnitTree,
+) -> Result<bool, StoreError> {
+    let mut referring = Vec::new();
+    for link in store.records_with_blob(sha256)? {
+        let case = match &link.record.case_id {
+            Some(id) => store.case_scope(id)?,
+            None => None,
+        };
+        referring.push(BlobReference { link, case });
+    }
+    let uploaders = store.blob_uploaders(sha256)?;
+    Ok(may_read_blob(caller, &uploaders, &referring, tree))
 }
 
 /// Whether `caller` sees a unit in the reference data: their area and the units above

@@ -15,7 +15,6 @@ use gridwalk_model::org::Site;
 use gridwalk_model::protocol::RecordKind;
 
 use crate::error::{CoreError, Result};
-use crate::hazard::clock;
 use crate::hazard::deadline::{self, Deadline};
 use crate::hazard::event::{Actor, Event, HazardReport, Level, Payload, ReportSource};
 use crate::hazard::fold::fold;
@@ -25,7 +24,7 @@ use crate::hazard::skew::{self, SkewFlag};
 use crate::hazard::state::{CaseState, Status};
 use crate::profile::{self, Role};
 use crate::store::hazard_events::{self, Origin};
-use crate::store::{Store, inspections, new_id, now, outbox, photos};
+use crate::store::{Store, clock, inspections, new_id, now, outbox, photos};
 
 /// Settings key of the clock-skew threshold in ms.
 const MAX_SKEW_KEY: &str = "hazard.max-skew-ms";
@@ -462,6 +461,7 @@ pub(crate) fn record_local(
     let signed = serde_json::to_value(&event)
         .map_err(|e| CoreError::Internal(format!("event {} cannot be encoded: {e}", event.id)))?;
     outbox::enqueue(conn, RecordKind::HazardEvent, &event.id, &signed, &now())?;
+    crate::photo::record::queue_for(conn, event.payload.photos())?;
     Ok(event)
 }
 

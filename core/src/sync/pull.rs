@@ -120,6 +120,10 @@ pub(crate) async fn store_page(
         match item.kind.parse::<RecordKind>() {
             Ok(RecordKind::Inspection) => page.inspections.push(parse(&item.id, item.body)?),
             Ok(RecordKind::HazardEvent) => page.events.push(parse(&item.id, item.body)?),
+            // Another device's attestation of its photo: the server checked and keeps it
+            // (the case's provenance is computed there and in bundles); this device
+            // keeps what its own camera files said.
+            Ok(RecordKind::Photo) => {}
             // A kind this client does not know yet: skipped, and said so.
             Err(_) => report.errors.push(format!(
                 "pulled {} {} is of an unknown kind",
