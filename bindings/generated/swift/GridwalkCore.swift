@@ -2392,6 +2392,11 @@ public enum QueueItemKind: Equatable, Hashable {
      */
     case hazardEvent
     /**
+     * What the device attests about one of its photos (record kind `photo`); its
+     * subject is the photo's SHA-256.
+     */
+    case photoRecord
+    /**
      * A record of a kind this build does not know (queued by a newer app that shared
      * the store file): shown, never dropped.
      */
@@ -2423,7 +2428,9 @@ public struct FfiConverterTypeQueueItemKind: FfiConverterRustBuffer {
         
         case 3: return .hazardEvent
         
-        case 4: return .unknown
+        case 4: return .photoRecord
+        
+        case 5: return .unknown
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2445,8 +2452,12 @@ public struct FfiConverterTypeQueueItemKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
         
         
-        case .unknown:
+        case .photoRecord:
             writeInt(&buf, Int32(4))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(5))
         
         }
     }

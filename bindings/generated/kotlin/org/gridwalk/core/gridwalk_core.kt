@@ -2421,6 +2421,11 @@ enum class QueueItemKind {
      */
     HAZARD_EVENT,
     /**
+     * What the device attests about one of its photos (record kind `photo`); its
+     * subject is the photo's SHA-256.
+     */
+    PHOTO_RECORD,
+    /**
      * A record of a kind this build does not know (queued by a newer app that shared
      * the store file): shown, never dropped.
      */
