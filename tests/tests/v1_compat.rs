@@ -62,7 +62,8 @@ async fn an_unchanged_v1_client_and_a_v2_client_share_one_server() {
     let report = sync::sync_with(&old.shared(), &v1_options(), None)
         .await
         .unwrap();
-    assert_eq!(report.accepted, 2, "{report:?}");
+    // The inspection, its photo's record and its case.
+    assert_eq!(report.accepted, 3, "{report:?}");
     assert!(
         report.rejected.is_empty() && report.errors.is_empty(),
         "{report:?}"
@@ -109,7 +110,8 @@ async fn the_new_client_syncs_over_v1_with_a_server_that_does_not_serve_v2() {
     );
     proxy.reset_traffic();
     let report = worker.sync().await.unwrap();
-    assert_eq!(report.accepted, 2, "{report:?}");
+    // The inspection, its photo's record and its case.
+    assert_eq!(report.accepted, 3, "{report:?}");
     assert!(worker.nothing_to_send());
     let traffic = proxy.traffic();
     let seen = routes(&traffic);
