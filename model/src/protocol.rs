@@ -258,6 +258,11 @@ pub struct PulledItem {
     /// When the server stored it (server clock).
     #[serde(default)]
     pub received_at: String,
+    /// Where the server placed the record in its device's signed chain when it arrived
+    /// (`linked`, `gap` or `fork`, docs/signing.md); absent for an unsigned record and
+    /// from older servers, and ignored by older clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
 }
 
 /// `GET /v1/pull` answer: a page of records.

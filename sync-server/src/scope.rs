@@ -318,6 +318,7 @@ mod tests {
                     draft: false,
                     personal: false,
                     received_at: String::new(),
+                    chain: None,
                 },
                 personal: false,
                 before_uploaders,

@@ -157,4 +157,30 @@ async fn a_cloned_store_recording_on_both_copies_is_a_fork() {
     ];
     expected.sort();
     assert_eq!(forks, expected, "{report:?}");
+
+    // Another device of the area pulls the case: the server's verdict travels with each
+    // pulled event, and the case shows the fork on the clone's event.
+    let colleague = Device::new("colleague");
+    colleague
+        .enroll(
+            &server.url(),
+            &server.person("Wang Fang", "grid-worker", "g-xinhua-1", None),
+        )
+        .await;
+    colleague.sync_until_clean(3).await;
+    let view = colleague.store().hazard_case(&case_id).unwrap();
+    let mark = |id: &str| {
+        view.chain
+            .iter()
+            .find(|m| m.record == id)
+            .map(|m| m.chain.clone())
+    };
+    assert_eq!(
+        (mark(&on_phone.id), mark(&on_clone.id)),
+        (Some("linked".to_string()), Some("fork".to_string())),
+        "{:?}",
+        view.chain
+    );
+    // Every pulled event of the case carries a mark (all are signed).
+    assert_eq!(view.chain.len(), view.events.len(), "{:?}", view.chain);
 }

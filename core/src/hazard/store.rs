@@ -23,6 +23,7 @@ use crate::hazard::rules::{self, AllowedAction};
 use crate::hazard::skew::{self, SkewFlag};
 use crate::hazard::state::{CaseState, Status};
 use crate::profile::{self, Role};
+use crate::store::chain_marks::{self, ChainMark};
 use crate::store::hazard_events::{self, Origin};
 use crate::store::{Store, clock, inspections, new_id, now, outbox, photos};
 
@@ -80,6 +81,10 @@ pub struct CaseView {
     pub refused: Vec<ServerRefusal>,
     /// What this device's profile may do on the case now (empty without a profile).
     pub allowed_actions: Vec<AllowedAction>,
+    /// Where the server placed the case's pulled events in their devices' signed
+    /// chains, in `events` order; events the server has not said anything about (this
+    /// device's own, unsigned ones) have none.
+    pub chain: Vec<ChainMark>,
 }
 
 /// A case as listed.
@@ -266,7 +271,19 @@ impl Store {
             Some(profile) => rules::allowed_actions(&state, &Actor::from(&profile)),
             None => Vec::new(),
         };
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        let mut marks = chain_marks::of(&self.conn, &ids)?;
+        let chain = events
+            .iter()
+            .filter_map(|e| {
+                marks.remove(&e.id).map(|chain| ChainMark {
+                    record: e.id.clone(),
+                    chain,
+                })
+            })
+            .collect();
         Ok(CaseView {
+            chain,
             allowed_actions,
             skew: skew::flag(&with_receipt, self.max_clock_skew_ms()?),
             refused,

@@ -27,6 +27,7 @@ mod wal;
 
 pub(crate) mod answer_photos;
 pub(crate) mod answers;
+pub mod chain_marks;
 pub(crate) mod clock;
 pub(crate) mod hazard_events;
 pub(crate) mod inspections;

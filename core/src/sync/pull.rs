@@ -24,7 +24,7 @@ use crate::evidence::is_sha256_hex;
 use crate::hazard::Event;
 use crate::inspection::Inspection;
 use crate::photo::{IngestOptions, layout::write_atomic, thumbnail_of_evidence};
-use crate::store::{SharedStore, settings};
+use crate::store::{SharedStore, chain_marks, settings};
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::reference;
@@ -35,6 +35,8 @@ use crate::sync::{CURSOR_KEY, MAX_ROUNDS, SyncOptions, SyncReport};
 struct Page {
     inspections: Vec<Inspection>,
     events: Vec<Event>,
+    /// What the server said of each record's place in its device's chain.
+    chain: Vec<(String, String)>,
 }
 
 impl Page {
@@ -117,6 +119,9 @@ pub(crate) async fn store_page(
 ) -> Result<u64> {
     let mut page = Page::default();
     for item in items {
+        if let Some(chain) = &item.chain {
+            page.chain.push((item.id.clone(), chain.clone()));
+        }
         match item.kind.parse::<RecordKind>() {
             Ok(RecordKind::Inspection) => page.inspections.push(parse(&item.id, item.body)?),
             Ok(RecordKind::HazardEvent) => page.events.push(parse(&item.id, item.body)?),
@@ -139,6 +144,9 @@ pub(crate) async fn store_page(
                 .map_err(|e| e.sent_by_server("a pulled inspection"))?;
             let events = crate::hazard::apply_remote(tx, &page.events)
                 .map_err(|e| e.sent_by_server("a pulled hazard event"))?;
+            for (id, chain) in &page.chain {
+                chain_marks::set(tx, id, chain)?;
+            }
             settings::set(tx, CURSOR_KEY, next_cursor)?;
             Ok((inspections, events))
         })

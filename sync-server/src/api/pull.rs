@@ -235,6 +235,7 @@ impl Page<'_> {
             redacted,
             author: record.author_person,
             received_at: record.received_at,
+            chain: record.chain,
         });
         Ok(())
     }
