@@ -410,6 +410,46 @@ fn a_bundle_of_a_case_whose_device_chain_forked_verifies_with_the_fork_as_a_warn
     assert!(out.status.success(), "{text}");
     assert!(text.contains("warning fork"), "{text}");
     assert!(text.contains("chain fork"), "{text}");
+
+    // A colleague's device pulls the case: `hazards show` names the fork the server
+    // found, on the event that arrived second, in text and in JSON.
+    let records = SqliteStore::open(&server.data.join("server.sqlite")).unwrap();
+    let code =
+        gridwalk_server::admin::add_person(&records, "Li Na", "grid-worker", "JJ-CX-HX-G1", None)
+            .unwrap()
+            .enrolment_code;
+    let colleague = work.path().join("colleague");
+    json_ok(
+        &colleague,
+        &["enrol", "--server", &server.url, "--code", &code],
+    );
+    json_ok(&colleague, &["sync"]);
+    let shown = json_ok(&colleague, &["hazards", "show", &case_id]);
+    let marks: Vec<(String, String)> = shown["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["record"].as_str().unwrap().to_string(),
+                m["chain"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let forked: Vec<&String> = marks
+        .iter()
+        .filter(|(_, c)| c == "fork")
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(forked.len(), 1, "{marks:?}");
+    assert_eq!(marks.len(), shown["events"].as_array().unwrap().len());
+    let out = common::gridwalk(&colleague, &["hazards", "show", &case_id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("chain fork on ") && text.contains("a cloned or restored store"),
+        "{text}"
+    );
 }
 
 #[test]
