@@ -299,8 +299,8 @@ mod tests {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
-        let e = "photo".parse::<RecordKind>().unwrap_err();
-        assert!(e.to_string().contains("`photo`"), "{e}");
+        let e = "gossip".parse::<RecordKind>().unwrap_err();
+        assert!(e.to_string().contains("`gossip`"), "{e}");
     }
 
     #[test]
