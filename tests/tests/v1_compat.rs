@@ -92,7 +92,8 @@ async fn an_unchanged_v1_client_and_a_v2_client_share_one_server() {
             .unwrap();
     let report = gridwalk_server::proofs::verify_store(&server.admin_store(), &blobs).unwrap();
     assert!(report.is_clean(), "{report:?}");
-    assert_eq!((report.records, report.signed), (4, 4), "{report:?}");
+    // Each client's inspection, photo record and case, all signed.
+    assert_eq!((report.records, report.signed), (6, 6), "{report:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
