@@ -248,8 +248,8 @@ fn a_wrong_key_is_its_own_error_and_changes_nothing() {
 
     let store = Store::open_with(&path, with_key(&key)).unwrap();
     store.integrity_check().unwrap();
-    // The inspection and the hazard case its hazard answer opened.
-    assert_eq!(store.pending_sync().unwrap().records, 2);
+    // The inspection, its photo's record and the hazard case its hazard answer opened.
+    assert_eq!(store.pending_sync().unwrap().records, 3);
 }
 
 #[test]
@@ -258,8 +258,9 @@ fn a_plain_store_with_commits_in_its_log_is_encrypted_in_place_losing_nothing() 
     let original = dir.path().join("original.db");
     let mut store = Store::open(&original).unwrap();
     fill(&mut store, dir.path(), 2);
-    // Two inspections and the hazard case each one's hazard answer opened.
-    assert_eq!(store.pending_sync().unwrap().records, 4);
+    // Two inspections, their photos' records and the hazard case each one's hazard
+    // answer opened.
+    assert_eq!(store.pending_sync().unwrap().records, 6);
     let public_key = store.signing_public_key().unwrap();
     let expected = dump(&Connection::open(&original).unwrap());
     assert!(
@@ -285,7 +286,7 @@ fn a_plain_store_with_commits_in_its_log_is_encrypted_in_place_losing_nothing() 
     let mut store = Store::open_with(&path, with_key(&key)).unwrap();
     assert!(!is_plain(&path), "the file is encrypted now");
     store.integrity_check().unwrap();
-    assert_eq!(store.pending_sync().unwrap().records, 4);
+    assert_eq!(store.pending_sync().unwrap().records, 6);
     assert_eq!(store.signing_public_key().unwrap(), public_key);
     for entry in store.pending_outbox(10).unwrap() {
         assert!(store.signed_record(entry.seq).unwrap().is_some());

@@ -439,6 +439,62 @@ pub fn jpeg(seed: u64, width: u16, height: u16) -> Vec<u8> {
     out
 }
 
+/// [`jpeg`] as a phone camera writes it: an EXIF block with the capture time
+/// (`YYYY:MM:DD HH:MM:SS`, local) and its offset, and the GPS position `(lat, lon)`.
+pub fn jpeg_with_exif(seed: u64, taken: &str, offset: &str, lat: f64, lon: f64) -> Vec<u8> {
+    use exif::{Field, In, Rational, Tag, Value as ExifValue};
+    let ascii = |tag, text: &str| Field {
+        tag,
+        ifd_num: In::PRIMARY,
+        value: ExifValue::Ascii(vec![text.as_bytes().to_vec()]),
+    };
+    // Degrees, minutes and seconds to 1/10000 s, as cameras write them.
+    let dms = |v: f64| {
+        let v = v.abs();
+        let d = v.floor();
+        let m = ((v - d) * 60.0).floor();
+        let s = ((v - d) * 60.0 - m) * 60.0;
+        let r = |num: u32, denom: u32| Rational { num, denom };
+        ExifValue::Rational(vec![
+            r(d as u32, 1),
+            r(m as u32, 1),
+            r((s * 10000.0).round() as u32, 10000),
+        ])
+    };
+    let fields = [
+        ascii(Tag::DateTimeOriginal, taken),
+        ascii(Tag::OffsetTimeOriginal, offset),
+        ascii(Tag::GPSLatitudeRef, if lat < 0.0 { "S" } else { "N" }),
+        Field {
+            tag: Tag::GPSLatitude,
+            ifd_num: In::PRIMARY,
+            value: dms(lat),
+        },
+        ascii(Tag::GPSLongitudeRef, if lon < 0.0 { "W" } else { "E" }),
+        Field {
+            tag: Tag::GPSLongitude,
+            ifd_num: In::PRIMARY,
+            value: dms(lon),
+        },
+    ];
+    let mut writer = exif::experimental::Writer::new();
+    for field in &fields {
+        writer.push_field(field);
+    }
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    writer.write(&mut tiff, false).unwrap();
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(tiff.get_ref());
+    let plain = jpeg(seed, 320, 240);
+    // The APP1 segment goes right after SOI (FF D8), where cameras put it.
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&u16::try_from(app1.len() + 2).unwrap().to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
 /// Everything the server lets `token` read, by raw HTTP (the check's own view, not the
 /// client's): `(id, kind, body)`, in sequence order.
 pub async fn server_view(url: &str, token: &str) -> Vec<(String, String, Value)> {
@@ -489,6 +545,11 @@ pub fn photos_of(kind: &str, body: &Value) -> Vec<String> {
             .iter()
             .flat_map(|a| strings(&a["photos"]))
             .collect(),
+        "photo" => body["sha256"]
+            .as_str()
+            .map(str::to_string)
+            .into_iter()
+            .collect(),
         _ => strings(&body["payload"]["photos"]),
     }
 }
@@ -514,8 +575,12 @@ pub async fn assert_converged(server: &Server, devices: &[&Device]) {
         );
         // Drafts (a supervisor's planned spot check) are served to supervisors, and
         // stored as drafts on the device; compare submitted records.
+        // Photo records (what a device attests about its photos) are checked by the
+        // server and carried by bundles; a device keeps what its own camera files said,
+        // and holds the photo each names (below).
         let submitted: BTreeSet<String> = view
             .iter()
+            .filter(|(_, kind, _)| kind != "photo")
             .filter(|(_, kind, body)| kind != "inspection" || body["status"] == "submitted")
             .map(|(id, _, _)| id.clone())
             .collect();

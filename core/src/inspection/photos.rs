@@ -56,6 +56,7 @@ impl Store {
         let attached = self.write(|tx, cache| {
             let loaded = Loaded::load(tx, cache, inspection_id)?;
             photos::insert_if_absent(tx, &photo.to_photo_ref(), &now())?;
+            photos::note_ingest(tx, &photo.sha256, &photo.original_sha256)?;
             attach(tx, &loaded, item, &photo.sha256)
         });
         if let Err(e) = attached {
@@ -100,6 +101,7 @@ impl Store {
             let at = now();
             for p in &ingested {
                 photos::insert_if_absent(tx, &p.to_photo_ref(), &at)?;
+                photos::note_ingest(tx, &p.sha256, &p.original_sha256)?;
                 answer_photos::append(tx, inspection_id, item, &p.sha256, &at)?;
             }
             Ok(())

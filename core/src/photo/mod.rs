@@ -15,6 +15,7 @@
 //! - [`encode`]: metadata-free JPEG output.
 //! - [`layout`]: content-addressed, atomic storage and dedupe.
 //! - [`seal`]: personal-detail photos encrypted at rest with a key from the store key.
+//! - [`record`]: the signed photo record a device queues when it first sends a photo.
 //! - [`error`]: the typed [`PhotoError`].
 //!
 //! The store side (`Store::ingest_photo`, the photo folder of a store) is at the bottom;
@@ -26,12 +27,13 @@ pub mod error;
 pub mod exif;
 pub mod layout;
 pub mod orient;
+pub mod record;
 pub mod resize;
 pub mod seal;
 pub mod sniff;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -145,6 +147,9 @@ pub struct IngestedPhoto {
     pub camera: Option<String>,
     /// Whether the same evidence file was already stored (a duplicate ingest).
     pub already_stored: bool,
+    /// Lower-case hex SHA-256 of the camera's original file as it arrived (the photo
+    /// record attests it: `docs/signing.md`).
+    pub original_sha256: String,
 }
 
 impl IngestedPhoto {
@@ -216,6 +221,7 @@ pub fn ingest_as(
             (e, _) => e,
         }
     })?;
+    let original_sha256 = hash_file(path)?;
     let layout = Layout::new(photos_dir);
     let stored = match seal {
         None => layout.store(&processed.sha256, &processed.evidence, &processed.thumbnail)?,
@@ -238,7 +244,26 @@ pub fn ingest_as(
         lon: processed.meta.lon,
         camera: processed.meta.camera,
         already_stored: stored.already_present,
+        original_sha256,
     })
+}
+
+/// The SHA-256 of the file at `path`, read in 64 KiB pieces: the camera's original as
+/// it arrived, hashed on its own pass because decoding may seek and skip.
+fn hash_file(path: &Path) -> std::result::Result<String, PhotoError> {
+    let mut file = File::open(path).map_err(|e| PhotoError::unreadable(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = file
+            .read(&mut buffer)
+            .map_err(|e| PhotoError::unreadable(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
 }
 
 fn claimed_image_extension(path: &Path) -> Option<String> {
@@ -411,7 +436,11 @@ impl Store {
     pub fn ingest_photo(&mut self, path: &Path, options: &IngestOptions) -> Result<IngestedPhoto> {
         self.ensure_room_for_photo()?;
         let photo = ingest(path, &self.photos_dir(), options)?;
-        if let Err(e) = photos::insert_if_absent(&self.conn, &photo.to_photo_ref(), &now()) {
+        let recorded = self.write(|tx, _| {
+            photos::insert_if_absent(tx, &photo.to_photo_ref(), &now())?;
+            photos::note_ingest(tx, &photo.sha256, &photo.original_sha256)
+        });
+        if let Err(e) = recorded {
             if !photo.already_stored {
                 self.photo_layout().remove(&photo.sha256);
             }

@@ -27,6 +27,8 @@ mod wal;
 
 pub(crate) mod answer_photos;
 pub(crate) mod answers;
+pub mod chain_marks;
+pub(crate) mod clock;
 pub(crate) mod hazard_events;
 pub(crate) mod inspections;
 pub(crate) mod org_units;

@@ -2,7 +2,7 @@
 //! acknowledged, in recording order, with the server's refusals. The one module that
 //! reads and writes it; a row is added in the transaction of the record it names.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -177,6 +177,15 @@ pub(crate) fn mark_sent(conn: &Connection, seq: i64, at: &str) -> Result<()> {
     conn.prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE seq = ?1 AND sent_at IS NULL")?
         .execute(params![seq, at])?;
     Ok(())
+}
+
+/// Whether a record of `kind` with id `record_id` was ever queued (sent or not).
+pub(crate) fn holds(conn: &Connection, kind: RecordKind, record_id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM outbox WHERE kind = ?1 AND record_id = ?2 LIMIT 1")?
+        .query_row(params![kind.as_str(), record_id], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// An outbox row as selected by `seq, kind, record_id, created_at`.

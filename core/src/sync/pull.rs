@@ -27,7 +27,7 @@ use crate::evidence::is_sha256_hex;
 use crate::hazard::Event;
 use crate::inspection::Inspection;
 use crate::photo::{IngestOptions, layout::write_atomic, thumbnail_of_evidence};
-use crate::store::{SharedStore, now, pending_photos, photos, settings};
+use crate::store::{SharedStore, chain_marks, now, pending_photos, photos, settings};
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::reference;
@@ -38,6 +38,8 @@ use crate::sync::{CURSOR_KEY, MAX_ROUNDS, SyncOptions, SyncReport};
 struct Page {
     inspections: Vec<Inspection>,
     events: Vec<Event>,
+    /// What the server said of each record's place in its device's chain.
+    chain: Vec<(String, String)>,
 }
 
 impl Page {
@@ -116,9 +118,16 @@ pub(crate) async fn store_page(
 ) -> Result<u64> {
     let mut page = Page::default();
     for item in items {
+        if let Some(chain) = &item.chain {
+            page.chain.push((item.id.clone(), chain.clone()));
+        }
         match item.kind.parse::<RecordKind>() {
             Ok(RecordKind::Inspection) => page.inspections.push(parse(&item.id, item.body)?),
             Ok(RecordKind::HazardEvent) => page.events.push(parse(&item.id, item.body)?),
+            // Another device's attestation of its photo: the server checked and keeps it
+            // (the case's provenance is computed there and in bundles); this device
+            // keeps what its own camera files said.
+            Ok(RecordKind::Photo) => {}
             // A kind this client does not know yet: skipped, and said so.
             Err(_) => report.errors.push(format!(
                 "pulled {} {} is of an unknown kind",
@@ -140,6 +149,9 @@ pub(crate) async fn store_page(
                 if !photos::held(tx, sha)? {
                     pending_photos::note(tx, sha, &at)?;
                 }
+            }
+            for (id, chain) in &page.chain {
+                chain_marks::set(tx, id, chain)?;
             }
             settings::set(tx, CURSOR_KEY, next_cursor)?;
             Ok((inspections, events))

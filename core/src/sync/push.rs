@@ -447,6 +447,13 @@ fn body_of(s: &Store, kind: &str, id: &str) -> Result<serde_json::Value> {
                 })?;
             serde_json::to_value(event)
         }
+        // A photo record is only ever queued signed, its body kept with its proof.
+        Ok(RecordKind::Photo) => {
+            return Err(CoreError::Corrupt {
+                what: format!("photo record {id}"),
+                detail: "it has no signed body".into(),
+            });
+        }
         Err(_) => {
             return Err(CoreError::Corrupt {
                 what: format!("outbox record {id}"),

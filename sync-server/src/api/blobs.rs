@@ -61,7 +61,7 @@ use http_body_util::BodyExt;
 use super::{AppState, BodyFailure, body_failure, drain};
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
-use crate::scope::{BlobReference, UnitTree, may_read_blob};
+use crate::scope::{UnitTree, blob_references, may_read_blob, may_read_photo};
 use crate::state::UploadWriter;
 use crate::storage::{FinishOutcome, Upload, UploadAdmission, UploadCap, sha256_hex};
 
@@ -626,16 +626,7 @@ pub async fn download(
     let name = sha256.clone();
     let bytes = blocking(move || {
         let tree = UnitTree::new(&store.units()?);
-        let mut referring = Vec::new();
-        for link in store.records_with_blob(&name)? {
-            let case = match &link.record.case_id {
-                Some(id) => store.case_scope(id)?,
-                None => None,
-            };
-            referring.push(BlobReference { link, case });
-        }
-        let uploaders = store.blob_uploaders(&name)?;
-        if !may_read_blob(&caller.person, &uploaders, &referring, &tree) {
+        if !may_read_photo(&caller.person, &name, store.as_ref(), &tree)? {
             return Ok(None);
         }
         Ok(blobs.read_blob(&name)?)
@@ -676,14 +667,7 @@ pub async fn thumbnail(
             return Ok(None);
         }
         let tree = UnitTree::new(&store.units()?);
-        let mut referring = Vec::new();
-        for link in store.records_with_blob(&name)? {
-            let case = match &link.record.case_id {
-                Some(id) => store.case_scope(id)?,
-                None => None,
-            };
-            referring.push(BlobReference { link, case });
-        }
+        let referring = blob_references(&name, store.as_ref())?;
         // Each link on its own: the linker stands in for the photo's uploader, so only
         // records they attached the photo to (or their own link) let the caller see it.
         for (person, thumbnail) in links {

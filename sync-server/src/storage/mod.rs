@@ -201,6 +201,9 @@ pub struct StoredRecord {
     pub personal: bool,
     /// When the server stored it (server clock, RFC 3339).
     pub received_at: String,
+    /// Where it stands in its device's chain ([`ChainStatus::as_str`]) as placed at
+    /// receipt; `None` for an unsigned record.
+    pub chain: Option<String>,
 }
 
 impl StoredRecord {

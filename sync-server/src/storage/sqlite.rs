@@ -36,7 +36,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
-                              author_device, draft, personal, received_at, case_id";
+                              author_device, draft, personal, received_at, case_id, chain";
 
 /// The SQLite record store.
 pub struct SqliteStore {
@@ -120,6 +120,7 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
         personal: r.get(9)?,
         received_at: r.get(10)?,
         case_id: r.get(11)?,
+        chain: r.get(12)?,
     })
 }
 
@@ -672,8 +673,8 @@ impl RecordStore for SqliteStore {
             .query_map([sha256], |r| {
                 Ok(BlobLink {
                     record: record_from_row(r)?,
-                    personal: r.get(12)?,
-                    before_uploaders: r.get(13)?,
+                    personal: r.get(13)?,
+                    before_uploaders: r.get(14)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
