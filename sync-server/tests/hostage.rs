@@ -3,6 +3,8 @@
 //! silent connections from many connections leave `/health` answering and memory bounded, and memory comes
 //! back when they leave; a full connection table empties as the header timeout closes
 //! idle connections; SIGTERM with a stalled upload open exits within the shutdown grace.
+//! The attackers cover every body-reading surface: `/v1` enrolment and push, `/v2/sync`
+//! with a valid token, and the console's sign-in and case-action forms.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -160,7 +162,13 @@ fn gzip_pieces() -> Arc<Vec<Vec<u8>>> {
 }
 
 /// One hostile client, reconnecting a moment after the server closes it, until `stop`.
-async fn attacker(kind: usize, address: String, gzip: Arc<Vec<Vec<u8>>>, stop: Arc<AtomicBool>) {
+async fn attacker(
+    kind: usize,
+    address: String,
+    token: String,
+    gzip: Arc<Vec<Vec<u8>>>,
+    stop: Arc<AtomicBool>,
+) {
     let mut first_try = true;
     while !stop.load(Ordering::Relaxed) {
         if !first_try {
@@ -196,6 +204,30 @@ async fn attacker(kind: usize, address: String, gzip: Arc<Vec<Vec<u8>>>, stop: A
             }
             // A connection that never says anything.
             4 => Vec::new(),
+            // An enrolled device's gzip bomb to the one-request sync: the token is good,
+            // so only the counted, capped body reader stands between it and memory.
+            5 => {
+                let auth = format!("Content-Encoding: gzip\r\nAuthorization: Bearer {token}\r\n");
+                let mut bytes = head("/v2/sync", &auth).into_bytes();
+                bytes.extend(next_piece());
+                bytes
+            }
+            // The console's sign-in form, trickling and never finished.
+            6 => format!(
+                "POST /console/signin HTTP/1.1\r\nHost: {address}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n\
+                 Content-Length: 1000000000000\r\n\r\nlogin="
+            )
+            .into_bytes(),
+            // A huge multipart body to the case-action form (the one that takes photos),
+            // without a session.
+            7 => format!(
+                "POST /console/cases/x/act HTTP/1.1\r\nHost: {address}\r\n\
+                 Content-Type: multipart/form-data; boundary=b\r\n\
+                 Content-Length: 1000000000000\r\n\r\n--b\r\n\
+                 Content-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n\r\n"
+            )
+            .into_bytes(),
             // A plain body that trickles and never ends.
             _ => {
                 let mut bytes = head("/v1/enrol", "").into_bytes();
@@ -211,8 +243,9 @@ async fn attacker(kind: usize, address: String, gzip: Arc<Vec<Vec<u8>>>, stop: A
         while !stop.load(Ordering::Relaxed) {
             let piece = match kind {
                 0 => b"X-Slow: 1\r\n".to_vec(),
-                1 | 2 => next_piece(),
+                1 | 2 | 5 => next_piece(),
                 4 => Vec::new(),
+                7 => vec![0xAB; 64 * 1024],
                 _ => b"A".to_vec(),
             };
             if socket.write_all(&piece).await.is_err() {
@@ -256,15 +289,19 @@ async fn slow_and_never_finished_bodies_leave_health_answering_and_memory_bounde
         .await
         .unwrap();
     assert_eq!(enrolled.status(), 200);
+    let token = enrolled.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let baseline = served.rss_kib();
 
     let stop = Arc::new(AtomicBool::new(false));
     let gzip = gzip_pieces();
-    let attackers: Vec<_> = (0..100)
+    let attackers: Vec<_> = (0..104)
         .map(|i| {
             let (address, gzip, stop) = (served.address.clone(), gzip.clone(), stop.clone());
-            tokio::spawn(attacker(i % 5, address, gzip, stop))
+            tokio::spawn(attacker(i % 8, address, token.clone(), gzip, stop))
         })
         .collect();
     let mut peak = baseline;
@@ -292,7 +329,7 @@ async fn slow_and_never_finished_bodies_leave_health_answering_and_memory_bounde
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = served.rss_kib();
     eprintln!(
-        "RSS: baseline {baseline} KiB, peak under 100 hostile connections {peak} KiB, \
+        "RSS: baseline {baseline} KiB, peak under 104 hostile connections {peak} KiB, \
          after they left {after} KiB; slowest /health {slowest:?}"
     );
     assert!(slowest < Duration::from_secs(1), "/health took {slowest:?}");

@@ -1,4 +1,4 @@
--- Schema version 7: what a photo record attests (docs/signing.md, record kind `photo`):
+-- Schema version 8: what a photo record attests (docs/signing.md, record kind `photo`):
 -- the SHA-256 of the camera's original file as it arrived, and the device's clock and
 -- hybrid logical clock when it was ingested. Photos ingested before this version have
 -- none; no photo record is made for them, since their original is gone.
