@@ -8,7 +8,9 @@ use gridwalk_model::inspection::{Answer, Inspection, InspectionKind, InspectionS
 use gridwalk_server::admin;
 use gridwalk_server::api::AppState;
 use gridwalk_server::config::{DataDir, Limits};
-use gridwalk_server::server::{open_state, serve_on};
+use gridwalk_server::server::{open_state_on, serve_on};
+use gridwalk_server::storage::Database;
+use gridwalk_server::storage::postgres::scratch::ScratchDatabase;
 use serde_json::{Value, json};
 
 /// A running test server.
@@ -20,8 +22,24 @@ pub struct TestServer {
     /// The HTTP client.
     pub client: reqwest::Client,
     _data: tempfile::TempDir,
+    /// The test's own PostgreSQL database, when `GRIDWALK_TEST_DATABASE` names a
+    /// server; dropped (and with it the database) after the server.
+    _database: Option<ScratchDatabase>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Where a test server keeps its records: a database of its own on the PostgreSQL
+/// server `GRIDWALK_TEST_DATABASE` names (the second pass of `scripts/test`), else the
+/// data folder's SQLite file.
+pub fn test_database(dir: &DataDir) -> (Database, Option<ScratchDatabase>) {
+    match ScratchDatabase::server_from_env() {
+        Some(server) => {
+            let scratch = ScratchDatabase::create(&server).unwrap();
+            (Database::Postgres(scratch.url().to_string()), Some(scratch))
+        }
+        None => (Database::Sqlite(dir.database()), None),
+    }
 }
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -42,7 +60,8 @@ impl TestServer {
         let dir = DataDir {
             root: data.path().to_path_buf(),
         };
-        let state = open_state(&dir, limits).unwrap();
+        let (database, scratch) = test_database(&dir);
+        let state = open_state_on(&database, &dir, limits).unwrap();
         admin::import_units(state.store.as_ref(), &fixture("units.csv")).unwrap();
         admin::import_sites(state.store.as_ref(), &fixture("sites.csv")).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -59,6 +78,7 @@ impl TestServer {
                 .build()
                 .unwrap(),
             _data: data,
+            _database: scratch,
             stop: Some(stop),
             task: Some(task),
         }

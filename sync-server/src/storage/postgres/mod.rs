@@ -54,11 +54,6 @@ impl PgStore {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Config(format!("--database: {e}")))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("gridwalk-pg")
-            .enable_all()
-            .build()?;
         let pool = |size| {
             let manager = Manager::from_config(
                 config.clone(),
@@ -72,9 +67,16 @@ impl PgStore {
                 .build()
                 .map_err(|e| StoreError::Config(format!("database pool: {e}")))
         };
+        let (queries, locks) = (pool(POOL_SIZE)?, pool(LOCK_POOL_SIZE)?);
+        // Made last: from here on `Drop` shuts it down without blocking, even on error.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("gridwalk-pg")
+            .enable_all()
+            .build()?;
         let store = PgStore {
-            pool: pool(POOL_SIZE)?,
-            locks: pool(LOCK_POOL_SIZE)?,
+            pool: queries,
+            locks,
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
         };

@@ -79,18 +79,16 @@ fn url_with_database(admin_url: &str, name: &str) -> String {
 /// Runs one statement on the server at `url` on a connection of its own, driven on a
 /// runtime made for it (it may be called from a test's runtime, or from `Drop`).
 fn admin(url: &str, sql: &str) -> StoreResult<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let sql = sql.to_string();
-    let url = url.to_string();
     let done = std::thread::scope(|scope| {
         scope
             .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
                 runtime.block_on(async {
-                    let (client, connection) = tokio_postgres::connect(&url, NoTls).await?;
+                    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
                     let driver = tokio::spawn(connection);
-                    client.batch_execute(&sql).await?;
+                    client.batch_execute(sql).await?;
                     drop(client);
                     let _ = driver.await;
                     Ok::<(), StoreError>(())
@@ -100,9 +98,7 @@ fn admin(url: &str, sql: &str) -> StoreResult<()> {
     });
     match done {
         Ok(result) => result,
-        Err(_) => Err(StoreError::Config(
-            "the database admin thread panicked".into(),
-        )),
+        Err(_) => Err(StoreError::Config("the database admin thread panicked".into())),
     }
 }
 
