@@ -24,8 +24,9 @@ struct Cli {
     data: PathBuf,
     /// Where the records live: `postgres://user@host:port/name` for a PostgreSQL
     /// database that several server replicas share; without it, the data folder's
-    /// SQLite file. Photos stay in the data folder either way.
-    #[arg(long, global = true)]
+    /// SQLite file. Photos stay in the data folder either way. Also read from
+    /// `GRIDWALK_DATABASE`, which keeps a password out of the process list.
+    #[arg(long, global = true, env = "GRIDWALK_DATABASE", hide_env_values = true)]
     database: Option<String>,
     /// Print results as JSON.
     #[arg(long, global = true)]

@@ -117,7 +117,9 @@ async fn concurrent_pushes_on_two_replicas_never_let_a_puller_skip_a_record() {
     };
     let bases = [
         first.base.clone(),
-        second.as_ref().map_or(first.base.clone(), |r| r.base.clone()),
+        second
+            .as_ref()
+            .map_or(first.base.clone(), |r| r.base.clone()),
     ];
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))

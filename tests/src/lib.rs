@@ -18,6 +18,8 @@ use gridwalk_core::sync::{self, RetryPolicy, SyncOptions, SyncReport};
 use gridwalk_core::{SharedStore, Store};
 use gridwalk_server::admin;
 use gridwalk_server::config::{DataDir, Limits};
+use gridwalk_server::storage::postgres::scratch::ScratchDatabase;
+use gridwalk_server::storage::{Database, RecordStore};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -42,6 +44,10 @@ pub fn sha256(bytes: &[u8]) -> String {
 pub struct Server {
     bin: PathBuf,
     data: tempfile::TempDir,
+    /// Where its records live: the data folder's SQLite file, or, when
+    /// `GRIDWALK_TEST_DATABASE` names a PostgreSQL server, a database of the test's own.
+    database: Database,
+    _scratch: Option<ScratchDatabase>,
     child: Option<Child>,
     /// Where it listens now.
     pub addr: SocketAddr,
@@ -52,14 +58,27 @@ impl Server {
     /// (`env!("CARGO_BIN_EXE_e2e-server")` from a test) on 127.0.0.1:0.
     pub fn start(bin: &str) -> Server {
         let data = tempfile::tempdir().unwrap();
-        let state =
-            gridwalk_server::server::open_state(&data_dir(data.path()), Limits::default()).unwrap();
+        let (database, scratch) = match ScratchDatabase::server_from_env() {
+            Some(server) => {
+                let scratch = ScratchDatabase::create(&server).unwrap();
+                (Database::Postgres(scratch.url().to_string()), Some(scratch))
+            }
+            None => (Database::Sqlite(data_dir(data.path()).database()), None),
+        };
+        let state = gridwalk_server::server::open_state_on(
+            &database,
+            &data_dir(data.path()),
+            Limits::default(),
+        )
+        .unwrap();
         admin::import_units(state.store.as_ref(), &fixture("units.csv")).unwrap();
         admin::import_sites(state.store.as_ref(), &fixture("sites.csv")).unwrap();
         drop(state);
         let mut server = Server {
             bin: PathBuf::from(bin),
             data,
+            database,
+            _scratch: scratch,
             child: None,
             addr: "127.0.0.1:1".parse().unwrap(),
         };
@@ -68,9 +87,12 @@ impl Server {
     }
 
     fn spawn(&mut self) {
-        let mut child = Command::new(&self.bin)
-            .arg(self.data.path())
-            .arg("127.0.0.1:0")
+        let mut command = Command::new(&self.bin);
+        command.arg(self.data.path()).arg("127.0.0.1:0");
+        if let Database::Postgres(url) = &self.database {
+            command.arg(url);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -99,20 +121,16 @@ impl Server {
 
     /// Adds a person; returns their one-time enrolment code.
     pub fn person(&self, name: &str, role: &str, unit: &str, dept: Option<&str>) -> String {
-        let store = gridwalk_server::storage::sqlite::SqliteStore::open(
-            &data_dir(self.data.path()).database(),
-        )
-        .unwrap();
-        admin::add_person(&store, name, role, unit, dept)
+        let store = self.admin_store();
+        admin::add_person(store.as_ref(), name, role, unit, dept)
             .unwrap()
             .enrolment_code
     }
 
     /// The server's record store, opened beside the running server as the admin
     /// commands open it (e.g. to revoke a device while it serves).
-    pub fn admin_store(&self) -> gridwalk_server::storage::sqlite::SqliteStore {
-        gridwalk_server::storage::sqlite::SqliteStore::open(&data_dir(self.data.path()).database())
-            .unwrap()
+    pub fn admin_store(&self) -> std::sync::Arc<dyn RecordStore> {
+        self.database.open().unwrap()
     }
 
     /// SIGKILLs the server: no shutdown, no flush beyond what it already made durable.

@@ -29,7 +29,7 @@ fn chain_counts(server: &Server) -> (i64, i64, i64) {
 /// The server's `verify` over its whole store.
 fn verify(server: &Server) -> gridwalk_server::proofs::VerifyReport {
     let blobs = FileBlobStore::open(&server.data_path().join("blobs")).unwrap();
-    verify_store(&server.admin_store(), &blobs).unwrap()
+    verify_store(server.admin_store().as_ref(), &blobs).unwrap()
 }
 
 /// The id of the first case on `device`.

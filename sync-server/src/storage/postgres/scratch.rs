@@ -98,7 +98,9 @@ fn admin(url: &str, sql: &str) -> StoreResult<()> {
     });
     match done {
         Ok(result) => result,
-        Err(_) => Err(StoreError::Config("the database admin thread panicked".into())),
+        Err(_) => Err(StoreError::Config(
+            "the database admin thread panicked".into(),
+        )),
     }
 }
 
