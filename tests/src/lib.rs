@@ -153,13 +153,66 @@ impl Server {
         self.data.path()
     }
 
-    /// A read-only connection to the server's database, for checks.
-    pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(
-            data_dir(self.data.path()).database(),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .unwrap()
+    /// Rows of a query on the server's database, for checks, SQLite or PostgreSQL
+    /// alike: `?1`… placeholders, text parameters, every column read as text (cast
+    /// numbers with `CAST(… AS TEXT)`; NULL reads as an empty string).
+    pub fn query(&self, sql: &str, params: &[&str]) -> Vec<Vec<String>> {
+        match &self.database {
+            Database::Sqlite(path) => {
+                let db = rusqlite::Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap();
+                let mut stmt = db.prepare(sql).unwrap();
+                let columns = stmt.column_count();
+                stmt.query_map(rusqlite::params_from_iter(params), |r| {
+                    (0..columns)
+                        .map(|i| Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()))
+                        .collect()
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+            }
+            Database::Postgres(url) => {
+                let mut numbered = String::with_capacity(sql.len());
+                let mut chars = sql.chars().peekable();
+                while let Some(c) = chars.next() {
+                    let placeholder = c == '?' && chars.peek().is_some_and(char::is_ascii_digit);
+                    numbered.push(if placeholder { '$' } else { c });
+                }
+                let url = url.clone();
+                let params: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async move {
+                        let (client, connection) =
+                            tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                                .await
+                                .unwrap();
+                        tokio::spawn(connection);
+                        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                            .iter()
+                            .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+                            .collect();
+                        let rows = client.query(&numbered, &params).await.unwrap();
+                        rows.iter()
+                            .map(|r| {
+                                (0..r.len())
+                                    .map(|i| r.get::<_, Option<String>>(i).unwrap_or_default())
+                                    .collect()
+                            })
+                            .collect()
+                    })
+                })
+                .join()
+                .unwrap()
+            }
+        }
     }
 
     /// The bytes of a stored blob, if the server holds it.
@@ -536,22 +589,19 @@ pub async fn assert_converged(server: &Server, devices: &[&Device]) {
         );
         recorded_everywhere.extend(recorded);
     }
-    let db = server.db();
-    let (rows, distinct): (i64, i64) = db
-        .query_row(
-            "SELECT COUNT(*), COUNT(DISTINCT id) FROM records",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(rows, distinct, "the server stored a record twice");
-    let on_server: BTreeSet<String> = {
-        let mut stmt = db.prepare("SELECT id FROM records").unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
+    let counts = server.query(
+        "SELECT CAST(COUNT(*) AS TEXT), CAST(COUNT(DISTINCT id) AS TEXT) FROM records",
+        &[],
+    );
+    assert_eq!(
+        counts[0][0], counts[0][1],
+        "the server stored a record twice"
+    );
+    let on_server: BTreeSet<String> = server
+        .query("SELECT id FROM records", &[])
+        .into_iter()
+        .map(|mut row| row.remove(0))
+        .collect();
     assert_eq!(
         on_server, recorded_everywhere,
         "server records differ from what devices recorded"
