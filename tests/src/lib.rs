@@ -32,6 +32,20 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Where a test server keeps its records: a database of its own on the PostgreSQL
+/// server `GRIDWALK_TEST_DATABASE` names (the second pass of `scripts/test`), else the
+/// SQLite file of the data folder `data`. Keep the scratch database as long as the
+/// server runs.
+pub fn test_database(data: &Path) -> (Database, Option<ScratchDatabase>) {
+    match ScratchDatabase::server_from_env() {
+        Some(server) => {
+            let scratch = ScratchDatabase::create(&server).unwrap();
+            (Database::Postgres(scratch.url().to_string()), Some(scratch))
+        }
+        None => (Database::Sqlite(data_dir(data).database()), None),
+    }
+}
+
 /// Lower-case hex SHA-256.
 pub fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -58,13 +72,7 @@ impl Server {
     /// (`env!("CARGO_BIN_EXE_e2e-server")` from a test) on 127.0.0.1:0.
     pub fn start(bin: &str) -> Server {
         let data = tempfile::tempdir().unwrap();
-        let (database, scratch) = match ScratchDatabase::server_from_env() {
-            Some(server) => {
-                let scratch = ScratchDatabase::create(&server).unwrap();
-                (Database::Postgres(scratch.url().to_string()), Some(scratch))
-            }
-            None => (Database::Sqlite(data_dir(data.path()).database()), None),
-        };
+        let (database, scratch) = test_database(data.path());
         let state = gridwalk_server::server::open_state_on(
             &database,
             &data_dir(data.path()),
