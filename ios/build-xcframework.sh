@@ -16,8 +16,8 @@ for target in aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios; do
     cargo build --release --locked -p gridwalk-ffi --target "$target"
 done
 
-rm -rf "$out" "$kit/GridwalkFFI.xcframework" "$kit/Sources/Gridwalk/Generated"
-mkdir -p "$out/headers" "$out/simulator" "$kit/Sources/Gridwalk/Generated"
+rm -rf "$out" "$kit/GridwalkFFI.xcframework" "$kit/Sources/GridwalkKit/Generated"
+mkdir -p "$out/headers" "$out/simulator" "$kit/Sources/GridwalkKit/Generated"
 
 # One headers folder for the three C modules (the FFI crate's, the core's and the model's
 # types). An xcframework's headers must carry a file named module.modulemap, so the
@@ -40,6 +40,6 @@ xcodebuild -create-xcframework \
 # uniffi's Swift for several crates must compile as one Swift module, so all three files
 # go into the package's single target. Copied, like the libraries: SwiftPM refuses sources
 # outside the package folder. Never edit them there; run scripts/generate-bindings.
-cp "$generated/GridwalkFFI.swift" "$generated/GridwalkCore.swift" "$generated/GridwalkModel.swift" "$kit/Sources/Gridwalk/Generated/"
+cp "$generated/GridwalkFFI.swift" "$generated/GridwalkCore.swift" "$generated/GridwalkModel.swift" "$kit/Sources/GridwalkKit/Generated/"
 
-echo "built $kit/GridwalkFFI.xcframework and $kit/Sources/Gridwalk/Generated"
+echo "built $kit/GridwalkFFI.xcframework and $kit/Sources/GridwalkKit/Generated"

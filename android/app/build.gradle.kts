@@ -42,6 +42,9 @@ android {
     // The uniffi-generated bindings are compiled straight from the repository, never
     // copied: scripts/generate-bindings rewrites them and a Rust test fails when stale.
     sourceSets["main"].kotlin.srcDir(repoRoot.resolve("bindings/generated/kotlin"))
+    // The shell's logic: plain Kotlin with no android.* import (android/core-logic),
+    // compiled into the app from where bindings/tests/android_logic.rs tests it on the JVM.
+    sourceSets["main"].kotlin.srcDir(rootProject.projectDir.resolve("core-logic/src/main/kotlin"))
 }
 
 kotlin {

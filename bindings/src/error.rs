@@ -71,6 +71,16 @@ pub enum GridwalkError {
         /// What failed.
         reason: String,
     },
+    /// A new photo was refused: less space is free than the floor (`set_min_free_bytes`).
+    /// Nothing was stored and nothing deleted: ask the user to free space (or sync, so
+    /// that sent photos may be cleared), then take the photo again.
+    #[error("low storage: {free_bytes} bytes free, floor {floor_bytes}")]
+    LowStorage {
+        /// Bytes free for the app.
+        free_bytes: u64,
+        /// The floor.
+        floor_bytes: u64,
+    },
     /// The data on this device is damaged: the store file is not a database or fails
     /// its integrity check, a stored record no longer reads back, or the write-ahead log
     /// was lost with committed changes. Retrying cannot help: offer to restore a backup
@@ -128,6 +138,13 @@ impl From<CoreError> for GridwalkError {
             | CoreError::Storage(_)
             | CoreError::Io { .. }
             | CoreError::WalUnavailable { .. } => GridwalkError::Storage { reason },
+            CoreError::LowStorage {
+                free_bytes,
+                floor_bytes,
+            } => GridwalkError::LowStorage {
+                free_bytes,
+                floor_bytes,
+            },
             CoreError::Corrupt { .. } | CoreError::WalMissing { .. } => {
                 GridwalkError::Corrupt { reason }
             }

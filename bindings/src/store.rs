@@ -15,6 +15,7 @@ use gridwalk_core::outbox::PendingSync;
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::profile::Profile;
 use gridwalk_core::reference::{OrgUnit, Site, TemplateSummary};
+use gridwalk_core::sync::QueueItem;
 use gridwalk_core::{SharedStore, Store};
 
 use crate::{GridwalkError, IngestedPhoto};
@@ -222,5 +223,26 @@ impl GridwalkStore {
     /// How many records and photos wait for the next sync.
     pub fn pending_sync(&self) -> Result<PendingSync, GridwalkError> {
         Ok(self.store().pending_sync()?)
+    }
+
+    /// Every photo and record still to reach the server, photos first: what it is,
+    /// bytes left, the server's last refusal, whether it is held back.
+    pub fn sync_queue(&self) -> Result<Vec<QueueItem>, GridwalkError> {
+        Ok(self.store().sync_queue()?)
+    }
+
+    /// Bytes free for the app where the store lives.
+    pub fn free_bytes(&self) -> Result<u64, GridwalkError> {
+        Ok(self.store().free_bytes()?)
+    }
+
+    /// The free-space floor below which new photos are refused (`LowStorage`).
+    pub fn min_free_bytes(&self) -> Result<u64, GridwalkError> {
+        Ok(self.store().min_free_bytes()?)
+    }
+
+    /// Sets the free-space floor (0: never refuse); nothing is ever deleted for it.
+    pub fn set_min_free_bytes(&self, bytes: u64) -> Result<(), GridwalkError> {
+        Ok(self.store().set_min_free_bytes(bytes)?)
     }
 }

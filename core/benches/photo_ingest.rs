@@ -1,17 +1,30 @@
-//! Photo ingest against `vipsthumbnail`, both as whole processes on the same 12 MP JPEG.
+//! Photo ingest against `vipsthumbnail`, both as whole processes on the same 12 MP inputs.
 //!
 //! Run: `cargo bench -p gridwalk-core --bench photo_ingest` (needs `vipsthumbnail` from
-//! Debian's `libvips-tools` and GNU time at `/usr/bin/time`).
+//! Debian's `libvips-tools` and GNU time at `/usr/bin/time`; `scripts/install-test-tools`
+//! installs both). `-- baseline` (or `phone`, `progressive`, `png`) runs one input.
 //!
-//! The input is a 4000×3000 phone-like JPEG made here: lighting gradients, 120
-//! hard-edged textured objects and mild per-pixel sensor noise (detail that costs the
-//! entropy decoder what a real photo costs; a few MB, like a phone's), quality 92, 4:2:0,
-//! with an EXIF block saying the phone was held upright (orientation 6), as a phone
-//! writes. Each run is a fresh process: ours is this binary re-executed in child mode
-//! doing one `photo::ingest` (evidence at 1600 px + 256 px thumbnail + SHA-256 + atomic,
-//! fsynced writes: durability `vipsthumbnail` does not pay for); the peer is `vipsthumbnail --size 1600` writing one stripped q80 JPEG. Wall
-//! time is measured around the whole process; peak RSS is GNU time's maximum resident
-//! set size. Runs alternate between the two so machine noise hits both alike.
+//! Four inputs, all made here (the repository holds no real phone photo, and none may be
+//! fetched), each 12 MP:
+//! - `baseline`: 4000×3000 phone-like scene — lighting gradients, 120 hard-edged textured
+//!   objects and mild per-pixel sensor noise (detail that costs the entropy decoder what a
+//!   real photo costs) — q92 with an EXIF block saying the phone was held upright
+//!   (orientation 6), as a phone writes. It is the bench's input as it always was; the
+//!   encoder writes 4:4:4 chroma at q92 (its default from q90 up), heavier to decode
+//!   than a phone's 4:2:0.
+//! - `phone`: the closest to a real phone photo we can make: a 4032×3024 frame (a 12 MP
+//!   phone sensor's 4:3), q95 and 4:2:0 as phone cameras save, EXIF with orientation,
+//!   time, GPS and camera, another scene seed.
+//! - `progressive`: the baseline scene as a progressive 4:2:0 JPEG (web exports, editors).
+//! - `png`: the baseline scene as an RGB PNG (screenshots, some camera apps).
+//!
+//! Each run is a fresh process: ours is this binary re-executed in child mode doing one
+//! `photo::ingest` (evidence at 1600 px + 256 px thumbnail + SHA-256 + atomic, fsynced
+//! writes: durability `vipsthumbnail` does not pay for); the peer is `vipsthumbnail
+//! --size 1600` writing one stripped q80 JPEG. Wall time is measured around the whole
+//! process; peak RSS is GNU time's maximum resident set size. Runs alternate between the
+//! two so machine noise hits both alike. Targets (issue 13): wall ≤ 0.60× vipsthumbnail
+//! on `baseline` and `phone`; peak RSS ≤ 40 MiB on all four.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -57,6 +70,9 @@ fn child(args: &[String]) {
 /// Where the time goes, stage by stage (set GRIDWALK_BENCH_STAGES=1 to print).
 fn stages(src: &Path, options: &gridwalk_core::photo::IngestOptions) {
     use gridwalk_core::photo::{Orientation, decode, encode, orient, resize};
+    if src.extension().is_some_and(|e| e == "png") {
+        return;
+    }
     let t = Instant::now();
     let file = std::io::BufReader::new(std::fs::File::open(src).unwrap_or_else(|e| panic!("{e}")));
     let d =
@@ -136,14 +152,20 @@ fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
     v[v.len() / 2]
 }
 
-fn run() -> Result<(), String> {
-    let vips = which("vipsthumbnail").ok_or(
-        "vipsthumbnail not found: apt-get install libvips-tools (the peer must run in the same bench)",
-    )?;
-    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let src = scratch.path().join("phone-12mp.jpg");
+/// One input file of the bench and what it must meet.
+struct Input {
+    name: &'static str,
+    describe: String,
+    path: PathBuf,
+    /// Whether the wall-time target applies (it does for the camera JPEGs; progressive
+    /// and PNG inputs are about memory).
+    wall_target: bool,
+}
+
+fn make_inputs(dir: &Path, only: Option<&str>) -> Result<Vec<Input>, String> {
+    let wanted = |name: &str| only.is_none_or(|o| o == name);
+    let mut inputs = Vec::new();
     let started = Instant::now();
-    let scene = support::phone_like(4000, 3000, 12);
     let meta = support::Meta {
         orientation: Some(6),
         taken: Some("2026:11:26 09:00:00"),
@@ -152,20 +174,105 @@ fn run() -> Result<(), String> {
         gps: Some((30.65, 104.08)),
         ..support::Meta::default()
     };
-    let bytes = support::jpeg(&scene, 92, &meta);
-    std::fs::write(&src, &bytes).map_err(|e| e.to_string())?;
-    // Keep a copy of the input for profiling by hand.
-    if let Some(keep) = std::env::var_os("GRIDWALK_BENCH_KEEP_INPUT") {
-        std::fs::write(&keep, &bytes).map_err(|e| e.to_string())?;
+    let mut write = |name: &'static str, ext: &str, bytes: Vec<u8>, what: &str, wall: bool| {
+        let path = dir.join(format!("{name}.{ext}"));
+        std::fs::write(&path, &bytes).map_err(|e| e.to_string())?;
+        inputs.push(Input {
+            name,
+            describe: format!("{what}, {:.1} MiB", bytes.len() as f64 / 1_048_576.0),
+            path,
+            wall_target: wall,
+        });
+        Ok::<_, String>(())
+    };
+    if wanted("baseline") || wanted("progressive") || wanted("png") {
+        let scene = support::phone_like(4000, 3000, 12);
+        if wanted("baseline") {
+            let bytes = support::jpeg(&scene, 92, &meta);
+            // Keep a copy of the input for profiling by hand.
+            if let Some(keep) = std::env::var_os("GRIDWALK_BENCH_KEEP_INPUT") {
+                std::fs::write(&keep, &bytes).map_err(|e| e.to_string())?;
+            }
+            write(
+                "baseline",
+                "jpg",
+                bytes,
+                "4000x3000 baseline JPEG q92 4:4:4",
+                true,
+            )?;
+        }
+        if wanted("progressive") {
+            let bytes = support::jpeg_progressive(&scene, 92, &meta);
+            write(
+                "progressive",
+                "jpg",
+                bytes,
+                "4000x3000 progressive JPEG q92 4:2:0",
+                false,
+            )?;
+        }
+        if wanted("png") {
+            write(
+                "png",
+                "png",
+                support::png(&scene),
+                "4000x3000 RGB PNG",
+                false,
+            )?;
+        }
     }
-    println!(
-        "input: 4000x3000 JPEG, q92, {:.1} MiB, made in {:.1} s",
-        bytes.len() as f64 / 1_048_576.0,
-        started.elapsed().as_secs_f64()
-    );
+    if wanted("phone") {
+        let scene = support::phone_like(4032, 3024, 7);
+        let phone_meta = support::Meta {
+            make: Some("HUAWEI"),
+            model: Some("Mate 40"),
+            offset: Some("+08:00"),
+            ..meta
+        };
+        let bytes = support::jpeg_420(&scene, 95, &phone_meta);
+        write(
+            "phone",
+            "jpg",
+            bytes,
+            "4032x3024 phone-shaped JPEG q95 4:2:0 (made here)",
+            true,
+        )?;
+    }
+    println!("inputs made in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(inputs)
+}
 
+fn run() -> Result<(), String> {
+    let vips = which("vipsthumbnail").ok_or(
+        "vipsthumbnail not found: apt-get install libvips-tools (the peer must run in the same bench)",
+    )?;
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let inputs = make_inputs(scratch.path(), only.as_deref())?;
+    if inputs.is_empty() {
+        return Err(format!(
+            "no input named {only:?}: baseline, phone, progressive or png"
+        ));
+    }
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
-    let src_s = src.to_string_lossy().into_owned();
+    let mut all_met = true;
+    for input in &inputs {
+        println!();
+        println!("input {}: {}", input.name, input.describe);
+        all_met &= bench_one(&me, &vips, scratch.path(), input)?;
+    }
+    println!();
+    println!(
+        "all targets: {}",
+        if all_met { "met" } else { "NOT all met" }
+    );
+    Ok(())
+}
+
+/// Runs ours and the peer alternately on one input; prints medians, ratios and whether
+/// the targets hold. Returns whether they do.
+fn bench_one(me: &Path, vips: &Path, scratch: &Path, input: &Input) -> Result<bool, String> {
+    let src_s = input.path.to_string_lossy().into_owned();
     let mut ours = Vec::new();
     let mut peer = Vec::new();
     for i in 0..=RUNS {
@@ -173,17 +280,13 @@ fn run() -> Result<(), String> {
         // run really encodes and writes (no dedupe shortcut). The shard folder made by
         // the warm-up run stays, as shard folders do once a device holds a few hundred
         // photos.
-        let dir = scratch.path().join("photos");
+        let dir = scratch.join("photos");
         let dir_s = dir.to_string_lossy().into_owned();
-        let a = measure(&me, &[CHILD_FLAG, &src_s, &dir_s], scratch.path())?;
+        let a = measure(me, &[CHILD_FLAG, &src_s, &dir_s], scratch)?;
         remove_files_under(&dir)?;
-        let out = scratch.path().join(format!("vips-{i}.jpg"));
+        let out = scratch.join(format!("vips-{i}.jpg"));
         let target = format!("{}[Q=80,strip]", out.to_string_lossy());
-        let b = measure(
-            &vips,
-            &[&src_s, "--size", "1600", "-o", &target],
-            scratch.path(),
-        )?;
+        let b = measure(vips, &[&src_s, "--size", "1600", "-o", &target], scratch)?;
         // The first pair warms the page cache and is not counted.
         if i > 0 {
             ours.push(a);
@@ -199,7 +302,7 @@ fn run() -> Result<(), String> {
             .map(|x| format!("{:.0}", x.wall.as_secs_f64() * 1e3))
             .collect();
         println!(
-            "{name:<40} wall median {:>6.1} ms  cpu median {:>6.1} ms  peak RSS median {:>5.1} MiB  (wall runs ms: {})",
+            "  {name:<40} wall median {:>6.1} ms  cpu median {:>6.1} ms  peak RSS median {:>5.1} MiB  (wall runs ms: {})",
             wall.as_secs_f64() * 1e3,
             cpu.as_secs_f64() * 1e3,
             rss as f64 / 1024.0,
@@ -207,26 +310,33 @@ fn run() -> Result<(), String> {
         );
         (wall, cpu, rss)
     };
-    println!("{RUNS} runs each, alternating, whole processes:");
+    println!("  {RUNS} runs each, alternating, whole processes:");
     let (our_wall, our_cpu, our_rss) = report("gridwalk ingest (1600 + 256 thumb + sha)", &ours);
     let (peer_wall, peer_cpu, peer_rss) = report("vipsthumbnail --size 1600 (q80, strip)", &peer);
     let wall_ratio = our_wall.as_secs_f64() / peer_wall.as_secs_f64();
     let cpu_ratio = our_cpu.as_secs_f64() / peer_cpu.as_secs_f64();
     let rss_ratio = our_rss as f64 / peer_rss as f64;
     println!(
-        "ratio gridwalk/vipsthumbnail: wall {wall_ratio:.2}x, cpu {cpu_ratio:.2}x, peak RSS {rss_ratio:.2}x"
+        "  ratio gridwalk/vipsthumbnail: wall {wall_ratio:.2}x, cpu {cpu_ratio:.2}x, peak RSS {rss_ratio:.2}x"
     );
-    println!(
-        "targets: wall <= 0.60x vipsthumbnail: {}; peak RSS <= 40 MiB: {} ({:.1} MiB)",
-        if wall_ratio <= 0.60 { "met" } else { "NOT met" },
-        if our_rss <= 40 * 1024 {
-            "met"
-        } else {
-            "NOT met"
-        },
-        our_rss as f64 / 1024.0
-    );
-    Ok(())
+    let rss_met = our_rss <= 40 * 1024;
+    let wall_met = !input.wall_target || wall_ratio <= 0.60;
+    let met = |ok: bool| if ok { "met" } else { "NOT met" };
+    if input.wall_target {
+        println!(
+            "  targets: wall <= 0.60x vipsthumbnail: {} ({wall_ratio:.2}x; aim 0.50x); peak RSS <= 40 MiB: {} ({:.1} MiB)",
+            met(wall_met),
+            met(rss_met),
+            our_rss as f64 / 1024.0
+        );
+    } else {
+        println!(
+            "  target: peak RSS <= 40 MiB: {} ({:.1} MiB)",
+            met(rss_met),
+            our_rss as f64 / 1024.0
+        );
+    }
+    Ok(wall_met && rss_met)
 }
 
 fn remove_files_under(dir: &Path) -> Result<(), String> {

@@ -120,6 +120,20 @@ pub enum CoreError {
         mode: String,
     },
 
+    /// A new photo was refused: the free space on the store's folder is below the
+    /// configured floor ([`crate::Store::set_min_free_bytes`]). Nothing was stored and
+    /// nothing was deleted; sync (so sent photos may be cleared by the shell) or free
+    /// space, then take the photo again.
+    #[error(
+        "only {free_bytes} bytes free on the device, below the floor of {floor_bytes}; free space or sync first"
+    )]
+    LowStorage {
+        /// Bytes free for the app on the store's file system.
+        free_bytes: u64,
+        /// The configured floor.
+        floor_bytes: u64,
+    },
+
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -258,6 +272,7 @@ impl CoreError {
             CoreError::Corrupt { .. } => "corrupt",
             CoreError::WalMissing { .. } => "wal-missing",
             CoreError::WalUnavailable { .. } => "wal-unavailable",
+            CoreError::LowStorage { .. } => "low-storage",
             CoreError::Io { .. } => "io",
             CoreError::EventRefused(_) => "event-refused",
             CoreError::NoProfile => "no-profile",

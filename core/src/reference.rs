@@ -89,6 +89,12 @@ impl Store {
             .collect())
     }
 
+    /// Every stored template version, whole (the sync client reads compact records
+    /// against them).
+    pub fn all_templates(&self) -> Result<Vec<Template>> {
+        templates::all(&self.conn)
+    }
+
     /// Loads a template; `version: None` means the newest stored version.
     pub fn template(&self, id: &str, version: Option<u32>) -> Result<Template> {
         let version = match version {

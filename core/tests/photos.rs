@@ -118,6 +118,94 @@ fn jpeg_is_decoded_at_reduced_scale_when_the_target_allows() {
 }
 
 #[test]
+fn progressive_jpegs_are_decoded_at_reduced_scale_and_upright() {
+    let scene = marker_scene(1024, 768, 128);
+    let meta = Meta {
+        orientation: Some(6),
+        ..Meta::default()
+    };
+    let bytes = jpeg_progressive(&stored_for_orientation(&scene, 6), 90, &meta);
+    // Stored rotated: 768×1024; 1/4 scale covers a 256 px target.
+    let d = decode::jpeg(bytes.as_slice(), 256, u64::MAX).unwrap();
+    assert_eq!((d.source_width, d.source_height), (768, 1024));
+    assert_eq!((d.image.width, d.image.height), (192, 256));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "web-export.jpg", &bytes);
+    let options = IngestOptions {
+        long_edge: 512,
+        ..opts()
+    };
+    let photo = photo::ingest(&file, &dir.path().join("photos"), &options).unwrap();
+    assert_eq!((photo.width, photo.height), (512, 384));
+    let stored = decode(&std::fs::read(&photo.path).unwrap());
+    assert!(
+        close(stored.get(20, 20), RED, 40),
+        "{:?}",
+        stored.get(20, 20)
+    );
+    assert!(close(stored.get(500, 20), GREEN, 40));
+    assert!(close(stored.get(20, 370), BLUE, 40));
+    assert!(close(stored.get(256, 192), GRAY, 20));
+
+    // Cut in the middle of its scans: refused as truncated, like a baseline file.
+    let cut = write(dir.path(), "cut.jpg", &bytes[..bytes.len() * 2 / 3]);
+    let photos = dir.path().join("other-photos");
+    assert_refused(photo::ingest(&cut, &photos, &options), &photos, |e| {
+        matches!(e, PhotoError::Truncated { format: "JPEG" })
+    });
+}
+
+#[test]
+fn large_pngs_are_box_averaged_while_they_stream_in() {
+    // 1030×770: not a multiple of the box, so the last column and row of boxes are
+    // partial and must average only the pixels they have.
+    let mut img = marker_scene(1030, 770, 256);
+    img.fill_rect(1028, 0, 2, 770, [0, 0, 0]);
+    let bytes = png(&img);
+    // 1/4 (258 px) covers a 256 px target: decoded at 258×193, never at full size.
+    let d = decode::png(std::io::Cursor::new(&bytes), 256, u64::MAX).unwrap();
+    assert_eq!((d.source_width, d.source_height), (1030, 770));
+    assert_eq!((d.image.width, d.image.height), (258, 193));
+    let px = |x: usize, y: usize| {
+        let i = (y * 258 + x) * 3;
+        [
+            d.image.pixels[i],
+            d.image.pixels[i + 1],
+            d.image.pixels[i + 2],
+        ]
+    };
+    assert_eq!(
+        px(10, 10),
+        RED,
+        "a whole box of one colour keeps it exactly"
+    );
+    assert_eq!(px(10, 100), GRAY);
+    assert_eq!(px(10, 190), BLUE);
+    // The last box column holds the 2 black columns and nothing else.
+    assert_eq!(px(257, 100), [0, 0, 0]);
+    // The box before it: 4 grey columns (1024..1028).
+    assert_eq!(px(256, 100), GRAY);
+    // A target the PNG barely covers: decoded whole.
+    let d = decode::png(std::io::Cursor::new(&bytes), 1000, u64::MAX).unwrap();
+    assert_eq!((d.image.width, d.image.height), (1030, 770));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "screenshot.png", &bytes);
+    let options = IngestOptions {
+        long_edge: 256,
+        thumbnail_edge: 64,
+        ..opts()
+    };
+    let photo = photo::ingest(&file, &dir.path().join("photos"), &options).unwrap();
+    // Fitted from the reduced 258×193 (as JPEG shrink-on-load does): 256×192.
+    assert_eq!((photo.width, photo.height), (256, 192));
+    let stored = decode(&std::fs::read(&photo.path).unwrap());
+    assert!(close(stored.get(20, 20), RED, 30));
+    assert!(close(stored.get(20, 180), BLUE, 30));
+}
+
+#[test]
 fn stored_files_carry_no_exif_gps_xmp_or_maker_notes_but_fields_come_back() {
     let dir = tempfile::tempdir().unwrap();
     let meta = Meta {

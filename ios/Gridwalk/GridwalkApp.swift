@@ -1,4 +1,6 @@
+import GridwalkKit
 import SwiftUI
+import UIKit
 
 @main
 struct GridwalkApp: App {
@@ -6,35 +8,84 @@ struct GridwalkApp: App {
 
     var body: some Scene {
         WindowGroup {
-            if let sync = delegate.sync {
+            switch delegate.launch {
+            case let .ready(sync):
                 // Screens reach the core through the coordinator: `sync.core`.
                 ContentView().environment(sync)
-            } else {
-                // The store could not be opened (disk full, a newer schema): nothing to show.
-                Text(delegate.openError ?? localized("app_starting")).padding()
+            case let .failed(problem, error):
+                LaunchFailedView(problem: problem, detail: userMessage(error)) { delegate.open() }
+            case .opening:
+                ProgressView(localized("app_starting")).padding()
             }
         }
     }
 }
 
-/// Opens the one store for the process and registers the background sync tasks, which
-/// BGTaskScheduler requires before launch finishes.
+/// Where opening the store stands.
+enum Launch {
+    case opening
+    case ready(SyncCoordinator)
+    case failed(OpenProblem, Error)
+}
+
+/// Registers the background sync tasks (BGTaskScheduler requires it before launch
+/// finishes) and opens the one store for the process off the main thread: a full disk or
+/// a store from a newer app shows what to do instead of freezing or crashing the launch.
+@Observable
 final class AppDelegate: NSObject, UIApplicationDelegate {
-    private(set) var sync: SyncCoordinator?
-    private(set) var openError: String?
+    private(set) var launch = Launch.opening
+    private let background = BackgroundSync()
 
     func application(
         _ application: UIApplication,
         didFinishLaunchingWithOptions launchOptions: [UIApplication.LaunchOptionsKey: Any]? = nil
     ) -> Bool {
-        do {
-            let coordinator = SyncCoordinator(core: try Core())
-            coordinator.registerBackgroundTasks()
-            coordinator.startMonitoringNetwork()
-            sync = coordinator
-        } catch {
-            openError = userMessage(error)
-        }
+        background.register()
+        open()
         return true
+    }
+
+    /// Opens the store (again, after the user fixed what stopped it).
+    @MainActor
+    func open() {
+        launch = .opening
+        Task { @MainActor in
+            do {
+                let coordinator = SyncCoordinator(core: try await Core.open())
+                coordinator.startMonitoringNetwork()
+                background.coordinator = coordinator
+                launch = .ready(coordinator)
+            } catch {
+                launch = .failed(openProblem(error), error)
+            }
+        }
+    }
+}
+
+/// The store could not be opened: what happened, what to do, the core's detail, a retry.
+/// The damaged store is never deleted from here: it is evidence to recover.
+struct LaunchFailedView: View {
+    let problem: OpenProblem
+    let detail: String
+    let retry: () -> Void
+
+    var body: some View {
+        VStack(spacing: 16) {
+            Text(localized("launch_failed_title")).font(.title2)
+            Text(advice)
+            Text(verbatim: detail).font(.footnote)
+            Button(localized("launch_retry"), action: retry)
+        }
+        .padding()
+    }
+
+    private var advice: String {
+        switch problem {
+        case .freeSpace: localized("launch_free_space")
+        case .updateApp: localized("launch_update_app")
+        case .damaged: localized("launch_damaged")
+        case .keychain: localized("launch_keychain")
+        case .other: localized("launch_other")
+        }
     }
 }

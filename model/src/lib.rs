@@ -27,6 +27,7 @@ uniffi::setup_scaffolding!();
 
 pub mod bundle;
 pub mod checklist;
+pub mod compact;
 pub mod error;
 pub mod evidence;
 pub mod hazard;
@@ -37,5 +38,6 @@ pub mod protocol;
 pub mod provenance;
 pub mod signing;
 pub mod time;
+pub mod wire;
 
 pub use error::{ModelError, Result};

@@ -67,6 +67,10 @@ pub enum ApiError {
     /// The request body stopped arriving for longer than the body read timeout.
     #[error("{0}")]
     BodyTimeout(String),
+    /// A `/v2` request names a compression dictionary this server does not hold (or
+    /// its body does not decompress with it).
+    #[error("{0}")]
+    UnknownDictionary(String),
     /// Storage failed; details go to the log, not to the client.
     #[error("storage error: {0}")]
     Store(#[from] StoreError),
@@ -98,6 +102,10 @@ impl ApiError {
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::UploadLimit { .. } => (StatusCode::TOO_MANY_REQUESTS, "upload_limit"),
             ApiError::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            ApiError::UnknownDictionary(_) => (
+                StatusCode::BAD_REQUEST,
+                gridwalk_model::wire::UNKNOWN_DICTIONARY,
+            ),
             ApiError::Store(_) | ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

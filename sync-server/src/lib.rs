@@ -20,13 +20,17 @@
 //!   they may still sync (revoked devices, disabled people, expired tokens).
 //! - [`scope`]: every authorisation decision: who may read or write which record.
 //! - [`api`]: the HTTP routes under `/v1`.
-//! - [`server`]: building the app and serving it with graceful shutdown.
 //! - [`admin`]: the admin subcommands (imports, people, devices, the report).
+//! - [`console`]: the desk console under `/console/` (issue 15): sign-in, case queue,
+//!   case page and actions, dashboard.
+//! - [`server`]: building the app (the API and the console) and serving it with
+//!   graceful shutdown.
 
 pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod export;
 pub mod kinds;

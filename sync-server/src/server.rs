@@ -36,6 +36,7 @@ use tower_service::Service;
 use crate::api::blobs::sweep_expired_uploads;
 use crate::api::router;
 use crate::config::{DataDir, Limits};
+use crate::console;
 use crate::state::AppState;
 use crate::storage::files::FileBlobStore;
 use crate::storage::{Database, StoreError};
@@ -64,7 +65,7 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits.clone();
-    let app = router(state.clone());
+    let app = router(state.clone()).merge(console::router(state.clone()));
     let sweeper = tokio::spawn(sweep_uploads(state));
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1) as usize));
     let (stop, stopping) = watch::channel(false);

@@ -18,7 +18,7 @@ async fn enrol_gives_a_token_once_and_tokens_are_required() {
     // Typed sloppily: lower case with spaces instead of dashes.
     let sloppy = code.to_lowercase().replace('-', " ");
     let device = server.enrol(&sloppy).await;
-    assert!(device.token.starts_with("gw1_"));
+    assert!(device.token.starts_with("g2_") && device.token.len() == 25);
 
     let again = server
         .client
@@ -402,4 +402,87 @@ async fn health_queries_the_store() {
         .unwrap();
     assert_eq!(missing.status(), 404);
     server.stop().await;
+}
+
+/// `/v2/sync`: a dictionary the server does not hold is refused with its typed error
+/// and stores nothing; a compact item that does not expand is rejected as invalid, the
+/// rest of the batch stored; the page leaves out the caller device's own records.
+#[tokio::test]
+async fn v2_refuses_an_unknown_dictionary_and_rejects_what_does_not_expand() {
+    let server = TestServer::start().await;
+    let worker = server
+        .enrol(&server.person("Li Na", "grid-worker", "g-xinhua-1", None))
+        .await;
+    let good = routine("site-a");
+    let body = serde_json::json!({
+        "i": [{ "i": good["id"], "k": "inspection", "b": good["body"] }]
+    });
+    let dict = gridwalk_model::wire::dictionary(1).unwrap();
+    let frame = zstd::bulk::Compressor::with_dictionary(19, dict)
+        .unwrap()
+        .compress(&serde_json::to_vec(&body).unwrap())
+        .unwrap();
+    let refused = server
+        .client
+        .post(server.url("/v2/sync"))
+        .bearer_auth(&worker.token)
+        .header("gw-dict", "2")
+        .body(frame.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let error: Value = refused.json().await.unwrap();
+    assert_eq!(error["error"], "unknown_dictionary", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("holds 1"),
+        "{error}"
+    );
+    assert!(server.pull_all(&worker).await.is_empty());
+
+    // A compact inspection against a template version nobody has, beside a good one.
+    let mut bad = routine("site-a");
+    bad["body"]["template_version"] = serde_json::json!(99);
+    bad["body"].as_object_mut().unwrap().remove("answers");
+    bad["body"]["a"] = serde_json::json!([]);
+    let both = serde_json::json!({ "i": [
+        { "i": bad["id"], "k": "inspection", "b": bad["body"] },
+        { "i": good["id"], "k": "inspection", "b": good["body"] },
+    ]});
+    let dict_frame = zstd::bulk::Compressor::with_dictionary(19, dict)
+        .unwrap()
+        .compress(&serde_json::to_vec(&both).unwrap())
+        .unwrap();
+    let answer = server
+        .client
+        .post(server.url("/v2/sync"))
+        .bearer_auth(&worker.token)
+        .header("gw-dict", "1")
+        .body(dict_frame)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let compressed = answer.headers().get("gw-dict").is_some();
+    let bytes = answer.bytes().await.unwrap();
+    let json = if compressed {
+        zstd::bulk::Decompressor::with_dictionary(dict)
+            .unwrap()
+            .decompress(&bytes, 1 << 20)
+            .unwrap()
+    } else {
+        bytes.to_vec()
+    };
+    let answer: Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(answer["r"][0]["s"], "rejected", "{answer}");
+    assert_eq!(answer["r"][0]["e"], "invalid", "{answer}");
+    assert_eq!(answer["r"][1]["s"], "accepted", "{answer}");
+    assert!(
+        answer.get("i").is_none(),
+        "own records are left out: {answer}"
+    );
+    assert_eq!(
+        ids(&server.pull_all(&worker).await),
+        [good["id"].as_str().unwrap()]
+    );
 }

@@ -260,9 +260,12 @@ pub fn test_options() -> SyncOptions {
         push_batch: 7,
         pull_page: 9,
         chunk_bytes: 8 * 1024,
+        min_chunk_bytes: 8 * 1024,
+        chunk_target: Duration::from_secs(2),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(10),
         max_rejections: 3,
+        protocol: sync::Protocol::Newest,
     }
 }
 
@@ -633,6 +636,30 @@ pub struct Faults {
     pub every: u32,
     /// How many more requests may be faulty; then the link heals.
     pub budget: u32,
+    /// A path prefix the server is made not to know, as a server from before it was
+    /// served: request lines naming it reach the server with the prefix's letters
+    /// replaced by `x` (same length, so the request is otherwise unchanged), and the
+    /// server answers them with its real `404` for an unknown route.
+    pub unserved: Option<String>,
+}
+
+/// Replaces every occurrence of `prefix` in `chunk` by as many `x` after its first `/`.
+fn hide(chunk: &mut [u8], prefix: &str) {
+    let needle = prefix.as_bytes();
+    if needle.is_empty() || chunk.len() < needle.len() {
+        return;
+    }
+    let mut i = 0;
+    while i + needle.len() <= chunk.len() {
+        if &chunk[i..i + needle.len()] == needle {
+            for b in &mut chunk[i + 1..i + needle.len()] {
+                *b = b'x';
+            }
+            i += needle.len();
+        } else {
+            i += 1;
+        }
+    }
 }
 
 /// Fault settings and counters shared by the proxy's connections.
@@ -678,6 +705,9 @@ pub struct Traffic {
     pub requests: Vec<String>,
     /// The answers' status lines, in order (`HTTP/1.1 200 OK`).
     pub answers: Vec<String>,
+    /// Bytes both ways by route (`GET /v1/pull`, without the query): each request and
+    /// the answer that came back on its connection.
+    pub by_route: BTreeMap<String, u64>,
 }
 
 impl Traffic {
@@ -686,20 +716,42 @@ impl Traffic {
         self.up + self.down
     }
 
-    /// Notes a chunk one way: its bytes, and the HTTP start lines in it (request lines
-    /// going up, status lines coming down).
-    fn note(&mut self, bytes: &[u8], upstream: bool) {
+    /// Bytes both ways of the requests whose path does not start with `prefix` (e.g.
+    /// the records of a sync without its photo uploads, `/v1/blobs`).
+    pub fn total_except(&self, prefix: &str) -> u64 {
+        self.by_route
+            .iter()
+            .filter(|(route, _)| !path_of(route).starts_with(prefix))
+            .map(|(_, bytes)| bytes)
+            .sum()
+    }
+
+    /// How many requests had a path not starting with `prefix`.
+    pub fn requests_except(&self, prefix: &str) -> usize {
+        self.requests
+            .iter()
+            .filter(|line| !path_of(line).starts_with(prefix))
+            .count()
+    }
+
+    /// Notes a chunk one way on a connection whose current request is `route`: its
+    /// bytes, and the HTTP start lines in it (request lines going up, which become the
+    /// connection's route, status lines coming down).
+    fn note(&mut self, bytes: &[u8], upstream: bool, route: &Mutex<String>) {
         let text = String::from_utf8_lossy(bytes);
         let lines = text.split("\r\n");
         if upstream {
             self.up += bytes.len() as u64;
-            self.requests.extend(
-                lines
-                    .filter(|l| {
-                        l.ends_with(" HTTP/1.1") && l.starts_with(|c: char| c.is_ascii_uppercase())
-                    })
-                    .map(str::to_string),
-            );
+            for line in lines.filter(|l| {
+                l.ends_with(" HTTP/1.1") && l.starts_with(|c: char| c.is_ascii_uppercase())
+            }) {
+                let mut parts = line.split(' ');
+                let method = parts.next().unwrap_or_default();
+                let path = parts.next().unwrap_or_default();
+                let path = path.split('?').next().unwrap_or_default();
+                *route.lock().unwrap() = format!("{method} {path}");
+                self.requests.push(line.to_string());
+            }
         } else {
             self.down += bytes.len() as u64;
             self.answers.extend(
@@ -708,7 +760,14 @@ impl Traffic {
                     .map(str::to_string),
             );
         }
+        let route = route.lock().unwrap().clone();
+        *self.by_route.entry(route).or_insert(0) += bytes.len() as u64;
     }
+}
+
+/// The path of a request line or route (`GET /v1/pull?c=1 HTTP/1.1` → `/v1/pull?c=1`).
+fn path_of(line: &str) -> &str {
+    line.split(' ').nth(1).unwrap_or_default()
 }
 
 /// A TCP proxy on 127.0.0.1 that injects [`Faults`] and counts the [`Traffic`].
@@ -794,6 +853,10 @@ async fn forward(
     };
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
+    // The request this connection carries now (HTTP/1.1: one at a time), so an answer
+    // is counted with the request it answers.
+    let route = Arc::new(Mutex::new(String::new()));
+    let route_down = route.clone();
     // Set by the client side when a faulty request passes; read by the server side.
     let drop_answer = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let drop_flag = drop_answer.clone();
@@ -821,9 +884,13 @@ async fn forward(
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
+            let unserved = state.lock().unwrap().faults.unserved.clone();
+            if let Some(prefix) = unserved {
+                hide(&mut buf[..n], &prefix);
+            }
             if let Some(left) = cut_left {
                 let part = left.min(n);
-                traffic.lock().unwrap().note(&buf[..part], true);
+                traffic.lock().unwrap().note(&buf[..part], true, &route);
                 let _ = server_write.write_all(&buf[..part]).await;
                 if part < n || left == part {
                     break; // the cut: the connection ends here, mid-request
@@ -831,7 +898,7 @@ async fn forward(
                 cut_left = Some(left - part);
                 continue;
             }
-            traffic.lock().unwrap().note(&buf[..n], true);
+            traffic.lock().unwrap().note(&buf[..n], true, &route);
             if server_write.write_all(&buf[..n]).await.is_err() {
                 break;
             }
@@ -851,7 +918,10 @@ async fn forward(
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            traffic_down.lock().unwrap().note(&buf[..n], false);
+            traffic_down
+                .lock()
+                .unwrap()
+                .note(&buf[..n], false, &route_down);
             if client_write.write_all(&buf[..n]).await.is_err() {
                 break;
             }

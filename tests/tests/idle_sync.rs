@@ -1,4 +1,4 @@
-//! A sync with nothing new costs almost nothing: one pull, no reference body, none of
+//! A sync with nothing new costs almost nothing: one `/v2` exchange, no reference body, none of
 //! the device's own records; and a reference that changed still reaches the device with
 //! the next sync. Counted on the wire by the proxy, HTTP headers included.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -20,7 +20,7 @@ fn pulls_only(traffic: &Traffic) -> bool {
     traffic
         .requests
         .iter()
-        .all(|line| line.starts_with("GET /v1/pull?"))
+        .all(|line| line.starts_with("GET /v2/sync"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,8 +55,8 @@ async fn an_idle_sync_is_one_pull_without_reference_or_own_records() {
         traffic.down
     );
     // No reference body (it alone is kilobytes) and no record (hundreds of bytes each)
-    // came down: ~400 bytes are the request and answer headers and an empty page.
-    assert!(traffic.total() <= 450, "{traffic:?}");
+    // came down: the request and answer headers and an empty page (issue 13's target).
+    assert!(traffic.total() <= 300, "{traffic:?}");
 
     // The others still get the worker's records, and the worker still gets theirs.
     let street = enrolled(
@@ -170,7 +170,7 @@ async fn a_changed_reference_reaches_the_device_with_the_next_sync() {
     assert_eq!(worker.store().site("site-new").unwrap().name, "New Flats");
     assert_eq!(traffic.requests.len(), 2, "{traffic:?}");
     assert!(
-        traffic.requests[0].starts_with("GET /v1/pull?"),
+        traffic.requests[0].starts_with("GET /v2/sync?"),
         "{traffic:?}"
     );
     assert!(

@@ -14,6 +14,8 @@ use std::process::{Command, Output};
 const IMAGE_CRATES: &[&str] = &[
     "image",
     "jpeg-decoder",
+    "mozjpeg",
+    "mozjpeg-sys",
     "jpeg-encoder",
     "png",
     "fast_image_resize",

@@ -59,12 +59,14 @@ const MODEL: &[&str] = &[
     "signing",
     "protocol",
     "bundle",
+    "compact",
+    "wire",
 ];
 
 /// The sync server's layers, bottom first.
 const SERVER: &[&str] = &[
     "config", "storage", "proofs", "export", "kinds", "error", "state", "auth", "scope", "api",
-    "server", "admin",
+    "admin", "console", "server",
 ];
 
 /// A `crate::` path that points upwards.

@@ -1773,6 +1773,131 @@ public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
 
 
 /**
+ * One item waiting for the server.
+ */
+public struct QueueItem: Equatable, Hashable {
+    /**
+     * What it is.
+     */
+    public var kind: QueueItemKind
+    /**
+     * The record's id, or the photo's SHA-256.
+     */
+    public var id: String
+    /**
+     * What it is about: an inspection's site, an event's case; empty for a photo.
+     */
+    public var subject: String
+    /**
+     * Bytes still to send: a record's body as signed (before compression), a photo's
+     * file (whole until its upload finishes: the server holds the offset of an upload
+     * under way).
+     */
+    public var bytesLeft: UInt64
+    /**
+     * Whether a photo's upload has started (a later sync resumes it).
+     */
+    public var started: Bool
+    /**
+     * The server's last refusal of a record (`code: reason`), if any.
+     */
+    public var lastError: String?
+    /**
+     * Refused too often to be offered again: it stays on the device, never dropped,
+     * until someone looks at it.
+     */
+    public var heldBack: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What it is.
+         */kind: QueueItemKind, 
+        /**
+         * The record's id, or the photo's SHA-256.
+         */id: String, 
+        /**
+         * What it is about: an inspection's site, an event's case; empty for a photo.
+         */subject: String, 
+        /**
+         * Bytes still to send: a record's body as signed (before compression), a photo's
+         * file (whole until its upload finishes: the server holds the offset of an upload
+         * under way).
+         */bytesLeft: UInt64, 
+        /**
+         * Whether a photo's upload has started (a later sync resumes it).
+         */started: Bool, 
+        /**
+         * The server's last refusal of a record (`code: reason`), if any.
+         */lastError: String?, 
+        /**
+         * Refused too often to be offered again: it stays on the device, never dropped,
+         * until someone looks at it.
+         */heldBack: Bool) {
+        self.kind = kind
+        self.id = id
+        self.subject = subject
+        self.bytesLeft = bytesLeft
+        self.started = started
+        self.lastError = lastError
+        self.heldBack = heldBack
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueueItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueueItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueueItem {
+        return
+            try QueueItem(
+                kind: FfiConverterTypeQueueItemKind.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
+                subject: FfiConverterString.read(from: &buf), 
+                bytesLeft: FfiConverterUInt64.read(from: &buf), 
+                started: FfiConverterBool.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                heldBack: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueueItem, into buf: inout [UInt8]) {
+        FfiConverterTypeQueueItemKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.subject, into: &buf)
+        FfiConverterUInt64.write(value.bytesLeft, into: &buf)
+        FfiConverterBool.write(value.started, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterBool.write(value.heldBack, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueueItem_lift(_ buf: RustBuffer) throws -> QueueItem {
+    return try FfiConverterTypeQueueItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueueItem_lower(_ value: QueueItem) -> RustBuffer {
+    return FfiConverterTypeQueueItem.lower(value)
+}
+
+
+/**
  * One pushed record the server refused. It stays on the device (never dropped) and is
  * offered again on a few later syncs, then held back and listed here every time.
  */
@@ -2246,6 +2371,102 @@ public func FfiConverterTypeTemplateSummary_lift(_ buf: RustBuffer) throws -> Te
 public func FfiConverterTypeTemplateSummary_lower(_ value: TemplateSummary) -> RustBuffer {
     return FfiConverterTypeTemplateSummary.lower(value)
 }
+
+
+/**
+ * What a queued item is.
+ */
+
+public enum QueueItemKind: Equatable, Hashable {
+    
+    /**
+     * An evidence photo.
+     */
+    case photo
+    /**
+     * A submitted inspection.
+     */
+    case inspection
+    /**
+     * An event of a hazard case.
+     */
+    case hazardEvent
+    /**
+     * A record of a kind this build does not know (queued by a newer app that shared
+     * the store file): shown, never dropped.
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension QueueItemKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueueItemKind: FfiConverterRustBuffer {
+    typealias SwiftType = QueueItemKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueueItemKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .photo
+        
+        case 2: return .inspection
+        
+        case 3: return .hazardEvent
+        
+        case 4: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: QueueItemKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .photo:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .inspection:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .hazardEvent:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueueItemKind_lift(_ buf: RustBuffer) throws -> QueueItemKind {
+    return try FfiConverterTypeQueueItemKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueueItemKind_lower(_ value: QueueItemKind) -> RustBuffer {
+    return FfiConverterTypeQueueItemKind.lower(value)
+}
+
 
 
 /**

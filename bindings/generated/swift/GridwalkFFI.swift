@@ -650,6 +650,11 @@ public protocol GridwalkStoreProtocol: AnyObject, Sendable {
     func deviceId() throws  -> String
     
     /**
+     * Bytes free for the app where the store lives.
+     */
+    func freeBytes() throws  -> UInt64
+    
+    /**
      * One case: state, events, deadline, clock-skew flags and the actions this device's
      * person may take on it now.
      */
@@ -702,6 +707,11 @@ public protocol GridwalkStoreProtocol: AnyObject, Sendable {
     func listUnits() throws  -> [OrgUnit]
     
     /**
+     * The free-space floor below which new photos are refused (`LowStorage`).
+     */
+    func minFreeBytes() throws  -> UInt64
+    
+    /**
      * Opens a case from a resident, hotline or online report as this device's person.
      */
     func openCase(report: HazardReport) throws  -> Event
@@ -717,6 +727,11 @@ public protocol GridwalkStoreProtocol: AnyObject, Sendable {
     func profile() throws  -> Profile?
     
     /**
+     * Sets the free-space floor (0: never refuse); nothing is ever deleted for it.
+     */
+    func setMinFreeBytes(bytes: UInt64) throws 
+    
+    /**
      * Sets the person this device acts as; returns it as stored (validated).
      */
     func setProfile(profile: Profile) throws  -> Profile
@@ -730,6 +745,12 @@ public protocol GridwalkStoreProtocol: AnyObject, Sendable {
      * Submits a draft; `IncompleteInspection` names what is missing.
      */
     func submit(inspectionId: String) throws 
+    
+    /**
+     * Every photo and record still to reach the server, photos first: what it is,
+     * bytes left, the server's last refusal, whether it is held back.
+     */
+    func syncQueue() throws  -> [QueueItem]
     
     /**
      * A template; `version` `None` for the newest.
@@ -908,6 +929,18 @@ open func deviceId()throws  -> String  {
 }
     
     /**
+     * Bytes free for the app where the store lives.
+     */
+open func freeBytes()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_gridwalkstore_free_bytes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * One case: state, events, deadline, clock-skew flags and the actions this device's
      * person may take on it now.
      */
@@ -1038,6 +1071,18 @@ open func listUnits()throws  -> [OrgUnit]  {
 }
     
     /**
+     * The free-space floor below which new photos are refused (`LowStorage`).
+     */
+open func minFreeBytes()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_gridwalkstore_min_free_bytes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Opens a case from a resident, hotline or online report as this device's person.
      */
 open func openCase(report: HazardReport)throws  -> Event  {
@@ -1072,6 +1117,18 @@ open func profile()throws  -> Profile?  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Sets the free-space floor (0: never refuse); nothing is ever deleted for it.
+     */
+open func setMinFreeBytes(bytes: UInt64)throws   {try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_min_free_bytes(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(bytes),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1112,6 +1169,19 @@ open func submit(inspectionId: String)throws   {try rustCallWithError(FfiConvert
         FfiConverterString.lower(inspectionId),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Every photo and record still to reach the server, photos first: what it is,
+     * bytes left, the server's last refusal, whether it is held back.
+     */
+open func syncQueue()throws  -> [QueueItem]  {
+    return try  FfiConverterSequenceTypeQueueItem.lift(try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_gridwalkstore_sync_queue(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1842,6 +1912,19 @@ enum GridwalkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
+     * A new photo was refused: less space is free than the floor (`set_min_free_bytes`).
+     * Nothing was stored and nothing deleted: ask the user to free space (or sync, so
+     * that sent photos may be cleared), then take the photo again.
+     */
+    case LowStorage(
+        /**
+         * Bytes free for the app.
+         */freeBytes: UInt64, 
+        /**
+         * The floor.
+         */floorBytes: UInt64
+    )
+    /**
      * The data on this device is damaged: the store file is not a database or fails
      * its integrity check, a stored record no longer reads back, or the write-ahead log
      * was lost with committed changes. Retrying cannot help: offer to restore a backup
@@ -1931,13 +2014,17 @@ public struct FfiConverterTypeGridwalkError: FfiConverterRustBuffer {
         case 10: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .Corrupt(
+        case 11: return .LowStorage(
+            freeBytes: try FfiConverterUInt64.read(from: &buf), 
+            floorBytes: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 12: return .Corrupt(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .ServerMalformed(
+        case 13: return .ServerMalformed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Internal(
+        case 14: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2003,18 +2090,24 @@ public struct FfiConverterTypeGridwalkError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Corrupt(reason):
+        case let .LowStorage(freeBytes,floorBytes):
             writeInt(&buf, Int32(11))
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterUInt64.write(freeBytes, into: &buf)
+            FfiConverterUInt64.write(floorBytes, into: &buf)
             
         
-        case let .ServerMalformed(reason):
+        case let .Corrupt(reason):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .ServerMalformed(reason):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2258,6 +2351,31 @@ fileprivate struct FfiConverterSequenceTypeInspectionSummary: FfiConverterRustBu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeQueueItem: FfiConverterRustBuffer {
+    typealias SwiftType = [QueueItem]
+
+    public static func write(_ value: [QueueItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeQueueItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [QueueItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [QueueItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeQueueItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeTemplateSummary: FfiConverterRustBuffer {
     typealias SwiftType = [TemplateSummary]
 
@@ -2439,6 +2557,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_device_id() != 40229) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_free_bytes() != 52676) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_hazard_case() != 40922) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2469,6 +2590,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_units() != 49695) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_min_free_bytes() != 38102) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case() != 3877) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2478,6 +2602,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() != 26793) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_min_free_bytes() != 1406) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile() != 52668) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2485,6 +2612,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_submit() != 37788) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_sync_queue() != 40007) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template() != 31296) {

@@ -309,6 +309,11 @@ RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_checklist(uint64_t ptr, R
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_device_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_FREE_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_FREE_BYTES
+uint64_t uniffi_gridwalk_ffi_fn_method_gridwalkstore_free_bytes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_HAZARD_CASE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_HAZARD_CASE
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_hazard_case(uint64_t ptr, RustBuffer case_id, RustCallStatus *_Nonnull out_status
@@ -359,6 +364,11 @@ RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_list_templates(uint64_t p
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_list_units(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_MIN_FREE_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_MIN_FREE_BYTES
+uint64_t uniffi_gridwalk_ffi_fn_method_gridwalkstore_min_free_bytes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_OPEN_CASE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_OPEN_CASE
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_open_case(uint64_t ptr, RustBuffer report, RustCallStatus *_Nonnull out_status
@@ -374,6 +384,11 @@ RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(uint64_t ptr
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_profile(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_SET_MIN_FREE_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_SET_MIN_FREE_BYTES
+void uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_min_free_bytes(uint64_t ptr, uint64_t bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_SET_PROFILE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_SET_PROFILE
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_profile(uint64_t ptr, RustBuffer profile, RustCallStatus *_Nonnull out_status
@@ -387,6 +402,11 @@ RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_start_inspection(uint64_t
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_SUBMIT
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_SUBMIT
 void uniffi_gridwalk_ffi_fn_method_gridwalkstore_submit(uint64_t ptr, RustBuffer inspection_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_SYNC_QUEUE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_SYNC_QUEUE
+RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_sync_queue(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_TEMPLATE
@@ -746,6 +766,12 @@ uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_device_id(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_FREE_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_FREE_BYTES
+uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_free_bytes(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_HAZARD_CASE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_HAZARD_CASE
 uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_hazard_case(void
@@ -806,6 +832,12 @@ uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_units(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_MIN_FREE_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_MIN_FREE_BYTES
+uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_min_free_bytes(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_OPEN_CASE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_OPEN_CASE
 uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case(void
@@ -824,6 +856,12 @@ uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_SET_MIN_FREE_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_SET_MIN_FREE_BYTES
+uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_min_free_bytes(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_SET_PROFILE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_SET_PROFILE
 uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile(void
@@ -839,6 +877,12 @@ uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_start_inspection(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_SUBMIT
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_SUBMIT
 uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_submit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_SYNC_QUEUE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_SYNC_QUEUE
+uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_sync_queue(void
     
 );
 #endif

@@ -50,6 +50,7 @@ impl Store {
         path: &Path,
         options: &IngestOptions,
     ) -> Result<IngestedPhoto> {
+        self.ensure_room_for_photo()?;
         let photo = ingest(path, &self.photos_dir(), options)?;
         let attached = self.write(|tx, cache| {
             let loaded = Loaded::load(tx, cache, inspection_id)?;
@@ -77,6 +78,9 @@ impl Store {
         photos: &[PathBuf],
         options: &IngestOptions,
     ) -> Result<Vec<IngestedPhoto>> {
+        if !photos.is_empty() {
+            self.ensure_room_for_photo()?;
+        }
         let photos_dir = self.photos_dir();
         let mut ingested: Vec<IngestedPhoto> = Vec::with_capacity(photos.len());
         for path in photos {

@@ -276,7 +276,7 @@ pub fn process<R: BufRead + Seek>(
     let format = sniff::sniff(&head[..filled]);
     let decoded = match format {
         Format::Jpeg => decode::jpeg(reader, options.long_edge, options.max_pixels)?,
-        Format::Png => decode::png(reader, options.max_pixels)?,
+        Format::Png => decode::png(reader, options.long_edge, options.max_pixels)?,
         Format::Unsupported(name) => {
             return Err(PhotoError::Unsupported {
                 format: name.to_string(),
@@ -370,6 +370,7 @@ impl Store {
     /// Ingests a camera file into this store's photo folder and records it. Ingesting
     /// the same photo twice returns the same hash and stores one file.
     pub fn ingest_photo(&mut self, path: &Path, options: &IngestOptions) -> Result<IngestedPhoto> {
+        self.ensure_room_for_photo()?;
         let photo = ingest(path, &self.photos_dir(), options)?;
         if let Err(e) = photos::insert_if_absent(&self.conn, &photo.to_photo_ref(), &now()) {
             if !photo.already_stored {

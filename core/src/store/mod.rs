@@ -31,6 +31,7 @@ pub(crate) mod photos;
 pub(crate) mod proofs;
 pub(crate) mod settings;
 pub(crate) mod sites;
+pub mod space;
 pub(crate) mod templates;
 
 use std::path::{Path, PathBuf};

@@ -62,6 +62,43 @@ pub(crate) fn unsent_count(conn: &Connection) -> Result<u32> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// An unsent row as the queue shows it: its size as signed and the server's last
+/// refusal, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct QueuedRow {
+    /// The row.
+    pub(crate) entry: OutboxEntry,
+    /// Bytes of the signed body (`None` for a row queued before records were signed).
+    pub(crate) signed_bytes: Option<u64>,
+    /// How many times the server refused it.
+    pub(crate) rejections: u32,
+    /// The server's last code and reason.
+    pub(crate) refusal: Option<(String, String)>,
+}
+
+/// Every unsent row, oldest first, with what the queue shows of it.
+pub(crate) fn queued(conn: &Connection) -> Result<Vec<QueuedRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.seq, o.kind, o.record_id, o.created_at, length(CAST(p.body AS BLOB)),
+                o.rejections, o.reject_code, o.reject_reason
+         FROM outbox o LEFT JOIN record_proofs p ON p.outbox_seq = o.seq
+         WHERE o.sent_at IS NULL ORDER BY o.seq",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            let code: Option<String> = r.get(6)?;
+            let reason: Option<String> = r.get(7)?;
+            Ok(QueuedRow {
+                entry: entry(r)?,
+                signed_bytes: r.get(4)?,
+                rejections: r.get(5)?,
+                refusal: code.map(|c| (c, reason.unwrap_or_default())),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// Unsent rows, oldest first, at most `limit`.
 pub(crate) fn unsent(conn: &Connection, limit: u32) -> Result<Vec<OutboxEntry>> {
     let mut stmt = conn.prepare_cached(

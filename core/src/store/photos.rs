@@ -67,6 +67,14 @@ pub(crate) fn capture(conn: &Connection, sha256: &str) -> Result<Option<Capture>
         .optional()?)
 }
 
+/// The size in bytes of a held photo, `None` when it is not held.
+pub(crate) fn size(conn: &Connection, sha256: &str) -> Result<Option<u64>> {
+    Ok(conn
+        .prepare_cached("SELECT bytes FROM photos WHERE sha256 = ?1")?
+        .query_row([sha256], |r| r.get(0))
+        .optional()?)
+}
+
 /// Whether the photo `sha256` is recorded. The one place that asks, so every caller
 /// means the same thing by "held".
 pub(crate) fn held(conn: &Connection, sha256: &str) -> Result<bool> {

@@ -19,6 +19,7 @@ use reqwest::{Method, StatusCode};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, Result};
+use crate::sync::chunking::ChunkSizer;
 use crate::sync::client::{Client, status_error, unreachable};
 use crate::sync::retry::is_retryable;
 
@@ -179,20 +180,19 @@ pub(crate) trait UploadState: Sync {
     fn save(&self, location: Option<&str>) -> Result<()>;
 }
 
-/// Uploads `bytes` named `sha256` with tus, resuming a saved upload when there is one.
-/// `on_sent` is told each chunk's size as the server confirms it. Returns the bytes
-/// sent. Retries are bounded: `client.retry.attempts` failures in a row without
+/// Uploads `bytes` named `sha256` with tus, resuming a saved upload when there is one,
+/// in chunks `sizer` sizes to the link (and learns from). `on_sent` is told each
+/// chunk's size as the server confirms it. Returns the bytes sent. Retries are bounded: `client.retry.attempts` failures in a row without
 /// progress give up with the last error.
 pub(crate) async fn upload(
     client: &Client,
     sha256: &str,
     bytes: &[u8],
-    chunk_bytes: usize,
+    sizer: &mut ChunkSizer,
     state: &dyn UploadState,
     on_sent: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64> {
     let len = bytes.len() as u64;
-    let chunk_bytes = chunk_bytes.max(1);
     let mut sent = 0u64;
     let mut failures = 0u32;
     let mut location = state.load()?;
@@ -226,10 +226,12 @@ pub(crate) async fn upload(
             if at >= len {
                 return Ok(Step::Done);
             }
-            let end = (at as usize).saturating_add(chunk_bytes).min(bytes.len());
+            let end = (at as usize).saturating_add(sizer.next()).min(bytes.len());
             let chunk = &bytes[at as usize..end];
             offset = None;
+            let started = std::time::Instant::now();
             let new_offset = client.patch_chunk(&loc, at, chunk).await?;
+            sizer.confirmed(chunk.len(), started.elapsed());
             sent += chunk.len() as u64;
             on_sent(chunk.len() as u64);
             offset = Some(new_offset);
@@ -257,6 +259,7 @@ pub(crate) async fn upload(
             }
             Err(e) if is_upload_limit(&e) => return Err(e),
             Err(e) => {
+                sizer.failed();
                 let resumable = is_retryable(&e)
                     || matches!(&e, CoreError::ServerStatus { status, .. }
                         if *status == 409 || *status == 460 || *status == 400);

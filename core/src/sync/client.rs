@@ -17,11 +17,15 @@ use crate::error::{CoreError, Result};
 use crate::sync::SyncOptions;
 use crate::sync::retry::RetryPolicy;
 use gridwalk_model::protocol::ErrorBody;
+use gridwalk_model::wire::{self, SyncRequest, SyncResponse};
 
 /// A connection to one sync server, as one enrolled device (or, before enrolment,
 /// as nobody).
 pub(crate) struct Client {
     http: reqwest::Client,
+    /// For `/v2`, whose bodies carry their own compression: no `Accept-Encoding` and no
+    /// `User-Agent`, which would be a quarter of an idle sync's bytes.
+    lean: reqwest::Client,
     base: String,
     token: Option<String>,
     pub(crate) retry: RetryPolicy,
@@ -38,8 +42,17 @@ impl Client {
             .user_agent(concat!("gridwalk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CoreError::Internal(format!("cannot build the HTTP client: {e}")))?;
+        let lean = reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .no_gzip()
+            .no_zstd()
+            .build()
+            .map_err(|e| CoreError::Internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
             http,
+            lean,
             base,
             token,
             retry: options.retry,
@@ -137,6 +150,88 @@ impl Client {
             once().await
         }
     }
+}
+
+impl Client {
+    /// One `/v2` exchange (`GET` without a batch, `POST` with one), retried (a push is
+    /// idempotent by record id): the batch is sent as compact JSON compressed with the
+    /// current dictionary, and the answer read with the dictionary it names.
+    pub(crate) async fn exchange(
+        &self,
+        query: &[(&str, String)],
+        batch: Option<&SyncRequest>,
+    ) -> Result<SyncResponse> {
+        let url = &self.url(wire::SYNC);
+        let body = match batch {
+            Some(batch) => Some(compress(&serde_json::to_vec(batch).map_err(|e| {
+                CoreError::Internal(format!("cannot encode the batch: {e}"))
+            })?)?),
+            None => None,
+        };
+        let body = &body;
+        self.retry
+            .run(|| async move {
+                let mut request = match body {
+                    Some(bytes) => self.lean.post(url).body(bytes.clone()),
+                    None => self.lean.get(url),
+                };
+                request = request
+                    .query(query)
+                    .header(wire::DICTIONARY_HEADER, wire::CURRENT_DICTIONARY);
+                if let Some(token) = &self.token {
+                    request = request.bearer_auth(token);
+                }
+                let response = self.send(url, request).await?;
+                let dictionary = match response.headers().get(wire::DICTIONARY_HEADER) {
+                    None => None,
+                    Some(value) => Some(
+                        value
+                            .to_str()
+                            .ok()
+                            .and_then(|v| v.parse::<u32>().ok())
+                            .and_then(wire::dictionary)
+                            .ok_or_else(|| {
+                                CoreError::Protocol(format!(
+                                    "{url} answered with a dictionary this app does not hold"
+                                ))
+                            })?,
+                    ),
+                };
+                let bytes = response.bytes().await.map_err(|e| unreachable(url, &e))?;
+                let json = match dictionary {
+                    Some(dict) => decompress(&bytes, dict).map_err(|e| {
+                        CoreError::Protocol(format!("{url} answered with a bad zstd frame: {e}"))
+                    })?,
+                    None => bytes.to_vec(),
+                };
+                serde_json::from_slice(&json).map_err(|e| {
+                    CoreError::Protocol(format!("{url} answered with unexpected JSON: {e}"))
+                })
+            })
+            .await
+    }
+}
+
+/// zstd level of `/v2` batches: small bodies, so a high level costs little time.
+const LEVEL: i32 = 19;
+/// The most a `/v2` answer may decompress to (the server's pages are far smaller).
+const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+
+/// `json` compressed with the current dictionary, without the frame's dictionary id
+/// (the `gw-dict` header names it).
+fn compress(json: &[u8]) -> Result<Vec<u8>> {
+    let fail = |e: std::io::Error| CoreError::Internal(format!("cannot compress the batch: {e}"));
+    let dict = wire::dictionary(wire::CURRENT_DICTIONARY)
+        .ok_or_else(|| CoreError::Internal("this build holds no current dictionary".into()))?;
+    let mut compressor = zstd::bulk::Compressor::with_dictionary(LEVEL, dict).map_err(fail)?;
+    compressor
+        .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
+        .map_err(fail)?;
+    compressor.compress(json).map_err(fail)
+}
+
+fn decompress(bytes: &[u8], dict: &[u8]) -> std::io::Result<Vec<u8>> {
+    zstd::bulk::Decompressor::with_dictionary(dict)?.decompress(bytes, MAX_ANSWER_BYTES)
 }
 
 /// A JSON answer with its headers; `body` is `None` for `304 Not Modified`.

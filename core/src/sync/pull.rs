@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 
 use gridwalk_model::protocol::conditional::{REFERENCE, REFERENCE_ETAG, SKIP_OWN};
-use gridwalk_model::protocol::{PullResponse, RecordKind, paths};
+use gridwalk_model::protocol::{PullResponse, PulledItem, RecordKind, paths};
 
 use crate::error::{CoreError, Result};
 use crate::evidence::is_sha256_hex;
@@ -88,44 +88,7 @@ pub(crate) async fn pull_all(
                 "the server answered a pull with no body".into(),
             ));
         };
-        let mut page = Page::default();
-        for item in answer.items {
-            match item.kind.parse::<RecordKind>() {
-                Ok(RecordKind::Inspection) => page.inspections.push(parse(&item.id, item.body)?),
-                Ok(RecordKind::HazardEvent) => page.events.push(parse(&item.id, item.body)?),
-                // A kind this client does not know yet: skipped, and said so.
-                Err(_) => report.errors.push(format!(
-                    "pulled {} {} is of an unknown kind",
-                    item.kind, item.id
-                )),
-            }
-        }
-        let count = (page.inspections.len() + page.events.len()) as u64;
-        download_photos(client, store, &page, report).await?;
-        let (inspections, events) = store.with(|s| {
-            s.write(|tx, _| {
-                let inspections = crate::inspection::remote::apply(tx, &page.inspections)
-                    .map_err(|e| e.sent_by_server("a pulled inspection"))?;
-                let events = crate::hazard::apply_remote(tx, &page.events)
-                    .map_err(|e| e.sent_by_server("a pulled hazard event"))?;
-                settings::set(tx, CURSOR_KEY, &answer.next_cursor)?;
-                Ok((inspections, events))
-            })
-        })?;
-        for (inspection, sha) in &inspections.missing_photos {
-            report.errors.push(format!(
-                "inspection {inspection} names photo {sha}, which the server did not hand out"
-            ));
-        }
-        for id in &events.conflicting_ids {
-            report.errors.push(format!(
-                "hazard event {id} arrived with content different from the copy held here; \
-                 the held copy was kept"
-            ));
-        }
-        let (new_inspections, new_events) = (inspections.inserted, events.inserted);
-        report.pulled += count as u32;
-        report.pulled_new += new_inspections + new_events;
+        let count = store_page(client, store, answer.items, &answer.next_cursor, report).await?;
         received += count;
         progress.report(SyncPhase::Pulling, received, received);
         if !answer.has_more {
@@ -140,6 +103,56 @@ pub(crate) async fn pull_all(
     Err(CoreError::Protocol(format!(
         "pull did not finish within {MAX_ROUNDS} pages"
     )))
+}
+
+/// Stores one pulled page: the photos its records name first, then the records and the
+/// cursor in one transaction. Returns how many records of known kinds it held. What
+/// the `/v1` pull and the `/v2` exchange share.
+pub(crate) async fn store_page(
+    client: &Client,
+    store: &SharedStore,
+    items: Vec<PulledItem>,
+    next_cursor: &str,
+    report: &mut SyncReport,
+) -> Result<u64> {
+    let mut page = Page::default();
+    for item in items {
+        match item.kind.parse::<RecordKind>() {
+            Ok(RecordKind::Inspection) => page.inspections.push(parse(&item.id, item.body)?),
+            Ok(RecordKind::HazardEvent) => page.events.push(parse(&item.id, item.body)?),
+            // A kind this client does not know yet: skipped, and said so.
+            Err(_) => report.errors.push(format!(
+                "pulled {} {} is of an unknown kind",
+                item.kind, item.id
+            )),
+        }
+    }
+    let count = (page.inspections.len() + page.events.len()) as u64;
+    download_photos(client, store, &page, report).await?;
+    let (inspections, events) = store.with(|s| {
+        s.write(|tx, _| {
+            let inspections = crate::inspection::remote::apply(tx, &page.inspections)
+                .map_err(|e| e.sent_by_server("a pulled inspection"))?;
+            let events = crate::hazard::apply_remote(tx, &page.events)
+                .map_err(|e| e.sent_by_server("a pulled hazard event"))?;
+            settings::set(tx, CURSOR_KEY, next_cursor)?;
+            Ok((inspections, events))
+        })
+    })?;
+    for (inspection, sha) in &inspections.missing_photos {
+        report.errors.push(format!(
+            "inspection {inspection} names photo {sha}, which the server did not hand out"
+        ));
+    }
+    for id in &events.conflicting_ids {
+        report.errors.push(format!(
+            "hazard event {id} arrived with content different from the copy held here; \
+             the held copy was kept"
+        ));
+    }
+    report.pulled += count as u32;
+    report.pulled_new += inspections.inserted + events.inserted;
+    Ok(count)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(id: &str, body: serde_json::Value) -> Result<T> {
@@ -198,9 +211,5 @@ async fn download_photos(
 /// The pixel size of a JPEG from its header; `(0, 0)` when it is not one (the server
 /// stores whatever a device uploaded under a hash; the device stores it as it is).
 fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
-    let mut decoder = jpeg_decoder::Decoder::new(bytes);
-    match decoder.read_info().ok().and(decoder.info()) {
-        Some(info) => (u32::from(info.width), u32::from(info.height)),
-        None => (0, 0),
-    }
+    crate::photo::decode::jpeg_dimensions(bytes).unwrap_or((0, 0))
 }

@@ -5,12 +5,14 @@
 use std::path::PathBuf;
 
 use gridwalk_model::protocol::{
-    ItemStatus, PushItem, PushRequest, PushResponse, RecordKind, paths,
+    ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, RecordKind, paths,
 };
 
 use crate::error::{CoreError, Result};
+use crate::outbox::OutboxEntry;
 use crate::store::{SharedStore, Store};
 use crate::sync::blobs::{UploadState, is_upload_limit, upload};
+use crate::sync::chunking::ChunkSizer;
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::report::RejectedItem;
@@ -66,6 +68,12 @@ pub(crate) async fn upload_photos(
         .map(|(_, f)| std::fs::metadata(f).map_or(0, |m| m.len()))
         .sum();
     let mut done = 0u64;
+    // One sizer for the sync: every photo goes over the same link.
+    let mut sizer = ChunkSizer::new(
+        options.min_chunk_bytes,
+        options.chunk_bytes,
+        options.chunk_target,
+    );
     progress.report(SyncPhase::Uploading, 0, total);
     for (sha, file) in pending {
         let bytes = match tokio::fs::read(&file).await {
@@ -92,16 +100,7 @@ pub(crate) async fn upload_photos(
                 sent_here += n;
                 progress.report(SyncPhase::Uploading, (base + sent_here).min(total), total);
             };
-            let sent = match upload(
-                client,
-                &sha,
-                &bytes,
-                options.chunk_bytes,
-                &state,
-                &mut on_sent,
-            )
-            .await
-            {
+            let sent = match upload(client, &sha, &bytes, &mut sizer, &state, &mut on_sent).await {
                 Ok(sent) => sent,
                 Err(e) if is_upload_limit(&e) => {
                     // Every further upload would be refused too; the records still go
@@ -138,9 +137,9 @@ pub(crate) async fn upload_photos(
     Ok(())
 }
 
-/// Pushes the outbox in batches. Accepted and duplicate records are marked sent; a
-/// refused one stays unsent with the server's reason, is offered again in later syncs
-/// up to `max_rejections` times, then held back (and listed in every report).
+/// Pushes the outbox in batches over `/v1`. Accepted and duplicate records are marked
+/// sent; a refused one stays unsent with the server's reason, is offered again in later
+/// syncs up to `max_rejections` times, then held back (and listed in every report).
 pub(crate) async fn push_outbox(
     client: &Client,
     store: &SharedStore,
@@ -148,18 +147,83 @@ pub(crate) async fn push_outbox(
     progress: Progress<'_>,
     report: &mut SyncReport,
 ) -> Result<()> {
-    let max = options.max_rejections;
-    let total: u64 = store.with(|s| Ok(s.outbox_batch(0, u32::MAX, max)?.len() as u64))?;
-    progress.report(SyncPhase::Pushing, 0, total);
-    let mut after = 0i64;
-    let mut done = 0u64;
+    let mut outbox = Outbox::start(store, options, progress)?;
     for _ in 0..MAX_ROUNDS {
-        let batch = store.with(|s| s.outbox_batch(after, options.push_batch.max(1), max))?;
-        let Some(last) = batch.last() else {
+        let Some(batch) = outbox.next_batch(store, report)? else {
             break;
         };
-        after = last.seq;
-        let (entries, items) = store.with(|s| {
+        if batch.items.is_empty() {
+            continue;
+        }
+        let answer: PushResponse = client
+            .post_json(
+                paths::PUSH,
+                &PushRequest {
+                    items: batch.items.clone(),
+                },
+                true,
+            )
+            .await?;
+        outbox.apply(store, &batch, &answer.results, report)?;
+    }
+    outbox.finish(store, report)
+}
+
+/// The outbox walked in recording order, one batch at a time, and the results the
+/// server gave for each batch: what the `/v1` push and the `/v2` exchange share.
+pub(crate) struct Outbox<'p> {
+    after: i64,
+    /// Whether the last batch read reached the end of the outbox.
+    exhausted: bool,
+    done: u64,
+    total: u64,
+    batch: u32,
+    max_rejections: u32,
+    progress: Progress<'p>,
+}
+
+/// One batch: the outbox entries and their records as pushed, in the same order.
+pub(crate) struct Batch {
+    entries: Vec<OutboxEntry>,
+    /// The records to push.
+    pub(crate) items: Vec<PushItem>,
+}
+
+impl<'p> Outbox<'p> {
+    /// Starts at the outbox's first record.
+    pub(crate) fn start(
+        store: &SharedStore,
+        options: &SyncOptions,
+        progress: Progress<'p>,
+    ) -> Result<Outbox<'p>> {
+        let max = options.max_rejections;
+        let total: u64 = store.with(|s| Ok(s.outbox_batch(0, u32::MAX, max)?.len() as u64))?;
+        progress.report(SyncPhase::Pushing, 0, total);
+        Ok(Outbox {
+            after: 0,
+            exhausted: false,
+            done: 0,
+            total,
+            batch: options.push_batch.max(1),
+            max_rejections: max,
+            progress,
+        })
+    }
+
+    /// The next batch, `None` once the outbox is walked. A record that cannot be read
+    /// stays in the outbox and is reported; its batch may then be empty.
+    pub(crate) fn next_batch(
+        &mut self,
+        store: &SharedStore,
+        report: &mut SyncReport,
+    ) -> Result<Option<Batch>> {
+        let batch = store.with(|s| s.outbox_batch(self.after, self.batch, self.max_rejections))?;
+        self.exhausted = batch.len() < self.batch as usize;
+        let Some(last) = batch.last() else {
+            return Ok(None);
+        };
+        self.after = last.seq;
+        store.with(|s| {
             let mut items = Vec::with_capacity(batch.len());
             let mut kept = Vec::with_capacity(batch.len());
             for entry in batch {
@@ -187,20 +251,31 @@ pub(crate) async fn push_outbox(
                     )),
                 }
             }
-            Ok((kept, items))
-        })?;
-        if items.is_empty() {
-            continue;
-        }
-        let sent = items.len() as u32;
-        let answer: PushResponse = client
-            .post_json(paths::PUSH, &PushRequest { items }, true)
-            .await?;
+            Ok(Some(Batch {
+                entries: kept,
+                items,
+            }))
+        })
+    }
+
+    /// Whether the last batch read was the outbox's last (records queued since are
+    /// for the next sync).
+    pub(crate) fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+
+    /// Applies the server's results for `batch`, each found by its record's id.
+    pub(crate) fn apply(
+        &mut self,
+        store: &SharedStore,
+        batch: &Batch,
+        results: &[ItemResult],
+        report: &mut SyncReport,
+    ) -> Result<()> {
         store.with(|s| {
             let mut sent_seqs = Vec::new();
-            for entry in &entries {
-                let result = answer
-                    .results
+            for entry in &batch.entries {
+                let result = results
                     .iter()
                     .find(|r| r.id == entry.record_id)
                     .ok_or_else(|| {
@@ -234,23 +309,33 @@ pub(crate) async fn push_outbox(
             }
             s.mark_sent(&sent_seqs)
         })?;
+        let sent = batch.items.len() as u32;
         report.pushed += sent;
-        done += u64::from(sent);
-        progress.report(SyncPhase::Pushing, done.min(total), total.max(done));
+        self.done += u64::from(sent);
+        self.progress.report(
+            SyncPhase::Pushing,
+            self.done.min(self.total),
+            self.total.max(self.done),
+        );
+        Ok(())
     }
-    report.held_back = store.with(|s| {
-        Ok(s.held_back_outbox(max)?
-            .into_iter()
-            .map(|r| RejectedItem {
-                id: r.record_id,
-                kind: r.kind,
-                code: r.code,
-                reason: r.reason,
-                times_refused: r.rejections,
-            })
-            .collect())
-    })?;
-    Ok(())
+
+    /// Lists what is held back after too many refusals in the report.
+    pub(crate) fn finish(self, store: &SharedStore, report: &mut SyncReport) -> Result<()> {
+        report.held_back = store.with(|s| {
+            Ok(s.held_back_outbox(self.max_rejections)?
+                .into_iter()
+                .map(|r| RejectedItem {
+                    id: r.record_id,
+                    kind: r.kind,
+                    code: r.code,
+                    reason: r.reason,
+                    times_refused: r.rejections,
+                })
+                .collect())
+        })?;
+        Ok(())
+    }
 }
 
 /// The JSON body of an outbox record.

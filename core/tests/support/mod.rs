@@ -287,10 +287,49 @@ pub fn exif_block(meta: &Meta) -> Option<Vec<u8>> {
     Some(out.into_inner())
 }
 
-/// A real baseline JPEG of `img` with the requested metadata segments.
+/// A real baseline JPEG of `img` with the requested metadata segments (the encoder's
+/// default sampling: 4:2:0 below quality 90, 4:4:4 from 90 up).
 pub fn jpeg(img: &Img, quality: u8, meta: &Meta) -> Vec<u8> {
+    encode_jpeg(img, quality, meta, false, None)
+}
+
+/// A real baseline JPEG with 4:2:0 chroma subsampling whatever the quality, as phone
+/// cameras write them.
+pub fn jpeg_420(img: &Img, quality: u8, meta: &Meta) -> Vec<u8> {
+    encode_jpeg(
+        img,
+        quality,
+        meta,
+        false,
+        Some(jpeg_encoder::SamplingFactor::R_4_2_0),
+    )
+}
+
+/// A real progressive 4:2:0 JPEG of `img`, as image editors and web exports write them:
+/// every scan covers the whole image, so a decoder must hold all coefficients at once.
+pub fn jpeg_progressive(img: &Img, quality: u8, meta: &Meta) -> Vec<u8> {
+    encode_jpeg(
+        img,
+        quality,
+        meta,
+        true,
+        Some(jpeg_encoder::SamplingFactor::R_4_2_0),
+    )
+}
+
+fn encode_jpeg(
+    img: &Img,
+    quality: u8,
+    meta: &Meta,
+    progressive: bool,
+    sampling: Option<jpeg_encoder::SamplingFactor>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut out, quality);
+    enc.set_progressive(progressive);
+    if let Some(sampling) = sampling {
+        enc.set_sampling_factor(sampling);
+    }
     if let Some(block) = exif_block(meta) {
         enc.add_exif_metadata(&block).unwrap();
     }
@@ -323,16 +362,14 @@ pub fn png(img: &Img) -> Vec<u8> {
     out
 }
 
-/// Decodes a stored JPEG for checking (full size, no scaling).
+/// Decodes a stored JPEG for checking (full size, no scaling), with libjpeg-turbo: a
+/// different codebase from the encoder that wrote it.
 pub fn decode(bytes: &[u8]) -> Img {
-    let mut d = jpeg_decoder::Decoder::new(bytes);
-    let px = d.decode().unwrap();
-    let info = d.info().unwrap();
-    assert_eq!(info.pixel_format, jpeg_decoder::PixelFormat::RGB24);
+    let d = gridwalk_core::photo::decode::jpeg(bytes, u32::MAX, u64::MAX).unwrap();
     Img {
-        w: info.width as usize,
-        h: info.height as usize,
-        px,
+        w: d.image.width as usize,
+        h: d.image.height as usize,
+        px: d.image.pixels,
     }
 }
 

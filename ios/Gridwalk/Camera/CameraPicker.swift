@@ -1,16 +1,23 @@
 import SwiftUI
 import UIKit
 
-/// The system camera (UIImagePickerController). Each shot is written as a JPEG file and
-/// handed back as a path: photos cross into the core as files.
+/// The system camera (UIImagePickerController). Each shot is written as a JPEG file into
+/// the app's pending captures (persistent, not backed up) and handed back as a path:
+/// photos cross into the core as files. Where there is no camera (the Simulator, whose
+/// picker crashes when asked for one) it offers the photo library instead.
 struct CameraPicker: UIViewControllerRepresentable {
+    let destination: () throws -> URL
     let onPhoto: (Result<String, Error>) -> Void
     @Environment(\.dismiss) private var dismiss
 
     func makeUIViewController(context: Context) -> UIImagePickerController {
         let picker = UIImagePickerController()
-        picker.sourceType = .camera
-        picker.cameraCaptureMode = .photo
+        if UIImagePickerController.isSourceTypeAvailable(.camera) {
+            picker.sourceType = .camera
+            picker.cameraCaptureMode = .photo
+        } else {
+            picker.sourceType = .photoLibrary
+        }
         picker.delegate = context.coordinator
         return picker
     }
@@ -33,7 +40,7 @@ struct CameraPicker: UIViewControllerRepresentable {
                 // the core rotates, shrinks and strips, so nothing is baked in here.
                 var properties = info[.mediaMetadata] as? [CFString: Any] ?? [:]
                 properties[kCGImagePropertyOrientation] = CGImagePropertyOrientation(image.imageOrientation).rawValue
-                return try JPEGFile.write(cgImage, properties: properties).path
+                return try JPEGFile.write(cgImage, properties: properties, to: try parent.destination()).path
             })
             parent.dismiss()
         }
@@ -59,9 +66,11 @@ private extension CGImagePropertyOrientation {
 }
 
 /// A "take photos" button that collects JPEG paths, used wherever evidence is attached.
-/// `title` is the caller's words, which count `paths` in the app's language.
+/// `title` is the caller's words, which count `paths` in the app's language; each shot is
+/// written where `destination` says (a reserved pending capture of the caller's owner).
 struct PhotoCaptureButton: View {
     let title: String
+    let destination: () throws -> URL
     @Binding var paths: [String]
     @Binding var error: String?
     @State private var capturing = false
@@ -69,7 +78,7 @@ struct PhotoCaptureButton: View {
     var body: some View {
         Button(title) { capturing = true }
             .fullScreenCover(isPresented: $capturing) {
-                CameraPicker { result in
+                CameraPicker(destination: destination) { result in
                     switch result {
                     case let .success(path): paths.append(path)
                     case let .failure(failure): error = userMessage(failure)

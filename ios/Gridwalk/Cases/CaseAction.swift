@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 
 /// One button on a case: an action the core allows now, with the one choice the button
 /// itself makes (the level to call in to, pass or fail). Built only from
@@ -39,15 +39,17 @@ struct CaseAction: Hashable, Identifiable {
         }
     }
 
-    /// The payload the core records; `photos` are hashes of ingested rectification photos.
-    func payload(note: String, department: String?, photos: [String]) -> Payload {
+    /// The payload the core records; `photos` are hashes of ingested rectification photos;
+    /// `reinspection` is the re-inspection that checked the fix, which a verification names
+    /// so the case and that visit are linked.
+    func payload(note: String, department: String?, photos: [String], reinspection: String? = nil) -> Payload {
         switch kind {
         case .calledIn: .calledIn(level: level!, note: note)
         case .assigned: .assigned(department: department ?? "", note: note)
         case .accepted: .accepted(note: note)
         case .progress: .progress(note: note)
         case .rectified: .rectified(photos: photos, note: note)
-        case .verified: .verified(passed: passed!, inspectionId: nil, note: note)
+        case .verified: .verified(passed: passed!, inspectionId: reinspection, note: note)
         case .reopened: .reopened(reason: note)
         case .closed: .closed(note: note)
         case .comment: .comment(text: note)

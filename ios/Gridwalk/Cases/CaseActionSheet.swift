@@ -1,10 +1,12 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// Collects what an action carries (a note; a department; rectification photos) and
 /// forwards it. Nothing is checked here: the core refuses naming the rule, shown below.
 struct CaseActionSheet: View {
     let caseId: String
+    /// The case as shown, for its template's departments.
+    let caseState: CaseState?
     let action: CaseAction
     let onDone: () -> Void
     @Environment(SyncCoordinator.self) private var app
@@ -12,7 +14,12 @@ struct CaseActionSheet: View {
     @State private var note = ""
     @State private var department: String?
     @State private var departments: [Department] = []
+    @State private var reinspections: [InspectionSummary] = []
+    @State private var reinspection: String?
     @State private var photos: [String] = []
+    /// Where this sheet's camera files wait: on disk until the core has them, so a sheet
+    /// opened again after the app was killed finds them.
+    private var owner: CaptureOwner { .hazardCase(caseId) }
     @State private var busy = false
     @State private var error: String?
 
@@ -25,8 +32,14 @@ struct CaseActionSheet: View {
                         ForEach(departments, id: \.code) { Text(inAppLanguage(zh: $0.nameZh, en: $0.nameEn)).tag(Optional($0.code)) }
                     }
                 }
+                if action.kind == .verified {
+                    Picker(localized("action_verify_reinspection"), selection: $reinspection) {
+                        Text(localized("action_verify_no_reinspection")).tag(String?.none)
+                        ForEach(reinspections, id: \.id) { Text(verbatim: $0.submittedAt ?? $0.startedAt).tag(Optional($0.id)) }
+                    }
+                }
                 if action.kind == .rectified {
-                    PhotoCaptureButton(title: localized("action_fix_photos", photos.count), paths: $photos, error: $error)
+                    PhotoCaptureButton(title: localized("action_fix_photos", photos.count), destination: { try app.core.captures.reserve(owner) }, paths: $photos, error: $error)
                 }
                 TextField(action.noteLabel, text: $note, axis: .vertical)
                 if let error { Text(error).foregroundStyle(.red) }
@@ -35,13 +48,23 @@ struct CaseActionSheet: View {
             .navigationBarTitleDisplayMode(.inline)
             .toolbar {
                 ToolbarItem(placement: .cancellationAction) {
-                    Button(localized("action_cancel")) { JPEGFile.discard(photos); dismiss() }
+                    Button(localized("action_cancel")) { app.core.captures.discardAll(owner); dismiss() }
                 }
                 ToolbarItem(placement: .confirmationAction) {
                     Button(localized("action_record")) { Task { await record() } }.disabled(busy)
                 }
             }
-            .task { if action.kind == .assigned { departments = (try? await app.core.departments()) ?? [] } }
+            .task {
+                photos = app.core.captures.pending(owner).map(\.path)
+                if action.kind == .verified, let site = caseState?.report?.siteId,
+                   let inspector = try? await app.core.profile()?.name {
+                    reinspections = (try? await app.core.reinspections(siteId: site, inspector: inspector)) ?? []
+                    reinspection = reinspections.first?.id
+                }
+                if action.kind == .assigned, let caseState {
+                    departments = (try? await app.core.departments(for: caseState)) ?? []
+                }
+            }
         }
     }
 
@@ -53,8 +76,8 @@ struct CaseActionSheet: View {
         do {
             let hashes = try await app.core.ingest(photos)
             let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
-            _ = try await app.core.act(caseId, action.payload(note: text, department: department, photos: hashes))
-            JPEGFile.discard(photos)
+            _ = try await app.core.act(caseId, action.payload(note: text, department: department, photos: hashes, reinspection: reinspection))
+            app.core.captures.remove(owner, photos.map { URL(fileURLWithPath: $0) })
             onDone()
             dismiss()
         } catch {

@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// A hazard case: state, deadline, flags, history, and exactly the core's allowed actions.
@@ -8,6 +8,8 @@ struct CaseDetailView: View {
     @State private var view: CaseView?
     @State private var acting: CaseAction?
     @State private var error: String?
+    /// A re-inspection just started from this case, opened in the checklist.
+    @State private var reinspection: String?
 
     var body: some View {
         List {
@@ -17,6 +19,10 @@ struct CaseDetailView: View {
                 Section(localized("case_section_actions")) {
                     ForEach(CaseAction.from(view.allowedActions)) { action in
                         Button(action.title) { acting = action }
+                    }
+                    // Checking a fix on site: a re-inspection, which "verified" then names.
+                    if view.allowedActions.contains(where: { $0.kind == .verified }), let site = view.state.report?.siteId {
+                        Button(localized("action_start_reinspection")) { Task { await startReinspection(site) } }
                     }
                 }
                 Section(localized("case_history")) {
@@ -29,14 +35,24 @@ struct CaseDetailView: View {
         }
         .navigationTitle(view?.state.report?.description ?? localized("case_title"))
         .task { await load() }
+        .navigationDestination(item: $reinspection) { ChecklistView(inspectionId: $0) }
         .sheet(item: $acting) { action in
-            CaseActionSheet(caseId: caseId, action: action) { Task { await load() } }
+            CaseActionSheet(caseId: caseId, caseState: view?.state, action: action) { Task { await load() } }
         }
     }
 
     private func load() async {
         do { view = try await app.core.hazardCase(caseId); error = nil }
         catch { self.error = userMessage(error) }
+    }
+
+    private func startReinspection(_ siteId: String) async {
+        do {
+            let inspector = try await app.core.profile()?.name ?? ""
+            reinspection = try await app.core.startInspection(siteId: siteId, kind: .reinspection, inspector: inspector)
+        } catch {
+            self.error = userMessage(error)
+        }
     }
 }
 

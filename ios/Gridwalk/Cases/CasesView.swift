@@ -1,12 +1,13 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
-/// Hazard cases: open / contested filters (the core's CaseFilter), overdue as computed by
-/// the core.
+/// Hazard cases: open / contested / status filters (the core's CaseFilter), overdue as
+/// computed by the core; the campaign report from the toolbar.
 struct CasesView: View {
     @Environment(SyncCoordinator.self) private var app
     @State private var openOnly = true
     @State private var contestedOnly = false
+    @State private var status: Status?
     @State private var cases: [CaseSummary] = []
     @State private var error: String?
 
@@ -14,20 +15,34 @@ struct CasesView: View {
         List {
             Toggle(localized("cases_open_only"), isOn: $openOnly)
             Toggle(localized("cases_contested"), isOn: $contestedOnly)
+            Picker(localized("cases_status"), selection: $status) {
+                Text(localized("cases_status_any")).tag(Status?.none)
+                ForEach([Status.unreported, .reported, .assigned, .inProgress, .rectified, .verified, .closed], id: \.self) {
+                    Text(label($0)).tag(Optional($0))
+                }
+            }
             if let error { Text(error).foregroundStyle(.red) }
             ForEach(cases, id: \.caseId) { summary in
                 NavigationLink(value: summary.caseId) { CaseRow(summary: summary) }
             }
         }
         .navigationTitle(localized("cases_title"))
+        .toolbar {
+            ToolbarItem(placement: .primaryAction) {
+                NavigationLink(localized("cases_report")) { ReportView() }
+            }
+            ToolbarItem(placement: .secondaryAction) {
+                NavigationLink(localized("cases_new")) { OpenCaseView() }
+            }
+        }
         .navigationDestination(for: String.self) { CaseDetailView(caseId: $0) }
         .refreshable { await load() }
-        .task(id: [openOnly, contestedOnly]) { await load() }
+        .task(id: "\(openOnly)-\(contestedOnly)-\(String(describing: status))") { await load() }
     }
 
     private func load() async {
         do {
-            cases = try await app.core.cases(CaseFilter(status: nil, openOnly: openOnly, contestedOnly: contestedOnly))
+            cases = try await app.core.cases(CaseFilter(status: status, openOnly: status == nil && openOnly, contestedOnly: contestedOnly))
             error = nil
         } catch {
             self.error = userMessage(error)

@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// Answers one item: ok / hazard / not applicable, a note, photos. The item's title is
@@ -12,6 +12,9 @@ struct AnswerSheet: View {
     @State private var outcome: Outcome?
     @State private var note = ""
     @State private var photos: [String] = []
+    /// Where this sheet's camera files wait: on disk until the core has them, so a sheet
+    /// opened again after the app was killed finds them.
+    private var owner: CaptureOwner { .answer(inspectionId: inspectionId, item: entry.item.code) }
     @State private var busy = false
     @State private var error: String?
 
@@ -28,20 +31,21 @@ struct AnswerSheet: View {
                 PhotoCaptureButton(
                     title: entry.answer.map { localized("answer_add_photos", $0.photos.count, photos.count) }
                         ?? localized("answer_take_photos", photos.count),
-                    paths: $photos, error: $error)
+                    destination: { try app.core.captures.reserve(owner) }, paths: $photos, error: $error)
                 if let error { Text(error).foregroundStyle(.red) }
             }
             .navigationTitle(inAppLanguage(zh: entry.item.titleZh, en: entry.item.titleEn))
             .navigationBarTitleDisplayMode(.inline)
             .toolbar {
                 ToolbarItem(placement: .cancellationAction) {
-                    Button(localized("action_cancel")) { JPEGFile.discard(photos); dismiss() }
+                    Button(localized("action_cancel")) { app.core.captures.discardAll(owner); dismiss() }
                 }
                 ToolbarItem(placement: .confirmationAction) {
                     Button(localized("action_save")) { Task { await save() } }.disabled(outcome == nil || busy)
                 }
             }
             .onAppear {
+                photos = app.core.captures.pending(owner).map(\.path)
                 outcome = entry.answer?.outcome
                 note = entry.answer?.note ?? ""
             }
@@ -64,7 +68,7 @@ struct AnswerSheet: View {
                     inspectionId, item: entry.item.code, outcome: outcome,
                     note: trimmed.isEmpty ? nil : trimmed, photoPaths: photos)
             }
-            JPEGFile.discard(photos)
+            app.core.captures.remove(owner, photos.map { URL(fileURLWithPath: $0) })
             onSaved()
             dismiss()
         } catch {

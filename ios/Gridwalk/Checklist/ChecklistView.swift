@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// One inspection's checklist, grouped by the template's categories, with progress.

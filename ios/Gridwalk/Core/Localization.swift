@@ -1,5 +1,5 @@
 import Foundation
-import Gridwalk
+import GridwalkKit
 
 /// The words for `key` in the app's language, from `Localizable.strings` (counts from
 /// `Localizable.stringsdict`), with `args` filled in by position (`%1$@`, `%2$lld`).

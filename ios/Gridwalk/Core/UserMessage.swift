@@ -1,10 +1,11 @@
 import Foundation
-import Gridwalk
+import GridwalkKit
 
 /// The sentence a user sees for a failure. The core's typed error already says what went
 /// wrong; this lays it out in the app's language, with the core's own detail (record ids,
 /// item codes, the server's words) filled in. Refusals name the rule.
 func userMessage(_ error: Error) -> String {
+    if let unavailable = error as? SignerUnavailable { return localized("error_keychain", unavailable.reason) }
     guard let error = error as? GridwalkError else { return error.localizedDescription }
     switch error {
     case let .ActionRefused(rule, reason):
@@ -36,6 +37,17 @@ func userMessage(_ error: Error) -> String {
         return localized("error_server_malformed", reason)
     case let .Internal(reason):
         return localized("error_internal", reason)
+    }
+}
+
+/// Why the server refused a record, in the app's language.
+func words(_ rejection: Rejection) -> String {
+    switch rejection {
+    case let .rule(rule, reason): localized("error_refused", label(rule), reason)
+    case let .invalid(reason): localized("sync_rejected_invalid", reason)
+    case let .forbidden(reason): localized("sync_rejected_forbidden", reason)
+    case let .conflict(reason): localized("sync_rejected_conflict", reason)
+    case .badSignature: localized("sync_rejected_signature")
     }
 }
 

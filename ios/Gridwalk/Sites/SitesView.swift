@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// Today's sites: search, scan a site's QR code, start or resume an inspection.
@@ -44,7 +44,10 @@ struct SitesView: View {
         }
         .searchable(text: $query, prompt: localized("sites_search_hint"))
         .navigationTitle(app.profile.map { localized("sites_title_person", $0.name) } ?? localized("sites_title"))
-        .toolbar { Button(localized("sites_scan_qr")) { scanning = true } }
+        .toolbar {
+            Button(localized("sites_scan_qr")) { scanning = true }
+            NavigationLink(localized("sites_submitted")) { SubmittedView() }
+        }
         .refreshable { await load() }
         .task { await load() }
         .sheet(isPresented: $scanning) {

@@ -1,5 +1,5 @@
 import Foundation
-import Gridwalk
+import GridwalkKit
 
 /// What the last sync did, kept across launches for the Sync screen. A display cache:
 /// losing it loses no record. Counts are kept by `SyncCount`, not by their words, so they
@@ -32,7 +32,10 @@ struct LastSync: Codable {
             Count(kind: .downloaded, value: UInt64(report.downloadedBlobs)),
         ]
         // Refused records stay on the phone; the user must see why they did not go.
-        refused = (report.rejected + report.heldBack).map { "\($0.kind) \($0.id): \($0.reason)" }
+        // Worded now, in the language of this moment: a record of what happened.
+        refused = (report.rejected + report.heldBack).map {
+            localized("sync_rejected", $0.id, words(rejection(code: $0.code, reason: $0.reason)))
+        }
         problems = report.errors
     }
 

@@ -1,6 +1,6 @@
 import BackgroundTasks
 import Foundation
-import Gridwalk
+import GridwalkKit
 import Network
 import Observation
 
@@ -9,9 +9,6 @@ import Observation
 /// suspend a background task half-way without losing or duplicating anything.
 @MainActor @Observable
 final class SyncCoordinator {
-    static let refreshTask = "org.gridwalk.sync.refresh"
-    static let processingTask = "org.gridwalk.sync.processing"
-
     let core: Core
     private(set) var profile: Profile?
     private(set) var pending: PendingSync?
@@ -35,10 +32,17 @@ final class SyncCoordinator {
         }
     }
 
-    /// One sync now; a no-op until the phone is enrolled (there is no server yet).
+    /// Whether sync stopped on a problem only the user can fix; `reenrol` when enrolling
+    /// again is the fix (the Sync screen offers it).
+    private(set) var stopped: (message: String, reenrol: Bool)?
+
+    /// One sync now; a no-op until the phone is enrolled with a server (a profile alone is
+    /// not enrolment). What a failure means is the package's `decideAfter`: a passing one
+    /// is retried by the next trigger; one only the user can fix stops background sync
+    /// until they act (`stopped`).
     @discardableResult
     func syncNow() async -> Bool {
-        guard (try? await core.profile()) != nil else { return true }
+        guard (try? await core.enrolledServer()) != nil else { return true }
         isSyncing = true
         defer { isSyncing = false; progress = nil }
         do {
@@ -46,17 +50,29 @@ final class SyncCoordinator {
                 Task { @MainActor in self?.progress = (phase, done, total) }
             })
             last = LastSync(report: report)
+            stopped = nil
         } catch {
             last = LastSync(failure: userMessage(error))
+            if case let .stop(_, reenrol) = decideAfter(error) {
+                stopped = (userMessage(error), reenrol)
+            }
         }
         last?.save()
         await refresh()
         return last?.failure == nil
     }
 
+    /// Background and network triggers skip sync while it is stopped; "sync now" and
+    /// enrolment try again.
+    func syncIfRunning() async -> Bool {
+        if stopped != nil { return false }
+        return await syncNow()
+    }
+
     func enroll(serverUrl: String, code: String) async throws {
         let enrolment = try await core.enroll(serverUrl: serverUrl, code: code)
         profile = enrolment.person
+        stopped = nil
         // Fetch this person's sites and templates straight away.
         Task { await syncNow() }
     }
@@ -72,22 +88,33 @@ final class SyncCoordinator {
 
     private func pathChanged(online: Bool) {
         defer { wasOnline = online }
-        if online && !wasOnline { Task { await syncNow() } }
+        if online && !wasOnline { Task { await syncIfRunning() } }
     }
 
-    // Background tasks: an app refresh (short, frequent) and a processing task (long,
-    // needs a network) for photo uploads after a day offline.
+}
 
-    func registerBackgroundTasks() {
+/// Background sync: an app refresh (short, frequent) and a processing task (long, needs a
+/// network) for photo uploads after a day offline. Registered at launch, before the store
+/// is open (BGTaskScheduler requires it); a task that fires before then, or after the
+/// store failed to open, completes at once.
+@MainActor
+final class BackgroundSync {
+    static let refreshTask = "org.gridwalk.sync.refresh"
+    static let processingTask = "org.gridwalk.sync.processing"
+    var coordinator: SyncCoordinator?
+
+    func register() {
         for id in [Self.refreshTask, Self.processingTask] {
             BGTaskScheduler.shared.register(forTaskWithIdentifier: id, using: nil) { [weak self] task in
-                Task { @MainActor in self?.run(task) }
+                Task { @MainActor in
+                    if let self { self.run(task) } else { task.setTaskCompleted(success: false) }
+                }
             }
         }
-        scheduleBackgroundTasks()
+        schedule()
     }
 
-    func scheduleBackgroundTasks() {
+    func schedule() {
         let refresh = BGAppRefreshTaskRequest(identifier: Self.refreshTask)
         refresh.earliestBeginDate = Date(timeIntervalSinceNow: 60 * 60)
         let processing = BGProcessingTaskRequest(identifier: Self.processingTask)
@@ -98,12 +125,34 @@ final class SyncCoordinator {
         try? BGTaskScheduler.shared.submit(processing)
     }
 
+    /// Runs one sync for `task` and completes it exactly once: when the sync ends, or at
+    /// once when iOS says time is up. uniffi's Swift `async` calls cannot be cancelled, so
+    /// waiting for the sync after expiry would overrun and get the app killed; the sync
+    /// itself carries on while the app lives, and whatever it sent stays sent (every step
+    /// is idempotent), the rest goes next time.
     private func run(_ task: BGTask) {
-        scheduleBackgroundTasks()
-        let work = Task { await syncNow() }
-        // Out of time: stop waiting. Whatever was sent stays sent; the rest goes next time.
-        task.expirationHandler = { work.cancel() }
-        Task { task.setTaskCompleted(success: await work.value) }
+        schedule()
+        guard let coordinator else { task.setTaskCompleted(success: false); return }
+        let completion = Completion(task)
+        task.expirationHandler = { completion.finish(success: false) }
+        Task { @MainActor in completion.finish(success: await coordinator.syncIfRunning()) }
+    }
+}
+
+/// Completes a background task once, whichever of the sync and the expiry comes first.
+private final class Completion: @unchecked Sendable {
+    private let task: BGTask
+    private let lock = NSLock()
+    private var done = false
+
+    init(_ task: BGTask) { self.task = task }
+
+    func finish(success: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !done else { return }
+        done = true
+        task.setTaskCompleted(success: success)
     }
 }
 

@@ -1,4 +1,4 @@
-import Gridwalk
+import GridwalkKit
 import SwiftUI
 
 /// Who this phone is, what waits to be sent, the running and the last sync, "sync now".
@@ -34,6 +34,10 @@ struct SyncView: View {
             if let last = app.last {
                 Section(localized("sync_last", last.at.formatted(date: .abbreviated, time: .shortened))) {
                     if let failure = last.failure { Text(localized("sync_failed", failure)).foregroundStyle(.red) }
+                    // Sync stopped: the server no longer accepts this phone; enrolling again is the fix.
+                    if app.stopped?.reenrol == true {
+                        NavigationLink(localized("sync_enrol_again")) { EnrolView() }
+                    }
                     ForEach(last.counts, id: \.self) { LabeledContent($0.label, value: "\($0.value)") }
                     if !last.refused.isEmpty {
                         Text(localized("sync_refused_header")).foregroundStyle(.red)

@@ -18,6 +18,7 @@ pub mod health;
 pub mod pull;
 pub mod push;
 pub mod reference;
+pub mod sync;
 
 use axum::Router;
 use axum::body::Body;
@@ -43,6 +44,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     (paths::PUSH, &["post"]),
     (paths::PULL, &["get"]),
     (paths::REFERENCE, &["get"]),
+    (gridwalk_model::wire::SYNC, &["get", "post"]),
     (paths::BLOBS, &["options", "post"]),
     ("/v1/blobs/uploads/{id}", &["head", "patch"]),
     ("/v1/blobs/{sha256}", &["get", "head"]),
@@ -69,11 +71,20 @@ pub fn router(state: AppState) -> Router {
         limits.max_body_bytes,
         drain,
     );
+    // `/v2` bodies carry their own compression (a shared dictionary, `sync.rs`): no
+    // HTTP content coding either way, only the limit on what is sent.
+    let max_body = limits.max_body_bytes;
+    let v2_routes = Router::new()
+        .route(gridwalk_model::wire::SYNC, get(sync::sync).post(sync::sync))
+        .layer(axum::middleware::map_request(move |req: Request<Body>| {
+            std::future::ready(body::with_cap(req, max_body, drain))
+        }));
     let body_timeout = limits.body_read_timeout;
     Router::new()
         .route("/health", get(health::health))
         .merge(enrol_route)
         .merge(token_routes)
+        .merge(v2_routes)
         .merge(blobs::router())
         .fallback(|| async { ApiError::NotFound("no such route; see openapi.yaml".into()) })
         // After every route, layer and fallback: what they answer on their own gets the

@@ -46,23 +46,8 @@ pub async fn pull(
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let mut cursor: i64 = match params.get("cursor").map(String::as_str) {
-        None | Some("") => 0,
-        Some(text) => text.parse().ok().filter(|c| *c >= 0).ok_or_else(|| {
-            ApiError::BadRequest(format!("cursor `{text}` is not one this server gave out"))
-        })?,
-    };
-    let max = state.limits.max_pull_limit;
-    let limit: u32 = match params.get("limit") {
-        None => state.limits.default_pull_limit,
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|l| (1..=max).contains(l))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("limit must be a number from 1 to {max}"))
-            })?,
-    };
+    let cursor = parse_cursor(params.get("cursor").map(String::as_str))?;
+    let limit = parse_limit(&state, params.get("limit").map(String::as_str))?;
     let skip_own = match params.get(SKIP_OWN).map(String::as_str) {
         None | Some("false") => false,
         Some("true") => true,
@@ -75,48 +60,16 @@ pub async fn pull(
     let held_reference = params.get(REFERENCE).cloned();
     let store = state.store.clone();
     let (response, reference_tag) = blocking(move || {
-        // Compared without the quotes, which a query string may or may not carry.
-        let reference_tag = match held_reference {
-            Some(held) => {
-                let current = super::reference::current_tag(store.as_ref(), &caller)?;
-                (current.trim_matches('"') != held.trim_matches('"')).then_some(current)
-            }
-            None => None,
-        };
-        let mut page = Page {
-            store: store.as_ref(),
-            caller: &caller.person,
-            skip_device: skip_own.then_some(caller.device.as_str()),
-            tree: UnitTree::new(&store.units()?),
-            cases: HashMap::new(),
-            seen: HashSet::new(),
-            items: Vec::new(),
-        };
-        let mut scanned = 0usize;
-        'scan: loop {
-            let batch = store.records_after(cursor, SCAN_BATCH)?;
-            if batch.is_empty() {
-                break;
-            }
-            for record in batch {
-                cursor = record.seq;
-                scanned += 1;
-                page.offer(record)?;
-                if page.items.len() >= limit as usize || scanned >= MAX_SCAN {
-                    break 'scan;
-                }
-            }
-        }
-        let has_more = cursor < store.max_seq()?;
-        let response = PullResponse {
-            items: page.items,
-            next_cursor: cursor.to_string(),
-            has_more,
-        };
-        Ok((response, reference_tag))
+        page(
+            store.as_ref(),
+            &caller,
+            cursor,
+            limit,
+            skip_own,
+            held_reference,
+        )
     })
     .await?;
-    tracing::info!(items = response.items.len(), cursor = %response.next_cursor, "pull");
     let mut answer = Json(response).into_response();
     if let Some(tag) = reference_tag {
         let value = HeaderValue::from_str(&tag)
@@ -126,6 +79,82 @@ pub async fn pull(
             .insert(HeaderName::from_static(REFERENCE_ETAG), value);
     }
     Ok(answer)
+}
+
+/// A pull cursor from its text (absent or empty: from the start).
+pub fn parse_cursor(text: Option<&str>) -> Result<i64, ApiError> {
+    match text {
+        None | Some("") => Ok(0),
+        Some(text) => text.parse().ok().filter(|c| *c >= 0).ok_or_else(|| {
+            ApiError::BadRequest(format!("cursor `{text}` is not one this server gave out"))
+        }),
+    }
+}
+
+/// A page size from its text (absent: the configured default), within the limits.
+pub fn parse_limit(state: &AppState, text: Option<&str>) -> Result<u32, ApiError> {
+    let max = state.limits.max_pull_limit;
+    match text {
+        None => Ok(state.limits.default_pull_limit),
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| ApiError::BadRequest(format!("limit must be a number from 1 to {max}"))),
+    }
+}
+
+/// One page after `cursor` as `caller` may see it (without its device's own records
+/// when `skip_own`), and the caller's current reference tag when `held_reference`
+/// names another one: what `/v1/pull` and `/v2/sync` share. Blocking.
+pub fn page(
+    store: &dyn RecordStore,
+    caller: &Caller,
+    mut cursor: i64,
+    limit: u32,
+    skip_own: bool,
+    held_reference: Option<String>,
+) -> Result<(PullResponse, Option<String>), ApiError> {
+    // Compared without the quotes, which a query string may or may not carry.
+    let reference_tag = match held_reference {
+        Some(held) => {
+            let current = super::reference::current_tag(store, caller)?;
+            (current.trim_matches('"') != held.trim_matches('"')).then_some(current)
+        }
+        None => None,
+    };
+    let mut page = Page {
+        store,
+        caller: &caller.person,
+        skip_device: skip_own.then_some(caller.device.as_str()),
+        tree: UnitTree::new(&store.units()?),
+        cases: HashMap::new(),
+        seen: HashSet::new(),
+        items: Vec::new(),
+    };
+    let mut scanned = 0usize;
+    'scan: loop {
+        let batch = store.records_after(cursor, SCAN_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        for record in batch {
+            cursor = record.seq;
+            scanned += 1;
+            page.offer(record)?;
+            if page.items.len() >= limit as usize || scanned >= MAX_SCAN {
+                break 'scan;
+            }
+        }
+    }
+    let has_more = cursor < store.max_seq()?;
+    let response = PullResponse {
+        items: page.items,
+        next_cursor: cursor.to_string(),
+        has_more,
+    };
+    tracing::info!(items = response.items.len(), cursor = %response.next_cursor, "pull");
+    Ok((response, reference_tag))
 }
 
 /// One pull page being filled: the access decisions, with case scopes looked up once.

@@ -8,6 +8,7 @@ use axum::extract::State;
 use gridwalk_model::protocol::{
     ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, RecordKind,
 };
+use gridwalk_model::wire::Unreadable;
 
 use super::{AppState, parse_json, read_body};
 use crate::auth::Caller;
@@ -25,11 +26,24 @@ pub async fn push(
 ) -> Result<Json<PushResponse>, ApiError> {
     let bytes = read_body(body, state.limits.max_body_bytes).await?;
     let request: PushRequest = parse_json(&bytes)?;
+    let items = request.items.into_iter().map(Ok).collect();
+    let results = store_batch(&state, caller, items).await?;
+    Ok(Json(PushResponse { results }))
+}
+
+/// Checks and stores a batch, one result per item in order: what `/v1/push` and
+/// `/v2/sync` share. An item the request could not give in full (`Err`, from the
+/// `/v2` compact form) is rejected as invalid with the reason.
+pub async fn store_batch(
+    state: &AppState,
+    caller: Caller,
+    items: Vec<Result<PushItem, Unreadable>>,
+) -> Result<Vec<ItemResult>, ApiError> {
     let max = state.limits.max_batch_items;
-    if request.items.len() > max {
+    if items.len() > max {
         return Err(ApiError::TooLarge(format!(
             "the batch has {} items, the limit is {max}; send smaller batches",
-            request.items.len()
+            items.len()
         )));
     }
     let store = state.store.clone();
@@ -37,10 +51,15 @@ pub async fn push(
         // Looked up once per batch, like the unit tree: every item is the same caller's.
         let tree = UnitTree::new(&store.units()?);
         let key = store.device_public_key(&caller.device)?;
-        request
-            .items
+        items
             .into_iter()
             .map(|item| {
+                let item = match item {
+                    Ok(item) => item,
+                    Err(Unreadable { id, reason }) => {
+                        return Ok(rejected(id, Reject::Invalid(reason)));
+                    }
+                };
                 // A hazard event is checked, stored and its case's row extended under
                 // its case's lock, so two devices pushing to one case at once cannot
                 // both build on the same row; one item's case at a time, so a batch
@@ -59,7 +78,7 @@ pub async fn push(
         .filter(|r| r.status == ItemStatus::Accepted)
         .count();
     tracing::info!(items = results.len(), accepted, "push");
-    Ok(Json(PushResponse { results }))
+    Ok(results)
 }
 
 /// The case a pushed hazard event names, read from the raw body before it is checked
@@ -81,7 +100,10 @@ fn rejected(id: String, reject: Reject) -> ItemResult {
     }
 }
 
-fn push_one(
+/// Checks and stores one pushed item for `caller` (whose device's public key is `key`),
+/// with the caller holding the item's case lock: the one path every record takes, from
+/// a phone's push or the desk console.
+pub fn push_one(
     store: &dyn RecordStore,
     caller: &Caller,
     key: Option<&str>,

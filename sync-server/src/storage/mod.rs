@@ -2,12 +2,15 @@
 //! storage (blobs) can replace the embedded defaults without touching the API:
 //! - [`RecordStore`]: reference data, people, devices (and who is shut out), pushed
 //!   records, upload bookkeeping, recent enrolment attempts;
-//! - [`BlobStore`]: photo bytes, finished and in progress.
+//! - [`BlobStore`]: photo bytes, finished and in progress;
+//! - [`console::ConsoleStore`], part of every record store: the desk console's
+//!   accounts and sessions.
 //!
 //! The traits are synchronous; the API calls them through [`crate::error::blocking`]
 //! so that a slow store never stalls the async runtime.
 
 pub mod case_locks;
+pub mod console;
 pub mod files;
 pub mod postgres;
 pub mod sqlite;
@@ -434,7 +437,7 @@ impl Database {
 }
 
 /// Records, reference data, people and devices.
-pub trait RecordStore: Send + Sync + 'static {
+pub trait RecordStore: console::ConsoleStore + Send + Sync + 'static {
     /// Runs a real query, for `/health`.
     fn check_health(&self) -> StoreResult<()>;
     /// Waits for hazard case `case_id`'s lock and holds it until the returned guard is

@@ -2,6 +2,8 @@
 //! SQLite serialises writers anyway, and one connection keeps every push batch's
 //! check-then-insert atomic without extra locking.
 
+mod console;
+
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -30,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_case_fold.sql"),
     include_str!("migrations/0005_upload_caps.sql"),
     include_str!("migrations/0006_signatures.sql"),
+    include_str!("migrations/0007_console.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \

@@ -13,6 +13,7 @@
 //! is synchronous and the API calls it inside `spawn_blocking`), which works from any
 //! thread, a runtime's own included, as the admin code and the tests call it.
 
+mod console;
 mod records;
 pub mod scratch;
 
@@ -29,7 +30,10 @@ use super::{CaseLock, StoreError, StoreResult};
 
 /// The numbered migrations for PostgreSQL; index 0 is version 1. Never edit a released
 /// migration: add the next one.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_records.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_records.sql"),
+    include_str!("migrations/0002_console.sql"),
+];
 
 /// Most connections one replica opens for queries.
 const POOL_SIZE: usize = 16;

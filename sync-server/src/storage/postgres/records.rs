@@ -49,7 +49,7 @@ fn records_from(rows: &[Row]) -> StoreResult<Vec<StoredRecord>> {
 }
 
 /// The five person columns from `start` on, as a [`Person`].
-fn person_at(r: &Row, start: usize) -> StoreResult<Person> {
+pub(super) fn person_at(r: &Row, start: usize) -> StoreResult<Person> {
     person_from_parts((
         r.try_get(start)?,
         r.try_get(start + 1)?,

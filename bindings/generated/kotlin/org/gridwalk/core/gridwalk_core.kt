@@ -1964,6 +1964,96 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
 
 
 /**
+ * One item waiting for the server.
+ */
+data class QueueItem (
+    /**
+     * What it is.
+     */
+    var `kind`: QueueItemKind
+    , 
+    /**
+     * The record's id, or the photo's SHA-256.
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * What it is about: an inspection's site, an event's case; empty for a photo.
+     */
+    var `subject`: kotlin.String
+    , 
+    /**
+     * Bytes still to send: a record's body as signed (before compression), a photo's
+     * file (whole until its upload finishes: the server holds the offset of an upload
+     * under way).
+     */
+    var `bytesLeft`: kotlin.ULong
+    , 
+    /**
+     * Whether a photo's upload has started (a later sync resumes it).
+     */
+    var `started`: kotlin.Boolean
+    , 
+    /**
+     * The server's last refusal of a record (`code: reason`), if any.
+     */
+    var `lastError`: kotlin.String?
+    , 
+    /**
+     * Refused too often to be offered again: it stays on the device, never dropped,
+     * until someone looks at it.
+     */
+    var `heldBack`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeQueueItem: FfiConverterRustBuffer<QueueItem> {
+    override fun read(buf: ByteBuffer): QueueItem {
+        return QueueItem(
+            FfiConverterTypeQueueItemKind.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: QueueItem) = (
+            FfiConverterTypeQueueItemKind.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`subject`) +
+            FfiConverterULong.allocationSize(value.`bytesLeft`) +
+            FfiConverterBoolean.allocationSize(value.`started`) +
+            FfiConverterOptionalString.allocationSize(value.`lastError`) +
+            FfiConverterBoolean.allocationSize(value.`heldBack`)
+    )
+
+    override fun write(value: QueueItem, buf: ByteBuffer) {
+            FfiConverterTypeQueueItemKind.write(value.`kind`, buf)
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`subject`, buf)
+            FfiConverterULong.write(value.`bytesLeft`, buf)
+            FfiConverterBoolean.write(value.`started`, buf)
+            FfiConverterOptionalString.write(value.`lastError`, buf)
+            FfiConverterBoolean.write(value.`heldBack`, buf)
+    }
+}
+
+
+
+/**
  * One pushed record the server refused. It stays on the device (never dropped) and is
  * offered again on a few later syncs, then held back and listed here every time.
  */
@@ -2309,6 +2399,58 @@ public object FfiConverterTypeTemplateSummary: FfiConverterRustBuffer<TemplateSu
             FfiConverterUInt.write(value.`items`, buf)
     }
 }
+
+
+
+/**
+ * What a queued item is.
+ */
+
+enum class QueueItemKind {
+    
+    /**
+     * An evidence photo.
+     */
+    PHOTO,
+    /**
+     * A submitted inspection.
+     */
+    INSPECTION,
+    /**
+     * An event of a hazard case.
+     */
+    HAZARD_EVENT,
+    /**
+     * A record of a kind this build does not know (queued by a newer app that shared
+     * the store file): shown, never dropped.
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeQueueItemKind: FfiConverterRustBuffer<QueueItemKind> {
+    override fun read(buf: ByteBuffer) = try {
+        QueueItemKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: QueueItemKind) = 4UL
+
+    override fun write(value: QueueItemKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 

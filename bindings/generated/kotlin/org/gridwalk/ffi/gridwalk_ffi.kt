@@ -52,11 +52,13 @@ import org.gridwalk.core.FfiConverterTypeChecklist
 import org.gridwalk.core.FfiConverterTypeEnrolment
 import org.gridwalk.core.FfiConverterTypeInspectionSummary
 import org.gridwalk.core.FfiConverterTypePendingSync
+import org.gridwalk.core.FfiConverterTypeQueueItem
 import org.gridwalk.core.FfiConverterTypeSyncPhase
 import org.gridwalk.core.FfiConverterTypeSyncReport
 import org.gridwalk.core.FfiConverterTypeTemplateSummary
 import org.gridwalk.core.InspectionSummary
 import org.gridwalk.core.PendingSync
+import org.gridwalk.core.QueueItem
 import org.gridwalk.core.SyncPhase
 import org.gridwalk.core.SyncReport
 import org.gridwalk.core.TemplateSummary
@@ -93,6 +95,7 @@ import org.gridwalk.core.RustBuffer as RustBufferChecklist
 import org.gridwalk.core.RustBuffer as RustBufferEnrolment
 import org.gridwalk.core.RustBuffer as RustBufferInspectionSummary
 import org.gridwalk.core.RustBuffer as RustBufferPendingSync
+import org.gridwalk.core.RustBuffer as RustBufferQueueItem
 import org.gridwalk.core.RustBuffer as RustBufferSyncPhase
 import org.gridwalk.core.RustBuffer as RustBufferSyncReport
 import org.gridwalk.core.RustBuffer as RustBufferTemplateSummary
@@ -789,6 +792,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_device_id(
     ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_free_bytes(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_hazard_case(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_import_sites_csv(
@@ -809,17 +814,23 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_units(
     ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_min_free_bytes(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile(
     ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_min_free_bytes(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_start_inspection(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_submit(
+    ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_sync_queue(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template(
     ): Int
@@ -878,6 +889,8 @@ internal object UniffiLib {
     ): RustBufferChecklist.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_device_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_free_bytes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_hazard_case(`ptr`: Long,`caseId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferCaseView.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_import_sites_csv(`ptr`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -898,18 +911,24 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_list_units(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_min_free_bytes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_open_case(`ptr`: Long,`report`: RustBufferHazardReport.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferEvent.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferPendingSync.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_profile(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_min_free_bytes(`ptr`: Long,`bytes`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_profile(`ptr`: Long,`profile`: RustBufferProfile.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferProfile.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_start_inspection(`ptr`: Long,`siteId`: RustBuffer.ByValue,`kind`: RustBufferInspectionKind.ByValue,`inspector`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_submit(`ptr`: Long,`inspectionId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_sync_queue(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_template(`ptr`: Long,`id`: RustBuffer.ByValue,`version`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferTemplate.ByValue
     external fun uniffi_gridwalk_ffi_fn_clone_gridwalksync(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1072,6 +1091,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_device_id() and 0xFFFF) != 40229) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_free_bytes() and 0xFFFF) != 52676) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_hazard_case() and 0xFFFF) != 40922) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1102,6 +1124,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_list_units() and 0xFFFF) != 49695) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_min_free_bytes() and 0xFFFF) != 38102) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case() and 0xFFFF) != 3877) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1111,6 +1136,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() and 0xFFFF) != 26793) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_min_free_bytes() and 0xFFFF) != 1406) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_profile() and 0xFFFF) != 52668) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1118,6 +1146,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_submit() and 0xFFFF) != 37788) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_sync_queue() and 0xFFFF) != 40007) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_template() and 0xFFFF) != 31296) {
@@ -1682,6 +1713,11 @@ public interface GridwalkStoreInterface {
     fun `deviceId`(): kotlin.String
     
     /**
+     * Bytes free for the app where the store lives.
+     */
+    fun `freeBytes`(): kotlin.ULong
+    
+    /**
      * One case: state, events, deadline, clock-skew flags and the actions this device's
      * person may take on it now.
      */
@@ -1734,6 +1770,11 @@ public interface GridwalkStoreInterface {
     fun `listUnits`(): List<OrgUnit>
     
     /**
+     * The free-space floor below which new photos are refused (`LowStorage`).
+     */
+    fun `minFreeBytes`(): kotlin.ULong
+    
+    /**
      * Opens a case from a resident, hotline or online report as this device's person.
      */
     fun `openCase`(`report`: HazardReport): Event
@@ -1749,6 +1790,11 @@ public interface GridwalkStoreInterface {
     fun `profile`(): Profile?
     
     /**
+     * Sets the free-space floor (0: never refuse); nothing is ever deleted for it.
+     */
+    fun `setMinFreeBytes`(`bytes`: kotlin.ULong)
+    
+    /**
      * Sets the person this device acts as; returns it as stored (validated).
      */
     fun `setProfile`(`profile`: Profile): Profile
@@ -1762,6 +1808,12 @@ public interface GridwalkStoreInterface {
      * Submits a draft; `IncompleteInspection` names what is missing.
      */
     fun `submit`(`inspectionId`: kotlin.String)
+    
+    /**
+     * Every photo and record still to reach the server, photos first: what it is,
+     * bytes left, the server's last refusal, whether it is held back.
+     */
+    fun `syncQueue`(): List<QueueItem>
     
     /**
      * A template; `version` `None` for the newest.
@@ -2014,6 +2066,23 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
 
     
     /**
+     * Bytes free for the app where the store lives.
+     */
+    @Throws(GridwalkException::class)override fun `freeBytes`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_free_bytes(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * One case: state, events, deadline, clock-skew flags and the actions this device's
      * person may take on it now.
      */
@@ -2194,6 +2263,23 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
 
     
     /**
+     * The free-space floor below which new photos are refused (`LowStorage`).
+     */
+    @Throws(GridwalkException::class)override fun `minFreeBytes`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_min_free_bytes(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Opens a case from a resident, hotline or online report as this device's person.
      */
     @Throws(GridwalkException::class)override fun `openCase`(`report`: HazardReport): Event {
@@ -2242,6 +2328,23 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
     }
     )
     }
+    
+
+    
+    /**
+     * Sets the free-space floor (0: never refuse); nothing is ever deleted for it.
+     */
+    @Throws(GridwalkException::class)override fun `setMinFreeBytes`(`bytes`: kotlin.ULong)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_min_free_bytes(
+        it,
+        
+        FfiConverterULong.lower(`bytes`),_status)
+}
+    }
+    
     
 
     
@@ -2297,6 +2400,24 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
 }
     }
     
+    
+
+    
+    /**
+     * Every photo and record still to reach the server, photos first: what it is,
+     * bytes left, the server's last refusal, whether it is held back.
+     */
+    @Throws(GridwalkException::class)override fun `syncQueue`(): List<QueueItem> {
+            return FfiConverterSequenceTypeQueueItem.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_sync_queue(
+        it,
+        _status)
+}
+    }
+    )
+    }
     
 
     
@@ -3324,6 +3445,27 @@ sealed class GridwalkException: kotlin.Exception() {
     }
     
     /**
+     * A new photo was refused: less space is free than the floor (`set_min_free_bytes`).
+     * Nothing was stored and nothing deleted: ask the user to free space (or sync, so
+     * that sent photos may be cleared), then take the photo again.
+     */
+    class LowStorage(
+        
+        /**
+         * Bytes free for the app.
+         */
+        val `freeBytes`: kotlin.ULong, 
+        
+        /**
+         * The floor.
+         */
+        val `floorBytes`: kotlin.ULong
+        ) : GridwalkException() {
+        override val message
+            get() = "freeBytes=${ `freeBytes` }, floorBytes=${ `floorBytes` }"
+    }
+    
+    /**
      * The data on this device is damaged: the store file is not a database or fails
      * its integrity check, a stored record no longer reads back, or the write-ahead log
      * was lost with committed changes. Retrying cannot help: offer to restore a backup
@@ -3421,13 +3563,17 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
             10 -> GridwalkException.Storage(
                 FfiConverterString.read(buf),
                 )
-            11 -> GridwalkException.Corrupt(
+            11 -> GridwalkException.LowStorage(
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            12 -> GridwalkException.Corrupt(
                 FfiConverterString.read(buf),
                 )
-            12 -> GridwalkException.ServerMalformed(
+            13 -> GridwalkException.ServerMalformed(
                 FfiConverterString.read(buf),
                 )
-            13 -> GridwalkException.Internal(
+            14 -> GridwalkException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3486,6 +3632,12 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GridwalkException.LowStorage -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterULong.allocationSize(value.`freeBytes`)
+                + FfiConverterULong.allocationSize(value.`floorBytes`)
             )
             is GridwalkException.Corrupt -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -3558,18 +3710,24 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is GridwalkException.Corrupt -> {
+            is GridwalkException.LowStorage -> {
                 buf.putInt(11)
-                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterULong.write(value.`freeBytes`, buf)
+                FfiConverterULong.write(value.`floorBytes`, buf)
                 Unit
             }
-            is GridwalkException.ServerMalformed -> {
+            is GridwalkException.Corrupt -> {
                 buf.putInt(12)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is GridwalkException.Internal -> {
+            is GridwalkException.ServerMalformed -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GridwalkException.Internal -> {
+                buf.putInt(14)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -3860,6 +4018,34 @@ public object FfiConverterSequenceTypeInspectionSummary: FfiConverterRustBuffer<
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeQueueItem: FfiConverterRustBuffer<List<QueueItem>> {
+    override fun read(buf: ByteBuffer): List<QueueItem> {
+        val len = buf.getInt()
+        return List<QueueItem>(len) {
+            FfiConverterTypeQueueItem.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<QueueItem>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeQueueItem.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<QueueItem>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeQueueItem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeTemplateSummary: FfiConverterRustBuffer<List<TemplateSummary>> {
     override fun read(buf: ByteBuffer): List<TemplateSummary> {
         val len = buf.getInt()
@@ -3965,6 +4151,8 @@ public object FfiConverterSequenceTypeSite: FfiConverterRustBuffer<List<Site>> {
         }
     }
 }
+
+
 
 
 

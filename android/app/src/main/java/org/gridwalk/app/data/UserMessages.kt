@@ -6,43 +6,47 @@ import androidx.compose.ui.platform.LocalConfiguration
 import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.res.stringResource
 import org.gridwalk.app.R
-import org.gridwalk.ffi.*
+import org.gridwalk.logic.UserMessage
+import org.gridwalk.logic.toUserMessage
 
 /**
- * A failure the shell itself finds: a scanned QR code naming a site this phone does not
- * hold. Typed like the core's errors, so screens keep failures and only turn them into
- * words when shown, in the language of that moment.
+ * A [UserMessage] (decided in the plain module, android/core-logic) in the phone's
+ * language: one branch per message, each with its string resource. The JVM test of the
+ * plain module checks that every branch uses the key the message names and renders every
+ * message from these same strings.xml files, in both languages.
  */
-class SiteNotOnPhone(val code: String) : Exception(code)
-
-/**
- * The sentence a user sees for a failure. The core's typed error already says what went
- * wrong; this lays it out in the phone's language, with the core's own detail (record
- * ids, item codes, the server's words) filled in. Refusals name the rule, so a user can
- * tell "not your role" from "not yet".
- */
-fun Throwable.userMessage(res: Resources): String = when (this) {
-    is GridwalkException.ActionRefused -> res.getString(R.string.error_refused, res.getString(rule.labelRes), reason)
-    is GridwalkException.IncompleteInspection -> buildList {
-        add(res.getString(R.string.error_incomplete))
-        if (unanswered.isNotEmpty()) add(res.getString(R.string.error_unanswered, unanswered.joinToString()))
-        if (missingPhotos.isNotEmpty()) add(res.getString(R.string.error_missing_photos, missingPhotos.joinToString()))
-    }.joinToString(" ")
-    is GridwalkException.InvalidInput -> res.getString(R.string.error_invalid_input, reason)
-    is GridwalkException.NotFound -> res.getString(R.string.error_not_found, kind, id)
-    is GridwalkException.NoProfile -> res.getString(R.string.error_no_profile)
-    is GridwalkException.Conflict -> res.getString(R.string.error_conflict, reason)
-    is GridwalkException.NotEnrolled -> res.getString(R.string.error_not_enrolled)
-    is GridwalkException.Unauthorised -> res.getString(R.string.error_unauthorised, reason)
-    is GridwalkException.Network -> res.getString(R.string.error_network, reason)
-    is GridwalkException.Storage -> res.getString(R.string.error_storage, reason)
-    is GridwalkException.Corrupt -> res.getString(R.string.error_corrupt, reason)
-    is GridwalkException.ServerMalformed -> res.getString(R.string.error_server_malformed, reason)
-    is GridwalkException.Internal -> res.getString(R.string.error_internal, reason)
-    is SiteNotOnPhone -> res.getString(R.string.sites_not_on_phone, code)
-    // Not from the core or the shell (a platform failure): its own words are all there is.
-    else -> message ?: javaClass.simpleName
+fun UserMessage.words(res: Resources): String {
+    val sentence = when (this) {
+        is UserMessage.Refused -> res.getString(R.string.error_refused, RuleText(rule).words(res), reason)
+        is UserMessage.RuleText -> res.getString(rule.labelRes)
+        is UserMessage.Incomplete -> res.getString(R.string.error_incomplete)
+        is UserMessage.Unanswered -> res.getString(R.string.error_unanswered, items)
+        is UserMessage.MissingPhotos -> res.getString(R.string.error_missing_photos, items)
+        is UserMessage.InvalidInput -> res.getString(R.string.error_invalid_input, reason)
+        is UserMessage.NotFound -> res.getString(R.string.error_not_found, kind, id)
+        UserMessage.NoProfile -> res.getString(R.string.error_no_profile)
+        is UserMessage.Conflict -> res.getString(R.string.error_conflict, reason)
+        UserMessage.NotEnrolled -> res.getString(R.string.error_not_enrolled)
+        is UserMessage.Unauthorised -> res.getString(R.string.error_unauthorised, reason)
+        is UserMessage.Network -> res.getString(R.string.error_network, reason)
+        is UserMessage.Storage -> res.getString(R.string.error_storage, reason)
+        is UserMessage.Corrupt -> res.getString(R.string.error_corrupt, reason)
+        is UserMessage.ServerMalformed -> res.getString(R.string.error_server_malformed, reason)
+        is UserMessage.Internal -> res.getString(R.string.error_internal, reason)
+        is UserMessage.SiteNotOnPhone -> res.getString(R.string.sites_not_on_phone, code)
+        is UserMessage.KeystoreUnavailable -> res.getString(R.string.error_keystore, reason)
+        is UserMessage.Other -> res.getString(R.string.error_other, text)
+        is UserMessage.Rejected -> res.getString(R.string.sync_rejected, record, why.words(res))
+        is UserMessage.RejectedInvalid -> res.getString(R.string.sync_rejected_invalid, reason)
+        is UserMessage.RejectedForbidden -> res.getString(R.string.sync_rejected_forbidden, reason)
+        is UserMessage.RejectedConflict -> res.getString(R.string.sync_rejected_conflict, reason)
+        UserMessage.RejectedSignature -> res.getString(R.string.sync_rejected_signature)
+    }
+    return (listOf(sentence) + more.map { it.words(res) }).joinToString(" ")
 }
+
+/** The sentence a user sees for a failure, in the phone's language of this moment. */
+fun Throwable.userMessage(res: Resources): String = toUserMessage().words(res)
 
 /** [userMessage] in a composable, read again when the phone's language changes. */
 @Composable

@@ -1,14 +1,15 @@
 package org.gridwalk.app.sync
 
 import android.content.Context
+import android.content.res.Resources
 import androidx.annotation.StringRes
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import org.gridwalk.app.R
-import org.gridwalk.core.*
-import org.gridwalk.model.*
-import org.gridwalk.ffi.*
+import org.gridwalk.app.data.words
+import org.gridwalk.core.SyncReport
+import org.gridwalk.logic.toUserMessage
 import org.json.JSONArray
 import org.json.JSONObject
 
@@ -26,11 +27,13 @@ enum class SyncCount(@StringRes val label: Int) {
 /**
  * What the last sync did, as shown on the Sync screen. Display only; the core decides.
  * Counts are kept by [SyncCount], not by their words, so they show in the language of
- * the moment; [failure] is the sentence shown when the sync failed.
+ * the moment; [failure] is the sentence shown when the sync failed, and [reenrol] says
+ * that enrolling again is the fix (the server no longer accepts this phone).
  */
 data class LastSync(
     val atMs: Long,
     val failure: String? = null,
+    val reenrol: Boolean = false,
     val counts: List<Pair<SyncCount, Long>> = emptyList(),
     val refused: List<String> = emptyList(),
     val problems: List<String> = emptyList(),
@@ -45,7 +48,8 @@ class LastSyncStore(context: Context) {
     private val state = MutableStateFlow(read())
     val last: StateFlow<LastSync?> = state.asStateFlow()
 
-    fun saveReport(report: SyncReport) = save(
+    /** Keeps [report]; refused records are worded now, in the language of this moment. */
+    fun saveReport(report: SyncReport, res: Resources) = save(
         LastSync(
             atMs = System.currentTimeMillis(),
             counts = listOf(
@@ -58,17 +62,19 @@ class LastSyncStore(context: Context) {
                 SyncCount.DOWNLOADED to report.downloadedBlobs.toLong(),
             ),
             // Refused records stay on the phone; the user must see why they did not go.
-            refused = (report.rejected + report.heldBack).map { "${it.kind} ${it.id}: ${it.reason}" },
+            refused = (report.rejected + report.heldBack).map { it.toUserMessage().words(res) },
             problems = report.errors,
         ),
     )
 
-    fun saveFailure(message: String) = save(LastSync(atMs = System.currentTimeMillis(), failure = message))
+    fun saveFailure(message: String, reenrol: Boolean) =
+        save(LastSync(atMs = System.currentTimeMillis(), failure = message, reenrol = reenrol))
 
     private fun save(last: LastSync) {
         val json = JSONObject()
             .put("atMs", last.atMs)
             .put("failure", last.failure)
+            .put("reenrol", last.reenrol)
             .put("counts", JSONObject().apply { last.counts.forEach { (k, v) -> put(k.name, v) } })
             .put("refused", JSONArray(last.refused))
             .put("problems", JSONArray(last.problems))
@@ -82,6 +88,7 @@ class LastSyncStore(context: Context) {
         return LastSync(
             atMs = json.getLong("atMs"),
             failure = json.optString("failure").takeIf { json.has("failure") && !json.isNull("failure") },
+            reenrol = json.optBoolean("reenrol", false),
             // Keys are SyncCount names; a cache from an older app, keyed by English words,
             // shows no counts until the next sync rewrites it.
             counts = counts.keys().asSequence()

@@ -30,6 +30,11 @@ object SyncScheduler {
             .enqueueUniquePeriodicWork(PERIODIC, ExistingPeriodicWorkPolicy.KEEP, request)
     }
 
+    /** Stops the periodic sync until [schedulePeriodic] runs again (after enrolment). */
+    fun stopPeriodic(context: Context) {
+        WorkManager.getInstance(context).cancelUniqueWork(PERIODIC)
+    }
+
     /** "Sync now": runs as soon as there is a network, even if the user leaves the screen. */
     fun syncNow(context: Context) {
         val request = OneTimeWorkRequestBuilder<SyncWorker>()

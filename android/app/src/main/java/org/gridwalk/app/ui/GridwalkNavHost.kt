@@ -27,13 +27,21 @@ import androidx.navigation.compose.composable
 import androidx.navigation.compose.currentBackStackEntryAsState
 import androidx.navigation.compose.rememberNavController
 import org.gridwalk.app.R
-import org.gridwalk.app.data.GridwalkRepository
+import org.gridwalk.logic.GridwalkRepository
+import org.gridwalk.logic.PendingCaptures
+import org.gridwalk.logic.PhotoFiles
 import org.gridwalk.app.ui.cases.CaseDetailScreen
 import org.gridwalk.app.ui.cases.CaseDetailViewModel
 import org.gridwalk.app.ui.cases.CasesScreen
 import org.gridwalk.app.ui.cases.CasesViewModel
+import org.gridwalk.app.ui.cases.OpenCaseScreen
+import org.gridwalk.app.ui.cases.OpenCaseViewModel
+import org.gridwalk.app.ui.cases.ReportScreen
+import org.gridwalk.app.ui.cases.ReportViewModel
 import org.gridwalk.app.ui.checklist.ChecklistScreen
 import org.gridwalk.app.ui.checklist.ChecklistViewModel
+import org.gridwalk.app.ui.checklist.SubmittedScreen
+import org.gridwalk.app.ui.checklist.SubmittedViewModel
 import org.gridwalk.app.ui.sites.SitesScreen
 import org.gridwalk.app.ui.sites.SitesViewModel
 import org.gridwalk.app.ui.sync.EnrolScreen
@@ -48,35 +56,58 @@ private enum class Tab(val route: String, @StringRes val title: Int, val icon: I
 
 /**
  * The screen map: three tabs (sites, hazards, sync) and the screens they open. ViewModels
- * get the repository through their constructors; navigation arguments are record ids.
+ * get the repository and the pending captures through their constructors; navigation
+ * arguments are record ids.
  */
 @Composable
-fun GridwalkNavHost(repository: GridwalkRepository) {
+fun GridwalkNavHost(repository: GridwalkRepository, captures: PendingCaptures, photos: PhotoFiles) {
     val nav = rememberNavController()
     // One SyncViewModel for the Sync tab and the enrol screen it opens.
     val activity = LocalContext.current as ComponentActivity
-    val syncVm: SyncViewModel = viewModel(activity)
+    val syncVm: SyncViewModel = viewModel(activity) { SyncViewModel(activity.application, repository) }
 
     Column(Modifier.fillMaxSize()) {
         Box(Modifier.weight(1f)) {
             NavHost(nav, startDestination = Tab.Sites.route) {
                 composable(Tab.Sites.route) {
                     val vm = viewModel { SitesViewModel(repository) }
-                    SitesScreen(vm, onOpenInspection = { nav.navigate("checklist/$it") })
+                    SitesScreen(vm, onOpenInspection = { nav.navigate("checklist/$it") }, onSubmitted = { nav.navigate("submitted") })
                 }
                 composable("checklist/{inspectionId}") { entry ->
                     val id = entry.arguments?.getString("inspectionId").orEmpty()
-                    val vm = viewModel { ChecklistViewModel(repository, id) }
-                    ChecklistScreen(vm, onBack = { nav.popBackStack() })
+                    val vm = viewModel { ChecklistViewModel(repository, captures, id) }
+                    ChecklistScreen(vm, captures, photos, onBack = { nav.popBackStack() })
+                }
+                composable("submitted") {
+                    val vm = viewModel { SubmittedViewModel(repository) }
+                    SubmittedScreen(vm, onOpen = { nav.navigate("checklist/$it") }, onBack = { nav.popBackStack() })
                 }
                 composable(Tab.Cases.route) {
                     val vm = viewModel { CasesViewModel(repository) }
-                    CasesScreen(vm, onOpenCase = { nav.navigate("case/$it") })
+                    CasesScreen(
+                        vm,
+                        onOpenCase = { nav.navigate("case/$it") },
+                        onNewCase = { nav.navigate("open-case") },
+                        onReport = { nav.navigate("report") },
+                    )
                 }
                 composable("case/{caseId}") { entry ->
                     val id = entry.arguments?.getString("caseId").orEmpty()
-                    val vm = viewModel { CaseDetailViewModel(repository, id) }
-                    CaseDetailScreen(vm, onBack = { nav.popBackStack() })
+                    val vm = viewModel { CaseDetailViewModel(repository, captures, id) }
+                    CaseDetailScreen(vm, captures, photos, onOpenInspection = { nav.navigate("checklist/$it") }, onBack = { nav.popBackStack() })
+                }
+                composable("open-case") {
+                    val vm = viewModel { OpenCaseViewModel(repository, captures) }
+                    OpenCaseScreen(
+                        vm,
+                        captures,
+                        onOpened = { id -> nav.navigate("case/$id") { popUpTo("open-case") { inclusive = true } } },
+                        onBack = { nav.popBackStack() },
+                    )
+                }
+                composable("report") {
+                    val vm = viewModel { ReportViewModel(repository) }
+                    ReportScreen(vm, onBack = { nav.popBackStack() })
                 }
                 composable(Tab.Sync.route) { SyncScreen(syncVm, onEnrol = { nav.navigate("enrol") }) }
                 composable("enrol") { EnrolScreen(syncVm, onBack = { nav.popBackStack() }) }

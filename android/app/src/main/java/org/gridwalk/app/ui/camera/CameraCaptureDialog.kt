@@ -1,6 +1,7 @@
 package org.gridwalk.app.ui.camera
 
 import android.content.Context
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.camera.core.ImageCapture
 import androidx.camera.core.ImageCaptureException
 import androidx.compose.foundation.background
@@ -18,7 +19,6 @@ import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.mutableStateListOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
@@ -32,26 +32,35 @@ import androidx.compose.ui.window.Dialog
 import androidx.compose.ui.window.DialogProperties
 import androidx.core.content.ContextCompat
 import java.io.File
-import java.util.UUID
 import org.gridwalk.app.R
+import org.gridwalk.logic.CaptureOwner
+import org.gridwalk.logic.PendingCaptures
 
 /**
- * Full-screen CameraX capture of one or more photos. Each shot is written as a JPEG file
- * (the camera's own bytes and EXIF) and handed back as a path: photos cross into the core
- * as files, where they are oriented, shrunk, stripped and hashed.
+ * Full-screen CameraX capture of one or more photos for [owner]. Each shot is written by
+ * the camera straight into [captures] (app-private, persistent: never the cache the
+ * system clears), so it survives rotation, a back press and process death until the core
+ * has ingested it. "Cancel" deletes this session's shots; "Use" keeps them pending for the
+ * screen that opened the camera. The camera is unbound whenever this dialog leaves.
  */
 @Composable
-fun CameraCaptureDialog(onDone: (List<String>) -> Unit, onDismiss: () -> Unit) {
+fun CameraCaptureDialog(owner: CaptureOwner, captures: PendingCaptures, onDone: () -> Unit, onDismiss: () -> Unit) {
     val context = LocalContext.current
     val imageCapture = remember {
         ImageCapture.Builder().setCaptureMode(ImageCapture.CAPTURE_MODE_MINIMIZE_LATENCY).build()
     }
-    val shots = remember { mutableStateListOf<String>() }
+    // This session's shots, by path, saved across rotation (the files themselves are on disk).
+    var shots by rememberSaveable { mutableStateOf(listOf<String>()) }
     var busy by remember { mutableStateOf(false) }
-    var error by remember { mutableStateOf<ImageCaptureException?>(null) }
+    // A failed shot: the camera's error, or no room for the file.
+    var error by remember { mutableStateOf<Exception?>(null) }
+    val cancel = {
+        captures.discard(owner, shots.map(::File))
+        onDismiss()
+    }
 
-    Dialog(onDismissRequest = onDismiss, properties = DialogProperties(usePlatformDefaultWidth = false)) {
-        WithCameraPermission {
+    Dialog(onDismissRequest = cancel, properties = DialogProperties(usePlatformDefaultWidth = false)) {
+        WithCameraPermission(onGiveUp = cancel) {
             Box(Modifier.fillMaxSize().background(Color.Black)) {
                 CameraPreview(listOf(imageCapture), Modifier.fillMaxSize())
                 Column(
@@ -60,19 +69,19 @@ fun CameraCaptureDialog(onDone: (List<String>) -> Unit, onDismiss: () -> Unit) {
                 ) {
                     error?.let {
                         Text(
-                            stringResource(R.string.camera_capture_failed, it.message ?: it.imageCaptureError.toString()),
+                            stringResource(R.string.camera_capture_failed, it.message ?: it.javaClass.simpleName),
                             color = MaterialTheme.colorScheme.error,
                         )
                     }
                     Row(horizontalArrangement = Arrangement.spacedBy(12.dp)) {
-                        OutlinedButton(onClick = { discard(shots); onDismiss() }) { Text(stringResource(R.string.action_cancel)) }
+                        OutlinedButton(onClick = cancel) { Text(stringResource(R.string.action_cancel)) }
                         Button(enabled = !busy, onClick = {
                             busy = true
-                            takePhoto(context, imageCapture,
-                                onSaved = { shots += it; busy = false; error = null },
+                            takePhoto(context, imageCapture, captures, owner,
+                                onSaved = { shots = shots + it.path; busy = false; error = null },
                                 onError = { error = it; busy = false })
                         }) { Text(stringResource(R.string.camera_take_photo)) }
-                        Button(enabled = shots.isNotEmpty() && !busy, onClick = { onDone(shots.toList()) }) {
+                        Button(enabled = shots.isNotEmpty() && !busy, onClick = onDone) {
                             Text(stringResource(R.string.camera_use, shots.size))
                         }
                     }
@@ -82,26 +91,40 @@ fun CameraCaptureDialog(onDone: (List<String>) -> Unit, onDismiss: () -> Unit) {
     }
 }
 
-/** Camera files wait in the cache until the core has ingested them; see [discard]. */
+/**
+ * One shot into a reserved `.part` file, kept once the camera has written all of it; a
+ * failed or interrupted write is removed (a kill mid-write is swept at the next start).
+ */
 private fun takePhoto(
     context: Context,
     capture: ImageCapture,
-    onSaved: (String) -> Unit,
-    onError: (ImageCaptureException) -> Unit,
+    captures: PendingCaptures,
+    owner: CaptureOwner,
+    onSaved: (File) -> Unit,
+    onError: (Exception) -> Unit,
 ) {
-    val file = File(context.cacheDir, "camera").apply { mkdirs() }.resolve("${UUID.randomUUID()}.jpg")
+    val part = try {
+        captures.reserve(owner)
+    } catch (e: java.io.IOException) {
+        // No folder for the shot (a full disk): said on the camera screen, nothing taken.
+        return onError(e)
+    }
     capture.takePicture(
-        ImageCapture.OutputFileOptions.Builder(file).build(),
+        ImageCapture.OutputFileOptions.Builder(part).build(),
         ContextCompat.getMainExecutor(context),
         object : ImageCapture.OnImageSavedCallback {
-            override fun onImageSaved(output: ImageCapture.OutputFileResults) = onSaved(file.absolutePath)
-            override fun onError(exception: ImageCaptureException) = onError(exception)
+            override fun onImageSaved(output: ImageCapture.OutputFileResults) {
+                try {
+                    onSaved(captures.keep(part))
+                } catch (e: java.io.IOException) {
+                    captures.abandon(part)
+                    onError(e)
+                }
+            }
+            override fun onError(exception: ImageCaptureException) {
+                captures.abandon(part)
+                onError(exception)
+            }
         },
     )
 }
-
-/**
- * Deletes camera files. Call only once the core has ingested them (it keeps its own
- * processed copy) or when the user abandons them: never before, or evidence is lost.
- */
-fun discard(paths: List<String>) = paths.forEach { File(it).delete() }

@@ -16,7 +16,9 @@ import androidx.lifecycle.compose.LocalLifecycleOwner
 
 /**
  * The back camera's preview with extra CameraX use cases (photo capture, QR analysis)
- * bound to the screen's lifecycle, and unbound when the composable leaves.
+ * bound to the screen's lifecycle, and unbound when the composable leaves: also when the
+ * camera provider arrives only after it left (a quickly closed dialog), which would
+ * otherwise bind a camera nobody shows and keep it busy.
  */
 @Composable
 fun CameraPreview(useCases: List<UseCase>, modifier: Modifier = Modifier) {
@@ -24,6 +26,8 @@ fun CameraPreview(useCases: List<UseCase>, modifier: Modifier = Modifier) {
     val lifecycleOwner = LocalLifecycleOwner.current
     val providerFuture = remember { ProcessCameraProvider.getInstance(context) }
     val preview = remember { Preview.Builder().build() }
+    // Set when the composable leaves; read on the main thread, where both run.
+    val gone = remember { booleanArrayOf(false) }
 
     AndroidView(
         modifier = modifier,
@@ -32,12 +36,14 @@ fun CameraPreview(useCases: List<UseCase>, modifier: Modifier = Modifier) {
                 preview.setSurfaceProvider(view.surfaceProvider)
                 providerFuture.addListener(
                     {
-                        providerFuture.get().bindToLifecycle(
-                            lifecycleOwner,
-                            CameraSelector.DEFAULT_BACK_CAMERA,
-                            preview,
-                            *useCases.toTypedArray(),
-                        )
+                        if (!gone[0]) {
+                            providerFuture.get().bindToLifecycle(
+                                lifecycleOwner,
+                                CameraSelector.DEFAULT_BACK_CAMERA,
+                                preview,
+                                *useCases.toTypedArray(),
+                            )
+                        }
                     },
                     ContextCompat.getMainExecutor(ctx),
                 )
@@ -46,6 +52,7 @@ fun CameraPreview(useCases: List<UseCase>, modifier: Modifier = Modifier) {
     )
     DisposableEffect(Unit) {
         onDispose {
+            gone[0] = true
             if (providerFuture.isDone) providerFuture.get().unbind(preview, *useCases.toTypedArray())
         }
     }

@@ -7,15 +7,15 @@ import androidx.compose.foundation.layout.FlowRow
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.FilterChip
+import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.mutableStateListOf
 import androidx.compose.runtime.mutableStateOf
-import androidx.compose.runtime.remember
+
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
@@ -23,35 +23,41 @@ import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import org.gridwalk.app.R
 import org.gridwalk.app.data.localized
-import org.gridwalk.app.ui.camera.CameraCaptureDialog
-import org.gridwalk.app.ui.camera.discard
+import org.gridwalk.app.ui.common.PhotoStrip
+import org.gridwalk.logic.CaseAction
+import java.io.File
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.model.Department
 import org.gridwalk.model.EventKind
+import org.gridwalk.core.InspectionSummary
 
 /**
- * Collects what an action carries (a note; a department to assign; rectification photos)
- * and forwards it. Nothing is checked here: an empty note or a rectification without a
- * photo goes to the core, which refuses it naming the rule, shown in [error].
+ * Collects what an action carries: a note; a department (of the case's own template) to
+ * assign; rectification photos (camera files waiting on disk in [pending], deleted on
+ * cancel); for a verification, the re-inspection that checked the fix, so the case and
+ * that visit are linked. Nothing is pre-checked here: an empty note or a rectification
+ * without a photo goes to the core, which refuses it naming the rule, shown in [error].
  */
 @OptIn(ExperimentalLayoutApi::class)
 @Composable
 fun CaseActionDialog(
     action: CaseAction,
     departments: List<Department>,
+    reinspections: List<InspectionSummary>,
+    pending: List<File>,
     busy: Boolean,
     error: Throwable?,
-    onSubmit: (note: String, department: String?, photoPaths: List<String>) -> Unit,
-    onDismiss: () -> Unit,
+    onTakePhotos: () -> Unit,
+    onSubmit: (note: String, department: String?, reinspection: String?) -> Unit,
+    onCancel: () -> Unit,
 ) {
     var note by rememberSaveable { mutableStateOf("") }
     var department by rememberSaveable { mutableStateOf<String?>(null) }
-    val photos = remember { mutableStateListOf<String>() }
-    var capturing by remember { mutableStateOf(false) }
-    val cancel = { discard(photos); onDismiss() }
+    // The newest re-inspection is the likely one; the inspector can pick another or none.
+    var reinspection by rememberSaveable { mutableStateOf(reinspections.firstOrNull()?.id) }
 
     AlertDialog(
-        onDismissRequest = cancel,
+        onDismissRequest = onCancel,
         title = { Text(action.title()) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -62,20 +68,29 @@ fun CaseActionDialog(
                         }
                     }
                 }
+                if (action.kind == EventKind.VERIFIED) {
+                    Text(stringResource(R.string.action_verify_reinspection), style = MaterialTheme.typography.labelMedium)
+                    FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                        FilterChip(reinspection == null, { reinspection = null }, label = { Text(stringResource(R.string.action_verify_no_reinspection)) })
+                        reinspections.forEach { r ->
+                            FilterChip(reinspection == r.id, { reinspection = r.id }, label = { Text(formatIso(r.submittedAt ?: r.startedAt)) })
+                        }
+                    }
+                }
                 if (action.kind == EventKind.RECTIFIED) {
-                    OutlinedButton(onClick = { capturing = true }) { Text(stringResource(R.string.action_fix_photos, photos.size)) }
+                    PhotoStrip(pending)
+                    OutlinedButton(onClick = onTakePhotos) { Text(stringResource(R.string.action_fix_photos, pending.size)) }
                 }
                 OutlinedTextField(note, { note = it }, label = { Text(stringResource(action.noteLabel)) }, modifier = Modifier.fillMaxWidth())
                 ErrorText(error)
             }
         },
         confirmButton = {
-            TextButton(enabled = !busy, onClick = { onSubmit(note.trim(), department, photos.toList()) }) { Text(stringResource(R.string.action_record)) }
+            TextButton(enabled = !busy, onClick = { onSubmit(note.trim(), department, reinspection) }) { Text(stringResource(R.string.action_record)) }
         },
-        dismissButton = { TextButton(onClick = cancel) { Text(stringResource(R.string.action_cancel)) } },
+        dismissButton = { TextButton(onClick = onCancel) { Text(stringResource(R.string.action_cancel)) } },
     )
-
-    if (capturing) {
-        CameraCaptureDialog(onDone = { photos += it; capturing = false }, onDismiss = { capturing = false })
-    }
 }
+
+/** An inspection's RFC 3339 time, shown as the core wrote it but without the seconds' fraction. */
+private fun formatIso(iso: String): String = iso.substringBefore('.').replace('T', ' ')

@@ -33,15 +33,31 @@ import org.gridwalk.app.R
 import org.gridwalk.app.data.formatMs
 import org.gridwalk.app.data.labelRes
 import org.gridwalk.app.ui.common.ErrorText
+import org.gridwalk.app.data.localized
+import org.gridwalk.app.ui.camera.CameraCaptureDialog
+import org.gridwalk.app.ui.common.PhotoStrip
+import org.gridwalk.logic.CaptureOwner
+import org.gridwalk.logic.CaseAction
+import org.gridwalk.logic.PendingCaptures
+import org.gridwalk.logic.PhotoFiles
 import org.gridwalk.core.*
 import org.gridwalk.model.*
 
 /** A hazard case: state, deadline, flags, history, and exactly the core's allowed actions. */
 @OptIn(ExperimentalMaterial3Api::class, ExperimentalLayoutApi::class)
 @Composable
-fun CaseDetailScreen(vm: CaseDetailViewModel, onBack: () -> Unit) {
-    val ui by vm.ui.collectAsStateWithLifecycle()
+fun CaseDetailScreen(
+    vm: CaseDetailViewModel,
+    captures: PendingCaptures,
+    photos: PhotoFiles,
+    onOpenInspection: (String) -> Unit,
+    onBack: () -> Unit,
+) {
+    val ui by vm.model.ui.collectAsStateWithLifecycle()
     var acting by remember { mutableStateOf<CaseAction?>(null) }
+    var capturing by remember { mutableStateOf(false) }
+    // Bumped when the camera closes, so the waiting photos are read from disk again.
+    var capturesSeen by remember { mutableStateOf(0) }
     val view = ui.view
 
     Scaffold(
@@ -55,10 +71,23 @@ fun CaseDetailScreen(vm: CaseDetailViewModel, onBack: () -> Unit) {
         LazyColumn(Modifier.padding(padding).fillMaxSize()) {
             if (acting == null) item { ErrorText(ui.error) }
             if (view == null) return@LazyColumn
-            item { StateSummary(view) }
+            item { StateSummary(view, ui.departments) }
+            // The report's photos and the rectification's, as thumbnails.
+            item {
+                PhotoStrip(
+                    (view.state.report?.photos.orEmpty() + view.state.rectificationPhotos).map(photos::thumbnail),
+                    Modifier.padding(horizontal = 16.dp),
+                )
+            }
             item {
                 FlowRow(Modifier.padding(16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                     ui.actions.forEach { action -> OutlinedButton(onClick = { acting = action }) { Text(action.title()) } }
+                    // Checking a fix on site: a re-inspection, which "verified" then names.
+                    if (ui.actions.any { it.kind == EventKind.VERIFIED } && view.state.report?.siteId != null) {
+                        OutlinedButton(onClick = { vm.model.startReinspection(onOpenInspection) }) {
+                            Text(stringResource(R.string.action_start_reinspection))
+                        }
+                    }
                 }
             }
             item { Text(stringResource(R.string.case_history), style = MaterialTheme.typography.titleSmall, modifier = Modifier.padding(16.dp, 8.dp)) }
@@ -74,23 +103,39 @@ fun CaseDetailScreen(vm: CaseDetailViewModel, onBack: () -> Unit) {
     }
 
     acting?.let { action ->
+        val pending = remember(capturesSeen, ui.view) { vm.model.pendingPhotos() }
         CaseActionDialog(
             action = action,
             departments = ui.departments,
+            reinspections = ui.reinspections,
+            pending = pending,
             busy = ui.busy,
             error = ui.error,
-            onSubmit = { note, department, photos -> vm.act(action, note, department, photos) { acting = null } },
-            onDismiss = { acting = null; vm.dismissError() },
+            onTakePhotos = { capturing = true },
+            onSubmit = { note, department, reinspection -> vm.model.act(action, note, department, reinspection) { acting = null } },
+            onCancel = { vm.model.cancelAction(); acting = null },
+        )
+    }
+    if (capturing) {
+        CameraCaptureDialog(
+            owner = CaptureOwner.Case(vm.model.caseId),
+            captures = captures,
+            onDone = { capturing = false; capturesSeen++ },
+            onDismiss = { capturing = false; capturesSeen++ },
         )
     }
 }
 
 @Composable
-private fun StateSummary(view: CaseView) {
+private fun StateSummary(view: CaseView, departments: List<Department>) {
     val s = view.state
     val lines = listOfNotNull(
         stringResource(R.string.case_status, stringResource(s.status.labelRes), stringResource(s.level.labelRes)),
-        s.department?.let { stringResource(R.string.case_department, it) },
+        s.department?.let { code ->
+            // The department's name from the case's template; its code if the phone lacks it.
+            val name = departments.find { it.code == code }?.let { localized(it.nameZh, it.nameEn) } ?: code
+            stringResource(R.string.case_department, name)
+        },
         s.report?.let { r ->
             listOfNotNull(r.category + (r.item?.let { i -> " / $i" } ?: ""), stringResource(r.severity.labelRes), r.unit)
                 .joinToString(" · ")

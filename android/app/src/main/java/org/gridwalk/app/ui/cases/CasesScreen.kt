@@ -21,6 +21,7 @@ import androidx.compose.material3.ListItem
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
 import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
@@ -30,6 +31,7 @@ import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import org.gridwalk.app.R
+import org.gridwalk.model.Status
 import org.gridwalk.app.data.formatMs
 import org.gridwalk.app.data.labelRes
 import org.gridwalk.app.ui.common.ErrorText
@@ -38,15 +40,19 @@ import org.gridwalk.core.CaseSummary
 /** Hazard cases: open / contested filters, overdue as the core computed it. */
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun CasesScreen(vm: CasesViewModel, onOpenCase: (String) -> Unit) {
-    val ui by vm.ui.collectAsStateWithLifecycle()
+fun CasesScreen(vm: CasesViewModel, onOpenCase: (String) -> Unit, onNewCase: () -> Unit, onReport: () -> Unit) {
+    val ui by vm.model.ui.collectAsStateWithLifecycle()
     // Re-read on every visit: an inspection or a sync elsewhere may have changed things.
-    LaunchedEffect(Unit) { vm.refresh() }
+    LaunchedEffect(Unit) { vm.model.refresh() }
     Scaffold(
         topBar = {
             TopAppBar(
                 title = { Text(stringResource(R.string.cases_title)) },
-                actions = { IconButton(onClick = { vm.refresh() }) { Icon(Icons.Default.Refresh, stringResource(R.string.action_refresh)) } },
+                actions = {
+                    TextButton(onClick = onNewCase) { Text(stringResource(R.string.cases_new)) }
+                    TextButton(onClick = onReport) { Text(stringResource(R.string.cases_report)) }
+                    IconButton(onClick = { vm.model.refresh() }) { Icon(Icons.Default.Refresh, stringResource(R.string.action_refresh)) }
+                },
             )
         },
     ) { padding ->
@@ -56,9 +62,14 @@ fun CasesScreen(vm: CasesViewModel, onOpenCase: (String) -> Unit) {
                 horizontalArrangement = Arrangement.spacedBy(8.dp),
             ) {
                 val f = ui.filter
-                FilterChip(f.openOnly, { vm.setFilter(f.copy(openOnly = !f.openOnly)) }, label = { Text(stringResource(R.string.cases_open_only)) })
-                FilterChip(f.contestedOnly, { vm.setFilter(f.copy(contestedOnly = !f.contestedOnly)) },
+                FilterChip(f.openOnly, { vm.model.setOpenOnly(!f.openOnly) }, label = { Text(stringResource(R.string.cases_open_only)) })
+                FilterChip(f.contestedOnly, { vm.model.setContestedOnly(!f.contestedOnly) },
                     label = { Text(stringResource(R.string.cases_contested)) })
+                // One status at a time, or any; the core filters.
+                Status.entries.forEach { status ->
+                    FilterChip(f.status == status, { vm.model.setStatus(if (f.status == status) null else status) },
+                        label = { Text(stringResource(status.labelRes)) })
+                }
             }
             ErrorText(ui.error)
             LazyColumn(Modifier.fillMaxSize()) {

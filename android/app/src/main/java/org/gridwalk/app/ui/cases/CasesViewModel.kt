@@ -2,35 +2,32 @@ package org.gridwalk.app.ui.cases
 
 import androidx.lifecycle.ViewModel
 import androidx.lifecycle.viewModelScope
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.update
-import kotlinx.coroutines.launch
-import org.gridwalk.app.data.GridwalkRepository
-import org.gridwalk.core.*
-import org.gridwalk.model.*
+import org.gridwalk.logic.CaseDetailModel
+import org.gridwalk.logic.CasesModel
+import org.gridwalk.logic.GridwalkRepository
+import org.gridwalk.logic.OpenCaseModel
+import org.gridwalk.logic.PendingCaptures
+import org.gridwalk.logic.ReportModel
 
-data class CasesUi(
-    val filter: CaseFilter = CaseFilter(status = null, openOnly = true, contestedOnly = false),
-    val cases: List<CaseSummary> = emptyList(),
-    /** The last failure; screens put it into words when they show it (see userMessage). */
-    val error: Throwable? = null,
-)
+// The hazard screens' ViewModels: each only keeps its plain-module model
+// (android/core-logic, tested on the JVM) alive across rotation, in its scope.
 
-/** Hazard cases on this phone; the filtering is done by the core's [CaseFilter]. */
-class CasesViewModel(private val repo: GridwalkRepository) : ViewModel() {
-    private val state = MutableStateFlow(CasesUi())
-    val ui: StateFlow<CasesUi> = state.asStateFlow()
+/** Hazard cases on this phone, filtered by the core. */
+class CasesViewModel(repo: GridwalkRepository) : ViewModel() {
+    val model = CasesModel(repo, viewModelScope)
+}
 
-    fun setFilter(filter: CaseFilter) {
-        state.update { it.copy(filter = filter) }
-        refresh()
-    }
+/** One case, its actions, departments and re-inspections. */
+class CaseDetailViewModel(repo: GridwalkRepository, captures: PendingCaptures, caseId: String) : ViewModel() {
+    val model = CaseDetailModel(repo, captures, caseId, viewModelScope)
+}
 
-    fun refresh() = viewModelScope.launch {
-        runCatching { repo.cases(state.value.filter) }
-            .onSuccess { cases -> state.update { it.copy(cases = cases, error = null) } }
-            .onFailure { e -> state.update { it.copy(error = e) } }
-    }
+/** The form opening a case from a resident, hotline or online report. */
+class OpenCaseViewModel(repo: GridwalkRepository, captures: PendingCaptures) : ViewModel() {
+    val model = OpenCaseModel(repo, captures, viewModelScope)
+}
+
+/** The campaign report. */
+class ReportViewModel(repo: GridwalkRepository) : ViewModel() {
+    val model = ReportModel(repo, viewModelScope)
 }

@@ -13,7 +13,6 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.mutableStateListOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.saveable.rememberSaveable
@@ -24,34 +23,36 @@ import androidx.compose.ui.unit.dp
 import org.gridwalk.app.R
 import org.gridwalk.app.data.labelRes
 import org.gridwalk.app.data.localized
-import org.gridwalk.app.ui.camera.CameraCaptureDialog
-import org.gridwalk.app.ui.camera.discard
+import org.gridwalk.app.ui.common.PhotoStrip
+import java.io.File
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.core.ChecklistEntry
 import org.gridwalk.model.Outcome
 
 /**
- * Answers one item: ok / hazard / not applicable, a note, and photos taken here. The item's
- * title is the template's, in the app's language; its guidance is the template's words,
- * shown as given.
+ * Answers one item: ok / hazard / not applicable, a note, and photos. The item's title is
+ * the template's, in the app's language; its guidance is the template's words, shown as
+ * given. [stored] are the answer's evidence thumbnails, [pending] the camera files waiting
+ * for this answer (on disk, so they survive rotation and restarts); cancelling deletes
+ * the waiting ones ([onCancel]), saving hands them to the core.
  */
 @Composable
 fun AnswerDialog(
     entry: ChecklistEntry,
+    stored: List<File>,
+    pending: List<File>,
     busy: Boolean,
     error: Throwable?,
-    onSave: (Outcome, String?, List<String>) -> Unit,
-    onDismiss: () -> Unit,
+    onTakePhotos: () -> Unit,
+    onSave: (Outcome, String?) -> Unit,
+    onCancel: () -> Unit,
 ) {
     val item = entry.item
     var outcome by rememberSaveable { mutableStateOf(entry.answer?.outcome) }
     var note by rememberSaveable { mutableStateOf(entry.answer?.note.orEmpty()) }
-    val photos = remember { mutableStateListOf<String>() }
-    var capturing by remember { mutableStateOf(false) }
-    val cancel = { discard(photos); onDismiss() }
 
     AlertDialog(
-        onDismissRequest = cancel,
+        onDismissRequest = onCancel,
         title = { Text(localized(item.titleZh, item.titleEn)) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -63,22 +64,18 @@ fun AnswerDialog(
                     }
                 }
                 OutlinedTextField(note, { note = it }, label = { Text(stringResource(R.string.field_note)) }, modifier = Modifier.fillMaxWidth())
-                val stored = entry.answer?.photos?.size ?: 0
-                OutlinedButton(onClick = { capturing = true }) {
-                    Text(stringResource(R.string.answer_take_photos, stored + photos.size))
+                PhotoStrip(stored + pending)
+                OutlinedButton(onClick = onTakePhotos) {
+                    Text(stringResource(R.string.answer_take_photos, stored.size + pending.size))
                 }
                 ErrorText(error)
             }
         },
         confirmButton = {
             TextButton(enabled = outcome != null && !busy, onClick = {
-                onSave(outcome!!, note.trim().ifEmpty { null }, photos.toList())
+                outcome?.let { onSave(it, note.trim().ifEmpty { null }) }
             }) { Text(stringResource(R.string.action_save)) }
         },
-        dismissButton = { TextButton(onClick = cancel) { Text(stringResource(R.string.action_cancel)) } },
+        dismissButton = { TextButton(onClick = onCancel) { Text(stringResource(R.string.action_cancel)) } },
     )
-
-    if (capturing) {
-        CameraCaptureDialog(onDone = { photos += it; capturing = false }, onDismiss = { capturing = false })
-    }
 }

@@ -27,6 +27,7 @@ import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
@@ -41,7 +42,11 @@ import org.gridwalk.app.ui.camera.CameraCaptureDialog
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.core.CategoryProgress
 import org.gridwalk.core.ChecklistEntry
-import org.gridwalk.model.InspectionStatus
+import java.io.File
+import org.gridwalk.app.ui.common.PhotoStrip
+import org.gridwalk.logic.CaptureOwner
+import org.gridwalk.logic.PendingCaptures
+import org.gridwalk.logic.PhotoFiles
 import org.gridwalk.model.Outcome
 
 /**
@@ -50,13 +55,17 @@ import org.gridwalk.model.Outcome
  */
 @OptIn(ExperimentalMaterial3Api::class, ExperimentalFoundationApi::class)
 @Composable
-fun ChecklistScreen(vm: ChecklistViewModel, onBack: () -> Unit) {
-    val ui by vm.ui.collectAsStateWithLifecycle()
+fun ChecklistScreen(vm: ChecklistViewModel, captures: PendingCaptures, photos: PhotoFiles, onBack: () -> Unit) {
+    val ui by vm.model.ui.collectAsStateWithLifecycle()
     val checklist = ui.checklist
-    val editable = checklist?.status == InspectionStatus.DRAFT
+    val editable = ui.editable
     // Item codes, saved so an open dialog survives rotation.
     var answering by rememberSaveable { mutableStateOf<String?>(null) }
     var addingPhotoTo by rememberSaveable { mutableStateOf<String?>(null) }
+    // The item whose answer dialog has the camera open on top of it.
+    var capturingFor by rememberSaveable { mutableStateOf<String?>(null) }
+    // Bumped when the camera closes, so the waiting photos are read from disk again.
+    var capturesSeen by remember { mutableStateOf(0) }
 
     Scaffold(
         topBar = {
@@ -74,7 +83,7 @@ fun ChecklistScreen(vm: ChecklistViewModel, onBack: () -> Unit) {
         bottomBar = {
             if (editable) {
                 Button(
-                    onClick = { vm.submit(onBack) },
+                    onClick = { vm.model.submit(onBack) },
                     enabled = !ui.busy,
                     modifier = Modifier.fillMaxWidth().padding(16.dp),
                 ) { Text(stringResource(R.string.checklist_submit)) }
@@ -91,6 +100,7 @@ fun ChecklistScreen(vm: ChecklistViewModel, onBack: () -> Unit) {
                     items(category.entries, key = { it.item.code }) { entry ->
                         EntryRow(
                             entry,
+                            thumbnails = entry.answer?.photos.orEmpty().map(photos::thumbnail),
                             onClick = { if (editable) answering = entry.item.code },
                             onAddPhoto = { addingPhotoTo = entry.item.code }.takeIf { editable && entry.answer != null },
                         )
@@ -103,17 +113,32 @@ fun ChecklistScreen(vm: ChecklistViewModel, onBack: () -> Unit) {
 
     val entry = checklist?.categories?.flatMap { it.entries }?.find { it.item.code == answering }
     if (entry != null) {
+        val item = entry.item.code
+        val pending = remember(item, capturesSeen, ui.checklist) { vm.model.pendingPhotos(item) }
         AnswerDialog(
             entry = entry,
+            stored = entry.answer?.photos.orEmpty().map(photos::thumbnail),
+            pending = pending,
             busy = ui.busy,
             error = ui.error,
-            onSave = { outcome, note, photos -> vm.answer(entry.item.code, outcome, note, photos) { answering = null } },
-            onDismiss = { answering = null; vm.dismissError() },
+            onTakePhotos = { capturingFor = item },
+            onSave = { outcome, note -> vm.model.answer(item, outcome, note) { answering = null } },
+            onCancel = { vm.model.cancel(item); answering = null },
+        )
+    }
+    capturingFor?.let { item ->
+        CameraCaptureDialog(
+            owner = CaptureOwner.Answer(vm.model.inspectionId, item),
+            captures = captures,
+            onDone = { capturingFor = null; capturesSeen++ },
+            onDismiss = { capturingFor = null; capturesSeen++ },
         )
     }
     addingPhotoTo?.let { item ->
         CameraCaptureDialog(
-            onDone = { paths -> vm.addPhotos(item, paths); addingPhotoTo = null },
+            owner = CaptureOwner.Answer(vm.model.inspectionId, item),
+            captures = captures,
+            onDone = { vm.model.addPhotos(item); addingPhotoTo = null },
             onDismiss = { addingPhotoTo = null },
         )
     }
@@ -134,7 +159,7 @@ private fun CategoryHeader(category: CategoryProgress) {
 }
 
 @Composable
-private fun EntryRow(entry: ChecklistEntry, onClick: () -> Unit, onAddPhoto: (() -> Unit)?) {
+private fun EntryRow(entry: ChecklistEntry, thumbnails: List<File>, onClick: () -> Unit, onAddPhoto: (() -> Unit)?) {
     val answer = entry.answer
     ListItem(
         headlineContent = { Text(localized(entry.item.titleZh, entry.item.titleEn)) },
@@ -144,7 +169,10 @@ private fun EntryRow(entry: ChecklistEntry, onClick: () -> Unit, onAddPhoto: (()
                 answer?.note,
                 answer?.photos?.size?.takeIf { it > 0 }?.let { pluralStringResource(R.plurals.photo_count, it, it) },
             )
-            Text(parts.joinToString(" · "))
+            Column {
+                Text(parts.joinToString(" · "))
+                PhotoStrip(thumbnails)
+            }
         },
         trailingContent = {
             Row {

@@ -65,7 +65,7 @@ fun QrScanDialog(onCode: (String) -> Unit, onDismiss: () -> Unit) {
     }
 
     Dialog(onDismissRequest = onDismiss, properties = DialogProperties(usePlatformDefaultWidth = false)) {
-        WithCameraPermission {
+        WithCameraPermission(onGiveUp = onDismiss) {
             Box(Modifier.fillMaxSize().background(Color.Black)) {
                 CameraPreview(listOf(analysis), Modifier.fillMaxSize())
                 Text(stringResource(R.string.qr_point_at_code), color = Color.White,

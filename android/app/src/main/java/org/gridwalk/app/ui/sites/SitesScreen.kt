@@ -43,10 +43,10 @@ import org.gridwalk.model.InspectionKind
 /** Today's sites: search, scan a site's QR code, start or resume an inspection. */
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
-    val ui by vm.ui.collectAsStateWithLifecycle()
+fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit, onSubmitted: () -> Unit) {
+    val ui by vm.model.ui.collectAsStateWithLifecycle()
     // Re-read on every visit: an inspection or a sync elsewhere may have changed things.
-    LaunchedEffect(Unit) { vm.refresh() }
+    LaunchedEffect(Unit) { vm.model.refresh() }
     var scanning by remember { mutableStateOf(false) }
 
     Scaffold(
@@ -55,7 +55,8 @@ fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
                 title = { Text(ui.profile?.let { stringResource(R.string.sites_title_person, it.name) } ?: stringResource(R.string.sites_title)) },
                 actions = {
                     TextButton(onClick = { scanning = true }) { Text(stringResource(R.string.sites_scan_qr)) }
-                    IconButton(onClick = { vm.refresh() }) { Icon(Icons.Default.Refresh, stringResource(R.string.action_refresh)) }
+                    TextButton(onClick = onSubmitted) { Text(stringResource(R.string.sites_submitted)) }
+                    IconButton(onClick = { vm.model.refresh() }) { Icon(Icons.Default.Refresh, stringResource(R.string.action_refresh)) }
                 },
             )
         },
@@ -63,7 +64,7 @@ fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
         Column(Modifier.padding(padding).fillMaxSize()) {
             OutlinedTextField(
                 value = ui.query,
-                onValueChange = vm::setQuery,
+                onValueChange = vm.model::setQuery,
                 leadingIcon = { Icon(Icons.Default.Search, null) },
                 placeholder = { Text(stringResource(R.string.sites_search_hint)) },
                 singleLine = true,
@@ -75,7 +76,7 @@ fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
                 horizontalArrangement = Arrangement.spacedBy(8.dp),
             ) {
                 InspectionKind.entries.forEach { kind ->
-                    FilterChip(selected = ui.kind == kind, onClick = { vm.setKind(kind) }, label = { Text(stringResource(kind.labelRes)) })
+                    FilterChip(selected = ui.kind == kind, onClick = { vm.model.setKind(kind) }, label = { Text(stringResource(kind.labelRes)) })
                 }
             }
             ErrorText(ui.error)
@@ -94,7 +95,7 @@ fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
                                 else stringResource(R.string.sites_start),
                             )
                         },
-                        modifier = Modifier.clickable { vm.open(site.id, onOpenInspection) },
+                        modifier = Modifier.clickable { vm.model.open(site.id, onOpenInspection) },
                     )
                     HorizontalDivider()
                 }
@@ -104,7 +105,7 @@ fun SitesScreen(vm: SitesViewModel, onOpenInspection: (String) -> Unit) {
 
     if (scanning) {
         QrScanDialog(
-            onCode = { code -> scanning = false; vm.scanned(code, onOpenInspection) },
+            onCode = { code -> scanning = false; vm.model.scanned(code, onOpenInspection) },
             onDismiss = { scanning = false },
         )
     }

@@ -75,6 +75,10 @@ fun SyncScreen(vm: SyncViewModel, onEnrol: () -> Unit) {
             ui.last?.let { last ->
                 Text(stringResource(R.string.sync_last, formatMs(last.atMs)), style = MaterialTheme.typography.titleSmall)
                 last.failure?.let { Text(stringResource(R.string.sync_failed, it), color = MaterialTheme.colorScheme.error) }
+                // The server no longer accepts this phone: sync stopped; enrolling again is the fix.
+                if (last.failure != null && last.reenrol) {
+                    Button(onClick = onEnrol) { Text(stringResource(R.string.sync_enrol_again)) }
+                }
                 last.counts.forEach { (count, value) -> Text(stringResource(R.string.sync_count_line, stringResource(count.label), value)) }
                 if (last.refused.isNotEmpty()) {
                     Text(stringResource(R.string.sync_refused_header), color = MaterialTheme.colorScheme.error)

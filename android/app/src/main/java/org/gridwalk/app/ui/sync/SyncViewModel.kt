@@ -15,9 +15,10 @@ import org.gridwalk.app.GridwalkApp
 import org.gridwalk.app.sync.LastSync
 import org.gridwalk.app.sync.SyncScheduler
 import org.gridwalk.app.sync.SyncWorker
-import org.gridwalk.core.*
-import org.gridwalk.model.*
-import org.gridwalk.ffi.*
+import org.gridwalk.core.PendingSync
+import org.gridwalk.core.SyncPhase
+import org.gridwalk.logic.GridwalkRepository
+import org.gridwalk.model.Profile
 
 /** A sync in flight, from the worker's progress: "pushing 3 of 10"; no phase until the first step. */
 data class SyncRunning(val phase: SyncPhase?, val done: Long, val total: Long)
@@ -33,9 +34,8 @@ data class SyncUi(
     val error: Throwable? = null,
 )
 
-class SyncViewModel(application: Application) : AndroidViewModel(application) {
+class SyncViewModel(application: Application, private val repo: GridwalkRepository) : AndroidViewModel(application) {
     private val app = application as GridwalkApp
-    private val repo = app.repository
     private val state = MutableStateFlow(SyncUi())
     val ui: StateFlow<SyncUi> = state.asStateFlow()
 
@@ -78,6 +78,8 @@ class SyncViewModel(application: Application) : AndroidViewModel(application) {
         runCatching { repo.enroll(serverUrl.trim(), code.trim()) }
             .onSuccess { enrolment ->
                 state.update { it.copy(enrolling = false, profile = enrolment.person) }
+                // A stop after "unauthorised" cancelled the periodic sync; enrolled again, resume it.
+                SyncScheduler.schedulePeriodic(getApplication())
                 syncNow()
                 onEnrolled()
             }

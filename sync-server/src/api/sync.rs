@@ -1,0 +1,140 @@
+//! `GET|POST /v2/sync`: one request that pushes a batch and pulls the page after the
+//! cursor, in the compact `/v2` encoding, compressed with a shared zstd dictionary
+//! (`gridwalk_model::wire`). The push is the `/v1` push ([`super::push::store_batch`]),
+//! the page the `/v1` pull's ([`super::pull::page`]) without the caller device's own
+//! records; only the encoding differs, so a record stored through either route is the
+//! same record, signed bytes and all.
+//!
+//! The body is counted as sent (compressed) against the JSON limit by the router and
+//! decompressed into at most that limit again, before it is parsed.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use gridwalk_model::wire::{
+    self, CURSOR, DICTIONARY_HEADER, LIMIT, REFERENCE, SyncRequest, SyncResponse,
+};
+
+use super::{AppState, parse_json, pull, push, read_body};
+use crate::auth::Caller;
+use crate::error::{ApiError, blocking};
+use crate::kinds::templates;
+
+/// zstd level of answers: small bodies, so a high level costs little time.
+const LEVEL: i32 = 19;
+
+/// Handles a `/v2` sync.
+pub async fn sync(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let dictionary = requested_dictionary(&headers)?;
+    let cursor = pull::parse_cursor(params.get(CURSOR).map(String::as_str))?;
+    let limit = pull::parse_limit(&state, params.get(LIMIT).map(String::as_str))?;
+    let held_reference = params.get(REFERENCE).cloned();
+    let limit_bytes = state.limits.max_body_bytes;
+    let bytes = read_body(body, limit_bytes).await?;
+    let request: SyncRequest = if bytes.is_empty() {
+        SyncRequest::default()
+    } else {
+        match dictionary {
+            Some((id, dict)) => parse_json(&decompress(&bytes, id, dict, limit_bytes)?)?,
+            None => parse_json(&bytes)?,
+        }
+    };
+    let items = wire::expand_items(request.items, templates());
+    let results = push::store_batch(&state, caller.clone(), items).await?;
+    let store = state.store.clone();
+    let (page, reference) =
+        blocking(move || pull::page(store.as_ref(), &caller, cursor, limit, true, held_reference))
+            .await?;
+    let answer = SyncResponse {
+        results: results.into_iter().map(wire::outcome).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|item| wire::compact_pulled(item, templates()))
+            .collect(),
+        cursor: page.next_cursor,
+        has_more: page.has_more,
+        reference,
+    };
+    let json = serde_json::to_vec(&answer)
+        .map_err(|e| ApiError::Internal(format!("cannot encode the answer: {e}")))?;
+    match dictionary {
+        Some((id, dict)) if json.len() > wire::COMPRESS_ABOVE => {
+            let compressed = compress(&json, dict)?;
+            let mut response = compressed.into_response();
+            let headers = response.headers_mut();
+            // A zstd frame (RFC 8878's type), to be read with the dictionary named.
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/zstd"));
+            headers.insert(DICTIONARY_HEADER, HeaderValue::from(id));
+            Ok(response)
+        }
+        _ => {
+            let mut response = json.into_response();
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Ok(response)
+        }
+    }
+}
+
+/// The dictionary the request names, if any; one this server does not hold is refused.
+fn requested_dictionary(headers: &HeaderMap) -> Result<Option<(u32, &'static [u8])>, ApiError> {
+    let Some(value) = headers.get(DICTIONARY_HEADER) else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let known: Vec<String> = wire::DICTIONARIES
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    text.parse::<u32>()
+        .ok()
+        .and_then(|id| wire::dictionary(id).map(|d| Some((id, d))))
+        .ok_or_else(|| {
+            ApiError::UnknownDictionary(format!(
+                "this server does not hold compression dictionary `{text}` (it holds {}); \
+                 update the app",
+                known.join(", ")
+            ))
+        })
+}
+
+/// The body decompressed with its dictionary, at most `limit` bytes.
+fn decompress(bytes: &[u8], id: u32, dict: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+    if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(bytes)
+        && size > limit as u64
+    {
+        return Err(ApiError::TooLarge(format!(
+            "the request body is larger than the limit of {limit} bytes (after decompression)"
+        )));
+    }
+    let mut decompressor = zstd::bulk::Decompressor::with_dictionary(dict)
+        .map_err(|e| ApiError::Internal(format!("dictionary {id} does not load: {e}")))?;
+    decompressor.decompress(bytes, limit).map_err(|e| {
+        ApiError::UnknownDictionary(format!(
+            "the body is not a zstd frame of at most {limit} bytes made with dictionary {id}: {e}"
+        ))
+    })
+}
+
+/// `json` compressed with the dictionary, without the frame's dictionary id (the
+/// header names it).
+fn compress(json: &[u8], dict: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let fail = |e: std::io::Error| ApiError::Internal(format!("cannot compress the answer: {e}"));
+    let mut compressor = zstd::bulk::Compressor::with_dictionary(LEVEL, dict).map_err(fail)?;
+    compressor
+        .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
+        .map_err(fail)?;
+    compressor.compress(json).map_err(fail)
+}
