@@ -112,18 +112,34 @@ fn open(file: &Path) -> Result<File, AdminError> {
 /// Reads and checks org units from `id,name,level,parent` CSV against the units the
 /// server already holds (a parent may be stored already or come later in the file).
 fn units_from_file(store: &dyn RecordStore, file: &Path) -> Result<Vec<OrgUnit>, AdminError> {
+    units_from_reader(store, &file.display().to_string(), open(file)?)
+}
+
+/// [`import_units`]' check over any input (the console's upload), named `name` in
+/// errors: every bad row is named at once.
+pub fn units_from_reader(
+    store: &dyn RecordStore,
+    name: &str,
+    input: impl std::io::Read,
+) -> Result<Vec<OrgUnit>, AdminError> {
     let known = store.units()?;
-    Ok(org::units_from_csv(
-        &file.display().to_string(),
-        open(file)?,
-        &known,
-    )?)
+    Ok(org::units_from_csv(name, input, &known)?)
 }
 
 /// Reads and checks sites from `id,name,kind,unit,address,lat,lon` CSV; every site's
 /// unit must be one the server already holds.
 fn sites_from_file(store: &dyn RecordStore, file: &Path) -> Result<Vec<Site>, AdminError> {
-    let sites = org::sites_from_csv(&file.display().to_string(), open(file)?)?;
+    sites_from_reader(store, &file.display().to_string(), open(file)?)
+}
+
+/// [`import_sites`]' check over any input (the console's upload), named `name` in
+/// errors: every bad row, and every site of an unknown unit, is named at once.
+pub fn sites_from_reader(
+    store: &dyn RecordStore,
+    name: &str,
+    input: impl std::io::Read,
+) -> Result<Vec<Site>, AdminError> {
+    let sites = org::sites_from_csv(name, input)?;
     let tree = UnitTree::new(&store.units()?);
     // Every stray site at once, so one correction of the file is enough.
     let stray: Vec<String> = sites
@@ -133,8 +149,7 @@ fn sites_from_file(store: &dyn RecordStore, file: &Path) -> Result<Vec<Site>, Ad
         .collect();
     if !stray.is_empty() {
         return Err(AdminError::Invalid(format!(
-            "{}: {}; import the units first",
-            file.display(),
+            "{name}: {}; import the units first",
             stray.join("; ")
         )));
     }

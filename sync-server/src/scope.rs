@@ -13,8 +13,9 @@
 //!   is the caller (name, role, unit, department) and its device one the caller's
 //!   person enrolled; an inspection's inspector is the caller's name or no one's;
 //! - spot checks are recorded only by supervisors (and admins); a spot check that is
-//!   still a draft (a planned visit) is read only by supervisors of the area and admins,
-//!   so the inspected community never learns of it before it is submitted;
+//!   still a draft (a planned visit) is read only by its author's devices and admins
+//!   (not even by other supervisors of the area), so the inspected community never
+//!   learns of it before it is submitted;
 //! - personal details (checklist categories `key-groups` and `disputes`) reach the
 //!   roles that act on them: community staff, street officers, admins, the department
 //!   a case is assigned to, and the author; everyone else gets them redacted;
@@ -180,9 +181,9 @@ pub fn read_access(
     let visible = match caller.role {
         Role::Admin => true,
         Role::DepartmentOfficer => assigned_to_caller && !record.draft,
-        Role::Supervisor => tree.is_within(&record.unit, &caller.unit),
-        // Drafts are only ever planned spot checks: hidden from the inspected area.
-        Role::GridWorker | Role::CommunityStaff | Role::StreetOfficer => {
+        // Drafts are only ever planned spot checks: read by their author alone (above),
+        // hidden from the inspected area and from everyone else.
+        Role::Supervisor | Role::GridWorker | Role::CommunityStaff | Role::StreetOfficer => {
             !record.draft && tree.is_within(&record.unit, &caller.unit)
         }
     };

@@ -6,7 +6,7 @@
 // in a browser context of their own. Then: community staff calls the case in to the
 // street; the street officer assigns it to the police; the police officer accepts it
 // and rectifies it with a photo; the community staff verifies it; the dashboard is read
-// before and after. Along the way: a refusal shows the model's reason, a person outside
+// before and after; the supervisor plans a spot check from a seeded sample. Along the way: a refusal shows the model's reason, a person outside
 // the area gets "not found", the language switch, sign-out, and a screenshot of every
 // page at 1366x768 and at 360 px wide. Output (to `out`): the dashboard's numbers.
 // Any failed expectation throws: the process exits non-zero and the test fails.
@@ -174,13 +174,34 @@ async function dashboard(page) {
     await supervisor.page.goto(config.base + '/console/dashboard?unit=s-hehua');
     await shot(supervisor.page, '11-dashboard-street');
 
+    // The supervisor plans an unannounced visit in Li Na's grid: the seed's sample, shown
+    // again for the same seed, then planned (the test checks the worker's sync).
+    await supervisor.page.click('#nav-spot-checks');
+    await supervisor.page.waitForURL(/spot-checks/);
+    await supervisor.page.selectOption('#area', 'g-xinhua-1');
+    await supervisor.page.fill('#count', '1');
+    await supervisor.page.fill('#seed', '20261130');
+    await supervisor.page.check('input[name=sensitive]');
+    await supervisor.page.click('#draw button[type=submit]');
+    await supervisor.page.waitForSelector('#sample');
+    expect(await text(supervisor.page, '#seed-shown') === '20261130', 'the seed is shown');
+    const drawn = await supervisor.page.getAttribute('#sample tbody tr', 'data-site');
+    await shot(supervisor.page, '12-spot-check-sample');
+    await supervisor.page.click('#plan button[type=submit]');
+    await supervisor.page.waitForSelector('#planned');
+    expect(await supervisor.page.locator('#plans li').count() === 1, 'the plan is listed');
+    await shot(supervisor.page, '13-spot-check-planned');
+    await supervisor.page.click('#nav-discrepancies');
+    await supervisor.page.waitForURL(/discrepancies/);
+    await shot(supervisor.page, '14-discrepancies');
+
     // Signing out ends the session: the queue sends to the sign-in page.
     await staff.page.click('header form button[type=submit]');
     await staff.page.waitForURL(/why=out/);
     await staff.page.goto(config.base + '/console/queue');
     expect(/\/console\/signin/.test(staff.page.url()), 'signed out: back to sign-in');
 
-    fs.writeFileSync(config.out, JSON.stringify({ before, after }, null, 2));
+    fs.writeFileSync(config.out, JSON.stringify({ before, after, spotCheckSite: drawn }, null, 2));
   } finally {
     await browser.close();
   }

@@ -5,8 +5,9 @@
 //! officer accepts it and rectifies it with a photo, the community staff verifies it,
 //! and the dashboard's numbers move — and equal the campaign report that
 //! `gridwalk-server report --json` prints. Back on the grid worker's phone the case
-//! arrives as the desk left it. Screenshots of each page, at 1366×768 and 360 px wide,
-//! go to `target/console-shots/`.
+//! arrives as the desk left it. The supervisor plans a spot check of a seeded sample in
+//! the grid worker's grid, which her phone's sync does not reveal. Screenshots of each
+//! page, at 1366×768 and 360 px wide, go to `target/console-shots/`.
 //!
 //! Needs `node`, `.tools/playwright` and `/usr/bin/chromium`, which
 //! `scripts/install-test-tools` installs.
@@ -176,8 +177,24 @@ async fn a_hazard_walks_from_a_phone_through_four_desks_in_a_real_browser() {
         );
     }
 
+    // The supervisor's planned visit is site A, in Li Na's own grid: stored as a
+    // draft spot check, and her phone's sync does not reveal it.
+    assert_eq!(cells["spotCheckSite"], "site-a", "{cells}");
+    let plans: Vec<_> = server
+        .admin_store()
+        .records_of_kind(gridwalk_core::protocol::RecordKind::Inspection)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.draft)
+        .collect();
+    assert_eq!(plans.len(), 1);
+
     // The desk's events are ordinary synced events: the phone folds them the same.
     worker.sync().await.unwrap();
+    assert!(
+        worker.store().inspection(&plans[0].id).is_err(),
+        "the grid worker's sync must not reveal the planned spot check"
+    );
     let case = worker.store().hazard_case(&case_id).unwrap();
     assert_eq!(case.state.status, Status::Verified);
     assert_eq!(case.state.department.as_deref(), Some("police"));
@@ -189,6 +206,9 @@ async fn a_hazard_walks_from_a_phone_through_four_desks_in_a_real_browser() {
         "05-case-reported",
         "07-case-rectified",
         "09-dashboard-after",
+        "12-spot-check-sample",
+        "13-spot-check-planned",
+        "14-discrepancies",
     ] {
         for size in ["1366", "360"] {
             let file = shots_dir().join(format!("{shot}-{size}.png"));

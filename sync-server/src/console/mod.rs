@@ -20,19 +20,27 @@
 //! [`signin`] (sign-in, first password, sign-out, language switch), [`cases`] (the
 //! cases a person may see, as queue lines), [`queue`], [`case`] (the case page and its
 //! actions), [`photo`] (photos in and out), [`chart`], [`dashboard`] and [`export`]
-//! (CSV).
+//! (CSV and XLSX), [`sample`] (the seeded spot-check sample), [`spotcheck`] (the planner) and
+//! [`discrepancy`] (what spot checks found that routine rounds marked ok), [`people`]
+//! (administration of people and devices), [`sites`] (unit and site imports, the QR
+//! sheet).
 
 pub mod case;
 pub mod cases;
 pub mod chart;
 pub mod dashboard;
+pub mod discrepancy;
 pub mod export;
 pub mod i18n;
 pub mod names;
+pub mod people;
 pub mod photo;
 pub mod queue;
+pub mod sample;
 pub mod session;
 pub mod signin;
+pub mod sites;
+pub mod spotcheck;
 
 use askama::Template;
 use axum::Router;
@@ -202,6 +210,10 @@ pub struct ChromeViewer {
     pub csrf: String,
     /// Whether they see the dashboard link (every desk role does).
     pub dashboard: bool,
+    /// Whether they see the spot-check planner and discrepancies (supervisors, admins).
+    pub supervises: bool,
+    /// Whether they see the administration link (admins).
+    pub administers: bool,
 }
 
 impl Chrome {
@@ -223,6 +235,12 @@ impl Chrome {
                 role: lang.role(v.person.role),
                 csrf: v.csrf.clone(),
                 dashboard: true,
+                administers: v.person.role == gridwalk_model::profile::Role::Admin,
+                supervises: matches!(
+                    v.person.role,
+                    gridwalk_model::profile::Role::Supervisor
+                        | gridwalk_model::profile::Role::Admin
+                ),
             }),
         }
     }
@@ -272,8 +290,30 @@ pub fn router(state: AppState) -> Router {
             post(case::act).layer(DefaultBodyLimit::max(photo_form_limit)),
         )
         .route("/console/photos/{sha256}", get(photo::photo))
+        .route(
+            "/console/spot-checks",
+            get(spotcheck::planner).post(spotcheck::plan),
+        )
+        .route("/console/discrepancies", get(discrepancy::page))
+        .route("/console/admin", get(people::page))
+        .route("/console/admin/people", post(people::add))
+        .route(
+            "/console/admin/import",
+            get(sites::import_page).post(sites::import),
+        )
+        .route("/console/admin/sites/qr", get(sites::qr_sheet))
+        .route(
+            "/console/admin/people/{id}/{change}",
+            post(people::change_person),
+        )
+        .route(
+            "/console/admin/devices/{id}/revoke",
+            post(people::revoke_device),
+        )
         .route("/console/export/report.csv", get(export::report_csv))
         .route("/console/export/cases.csv", get(export::cases_csv))
+        .route("/console/export/report.xlsx", get(export::report_xlsx))
+        .route("/console/export/cases.xlsx", get(export::cases_xlsx))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {

@@ -63,6 +63,7 @@ struct QueuePage {
     units: Vec<Choice>,
     overdue: bool,
     export_href: String,
+    export_xlsx_href: String,
 }
 
 /// `GET /console/queue`.
@@ -161,6 +162,7 @@ pub async fn queue(
         Some(q) => format!("/console/export/cases.csv?{q}"),
         None => "/console/export/cases.csv".to_string(),
     };
+    let export_xlsx_href = export_href.replacen("cases.csv", "cases.xlsx", 1);
     let page = QueuePage {
         chrome: Chrome::new(lang, &here, Some(&viewer)),
         heading,
@@ -170,6 +172,7 @@ pub async fn queue(
         units: unit_choices,
         overdue: filter.overdue.as_deref().is_some_and(|o| !o.is_empty()),
         export_href,
+        export_xlsx_href,
     };
     Ok(html(&page))
 }
