@@ -33,6 +33,7 @@ use super::{CaseLock, StoreError, StoreResult};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_records.sql"),
     include_str!("migrations/0002_console.sql"),
+    include_str!("migrations/0003_thumbnails.sql"),
 ];
 
 /// Most connections one replica opens for queries.
