@@ -13,9 +13,8 @@ use gridwalk_server::config::{DEFAULT_MAX_PHOTO_BYTES, DataDir, Limits};
 use gridwalk_server::export;
 use gridwalk_server::proofs::verify_store;
 use gridwalk_server::server;
-use gridwalk_server::storage::RecordStore;
 use gridwalk_server::storage::files::FileBlobStore;
-use gridwalk_server::storage::sqlite::SqliteStore;
+use gridwalk_server::storage::{Database, RecordStore};
 
 #[derive(Parser)]
 #[command(name = "gridwalk-server", version, about = "The gridwalk sync server")]
@@ -23,6 +22,12 @@ struct Cli {
     /// Folder for the server's database and photo files.
     #[arg(long, global = true, default_value = "gridwalk-server-data")]
     data: PathBuf,
+    /// Where the records live: `postgres://user@host:port/name` for a PostgreSQL
+    /// database that several server replicas share; without it, the data folder's
+    /// SQLite file. Photos stay in the data folder either way. Also read from
+    /// `GRIDWALK_DATABASE`, which keeps a password out of the process list.
+    #[arg(long, global = true, env = "GRIDWALK_DATABASE", hide_env_values = true)]
+    database: Option<String>,
     /// Print results as JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -342,7 +347,9 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
     prepare_data_folder(&data.root)?;
     // The zone text output shows times in.
     let zone = if cli.utc { Zone::Utc } else { Zone::Local };
-    let open = || SqliteStore::open(&data.database()).map_err(|e| e.to_string());
+    let database =
+        Database::from_flag(cli.database.as_deref(), data.database()).map_err(|e| e.to_string())?;
+    let open = || database.open().map_err(|e| e.to_string());
     match cli.command {
         Command::Serve {
             listen,
@@ -380,7 +387,7 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
                 ..Limits::default()
             };
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-            let served = runtime.block_on(server::serve(data, listen, limits));
+            let served = runtime.block_on(server::serve_database(data, &database, listen, limits));
             // Storage work still running for a dropped connection gets a moment, not
             // a veto over the exit.
             runtime.shutdown_timeout(Duration::from_secs(1));
@@ -389,19 +396,19 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
         Command::Units {
             command: ImportCommand::Import { file },
         } => {
-            let report = admin::import_units(&open()?, &file).map_err(|e| e.to_string())?;
+            let report = admin::import_units(open()?.as_ref(), &file).map_err(|e| e.to_string())?;
             let line = format!("imported {} units", report.imported);
             admin::print(cli.json, &report, &line).map_err(|e| e.to_string())
         }
         Command::Sites {
             command: ImportCommand::Import { file },
         } => {
-            let report = admin::import_sites(&open()?, &file).map_err(|e| e.to_string())?;
+            let report = admin::import_sites(open()?.as_ref(), &file).map_err(|e| e.to_string())?;
             let line = format!("imported {} sites", report.imported);
             admin::print(cli.json, &report, &line).map_err(|e| e.to_string())
         }
-        Command::People { command } => people(cli.json, &open()?, command),
-        Command::Devices { command } => devices(cli.json, zone, &open()?, command),
+        Command::People { command } => people(cli.json, open()?.as_ref(), command),
+        Command::Devices { command } => devices(cli.json, zone, open()?.as_ref(), command),
         Command::Report { as_of, as_of_ms } => {
             let as_of = match (as_of, as_of_ms) {
                 (Some(text), _) => parse_as_of(&text, zone).map_err(|e| e.to_string())?,
@@ -409,7 +416,8 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
                 (None, None) => chrono::Utc::now().timestamp_millis(),
             };
             let store = open()?;
-            let report = admin::campaign_report(&store, as_of).map_err(|e| e.to_string())?;
+            let report =
+                admin::campaign_report(store.as_ref(), as_of).map_err(|e| e.to_string())?;
             let breaks = store.chain_breaks().map_err(|e| e.to_string())?;
             let text = if cli.json {
                 admin::report_json(&report, &breaks)
@@ -426,14 +434,15 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
         }
         Command::Case { case } => {
             let blobs = FileBlobStore::open(&data.blobs()).map_err(|e| e.to_string())?;
-            let view = export::case_view(&open()?, &blobs, &case, chrono::Utc::now())
+            let view = export::case_view(open()?.as_ref(), &blobs, &case, chrono::Utc::now())
                 .map_err(|e| e.to_string())?;
             admin::print(cli.json, &view, &view.to_text(zone)).map_err(|e| e.to_string())
         }
         Command::ExportCase { case, out } => {
             let blobs = FileBlobStore::open(&data.blobs()).map_err(|e| e.to_string())?;
-            let contents = export::export_case(&open()?, &blobs, &case, &out, chrono::Utc::now())
-                .map_err(|e| e.to_string())?;
+            let contents =
+                export::export_case(open()?.as_ref(), &blobs, &case, &out, chrono::Utc::now())
+                    .map_err(|e| e.to_string())?;
             let line = format!(
                 "wrote {}: case {}, {} records, {} photos, {} devices",
                 out.display(),
@@ -454,7 +463,7 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
         }
         Command::Verify => {
             let blobs = FileBlobStore::open(&data.blobs()).map_err(|e| e.to_string())?;
-            let report = verify_store(&open()?, &blobs).map_err(|e| e.to_string())?;
+            let report = verify_store(open()?.as_ref(), &blobs).map_err(|e| e.to_string())?;
             admin::print(cli.json, &report, &report.to_text()).map_err(|e| e.to_string())?;
             if report.is_clean() {
                 Ok(())
@@ -469,7 +478,7 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
     }
 }
 
-fn people(json: bool, store: &SqliteStore, command: PeopleCommand) -> Result<(), String> {
+fn people(json: bool, store: &dyn RecordStore, command: PeopleCommand) -> Result<(), String> {
     let now = chrono::Utc::now();
     let printed = match command {
         PeopleCommand::Add {
@@ -547,7 +556,7 @@ fn people(json: bool, store: &SqliteStore, command: PeopleCommand) -> Result<(),
 fn devices(
     json: bool,
     zone: Zone,
-    store: &SqliteStore,
+    store: &dyn RecordStore,
     command: DevicesCommand,
 ) -> Result<(), String> {
     let now = chrono::Utc::now();

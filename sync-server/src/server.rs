@@ -38,15 +38,23 @@ use crate::api::router;
 use crate::config::{DataDir, Limits};
 use crate::console;
 use crate::state::AppState;
-use crate::storage::StoreError;
 use crate::storage::files::FileBlobStore;
-use crate::storage::sqlite::SqliteStore;
+use crate::storage::{Database, StoreError};
 
 /// Opens the embedded SQLite record store and local blob store in a data folder.
 pub fn open_state(data: &DataDir, limits: Limits) -> Result<AppState, StoreError> {
-    let store = SqliteStore::open(&data.database())?;
+    open_state_on(&Database::Sqlite(data.database()), data, limits)
+}
+
+/// Opens the record store in `database` and the blob store in a data folder.
+pub fn open_state_on(
+    database: &Database,
+    data: &DataDir,
+    limits: Limits,
+) -> Result<AppState, StoreError> {
+    let store = database.open()?;
     let blobs = FileBlobStore::open(&data.blobs())?;
-    Ok(AppState::new(Arc::new(store), Arc::new(blobs), limits))
+    Ok(AppState::new(store, Arc::new(blobs), limits))
 }
 
 /// Serves on an already bound listener until `shutdown` completes, then lets the
@@ -158,9 +166,20 @@ async fn sweep_uploads(state: AppState) {
     }
 }
 
-/// Binds `listen` and serves until SIGTERM or Ctrl-C.
+/// Binds `listen` and serves the data folder's embedded stores until SIGTERM or Ctrl-C.
 pub async fn serve(data: &DataDir, listen: SocketAddr, limits: Limits) -> std::io::Result<()> {
-    let state = open_state(data, limits).map_err(std::io::Error::other)?;
+    serve_database(data, &Database::Sqlite(data.database()), listen, limits).await
+}
+
+/// Binds `listen` and serves the records in `database` (photos in the data folder)
+/// until SIGTERM or Ctrl-C.
+pub async fn serve_database(
+    data: &DataDir,
+    database: &Database,
+    listen: SocketAddr,
+    limits: Limits,
+) -> std::io::Result<()> {
+    let state = open_state_on(database, data, limits).map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, data = %data.root.display(), "listening");

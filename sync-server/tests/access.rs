@@ -14,9 +14,8 @@ use common::*;
 use gridwalk_server::admin;
 use gridwalk_server::api::router;
 use gridwalk_server::config::Limits;
-use gridwalk_server::server::open_state;
-use gridwalk_server::storage::sqlite::SqliteStore;
-use gridwalk_server::storage::{EnrolAttempt, RecordStore};
+use gridwalk_server::server::open_state_on;
+use gridwalk_server::storage::EnrolAttempt;
 use serde_json::{Value, json};
 
 /// `(status, error body)` of a push of one routine inspection.
@@ -374,7 +373,9 @@ async fn a_router_served_without_connect_info_still_limits_enrolment_in_the_data
     let dir = gridwalk_server::config::DataDir {
         root: data.path().to_path_buf(),
     };
-    let state = open_state(
+    let (database, _scratch) = test_database(&dir);
+    let state = open_state_on(
+        &database,
         &dir,
         Limits {
             enrol_attempts: 2,
@@ -420,9 +421,9 @@ async fn a_router_served_without_connect_info_still_limits_enrolment_in_the_data
         body["message"].as_str().unwrap().contains("unknown"),
         "{body}"
     );
-    // The count lives in the database: another server on the same file (a replica)
-    // refuses the same client too.
-    let replica = SqliteStore::open(&dir.database()).unwrap();
+    // The count lives in the database: another server on the same database (a
+    // replica) refuses the same client too.
+    let replica = database.open().unwrap();
     let attempt = replica
         .note_enrol_attempt("unknown", Utc::now().timestamp_millis(), 60_000, 2)
         .unwrap();

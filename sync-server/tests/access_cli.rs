@@ -12,13 +12,13 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use common::fixture;
+use common::{CliData, fixture, with_database};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gridwalk-server");
 
 fn run(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    with_database(&mut Command::new(BIN), data)
         .args(args)
         .arg("--data")
         .arg(data)
@@ -47,7 +47,7 @@ fn refused(data: &Path, args: &[&str]) -> String {
 
 /// `serve` on 127.0.0.1:0 with stderr in `log`; the child and its base URL.
 fn serve(data: &Path, log: &Path, extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
+    let mut child = with_database(&mut Command::new(BIN), data)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .args(extra)
@@ -127,8 +127,10 @@ fn common_prefix(a: &str, b: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_commands_shut_out_people_and_devices_of_a_running_server() {
-    let data = tempfile::tempdir().unwrap();
-    let data = data.path();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let _folder = CliData::new(dir, path.clone());
+    let data = path.as_path();
     admin(
         data,
         &["units", "import", fixture("units.csv").to_str().unwrap()],

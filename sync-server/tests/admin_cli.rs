@@ -7,10 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
+use common::{CliData, with_database};
+
 const BIN: &str = env!("CARGO_BIN_EXE_gridwalk-server");
 
 fn run(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    with_database(&mut Command::new(BIN), data)
         .arg("--data")
         .arg(data)
         .args(args)
@@ -41,14 +45,16 @@ fn demo(file: &str) -> PathBuf {
         .join(file)
 }
 
-/// A server data folder with the demo district.
-fn district() -> (tempfile::TempDir, PathBuf) {
+/// A server data folder with the demo district (and its own PostgreSQL database when
+/// the tests run on one).
+fn district() -> (CliData, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
+    let folder = CliData::new(dir, data.clone());
     for (what, file) in [("units", "units.csv"), ("sites", "sites.csv")] {
         ok(&data, &[what, "import", demo(file).to_str().unwrap()]);
     }
-    (dir, data)
+    (folder, data)
 }
 
 #[test]
@@ -160,9 +166,9 @@ fn a_second_person_of_the_same_name_in_a_unit_needs_allow_duplicate_name() {
 
 #[test]
 fn imports_name_every_bad_row_and_a_wrong_separator() {
-    let (dir, data) = district();
+    let (_folder, data) = district();
     let file = |name: &str, text: &str| {
-        let path = dir.path().join(name);
+        let path = data.parent().unwrap().join(name);
         std::fs::write(&path, text).unwrap();
         path.to_str().unwrap().to_string()
     };
@@ -192,11 +198,7 @@ fn imports_name_every_bad_row_and_a_wrong_separator() {
     let semicolons = file("units.csv", "id;name;level;parent\nZ;Z;district;\n");
     let message = refused(&data, &["units", "import", &semicolons]);
     assert!(message.contains("separated by `;`"), "{message}");
-    use gridwalk_server::storage::RecordStore;
-    let store = gridwalk_server::storage::sqlite::SqliteStore::open(
-        &gridwalk_server::config::DataDir { root: data.clone() }.database(),
-    )
-    .unwrap();
+    let store = common::cli_store(&data);
     assert_eq!(store.sites().unwrap().len(), 6, "only the demo's sites");
     assert!(store.units().unwrap().iter().all(|u| u.id != "Z"));
 }
@@ -209,7 +211,7 @@ fn a_closed_pipe_ends_the_report_quietly() {
         &["people", "list"][..],
         &["--json", "report"][..],
     ] {
-        let mut child = Command::new(BIN)
+        let mut child = with_database(&mut Command::new(BIN), &data)
             .arg("--data")
             .arg(&data)
             .args(args)
@@ -236,7 +238,7 @@ fn serve_with_a_closed_stdout_still_serves() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(BIN)
+    let mut child = with_database(&mut Command::new(BIN), &data)
         .arg("--data")
         .arg(&data)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])

@@ -252,9 +252,7 @@ async fn a_row_written_before_folds_were_kept_is_refolded_by_its_next_event() {
     assert_eq!(results[0]["status"], "accepted");
 
     // As a server before schema version 4 left it: the row without its fold.
-    let db = rusqlite::Connection::open(server.data_path().join("server.sqlite")).unwrap();
-    db.execute("UPDATE cases SET fold = NULL WHERE case_id = ?1", [&case])
-        .unwrap();
+    server.sql("UPDATE cases SET fold = NULL WHERE case_id = ?1", &[&case]);
     assert_eq!(server.state.store.case_fold(&case).unwrap(), None);
 
     let assigned = hazard_event(

@@ -43,11 +43,9 @@ async fn a_repushed_report_rebuilds_a_missing_case_row() {
     assert_eq!(scope.unit, "g-xinhua-1");
 
     // The old crash: the event stored, the case's row not, in the real data file.
-    let db = rusqlite::Connection::open(server.data_path().join("server.sqlite")).unwrap();
     assert_eq!(
-        db.execute("DELETE FROM cases WHERE case_id = ?1", [&case])
-            .unwrap(),
-        1
+        server.sql("DELETE FROM cases WHERE case_id = ?1", &[&case]),
+        SqlOutcome::Changed(1)
     );
     assert!(store.case_scope(&case).unwrap().is_none());
     let called = hazard_event(

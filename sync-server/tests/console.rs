@@ -381,13 +381,12 @@ async fn a_disabled_person_is_signed_out_on_the_next_request_and_sessions_expire
     // A session past its expiry (as stored) is refused and ended.
     let cookie = session(try_sign_in(&server, "chen.jie", PASSWORD).await);
     assert_eq!(get(&server, &cookie, "/console/queue").await.status(), 200);
-    let db = rusqlite::Connection::open(server.data_path().join("server.sqlite")).unwrap();
-    let changed = db
-        .execute(
-            "UPDATE console_sessions SET expires_at = '2020-01-01T00:00:00.000Z'",
-            [],
-        )
-        .unwrap();
+    let SqlOutcome::Changed(changed) = server.sql(
+        "UPDATE console_sessions SET expires_at = '2020-01-01T00:00:00.000Z'",
+        &[],
+    ) else {
+        panic!("an UPDATE answers how many rows it changed");
+    };
     assert!(changed >= 1);
     assert_eq!(
         location(&get(&server, &cookie, "/console/queue").await),

@@ -427,16 +427,13 @@ async fn a_phone_enrolled_again_still_sends_what_it_recorded_before() {
         .await;
     // A new one-time code for the same person (what `people reissue` hands out).
     let code = "REISSUED-CODE-0001";
-    rusqlite::Connection::open(server.data_path().join("server.sqlite"))
-        .unwrap()
-        .execute(
-            "INSERT INTO enrolment_codes(code_hash, person) VALUES (?1, ?2)",
-            [
-                gridwalk_server::auth::enrolment_code_hash(code),
-                first.person.clone(),
-            ],
-        )
-        .unwrap();
+    server.sql(
+        "INSERT INTO enrolment_codes(code_hash, person) VALUES (?1, ?2)",
+        &[
+            &gridwalk_server::auth::enrolment_code_hash(code),
+            &first.person,
+        ],
+    );
     let second = server.enrol(code).await;
     assert_eq!(second.person, first.person);
     assert_ne!(second.device_id, first.device_id);

@@ -70,8 +70,7 @@ fn report(device: &Device, ms: i64, description: &str, photos: Vec<String>) -> V
 /// `gridwalk-server verify --json` over the server's data folder: (exit code, report).
 fn verify(server: &TestServer) -> (i32, Value) {
     let out = Command::new(BIN)
-        .arg("--data")
-        .arg(server.data_path())
+        .args(server.admin_args())
         .args(["--json", "verify"])
         .output()
         .unwrap();
@@ -215,14 +214,14 @@ async fn a_fork_or_gap_in_a_devices_chain_is_accepted_flagged_and_reported() {
     );
 
     // The flags kept at push time.
-    let db = rusqlite::Connection::open(server.data_path().join("server.sqlite")).unwrap();
     let chain = |item: &Value| -> String {
-        db.query_row(
+        match server.sql(
             "SELECT chain FROM records WHERE id = ?1",
-            [item["id"].as_str().unwrap()],
-            |r| r.get(0),
-        )
-        .unwrap()
+            &[item["id"].as_str().unwrap()],
+        ) {
+            SqlOutcome::Text(chain) => chain,
+            other => panic!("{other:?}"),
+        }
     };
     assert_eq!(
         [&first, &second, &restored, &after_gap].map(chain),
@@ -316,11 +315,10 @@ async fn a_fork_or_gap_in_a_devices_chain_is_accepted_flagged_and_reported() {
     server.stop().await;
 }
 
-/// `gridwalk-server --data DATA ARGS…`: (exit code, stdout, stderr).
+/// `gridwalk-server --data DATA [--database URL] ARGS…`: (exit code, stdout, stderr).
 fn admin(server: &TestServer, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN)
-        .arg("--data")
-        .arg(server.data_path())
+        .args(server.admin_args())
         .args(args)
         .output()
         .unwrap();
@@ -369,10 +367,9 @@ async fn verify_names_an_inspection_whose_answer_or_date_was_edited_by_hand() {
 
     // Someone with the database file turns the first inspection's hazard into an ok
     // answer, moves the second's submission a week earlier, and the event's wall time.
-    let db = rusqlite::Connection::open(server.data_path().join("server.sqlite")).unwrap();
     let edit = |sql: &str, item: &Value| {
-        let changed = db.execute(sql, [item["id"].as_str().unwrap()]).unwrap();
-        assert_eq!(changed, 1, "{sql}");
+        let changed = server.sql(sql, &[item["id"].as_str().unwrap()]);
+        assert_eq!(changed, SqlOutcome::Changed(1), "{sql}");
     };
     edit(
         "UPDATE records SET body = replace(body, '\"outcome\":\"hazard\"', '\"outcome\":\"ok\"')
@@ -426,14 +423,11 @@ async fn verify_names_a_record_and_a_photo_edited_by_hand() {
     assert_eq!(report["blobs"], json!(1));
 
     // Someone with the database file rewrites the second record's description.
-    let db = rusqlite::Connection::open(server.data_path().join("server.sqlite")).unwrap();
-    let changed = db
-        .execute(
-            "UPDATE records SET body = replace(body, 'exit blocked', 'exit clear') WHERE id = ?1",
-            [second["id"].as_str().unwrap()],
-        )
-        .unwrap();
-    assert_eq!(changed, 1);
+    let changed = server.sql(
+        "UPDATE records SET body = replace(body, 'exit blocked', 'exit clear') WHERE id = ?1",
+        &[second["id"].as_str().unwrap()],
+    );
+    assert_eq!(changed, SqlOutcome::Changed(1));
     // ... and swaps a byte of the photo.
     let photo_file = server
         .data_path()
@@ -459,8 +453,7 @@ async fn verify_names_a_record_and_a_photo_edited_by_hand() {
     );
     // The human form names them too.
     let out = Command::new(BIN)
-        .arg("--data")
-        .arg(server.data_path())
+        .args(server.admin_args())
         .arg("verify")
         .output()
         .unwrap();

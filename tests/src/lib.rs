@@ -19,6 +19,8 @@ use gridwalk_core::sync::{self, RetryPolicy, SyncOptions, SyncReport};
 use gridwalk_core::{SharedStore, Store};
 use gridwalk_server::admin;
 use gridwalk_server::config::{DataDir, Limits};
+use gridwalk_server::storage::postgres::scratch::ScratchDatabase;
+use gridwalk_server::storage::{Database, RecordStore};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -35,6 +37,20 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Where a test server keeps its records: a database of its own on the PostgreSQL
+/// server `GRIDWALK_TEST_DATABASE` names (the second pass of `scripts/test`), else the
+/// SQLite file of the data folder `data`. Keep the scratch database as long as the
+/// server runs.
+pub fn test_database(data: &Path) -> (Database, Option<ScratchDatabase>) {
+    match ScratchDatabase::server_from_env() {
+        Some(server) => {
+            let scratch = ScratchDatabase::create(&server).unwrap();
+            (Database::Postgres(scratch.url().to_string()), Some(scratch))
+        }
+        None => (Database::Sqlite(data_dir(data).database()), None),
+    }
+}
+
 /// Lower-case hex SHA-256.
 pub fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -43,10 +59,98 @@ pub fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// A read connection to a server's database, SQLite or PostgreSQL alike, kept open
+/// for repeated checks (a watcher polling as a sync runs).
+pub enum DbReader {
+    /// The data folder's SQLite file, read-only.
+    Sqlite(rusqlite::Connection),
+    /// A PostgreSQL connection driven by a runtime of its own.
+    Postgres {
+        /// Drives the connection and runs the queries.
+        runtime: tokio::runtime::Runtime,
+        /// The connection.
+        client: tokio_postgres::Client,
+    },
+}
+
+impl DbReader {
+    /// Opens a connection to `database`.
+    pub fn open(database: &Database) -> DbReader {
+        match database {
+            Database::Sqlite(path) => DbReader::Sqlite(
+                rusqlite::Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap(),
+            ),
+            Database::Postgres(url) => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let client = runtime.block_on(async {
+                    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                        .await
+                        .unwrap();
+                    tokio::spawn(connection);
+                    client
+                });
+                DbReader::Postgres { runtime, client }
+            }
+        }
+    }
+
+    /// Rows of a query: `?1`… placeholders, text parameters, every column read as
+    /// text (cast numbers with `CAST(… AS TEXT)`; NULL reads as an empty string).
+    pub fn query(&mut self, sql: &str, params: &[&str]) -> Vec<Vec<String>> {
+        match self {
+            DbReader::Sqlite(db) => {
+                let mut stmt = db.prepare_cached(sql).unwrap();
+                let columns = stmt.column_count();
+                stmt.query_map(rusqlite::params_from_iter(params), |r| {
+                    (0..columns)
+                        .map(|i| Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()))
+                        .collect()
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+            }
+            DbReader::Postgres { runtime, client } => {
+                let mut numbered = String::with_capacity(sql.len());
+                let mut chars = sql.chars().peekable();
+                while let Some(c) = chars.next() {
+                    let placeholder = c == '?' && chars.peek().is_some_and(char::is_ascii_digit);
+                    numbered.push(if placeholder { '$' } else { c });
+                }
+                let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+                    .collect();
+                let rows = runtime
+                    .block_on(client.query(&numbered, &params))
+                    .unwrap();
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| r.get::<_, Option<String>>(i).unwrap_or_default())
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
 /// The real server as a child process.
 pub struct Server {
     bin: PathBuf,
     data: tempfile::TempDir,
+    /// Where its records live: the data folder's SQLite file, or, when
+    /// `GRIDWALK_TEST_DATABASE` names a PostgreSQL server, a database of the test's own.
+    database: Database,
+    _scratch: Option<ScratchDatabase>,
     child: Option<Child>,
     /// Where it listens now.
     pub addr: SocketAddr,
@@ -57,14 +161,21 @@ impl Server {
     /// (`env!("CARGO_BIN_EXE_e2e-server")` from a test) on 127.0.0.1:0.
     pub fn start(bin: &str) -> Server {
         let data = tempfile::tempdir().unwrap();
-        let state =
-            gridwalk_server::server::open_state(&data_dir(data.path()), Limits::default()).unwrap();
+        let (database, scratch) = test_database(data.path());
+        let state = gridwalk_server::server::open_state_on(
+            &database,
+            &data_dir(data.path()),
+            Limits::default(),
+        )
+        .unwrap();
         admin::import_units(state.store.as_ref(), &fixture("units.csv")).unwrap();
         admin::import_sites(state.store.as_ref(), &fixture("sites.csv")).unwrap();
         drop(state);
         let mut server = Server {
             bin: PathBuf::from(bin),
             data,
+            database,
+            _scratch: scratch,
             child: None,
             addr: "127.0.0.1:1".parse().unwrap(),
         };
@@ -73,9 +184,12 @@ impl Server {
     }
 
     fn spawn(&mut self) {
-        let mut child = Command::new(&self.bin)
-            .arg(self.data.path())
-            .arg("127.0.0.1:0")
+        let mut command = Command::new(&self.bin);
+        command.arg(self.data.path()).arg("127.0.0.1:0");
+        if let Database::Postgres(url) = &self.database {
+            command.arg(url);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -104,20 +218,16 @@ impl Server {
 
     /// Adds a person; returns their one-time enrolment code.
     pub fn person(&self, name: &str, role: &str, unit: &str, dept: Option<&str>) -> String {
-        let store = gridwalk_server::storage::sqlite::SqliteStore::open(
-            &data_dir(self.data.path()).database(),
-        )
-        .unwrap();
-        admin::add_person(&store, name, role, unit, dept)
+        let store = self.admin_store();
+        admin::add_person(store.as_ref(), name, role, unit, dept)
             .unwrap()
             .enrolment_code
     }
 
     /// The server's record store, opened beside the running server as the admin
     /// commands open it (e.g. to revoke a device while it serves).
-    pub fn admin_store(&self) -> gridwalk_server::storage::sqlite::SqliteStore {
-        gridwalk_server::storage::sqlite::SqliteStore::open(&data_dir(self.data.path()).database())
-            .unwrap()
+    pub fn admin_store(&self) -> std::sync::Arc<dyn RecordStore> {
+        self.database.open().unwrap()
     }
 
     /// SIGKILLs the server: no shutdown, no flush beyond what it already made durable.
@@ -140,13 +250,25 @@ impl Server {
         self.data.path()
     }
 
-    /// A read-only connection to the server's database, for checks.
-    pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(
-            data_dir(self.data.path()).database(),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
+    /// Rows of a query on the server's database, for checks, SQLite or PostgreSQL
+    /// alike: see [`DbReader::query`].
+    pub fn query(&self, sql: &str, params: &[&str]) -> Vec<Vec<String>> {
+        let database = self.database.clone();
+        let sql = sql.to_string();
+        let params: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+        // On a thread of its own: the PostgreSQL reader runs a runtime, which cannot be
+        // started on an async test's.
+        std::thread::spawn(move || {
+            let params: Vec<&str> = params.iter().map(String::as_str).collect();
+            DbReader::open(&database).query(&sql, &params)
+        })
+        .join()
         .unwrap()
+    }
+
+    /// Where the server keeps its records, for a [`DbReader`] on another thread.
+    pub fn database(&self) -> Database {
+        self.database.clone()
     }
 
     /// The bytes of a stored blob, if the server holds it.
@@ -632,22 +754,19 @@ pub async fn assert_converged(server: &Server, devices: &[&Device]) {
         );
         recorded_everywhere.extend(recorded);
     }
-    let db = server.db();
-    let (rows, distinct): (i64, i64) = db
-        .query_row(
-            "SELECT COUNT(*), COUNT(DISTINCT id) FROM records",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(rows, distinct, "the server stored a record twice");
-    let on_server: BTreeSet<String> = {
-        let mut stmt = db.prepare("SELECT id FROM records").unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
+    let counts = server.query(
+        "SELECT CAST(COUNT(*) AS TEXT), CAST(COUNT(DISTINCT id) AS TEXT) FROM records",
+        &[],
+    );
+    assert_eq!(
+        counts[0][0], counts[0][1],
+        "the server stored a record twice"
+    );
+    let on_server: BTreeSet<String> = server
+        .query("SELECT id FROM records", &[])
+        .into_iter()
+        .map(|mut row| row.remove(0))
+        .collect();
     assert_eq!(
         on_server, recorded_everywhere,
         "server records differ from what devices recorded"

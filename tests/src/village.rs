@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_core::sync::{self, SyncOptions};
 
-use crate::{Device, Proxy, Server, TusRange, test_options};
+use crate::{DbReader, Device, Proxy, Server, TusRange, test_options};
 
 /// Inspections in the day's work.
 pub const INSPECTIONS: usize = 20;
@@ -291,38 +291,36 @@ pub async fn village_day(server: &Server, proxy: &Proxy, photos: &[Vec<u8>]) -> 
     let drops_before = proxy.drops().len();
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
-        let (stop, db) = (stop.clone(), server.db());
+        let (stop, database) = (stop.clone(), server.database());
         let shas = shas.clone();
         std::thread::spawn(move || {
             let (mut records_done, mut thumbnails_done) = (None, None);
             let mut photos_done: Vec<(String, f64)> = Vec::new();
             let mut seen = BTreeSet::new();
+            let mut db = DbReader::open(&database);
             loop {
                 // Read before the last look, so the last look sees the final state.
                 let finished = stop.load(Ordering::SeqCst);
                 let now = clock.secs() - t0;
-                let count = |sql: &str| -> usize {
-                    db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap_or(0) as usize
+                let mut count = |table: &str| -> usize {
+                    db.query(&format!("SELECT CAST(count(*) AS TEXT) FROM {table}"), &[])
+                        .first()
+                        .and_then(|row| row.first())
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0)
                 };
                 if records_done.is_none()
-                    && count("SELECT count(*) FROM records") >= expected_records
+                    && count("records") >= expected_records
                 {
                     records_done = Some(now);
                 }
                 if thumbnails_done.is_none()
-                    && count("SELECT count(*) FROM thumbnails") >= shas.len()
+                    && count("thumbnails") >= shas.len()
                 {
                     thumbnails_done = Some(now);
                 }
-                let mut stmt = db
-                    .prepare_cached("SELECT sha256 FROM blob_uploaders")
-                    .unwrap();
-                let stored: Vec<String> = stmt
-                    .query_map([], |r| r.get(0))
-                    .unwrap()
-                    .collect::<Result<_, _>>()
-                    .unwrap();
-                for sha in stored {
+                let stored = db.query("SELECT sha256 FROM blob_uploaders", &[]);
+                for sha in stored.into_iter().flatten() {
                     if shas.contains(&sha) && seen.insert(sha.clone()) {
                         photos_done.push((sha, now));
                     }

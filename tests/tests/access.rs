@@ -30,8 +30,8 @@ async fn a_revoked_or_disabled_device_is_told_why_and_keeps_its_records() {
         .await
         .unwrap();
     let store = server.admin_store();
-    let person = person_of(&store, &enrolment.device_id);
-    let tablet_code = admin::reissue_code(&store, &person, Utc::now())
+    let person = person_of(store.as_ref(), &enrolment.device_id);
+    let tablet_code = admin::reissue_code(store.as_ref(), &person, Utc::now())
         .unwrap()
         .enrolment_code;
     let tablet = Device::new("tablet");
@@ -40,7 +40,7 @@ async fn a_revoked_or_disabled_device_is_told_why_and_keeps_its_records() {
     phone.sync_until_clean(3).await;
 
     // The phone is lost: revoked while the server runs.
-    admin::revoke_device(&store, &enrolment.device_id, Utc::now()).unwrap();
+    admin::revoke_device(store.as_ref(), &enrolment.device_id, Utc::now()).unwrap();
     let pending = phone.inspect("site-a", InspectionKind::Routine, &[]);
     let message = refusal(&phone).await;
     assert!(message.contains("this device was revoked"), "{message}");
@@ -51,11 +51,11 @@ async fn a_revoked_or_disabled_device_is_told_why_and_keeps_its_records() {
     tablet.sync_until_clean(3).await;
 
     // The person disabled: the tablet is refused too, and syncs again once enabled.
-    admin::set_person_disabled(&store, &person, true, Utc::now()).unwrap();
+    admin::set_person_disabled(store.as_ref(), &person, true, Utc::now()).unwrap();
     tablet.inspect("site-a", InspectionKind::Routine, &[]);
     let message = refusal(&tablet).await;
     assert!(message.contains("this person is disabled"), "{message}");
-    admin::set_person_disabled(&store, &person, false, Utc::now()).unwrap();
+    admin::set_person_disabled(store.as_ref(), &person, false, Utc::now()).unwrap();
     tablet.sync_until_clean(3).await;
     let message = refusal(&phone).await;
     assert!(message.contains("revoked"), "still revoked: {message}");

@@ -20,7 +20,6 @@ use gridwalk_core::hazard::Status;
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_e2e::*;
 use gridwalk_server::admin;
-use gridwalk_server::storage::RecordStore;
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_e2e-server");
@@ -153,9 +152,11 @@ async fn a_hazard_walks_from_a_phone_through_four_desks_in_a_real_browser() {
     assert_eq!(after["all.solved_street"], "1");
 
     // Every number the dashboard showed is the report's (`report --json`).
-    let report =
-        admin::campaign_report(&server.admin_store(), chrono::Utc::now().timestamp_millis())
-            .unwrap();
+    let report = admin::campaign_report(
+        server.admin_store().as_ref(),
+        chrono::Utc::now().timestamp_millis(),
+    )
+    .unwrap();
     let report = serde_json::to_value(&report).unwrap();
     let mut expected = expected_cells(&report["total"], "all");
     for row in report["by_category"].as_array().unwrap() {

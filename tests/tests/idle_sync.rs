@@ -162,7 +162,7 @@ async fn a_changed_reference_reaches_the_device_with_the_next_sync() {
         "id,name,kind,unit,address,lat,lon\nsite-new,New Flats,residential,g-xinhua-1,5 Xinhua Rd,,\n",
     )
     .unwrap();
-    gridwalk_server::admin::import_sites(&server.admin_store(), &csv).unwrap();
+    gridwalk_server::admin::import_sites(server.admin_store().as_ref(), &csv).unwrap();
 
     proxy.reset_traffic();
     let report = worker.sync().await.unwrap();

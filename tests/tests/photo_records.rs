@@ -17,25 +17,23 @@ const BIN: &str = env!("CARGO_BIN_EXE_e2e-server");
 
 /// The server's photo records: `(id, body, chain, signed)`.
 fn photo_records(server: &Server) -> Vec<(String, Value, String, bool)> {
-    let db = server.db();
-    let mut stmt = db
-        .prepare(
-            "SELECT id, body, chain, proof_signature IS NOT NULL FROM records
-             WHERE kind = 'photo' ORDER BY seq",
+    server
+        .query(
+            "SELECT id, body, chain,
+                    CASE WHEN proof_signature IS NOT NULL THEN 'signed' ELSE '' END
+             FROM records WHERE kind = 'photo' ORDER BY seq",
+            &[],
         )
-        .unwrap();
-    stmt.query_map([], |r| {
-        let body: String = r.get(1)?;
-        Ok((
-            r.get(0)?,
-            serde_json::from_str(&body).unwrap(),
-            r.get(2)?,
-            r.get(3)?,
-        ))
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
+        .into_iter()
+        .map(|row| {
+            (
+                row[0].clone(),
+                serde_json::from_str(&row[1]).unwrap(),
+                row[2].clone(),
+                row[3] == "signed",
+            )
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,7 +89,7 @@ async fn a_photo_record_arrives_signed_and_verified_and_reaches_who_may_see_the_
 
     // The server's whole-store check re-verifies it with the other two records.
     let blobs = FileBlobStore::open(&server.data_path().join("blobs")).unwrap();
-    let report = verify_store(&server.admin_store(), &blobs).unwrap();
+    let report = verify_store(server.admin_store().as_ref(), &blobs).unwrap();
     assert!(report.is_clean(), "{report:?}");
     assert_eq!((report.signed, report.unsigned), (3, 0));
 

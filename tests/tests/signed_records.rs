@@ -15,21 +15,20 @@ const BIN: &str = env!("CARGO_BIN_EXE_e2e-server");
 
 /// `(records, signed, linked)` on the server.
 fn chain_counts(server: &Server) -> (i64, i64, i64) {
-    server
-        .db()
-        .query_row(
-            "SELECT count(*), count(proof_signature), count(*) FILTER (WHERE chain = 'linked')
-             FROM records",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap()
+    let rows = server.query(
+        "SELECT CAST(count(*) AS TEXT), CAST(count(proof_signature) AS TEXT),
+           CAST(count(*) FILTER (WHERE chain = 'linked') AS TEXT)
+         FROM records",
+        &[],
+    );
+    let n = |i: usize| rows[0][i].parse::<i64>().unwrap();
+    (n(0), n(1), n(2))
 }
 
 /// The server's `verify` over its whole store.
 fn verify(server: &Server) -> gridwalk_server::proofs::VerifyReport {
     let blobs = FileBlobStore::open(&server.data_path().join("blobs")).unwrap();
-    verify_store(&server.admin_store(), &blobs).unwrap()
+    verify_store(server.admin_store().as_ref(), &blobs).unwrap()
 }
 
 /// The id of the first case on `device`.
@@ -46,10 +45,7 @@ async fn a_devices_records_arrive_signed_and_linked_and_a_hand_edit_is_refused()
     let phone = Device::new("phone");
     phone.enroll(&server.url(), &code).await;
     let key = phone.store().signing_public_key().unwrap();
-    let registered: String = server
-        .db()
-        .query_row("SELECT public_key FROM devices", [], |r| r.get(0))
-        .unwrap();
+    let registered = server.query("SELECT public_key FROM devices", &[])[0][0].clone();
     assert_eq!(registered, key);
 
     phone.inspect(
@@ -133,12 +129,7 @@ async fn a_cloned_store_recording_on_both_copies_is_a_fork() {
 
     // Both accepted; the second to arrive follows the same record as the first.
     let chain = |id: &str| -> String {
-        server
-            .db()
-            .query_row("SELECT chain FROM records WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .unwrap()
+        server.query("SELECT chain FROM records WHERE id = ?1", &[id])[0][0].clone()
     };
     assert_eq!(
         (chain(&on_phone.id), chain(&on_clone.id)),

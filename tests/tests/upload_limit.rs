@@ -9,7 +9,7 @@ use gridwalk_core::inspection::InspectionKind;
 use gridwalk_e2e::*;
 use gridwalk_server::admin;
 use gridwalk_server::config::{DataDir, Limits};
-use gridwalk_server::server::{open_state, serve_on};
+use gridwalk_server::server::{open_state_on, serve_on};
 use gridwalk_server::storage::{Upload, UploadCap};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,7 +20,9 @@ async fn a_device_at_its_upload_cap_reports_it_syncs_records_and_uploads_after_e
         upload_expiry: Duration::from_secs(2),
         ..Limits::default()
     };
-    let state = open_state(
+    let (database, _scratch) = test_database(data.path());
+    let state = open_state_on(
+        &database,
         &DataDir {
             root: data.path().to_path_buf(),
         },

@@ -90,7 +90,8 @@ async fn an_unchanged_v1_client_and_a_v2_client_share_one_server() {
     let blobs =
         gridwalk_server::storage::files::FileBlobStore::open(&server.data_path().join("blobs"))
             .unwrap();
-    let report = gridwalk_server::proofs::verify_store(&server.admin_store(), &blobs).unwrap();
+    let report =
+        gridwalk_server::proofs::verify_store(server.admin_store().as_ref(), &blobs).unwrap();
     assert!(report.is_clean(), "{report:?}");
     // Each client's inspection, photo record and case, all signed.
     assert_eq!((report.records, report.signed), (6, 6), "{report:?}");

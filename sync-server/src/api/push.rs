@@ -47,7 +47,6 @@ pub async fn store_batch(
         )));
     }
     let store = state.store.clone();
-    let case_locks = state.case_locks.clone();
     let results = blocking(move || {
         // Looked up once per batch, like the unit tree: every item is the same caller's.
         let tree = UnitTree::new(&store.units()?);
@@ -66,7 +65,9 @@ pub async fn store_batch(
                 // both build on the same row; one item's case at a time, so a batch
                 // touching several cases never holds two locks (no deadlock), and a
                 // push to another case (or of anything else) never waits on it.
-                let _guard = event_case(&item).map(|case| case_locks.lock(case));
+                let _guard = event_case(&item)
+                    .map(|case| store.lock_case(case))
+                    .transpose()?;
                 push_one(store.as_ref(), &caller, key.as_deref(), &tree, item)
             })
             .collect::<Result<Vec<_>, ApiError>>()

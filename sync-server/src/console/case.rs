@@ -469,13 +469,12 @@ pub async fn act(
     let payload = payload(&fields, photos)?;
     let action = fields.action.clone();
     let store = state.store.clone();
-    let locks = state.case_locks.clone();
     let who = viewer.clone();
     let id = case_id.clone();
     let result: Result<ItemResult, String> = blocking(move || {
         // The case's lock from reading its heads to storing the event, as a push holds
         // it: nothing else lands on the case in between.
-        let _guard = locks.lock(&id);
+        let _guard = store.lock_case(&id)?;
         let Some(loaded) = load(store.as_ref(), &who, &id)? else {
             return Ok(None);
         };

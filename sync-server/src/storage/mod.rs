@@ -9,8 +9,10 @@
 //! The traits are synchronous; the API calls them through [`crate::error::blocking`]
 //! so that a slow store never stalls the async runtime.
 
+pub mod case_locks;
 pub mod console;
 pub mod files;
+pub mod postgres;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -24,6 +26,12 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The PostgreSQL database failed (or could not be reached).
+    #[error("database: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The store could not be set up as asked (a bad `--database` URL, a pool).
+    #[error("{0}")]
+    Config(String),
     /// A file could not be read or written.
     #[error("file: {0}")]
     Io(#[from] std::io::Error),
@@ -397,10 +405,54 @@ pub struct DeviceSummary {
     pub revoked_at: Option<String>,
 }
 
+/// A held hazard-case lock ([`RecordStore::lock_case`]); dropping it releases the case.
+pub type CaseLock<'a> = Box<dyn Send + 'a>;
+
+/// Where the records live: `--database`, an embedded SQLite file by default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The embedded SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database, by URL (`postgres://…`): what several replicas share.
+    Postgres(String),
+}
+
+impl Database {
+    /// `--database` as given (`postgres://…` or `postgresql://…`), or the data folder's
+    /// SQLite file without one; any other scheme is refused by name.
+    pub fn from_flag(flag: Option<&str>, sqlite_file: std::path::PathBuf) -> StoreResult<Self> {
+        match flag {
+            None => Ok(Database::Sqlite(sqlite_file)),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Database::Postgres(url.to_string()))
+            }
+            Some(other) => Err(StoreError::Config(format!(
+                "--database {other}: only postgres://… is supported (without the flag the \
+                 records are kept in the data folder's SQLite file)"
+            ))),
+        }
+    }
+
+    /// Opens the record store, bringing its schema up to date.
+    pub fn open(&self) -> StoreResult<std::sync::Arc<dyn RecordStore>> {
+        Ok(match self {
+            Database::Sqlite(path) => std::sync::Arc::new(sqlite::SqliteStore::open(path)?),
+            Database::Postgres(url) => std::sync::Arc::new(postgres::PgStore::open(url)?),
+        })
+    }
+}
+
 /// Records, reference data, people and devices.
 pub trait RecordStore: console::ConsoleStore + Send + Sync + 'static {
     /// Runs a real query, for `/health`.
     fn check_health(&self) -> StoreResult<()>;
+    /// Waits for hazard case `case_id`'s lock and holds it until the returned guard is
+    /// dropped: a push holds it from checking an event against the case's kept row to
+    /// writing both, so two pushes to one case never build on the same row. Blocks the
+    /// thread; never call it while holding another case's lock. The embedded store
+    /// locks in this process (it has one); a shared database locks in the database, so
+    /// replicas exclude each other too.
+    fn lock_case(&self, case_id: &str) -> StoreResult<CaseLock<'_>>;
     /// Inserts or updates org units (validated by the caller).
     fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()>;
     /// Every org unit.

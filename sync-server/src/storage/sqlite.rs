@@ -14,8 +14,9 @@ use gridwalk_model::protocol::{Person, RecordKind};
 use gridwalk_model::signing::GENESIS;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::case_locks::CaseLocks;
 use super::{
-    BlobLink, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus, DeviceSummary,
+    BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus, DeviceSummary,
     EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome, RecordStore,
     Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload, UploadAdmission,
     UploadCap,
@@ -41,6 +42,8 @@ const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_pers
 /// The SQLite record store.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Hazard-case locks: in this process, which owns the file.
+    case_locks: CaseLocks,
 }
 
 impl SqliteStore {
@@ -63,6 +66,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Schema(e.to_string()))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            case_locks: CaseLocks::default(),
         })
     }
 
@@ -71,16 +75,16 @@ impl SqliteStore {
     }
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     stamp(Utc::now())
 }
 
 /// A time as stored: RFC 3339 UTC with milliseconds, so stored times compare as text.
-fn stamp(at: DateTime<Utc>) -> String {
+pub(super) fn stamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn parse_stamp(what: &str, text: &str) -> StoreResult<DateTime<Utc>> {
+pub(super) fn parse_stamp(what: &str, text: &str) -> StoreResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("{what}: `{text}` is not a time: {e}")))
@@ -130,7 +134,7 @@ fn person_from_row(
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-fn person_from_parts(
+pub(super) fn person_from_parts(
     parts: (String, String, String, String, Option<String>),
 ) -> StoreResult<Person> {
     let (id, name, role, unit, department) = parts;
@@ -184,6 +188,10 @@ impl RecordStore for SqliteStore {
         let conn = self.conn()?;
         conn.query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0))?;
         Ok(())
+    }
+
+    fn lock_case(&self, case_id: &str) -> StoreResult<CaseLock<'_>> {
+        Ok(Box::new(self.case_locks.lock(case_id)))
     }
 
     fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()> {

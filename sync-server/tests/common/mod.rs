@@ -8,7 +8,9 @@ use gridwalk_model::inspection::{Answer, Inspection, InspectionKind, InspectionS
 use gridwalk_server::admin;
 use gridwalk_server::api::AppState;
 use gridwalk_server::config::{DataDir, Limits};
-use gridwalk_server::server::{open_state, serve_on};
+use gridwalk_server::server::{open_state_on, serve_on};
+use gridwalk_server::storage::Database;
+use gridwalk_server::storage::postgres::scratch::ScratchDatabase;
 use serde_json::{Value, json};
 
 /// A running test server.
@@ -20,8 +22,115 @@ pub struct TestServer {
     /// The HTTP client.
     pub client: reqwest::Client,
     _data: tempfile::TempDir,
+    /// The test's own PostgreSQL database, when `GRIDWALK_TEST_DATABASE` names a
+    /// server; dropped (and with it the database) after the server.
+    _database: Option<ScratchDatabase>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Where a test server keeps its records: a database of its own on the PostgreSQL
+/// server `GRIDWALK_TEST_DATABASE` names (the second pass of `scripts/test`), else the
+/// data folder's SQLite file.
+pub fn test_database(dir: &DataDir) -> (Database, Option<ScratchDatabase>) {
+    match ScratchDatabase::server_from_env() {
+        Some(server) => {
+            let scratch = ScratchDatabase::create(&server).unwrap();
+            (Database::Postgres(scratch.url().to_string()), Some(scratch))
+        }
+        None => (Database::Sqlite(dir.database()), None),
+    }
+}
+
+/// Scratch PostgreSQL databases of the data folders that tests of the binary made,
+/// by folder: [`with_database`] hands the binary the one of its `--data`.
+static CLI_DATABASES: std::sync::Mutex<std::collections::BTreeMap<PathBuf, ScratchDatabase>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// A data folder for tests of the binary, with a PostgreSQL database of its own when
+/// `GRIDWALK_TEST_DATABASE` names a server; both go when this is dropped.
+pub struct CliData {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+}
+
+impl CliData {
+    /// `data` (inside `dir`) as the binary's `--data`, with its database if any.
+    pub fn new(dir: tempfile::TempDir, data: PathBuf) -> CliData {
+        if let Some(server) = ScratchDatabase::server_from_env() {
+            let scratch = ScratchDatabase::create(&server).unwrap();
+            CLI_DATABASES
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(data.clone(), scratch);
+        }
+        CliData { _dir: dir, data }
+    }
+}
+
+impl Drop for CliData {
+    fn drop(&mut self) {
+        let scratch = CLI_DATABASES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.data);
+        drop(scratch);
+    }
+}
+
+/// Gives the binary the database of its data folder (`GRIDWALK_DATABASE`, as an
+/// operator would), or none: the folder's SQLite file.
+pub fn with_database<'a>(
+    command: &'a mut std::process::Command,
+    data: &Path,
+) -> &'a mut std::process::Command {
+    let databases = CLI_DATABASES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match databases.get(data) {
+        Some(scratch) => command.env("GRIDWALK_DATABASE", scratch.url()),
+        None => command.env_remove("GRIDWALK_DATABASE"),
+    }
+}
+
+/// The record store of a data folder made by [`CliData`], opened as the binary opens it.
+pub fn cli_store(data: &Path) -> std::sync::Arc<dyn gridwalk_server::storage::RecordStore> {
+    let databases = CLI_DATABASES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let database = match databases.get(data) {
+        Some(scratch) => Database::Postgres(scratch.url().to_string()),
+        None => Database::Sqlite(
+            DataDir {
+                root: data.to_path_buf(),
+            }
+            .database(),
+        ),
+    };
+    database.open().unwrap()
+}
+
+/// What [`TestServer::sql`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SqlOutcome {
+    /// Rows changed by a statement.
+    Changed(u64),
+    /// The first column of a query's first row.
+    Text(String),
+}
+
+/// SQLite's `?1` placeholders as PostgreSQL's `$1`.
+fn postgres_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -42,7 +151,8 @@ impl TestServer {
         let dir = DataDir {
             root: data.path().to_path_buf(),
         };
-        let state = open_state(&dir, limits).unwrap();
+        let (database, scratch) = test_database(&dir);
+        let state = open_state_on(&database, &dir, limits).unwrap();
         admin::import_units(state.store.as_ref(), &fixture("units.csv")).unwrap();
         admin::import_sites(state.store.as_ref(), &fixture("sites.csv")).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -59,6 +169,7 @@ impl TestServer {
                 .build()
                 .unwrap(),
             _data: data,
+            _database: scratch,
             stop: Some(stop),
             task: Some(task),
         }
@@ -67,6 +178,69 @@ impl TestServer {
     /// The server's data folder (its SQLite file and photos).
     pub fn data_path(&self) -> &Path {
         self._data.path()
+    }
+
+    /// The admin binary's flags for this server's data: `--data DIR`, and
+    /// `--database URL` when its records are on PostgreSQL.
+    pub fn admin_args(&self) -> Vec<String> {
+        let mut args = vec!["--data".to_string(), self.data_path().display().to_string()];
+        if let Some(scratch) = &self._database {
+            args.extend(["--database".to_string(), scratch.url().to_string()]);
+        }
+        args
+    }
+
+    /// Runs a statement on the server's database behind its back (what someone with
+    /// the database does, or what a crash leaves), SQLite or PostgreSQL alike: `?1`…
+    /// placeholders, text parameters. Returns the rows changed, or the first column of
+    /// the first row as text for a `SELECT`.
+    pub fn sql(&self, sql: &str, params: &[&str]) -> SqlOutcome {
+        match &self._database {
+            None => {
+                let db =
+                    rusqlite::Connection::open(self.data_path().join("server.sqlite")).unwrap();
+                if sql.trim_start().to_ascii_uppercase().starts_with("SELECT") {
+                    SqlOutcome::Text(
+                        db.query_row(sql, rusqlite::params_from_iter(params), |r| r.get(0))
+                            .unwrap(),
+                    )
+                } else {
+                    SqlOutcome::Changed(
+                        db.execute(sql, rusqlite::params_from_iter(params)).unwrap() as u64,
+                    )
+                }
+            }
+            Some(scratch) => {
+                let sql = postgres_placeholders(sql);
+                let url = scratch.url().to_string();
+                let params: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async move {
+                        let (client, connection) =
+                            tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                                .await
+                                .unwrap();
+                        tokio::spawn(connection);
+                        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                            .iter()
+                            .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+                            .collect();
+                        if sql.trim_start().to_ascii_uppercase().starts_with("SELECT") {
+                            let row = client.query_one(&sql, &params).await.unwrap();
+                            SqlOutcome::Text(row.get(0))
+                        } else {
+                            SqlOutcome::Changed(client.execute(&sql, &params).await.unwrap())
+                        }
+                    })
+                })
+                .join()
+                .unwrap()
+            }
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

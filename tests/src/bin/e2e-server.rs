@@ -2,12 +2,14 @@
 //! `serve` on the embedded store, as `gridwalk-server serve --data DIR --listen ADDR`
 //! does, built as a binary of the test package so tests can start and SIGKILL it.
 //!
-//! Usage: `e2e-server DATA_DIR LISTEN_ADDR` (the address may end in `:0`; the line
-//! `gridwalk-server listening on http://…` on stdout tells the port).
+//! Usage: `e2e-server DATA_DIR LISTEN_ADDR [DATABASE_URL]` (the address may end in
+//! `:0`; the line `gridwalk-server listening on http://…` on stdout tells the port; a
+//! `postgres://…` URL keeps the records there, as `--database` does).
 
 use std::process::ExitCode;
 
 use gridwalk_server::config::{DataDir, Limits};
+use gridwalk_server::storage::Database;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -26,7 +28,15 @@ async fn main() -> ExitCode {
             .init();
     }
     let data = DataDir { root: data.into() };
-    match gridwalk_server::server::serve(&data, listen, Limits::default()).await {
+    let database = match Database::from_flag(args.next().as_deref(), data.database()) {
+        Ok(database) => database,
+        Err(e) => {
+            eprintln!("e2e-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match gridwalk_server::server::serve_database(&data, &database, listen, Limits::default()).await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("e2e-server: {e}");

@@ -1,0 +1,297 @@
+//! The record store on PostgreSQL (`--database postgres://…`), for several server
+//! replicas on one database (issue 14). Nothing is shared between replicas in memory:
+//! - a hazard case's lock is a session advisory lock on a connection of its own
+//!   ([`PgStore::lock_case`]), so two replicas never extend one case's kept fold at once;
+//! - the pull cursor's sequence is drawn under a transaction advisory lock held until
+//!   commit (`records.rs`), so sequence order is commit order and a puller never moves
+//!   past a record that commits later with a smaller number;
+//! - enrolment attempts and upload caps are counted under a per-client / per-device
+//!   transaction lock, so two replicas cannot both admit the last place.
+//!
+//! The driver is tokio-postgres with a deadpool pool. The connections run on a small
+//! runtime this store owns; a call blocks its thread on the query's future (the trait
+//! is synchronous and the API calls it inside `spawn_blocking`), which works from any
+//! thread, a runtime's own included, as the admin code and the tests call it.
+
+mod console;
+mod records;
+pub mod scratch;
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+use super::{CaseLock, StoreError, StoreResult};
+
+/// The numbered migrations for PostgreSQL; index 0 is version 1. Never edit a released
+/// migration: add the next one.
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_records.sql"),
+    include_str!("migrations/0002_console.sql"),
+    include_str!("migrations/0003_thumbnails.sql"),
+];
+
+/// Most connections one replica opens for queries.
+const POOL_SIZE: usize = 16;
+/// Most hazard cases one replica holds locked at once (each lock holds a connection).
+/// Apart from the query pool, so a lock waiter never takes the connection the lock's
+/// holder needs to finish.
+const LOCK_POOL_SIZE: usize = 8;
+
+/// The PostgreSQL record store.
+pub struct PgStore {
+    pool: Pool,
+    locks: Pool,
+    handle: tokio::runtime::Handle,
+    /// Taken only by `Drop`, which shuts it down without waiting.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/name`) and brings
+    /// its schema up to date; a database written by a newer build is refused.
+    pub fn open(url: &str) -> StoreResult<PgStore> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Config(format!("--database: {e}")))?;
+        let pool = |size| {
+            let manager = Manager::from_config(
+                config.clone(),
+                NoTls,
+                ManagerConfig {
+                    recycling_method: RecyclingMethod::Fast,
+                },
+            );
+            Pool::builder(manager)
+                .max_size(size)
+                .build()
+                .map_err(|e| StoreError::Config(format!("database pool: {e}")))
+        };
+        let (queries, locks) = (pool(POOL_SIZE)?, pool(LOCK_POOL_SIZE)?);
+        // Made last: from here on `Drop` shuts it down without blocking, even on error.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("gridwalk-pg")
+            .enable_all()
+            .build()?;
+        let store = PgStore {
+            pool: queries,
+            locks,
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        };
+        store.run(async {
+            let mut client = store.client().await?;
+            migrate(&mut client, MIGRATIONS, MIGRATIONS.len()).await
+        })?;
+        Ok(store)
+    }
+
+    /// Runs a query's future to completion on this thread, with the store's runtime
+    /// entered so that new connections are driven by it.
+    fn run<T>(&self, future: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+        let _entered = self.handle.enter();
+        block_on(future)
+    }
+
+    /// A pooled connection for queries.
+    async fn client(&self) -> StoreResult<Object> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Without waiting: a store may be dropped on a runtime's thread (tests).
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => StoreError::Postgres(e),
+        other => StoreError::Config(format!("database pool: {other}")),
+    }
+}
+
+/// Wakes the thread blocked in [`block_on`].
+struct ThreadWaker(std::thread::Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls a future on this thread, parking between wake-ups. The futures it runs only
+/// wait on the connection tasks, which the store's runtime drives.
+fn block_on<T>(future: impl Future<Output = T>) -> T {
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut context = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut context) {
+            return value;
+        }
+        std::thread::park();
+    }
+}
+
+/// A 64-bit advisory lock key for `name` in a namespace (`case`, `feed`, …): the first
+/// 8 bytes of its SHA-256, so every replica computes the same key.
+fn advisory_key(namespace: &str, name: &str) -> i64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(namespace.as_bytes())
+        .chain_update([0])
+        .chain_update(name.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// Brings the schema to version `target`, in one transaction under an advisory lock so
+/// that replicas starting together migrate once; refuses a newer database.
+async fn migrate(
+    client: &mut tokio_postgres::Client,
+    migrations: &[&str],
+    target: usize,
+) -> StoreResult<()> {
+    let supported = migrations.len();
+    let tx = client.transaction().await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[&advisory_key("migrate", "schema")],
+    )
+    .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .await?;
+    let found: i32 = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await?
+        .try_get(0)?;
+    let found = usize::try_from(found)
+        .map_err(|_| StoreError::Schema(format!("schema version {found} is not a version")))?;
+    if found > supported {
+        return Err(StoreError::Schema(format!(
+            "database schema version {found} is newer than this build supports ({supported})"
+        )));
+    }
+    for (index, sql) in migrations.iter().enumerate().take(target).skip(found) {
+        tx.batch_execute(sql).await?;
+        let version = i32::try_from(index + 1)
+            .map_err(|_| StoreError::Schema("too many migrations".into()))?;
+        tx.execute(
+            "INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)",
+            &[&version, &super::sqlite::stamp(chrono::Utc::now())],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Rows of a statement prepared once per connection.
+async fn query(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> StoreResult<Vec<Row>> {
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.query(&stmt, params).await?)
+}
+
+/// At most one row of a statement prepared once per connection.
+async fn query_opt(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> StoreResult<Option<Row>> {
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.query_opt(&stmt, params).await?)
+}
+
+/// Exactly one row of a statement prepared once per connection.
+async fn query_one(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> StoreResult<Row> {
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.query_one(&stmt, params).await?)
+}
+
+/// Runs a statement prepared once per connection; how many rows it changed.
+async fn execute(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> StoreResult<u64> {
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.execute(&stmt, params).await?)
+}
+
+/// A held hazard-case lock: a session advisory lock on a connection of the lock pool,
+/// released when dropped. If the connection dies, PostgreSQL releases the lock with it.
+struct PgCaseGuard<'a> {
+    store: &'a PgStore,
+    client: Option<Object>,
+    key: i64,
+}
+
+impl Drop for PgCaseGuard<'_> {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        let key = self.key;
+        let unlocked = self.store.run(async {
+            client
+                .execute("SELECT pg_advisory_unlock($1)", &[&key])
+                .await?;
+            Ok(())
+        });
+        if let Err(e) = unlocked {
+            // Never hand a connection that may still hold the lock back to the pool:
+            // closing it releases the lock.
+            tracing::warn!(error = %e, "releasing a case lock failed; closing its connection");
+            drop(Object::take(client));
+        }
+    }
+}
+
+impl PgStore {
+    /// Waits for hazard case `case_id`'s lock, across every replica on this database.
+    fn lock_case_now(&self, case_id: &str) -> StoreResult<CaseLock<'_>> {
+        let key = advisory_key("case", case_id);
+        let client = self.run(async {
+            let client = self.locks.get().await.map_err(pool_error)?;
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&key])
+                .await?;
+            Ok(client)
+        })?;
+        Ok(Box::new(PgCaseGuard {
+            store: self,
+            client: Some(client),
+            key,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1167 @@
+//! `RecordStore` on PostgreSQL: the same questions as `sqlite.rs`, in the same order,
+//! one section per table, so a method added there has its twin here beside the same
+//! SQL. Rows are read with `try_get`: a column that does not read back is a typed
+//! error, never a panic.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use gridwalk_model::org::{OrgUnit, Site};
+use gridwalk_model::protocol::{Person, RecordKind};
+use gridwalk_model::signing::GENESIS;
+use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
+
+use super::super::sqlite::{now, parse_stamp, person_from_parts, stamp};
+use super::super::{
+    BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus, DeviceSummary,
+    EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome, RecordStore,
+    Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload, UploadAdmission,
+    UploadCap,
+};
+use super::{PgStore, advisory_key, execute, query, query_one, query_opt};
+
+const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
+                              author_device, draft, personal, received_at, case_id, chain";
+
+/// How often a push retries a record whose id another replica inserted at the same
+/// moment (the retry then finds it stored and answers duplicate or conflict).
+const PUT_ATTEMPTS: usize = 3;
+
+fn record_from_row(r: &Row) -> StoreResult<StoredRecord> {
+    Ok(StoredRecord {
+        seq: r.try_get(0)?,
+        id: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        body: r.try_get(3)?,
+        unit: r.try_get(4)?,
+        department: r.try_get(5)?,
+        author_person: r.try_get(6)?,
+        author_device: r.try_get(7)?,
+        draft: r.try_get(8)?,
+        personal: r.try_get(9)?,
+        received_at: r.try_get(10)?,
+        case_id: r.try_get(11)?,
+        chain: r.try_get(12)?,
+    })
+}
+
+fn records_from(rows: &[Row]) -> StoreResult<Vec<StoredRecord>> {
+    rows.iter().map(record_from_row).collect()
+}
+
+/// The five person columns from `start` on, as a [`Person`].
+pub(super) fn person_at(r: &Row, start: usize) -> StoreResult<Person> {
+    person_from_parts((
+        r.try_get(start)?,
+        r.try_get(start + 1)?,
+        r.try_get(start + 2)?,
+        r.try_get(start + 3)?,
+        r.try_get(start + 4)?,
+    ))
+}
+
+fn site_from_row(r: &Row) -> StoreResult<Site> {
+    Ok(Site {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        unit: r.try_get(3)?,
+        address: r.try_get(4)?,
+        lat: r.try_get(5)?,
+        lon: r.try_get(6)?,
+    })
+}
+
+fn count(r: &Row, index: usize) -> StoreResult<u64> {
+    let n: i64 = r.try_get(index)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The columns of a [`DeviceSummary`] and whether the device is expired at `$1`.
+const DEVICE_SUMMARY_SELECT: &str = "SELECT d.id, d.person, p.name, d.enrolled_at, \
+     d.last_seen_at, d.expires_at, d.expires_at <= $1, d.revoked_at \
+     FROM devices d JOIN people p ON p.id = d.person";
+
+fn device_summary_from_row(r: &Row) -> StoreResult<DeviceSummary> {
+    let revoked_at: Option<String> = r.try_get(7)?;
+    Ok(DeviceSummary {
+        id: r.try_get(0)?,
+        person: r.try_get(1)?,
+        person_name: r.try_get(2)?,
+        enrolled_at: r.try_get(3)?,
+        last_seen_at: r.try_get(4)?,
+        expires_at: r.try_get(5)?,
+        expired: r.try_get(6)?,
+        revoked: revoked_at.is_some(),
+        revoked_at,
+    })
+}
+
+fn upload_from_row(r: &Row) -> StoreResult<Upload> {
+    let length: i64 = r.try_get(2)?;
+    let created_at: String = r.try_get(6)?;
+    Ok(Upload {
+        id: r.try_get(0)?,
+        sha256: r.try_get(1)?,
+        length: u64::try_from(length).unwrap_or(0),
+        device: r.try_get(3)?,
+        person: r.try_get(4)?,
+        done: r.try_get(5)?,
+        thumbnail_of: r.try_get(7)?,
+        created_at: parse_stamp("upload created_at", &created_at)?,
+    })
+}
+
+fn is_unique_violation(e: &StoreError) -> bool {
+    matches!(e, StoreError::Postgres(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION))
+}
+
+impl RecordStore for PgStore {
+    fn check_health(&self) -> StoreResult<()> {
+        self.run(async {
+            let c = self.client().await?;
+            query_one(&c, "SELECT count(*) FROM records", &[]).await?;
+            Ok(())
+        })
+    }
+
+    fn lock_case(&self, case_id: &str) -> StoreResult<CaseLock<'_>> {
+        self.lock_case_now(case_id)
+    }
+
+    // --- units and sites ---
+
+    fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            for u in units {
+                execute(
+                    &tx,
+                    "INSERT INTO units(id, name, level, parent) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name,
+                       level = excluded.level, parent = excluded.parent",
+                    &[&u.id, &u.name, &u.level, &u.parent],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn units(&self) -> StoreResult<Vec<OrgUnit>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT id, name, level, parent FROM units ORDER BY id",
+                &[],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(OrgUnit {
+                        id: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                        level: r.try_get(2)?,
+                        parent: r.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn upsert_sites(&self, sites: &[Site]) -> StoreResult<()> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            for s in sites {
+                execute(
+                    &tx,
+                    "INSERT INTO sites(id, name, kind, unit, address, lat, lon)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                       unit = excluded.unit, address = excluded.address,
+                       lat = excluded.lat, lon = excluded.lon",
+                    &[&s.id, &s.name, &s.kind, &s.unit, &s.address, &s.lat, &s.lon],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn sites(&self) -> StoreResult<Vec<Site>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT id, name, kind, unit, address, lat, lon FROM sites ORDER BY id",
+                &[],
+            )
+            .await?;
+            rows.iter().map(site_from_row).collect()
+        })
+    }
+
+    fn site(&self, id: &str) -> StoreResult<Option<Site>> {
+        self.run(async {
+            let c = self.client().await?;
+            query_opt(
+                &c,
+                "SELECT id, name, kind, unit, address, lat, lon FROM sites WHERE id = $1",
+                &[&id],
+            )
+            .await?
+            .as_ref()
+            .map(site_from_row)
+            .transpose()
+        })
+    }
+
+    // --- people and enrolment codes ---
+
+    fn add_person(&self, person: &Person, code_hash: &str) -> StoreResult<()> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            execute(
+                &tx,
+                "INSERT INTO people(id, name, role, unit, department)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &person.id,
+                    &person.name,
+                    &person.role.as_str(),
+                    &person.unit,
+                    &person.department,
+                ],
+            )
+            .await?;
+            execute(
+                &tx,
+                "INSERT INTO enrolment_codes(code_hash, person) VALUES ($1, $2)",
+                &[&code_hash, &person.id],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn people(&self) -> StoreResult<Vec<Person>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT id, name, role, unit, department FROM people ORDER BY id",
+                &[],
+            )
+            .await?;
+            rows.iter().map(|r| person_at(r, 0)).collect()
+        })
+    }
+
+    fn person_summaries(&self, now: DateTime<Utc>) -> StoreResult<Vec<PersonSummary>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT p.id, p.name, p.role, p.unit, p.department, p.disabled_at,
+                   (SELECT count(*) FROM devices d WHERE d.person = p.id
+                      AND d.revoked_at IS NULL AND d.expires_at > $1)
+                 FROM people p ORDER BY p.id",
+                &[&stamp(now)],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let disabled_at: Option<String> = r.try_get(5)?;
+                    Ok(PersonSummary {
+                        person: person_at(r, 0)?,
+                        disabled: disabled_at.is_some(),
+                        disabled_at,
+                        active_devices: u32::try_from(count(r, 6)?).unwrap_or(u32::MAX),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn set_person_disabled(&self, person: &str, at: Option<DateTime<Utc>>) -> StoreResult<bool> {
+        self.run(async {
+            let c = self.client().await?;
+            let changed =
+                match at {
+                    Some(at) => execute(
+                        &c,
+                        "UPDATE people SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL",
+                        &[&person, &stamp(at)],
+                    )
+                    .await?,
+                    None => {
+                        execute(
+                            &c,
+                            "UPDATE people SET disabled_at = NULL
+                         WHERE id = $1 AND disabled_at IS NOT NULL",
+                            &[&person],
+                        )
+                        .await?
+                    }
+                };
+            Ok(changed > 0)
+        })
+    }
+
+    fn reissue_enrolment(&self, person: &str, code_hash: &str) -> StoreResult<usize> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            let replaced = execute(
+                &tx,
+                "DELETE FROM enrolment_codes WHERE person = $1 AND used_at IS NULL",
+                &[&person],
+            )
+            .await?;
+            execute(
+                &tx,
+                "INSERT INTO enrolment_codes(code_hash, person) VALUES ($1, $2)",
+                &[&code_hash, &person],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(usize::try_from(replaced).unwrap_or(usize::MAX))
+        })
+    }
+
+    fn redeem_enrolment(
+        &self,
+        enrolment: &NewDevice<'_>,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<Redeemed> {
+        let code_hash = enrolment.code_hash;
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            // FOR UPDATE: two replicas redeeming one code at once, the second waits and
+            // then finds it used.
+            let row = query_opt(
+                &tx,
+                "SELECT c.person, p.disabled_at IS NOT NULL
+                 FROM enrolment_codes c JOIN people p ON p.id = c.person
+                 WHERE c.code_hash = $1 AND c.used_at IS NULL FOR UPDATE OF c",
+                &[&code_hash],
+            )
+            .await?;
+            let person_id: String = match row {
+                None => return Ok(Redeemed::UnknownCode),
+                Some(r) if r.try_get::<_, bool>(1)? => return Ok(Redeemed::PersonDisabled),
+                Some(r) => r.try_get(0)?,
+            };
+            let at = stamp(now);
+            execute(
+                &tx,
+                "UPDATE enrolment_codes SET used_at = $2 WHERE code_hash = $1",
+                &[&code_hash, &at],
+            )
+            .await?;
+            execute(
+                &tx,
+                "INSERT INTO devices(id, person, token_hash, enrolled_at, last_seen_at,
+                   expires_at, public_key)
+                 VALUES ($1, $2, $3, $4, $4, $5, $6)",
+                &[
+                    &enrolment.device_id,
+                    &person_id,
+                    &enrolment.token_hash,
+                    &at,
+                    &stamp(expires_at),
+                    &enrolment.public_key,
+                ],
+            )
+            .await?;
+            let row = query_one(
+                &tx,
+                "SELECT id, name, role, unit, department FROM people WHERE id = $1",
+                &[&person_id],
+            )
+            .await?;
+            let person = person_at(&row, 0)?;
+            tx.commit().await?;
+            Ok(Redeemed::Enrolled(person))
+        })
+    }
+
+    // --- devices ---
+
+    fn device_public_key(&self, device_id: &str) -> StoreResult<Option<String>> {
+        self.run(async {
+            let c = self.client().await?;
+            let row = query_opt(
+                &c,
+                "SELECT public_key FROM devices WHERE id = $1",
+                &[&device_id],
+            )
+            .await?;
+            Ok(match row {
+                Some(r) => r.try_get(0)?,
+                None => None,
+            })
+        })
+    }
+
+    fn device_person(&self, device_id: &str) -> StoreResult<Option<String>> {
+        self.run(async {
+            let c = self.client().await?;
+            let row = query_opt(
+                &c,
+                "SELECT person FROM devices WHERE id = $1",
+                &[&device_id],
+            )
+            .await?;
+            row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
+        })
+    }
+
+    fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<TokenDevice>> {
+        self.run(async {
+            let c = self.client().await?;
+            let row = query_opt(
+                &c,
+                "SELECT d.id, p.id, p.name, p.role, p.unit, p.department,
+                   p.disabled_at IS NOT NULL, d.revoked_at IS NOT NULL, d.expires_at
+                 FROM devices d JOIN people p ON p.id = d.person WHERE d.token_hash = $1",
+                &[&token_hash],
+            )
+            .await?;
+            let Some(r) = row else {
+                return Ok(None);
+            };
+            let device: String = r.try_get(0)?;
+            let expires_at: String = r.try_get(8)?;
+            Ok(Some(TokenDevice {
+                expires_at: parse_stamp(&format!("device {device} expiry"), &expires_at)?,
+                person: person_at(&r, 1)?,
+                person_disabled: r.try_get(6)?,
+                revoked: r.try_get(7)?,
+                device,
+            }))
+        })
+    }
+
+    fn renew_device(
+        &self,
+        device: &str,
+        seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.run(async {
+            let c = self.client().await?;
+            execute(
+                &c,
+                "UPDATE devices SET last_seen_at = $2, expires_at = $3
+                 WHERE id = $1 AND revoked_at IS NULL",
+                &[&device, &stamp(seen_at), &stamp(expires_at)],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn device_summaries(
+        &self,
+        person: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DeviceSummary>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                &format!(
+                    "{DEVICE_SUMMARY_SELECT} WHERE $2::text IS NULL OR d.person = $2
+                     ORDER BY d.enrolled_at, d.id"
+                ),
+                &[&stamp(now), &person],
+            )
+            .await?;
+            rows.iter().map(device_summary_from_row).collect()
+        })
+    }
+
+    fn revoke_device(&self, device: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.run(async {
+            let c = self.client().await?;
+            let changed = execute(
+                &c,
+                "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[&device, &stamp(at)],
+            )
+            .await?;
+            Ok(changed > 0)
+        })
+    }
+
+    // --- enrolment attempts ---
+
+    fn note_enrol_attempt(
+        &self,
+        client: &str,
+        now_ms: i64,
+        window_ms: i64,
+        max: u32,
+    ) -> StoreResult<EnrolAttempt> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            // Counted and inserted under the address's lock, so replicas answering one
+            // address at once cannot both take its last place.
+            execute(
+                &tx,
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&advisory_key("enrol", client)],
+            )
+            .await?;
+            let since = now_ms.saturating_sub(window_ms);
+            execute(
+                &tx,
+                "DELETE FROM enrol_attempts WHERE at_ms <= $1",
+                &[&since],
+            )
+            .await?;
+            let row = query_one(
+                &tx,
+                "SELECT count(*), min(at_ms) FROM enrol_attempts WHERE client = $1",
+                &[&client],
+            )
+            .await?;
+            let counted = count(&row, 0)?;
+            let oldest: Option<i64> = row.try_get(1)?;
+            let attempt = if counted >= u64::from(max) {
+                let free_at = oldest.unwrap_or(now_ms).saturating_add(window_ms);
+                EnrolAttempt::Refused {
+                    retry_after_ms: free_at.saturating_sub(now_ms).max(1),
+                }
+            } else {
+                let row = query_one(
+                    &tx,
+                    "INSERT INTO enrol_attempts(client, at_ms) VALUES ($1, $2) RETURNING id",
+                    &[&client, &now_ms],
+                )
+                .await?;
+                EnrolAttempt::Allowed(row.try_get(0)?)
+            };
+            tx.commit().await?;
+            Ok(attempt)
+        })
+    }
+
+    fn forget_enrol_attempt(&self, attempt: i64) -> StoreResult<()> {
+        self.run(async {
+            let c = self.client().await?;
+            execute(&c, "DELETE FROM enrol_attempts WHERE id = $1", &[&attempt]).await?;
+            Ok(())
+        })
+    }
+
+    // --- records and cases ---
+
+    fn chain_status(&self, device: &str, record_id: &str, prev: &str) -> StoreResult<ChainStatus> {
+        self.run(async {
+            let c = self.client().await?;
+            let sibling = query_opt(
+                &c,
+                "SELECT 1 FROM records WHERE author_device = $1 AND proof_prev = $2
+                 AND id <> $3 LIMIT 1",
+                &[&device, &prev, &record_id],
+            )
+            .await?
+            .is_some();
+            if sibling {
+                return Ok(ChainStatus::Fork);
+            }
+            if prev == GENESIS {
+                let earlier = query_opt(
+                    &c,
+                    "SELECT 1 FROM records WHERE author_device = $1 AND proof_link IS NOT NULL
+                     AND id <> $2 LIMIT 1",
+                    &[&device, &record_id],
+                )
+                .await?
+                .is_some();
+                return Ok(if earlier {
+                    ChainStatus::Fork
+                } else {
+                    ChainStatus::Linked
+                });
+            }
+            let predecessor = query_opt(
+                &c,
+                "SELECT 1 FROM records WHERE author_device = $1 AND proof_link = $2 LIMIT 1",
+                &[&device, &prev],
+            )
+            .await?
+            .is_some();
+            Ok(if predecessor {
+                ChainStatus::Linked
+            } else {
+                ChainStatus::Gap
+            })
+        })
+    }
+
+    fn proven_rows(&self) -> StoreResult<Vec<ProvenRow>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT r.id, r.kind, r.body, r.author_device, d.public_key, r.proof_prev,
+                   r.proof_signature, r.proof_link, r.chain
+                 FROM records r LEFT JOIN devices d ON d.id = r.author_device ORDER BY r.seq",
+                &[],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let proof: (
+                        Option<String>,
+                        Option<String>,
+                        Option<String>,
+                        Option<String>,
+                    ) = (r.try_get(5)?, r.try_get(6)?, r.try_get(7)?, r.try_get(8)?);
+                    Ok(ProvenRow {
+                        id: r.try_get(0)?,
+                        kind: r.try_get(1)?,
+                        body: r.try_get(2)?,
+                        device: r.try_get(3)?,
+                        public_key: r.try_get(4)?,
+                        proof: match proof {
+                            (Some(prev), Some(signature), Some(link), chain) => {
+                                Some((prev, signature, link, chain.unwrap_or_default()))
+                            }
+                            _ => None,
+                        },
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn referenced_blobs(&self) -> StoreResult<Vec<String>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT DISTINCT sha256 FROM record_blobs ORDER BY sha256",
+                &[],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| r.try_get(0).map_err(Into::into))
+                .collect()
+        })
+    }
+
+    fn put_record(&self, rec: &NewRecord, case: Option<&CaseRow>) -> StoreResult<PutOutcome> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.run(self.put_record_once(rec, case)) {
+                Err(e) if attempt < PUT_ATTEMPTS && is_unique_violation(&e) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn records_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredRecord>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                &format!(
+                    "SELECT {RECORD_COLUMNS} FROM records WHERE seq > $1 ORDER BY seq LIMIT $2"
+                ),
+                &[&after, &i64::from(limit)],
+            )
+            .await?;
+            records_from(&rows)
+        })
+    }
+
+    fn max_seq(&self) -> StoreResult<i64> {
+        self.run(async {
+            let c = self.client().await?;
+            let row = query_one(&c, "SELECT coalesce(max(seq), 0) FROM records", &[]).await?;
+            Ok(row.try_get(0)?)
+        })
+    }
+
+    fn record_exists(&self, id: &str) -> StoreResult<bool> {
+        self.run(async {
+            let c = self.client().await?;
+            Ok(query_opt(&c, "SELECT 1 FROM records WHERE id = $1", &[&id])
+                .await?
+                .is_some())
+        })
+    }
+
+    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<BlobLink>> {
+        let cols = RECORD_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                &format!(
+                    "SELECT {cols}, b.personal, b.before_uploaders
+                     FROM record_blobs b JOIN records r ON r.id = b.record
+                     WHERE b.sha256 = $1 ORDER BY r.seq"
+                ),
+                &[&sha256],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(BlobLink {
+                        record: record_from_row(r)?,
+                        personal: r.try_get(13)?,
+                        before_uploaders: r.try_get(14)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>> {
+        self.run(async {
+            let c = self.client().await?;
+            let row = query_opt(
+                &c,
+                "SELECT case_id, unit, department, personal FROM cases WHERE case_id = $1",
+                &[&case_id],
+            )
+            .await?;
+            row.map(|r| {
+                Ok(CaseScope {
+                    case_id: r.try_get(0)?,
+                    unit: r.try_get(1)?,
+                    department: r.try_get(2)?,
+                    personal: r.try_get(3)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn case_fold(&self, case_id: &str) -> StoreResult<Option<String>> {
+        self.run(async {
+            let c = self.client().await?;
+            let row =
+                query_opt(&c, "SELECT fold FROM cases WHERE case_id = $1", &[&case_id]).await?;
+            Ok(match row {
+                Some(r) => r.try_get(0)?,
+                None => None,
+            })
+        })
+    }
+
+    fn case_records(&self, case_id: &str) -> StoreResult<Vec<StoredRecord>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                &format!("SELECT {RECORD_COLUMNS} FROM records WHERE case_id = $1 ORDER BY seq"),
+                &[&case_id],
+            )
+            .await?;
+            records_from(&rows)
+        })
+    }
+
+    fn records_of_kind(&self, kind: RecordKind) -> StoreResult<Vec<StoredRecord>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                &format!("SELECT {RECORD_COLUMNS} FROM records WHERE kind = $1 ORDER BY seq"),
+                &[&kind.as_str()],
+            )
+            .await?;
+            records_from(&rows)
+        })
+    }
+
+    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
+        self.run(async {
+            let c = self.client().await?;
+            let row = query_opt(
+                &c,
+                &format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"),
+                &[&id],
+            )
+            .await?;
+            row.as_ref().map(record_from_row).transpose()
+        })
+    }
+
+    fn device_chain(&self, device: &str) -> StoreResult<Vec<ChainEntry>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT id, case_id, proof_prev, proof_signature, proof_link,
+                   coalesce(chain, '')
+                 FROM records WHERE author_device = $1 AND proof_link IS NOT NULL ORDER BY seq",
+                &[&device],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ChainEntry {
+                        id: r.try_get(0)?,
+                        case_id: r.try_get(1)?,
+                        prev: r.try_get(2)?,
+                        signature: r.try_get(3)?,
+                        link: r.try_get(4)?,
+                        chain: r.try_get(5)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn chain_breaks(&self) -> StoreResult<Vec<ChainBreaks>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT r.author_device, coalesce(max(p.name), ''),
+                        count(*) FILTER (WHERE r.chain = 'gap'),
+                        count(*) FILTER (WHERE r.chain = 'fork')
+                 FROM records r LEFT JOIN people p ON p.id = r.author_person
+                 WHERE r.chain IN ('gap', 'fork')
+                 GROUP BY r.author_device ORDER BY r.author_device",
+                &[],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ChainBreaks {
+                        device: r.try_get(0)?,
+                        person_name: r.try_get(1)?,
+                        gap: count(r, 2)?,
+                        fork: count(r, 3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    // --- uploads ---
+
+    fn create_upload(&self, up: &Upload, cap: &UploadCap) -> StoreResult<UploadAdmission> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            // Counted and inserted under the device's lock, so two creates at once, on
+            // any replicas, cannot both take the last place.
+            execute(
+                &tx,
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&advisory_key("uploads", &up.device)],
+            )
+            .await?;
+            let row = query_one(
+                &tx,
+                "SELECT count(*), coalesce(sum(length), 0)::bigint, min(created_at)
+                 FROM uploads WHERE device = $1 AND NOT done AND created_at >= $2",
+                &[&up.device, &stamp(cap.live_since)],
+            )
+            .await?;
+            let open = u32::try_from(count(&row, 0)?).unwrap_or(u32::MAX);
+            let bytes = count(&row, 1)?;
+            let oldest: Option<String> = row.try_get(2)?;
+            if open >= cap.max_open || bytes.saturating_add(up.length) > cap.max_bytes {
+                let oldest = match oldest {
+                    Some(text) => Some(parse_stamp("upload created_at", &text)?),
+                    None => None,
+                };
+                return Ok(UploadAdmission::Refused {
+                    open,
+                    bytes,
+                    oldest,
+                });
+            }
+            execute(
+                &tx,
+                "INSERT INTO uploads(id, sha256, length, device, person, done, created_at,
+                                     thumbnail_of)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &up.id,
+                    &up.sha256,
+                    &i64::try_from(up.length).unwrap_or(i64::MAX),
+                    &up.device,
+                    &up.person,
+                    &up.done,
+                    &stamp(up.created_at),
+                    &up.thumbnail_of,
+                ],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(UploadAdmission::Admitted)
+        })
+    }
+
+    fn upload(&self, id: &str) -> StoreResult<Option<Upload>> {
+        self.run(async {
+            let c = self.client().await?;
+            let row = query_opt(
+                &c,
+                "SELECT id, sha256, length, device, person, done, created_at, thumbnail_of
+                 FROM uploads WHERE id = $1",
+                &[&id],
+            )
+            .await?;
+            row.as_ref().map(upload_from_row).transpose()
+        })
+    }
+
+    fn finish_upload(&self, id: &str) -> StoreResult<()> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            execute(&tx, "UPDATE uploads SET done = TRUE WHERE id = $1", &[&id]).await?;
+            execute(
+                &tx,
+                "INSERT INTO blob_uploaders(sha256, person, uploaded_at)
+                 SELECT sha256, person, $2 FROM uploads WHERE id = $1
+                 ON CONFLICT DO NOTHING",
+                &[&id, &now()],
+            )
+            .await?;
+            // A thumbnail's link to its photo, per person: a newer thumbnail of the same
+            // photo by the same person replaces the older one.
+            execute(
+                &tx,
+                "INSERT INTO thumbnails(photo, person, thumbnail, linked_at)
+                 SELECT thumbnail_of, person, sha256, $2 FROM uploads
+                 WHERE id = $1 AND thumbnail_of IS NOT NULL
+                 ON CONFLICT (photo, person) DO UPDATE
+                 SET thumbnail = excluded.thumbnail, linked_at = excluded.linked_at",
+                &[&id, &now()],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn delete_upload(&self, id: &str) -> StoreResult<()> {
+        self.run(async {
+            let c = self.client().await?;
+            execute(&c, "DELETE FROM uploads WHERE id = $1", &[&id]).await?;
+            Ok(())
+        })
+    }
+
+    fn unfinished_uploads_created_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT id FROM uploads WHERE NOT done AND created_at < $1 ORDER BY created_at",
+                &[&stamp(before)],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| r.try_get(0).map_err(Into::into))
+                .collect()
+        })
+    }
+
+    fn unfinished_upload_ids(&self) -> StoreResult<Vec<String>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(&c, "SELECT id FROM uploads WHERE NOT done", &[]).await?;
+            rows.iter()
+                .map(|r| r.try_get(0).map_err(Into::into))
+                .collect()
+        })
+    }
+
+    fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT person FROM blob_uploaders WHERE sha256 = $1 ORDER BY person",
+                &[&sha256],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| r.try_get(0).map_err(Into::into))
+                .collect()
+        })
+    }
+
+    fn thumbnail_links(&self, photo: &str) -> StoreResult<Vec<(String, String)>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT person, thumbnail FROM thumbnails WHERE photo = $1
+                 ORDER BY linked_at, person",
+                &[&photo],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect()
+        })
+    }
+}
+
+impl PgStore {
+    /// One try at storing a pushed record with its case row, in one transaction.
+    async fn put_record_once(
+        &self,
+        rec: &NewRecord,
+        case: Option<&CaseRow>,
+    ) -> StoreResult<PutOutcome> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let outcome = insert_record(&tx, rec).await?;
+        if let Some(row) = case {
+            match outcome {
+                PutOutcome::Stored(_) => write_case_row(&tx, row, true).await?,
+                PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => {
+                    write_case_row(&tx, row, false).await?
+                }
+                PutOutcome::Conflict => {}
+            }
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
+
+/// Inserts a pushed record inside `tx` (see [`PutOutcome`]); the caller commits.
+///
+/// The sequence number is drawn last, under the feed lock, which the transaction holds
+/// until it commits: a record numbered after another therefore commits after it, so a
+/// puller that has seen number N will never later find a smaller one appear (the
+/// skipped-record race of issue 14 item 4). Only the number and the commit are
+/// serialised; checking and the blob links are done before the lock.
+async fn insert_record(tx: &impl GenericClient, rec: &NewRecord) -> StoreResult<PutOutcome> {
+    let existing = query_opt(
+        tx,
+        "SELECT seq, body_hash, kind, draft, author_person FROM records WHERE id = $1",
+        &[&rec.id],
+    )
+    .await?;
+    if let Some(r) = existing {
+        let (seq, hash, kind, draft, author): (i64, String, String, bool, String) = (
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+        );
+        if hash == rec.body_hash {
+            return Ok(PutOutcome::Duplicate(seq));
+        }
+        let same_record = kind == rec.kind.as_str() && author == rec.author_person;
+        if !(same_record && draft && !rec.draft) {
+            if same_record && !draft && rec.draft {
+                return Ok(PutOutcome::Stale(seq));
+            }
+            return Ok(PutOutcome::Conflict);
+        }
+        // A draft's final version replaces it under a new sequence number, so every
+        // cursor that already passed the draft still sees the final version.
+        execute(tx, "DELETE FROM record_blobs WHERE record = $1", &[&rec.id]).await?;
+        execute(tx, "DELETE FROM records WHERE id = $1", &[&rec.id]).await?;
+    }
+    for (sha, personal) in &rec.blobs {
+        execute(
+            tx,
+            "INSERT INTO record_blobs(record, sha256, personal) VALUES ($1, $2, $3)
+             ON CONFLICT(record, sha256) DO UPDATE
+               SET personal = record_blobs.personal OR excluded.personal",
+            &[&rec.id, sha, personal],
+        )
+        .await?;
+    }
+    execute(tx, "SELECT pg_advisory_xact_lock($1)", &[&feed_key()]).await?;
+    let proof = rec.proof.as_ref();
+    let row = query_one(
+        tx,
+        "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
+           author_device, draft, personal, received_at, case_id, proof_prev,
+           proof_signature, proof_link, chain)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         RETURNING seq",
+        &[
+            &rec.id,
+            &rec.kind.as_str(),
+            &rec.body,
+            &rec.body_hash,
+            &rec.unit,
+            &rec.department,
+            &rec.author_person,
+            &rec.author_device,
+            &rec.draft,
+            &rec.personal,
+            &now(),
+            &rec.case_id,
+            &proof.map(|p| &p.prev),
+            &proof.map(|p| &p.signature),
+            &proof.map(|p| &p.link),
+            &proof.map(|p| p.chain.as_str()),
+        ],
+    )
+    .await?;
+    Ok(PutOutcome::Stored(row.try_get(0)?))
+}
+
+/// The advisory lock that orders the pull feed: held from drawing a record's sequence
+/// number to its commit.
+fn feed_key() -> i64 {
+    advisory_key("feed", "records")
+}
+
+/// Writes a case's row inside `tx`: replacing the row when `replace`, else only when
+/// the case has none.
+async fn write_case_row(tx: &impl GenericClient, row: &CaseRow, replace: bool) -> StoreResult<()> {
+    let on_conflict = if replace {
+        "DO UPDATE SET unit = excluded.unit, department = excluded.department, \
+         personal = excluded.personal, fold = excluded.fold"
+    } else {
+        "DO NOTHING"
+    };
+    let scope = &row.scope;
+    execute(
+        tx,
+        &format!(
+            "INSERT INTO cases(case_id, unit, department, personal, fold)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT(case_id) {on_conflict}"
+        ),
+        &[
+            &scope.case_id,
+            &scope.unit,
+            &scope.department,
+            &scope.personal,
+            &row.fold,
+        ],
+    )
+    .await?;
+    Ok(())
+}

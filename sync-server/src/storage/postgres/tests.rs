@@ -1,0 +1,224 @@
+//! The PostgreSQL store against a real server (`GRIDWALK_TEST_DATABASE`, which
+//! `scripts/test` starts). Without the variable these tests say so and pass: the
+//! embedded store's twins run everywhere, these where PostgreSQL does.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::scratch::ScratchDatabase;
+use super::*;
+use crate::storage::{EnrolAttempt, NewRecord, PutOutcome, RecordStore};
+use gridwalk_model::protocol::RecordKind;
+
+/// A scratch database, or `None` (and a line saying why) without a server.
+fn scratch() -> Option<ScratchDatabase> {
+    let Some(server) = ScratchDatabase::server_from_env() else {
+        eprintln!("skipped: {} is not set", scratch::TEST_DATABASE_VAR);
+        return None;
+    };
+    Some(ScratchDatabase::create(&server).expect("create a test database"))
+}
+
+/// Runs `f` with a plain connection to `url`, on a runtime of its own.
+fn with_client<T>(url: &str, f: impl AsyncFnOnce(&mut tokio_postgres::Client) -> T) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (mut client, connection) = tokio_postgres::connect(url, NoTls).await.expect("connect");
+        tokio::spawn(connection);
+        f(&mut client).await
+    })
+}
+
+/// Every column, index and constraint of the public schema, in a stable order.
+fn schema_of(url: &str) -> Vec<String> {
+    with_client(url, async |c| {
+        let mut lines = Vec::new();
+        for row in c
+            .query(
+                "SELECT table_name, column_name, data_type, is_nullable,
+                   coalesce(column_default, ''), coalesce(is_identity, '')
+                 FROM information_schema.columns WHERE table_schema = 'public'
+                 ORDER BY table_name, column_name",
+                &[],
+            )
+            .await
+            .expect("columns")
+        {
+            let parts: Vec<String> = (0..6).map(|i| row.get(i)).collect();
+            lines.push(format!("column {}", parts.join(" ")));
+        }
+        for row in c
+            .query(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'
+                 ORDER BY indexname",
+                &[],
+            )
+            .await
+            .expect("indexes")
+        {
+            lines.push(format!(
+                "index {} {}",
+                row.get::<_, String>(0),
+                row.get::<_, String>(1)
+            ));
+        }
+        for row in c
+            .query(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                 WHERE connamespace = 'public'::regnamespace ORDER BY conname",
+                &[],
+            )
+            .await
+            .expect("constraints")
+        {
+            lines.push(format!(
+                "constraint {} {}",
+                row.get::<_, String>(0),
+                row.get::<_, String>(1)
+            ));
+        }
+        lines
+    })
+}
+
+#[test]
+fn upgrading_from_every_earlier_version_equals_a_fresh_database() {
+    let Some(fresh) = scratch() else { return };
+    drop(PgStore::open(fresh.url()).expect("open fresh"));
+    let expected = schema_of(fresh.url());
+    assert!(expected.iter().any(|l| l.starts_with("column records seq")));
+    for start in 0..MIGRATIONS.len() {
+        let Some(db) = scratch() else { return };
+        with_client(db.url(), async |c| migrate(c, MIGRATIONS, start).await)
+            .expect("migrate to the start");
+        drop(PgStore::open(db.url()).expect("upgrade"));
+        assert_eq!(schema_of(db.url()), expected, "upgrade from v{start}");
+    }
+}
+
+#[test]
+fn a_newer_database_is_refused_and_left_alone() {
+    let Some(db) = scratch() else { return };
+    drop(PgStore::open(db.url()).expect("open"));
+    let newer = i32::try_from(MIGRATIONS.len() + 1).expect("small");
+    with_client(db.url(), async |c| {
+        c.execute(
+            "INSERT INTO schema_migrations(version, applied_at) VALUES ($1, 'later')",
+            &[&newer],
+        )
+        .await
+    })
+    .expect("mark newer");
+    assert!(matches!(
+        PgStore::open(db.url()),
+        Err(StoreError::Schema(_))
+    ));
+}
+
+fn record(id: &str, body_hash: &str) -> NewRecord {
+    NewRecord {
+        id: id.into(),
+        kind: RecordKind::Inspection,
+        body: "{}".into(),
+        body_hash: body_hash.into(),
+        unit: "g1".into(),
+        department: None,
+        case_id: None,
+        author_person: "p1".into(),
+        author_device: "d1".into(),
+        draft: false,
+        personal: false,
+        blobs: vec![("aa".into(), false)],
+        proof: None,
+    }
+}
+
+#[test]
+fn records_are_stored_once_and_read_back_in_sequence_order() {
+    let Some(db) = scratch() else { return };
+    let store = PgStore::open(db.url()).expect("open");
+    store.check_health().expect("healthy");
+    let first = store.put_record(&record("r1", "h1"), None).expect("put");
+    let PutOutcome::Stored(seq) = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(
+        store.put_record(&record("r1", "h1"), None).expect("again"),
+        PutOutcome::Duplicate(seq)
+    );
+    assert_eq!(
+        store
+            .put_record(&record("r1", "other"), None)
+            .expect("other"),
+        PutOutcome::Conflict
+    );
+    store.put_record(&record("r2", "h2"), None).expect("put");
+    let after = store.records_after(0, 10).expect("read");
+    assert_eq!(
+        after.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["r1", "r2"]
+    );
+    assert_eq!(store.max_seq().expect("max"), after[1].seq);
+    assert_eq!(store.records_with_blob("aa").expect("links").len(), 2);
+    assert_eq!(store.referenced_blobs().expect("blobs"), ["aa"]);
+}
+
+#[test]
+fn a_case_lock_excludes_another_store_on_the_same_database() {
+    let Some(db) = scratch() else { return };
+    // Two stores: two replicas' worth of connections, nothing shared in memory.
+    let a = PgStore::open(db.url()).expect("open a");
+    let b = std::sync::Arc::new(PgStore::open(db.url()).expect("open b"));
+    let held = a.lock_case("case-1").expect("lock");
+    drop(b.lock_case("case-2").expect("another case is free"));
+    let (tx, rx) = mpsc::channel();
+    let waiter = {
+        let b = b.clone();
+        std::thread::spawn(move || {
+            let _guard = b.lock_case("case-1").expect("lock");
+            tx.send(()).expect("send");
+        })
+    };
+    assert!(
+        rx.recv_timeout(Duration::from_millis(300)).is_err(),
+        "the same case waits for the other replica"
+    );
+    drop(held);
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("released to the other replica");
+    waiter.join().expect("waiter");
+}
+
+#[test]
+fn enrolment_attempts_are_counted_in_the_database() {
+    let Some(db) = scratch() else { return };
+    let a = PgStore::open(db.url()).expect("open a");
+    let b = PgStore::open(db.url()).expect("open b");
+    let mut allowed = Vec::new();
+    for (store, at) in [(&a, 0), (&b, 100), (&a, 200)] {
+        match store
+            .note_enrol_attempt("10.0.0.1", at, 1000, 3)
+            .expect("note")
+        {
+            EnrolAttempt::Allowed(id) => allowed.push(id),
+            refused => panic!("{refused:?}"),
+        }
+    }
+    assert_eq!(
+        b.note_enrol_attempt("10.0.0.1", 500, 1000, 3)
+            .expect("note"),
+        EnrolAttempt::Refused {
+            retry_after_ms: 500
+        },
+        "the other replica counts the same attempts"
+    );
+    a.forget_enrol_attempt(allowed[2]).expect("forget");
+    assert!(matches!(
+        b.note_enrol_attempt("10.0.0.1", 600, 1000, 3)
+            .expect("note"),
+        EnrolAttempt::Allowed(_)
+    ));
+}
