@@ -30,7 +30,7 @@
 //!   allocator bookkeeping, is ever touched. A page released and later written (by `free`)
 //!   simply comes back zero-filled.
 //! - Linux and Android release at once; elsewhere nothing is released (iOS keeps the
-//!   earlier peak, see `ios/README.md`).
+//!   earlier peak for progressive files, see `ios/README.md`).
 #![allow(unsafe_code)] // libjpeg is C: its memory manager is reached through raw pointers.
 
 use std::cell::RefCell;
