@@ -299,7 +299,7 @@ impl ArrayRows {
                 None => {
                     let span = addr.wrapping_sub(self.first_addr);
                     if addr <= self.first_addr
-                        || span % offset != 0
+                        || !span.is_multiple_of(offset)
                         || span / offset < std::mem::size_of::<JBLOCK>()
                     {
                         self.irregular = true;
