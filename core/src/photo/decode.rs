@@ -10,6 +10,7 @@
 
 use std::io::{BufRead, Read, Seek};
 
+use super::coef_release::{self, ReleaseReport};
 use super::error::PhotoError;
 use super::orient::Rgb;
 
@@ -78,16 +79,32 @@ const JPEG_SCALES: [u8; 4] = [1, 2, 4, 8];
 /// errors by unwinding (the crate's error manager); they are caught here and become
 /// typed errors. A file that ends early is padded by libjpeg with a fake end marker and
 /// decoded grey; the reader notes the early end, and it is refused as truncated.
+///
+/// A progressive file's coefficient memory is given back row by row while its pixels
+/// are output ([`coef_release`]), so the decoded image never sits on top of all of it.
 pub fn jpeg<R: BufRead>(reader: R, long_edge: u32, max_pixels: u64) -> Result<Decoded, PhotoError> {
+    jpeg_releasing(reader, long_edge, max_pixels, true).map(|(decoded, _)| decoded)
+}
+
+/// [`jpeg`], also saying how much coefficient memory was given back; with `release`
+/// false nothing is (the reference the tests compare pixels with).
+fn jpeg_releasing<R: BufRead>(
+    reader: R,
+    long_edge: u32,
+    max_pixels: u64,
+    release: bool,
+) -> Result<(Decoded, ReleaseReport), PhotoError> {
     let hit_end = std::rc::Rc::new(std::cell::Cell::new(false));
     let watched = EndWatch {
         inner: reader,
         hit_end: std::rc::Rc::clone(&hit_end),
     };
+    let releasing = coef_release::Releasing::begin(release);
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         jpeg_unguarded(watched, long_edge, max_pixels)
     }));
-    match decoded {
+    let report = releasing.finish();
+    let decoded = match decoded {
         // A file too short to hold the tables also ends in a libjpeg failure.
         Err(_) | Ok(Err(PhotoError::Corrupt { .. })) if hit_end.get() => {
             Err(PhotoError::Truncated { format: "JPEG" })
@@ -95,7 +112,16 @@ pub fn jpeg<R: BufRead>(reader: R, long_edge: u32, max_pixels: u64) -> Result<De
         Ok(Ok(_)) if hit_end.get() => Err(PhotoError::Truncated { format: "JPEG" }),
         Ok(result) => result,
         Err(payload) => Err(libjpeg_failure(payload.as_ref())),
+    }?;
+    if report.reread_released {
+        // Cannot happen with the libjpeg-turbo built here (its output pass reads rows in
+        // rising order); refused rather than storing evidence with zeroed stripes.
+        return Err(PhotoError::Corrupt {
+            format: "JPEG",
+            reason: "the decoder re-read coefficient rows already given back".into(),
+        });
     }
+    Ok((decoded, report))
 }
 
 /// The width and height a JPEG's frame header declares, reading nothing but the header;
@@ -149,7 +175,7 @@ fn jpeg_unguarded<R: BufRead>(
 ) -> Result<Decoded, PhotoError> {
     use mozjpeg::{ColorSpace, Marker};
     // APP1 carries EXIF (and XMP, ignored); APP2 carries the ICC profile in chunks.
-    let mut decoder = mozjpeg::Decompress::with_markers(&[Marker::APP(1), Marker::APP(2)])
+    let mut decoder = coef_release::builder(&[Marker::APP(1), Marker::APP(2)])
         .from_reader(reader)
         .map_err(jpeg_io_error)?;
     let source_width = u32::try_from(decoder.width()).unwrap_or(u32::MAX);
@@ -502,6 +528,77 @@ mod tests {
         assert_eq!(over_white(0, 255), 0);
         assert_eq!(over_white(100, 255), 100);
         assert_eq!(over_white(0, 128), 127);
+    }
+
+    /// A progressive 4:2:0 JPEG of a busy scene (gradients plus hashed noise, so every
+    /// coefficient row holds real data).
+    fn progressive_jpeg(width: u16, height: u16, progressive: bool) -> Vec<u8> {
+        let mut pixels = Vec::with_capacity(usize::from(width) * usize::from(height) * 3);
+        for y in 0..u32::from(height) {
+            for x in 0..u32::from(width) {
+                let noise = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) >> 27;
+                pixels.extend([
+                    (x * 255 / u32::from(width)) as u8 ^ noise as u8,
+                    (y * 255 / u32::from(height)) as u8,
+                    ((x + y) % 256) as u8 ^ (noise as u8).wrapping_mul(3),
+                ]);
+            }
+        }
+        let mut out = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
+        encoder.set_progressive(progressive);
+        encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+        encoder
+            .encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn progressive_coefficients_are_given_back_without_changing_a_pixel() {
+        let bytes = progressive_jpeg(1024, 768, true);
+        // 1/2 scale for a 512 px target: the reduced IDCT reads every coefficient row.
+        let (released, report) = jpeg_releasing(bytes.as_slice(), 512, u64::MAX, true).unwrap();
+        let (kept, kept_report) = jpeg_releasing(bytes.as_slice(), 512, u64::MAX, false).unwrap();
+        assert_eq!((released.image.width, released.image.height), (512, 384));
+        assert!(
+            released.image.pixels == kept.image.pixels,
+            "releasing finished rows changed the decoded pixels"
+        );
+        assert_eq!(kept_report.released_bytes, 0);
+        assert!(!report.reread_released && !kept_report.reread_released);
+        // 128×96 luma and 2 × 64×48 chroma blocks of 128 bytes: 2.25 MiB of
+        // coefficients; all but the last iMCU row of each array (and page edges) goes.
+        let coefficients = (128 * 96 + 2 * 64 * 48) * 128;
+        assert!(
+            report.released_bytes * 10 >= coefficients * 9,
+            "only {} of {coefficients} coefficient bytes were given back",
+            report.released_bytes
+        );
+        // Full scale too (a target the file does not exceed).
+        let (full, full_report) = jpeg_releasing(bytes.as_slice(), 4096, u64::MAX, true).unwrap();
+        let (full_kept, _) = jpeg_releasing(bytes.as_slice(), 4096, u64::MAX, false).unwrap();
+        assert!(full.image.pixels == full_kept.image.pixels);
+        assert!(full_report.released_bytes * 10 >= coefficients * 9);
+    }
+
+    #[test]
+    fn baseline_jpegs_have_no_coefficient_arrays_to_give_back() {
+        let bytes = progressive_jpeg(512, 384, false);
+        let (_, report) = jpeg_releasing(bytes.as_slice(), 256, u64::MAX, true).unwrap();
+        assert_eq!(report, ReleaseReport::default());
+    }
+
+    #[test]
+    fn a_failed_progressive_decode_leaves_the_next_one_clean() {
+        let bytes = progressive_jpeg(256, 192, true);
+        // Damage the first scan's entropy data's header: libjpeg fails mid-decode.
+        let mut broken = bytes.clone();
+        let sos = broken.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        broken[sos + 4] = 9; // a component count the frame does not have
+        assert!(jpeg_releasing(broken.as_slice(), 128, u64::MAX, true).is_err());
+        let (_, report) = jpeg_releasing(bytes.as_slice(), 128, u64::MAX, true).unwrap();
+        assert!(report.released_bytes > 0 && !report.reread_released);
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - [`sniff`]: what format a file is, from its bytes.
 //! - [`exif`]: orientation, capture time, GPS and camera from the EXIF block.
 //! - [`decode`]: pixel-limit check, then shrink-on-load decoding.
+//! - `coef_release`: a progressive JPEG's coefficient memory given back as its pixels
+//!   come out.
 //! - [`resize`]: SIMD downscaling.
 //! - [`orient`]: turning pixels upright.
 //! - [`encode`]: metadata-free JPEG output.
@@ -21,6 +23,7 @@
 //! The store side (`Store::ingest_photo`, the photo folder of a store) is at the bottom;
 //! attaching photos to answers is the inspection's (`Store::answer_with_photos`).
 
+mod coef_release;
 pub mod decode;
 pub mod encode;
 pub mod error;
