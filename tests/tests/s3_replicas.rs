@@ -16,7 +16,6 @@ use std::time::Duration;
 use base64::Engine;
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_e2e::*;
-use gridwalk_server::storage::BlobStore;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_e2e::*;
-use gridwalk_server::storage::BlobStore;
 
 const BIN: &str = env!("CARGO_BIN_EXE_e2e-server");
 const KILLS: u32 = 24;
