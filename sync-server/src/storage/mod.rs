@@ -42,6 +42,15 @@ pub enum StoreError {
     /// A file could not be read or written.
     #[error("file: {0}")]
     Io(#[from] std::io::Error),
+    /// A stored blob's bytes do not hash to its name (changed behind the server's back);
+    /// a store that checks on reading never hands them out.
+    #[error("blob {name} does not hash to its name: its bytes hash to {actual}")]
+    BlobMismatch {
+        /// The blob's name.
+        name: String,
+        /// What its bytes hash to.
+        actual: String,
+    },
     /// Stored data does not read back as expected.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

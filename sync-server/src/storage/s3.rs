@@ -492,10 +492,17 @@ impl BlobStore for S3BlobStore {
         match bytes {
             // Checked again on every read: an object changed behind the server's back
             // (or by anyone holding the bucket's keys) is never served as the photo.
-            Some(bytes) if sha256_hex(&bytes) != sha256 => Err(StoreError::Corrupt(format!(
-                "blob {sha256} in the bucket does not hash to its name"
-            ))),
-            other => Ok(other.map(|b| b.to_vec())),
+            Some(bytes) => {
+                let actual = sha256_hex(&bytes);
+                if actual != sha256 {
+                    return Err(StoreError::BlobMismatch {
+                        name: sha256.to_string(),
+                        actual,
+                    });
+                }
+                Ok(Some(bytes.to_vec()))
+            }
+            None => Ok(None),
         }
     }
 }

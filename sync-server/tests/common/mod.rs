@@ -194,12 +194,47 @@ impl TestServer {
         self._data.path()
     }
 
-    /// The admin binary's flags for this server's data: `--data DIR`, and
-    /// `--database URL` when its records are on PostgreSQL.
+    /// Replaces a stored blob's bytes behind the server's back, as someone with the
+    /// data folder or the bucket's keys could.
+    pub async fn tamper_blob(&self, sha: &str, bytes: &[u8]) {
+        match &self.blobs {
+            Blobs::Folder(folder) => {
+                std::fs::write(folder.join("sha256").join(&sha[..2]).join(sha), bytes).unwrap();
+            }
+            Blobs::S3(location) => {
+                use object_store::ObjectStoreExt;
+                let endpoint = location.endpoint.clone().unwrap();
+                let s3 = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(&location.bucket)
+                    .with_region(&location.region)
+                    .with_allow_http(endpoint.starts_with("http://"))
+                    .with_endpoint(endpoint)
+                    .build()
+                    .unwrap();
+                let key = match location.prefix.as_str() {
+                    "" => format!("sha256/{sha}"),
+                    prefix => format!("{prefix}/sha256/{sha}"),
+                };
+                s3.put(
+                    &object_store::path::Path::from(key),
+                    object_store::PutPayload::from(bytes.to_vec()),
+                )
+                .await
+                .unwrap();
+            }
+        }
+    }
+
+    /// The admin binary's flags for this server's data: `--data DIR`, `--database URL`
+    /// when its records are on PostgreSQL, and `--blobs URL` when its photos are in S3
+    /// (the keys stay in the environment the binary inherits).
     pub fn admin_args(&self) -> Vec<String> {
         let mut args = vec!["--data".to_string(), self.data_path().display().to_string()];
         if let Some(scratch) = &self._database {
             args.extend(["--database".to_string(), scratch.url().to_string()]);
+        }
+        if let Blobs::S3(location) = &self.blobs {
+            args.extend(["--blobs".to_string(), location.to_string()]);
         }
         args
     }
