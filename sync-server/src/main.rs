@@ -13,8 +13,7 @@ use gridwalk_server::config::{DEFAULT_MAX_PHOTO_BYTES, DataDir, Limits};
 use gridwalk_server::export;
 use gridwalk_server::proofs::verify_store;
 use gridwalk_server::server;
-use gridwalk_server::storage::files::FileBlobStore;
-use gridwalk_server::storage::{Database, RecordStore};
+use gridwalk_server::storage::{Blobs, Database, RecordStore};
 
 #[derive(Parser)]
 #[command(name = "gridwalk-server", version, about = "The gridwalk sync server")]
@@ -28,6 +27,13 @@ struct Cli {
     /// `GRIDWALK_DATABASE`, which keeps a password out of the process list.
     #[arg(long, global = true, env = "GRIDWALK_DATABASE", hide_env_values = true)]
     database: Option<String>,
+    /// Where the photos live: `s3://BUCKET[/PREFIX]?endpoint=URL&region=R` for an
+    /// S3-compatible bucket that several server replicas share (credentials from
+    /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, or `access_key_id=`/
+    /// `secret_access_key=` in the URL); without it, the data folder's `blobs/`. Also
+    /// read from `GRIDWALK_BLOBS`, which keeps a key in the URL out of the process list.
+    #[arg(long, global = true, env = "GRIDWALK_BLOBS", hide_env_values = true)]
+    blobs: Option<String>,
     /// Print results as JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -350,6 +356,8 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
     let database =
         Database::from_flag(cli.database.as_deref(), data.database()).map_err(|e| e.to_string())?;
     let open = || database.open().map_err(|e| e.to_string());
+    let blobs = Blobs::from_flag(cli.blobs.as_deref(), data.blobs()).map_err(|e| e.to_string())?;
+    let open_blobs = || blobs.open().map_err(|e| e.to_string());
     match cli.command {
         Command::Serve {
             listen,
@@ -387,7 +395,9 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
                 ..Limits::default()
             };
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-            let served = runtime.block_on(server::serve_database(data, &database, listen, limits));
+            let served = runtime.block_on(server::serve_database(
+                data, &database, &blobs, listen, limits,
+            ));
             // Storage work still running for a dropped connection gets a moment, not
             // a veto over the exit.
             runtime.shutdown_timeout(Duration::from_secs(1));
@@ -433,16 +443,22 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             admin::print_text(text.trim_end()).map_err(|e| e.to_string())
         }
         Command::Case { case } => {
-            let blobs = FileBlobStore::open(&data.blobs()).map_err(|e| e.to_string())?;
-            let view = export::case_view(open()?.as_ref(), &blobs, &case, chrono::Utc::now())
-                .map_err(|e| e.to_string())?;
+            let blobs = open_blobs()?;
+            let view =
+                export::case_view(open()?.as_ref(), blobs.as_ref(), &case, chrono::Utc::now())
+                    .map_err(|e| e.to_string())?;
             admin::print(cli.json, &view, &view.to_text(zone)).map_err(|e| e.to_string())
         }
         Command::ExportCase { case, out } => {
-            let blobs = FileBlobStore::open(&data.blobs()).map_err(|e| e.to_string())?;
-            let contents =
-                export::export_case(open()?.as_ref(), &blobs, &case, &out, chrono::Utc::now())
-                    .map_err(|e| e.to_string())?;
+            let blobs = open_blobs()?;
+            let contents = export::export_case(
+                open()?.as_ref(),
+                blobs.as_ref(),
+                &case,
+                &out,
+                chrono::Utc::now(),
+            )
+            .map_err(|e| e.to_string())?;
             let line = format!(
                 "wrote {}: case {}, {} records, {} photos, {} devices",
                 out.display(),
@@ -462,8 +478,9 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             admin::print(cli.json, &summary, &line).map_err(|e| e.to_string())
         }
         Command::Verify => {
-            let blobs = FileBlobStore::open(&data.blobs()).map_err(|e| e.to_string())?;
-            let report = verify_store(open()?.as_ref(), &blobs).map_err(|e| e.to_string())?;
+            let blobs = open_blobs()?;
+            let report =
+                verify_store(open()?.as_ref(), blobs.as_ref()).map_err(|e| e.to_string())?;
             admin::print(cli.json, &report, &report.to_text()).map_err(|e| e.to_string())?;
             if report.is_clean() {
                 Ok(())

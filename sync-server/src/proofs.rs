@@ -241,12 +241,20 @@ pub fn verify_store(
         }
     }
     for sha in records.referenced_blobs()? {
-        match blobs.read_blob(&sha)? {
+        // A store that checks hashes as it reads (S3) refuses the bytes instead.
+        let read = match blobs.read_blob(&sha) {
+            Err(StoreError::BlobMismatch { actual, .. }) => Some(Err(actual)),
+            other => other?.map(Ok),
+        };
+        match read {
             // A photo not uploaded yet is not broken: its device sends it in a later sync.
             None => {}
             Some(bytes) => {
                 report.blobs += 1;
-                let actual = sha256_hex(&bytes);
+                let actual = match bytes {
+                    Ok(bytes) => sha256_hex(&bytes),
+                    Err(actual) => actual,
+                };
                 if actual != sha {
                     report.problems.push(Problem {
                         record: sha.clone(),

@@ -38,8 +38,7 @@ use crate::api::router;
 use crate::config::{DataDir, Limits};
 use crate::console;
 use crate::state::AppState;
-use crate::storage::files::FileBlobStore;
-use crate::storage::{Database, StoreError};
+use crate::storage::{Blobs, Database, StoreError};
 
 /// Opens the embedded SQLite record store and local blob store in a data folder.
 pub fn open_state(data: &DataDir, limits: Limits) -> Result<AppState, StoreError> {
@@ -52,9 +51,17 @@ pub fn open_state_on(
     data: &DataDir,
     limits: Limits,
 ) -> Result<AppState, StoreError> {
+    open_stores(database, &Blobs::Folder(data.blobs()), limits)
+}
+
+/// Opens the record store in `database` and the blob store in `blobs`.
+pub fn open_stores(
+    database: &Database,
+    blobs: &Blobs,
+    limits: Limits,
+) -> Result<AppState, StoreError> {
     let store = database.open()?;
-    let blobs = FileBlobStore::open(&data.blobs())?;
-    Ok(AppState::new(store, Arc::new(blobs), limits))
+    Ok(AppState::new(store, blobs.open()?, limits))
 }
 
 /// Serves on an already bound listener until `shutdown` completes, then lets the
@@ -168,18 +175,26 @@ async fn sweep_uploads(state: AppState) {
 
 /// Binds `listen` and serves the data folder's embedded stores until SIGTERM or Ctrl-C.
 pub async fn serve(data: &DataDir, listen: SocketAddr, limits: Limits) -> std::io::Result<()> {
-    serve_database(data, &Database::Sqlite(data.database()), listen, limits).await
+    serve_database(
+        data,
+        &Database::Sqlite(data.database()),
+        &Blobs::Folder(data.blobs()),
+        listen,
+        limits,
+    )
+    .await
 }
 
-/// Binds `listen` and serves the records in `database` (photos in the data folder)
+/// Binds `listen` and serves the records in `database` and the photos in `blobs`
 /// until SIGTERM or Ctrl-C.
 pub async fn serve_database(
     data: &DataDir,
     database: &Database,
+    blobs: &Blobs,
     listen: SocketAddr,
     limits: Limits,
 ) -> std::io::Result<()> {
-    let state = open_state_on(database, data, limits).map_err(std::io::Error::other)?;
+    let state = open_stores(database, blobs, limits).map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, data = %data.root.display(), "listening");

@@ -429,14 +429,9 @@ async fn verify_names_a_record_and_a_photo_edited_by_hand() {
     );
     assert_eq!(changed, SqlOutcome::Changed(1));
     // ... and swaps a byte of the photo.
-    let photo_file = server
-        .data_path()
-        .join("blobs/sha256")
-        .join(&photo[..2])
-        .join(&photo);
-    let mut bytes = std::fs::read(&photo_file).unwrap();
+    let mut bytes = photo_bytes.to_vec();
     bytes[0] ^= 0xff;
-    std::fs::write(&photo_file, bytes).unwrap();
+    server.tamper_blob(&photo, &bytes).await;
 
     let (code, report) = verify(&server);
     assert_eq!(code, 1);

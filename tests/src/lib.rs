@@ -20,7 +20,7 @@ use gridwalk_core::{SharedStore, Store};
 use gridwalk_server::admin;
 use gridwalk_server::config::{DataDir, Limits};
 use gridwalk_server::storage::postgres::scratch::ScratchDatabase;
-use gridwalk_server::storage::{Database, RecordStore};
+use gridwalk_server::storage::{BlobStore, Blobs, Database, RecordStore};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -48,6 +48,16 @@ pub fn test_database(data: &Path) -> (Database, Option<ScratchDatabase>) {
             (Database::Postgres(scratch.url().to_string()), Some(scratch))
         }
         None => (Database::Sqlite(data_dir(data).database()), None),
+    }
+}
+
+/// Where a test server keeps its photos: a bucket of its own on the S3 endpoint
+/// `GRIDWALK_TEST_BLOBS` names (the city pass of `scripts/test`), else the data folder
+/// `data`'s `blobs/`.
+pub fn test_blobs(data: &Path) -> Blobs {
+    match gridwalk_server::storage::s3::scratch_bucket_from_env().unwrap() {
+        Some(bucket) => Blobs::S3(bucket),
+        None => Blobs::Folder(data_dir(data).blobs()),
     }
 }
 
@@ -151,6 +161,9 @@ pub struct Server {
     /// `GRIDWALK_TEST_DATABASE` names a PostgreSQL server, a database of the test's own.
     database: Database,
     _scratch: Option<ScratchDatabase>,
+    /// Where its photos live: the data folder's `blobs/`, or, when
+    /// `GRIDWALK_TEST_BLOBS` names an S3 endpoint, a bucket of the test's own.
+    blobs: Blobs,
     child: Option<Child>,
     /// Where it listens now.
     pub addr: SocketAddr,
@@ -162,12 +175,9 @@ impl Server {
     pub fn start(bin: &str) -> Server {
         let data = tempfile::tempdir().unwrap();
         let (database, scratch) = test_database(data.path());
-        let state = gridwalk_server::server::open_state_on(
-            &database,
-            &data_dir(data.path()),
-            Limits::default(),
-        )
-        .unwrap();
+        let blobs = test_blobs(data.path());
+        let state =
+            gridwalk_server::server::open_stores(&database, &blobs, Limits::default()).unwrap();
         admin::import_units(state.store.as_ref(), &fixture("units.csv")).unwrap();
         admin::import_sites(state.store.as_ref(), &fixture("sites.csv")).unwrap();
         drop(state);
@@ -176,6 +186,7 @@ impl Server {
             data,
             database,
             _scratch: scratch,
+            blobs,
             child: None,
             addr: "127.0.0.1:1".parse().unwrap(),
         };
@@ -186,9 +197,15 @@ impl Server {
     fn spawn(&mut self) {
         let mut command = Command::new(&self.bin);
         command.arg(self.data.path()).arg("127.0.0.1:0");
-        if let Database::Postgres(url) = &self.database {
-            command.arg(url);
-        }
+        match &self.database {
+            Database::Postgres(url) => command.arg(url),
+            Database::Sqlite(_) => command.arg("-"),
+        };
+        match &self.blobs {
+            // The URL without its keys: the child has them from the environment.
+            Blobs::S3(location) => command.arg(location.to_string()),
+            Blobs::Folder(_) => command.arg("-"),
+        };
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -238,6 +255,43 @@ impl Server {
         }
     }
 
+    /// A second replica: another server process on the same database and bucket, with
+    /// a data folder of its own. Only a shared database and bucket make it one (on the
+    /// embedded stores it is a separate server); drop it before `self`.
+    pub fn replica(&self) -> Server {
+        let mut replica = Server {
+            bin: self.bin.clone(),
+            data: tempfile::tempdir().unwrap(),
+            database: self.database.clone(),
+            _scratch: None,
+            blobs: self.blobs.clone(),
+            child: None,
+            addr: "127.0.0.1:1".parse().unwrap(),
+        };
+        replica.spawn();
+        replica
+    }
+
+    /// Whether the server keeps its records in PostgreSQL and its photos in S3, so
+    /// that [`Server::replica`] shares them.
+    pub fn is_city(&self) -> bool {
+        matches!(self.database, Database::Postgres(_)) && matches!(self.blobs, Blobs::S3(_))
+    }
+
+    /// The bucket the server keeps its photos in, when it keeps them in S3.
+    pub fn s3_location(&self) -> Option<gridwalk_server::storage::s3::S3Location> {
+        match &self.blobs {
+            Blobs::S3(location) => Some(location.clone()),
+            Blobs::Folder(_) => None,
+        }
+    }
+
+    /// The server's blob store, opened beside it as the server opens it (to set up a
+    /// crash's leftovers while it is down, or to look at what it stored).
+    pub fn blob_store(&self) -> std::sync::Arc<dyn BlobStore> {
+        self.blobs.open().unwrap()
+    }
+
     /// Starts the server again on the same data folder (on a new port).
     pub fn restart(&mut self) {
         self.kill();
@@ -273,14 +327,7 @@ impl Server {
 
     /// The bytes of a stored blob, if the server holds it.
     pub fn blob(&self, sha: &str) -> Option<Vec<u8>> {
-        std::fs::read(
-            data_dir(self.data.path())
-                .blobs()
-                .join("sha256")
-                .join(&sha[..2])
-                .join(sha),
-        )
-        .ok()
+        self.blob_store().read_blob(sha).unwrap()
     }
 }
 

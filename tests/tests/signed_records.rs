@@ -9,7 +9,6 @@ use gridwalk_core::hazard::{CaseFilter, Payload};
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_e2e::*;
 use gridwalk_server::proofs::verify_store;
-use gridwalk_server::storage::files::FileBlobStore;
 
 const BIN: &str = env!("CARGO_BIN_EXE_e2e-server");
 
@@ -27,8 +26,8 @@ fn chain_counts(server: &Server) -> (i64, i64, i64) {
 
 /// The server's `verify` over its whole store.
 fn verify(server: &Server) -> gridwalk_server::proofs::VerifyReport {
-    let blobs = FileBlobStore::open(&server.data_path().join("blobs")).unwrap();
-    verify_store(server.admin_store().as_ref(), &blobs).unwrap()
+    let blobs = server.blob_store();
+    verify_store(server.admin_store().as_ref(), blobs.as_ref()).unwrap()
 }
 
 /// The id of the first case on `device`.

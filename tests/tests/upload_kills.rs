@@ -11,9 +11,6 @@ use std::time::{Duration, Instant};
 
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_e2e::*;
-use gridwalk_server::config::DataDir;
-use gridwalk_server::storage::BlobStore;
-use gridwalk_server::storage::files::FileBlobStore;
 
 const BIN: &str = env!("CARGO_BIN_EXE_e2e-server");
 const KILLS: u32 = 24;
@@ -43,10 +40,7 @@ fn complete_open_uploads(server: &Server, device: &Device) -> usize {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let data = DataDir {
-        root: server.data_path().to_path_buf(),
-    };
-    let blobs = FileBlobStore::open(&data.blobs()).unwrap();
+    let blobs = server.blob_store();
     let store = device.store();
     let mut completed = 0;
     for (sha, location) in open {

@@ -87,11 +87,10 @@ async fn an_unchanged_v1_client_and_a_v2_client_share_one_server() {
     assert_converged(&server, &[&old, &new]).await;
 
     // Every stored signature verifies, whichever route brought it.
-    let blobs =
-        gridwalk_server::storage::files::FileBlobStore::open(&server.data_path().join("blobs"))
-            .unwrap();
+    let blobs = server.blob_store();
     let report =
-        gridwalk_server::proofs::verify_store(server.admin_store().as_ref(), &blobs).unwrap();
+        gridwalk_server::proofs::verify_store(server.admin_store().as_ref(), blobs.as_ref())
+            .unwrap();
     assert!(report.is_clean(), "{report:?}");
     // Each client's inspection, photo record and case, all signed.
     assert_eq!((report.records, report.signed), (6, 6), "{report:?}");

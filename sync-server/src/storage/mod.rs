@@ -6,6 +6,9 @@
 //! - [`console::ConsoleStore`], part of every record store: the desk console's
 //!   accounts and sessions.
 //!
+//! Blobs live in the data folder ([`files`]) or in an S3 bucket ([`s3`]), as
+//! [`Blobs`] (`--blobs`) says.
+//!
 //! The traits are synchronous; the API calls them through [`crate::error::blocking`]
 //! so that a slow store never stalls the async runtime.
 
@@ -13,6 +16,7 @@ pub mod case_locks;
 pub mod console;
 pub mod files;
 pub mod postgres;
+pub mod s3;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -32,9 +36,21 @@ pub enum StoreError {
     /// The store could not be set up as asked (a bad `--database` URL, a pool).
     #[error("{0}")]
     Config(String),
+    /// The object store (`--blobs s3://…`) failed or could not be reached.
+    #[error("object store: {0}")]
+    Object(String),
     /// A file could not be read or written.
     #[error("file: {0}")]
     Io(#[from] std::io::Error),
+    /// A stored blob's bytes do not hash to its name (changed behind the server's back);
+    /// a store that checks on reading never hands them out.
+    #[error("blob {name} does not hash to its name: its bytes hash to {actual}")]
+    BlobMismatch {
+        /// The blob's name.
+        name: String,
+        /// What its bytes hash to.
+        actual: String,
+    },
     /// Stored data does not read back as expected.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -575,6 +591,39 @@ pub trait RecordStore: console::ConsoleStore + Send + Sync + 'static {
     /// The devices with records whose chain was broken at receipt (gap or fork), by
     /// device id.
     fn chain_breaks(&self) -> StoreResult<Vec<ChainBreaks>>;
+}
+
+/// Where the photos live: `--blobs`, the data folder's `blobs/` by default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blobs {
+    /// A local folder.
+    Folder(std::path::PathBuf),
+    /// An S3 bucket (`s3://…`): what several replicas share.
+    S3(s3::S3Location),
+}
+
+impl Blobs {
+    /// `--blobs` as given (`s3://…`), or the data folder's blob folder without one; any
+    /// other scheme is refused by name.
+    pub fn from_flag(flag: Option<&str>, folder: std::path::PathBuf) -> StoreResult<Self> {
+        match flag {
+            None => Ok(Blobs::Folder(folder)),
+            Some(url) if url.starts_with("s3://") => Ok(Blobs::S3(s3::S3Location::parse(url)?)),
+            Some(_) => Err(StoreError::Config(
+                "--blobs takes an s3://BUCKET?endpoint=…&region=… URL; without it photos \
+                 stay in the data folder"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Opens the blob store.
+    pub fn open(&self) -> StoreResult<std::sync::Arc<dyn BlobStore>> {
+        Ok(match self {
+            Blobs::Folder(root) => std::sync::Arc::new(files::FileBlobStore::open(root)?),
+            Blobs::S3(location) => std::sync::Arc::new(s3::S3BlobStore::open(location)?),
+        })
+    }
 }
 
 /// What finishing an upload found.

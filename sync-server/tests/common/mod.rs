@@ -8,9 +8,9 @@ use gridwalk_model::inspection::{Answer, Inspection, InspectionKind, InspectionS
 use gridwalk_server::admin;
 use gridwalk_server::api::AppState;
 use gridwalk_server::config::{DataDir, Limits};
-use gridwalk_server::server::{open_state_on, serve_on};
-use gridwalk_server::storage::Database;
+use gridwalk_server::server::{open_stores, serve_on};
 use gridwalk_server::storage::postgres::scratch::ScratchDatabase;
+use gridwalk_server::storage::{Blobs, Database};
 use serde_json::{Value, json};
 
 /// A running test server.
@@ -21,6 +21,8 @@ pub struct TestServer {
     pub state: AppState,
     /// The HTTP client.
     pub client: reqwest::Client,
+    /// Where its photos live (the data folder's `blobs/`, or a test bucket).
+    pub blobs: Blobs,
     _data: tempfile::TempDir,
     /// The test's own PostgreSQL database, when `GRIDWALK_TEST_DATABASE` names a
     /// server; dropped (and with it the database) after the server.
@@ -39,6 +41,16 @@ pub fn test_database(dir: &DataDir) -> (Database, Option<ScratchDatabase>) {
             (Database::Postgres(scratch.url().to_string()), Some(scratch))
         }
         None => (Database::Sqlite(dir.database()), None),
+    }
+}
+
+/// Where a test server keeps its photos: a bucket of its own on the S3 endpoint
+/// `GRIDWALK_TEST_BLOBS` names (the city pass of `scripts/test`), else the data
+/// folder's `blobs/`.
+pub fn test_blobs(dir: &DataDir) -> Blobs {
+    match gridwalk_server::storage::s3::scratch_bucket_from_env().unwrap() {
+        Some(bucket) => Blobs::S3(bucket),
+        None => Blobs::Folder(dir.blobs()),
     }
 }
 
@@ -152,7 +164,8 @@ impl TestServer {
             root: data.path().to_path_buf(),
         };
         let (database, scratch) = test_database(&dir);
-        let state = open_state_on(&database, &dir, limits).unwrap();
+        let blobs = test_blobs(&dir);
+        let state = open_stores(&database, &blobs, limits).unwrap();
         admin::import_units(state.store.as_ref(), &fixture("units.csv")).unwrap();
         admin::import_sites(state.store.as_ref(), &fixture("sites.csv")).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -168,6 +181,7 @@ impl TestServer {
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .unwrap(),
+            blobs,
             _data: data,
             _database: scratch,
             stop: Some(stop),
@@ -180,12 +194,47 @@ impl TestServer {
         self._data.path()
     }
 
-    /// The admin binary's flags for this server's data: `--data DIR`, and
-    /// `--database URL` when its records are on PostgreSQL.
+    /// Replaces a stored blob's bytes behind the server's back, as someone with the
+    /// data folder or the bucket's keys could.
+    pub async fn tamper_blob(&self, sha: &str, bytes: &[u8]) {
+        match &self.blobs {
+            Blobs::Folder(folder) => {
+                std::fs::write(folder.join("sha256").join(&sha[..2]).join(sha), bytes).unwrap();
+            }
+            Blobs::S3(location) => {
+                use object_store::ObjectStoreExt;
+                let endpoint = location.endpoint.clone().unwrap();
+                let s3 = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(&location.bucket)
+                    .with_region(&location.region)
+                    .with_allow_http(endpoint.starts_with("http://"))
+                    .with_endpoint(endpoint)
+                    .build()
+                    .unwrap();
+                let key = match location.prefix.as_str() {
+                    "" => format!("sha256/{sha}"),
+                    prefix => format!("{prefix}/sha256/{sha}"),
+                };
+                s3.put(
+                    &object_store::path::Path::from(key),
+                    object_store::PutPayload::from(bytes.to_vec()),
+                )
+                .await
+                .unwrap();
+            }
+        }
+    }
+
+    /// The admin binary's flags for this server's data: `--data DIR`, `--database URL`
+    /// when its records are on PostgreSQL, and `--blobs URL` when its photos are in S3
+    /// (the keys stay in the environment the binary inherits).
     pub fn admin_args(&self) -> Vec<String> {
         let mut args = vec!["--data".to_string(), self.data_path().display().to_string()];
         if let Some(scratch) = &self._database {
             args.extend(["--database".to_string(), scratch.url().to_string()]);
+        }
+        if let Blobs::S3(location) = &self.blobs {
+            args.extend(["--blobs".to_string(), location.to_string()]);
         }
         args
     }

@@ -2,14 +2,15 @@
 //! `serve` on the embedded store, as `gridwalk-server serve --data DIR --listen ADDR`
 //! does, built as a binary of the test package so tests can start and SIGKILL it.
 //!
-//! Usage: `e2e-server DATA_DIR LISTEN_ADDR [DATABASE_URL]` (the address may end in
-//! `:0`; the line `gridwalk-server listening on http://…` on stdout tells the port; a
-//! `postgres://…` URL keeps the records there, as `--database` does).
+//! Usage: `e2e-server DATA_DIR LISTEN_ADDR [DATABASE_URL [BLOBS_URL]]` (the address
+//! may end in `:0`; the line `gridwalk-server listening on http://…` on stdout tells
+//! the port; a `postgres://…` URL keeps the records there, as `--database` does, and
+//! an `s3://…` URL the photos, as `--blobs` does; `-` for the embedded default).
 
 use std::process::ExitCode;
 
 use gridwalk_server::config::{DataDir, Limits};
-use gridwalk_server::storage::Database;
+use gridwalk_server::storage::{Blobs, Database};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -28,15 +29,29 @@ async fn main() -> ExitCode {
             .init();
     }
     let data = DataDir { root: data.into() };
-    let database = match Database::from_flag(args.next().as_deref(), data.database()) {
+    let flag = |arg: Option<String>| arg.filter(|a| a != "-");
+    let database = match Database::from_flag(flag(args.next()).as_deref(), data.database()) {
         Ok(database) => database,
         Err(e) => {
             eprintln!("e2e-server: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match gridwalk_server::server::serve_database(&data, &database, listen, Limits::default()).await
-    {
+    let blobs = match Blobs::from_flag(flag(args.next()).as_deref(), data.blobs()) {
+        Ok(blobs) => blobs,
+        Err(e) => {
+            eprintln!("e2e-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = gridwalk_server::server::serve_database(
+        &data,
+        &database,
+        &blobs,
+        listen,
+        Limits::default(),
+    );
+    match served.await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("e2e-server: {e}");

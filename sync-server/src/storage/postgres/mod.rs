@@ -131,8 +131,9 @@ impl Wake for ThreadWaker {
 }
 
 /// Polls a future on this thread, parking between wake-ups. The futures it runs only
-/// wait on the connection tasks, which the store's runtime drives.
-fn block_on<T>(future: impl Future<Output = T>) -> T {
+/// wait on the connection tasks, which the store's runtime drives (the S3 blob store
+/// bridges its requests the same way).
+pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> T {
     let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
     let mut context = Context::from_waker(&waker);
     let mut future = pin!(future);
