@@ -13,6 +13,7 @@
 //! is synchronous and the API calls it inside `spawn_blocking`), which works from any
 //! thread, a runtime's own included, as the admin code and the tests call it.
 
+mod case_index;
 mod console;
 mod records;
 pub mod scratch;
@@ -33,6 +34,8 @@ use super::{CaseLock, StoreError, StoreResult};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_records.sql"),
     include_str!("migrations/0002_console.sql"),
+    include_str!("migrations/0004_case_columns.sql"),
+    include_str!("migrations/0005_form_nonces.sql"),
 ];
 
 /// Most connections one replica opens for queries.
@@ -86,7 +89,8 @@ impl PgStore {
         };
         store.run(async {
             let mut client = store.client().await?;
-            migrate(&mut client, MIGRATIONS, MIGRATIONS.len()).await
+            migrate(&mut client, MIGRATIONS, MIGRATIONS.len()).await?;
+            case_index::fill_case_columns(&mut client).await
         })?;
         Ok(store)
     }
