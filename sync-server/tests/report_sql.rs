@@ -4,7 +4,7 @@
 //! still awaiting its report, a report naming a unit outside the tree. On the store
 //! `TestServer` opens: SQLite, or PostgreSQL under `scripts/with-test-postgres`. And
 //! rows from before the columns existed are filled from their folds (or events) when
-//! the SQLite store opens.
+//! the store opens, on either.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -21,9 +21,6 @@ use gridwalk_model::protocol::RecordKind;
 use gridwalk_server::kinds;
 use gridwalk_server::report;
 use gridwalk_server::scope::UnitTree;
-use gridwalk_server::storage::case_index::CaseIndex;
-use gridwalk_server::storage::console::ConsoleStore;
-use gridwalk_server::storage::sqlite::SqliteStore;
 use gridwalk_server::storage::{NewRecord, RecordStore, sha256_hex};
 
 const SITES: [(&str, &str); 3] = [
@@ -308,51 +305,54 @@ async fn the_sql_report_equals_the_report_folded_from_every_event() {
     server.stop().await;
 }
 
-#[test]
-fn rows_from_before_the_columns_are_filled_when_the_store_opens() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("server.sqlite");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_from_before_the_columns_are_filled_when_the_store_opens() {
+    let server = TestServer::start().await;
+    let store = server.state.store.clone();
     let now_ms = Utc::now().timestamp_millis();
-    let ids: Vec<String>;
-    let before: Vec<_>;
-    {
-        let store = SqliteStore::open(&path).unwrap();
-        gridwalk_server::admin::import_units(&store, &common::fixture("units.csv")).unwrap();
-        gridwalk_server::admin::import_sites(&store, &common::fixture("sites.csv")).unwrap();
-        fill(&store, now_ms);
-        ids = store
+    let (ids, before) = tokio::task::spawn_blocking(move || {
+        fill(store.as_ref(), now_ms);
+        let ids: Vec<String> = store
             .kept_cases()
             .unwrap()
             .into_iter()
             .map(|k| k.scope.case_id)
             .collect();
-        before = ids
+        let before: Vec<_> = ids
             .iter()
             .map(|id| store.case_columns(id).unwrap())
             .collect();
-        assert!(before.iter().all(Option::is_some));
-    }
-    {
-        // As a server before schema 9 left them: no columns; one row without its fold.
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "UPDATE cases SET status = NULL, level = NULL, category = NULL,
-               report_unit = NULL, site = NULL, reported_at_ms = NULL, due_ms = NULL,
-               rectified_at_ms = NULL, solved_at_ms = NULL, solved_level = NULL,
-               closed_at_ms = NULL, last_hlc_ms = NULL",
-        )
-        .unwrap();
-        conn.execute("UPDATE cases SET fold = NULL WHERE case_id = ?1", [&ids[5]])
-            .unwrap();
-    }
-    let store = SqliteStore::open(&path).unwrap();
+        (ids, before)
+    })
+    .await
+    .unwrap();
+    assert!(before.iter().all(Option::is_some));
+    // As a server before the columns left the rows; one of them without its fold.
+    let cleared = server.sql(
+        "UPDATE cases SET status = NULL, level = NULL, category = NULL,
+           report_unit = NULL, site = NULL, reported_at_ms = NULL, due_ms = NULL,
+           rectified_at_ms = NULL, solved_at_ms = NULL, solved_level = NULL,
+           closed_at_ms = NULL, last_hlc_ms = NULL",
+        &[],
+    );
+    assert_eq!(cleared, common::SqlOutcome::Changed(ids.len() as u64));
+    server.sql(
+        "UPDATE cases SET fold = NULL WHERE case_id = ?1",
+        &[&ids[5]],
+    );
+    let reopened = {
+        let server = &server;
+        tokio::task::block_in_place(|| server.reopen_store())
+    };
     let after: Vec<_> = ids
         .iter()
-        .map(|id| store.case_columns(id).unwrap())
+        .map(|id| reopened.case_columns(id).unwrap())
         .collect();
     assert_eq!(after, before);
     assert_eq!(
-        report::from_columns(&store, now_ms).unwrap(),
-        report::from_events(&store, now_ms).unwrap()
+        report::from_columns(reopened.as_ref(), now_ms).unwrap(),
+        report::from_events(reopened.as_ref(), now_ms).unwrap()
     );
+    tokio::task::block_in_place(|| drop(reopened));
+    server.stop().await;
 }
