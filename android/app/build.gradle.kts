@@ -65,7 +65,7 @@ val cargoNdk by tasks.registering(Exec::class) {
         "cargo", "ndk",
         "-t", "arm64-v8a", "-t", "armeabi-v7a", "-t", "x86_64",
         "-o", "app/src/main/jniLibs",
-        "build", "--release", "-p", "gridwalk-ffi",
+        "build", "--release", "-p", "gridwalk-ffi", "--features", "vendored-openssl",
     )
     inputs.files(
         fileTree(repoRoot) {

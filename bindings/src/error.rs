@@ -91,6 +91,20 @@ pub enum GridwalkError {
         /// What is damaged and what SQLite or the parser said.
         reason: String,
     },
+    /// The key does not open the store (or the file is not a store). Nothing was
+    /// changed. Fetch the right key from the keystore; never delete the store over it.
+    #[error("the key does not open the store at {path}")]
+    WrongKey {
+        /// The store file.
+        path: String,
+    },
+    /// The device's signer (the platform keystore) could not sign; the change that
+    /// needed the signature was not recorded. Unlock the keystore and try again.
+    #[error("the device signer is unavailable: {reason}")]
+    SignerUnavailable {
+        /// What the signer said.
+        reason: String,
+    },
     /// The sync server answered something the protocol does not allow (a body that is
     /// not the expected JSON, a malformed record). Nothing from it was stored and nothing
     /// recorded here was lost. Sync again later; if it persists, the app and the server
@@ -134,7 +148,10 @@ impl From<CoreError> for GridwalkError {
                 reason: refusal.detail,
             },
             CoreError::NoProfile => GridwalkError::NoProfile,
+            CoreError::WrongKey { path } => GridwalkError::WrongKey { path },
+            CoreError::SignerUnavailable { reason } => GridwalkError::SignerUnavailable { reason },
             CoreError::SchemaTooNew { .. }
+            | CoreError::KeyFileExposed { .. }
             | CoreError::Storage(_)
             | CoreError::Io { .. }
             | CoreError::WalUnavailable { .. } => GridwalkError::Storage { reason },

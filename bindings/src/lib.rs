@@ -7,11 +7,13 @@
 
 mod error;
 mod photo;
+mod signer;
 mod store;
 mod sync;
 
 pub use error::GridwalkError;
 pub use photo::IngestedPhoto;
+pub use signer::{DeviceSigner, SignerError};
 pub use store::GridwalkStore;
 pub use sync::{GridwalkSync, SyncListener};
 

@@ -15,10 +15,12 @@ use gridwalk_core::outbox::PendingSync;
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::profile::Profile;
 use gridwalk_core::reference::{OrgUnit, Site, TemplateSummary};
+use gridwalk_core::store::{OpenOptions, StoreKey};
 use gridwalk_core::sync::QueueItem;
 use gridwalk_core::{SharedStore, Store};
 
-use crate::{GridwalkError, IngestedPhoto};
+use crate::signer::Foreign;
+use crate::{DeviceSigner, GridwalkError, IngestedPhoto};
 
 /// The device's local store. Calls are synchronous and short; shells call them from a
 /// background dispatcher (see docs/adr/0002-synchronous-ffi.md). A `GridwalkSync` made
@@ -42,11 +44,22 @@ impl GridwalkStore {
 
 #[uniffi::export]
 impl GridwalkStore {
-    /// Opens (creating if needed) the store file at `path`.
+    /// Opens (creating if needed) the store file at `path`, encrypted with `key` (32
+    /// bytes the shell keeps in the platform keystore), signing this device's records
+    /// with `signer`. A plain store from an earlier version is encrypted in place on
+    /// the first open. A key that does not open the store is `WrongKey`.
     #[uniffi::constructor]
-    pub fn open(path: String) -> Result<Arc<Self>, GridwalkError> {
+    pub fn open(
+        path: String,
+        key: Vec<u8>,
+        signer: Arc<dyn DeviceSigner>,
+    ) -> Result<Arc<Self>, GridwalkError> {
+        let options = OpenOptions {
+            key: Some(StoreKey::from_bytes(&key)?),
+            signer: Some(Arc::new(Foreign(signer))),
+        };
         Ok(Arc::new(GridwalkStore {
-            inner: SharedStore::open(path)?,
+            inner: SharedStore::new(Store::open_with(path, options)?),
         }))
     }
 

@@ -128,12 +128,25 @@ fn kotlin_programs_run_on_the_jvm_and_cover_the_exported_api() {
         println!("--- {}\n{stdout}", program.display());
         assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     }
+    // What the Kotlin signer signed, the server re-verifies as `gridwalk-server verify`
+    // does: every signature, every chain, every photo.
+    let report = gridwalk_server::proofs::verify_store(
+        server.state.store.as_ref(),
+        server.state.blobs.as_ref(),
+    )
+    .unwrap();
+    println!("--- gridwalk-server verify\n{}", report.to_text());
+    assert!(report.is_clean(), "{}", report.to_text());
+    assert!(report.signed >= 3, "{}", report.to_text());
+    assert_eq!(report.unsigned, 0, "{}", report.to_text());
 }
 
 /// A real gridwalk-server on 127.0.0.1 with the demo district, for the sync programs;
 /// it stops when dropped.
 struct TestServer {
     url: String,
+    /// The server's stores, to verify them after the programs ran.
+    state: gridwalk_server::state::AppState,
     worker_code: String,
     street_code: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -163,15 +176,17 @@ impl TestServer {
             .unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = state.clone();
         let thread = std::thread::spawn(move || {
             runtime
-                .block_on(server::serve_on(listener, state, async {
+                .block_on(server::serve_on(listener, serving, async {
                     let _ = stopped.await;
                 }))
                 .unwrap();
         });
         TestServer {
             url,
+            state,
             worker_code,
             street_code,
             stop: Some(stop),

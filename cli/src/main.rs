@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use gridwalk_core::model::time::Zone;
+use gridwalk_core::store::{OpenOptions, key_file};
 use gridwalk_core::{SharedStore, Store};
 
 use crate::output::Output;
@@ -22,7 +23,8 @@ use crate::output::Output;
     about = "Safe-community field inspections from the terminal"
 )]
 struct Cli {
-    /// Folder holding this device's store and photos.
+    /// Folder holding this device's store (encrypted with the key in its `store.key`, made
+    /// 0600 on first use, or in `GRIDWALK_STORE_KEY`) and photos.
     #[arg(
         long,
         global = true,
@@ -102,7 +104,13 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode, gridwalk_core::CoreError> {
         return commands::bundle::verify(args, out);
     }
     data_folder::prepare(&cli.data, !cli.json)?;
-    let mut store = Store::open(cli.data.join("gridwalk.db"))?;
+    // Encrypted at rest with the key from GRIDWALK_STORE_KEY or the data folder's 0600
+    // key file (made on first use); the core's software key signs the records.
+    let options = OpenOptions {
+        key: Some(key_file::resolve(&cli.data)?),
+        signer: None,
+    };
+    let mut store = Store::open_with(cli.data.join("gridwalk.db"), options)?;
     let done = match cli.command {
         // The sync client works on the shared store, as the phone shells' sync does.
         Command::Enrol(args) => commands::sync::enrol(args, &SharedStore::new(store), out),

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::{TestServer, json_ok};
-use gridwalk_server::export::export_case;
+use gridwalk_server::export::{case_view, export_case};
 use gridwalk_server::storage::files::FileBlobStore;
 use gridwalk_server::storage::sqlite::SqliteStore;
 use serde_json::Value;
@@ -196,13 +196,14 @@ fn a_clean_bundle_verifies_offline_and_every_kind_of_tampering_is_named() {
     let bundle = work.path().join("case.zip");
     export(&server, &case_id, &bundle);
 
-    // Clean: exit 0, four records (inspection, report, two comments), one photo.
+    // Clean: exit 0, five records (inspection, its photo's record, report, two
+    // comments), one photo.
     let (code, report) = verify(&bundle);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(findings(&report, "problems"), vec![]);
     assert_eq!(
         (report["records"].as_u64(), report["verified"].as_u64()),
-        (Some(4), Some(4))
+        (Some(5), Some(5))
     );
     assert_eq!(report["photos"], 1);
     let whats: Vec<&str> = report["timeline"]
@@ -409,6 +410,46 @@ fn a_bundle_of_a_case_whose_device_chain_forked_verifies_with_the_fork_as_a_warn
     assert!(out.status.success(), "{text}");
     assert!(text.contains("warning fork"), "{text}");
     assert!(text.contains("chain fork"), "{text}");
+
+    // A colleague's device pulls the case: `hazards show` names the fork the server
+    // found, on the event that arrived second, in text and in JSON.
+    let records = SqliteStore::open(&server.data.join("server.sqlite")).unwrap();
+    let code =
+        gridwalk_server::admin::add_person(&records, "Li Na", "grid-worker", "JJ-CX-HX-G1", None)
+            .unwrap()
+            .enrolment_code;
+    let colleague = work.path().join("colleague");
+    json_ok(
+        &colleague,
+        &["enrol", "--server", &server.url, "--code", &code],
+    );
+    json_ok(&colleague, &["sync"]);
+    let shown = json_ok(&colleague, &["hazards", "show", &case_id]);
+    let marks: Vec<(String, String)> = shown["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["record"].as_str().unwrap().to_string(),
+                m["chain"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let forked: Vec<&String> = marks
+        .iter()
+        .filter(|(_, c)| c == "fork")
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(forked.len(), 1, "{marks:?}");
+    assert_eq!(marks.len(), shown["events"].as_array().unwrap().len());
+    let out = common::gridwalk(&colleague, &["hazards", "show", &case_id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("chain fork on ") && text.contains("a cloned or restored store"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -432,4 +473,74 @@ fn a_zip_whose_entry_climbs_out_of_the_bundle_is_refused_unread() {
         "{error}"
     );
     assert!(!work.path().join("outside.json").exists());
+}
+
+/// The provenance flags of `kind` in a report (the case view's or a bundle's).
+fn flags_of(report: &Value, kind: &str) -> Vec<Value> {
+    report["provenance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_photo_taken_far_from_the_site_is_flagged_by_the_case_view_and_the_bundle_from_its_signed_record()
+ {
+    let work = tempfile::tempdir().unwrap();
+    let server = TestServer::start(work.path(), "Wang Fang", "grid-worker", "JJ-CX-HX-G1");
+    // HX-001 is at 30.6571, 104.0817; the camera says 30.7000: 4.8 km north.
+    let meta = Meta {
+        taken: Some("2026:05:01 09:15:00"),
+        gps: Some((30.7, 104.0817)),
+        ..Meta::default()
+    };
+    let (_data, case_id) = inspect_and_sync(work.path(), &server, &meta);
+
+    // The server's case view (what `gridwalk-server case --json` prints).
+    let records = SqliteStore::open(&server.data.join("server.sqlite")).unwrap();
+    let blobs = FileBlobStore::open(&server.data.join("blobs")).unwrap();
+    let view =
+        serde_json::to_value(case_view(&records, &blobs, &case_id, chrono::Utc::now()).unwrap())
+            .unwrap();
+    let far = flags_of(&view, "gps-far-from-site");
+    assert_eq!(far.len(), 1, "{view:#}");
+    let distance = far[0].to_string();
+    assert!(distance.contains("HX-001"), "{distance}");
+    // The capture time (1 May) is far from the answer (today): flagged too.
+    assert!(
+        !flags_of(&view, "capture-far-from-record").is_empty(),
+        "{view:#}"
+    );
+
+    // The bundle, checked offline by `gridwalk verify-bundle`, says the same.
+    let bundle = work.path().join("case.zip");
+    export(&server, &case_id, &bundle);
+    let (code, report) = verify(&bundle);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        flags_of(&report, "gps-far-from-site").len(),
+        1,
+        "{report:#}"
+    );
+
+    // A forger moves the photo record's GPS onto the site: named bad_signature.
+    let files = read_zip(&bundle);
+    let photo = files.keys().find(|p| p.starts_with("photos/")).unwrap();
+    let sha = photo.trim_start_matches("photos/").trim_end_matches(".jpg");
+    let id = format!("photo-{sha}");
+    let (path, mut record) = record_file(&files, &id);
+    record["body"]["lat_e7"] = serde_json::json!(306_571_000);
+    let mut forged_files = files.clone();
+    forged_files.insert(path, serde_json::to_vec_pretty(&record).unwrap());
+    let forged = work.path().join("forged.zip");
+    write_forged(&forged, forged_files);
+    let (code, report) = verify(&forged);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        findings(&report, "problems").contains(&(id.clone(), "bad_signature".into())),
+        "{report:#}"
+    );
 }

@@ -352,7 +352,9 @@ fn a_damaged_store_is_reported_as_corrupt_or_wal_missing() {
     )
     .unwrap();
     let err = json_err(&garbage_data, &["templates", "list"]);
-    assert_eq!(err["kind"], "corrupt", "{err}");
+    // Encrypted, a file of garbage and a wrong key look the same to SQLCipher: the key
+    // does not open it. The file is named, and left alone.
+    assert_eq!(err["kind"], "wrong-key", "{err}");
     let message = err["message"].as_str().unwrap();
     assert!(message.contains(store_file.to_str().unwrap()), "{message}");
 
@@ -370,7 +372,7 @@ fn a_damaged_store_is_reported_as_corrupt_or_wal_missing() {
             "G1",
         ],
     );
-    gridwalk_core::Store::open(data.join("gridwalk.db"))
+    open_store(&data)
         .unwrap()
         .set_setting("profile", "{\"name\": \"Li")
         .unwrap();
@@ -387,14 +389,79 @@ fn a_damaged_store_is_reported_as_corrupt_or_wal_missing() {
     // A power cut with the last commit only in the log, then the log lost.
     let live = dir.path().join("live");
     json_ok(&live, &["templates", "list"]);
-    let store = gridwalk_core::Store::open(live.join("gridwalk.db")).unwrap();
+    let store = open_store(&live).unwrap();
     store.set_setting("marker", "only in the log").unwrap();
     let crashed = dir.path().join("crashed");
     std::fs::create_dir_all(&crashed).unwrap();
-    for file in ["gridwalk.db", "gridwalk.db-shm"] {
+    for file in ["store.key", "gridwalk.db", "gridwalk.db-shm"] {
         std::fs::copy(live.join(file), crashed.join(file)).unwrap();
     }
     let err = json_err(&crashed, &["templates", "list"]);
     assert_eq!(err["kind"], "wal-missing", "{err}");
     drop(store);
+}
+
+/// The store key comes from the data folder's key file, made 0600 on first use and
+/// refused once others may read it, or from `GRIDWALK_STORE_KEY`; the store is
+/// encrypted with it, and a wrong key is its own kind of error.
+#[cfg(unix)]
+#[test]
+fn the_store_key_comes_from_a_private_key_file_or_the_environment() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    json_ok(&data, &["templates", "list"]);
+    let key_file = data.join("store.key");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let store = std::fs::read(data.join("gridwalk.db")).unwrap();
+    assert!(
+        !store.starts_with(b"SQLite format 3\0"),
+        "the store is encrypted"
+    );
+
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = json_err(&data, &["templates", "list"]);
+    assert_eq!(err["kind"], "key-file-exposed", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("chmod 600"),
+        "{err}"
+    );
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    let with_env = |value: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gridwalk"))
+            .args(["--json", "--data"])
+            .arg(&data)
+            .args(["templates", "list"])
+            .env_remove("GRIDWALK_DATA")
+            .env("GRIDWALK_STORE_KEY", value)
+            .output()
+            .unwrap()
+    };
+    assert!(with_env(key.trim()).status.success());
+    let wrong = with_env(&"ab".repeat(32));
+    assert!(!wrong.status.success());
+    let err: serde_json::Value = serde_json::from_slice(&wrong.stderr).unwrap();
+    assert_eq!(err["error"]["kind"], "wrong-key", "{err}");
+    let bad = with_env("not hex");
+    let err: serde_json::Value = serde_json::from_slice(&bad.stderr).unwrap();
+    assert_eq!(err["error"]["kind"], "invalid-input", "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("GRIDWALK_STORE_KEY")
+    );
+}
+
+/// The data folder's store as the CLI opens it: encrypted with the folder's key file.
+fn open_store(data: &Path) -> gridwalk_core::Result<gridwalk_core::Store> {
+    use gridwalk_core::store::{OpenOptions, key_file};
+    let options = OpenOptions {
+        key: Some(key_file::load_or_create(data)?),
+        signer: None,
+    };
+    gridwalk_core::Store::open_with(data.join("gridwalk.db"), options)
 }

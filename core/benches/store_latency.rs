@@ -1,7 +1,8 @@
 //! Store latency benchmark (a bench binary, not a timed test).
 //!
 //! 1. Answering an item through `Store::answer` against bare rusqlite inserts of the same
-//!    rows into the same table shape with the same pragmas: p50 and p99, and the ratio.
+//!    rows into the same table shape with the same pragmas: p50 and p99, and the ratio;
+//!    and the same answers on a store encrypted with SQLCipher against the plain store.
 //! 2. In a store holding 100,000 submitted inspections: listing one worker's drafts and
 //!    the checklist of one inspection, against the bare SQL that reads the same rows.
 //!
@@ -16,6 +17,7 @@ use gridwalk_core::inspection::{
     InspectionFilter, InspectionKind, InspectionStatus, NewInspection, Outcome,
 };
 use gridwalk_core::reference::Site;
+use gridwalk_core::store::{OpenOptions, StoreKey};
 use rusqlite::{Connection, params};
 
 const ANSWERS: usize = 2_000;
@@ -62,14 +64,26 @@ fn items(store: &Store, id: &str) -> Vec<String> {
         .collect()
 }
 
-/// The answer path through the core, and the same rows written with bare rusqlite.
+/// The answer path through the core on a plain store and on a SQLCipher store (one
+/// answer on each in turn, so both see the same machine load), and the same rows written
+/// with bare rusqlite.
 fn answer_latency(dir: &std::path::Path) {
     let mut store = Store::open(dir.join("core.db")).unwrap();
+    let encrypted_options = OpenOptions {
+        key: Some(StoreKey::generate()),
+        signer: None,
+    };
+    let mut encrypted = Store::open_with(dir.join("cipher.db"), encrypted_options).unwrap();
     store.upsert_sites(&[site("S1")]).unwrap();
+    encrypted.upsert_sites(&[site("S1")]).unwrap();
     let mut core_samples = Vec::with_capacity(ANSWERS);
+    let mut cipher_samples = Vec::with_capacity(ANSWERS);
     let mut rows = Vec::with_capacity(ANSWERS);
     while core_samples.len() < ANSWERS {
         let id = store
+            .start_inspection(&new_inspection("S1", "bench"))
+            .unwrap();
+        let encrypted_id = encrypted
             .start_inspection(&new_inspection("S1", "bench"))
             .unwrap();
         for item in items(&store, &id) {
@@ -81,6 +95,11 @@ fn answer_latency(dir: &std::path::Path) {
                 .answer(&id, &item, Outcome::Ok, Some("checked"))
                 .unwrap();
             core_samples.push(started.elapsed());
+            let started = Instant::now();
+            encrypted
+                .answer(&encrypted_id, &item, Outcome::Ok, Some("checked"))
+                .unwrap();
+            cipher_samples.push(started.elapsed());
             rows.push((id.clone(), item));
         }
     }
@@ -115,6 +134,10 @@ fn answer_latency(dir: &std::path::Path) {
         percentile(&mut peer_samples, 0.5),
         percentile(&mut peer_samples, 0.99),
     );
+    let (e50, e99) = (
+        percentile(&mut cipher_samples, 0.5),
+        percentile(&mut cipher_samples, 0.99),
+    );
     println!("answer an item ({ANSWERS} answers, WAL, synchronous=FULL)");
     println!("  {:<28} {:>10} {:>10}", "", "p50 µs", "p99 µs");
     println!(
@@ -122,6 +145,12 @@ fn answer_latency(dir: &std::path::Path) {
         "gridwalk Store::answer",
         micros(c50),
         micros(c99)
+    );
+    println!(
+        "  {:<28} {:>10.1} {:>10.1}",
+        "Store::answer, SQLCipher",
+        micros(e50),
+        micros(e99)
     );
     println!(
         "  {:<28} {:>10.1} {:>10.1}",
@@ -133,6 +162,11 @@ fn answer_latency(dir: &std::path::Path) {
         "  ratio core/bare            {:>10.2} {:>10.2}",
         micros(c50) / micros(p50),
         micros(c99) / micros(p99)
+    );
+    println!(
+        "  ratio SQLCipher/plain      {:>10.2} {:>10.2}   (goal: p50 <= 1.30)",
+        micros(e50) / micros(c50),
+        micros(e99) / micros(c99)
     );
 }
 

@@ -7,9 +7,7 @@
 use rusqlite::Connection;
 
 use crate::error::Result;
-use gridwalk_model::signing::to_hex;
 
-use crate::signer::DeviceSigner;
 use crate::store::{Store, new_id, proofs, settings};
 
 /// Settings key of this device's id.
@@ -37,11 +35,10 @@ impl Store {
     }
 
     /// The public half of this device's signing key (SEC1 uncompressed P-256 point,
-    /// hex), the key made the first time it is asked for; sent at enrolment.
+    /// hex), asked of the signer the store was opened with; the kept software key is
+    /// made the first time it is asked for. Sent at enrolment.
     pub fn signing_public_key(&mut self) -> Result<String> {
-        self.write(|tx, _| {
-            let signer = proofs::device_signer(tx)?;
-            Ok(to_hex(&signer.public_key()?))
-        })
+        let signing = self.signing.clone();
+        self.write(|tx, _| proofs::public_key_hex(signing.signer(tx)?.as_ref()))
     }
 }

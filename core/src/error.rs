@@ -120,6 +120,37 @@ pub enum CoreError {
         mode: String,
     },
 
+    /// The key does not open the encrypted store (or the file is not a store at all:
+    /// SQLCipher cannot tell the two apart). Nothing was changed; the file is kept as it
+    /// is. The shell must find the right key, not treat the store as damaged.
+    #[error("{path}: the key does not open this store")]
+    WrongKey {
+        /// The store file.
+        path: String,
+    },
+
+    /// The terminal shell's store key file can be read by others than its owner, so the
+    /// key may have leaked; the store is not opened with it. `chmod 600` it if that was
+    /// a mistake, otherwise treat the key as known to others.
+    #[error(
+        "{path}: the store key file is readable by others (mode {mode:o}); \
+         it must be 0600 (chmod 600 {path})"
+    )]
+    KeyFileExposed {
+        /// The key file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+
+    /// The device's signer (a platform keystore) could not sign now: it is locked,
+    /// gone, or refused. The change that needed a signature was not recorded.
+    #[error("this device's signer is unavailable: {reason}")]
+    SignerUnavailable {
+        /// What the signer said.
+        reason: String,
+    },
+
     /// A new photo was refused: the free space on the store's folder is below the
     /// configured floor ([`crate::Store::set_min_free_bytes`]). Nothing was stored and
     /// nothing was deleted; sync (so sent photos may be cleared by the shell) or free
@@ -272,6 +303,9 @@ impl CoreError {
             CoreError::Corrupt { .. } => "corrupt",
             CoreError::WalMissing { .. } => "wal-missing",
             CoreError::WalUnavailable { .. } => "wal-unavailable",
+            CoreError::WrongKey { .. } => "wrong-key",
+            CoreError::KeyFileExposed { .. } => "key-file-exposed",
+            CoreError::SignerUnavailable { .. } => "signer-unavailable",
             CoreError::LowStorage { .. } => "low-storage",
             CoreError::Io { .. } => "io",
             CoreError::EventRefused(_) => "event-refused",

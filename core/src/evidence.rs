@@ -8,9 +8,11 @@ use std::path::PathBuf;
 use rusqlite::Connection;
 
 use crate::error::{CoreError, Result};
-use crate::store::{Store, answer_photos, hazard_events, now, photo_uploads, photos};
+use crate::store::{
+    Store, answer_photos, hazard_events, now, pending_photos, photo_uploads, photos,
+};
 
-pub use crate::store::PhotoRef;
+pub use crate::store::{PendingPhoto, PhotoRef};
 pub use gridwalk_model::evidence::is_sha256_hex;
 
 /// Which references make a photo worth uploading.
@@ -142,8 +144,45 @@ impl Store {
             let at = now();
             photos::insert_if_absent(tx, &photo, &at)?;
             photos::mark_uploaded(tx, sha256, &at)?;
+            pending_photos::arrived(tx, sha256, bytes, width, height)?;
             photo_uploads::forget(tx, sha256)
         })
+    }
+
+    /// Photos named by records pulled from other devices whose full file has not
+    /// arrived yet, oldest first, each saying whether its thumbnail is here: what a
+    /// screen shows as "pending" (with the thumbnail at
+    /// [`crate::photo::layout::Layout::thumbnail_path`] when there is one).
+    pub fn pending_photos(&self) -> Result<Vec<PendingPhoto>> {
+        pending_photos::all(&self.conn)
+    }
+
+    /// Whether a photo is known here only through a pulled record, its file not here
+    /// yet.
+    pub fn is_photo_pending(&self, sha256: &str) -> Result<bool> {
+        pending_photos::is_pending(&self.conn, sha256)
+    }
+
+    /// Records that a pending photo's thumbnail was stored in the photo folder.
+    pub(crate) fn record_pending_thumbnail(&mut self, sha256: &str) -> Result<()> {
+        pending_photos::thumbnail_stored(&self.conn, sha256, &now())
+    }
+
+    /// Photos to upload whose thumbnail is not on the server yet, oldest first: sent
+    /// before any full photo, so others see a picture of the hazard early.
+    pub(crate) fn thumbnails_to_send(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for sha in to_upload(&self.conn, NamedBy::Any)? {
+            if !photos::thumbnail_sent(&self.conn, &sha)? {
+                out.push(sha);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Marks this device's thumbnail of a photo as on the server.
+    pub(crate) fn mark_thumbnail_sent(&mut self, sha256: &str) -> Result<()> {
+        photos::mark_thumbnail_sent(&self.conn, sha256, &now())
     }
 
     /// Where the photo's unfinished upload stands on the server (its tus location).

@@ -1,7 +1,9 @@
 //! This device's signing key, behind [`DeviceSigner`]: the shells will implement it with
 //! the platform keystore (Android Keystore, the Secure Enclave), so the private key
-//! never leaves the hardware; [`SoftwareSigner`] is the core's own implementation, for
-//! the terminal shell and tests, whose key the store keeps in its settings.
+//! never leaves the hardware, and hand it to the store when they open it; a store opened
+//! with one never holds a private key. [`SoftwareSigner`] is the core's own
+//! implementation, for the terminal shell and tests, whose key the store keeps in its
+//! settings (of the encrypted store).
 //!
 //! What is signed, and how, is the model's ([`gridwalk_model::signing`],
 //! `docs/signing.md`): ECDSA P-256 with SHA-256, DER signatures, SEC1 public keys.
@@ -11,8 +13,9 @@ use p256::ecdsa::{Signature, SigningKey};
 
 use crate::error::{CoreError, Result};
 
-/// Signs this device's records.
-pub trait DeviceSigner {
+/// Signs this device's records. `Send + Sync` because the store that holds it is shared
+/// by a shell's screens and its sync client.
+pub trait DeviceSigner: Send + Sync {
     /// The DER-encoded ECDSA P-256 SHA-256 signature of `message`.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>>;
     /// The public key: the SEC1 uncompressed point (65 bytes, `04 ‖ X ‖ Y`).

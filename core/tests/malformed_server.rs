@@ -147,6 +147,7 @@ fn pulled_event(id: &str, body: serde_json::Value) -> PulledItem {
         redacted: false,
         author: "p2".into(),
         received_at: "2025-01-01T00:00:00.000Z".into(),
+        chain: None,
     }
 }
 

@@ -23,8 +23,11 @@ use crate::evidence::is_sha256_hex;
 use crate::hazard::Event;
 use crate::inspection::Inspection;
 use crate::org::Site;
+use crate::photo_record::PhotoRecord;
 use crate::protocol::RecordKind;
-use crate::provenance::{self, CaseEvidence, PhotoUse, ProvenanceConfig, ProvenanceFlag};
+use crate::provenance::{
+    self, CaseEvidence, PhotoFacts, PhotoUse, ProvenanceConfig, ProvenanceFlag,
+};
 use crate::signing::{self, GENESIS};
 use crate::time::{Zone, show_ms};
 
@@ -423,9 +426,7 @@ pub fn verify_files(files: &BTreeMap<String, Vec<u8>>) -> BundleReport {
             site: case.site.as_ref(),
             uses: uses.clone(),
             uses_elsewhere: case.other_uses.clone(),
-            // Capture facts travel in photo records, which the server does not hold
-            // yet (issue 12 item 2's photo part): no GPS or capture-time flags here.
-            photos: Vec::new(),
+            photos: photo_facts(&records, &signature_of),
             events: events.clone(),
         },
         &ProvenanceConfig::default(),
@@ -676,6 +677,21 @@ fn parsed_events(records: &[BundleRecord]) -> Vec<(Event, Option<i64>)> {
             let event: Event = serde_json::from_value(r.body.clone()).ok()?;
             Some((event, rfc3339_ms(&r.received_at)))
         })
+        .collect()
+}
+
+/// What the photo records whose signature verified attest of their photos' capture; a
+/// photo record that does not verify is already named, and its facts are not believed.
+fn photo_facts(
+    records: &[BundleRecord],
+    signature_of: &HashMap<String, &'static str>,
+) -> Vec<PhotoFacts> {
+    records
+        .iter()
+        .filter(|r| r.kind == RecordKind::Photo.as_str())
+        .filter(|r| signature_of.get(&r.id).copied() == Some("verified"))
+        .filter_map(|r| serde_json::from_value::<PhotoRecord>(r.body.clone()).ok())
+        .map(|p| p.facts())
         .collect()
 }
 

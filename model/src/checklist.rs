@@ -263,6 +263,16 @@ impl Template {
         self.items().find(|(_, i)| i.code == code)
     }
 
+    /// Whether answers to item `code` concern named people: it belongs to one of the
+    /// [`PERSONAL_DATA_CATEGORIES`], whose details the server restricts by role and
+    /// whose photos a device keeps sealed at rest. Decided by the category, which a
+    /// template cannot choose freely ([`CATEGORIES`]), rather than by a per-item flag a
+    /// template (or a stored copy from before the flag) could leave off.
+    pub fn is_personal(&self, code: &str) -> bool {
+        self.item(code)
+            .is_some_and(|(category, _)| PERSONAL_DATA_CATEGORIES.contains(&category.code.as_str()))
+    }
+
     /// The built-in templates, parsed. A broken built-in template is a build defect,
     /// caught by this crate's tests, so the error is still returned rather than panicking.
     pub fn builtin() -> Result<Vec<Template>, TemplateError> {
@@ -315,6 +325,11 @@ mod tests {
         assert_eq!(t.items().count(), 29);
         let codes: Vec<&str> = t.categories.iter().map(|c| c.code.as_str()).collect();
         assert_eq!(codes, CATEGORIES);
+        let template = &Template::builtin().unwrap()[0];
+        assert!(template.is_personal("key-groups-01"));
+        assert!(template.is_personal("disputes-03"));
+        assert!(!template.is_personal("fire-01"));
+        assert!(!template.is_personal("no-such-item"));
     }
 
     #[test]

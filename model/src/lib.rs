@@ -16,6 +16,8 @@
 //!   skew, the campaign report.
 //! - [`provenance`]: flags on a case's evidence a supervisor can act on (photo GPS far
 //!   from the site, capture time far from the answer, device clock skew, re-used photos).
+//! - [`photo_record`]: the signed photo record: the evidence file bound to the camera's
+//!   original, its EXIF capture time and GPS, and the device's ingest times.
 //! - [`signing`]: the canonical bytes a device signs for a record, the chain link,
 //!   and signature checks (`docs/signing.md`).
 //! - [`protocol`]: the `/v1` sync protocol's requests and responses, and record kinds.
@@ -33,6 +35,7 @@ pub mod evidence;
 pub mod hazard;
 pub mod inspection;
 pub mod org;
+pub mod photo_record;
 pub mod profile;
 pub mod protocol;
 pub mod provenance;

@@ -56,17 +56,25 @@ pub enum RecordKind {
     Inspection,
     /// One event of a hazard case: [`crate::hazard::Event`].
     HazardEvent,
+    /// What a device attests about an evidence photo it attached:
+    /// [`crate::photo_record::PhotoRecord`].
+    Photo,
 }
 
 impl RecordKind {
     /// Every kind this build knows.
-    pub const ALL: [RecordKind; 2] = [RecordKind::Inspection, RecordKind::HazardEvent];
+    pub const ALL: [RecordKind; 3] = [
+        RecordKind::Inspection,
+        RecordKind::HazardEvent,
+        RecordKind::Photo,
+    ];
 
     /// The stable text form on the wire and in storage.
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Inspection => "inspection",
             RecordKind::HazardEvent => "hazard-event",
+            RecordKind::Photo => "photo",
         }
     }
 }
@@ -250,6 +258,11 @@ pub struct PulledItem {
     /// When the server stored it (server clock).
     #[serde(default)]
     pub received_at: String,
+    /// Where the server placed the record in its device's signed chain when it arrived
+    /// (`linked`, `gap` or `fork`, docs/signing.md); absent for an unsigned record and
+    /// from older servers, and ignored by older clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
 }
 
 /// `GET /v1/pull` answer: a page of records.
@@ -286,8 +299,8 @@ mod tests {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
-        let e = "photo".parse::<RecordKind>().unwrap_err();
-        assert!(e.to_string().contains("`photo`"), "{e}");
+        let e = "gossip".parse::<RecordKind>().unwrap_err();
+        assert!(e.to_string().contains("`gossip`"), "{e}");
     }
 
     #[test]

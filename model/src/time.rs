@@ -73,6 +73,21 @@ pub fn parse_as_of(text: &str, zone: Zone) -> Result<i64, BadAsOf> {
     Ok(start_of_next - 1)
 }
 
+/// A camera's capture time (`YYYY-MM-DDTHH:MM:SS`, with `±HH:MM` when the camera wrote
+/// its offset) in ms since the Unix epoch. Without an offset it is read as UTC: off by
+/// the camera's zone (at most 14 h), which the 24-hour default limit of the capture-time
+/// flag absorbs. The device and the server read it the same way.
+pub fn camera_time_ms(text: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+                .ok()
+                .map(|t| t.and_utc().timestamp_millis())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -158,6 +158,9 @@ pub struct Pulled {
     /// When the server stored it.
     #[serde(rename = "t", default)]
     pub received_at: String,
+    /// Its place in its device's chain ([`PulledItem::chain`]).
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
 }
 
 /// A batch as the client sends it: bodies compacted, each `prev` left out when it is
@@ -291,6 +294,7 @@ pub fn compact_pulled(item: PulledItem, templates: &[Template]) -> Pulled {
         redacted: item.redacted,
         author: item.author,
         received_at: item.received_at,
+        chain: item.chain,
     }
 }
 
@@ -305,6 +309,7 @@ pub fn expand_pulled(item: Pulled, templates: &[Template]) -> Result<PulledItem,
         redacted: item.redacted,
         author: item.author,
         received_at: item.received_at,
+        chain: item.chain,
     })
 }
 

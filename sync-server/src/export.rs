@@ -19,6 +19,7 @@ use gridwalk_model::bundle::{
 };
 use gridwalk_model::hazard::{Event, Payload, ReportSource};
 use gridwalk_model::inspection::Inspection;
+use gridwalk_model::photo_record::PhotoRecord;
 use gridwalk_model::protocol::RecordKind;
 use gridwalk_model::provenance::PhotoUse;
 
@@ -96,6 +97,20 @@ pub fn case_contents(
             stored.push(r);
         }
     }
+    // The photo records attesting the photos those records attach (the capture facts
+    // the GPS-distance and capture-time flags are computed from).
+    let mut photo_names = BTreeSet::new();
+    for r in &stored {
+        photo_names.extend(photos_of(r)?);
+    }
+    for sha in &photo_names {
+        if let Some(r) = records
+            .record(&PhotoRecord::id_for(sha))?
+            .filter(|r| r.is(RecordKind::Photo))
+        {
+            stored.push(r);
+        }
+    }
     stored.sort_by_key(|r| r.seq);
     let in_case: HashSet<&str> = stored.iter().map(|r| r.id.as_str()).collect();
 
@@ -121,11 +136,9 @@ pub fn case_contents(
     }
 
     let mut bundle_records = Vec::new();
-    let mut photo_names = BTreeSet::new();
     for r in &stored {
         let body: serde_json::Value = serde_json::from_str(&r.body)
             .map_err(|e| ExportError::Corrupt(r.id.clone(), e.to_string()))?;
-        photo_names.extend(photos_of(r)?);
         bundle_records.push(BundleRecord {
             id: r.id.clone(),
             kind: r.kind.clone(),

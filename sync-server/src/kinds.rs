@@ -20,6 +20,13 @@
 //!   here: an offline device may have recorded an event the fold will ignore or flag,
 //!   and the fold decides that the same way everywhere.
 //!
+//! - [`RecordKind::Photo`]: body is [`gridwalk_model::photo_record::PhotoRecord`], id
+//!   `photo-` and the photo's SHA-256. Only the device that attached the photo may
+//!   attest it: a record that device pushed (and the server accepted) must name the
+//!   photo, so the photo record is queued, and pushed, after it. Its scope (unit,
+//!   personal) is that record's; it names no blob, so it grants no one the photo, and
+//!   it is read by whoever may read the photo ([`crate::scope::may_read_photo`]).
+//!
 //! Who a record claims as its author is pulled out here ([`ClaimedAuthor`]) and held
 //! against the caller by [`crate::scope::check_authorship`].
 
@@ -30,11 +37,12 @@ use gridwalk_model::hazard::{Actor, Event, Folding, HazardReport, Payload};
 use gridwalk_model::inspection::{
     Inspection, InspectionKind, InspectionStatus, check_complete, is_applicable,
 };
+use gridwalk_model::photo_record::PhotoRecord;
 use gridwalk_model::protocol::RecordKind;
 use serde::{Deserialize, Serialize};
 
 use crate::storage::case_index::CaseColumns;
-use crate::storage::{CaseRow, CaseScope, RecordStore, StoreError, sha256_hex};
+use crate::storage::{BlobLink, CaseRow, CaseScope, RecordStore, StoreError, sha256_hex};
 use gridwalk_model::org::UnitTree;
 
 /// Why one pushed item was refused, as a sentence for people; the rest of the batch is
@@ -123,6 +131,11 @@ pub enum ClaimedAuthor {
         /// The inspector's name.
         inspector: String,
     },
+    /// A photo record: the pushing device, found attaching the photo by the check.
+    PhotoOf {
+        /// The photo's SHA-256.
+        sha256: String,
+    },
 }
 
 /// Outcome of checking one item: a reject, or a storage failure that fails the batch.
@@ -156,12 +169,13 @@ fn is_personal_category(code: &str) -> bool {
     PERSONAL_DATA_CATEGORIES.contains(&code)
 }
 
-/// Validates a pushed item and pulls out what scope and storage need. `kind` is the
-/// item's text kind, refused by name when this server does not know it.
+/// Validates an item pushed by `device` and pulls out what scope and storage need.
+/// `kind` is the item's text kind, refused by name when this server does not know it.
 pub fn check(
     kind: &str,
     id: &str,
     body: &serde_json::Value,
+    device: &str,
     store: &dyn RecordStore,
     tree: &UnitTree,
 ) -> Result<Checked, CheckError> {
@@ -172,7 +186,50 @@ pub fn check(
     match kind {
         RecordKind::Inspection => check_inspection(id, body, store),
         RecordKind::HazardEvent => check_hazard_event(id, body, store, tree),
+        RecordKind::Photo => check_photo(id, body, device, store),
     }
+}
+
+fn check_photo(
+    id: &str,
+    body: &serde_json::Value,
+    device: &str,
+    store: &dyn RecordStore,
+) -> Result<Checked, CheckError> {
+    let record: PhotoRecord = serde_json::from_value(body.clone())
+        .map_err(|e| Reject::Invalid(format!("not a photo record: {e}")))?;
+    record.check(id).map_err(Reject::Invalid)?;
+    let own: Vec<BlobLink> = store
+        .records_with_blob(&record.sha256)?
+        .into_iter()
+        .filter(|link| link.record.author_device == device)
+        .collect();
+    let Some(first) = own.first() else {
+        return Err(Reject::Forbidden(format!(
+            "no record your device `{device}` pushed attaches photo {}; a device attests \
+             only its own photos, after the record that attaches them",
+            record.sha256
+        ))
+        .into());
+    };
+    let canonical = serde_json::to_string(&record)
+        .map_err(|e| Reject::Invalid(format!("photo record cannot be stored: {e}")))?;
+    Ok(Checked {
+        kind: RecordKind::Photo,
+        body_hash: sha256_hex(canonical.as_bytes()),
+        body: canonical,
+        unit: first.record.unit.clone(),
+        department: None,
+        assigns: None,
+        case_id: None,
+        author: ClaimedAuthor::PhotoOf {
+            sha256: record.sha256.clone(),
+        },
+        spot_check: false,
+        draft: false,
+        personal: own.iter().any(|link| link.personal),
+        blobs: Vec::new(),
+    })
 }
 
 fn check_inspection(
@@ -540,6 +597,8 @@ pub fn redact(kind: &str, body: &str) -> Result<serde_json::Value, StoreError> {
             serde_json::to_value(event.redacted())
                 .map_err(|e| StoreError::Corrupt(format!("stored hazard event: {e}")))
         }
+        // Read whole by whoever may read its photo, never redacted (pull decides).
+        RecordKind::Photo => Ok(serde_json::Value::Null),
     }
 }
 
@@ -554,10 +613,10 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("server.sqlite")).unwrap();
         let tree = UnitTree::new(&[]);
         let body = serde_json::json!({});
-        match check("gossip", "x", &body, &store, &tree) {
+        match check("gossip", "x", &body, "d", &store, &tree) {
             Err(CheckError::Reject(Reject::UnsupportedKind(reason))) => assert_eq!(
                 reason,
-                "unknown item kind `gossip` (expected `inspection` or `hazard-event`)"
+                "unknown item kind `gossip` (expected `inspection` or `hazard-event` or `photo`)"
             ),
             other => panic!("{other:?}"),
         }

@@ -22,14 +22,15 @@
 //! - a photo is read by its uploaders, admins, and whoever may read a record that one
 //!   of its uploaders attached it to (in full, for a photo of personal details):
 //!   naming someone else's photo in a record of one's own grants nothing
-//!   ([`may_read_blob`]).
+//!   ([`may_read_blob`]); a photo record (what the device attests about a photo) is
+//!   read by exactly those who may read its photo ([`may_read_photo`]).
 
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::Person;
 
 use crate::auth::Caller;
 use crate::kinds::{CheckError, ClaimedAuthor, Reject};
-use crate::storage::{BlobLink, CaseScope, RecordStore, StoredRecord};
+use crate::storage::{BlobLink, CaseScope, RecordStore, StoreError, StoredRecord};
 
 pub use gridwalk_model::org::UnitTree;
 
@@ -143,6 +144,8 @@ pub fn check_authorship(
                 .into()),
             }
         }
+        // The photo record's check found the caller's device attaching the photo.
+        ClaimedAuthor::PhotoOf { .. } => Ok(()),
         ClaimedAuthor::Inspection { inspector } => {
             if same_name(inspector, &me.name) {
                 return Ok(());
@@ -241,6 +244,36 @@ pub fn may_read_blob(
         )
 }
 
+/// Whether `caller` may fetch photo `sha256`: [`may_read_blob`] over its uploaders and
+/// the stored records naming it, with their cases' scopes.
+pub fn may_read_photo(
+    caller: &Person,
+    sha256: &str,
+    store: &dyn RecordStore,
+    tree: &UnitTree,
+) -> Result<bool, StoreError> {
+    let referring = blob_references(sha256, store)?;
+    let uploaders = store.blob_uploaders(sha256)?;
+    Ok(may_read_blob(caller, &uploaders, &referring, tree))
+}
+
+/// The stored records naming blob `sha256`, each with its case's scope: what
+/// [`may_read_blob`] weighs.
+pub fn blob_references(
+    sha256: &str,
+    store: &dyn RecordStore,
+) -> Result<Vec<BlobReference>, StoreError> {
+    let mut referring = Vec::new();
+    for link in store.records_with_blob(sha256)? {
+        let case = match &link.record.case_id {
+            Some(id) => store.case_scope(id)?,
+            None => None,
+        };
+        referring.push(BlobReference { link, case });
+    }
+    Ok(referring)
+}
+
 /// Whether `caller` sees a unit in the reference data: their area and the units above
 /// it (so a grid worker can name their street).
 pub fn sees_unit(caller: &Person, unit: &str, tree: &UnitTree) -> bool {
@@ -296,6 +329,7 @@ mod tests {
                     draft: false,
                     personal: false,
                     received_at: String::new(),
+                    chain: None,
                 },
                 personal: false,
                 before_uploaders,

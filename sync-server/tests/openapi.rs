@@ -179,6 +179,7 @@ async fn every_documented_operation_answers_with_documented_statuses() {
     let blobs = "/v1/blobs".to_string();
     let uploads = "/v1/blobs/uploads/{id}";
     let blob = "/v1/blobs/{sha256}";
+    let thumbnail = "/v1/blobs/{sha256}/thumbnail";
     let calls = vec![
         call("get", "/health", "/health".into()),
         call("post", "/v1/enrol", "/v1/enrol".into()).json(json!({ "code": code })),
@@ -300,6 +301,9 @@ async fn every_documented_operation_answers_with_documented_statuses() {
         call("head", blob, format!("/v1/blobs/{sha}")).auth(&worker),
         call("head", blob, format!("/v1/blobs/{wrong}")).auth(&worker),
         call("head", blob, format!("/v1/blobs/{sha}")),
+        // No thumbnail was linked to the photo: absent, as for anyone not allowed.
+        call("get", thumbnail, format!("/v1/blobs/{sha}/thumbnail")).auth(&worker),
+        call("get", thumbnail, format!("/v1/blobs/{sha}/thumbnail")),
     ];
 
     let mut exercised: HashMap<(String, String), BTreeSet<u16>> = HashMap::new();

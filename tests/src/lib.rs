@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use gridwalk_core::inspection::{InspectionKind, InspectionStatus, NewInspection, Outcome};
 use gridwalk_core::photo::IngestOptions;
+use gridwalk_core::store::{OpenOptions, key_file};
 use gridwalk_core::sync::{self, RetryPolicy, SyncOptions, SyncReport};
 use gridwalk_core::{SharedStore, Store};
 use gridwalk_server::admin;
@@ -24,6 +25,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+mod link;
+pub mod village;
+pub use link::{EmulatedClock, LinkShape, TusRange};
 
 /// The demo district's units and sites (the server tests' fixtures).
 pub fn fixture(name: &str) -> PathBuf {
@@ -52,6 +57,90 @@ pub fn sha256(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// A read connection to a server's database, SQLite or PostgreSQL alike, kept open
+/// for repeated checks (a watcher polling as a sync runs).
+pub enum DbReader {
+    /// The data folder's SQLite file, read-only.
+    Sqlite(rusqlite::Connection),
+    /// A PostgreSQL connection driven by a runtime of its own.
+    Postgres {
+        /// Drives the connection and runs the queries.
+        runtime: tokio::runtime::Runtime,
+        /// The connection.
+        client: tokio_postgres::Client,
+    },
+}
+
+impl DbReader {
+    /// Opens a connection to `database`.
+    pub fn open(database: &Database) -> DbReader {
+        match database {
+            Database::Sqlite(path) => DbReader::Sqlite(
+                rusqlite::Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap(),
+            ),
+            Database::Postgres(url) => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let client = runtime.block_on(async {
+                    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                        .await
+                        .unwrap();
+                    tokio::spawn(connection);
+                    client
+                });
+                DbReader::Postgres { runtime, client }
+            }
+        }
+    }
+
+    /// Rows of a query: `?1`… placeholders, text parameters, every column read as
+    /// text (cast numbers with `CAST(… AS TEXT)`; NULL reads as an empty string).
+    pub fn query(&mut self, sql: &str, params: &[&str]) -> Vec<Vec<String>> {
+        match self {
+            DbReader::Sqlite(db) => {
+                let mut stmt = db.prepare_cached(sql).unwrap();
+                let columns = stmt.column_count();
+                stmt.query_map(rusqlite::params_from_iter(params), |r| {
+                    (0..columns)
+                        .map(|i| Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()))
+                        .collect()
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+            }
+            DbReader::Postgres { runtime, client } => {
+                let mut numbered = String::with_capacity(sql.len());
+                let mut chars = sql.chars().peekable();
+                while let Some(c) = chars.next() {
+                    let placeholder = c == '?' && chars.peek().is_some_and(char::is_ascii_digit);
+                    numbered.push(if placeholder { '$' } else { c });
+                }
+                let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+                    .collect();
+                let rows = runtime
+                    .block_on(client.query(&numbered, &params))
+                    .unwrap();
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| r.get::<_, Option<String>>(i).unwrap_or_default())
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
 }
 
 /// The real server as a child process.
@@ -162,65 +251,24 @@ impl Server {
     }
 
     /// Rows of a query on the server's database, for checks, SQLite or PostgreSQL
-    /// alike: `?1`… placeholders, text parameters, every column read as text (cast
-    /// numbers with `CAST(… AS TEXT)`; NULL reads as an empty string).
+    /// alike: see [`DbReader::query`].
     pub fn query(&self, sql: &str, params: &[&str]) -> Vec<Vec<String>> {
-        match &self.database {
-            Database::Sqlite(path) => {
-                let db = rusqlite::Connection::open_with_flags(
-                    path,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-                )
-                .unwrap();
-                let mut stmt = db.prepare(sql).unwrap();
-                let columns = stmt.column_count();
-                stmt.query_map(rusqlite::params_from_iter(params), |r| {
-                    (0..columns)
-                        .map(|i| Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()))
-                        .collect()
-                })
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap()
-            }
-            Database::Postgres(url) => {
-                let mut numbered = String::with_capacity(sql.len());
-                let mut chars = sql.chars().peekable();
-                while let Some(c) = chars.next() {
-                    let placeholder = c == '?' && chars.peek().is_some_and(char::is_ascii_digit);
-                    numbered.push(if placeholder { '$' } else { c });
-                }
-                let url = url.clone();
-                let params: Vec<String> = params.iter().map(|p| p.to_string()).collect();
-                std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    runtime.block_on(async move {
-                        let (client, connection) =
-                            tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                                .await
-                                .unwrap();
-                        tokio::spawn(connection);
-                        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
-                            .iter()
-                            .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
-                            .collect();
-                        let rows = client.query(&numbered, &params).await.unwrap();
-                        rows.iter()
-                            .map(|r| {
-                                (0..r.len())
-                                    .map(|i| r.get::<_, Option<String>>(i).unwrap_or_default())
-                                    .collect()
-                            })
-                            .collect()
-                    })
-                })
-                .join()
-                .unwrap()
-            }
-        }
+        let database = self.database.clone();
+        let sql = sql.to_string();
+        let params: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+        // On a thread of its own: the PostgreSQL reader runs a runtime, which cannot be
+        // started on an async test's.
+        std::thread::spawn(move || {
+            let params: Vec<&str> = params.iter().map(String::as_str).collect();
+            DbReader::open(&database).query(&sql, &params)
+        })
+        .join()
+        .unwrap()
+    }
+
+    /// Where the server keeps its records, for a [`DbReader`] on another thread.
+    pub fn database(&self) -> Database {
+        self.database.clone()
     }
 
     /// The bytes of a stored blob, if the server holds it.
@@ -269,7 +317,18 @@ pub fn test_options() -> SyncOptions {
     }
 }
 
-/// A device: a real store file in its own folder.
+/// Opens the store at `path` with the key file of its folder (made on first use).
+fn open(path: &Path) -> Store {
+    let folder = path.parent().unwrap();
+    let options = OpenOptions {
+        key: Some(key_file::load_or_create(folder).unwrap()),
+        signer: None,
+    };
+    Store::open_with(path, options).unwrap()
+}
+
+/// A device: a real store file in its own folder, encrypted with the key in the folder's
+/// key file as the terminal shell keeps it, signing with the core's software key.
 pub struct Device {
     _dir: tempfile::TempDir,
     /// The store file.
@@ -283,7 +342,7 @@ impl Device {
     pub fn new(name: &str) -> Device {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gridwalk.db");
-        drop(Store::open(&path).unwrap());
+        drop(open(&path));
         Device {
             _dir: dir,
             path,
@@ -293,12 +352,23 @@ impl Device {
 
     /// Opens the device's store.
     pub fn store(&self) -> Store {
-        Store::open(&self.path).unwrap()
+        open(&self.path)
+    }
+
+    /// A bare SQLite connection to the device's store file, unlocked with its key: what
+    /// someone holding the device and its key could edit by hand.
+    pub fn connection(&self) -> rusqlite::Connection {
+        let folder = self.path.parent().unwrap();
+        let key = key_file::load_or_create(folder).unwrap();
+        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        conn.pragma_update(None, "key", format!("x'{}'", key.to_hex().as_str()))
+            .unwrap();
+        conn
     }
 
     /// The device's store, shared the way a shell shares it with the sync client.
     pub fn shared(&self) -> SharedStore {
-        SharedStore::open(&self.path).unwrap()
+        SharedStore::new(open(&self.path))
     }
 
     /// Enrols through the core client.
@@ -335,6 +405,17 @@ impl Device {
     pub fn nothing_to_send(&self) -> bool {
         let s = self.store();
         s.pending_outbox(1).unwrap().is_empty() && s.all_photos_to_upload().unwrap().is_empty()
+    }
+
+    /// Marks every photo's thumbnail as already on the server, for tests about full
+    /// photo uploads alone (a sync sends thumbnails first, over the same link).
+    pub fn mark_thumbnails_sent(&self) {
+        self.connection()
+            .execute(
+                "UPDATE photos SET thumbnail_sent_at = 'earlier' WHERE thumbnail_sent_at IS NULL",
+                [],
+            )
+            .unwrap();
     }
 
     /// The device's bearer token (for the checks' raw pulls).
@@ -414,7 +495,7 @@ impl Device {
 
     /// Ids of the records this device recorded itself (its outbox).
     pub fn recorded_ids(&self) -> BTreeSet<String> {
-        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        let conn = self.connection();
         let mut stmt = conn.prepare("SELECT record_id FROM outbox").unwrap();
         stmt.query_map([], |r| r.get(0))
             .unwrap()
@@ -425,23 +506,31 @@ impl Device {
     /// Hashes of the photos held here, each checked against its file and its thumbnail.
     pub fn photos(&self) -> BTreeSet<String> {
         let s = self.store();
-        let conn = rusqlite::Connection::open(&self.path).unwrap();
-        let mut stmt = conn.prepare("SELECT sha256 FROM photos").unwrap();
+        let conn = self.connection();
+        // Photos only known through a pulled record (their file not here yet) are not
+        // held.
+        let mut stmt = conn
+            .prepare(
+                "SELECT sha256 FROM photos WHERE sha256 NOT IN (SELECT sha256 FROM pending_photos)",
+            )
+            .unwrap();
         let shas: Vec<String> = stmt
             .query_map([], |r| r.get(0))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         for sha in &shas {
-            let bytes = std::fs::read(s.photo_path(sha).unwrap()).unwrap();
+            // Opened when sealed (a personal-detail photo), and checked against its name.
+            let bytes = s.photo_bytes(sha).unwrap();
             assert_eq!(
                 &sha256(&bytes),
                 sha,
                 "{}: photo file does not match",
                 self.name
             );
+            let layout = s.photo_layout();
             assert!(
-                s.photo_layout().thumbnail_path(sha).exists(),
+                layout.thumbnail_path(sha).exists() || layout.sealed_thumbnail_path(sha).exists(),
                 "{}: photo {sha} has no thumbnail",
                 self.name
             );
@@ -469,6 +558,62 @@ pub fn jpeg(seed: u64, width: u16, height: u16) -> Vec<u8> {
     jpeg_encoder::Encoder::new(&mut out, 85)
         .encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb)
         .unwrap();
+    out
+}
+
+/// [`jpeg`] as a phone camera writes it: an EXIF block with the capture time
+/// (`YYYY:MM:DD HH:MM:SS`, local) and its offset, and the GPS position `(lat, lon)`.
+pub fn jpeg_with_exif(seed: u64, taken: &str, offset: &str, lat: f64, lon: f64) -> Vec<u8> {
+    use exif::{Field, In, Rational, Tag, Value as ExifValue};
+    let ascii = |tag, text: &str| Field {
+        tag,
+        ifd_num: In::PRIMARY,
+        value: ExifValue::Ascii(vec![text.as_bytes().to_vec()]),
+    };
+    // Degrees, minutes and seconds to 1/10000 s, as cameras write them.
+    let dms = |v: f64| {
+        let v = v.abs();
+        let d = v.floor();
+        let m = ((v - d) * 60.0).floor();
+        let s = ((v - d) * 60.0 - m) * 60.0;
+        let r = |num: u32, denom: u32| Rational { num, denom };
+        ExifValue::Rational(vec![
+            r(d as u32, 1),
+            r(m as u32, 1),
+            r((s * 10000.0).round() as u32, 10000),
+        ])
+    };
+    let fields = [
+        ascii(Tag::DateTimeOriginal, taken),
+        ascii(Tag::OffsetTimeOriginal, offset),
+        ascii(Tag::GPSLatitudeRef, if lat < 0.0 { "S" } else { "N" }),
+        Field {
+            tag: Tag::GPSLatitude,
+            ifd_num: In::PRIMARY,
+            value: dms(lat),
+        },
+        ascii(Tag::GPSLongitudeRef, if lon < 0.0 { "W" } else { "E" }),
+        Field {
+            tag: Tag::GPSLongitude,
+            ifd_num: In::PRIMARY,
+            value: dms(lon),
+        },
+    ];
+    let mut writer = exif::experimental::Writer::new();
+    for field in &fields {
+        writer.push_field(field);
+    }
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    writer.write(&mut tiff, false).unwrap();
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(tiff.get_ref());
+    let plain = jpeg(seed, 320, 240);
+    // The APP1 segment goes right after SOI (FF D8), where cameras put it.
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&u16::try_from(app1.len() + 2).unwrap().to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&plain[2..]);
     out
 }
 
@@ -522,6 +667,11 @@ pub fn photos_of(kind: &str, body: &Value) -> Vec<String> {
             .iter()
             .flat_map(|a| strings(&a["photos"]))
             .collect(),
+        "photo" => body["sha256"]
+            .as_str()
+            .map(str::to_string)
+            .into_iter()
+            .collect(),
         _ => strings(&body["payload"]["photos"]),
     }
 }
@@ -547,8 +697,12 @@ pub async fn assert_converged(server: &Server, devices: &[&Device]) {
         );
         // Drafts (a supervisor's planned spot check) are served to supervisors, and
         // stored as drafts on the device; compare submitted records.
+        // Photo records (what a device attests about its photos) are checked by the
+        // server and carried by bundles; a device keeps what its own camera files said,
+        // and holds the photo each names (below).
         let submitted: BTreeSet<String> = view
             .iter()
+            .filter(|(_, kind, _)| kind != "photo")
             .filter(|(_, kind, body)| kind != "inspection" || body["status"] == "submitted")
             .map(|(id, _, _)| id.clone())
             .collect();
@@ -737,7 +891,7 @@ impl Traffic {
     /// Notes a chunk one way on a connection whose current request is `route`: its
     /// bytes, and the HTTP start lines in it (request lines going up, which become the
     /// connection's route, status lines coming down).
-    fn note(&mut self, bytes: &[u8], upstream: bool, route: &Mutex<String>) {
+    pub(crate) fn note(&mut self, bytes: &[u8], upstream: bool, route: &Mutex<String>) {
         let text = String::from_utf8_lossy(bytes);
         let lines = text.split("\r\n");
         if upstream {
@@ -777,22 +931,44 @@ pub struct Proxy {
     upstream: Arc<Mutex<SocketAddr>>,
     faults: Arc<Mutex<FaultState>>,
     traffic: Arc<Mutex<Traffic>>,
+    link: Option<Arc<link::Link>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Proxy {
     /// Starts a proxy in front of `upstream`.
     pub async fn start(upstream: SocketAddr) -> Proxy {
+        Proxy::start_with(upstream, None).await
+    }
+
+    /// Starts a proxy in front of `upstream` that carries every connection over one
+    /// emulated slow, lossy link (see [`LinkShape`]); it counts the traffic as
+    /// [`Proxy::start`]'s does, and records the tus byte ranges it delivers.
+    pub async fn start_shaped(upstream: SocketAddr, shape: LinkShape) -> Proxy {
+        Proxy::start_with(upstream, Some(link::Link::start(shape))).await
+    }
+
+    async fn start_with(upstream: SocketAddr, link: Option<Arc<link::Link>>) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let upstream = Arc::new(Mutex::new(upstream));
         let faults = Arc::new(Mutex::new(FaultState::default()));
         let traffic = Arc::new(Mutex::new(Traffic::default()));
-        let (up, fa, tr) = (upstream.clone(), faults.clone(), traffic.clone());
+        let (up, fa, tr, li) = (
+            upstream.clone(),
+            faults.clone(),
+            traffic.clone(),
+            link.clone(),
+        );
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let target = *up.lock().unwrap();
-                tokio::spawn(forward(client, target, fa.clone(), tr.clone()));
+                match &li {
+                    Some(l) => {
+                        tokio::spawn(link::forward_shaped(client, target, l.clone(), tr.clone()))
+                    }
+                    None => tokio::spawn(forward(client, target, fa.clone(), tr.clone())),
+                };
             }
         });
         Proxy {
@@ -800,8 +976,30 @@ impl Proxy {
             upstream,
             faults,
             traffic,
+            link,
             task,
         }
+    }
+
+    /// The emulated link's clock (a shaped proxy only).
+    pub fn clock(&self) -> EmulatedClock {
+        self.shaped().clock()
+    }
+
+    /// When the emulated link dropped its connections, in emulated seconds.
+    pub fn drops(&self) -> Vec<f64> {
+        self.shaped().drops()
+    }
+
+    /// The tus byte ranges the emulated link delivered to the server, in order.
+    pub fn tus_ranges(&self) -> Vec<TusRange> {
+        self.shaped().ranges()
+    }
+
+    fn shaped(&self) -> &link::Link {
+        self.link
+            .as_deref()
+            .expect("only a proxy started with start_shaped emulates a link")
     }
 
     /// `http://127.0.0.1:PORT` of the proxy.

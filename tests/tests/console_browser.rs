@@ -86,7 +86,8 @@ async fn a_hazard_walks_from_a_phone_through_four_desks_in_a_real_browser() {
         &[("fire-03", vec![jpeg(7, 320, 240)])],
     );
     let report = worker.sync().await.unwrap();
-    assert_eq!(report.accepted, 2, "{report:?}");
+    // The inspection, its photo's record and its case.
+    assert_eq!(report.accepted, 3, "{report:?}");
     let case_id = worker.store().list_cases(&Default::default()).unwrap()[0]
         .case_id
         .clone();

@@ -36,7 +36,8 @@ async fn an_idle_sync_is_one_pull_without_reference_or_own_records() {
 
     // The sync that pushes gets none of what it pushed back.
     let first = worker.sync().await.unwrap();
-    assert_eq!((first.accepted, first.pulled), (2, 0), "{first:?}");
+    // The inspection, its photo's record and its case.
+    assert_eq!((first.accepted, first.pulled), (3, 0), "{first:?}");
     assert!(worker.nothing_to_send());
 
     proxy.reset_traffic();

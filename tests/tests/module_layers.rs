@@ -56,6 +56,7 @@ const MODEL: &[&str] = &[
     "hazard::report",
     "hazard",
     "provenance",
+    "photo_record",
     "signing",
     "protocol",
     "bundle",

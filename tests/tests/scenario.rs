@@ -53,7 +53,8 @@ async fn two_workers_a_street_a_department_and_a_spot_check_through_the_core_cli
     let report_a = worker_a.sync().await.unwrap();
     assert_eq!(report_a.uploaded_blobs, 2);
     assert!(report_a.uploaded_bytes > 0);
-    assert_eq!(report_a.accepted, 2, "{report_a:?}"); // the inspection and its case
+    // The inspection, its two photos' records and its case.
+    assert_eq!(report_a.accepted, 4, "{report_a:?}");
     assert!(report_a.rejected.is_empty());
     let report_b = worker_b.sync().await.unwrap();
     assert_eq!(report_b.accepted, 1);
@@ -118,9 +119,10 @@ async fn two_workers_a_street_a_department_and_a_spot_check_through_the_core_cli
         .unwrap();
     }
     let report = fire.sync().await.unwrap();
+    // Two events and the record of the photo the brigade took.
     assert_eq!(
         (report.accepted, report.uploaded_blobs),
-        (2, 1),
+        (3, 1),
         "{report:?}"
     );
 

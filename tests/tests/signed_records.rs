@@ -54,11 +54,12 @@ async fn a_devices_records_arrive_signed_and_linked_and_a_hand_edit_is_refused()
         &[("fire-02", vec![jpeg(1, 320, 240)])],
     );
     phone.sync_until_clean(3).await;
-    // The inspection and the report of its hazard: signed, one after the other.
-    assert_eq!(chain_counts(&server), (2, 2, 2));
+    // The inspection, its photo's record and the report of its hazard: signed, one
+    // after the other.
+    assert_eq!(chain_counts(&server), (3, 3, 3));
     let report = verify(&server);
     assert!(report.is_clean(), "{report:?}");
-    assert_eq!((report.signed, report.unsigned, report.blobs), (2, 0, 1));
+    assert_eq!((report.signed, report.unsigned, report.blobs), (3, 0, 1));
 
     // A comment is queued, then its text changed by hand in the store file.
     let case_id = first_case(&phone);
@@ -71,7 +72,7 @@ async fn a_devices_records_arrive_signed_and_linked_and_a_hand_edit_is_refused()
             },
         )
         .unwrap();
-    let db = rusqlite::Connection::open(&phone.path).unwrap();
+    let db = phone.connection();
     let changed = db
         .execute(
             "UPDATE record_proofs SET body = replace(body, 'extinguisher replaced', 'all fine')
@@ -87,7 +88,7 @@ async fn a_devices_records_arrive_signed_and_linked_and_a_hand_edit_is_refused()
         (sync.rejected[0].id.as_str(), sync.rejected[0].code.as_str()),
         (comment.id.as_str(), "bad_signature")
     );
-    assert_eq!(chain_counts(&server), (2, 2, 2));
+    assert_eq!(chain_counts(&server), (3, 3, 3));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,6 +109,13 @@ async fn a_cloned_store_recording_on_both_copies_is_a_fork() {
     // file holds everything).
     let clone = Device::new("clone");
     std::fs::copy(&phone.path, &clone.path).unwrap();
+    // The copy is encrypted: its key goes with it, as a restored backup's would.
+    let key_file = gridwalk_core::store::key_file::KEY_FILE;
+    std::fs::copy(
+        phone.path.with_file_name(key_file),
+        clone.path.with_file_name(key_file),
+    )
+    .unwrap();
     let on_phone = phone
         .store()
         .act(&case_id, Payload::Comment { text: "a".into() })
@@ -140,4 +148,30 @@ async fn a_cloned_store_recording_on_both_copies_is_a_fork() {
     ];
     expected.sort();
     assert_eq!(forks, expected, "{report:?}");
+
+    // Another device of the area pulls the case: the server's verdict travels with each
+    // pulled event, and the case shows the fork on the clone's event.
+    let colleague = Device::new("colleague");
+    colleague
+        .enroll(
+            &server.url(),
+            &server.person("Wang Fang", "grid-worker", "g-xinhua-1", None),
+        )
+        .await;
+    colleague.sync_until_clean(3).await;
+    let view = colleague.store().hazard_case(&case_id).unwrap();
+    let mark = |id: &str| {
+        view.chain
+            .iter()
+            .find(|m| m.record == id)
+            .map(|m| m.chain.clone())
+    };
+    assert_eq!(
+        (mark(&on_phone.id), mark(&on_clone.id)),
+        (Some("linked".to_string()), Some("fork".to_string())),
+        "{:?}",
+        view.chain
+    );
+    // Every pulled event of the case carries a mark (all are signed).
+    assert_eq!(view.chain.len(), view.events.len(), "{:?}", view.chain);
 }

@@ -38,6 +38,7 @@ async fn the_queue_lists_photos_then_records_with_bytes_left_and_refusals() {
         [
             QueueItemKind::Photo,
             QueueItemKind::Inspection,
+            QueueItemKind::PhotoRecord,
             QueueItemKind::HazardEvent
         ],
         "{queue:?}"
@@ -55,9 +56,11 @@ async fn the_queue_lists_photos_then_records_with_bytes_left_and_refusals() {
     let case = phone.store().list_cases(&CaseFilter::default()).unwrap()[0]
         .case_id
         .clone();
-    assert_eq!(queue[2].subject, case);
+    // The photo's record (what the device attests about it) names the photo.
+    assert_eq!(queue[2].subject, queue[0].id);
+    assert_eq!(queue[3].subject, case);
     assert!(
-        queue[1].bytes_left > 1000 && queue[2].bytes_left > 200,
+        queue[1].bytes_left > 1000 && queue[2].bytes_left > 200 && queue[3].bytes_left > 200,
         "{queue:?}"
     );
     assert!(queue.iter().all(|q| q.last_error.is_none() && !q.held_back));

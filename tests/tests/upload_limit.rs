@@ -64,6 +64,7 @@ async fn a_device_at_its_upload_cap_reports_it_syncs_records_and_uploads_after_e
         device: device_id,
         person,
         done: false,
+        thumbnail_of: None,
         created_at: chrono::Utc::now(),
     };
     state.blobs.start_upload(&forgotten.id).unwrap();

@@ -62,7 +62,8 @@ async fn an_unchanged_v1_client_and_a_v2_client_share_one_server() {
     let report = sync::sync_with(&old.shared(), &v1_options(), None)
         .await
         .unwrap();
-    assert_eq!(report.accepted, 2, "{report:?}");
+    // The inspection, its photo's record and its case.
+    assert_eq!(report.accepted, 3, "{report:?}");
     assert!(
         report.rejected.is_empty() && report.errors.is_empty(),
         "{report:?}"
@@ -75,7 +76,8 @@ async fn an_unchanged_v1_client_and_a_v2_client_share_one_server() {
     // The new client's records (signed, compact, dictionary-compressed) reach the old
     // one over /v1, and the old one's reach the new one over /v2.
     let report = new.sync().await.unwrap();
-    assert_eq!((report.accepted, report.pulled_new), (2, 2), "{report:?}");
+    // Its inspection, its photo's record and its case go up.
+    assert_eq!((report.accepted, report.pulled_new), (3, 2), "{report:?}");
     let report = sync::sync_with(&old.shared(), &v1_options(), None)
         .await
         .unwrap();
@@ -91,7 +93,8 @@ async fn an_unchanged_v1_client_and_a_v2_client_share_one_server() {
     let report =
         gridwalk_server::proofs::verify_store(server.admin_store().as_ref(), &blobs).unwrap();
     assert!(report.is_clean(), "{report:?}");
-    assert_eq!((report.records, report.signed), (4, 4), "{report:?}");
+    // Each client's inspection, photo record and case, all signed.
+    assert_eq!((report.records, report.signed), (6, 6), "{report:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +113,8 @@ async fn the_new_client_syncs_over_v1_with_a_server_that_does_not_serve_v2() {
     );
     proxy.reset_traffic();
     let report = worker.sync().await.unwrap();
-    assert_eq!(report.accepted, 2, "{report:?}");
+    // The inspection, its photo's record and its case.
+    assert_eq!(report.accepted, 3, "{report:?}");
     assert!(worker.nothing_to_send());
     let traffic = proxy.traffic();
     let seen = routes(&traffic);

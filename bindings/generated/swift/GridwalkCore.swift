@@ -997,6 +997,12 @@ public struct CaseView: Equatable, Hashable {
      * What this device's profile may do on the case now (empty without a profile).
      */
     public var allowedActions: [AllowedAction]
+    /**
+     * Where the server placed the case's pulled events in their devices' signed
+     * chains, in `events` order; events the server has not said anything about (this
+     * device's own, unsigned ones) have none.
+     */
+    public var chain: [ChainMark]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1019,13 +1025,19 @@ public struct CaseView: Equatable, Hashable {
          */refused: [ServerRefusal], 
         /**
          * What this device's profile may do on the case now (empty without a profile).
-         */allowedActions: [AllowedAction]) {
+         */allowedActions: [AllowedAction], 
+        /**
+         * Where the server placed the case's pulled events in their devices' signed
+         * chains, in `events` order; events the server has not said anything about (this
+         * device's own, unsigned ones) have none.
+         */chain: [ChainMark]) {
         self.state = state
         self.events = events
         self.deadline = deadline
         self.skew = skew
         self.refused = refused
         self.allowedActions = allowedActions
+        self.chain = chain
     }
 
     
@@ -1049,7 +1061,8 @@ public struct FfiConverterTypeCaseView: FfiConverterRustBuffer {
                 deadline: FfiConverterOptionTypeDeadline.read(from: &buf), 
                 skew: FfiConverterSequenceTypeSkewFlag.read(from: &buf), 
                 refused: FfiConverterSequenceTypeServerRefusal.read(from: &buf), 
-                allowedActions: FfiConverterSequenceTypeAllowedAction.read(from: &buf)
+                allowedActions: FfiConverterSequenceTypeAllowedAction.read(from: &buf), 
+                chain: FfiConverterSequenceTypeChainMark.read(from: &buf)
         )
     }
 
@@ -1060,6 +1073,7 @@ public struct FfiConverterTypeCaseView: FfiConverterRustBuffer {
         FfiConverterSequenceTypeSkewFlag.write(value.skew, into: &buf)
         FfiConverterSequenceTypeServerRefusal.write(value.refused, into: &buf)
         FfiConverterSequenceTypeAllowedAction.write(value.allowedActions, into: &buf)
+        FfiConverterSequenceTypeChainMark.write(value.chain, into: &buf)
     }
 }
 
@@ -1185,6 +1199,77 @@ public func FfiConverterTypeCategoryProgress_lift(_ buf: RustBuffer) throws -> C
 #endif
 public func FfiConverterTypeCategoryProgress_lower(_ value: CategoryProgress) -> RustBuffer {
     return FfiConverterTypeCategoryProgress.lower(value)
+}
+
+
+/**
+ * One record's place in its device's chain, as the server judged it at receipt.
+ */
+public struct ChainMark: Equatable, Hashable {
+    /**
+     * The record (an event id).
+     */
+    public var record: String
+    /**
+     * `linked`, `gap` (its predecessor never reached the server) or `fork` (another
+     * record of the device follows the same predecessor: a cloned or restored store).
+     */
+    public var chain: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The record (an event id).
+         */record: String, 
+        /**
+         * `linked`, `gap` (its predecessor never reached the server) or `fork` (another
+         * record of the device follows the same predecessor: a cloned or restored store).
+         */chain: String) {
+        self.record = record
+        self.chain = chain
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChainMark: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChainMark: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChainMark {
+        return
+            try ChainMark(
+                record: FfiConverterString.read(from: &buf), 
+                chain: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChainMark, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.record, into: &buf)
+        FfiConverterString.write(value.chain, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChainMark_lift(_ buf: RustBuffer) throws -> ChainMark {
+    return try FfiConverterTypeChainMark.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChainMark_lower(_ value: ChainMark) -> RustBuffer {
+    return FfiConverterTypeChainMark.lower(value)
 }
 
 
@@ -2392,6 +2477,11 @@ public enum QueueItemKind: Equatable, Hashable {
      */
     case hazardEvent
     /**
+     * What the device attests about one of its photos (record kind `photo`); its
+     * subject is the photo's SHA-256.
+     */
+    case photoRecord
+    /**
      * A record of a kind this build does not know (queued by a newer app that shared
      * the store file): shown, never dropped.
      */
@@ -2423,7 +2513,9 @@ public struct FfiConverterTypeQueueItemKind: FfiConverterRustBuffer {
         
         case 3: return .hazardEvent
         
-        case 4: return .unknown
+        case 4: return .photoRecord
+        
+        case 5: return .unknown
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2445,8 +2537,12 @@ public struct FfiConverterTypeQueueItemKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
         
         
-        case .unknown:
+        case .photoRecord:
             writeInt(&buf, Int32(4))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(5))
         
         }
     }
@@ -2776,6 +2872,31 @@ fileprivate struct FfiConverterSequenceTypeCategoryProgress: FfiConverterRustBuf
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeCategoryProgress.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeChainMark: FfiConverterRustBuffer {
+    typealias SwiftType = [ChainMark]
+
+    public static func write(_ value: [ChainMark], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChainMark.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ChainMark] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ChainMark]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChainMark.read(from: &buf))
         }
         return seq
     }

@@ -602,6 +602,278 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
+
+
+
+/**
+ * Signs this device's records with a key the shell's platform keystore holds.
+ */
+public protocol DeviceSigner: AnyObject, Sendable {
+    
+    /**
+     * The DER-encoded ECDSA P-256 signature of SHA-256(`message`)
+     * (`SHA256withECDSA` on Android, `.ecdsaSignatureMessageX962SHA256` on iOS).
+     */
+    func sign(message: Data) throws  -> Data
+    
+    /**
+     * The public key as the SEC1 uncompressed point: 65 bytes, `04 ‖ X ‖ Y`.
+     */
+    func publicKey() throws  -> Data
+    
+}
+/**
+ * Signs this device's records with a key the shell's platform keystore holds.
+ */
+open class DeviceSignerImpl: DeviceSigner, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_gridwalk_ffi_fn_clone_devicesigner(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_gridwalk_ffi_fn_free_devicesigner(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The DER-encoded ECDSA P-256 signature of SHA-256(`message`)
+     * (`SHA256withECDSA` on Android, `.ecdsaSignatureMessageX962SHA256` on iOS).
+     */
+open func sign(message: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeSignerError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_devicesigner_sign(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(message),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The public key as the SEC1 uncompressed point: 65 bytes, `04 ‖ X ‖ Y`.
+     */
+open func publicKey()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeSignerError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_devicesigner_public_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceDeviceSigner {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceDeviceSigner = UniffiVTableCallbackInterfaceDeviceSigner(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeDeviceSigner.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface DeviceSigner: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeDeviceSigner.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface DeviceSigner: handle missing in uniffiClone")
+            }
+        },
+        sign: { (
+            uniffiHandle: UInt64,
+            message: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeDeviceSigner.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.sign(
+                     message: try FfiConverterData.lift(message)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSignerError_lower
+            )
+        },
+        publicKey: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeDeviceSigner.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.publicKey(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSignerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceDeviceSigner> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceDeviceSigner>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitDeviceSigner() {
+    uniffi_gridwalk_ffi_fn_init_callback_vtable_devicesigner(UniffiCallbackInterfaceDeviceSigner.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceSigner: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<DeviceSigner>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = DeviceSigner
+
+    public static func lift(_ handle: UInt64) throws -> DeviceSigner {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return DeviceSignerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: DeviceSigner) -> UInt64 {
+         if let rustImpl = value as? DeviceSignerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceSigner {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: DeviceSigner, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceSigner_lift(_ handle: UInt64) throws -> DeviceSigner {
+    return try FfiConverterTypeDeviceSigner.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceSigner_lower(_ value: DeviceSigner) -> UInt64 {
+    return FfiConverterTypeDeviceSigner.lower(value)
+}
+
+
+
 
 
 
@@ -815,13 +1087,18 @@ open class GridwalkStore: GridwalkStoreProtocol, @unchecked Sendable {
 
     
     /**
-     * Opens (creating if needed) the store file at `path`.
+     * Opens (creating if needed) the store file at `path`, encrypted with `key` (32
+     * bytes the shell keeps in the platform keystore), signing this device's records
+     * with `signer`. A plain store from an earlier version is encrypted in place on
+     * the first open. A key that does not open the store is `WrongKey`.
      */
-public static func `open`(path: String)throws  -> GridwalkStore  {
+public static func `open`(path: String, key: Data, signer: DeviceSigner)throws  -> GridwalkStore  {
     return try  FfiConverterTypeGridwalkStore_lift(try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
         uniffiCallStatus in
     uniffi_gridwalk_ffi_fn_constructor_gridwalkstore_open(
-        FfiConverterString.lower(path),uniffiCallStatus
+        FfiConverterString.lower(path),
+        FfiConverterData.lower(key),
+        FfiConverterTypeDeviceSigner_lower(signer),uniffiCallStatus
     )
 })
 }
@@ -1937,6 +2214,24 @@ enum GridwalkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
+     * The key does not open the store (or the file is not a store). Nothing was
+     * changed. Fetch the right key from the keystore; never delete the store over it.
+     */
+    case WrongKey(
+        /**
+         * The store file.
+         */path: String
+    )
+    /**
+     * The device's signer (the platform keystore) could not sign; the change that
+     * needed the signature was not recorded. Unlock the keystore and try again.
+     */
+    case SignerUnavailable(
+        /**
+         * What the signer said.
+         */reason: String
+    )
+    /**
      * The sync server answered something the protocol does not allow (a body that is
      * not the expected JSON, a malformed record). Nothing from it was stored and nothing
      * recorded here was lost. Sync again later; if it persists, the app and the server
@@ -2021,10 +2316,16 @@ public struct FfiConverterTypeGridwalkError: FfiConverterRustBuffer {
         case 12: return .Corrupt(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .ServerMalformed(
+        case 13: return .WrongKey(
+            path: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .SignerUnavailable(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Internal(
+        case 15: return .ServerMalformed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 16: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2101,13 +2402,23 @@ public struct FfiConverterTypeGridwalkError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .ServerMalformed(reason):
+        case let .WrongKey(path):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(path, into: &buf)
+            
+        
+        case let .SignerUnavailable(reason):
+            writeInt(&buf, Int32(14))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ServerMalformed(reason):
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2127,6 +2438,91 @@ public func FfiConverterTypeGridwalkError_lift(_ buf: RustBuffer) throws -> Grid
 #endif
 public func FfiConverterTypeGridwalkError_lower(_ value: GridwalkError) -> RustBuffer {
     return FfiConverterTypeGridwalkError.lower(value)
+}
+
+
+/**
+ * Why the shell's signer could not sign.
+ */
+public 
+enum SignerError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The keystore cannot sign now (locked, the key is gone, the user refused). The
+     * change that needed the signature is not recorded; the shell may retry it.
+     */
+    case Unavailable(
+        /**
+         * What the keystore said.
+         */reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension SignerError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignerError: FfiConverterRustBuffer {
+    typealias SwiftType = SignerError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignerError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Unavailable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SignerError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Unavailable(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignerError_lift(_ buf: RustBuffer) throws -> SignerError {
+    return try FfiConverterTypeSignerError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignerError_lower(_ value: SignerError) -> RustBuffer {
+    return FfiConverterTypeSignerError.lower(value)
 }
 
 #if swift(>=5.8)
@@ -2536,6 +2932,12 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_gridwalk_ffi_checksum_method_devicesigner_sign() != 28377) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridwalk_ffi_checksum_method_devicesigner_public_key() != 4780) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_act() != 47790) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2632,13 +3034,14 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridwalk_ffi_checksum_method_synclistener_on_progress() != 29112) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridwalk_ffi_checksum_constructor_gridwalkstore_open() != 9027) {
+    if (uniffi_gridwalk_ffi_checksum_constructor_gridwalkstore_open() != 44413) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_constructor_gridwalksync_new() != 10595) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitDeviceSigner()
     uniffiCallbackInitSyncListener()
     uniffiEnsureGridwalkCoreInitialized()
     uniffiEnsureGridwalkModelInitialized()

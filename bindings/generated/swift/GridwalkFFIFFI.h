@@ -243,11 +243,35 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_SIGNER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_SIGNER_METHOD0
+typedef void (*UniffiCallbackInterfaceDeviceSignerMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_SIGNER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_SIGNER_METHOD1
+typedef void (*UniffiCallbackInterfaceDeviceSignerMethod1)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceSyncListenerMethod0)(uint64_t, RustBuffer, uint64_t, uint64_t, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DEVICE_SIGNER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DEVICE_SIGNER
+typedef struct UniffiVTableCallbackInterfaceDeviceSigner {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceDeviceSignerMethod0 _Nonnull sign;
+    UniffiCallbackInterfaceDeviceSignerMethod1 _Nonnull publicKey;
+} UniffiVTableCallbackInterfaceDeviceSigner;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_LISTENER
@@ -258,6 +282,31 @@ typedef struct UniffiVTableCallbackInterfaceSyncListener {
     UniffiCallbackInterfaceSyncListenerMethod0 _Nonnull onProgress;
 } UniffiVTableCallbackInterfaceSyncListener;
 
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CLONE_DEVICESIGNER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CLONE_DEVICESIGNER
+uint64_t uniffi_gridwalk_ffi_fn_clone_devicesigner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_FREE_DEVICESIGNER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_FREE_DEVICESIGNER
+void uniffi_gridwalk_ffi_fn_free_devicesigner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_INIT_CALLBACK_VTABLE_DEVICESIGNER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_INIT_CALLBACK_VTABLE_DEVICESIGNER
+void uniffi_gridwalk_ffi_fn_init_callback_vtable_devicesigner(const UniffiVTableCallbackInterfaceDeviceSigner* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_DEVICESIGNER_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_DEVICESIGNER_SIGN
+RustBuffer uniffi_gridwalk_ffi_fn_method_devicesigner_sign(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_DEVICESIGNER_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_DEVICESIGNER_PUBLIC_KEY
+RustBuffer uniffi_gridwalk_ffi_fn_method_devicesigner_public_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CLONE_GRIDWALKSTORE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CLONE_GRIDWALKSTORE
@@ -271,7 +320,7 @@ void uniffi_gridwalk_ffi_fn_free_gridwalkstore(uint64_t handle, RustCallStatus *
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CONSTRUCTOR_GRIDWALKSTORE_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_CONSTRUCTOR_GRIDWALKSTORE_OPEN
-uint64_t uniffi_gridwalk_ffi_fn_constructor_gridwalkstore_open(RustBuffer path, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_gridwalk_ffi_fn_constructor_gridwalkstore_open(RustBuffer path, RustBuffer key, uint64_t signer, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_ACT
@@ -722,6 +771,18 @@ void ffi_gridwalk_ffi_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_GRIDWALK_FFI_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_GRIDWALK_FFI_RUST_FUTURE_COMPLETE_VOID
 void ffi_gridwalk_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_DEVICESIGNER_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_DEVICESIGNER_SIGN
+uint16_t uniffi_gridwalk_ffi_checksum_method_devicesigner_sign(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_DEVICESIGNER_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_DEVICESIGNER_PUBLIC_KEY
+uint16_t uniffi_gridwalk_ffi_checksum_method_devicesigner_public_key(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_ACT

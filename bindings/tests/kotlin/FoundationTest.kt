@@ -4,6 +4,8 @@
 package org.gridwalk.tests.foundation
 
 import org.gridwalk.tests.Harness
+import org.gridwalk.tests.openStore
+import org.gridwalk.tests.TEST_STORE_KEY
 import org.gridwalk.tests.assertEq
 import org.gridwalk.tests.assertThrows
 
@@ -27,7 +29,7 @@ fun main(args: Array<String>) {
     val dbPath = File(dir, "device.db").path
 
     h.test("the built-in template has 9 categories and 29 items") {
-        val store = GridwalkStore.open(dbPath)
+        val store = openStore(dbPath)
         val summary = store.listTemplates().single()
         assertEq("safe-community", summary.id, "template id")
         assertEq(29u, summary.items, "items")
@@ -42,7 +44,7 @@ fun main(args: Array<String>) {
             "id,name,level,parent\nG1,Grid 1,grid,C1\nC1,Hongxing,community,ST1\n" +
                 "ST1,Chunxi street,street,D1\nD1,Jinjiang district,district,\n",
         )
-        val store = GridwalkStore.open(dbPath)
+        val store = openStore(dbPath)
         assertEq(4u, store.importUnitsCsv(units.path), "imported")
         assertEq(listOf("district", "street", "community", "grid"), store.listUnits().map { it.level }, "levels")
         val orphan = File(dir, "orphan.csv")
@@ -53,7 +55,7 @@ fun main(args: Array<String>) {
     }
 
     h.test("sites import and list") {
-        val store = GridwalkStore.open(dbPath)
+        val store = openStore(dbPath)
         assertEq(2u, store.importSitesCsv(sites.path), "imported")
         assertEq(listOf("Fish pond", "Jinjiang Garden"), store.listSites().map { it.name }, "names")
     }
@@ -61,14 +63,14 @@ fun main(args: Array<String>) {
     h.test("a bad site file is refused with a typed error") {
         val bad = File(dir, "bad.csv")
         bad.writeText("id,name,kind,unit,address,lat,lon\nX1,Castle,castle,G1,,,\n")
-        val store = GridwalkStore.open(dbPath)
+        val store = openStore(dbPath)
         val e = assertThrows<GridwalkException.InvalidInput> { store.importSitesCsv(bad.path) }
         check(e.reason.contains("castle")) { e.reason }
         assertEq(2, store.listSites().size, "sites after refused import")
     }
 
     h.test("inspect, refuse a premature submit, then submit") {
-        val store = GridwalkStore.open(dbPath)
+        val store = openStore(dbPath)
         val id = store.startInspection("P1", InspectionKind.ROUTINE, "Li Wei")
         val checklist = store.checklist(id)
         val items = checklist.categories.flatMap { c -> c.entries.map { it.item } }
@@ -96,31 +98,41 @@ fun main(args: Array<String>) {
     }
 
     h.test("a draft survives reopening the store") {
-        val first = GridwalkStore.open(dbPath)
+        val first = openStore(dbPath)
         val id = first.startInspection("S1", InspectionKind.SPOT_CHECK, "Supervisor Zhang")
         first.answer(id, "fire-02", Outcome.OK, null)
         first.close()
-        val again = GridwalkStore.open(dbPath)
+        val again = openStore(dbPath)
         val drafts = again.listInspections("Supervisor Zhang", InspectionStatus.DRAFT)
         assertEq(listOf(id), drafts.map { it.id }, "drafts")
         assertEq(1u, again.checklist(id).answered, "answered after reopen")
     }
 
     h.test("unknown records are NotFound") {
-        val store = GridwalkStore.open(dbPath)
+        val store = openStore(dbPath)
         val e = assertThrows<GridwalkException.NotFound> { store.startInspection("nowhere", InspectionKind.ROUTINE, "x") }
         assertEq("site", e.kind, "kind")
         assertThrows<GridwalkException.NotFound> { store.inspection("missing") }
     }
 
-    h.test("a store file overwritten with garbage is Corrupt, not a storage hiccup") {
+    h.test("a wrong store key is WrongKey, and the store is left as it was") {
+        val before = File(dbPath).readBytes()
+        val wrong = ByteArray(32) { (TEST_STORE_KEY[it] + 1).toByte() }
+        val e = assertThrows<GridwalkException.WrongKey> { openStore(dbPath, wrong) }
+        assertEq(dbPath, e.path, "path")
+        check(File(dbPath).readBytes().contentEquals(before)) { "the store was changed" }
+        assertThrows<GridwalkException.InvalidInput> { openStore(dbPath, ByteArray(16)) }
+        check(openStore(dbPath).listInspections(null, null).isNotEmpty()) { "the right key opens it" }
+    }
+
+    h.test("a store file overwritten with garbage is refused and left alone") {
         val damaged = File(dir, "damaged.db")
-        GridwalkStore.open(damaged.path).close()
+        openStore(damaged.path).close()
         val garbage = ByteArray(damaged.length().toInt()) { (it * 7 + 13).toByte() }
         damaged.writeBytes(garbage)
-        val e = assertThrows<GridwalkException.Corrupt> { GridwalkStore.open(damaged.path) }
-        check(e.reason.contains(damaged.path)) { e.reason }
-        check(e.reason.contains("not a database")) { e.reason }
+        // Encrypted, a garbled file and a wrong key look the same to SQLCipher.
+        val e = assertThrows<GridwalkException.WrongKey> { openStore(damaged.path) }
+        assertEq(damaged.path, e.path, "path")
         check(damaged.readBytes().contentEquals(garbage)) { "the damaged file was changed" }
     }
 

@@ -17,6 +17,7 @@ import org.gridwalk.model.Status
 import org.gridwalk.ffi.GridwalkException
 import org.gridwalk.ffi.GridwalkStore
 import org.gridwalk.tests.Harness
+import org.gridwalk.tests.openStore
 import org.gridwalk.tests.assertEq
 import org.gridwalk.tests.assertThrows
 
@@ -36,7 +37,7 @@ fun main(args: Array<String>) {
     val h = Harness()
     val dir = File(args[0])
     dir.mkdirs()
-    val store = GridwalkStore.open(File(dir, "device.db").path)
+    val store = openStore(File(dir, "device.db").path)
     var caseId = ""
 
     h.test("acting without a profile asks for one") {

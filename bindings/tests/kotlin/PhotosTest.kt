@@ -15,6 +15,7 @@ import org.gridwalk.model.Role
 import org.gridwalk.ffi.GridwalkException
 import org.gridwalk.ffi.GridwalkStore
 import org.gridwalk.tests.Harness
+import org.gridwalk.tests.openStore
 import org.gridwalk.tests.assertEq
 import org.gridwalk.tests.assertThrows
 
@@ -34,7 +35,7 @@ fun main(args: Array<String>) {
     val h = Harness()
     val dir = File(args[0])
     dir.mkdirs()
-    val store = GridwalkStore.open(File(dir, "device.db").path)
+    val store = openStore(File(dir, "device.db").path)
     val camera = File(dir, "IMG_0001.jpg")
     cameraJpeg(camera, 2400, 1800, 1)
     var sha = ""

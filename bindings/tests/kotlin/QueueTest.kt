@@ -18,6 +18,7 @@ import org.gridwalk.ffi.GridwalkStore
 import org.gridwalk.tests.Harness
 import org.gridwalk.tests.assertEq
 import org.gridwalk.tests.assertThrows
+import org.gridwalk.tests.openStore
 
 private fun jpeg(file: File, seed: Int) {
     val image = BufferedImage(640, 480, BufferedImage.TYPE_INT_RGB)
@@ -34,7 +35,7 @@ fun main(args: Array<String>) {
     val h = Harness()
     val dir = File(args[0])
     dir.mkdirs()
-    val store = GridwalkStore.open(File(dir, "device.db").path)
+    val store = openStore(File(dir, "device.db").path)
     val sites = File(dir, "sites.csv")
     sites.writeText("id,name,kind,unit,address,lat,lon\nP1,Fish pond,water-body,G1,,,\n")
     store.importSitesCsv(sites.path)
@@ -51,7 +52,7 @@ fun main(args: Array<String>) {
         store.submit(id)
         val queue = store.syncQueue()
         assertEq(
-            listOf(QueueItemKind.PHOTO, QueueItemKind.INSPECTION, QueueItemKind.HAZARD_EVENT),
+            listOf(QueueItemKind.PHOTO, QueueItemKind.INSPECTION, QueueItemKind.PHOTO_RECORD, QueueItemKind.HAZARD_EVENT),
             queue.map { it.kind },
             "kinds in sending order",
         )
@@ -59,7 +60,8 @@ fun main(args: Array<String>) {
         assertEq(photo.bytes, queue[0].bytesLeft, "a photo's bytes left")
         assertEq(id, queue[1].id, "the inspection")
         assertEq("P1", queue[1].subject, "its site")
-        check(queue[1].bytesLeft > 300u && queue[2].bytesLeft > 200u) { "record bodies: $queue" }
+        assertEq(photo.sha256, queue[2].subject, "the photo's record names it")
+        check(queue[1].bytesLeft > 300u && queue[2].bytesLeft > 200u && queue[3].bytesLeft > 200u) { "record bodies: $queue" }
         check(queue.all { it.lastError == null && !it.heldBack && !it.started }) { "$queue" }
     }
 

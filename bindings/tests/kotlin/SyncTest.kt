@@ -24,6 +24,8 @@ import org.gridwalk.ffi.GridwalkStore
 import org.gridwalk.ffi.GridwalkSync
 import org.gridwalk.ffi.SyncListener
 import org.gridwalk.tests.Harness
+import org.gridwalk.tests.openStore
+import org.gridwalk.tests.signerFor
 import org.gridwalk.tests.assertEq
 import org.gridwalk.tests.assertThrows
 
@@ -44,9 +46,9 @@ fun main(args: Array<String>) {
     val server = env("GRIDWALK_SERVER")
     val workerPath = File(dir, "worker.db").path
     val officerPath = File(dir, "officer.db").path
-    val worker = GridwalkStore.open(workerPath)
+    val worker = openStore(workerPath)
     val workerSync = GridwalkSync(worker)
-    val officer = GridwalkStore.open(officerPath)
+    val officer = openStore(officerPath)
     val officerSync = GridwalkSync(officer)
     var inspectionId = ""
 
@@ -54,7 +56,7 @@ fun main(args: Array<String>) {
         assertEq(null, workerSync.enrolledServer(), "server before enrolment")
         assertThrows<GridwalkException.NotEnrolled> { runBlocking { workerSync.sync(null) } }
         assertThrows<GridwalkException.Unauthorised> { runBlocking { workerSync.enroll(server, "WRONG-CODE-0000") } }
-        val nowhere = GridwalkSync(GridwalkStore.open(File(dir, "nowhere.db").path))
+        val nowhere = GridwalkSync(openStore(File(dir, "nowhere.db").path))
         assertThrows<GridwalkException.Network> { runBlocking { nowhere.enroll("http://127.0.0.1:9", "ABCD-EFGH") } }
     }
 
@@ -92,6 +94,30 @@ fun main(args: Array<String>) {
         assertEq(0u, worker.pendingSync().photos, "photos left")
         val again = runBlocking { workerSync.sync(null) }
         assertEq(0u, again.pushed, "nothing to push twice")
+        // Signed by the Kotlin signer, and the server accepted the signatures (the Rust
+        // runner re-verifies the server's whole store afterwards).
+        check(signerFor(workerPath).signatures >= 2) { "signatures ${signerFor(workerPath).signatures}" }
+    }
+
+    h.test("a locked signer refuses the change and records nothing unsigned") {
+        val signer = signerFor(workerPath)
+        val before = worker.pendingSync().records
+        val id = worker.startInspection("HX-002", InspectionKind.ROUTINE, worker.profile()!!.name)
+        for (item in worker.checklist(id).categories.flatMap { c -> c.entries.map { it.item } }) {
+            worker.answer(id, item.code, Outcome.OK, null)
+        }
+        signer.locked = true
+        try {
+            val e = assertThrows<GridwalkException.SignerUnavailable> { worker.submit(id) }
+            check(e.reason.contains("locked")) { e.reason }
+            assertEq(before, worker.pendingSync().records, "nothing queued")
+        } finally {
+            signer.locked = false
+        }
+        worker.submit(id)
+        assertEq(before + 1u, worker.pendingSync().records, "queued once the keystore is open")
+        runBlocking { workerSync.sync(null) }
+        assertEq(0u, worker.pendingSync().records, "accepted")
     }
 
     h.test("the street officer pulls the case and calls it in; the worker sees it") {

@@ -443,6 +443,19 @@ fn human_case(v: &CaseView, provenance: &[ProvenanceFlag], out: &Output) -> Stri
             f.kind
         ));
     }
+    // A gap or a fork in a device's signed chain, as the server found it at receipt.
+    for m in v.chain.iter().filter(|m| m.chain != "linked") {
+        let meaning = if m.chain == "fork" {
+            "another record of its device follows the same one: a cloned or restored store"
+        } else {
+            "the record before it in its device's chain never reached the server"
+        };
+        lines.push(format!(
+            "  chain {} on {}: {meaning}",
+            m.chain,
+            ids::short(&m.record, len)
+        ));
+    }
     // Clock skew is listed just above; the other provenance flags follow it.
     for f in provenance
         .iter()

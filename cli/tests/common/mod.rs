@@ -13,6 +13,7 @@ pub fn gridwalk(data: &Path, args: &[&str]) -> Output {
         .arg(data)
         .args(args)
         .env_remove("GRIDWALK_DATA")
+        .env_remove("GRIDWALK_STORE_KEY")
         .output()
         .expect("run gridwalk")
 }

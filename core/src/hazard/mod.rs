@@ -4,13 +4,11 @@
 //! re-exported here so shells name one path.
 //!
 //! Map of the module:
-//! - [`clock`]: this device's hybrid logical clock, persisted in the store.
 //! - [`policy`]: the deadline policy and the skew threshold set on this device.
 //! - [`provenance`]: a case's provenance flags from what this device holds (photo GPS
 //!   and capture time from the camera files, clock skew, photos re-used elsewhere).
 //! - [`store`]: recording, merging and reading events in the local store; the report.
 
-pub mod clock;
 pub mod policy;
 pub mod provenance;
 pub mod store;

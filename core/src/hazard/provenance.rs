@@ -5,10 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::DateTime;
 use gridwalk_model::provenance::{
     self, CaseEvidence, PhotoFacts, PhotoUse, ProvenanceConfig, ProvenanceFlag,
 };
+use gridwalk_model::time::camera_time_ms;
 
 use crate::error::{CoreError, Result};
 use crate::hazard::event::{Payload, ReportSource};
@@ -121,15 +122,4 @@ fn rfc3339_ms(text: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.timestamp_millis())
-}
-
-/// A camera's capture time (`YYYY-MM-DDTHH:MM:SS`, with `±HH:MM` when the camera wrote
-/// its offset) in ms. Without an offset it is read as UTC: off by the camera's zone
-/// (at most 14 h), which the 24-hour default limit absorbs.
-fn camera_time_ms(text: &str) -> Option<i64> {
-    rfc3339_ms(text).or_else(|| {
-        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
-            .ok()
-            .map(|t| t.and_utc().timestamp_millis())
-    })
 }

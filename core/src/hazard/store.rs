@@ -15,7 +15,6 @@ use gridwalk_model::org::Site;
 use gridwalk_model::protocol::RecordKind;
 
 use crate::error::{CoreError, Result};
-use crate::hazard::clock;
 use crate::hazard::deadline::{self, Deadline};
 use crate::hazard::event::{Actor, Event, HazardReport, Level, Payload, ReportSource};
 use crate::hazard::fold::fold;
@@ -24,8 +23,9 @@ use crate::hazard::rules::{self, AllowedAction};
 use crate::hazard::skew::{self, SkewFlag};
 use crate::hazard::state::{CaseState, Status};
 use crate::profile::{self, Role};
+use crate::store::chain_marks::{self, ChainMark};
 use crate::store::hazard_events::{self, Origin};
-use crate::store::{Store, inspections, new_id, now, outbox, photos};
+use crate::store::{Store, clock, inspections, new_id, now, outbox, photos};
 
 /// Settings key of the clock-skew threshold in ms.
 const MAX_SKEW_KEY: &str = "hazard.max-skew-ms";
@@ -81,6 +81,10 @@ pub struct CaseView {
     pub refused: Vec<ServerRefusal>,
     /// What this device's profile may do on the case now (empty without a profile).
     pub allowed_actions: Vec<AllowedAction>,
+    /// Where the server placed the case's pulled events in their devices' signed
+    /// chains, in `events` order; events the server has not said anything about (this
+    /// device's own, unsigned ones) have none.
+    pub chain: Vec<ChainMark>,
 }
 
 /// A case as listed.
@@ -267,7 +271,19 @@ impl Store {
             Some(profile) => rules::allowed_actions(&state, &Actor::from(&profile)),
             None => Vec::new(),
         };
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        let mut marks = chain_marks::of(&self.conn, &ids)?;
+        let chain = events
+            .iter()
+            .filter_map(|e| {
+                marks.remove(&e.id).map(|chain| ChainMark {
+                    record: e.id.clone(),
+                    chain,
+                })
+            })
+            .collect();
         Ok(CaseView {
+            chain,
             allowed_actions,
             skew: skew::flag(&with_receipt, self.max_clock_skew_ms()?),
             refused,
@@ -462,6 +478,7 @@ pub(crate) fn record_local(
     let signed = serde_json::to_value(&event)
         .map_err(|e| CoreError::Internal(format!("event {} cannot be encoded: {e}", event.id)))?;
     outbox::enqueue(conn, RecordKind::HazardEvent, &event.id, &signed, &now())?;
+    crate::photo::record::queue_for(conn, event.payload.photos())?;
     Ok(event)
 }
 

@@ -256,6 +256,8 @@ impl Store {
                 CoreError::Internal(format!("inspection {inspection_id} cannot be encoded: {e}"))
             })?;
             outbox::enqueue(tx, RecordKind::Inspection, inspection_id, &body, &at)?;
+            let shas: Vec<String> = answers.iter().flat_map(|a| a.photos.clone()).collect();
+            crate::photo::record::queue_for(tx, &shas)?;
             crate::hazard::open_cases_for_inspection(
                 tx,
                 &loaded.row,

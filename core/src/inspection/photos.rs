@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use crate::error::{CoreError, Result};
 use crate::inspection::{Loaded, Outcome, put_answer};
-use crate::photo::{IngestOptions, IngestedPhoto, ingest};
+use crate::photo::{IngestOptions, IngestedPhoto, PhotoKey, ingest_as};
 use crate::store::{Store, answer_photos, answers, now, photos};
 
 /// Attaches the held photo `sha256` after the answer's other photos, inside the
@@ -51,10 +51,12 @@ impl Store {
         options: &IngestOptions,
     ) -> Result<IngestedPhoto> {
         self.ensure_room_for_photo()?;
-        let photo = ingest(path, &self.photos_dir(), options)?;
+        let seal = self.seal_for(inspection_id, item)?;
+        let photo = ingest_as(path, &self.photos_dir(), options, seal.as_ref())?;
         let attached = self.write(|tx, cache| {
             let loaded = Loaded::load(tx, cache, inspection_id)?;
             photos::insert_if_absent(tx, &photo.to_photo_ref(), &now())?;
+            photos::note_ingest(tx, &photo.sha256, &photo.original_sha256)?;
             attach(tx, &loaded, item, &photo.sha256)
         });
         if let Err(e) = attached {
@@ -82,9 +84,10 @@ impl Store {
             self.ensure_room_for_photo()?;
         }
         let photos_dir = self.photos_dir();
+        let seal = self.seal_for(inspection_id, item)?;
         let mut ingested: Vec<IngestedPhoto> = Vec::with_capacity(photos.len());
         for path in photos {
-            match ingest(path, &photos_dir, options) {
+            match ingest_as(path, &photos_dir, options, seal.as_ref()) {
                 Ok(p) => ingested.push(p),
                 Err(e) => {
                     self.forget_new_files(&ingested);
@@ -98,6 +101,7 @@ impl Store {
             let at = now();
             for p in &ingested {
                 photos::insert_if_absent(tx, &p.to_photo_ref(), &at)?;
+                photos::note_ingest(tx, &p.sha256, &p.original_sha256)?;
                 answer_photos::append(tx, inspection_id, item, &p.sha256, &at)?;
             }
             Ok(())
@@ -107,6 +111,19 @@ impl Store {
             return Err(e);
         }
         Ok(ingested)
+    }
+
+    /// The key to seal the photos of `item` with: the store's photo key when the item
+    /// concerns named people (the model's [`Template::is_personal`]) and the store is
+    /// encrypted; otherwise `None`, and the photos are kept plain like the store.
+    ///
+    /// [`Template::is_personal`]: gridwalk_model::checklist::Template::is_personal
+    fn seal_for(&self, inspection_id: &str, item: &str) -> Result<Option<PhotoKey>> {
+        let Some(key) = self.photo_key() else {
+            return Ok(None);
+        };
+        let loaded = Loaded::load(&self.conn, &self.templates, inspection_id)?;
+        Ok(loaded.template.is_personal(item).then(|| key.clone()))
     }
 
     /// Removes the files an ingest added to the photo folder (those not there before),

@@ -5,8 +5,11 @@
 use rusqlite::Connection;
 
 use crate::error::{CoreError, Result};
+use crate::evidence::is_sha256_hex;
 use crate::inspection::{Inspection, InspectionStatus};
-use crate::store::{Store, answer_photos, answers, inspections, photos, sites, templates};
+use crate::store::{
+    Store, answer_photos, answers, inspections, now, pending_photos, photos, sites, templates,
+};
 
 /// What applying a batch of inspections from elsewhere did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,9 +19,10 @@ pub struct InspectionsApplied {
     pub inserted: u32,
     /// Inspections already held as submitted: nothing to do.
     pub duplicates: u32,
-    /// Photo references left out because this device does not hold the photo (the
-    /// server would not hand it out); `(inspection id, sha256)`.
-    pub missing_photos: Vec<(String, String)>,
+    /// Photos linked whose file this device does not hold yet: the links are kept and
+    /// the photos noted as pending, fetched (thumbnail, then full photo) by the sync;
+    /// `(inspection id, sha256)`.
+    pub pending_photos: Vec<(String, String)>,
 }
 
 impl Store {
@@ -92,11 +96,17 @@ pub(crate) fn apply(tx: &Connection, received: &[Inspection]) -> Result<Inspecti
             answers::insert(tx, &inspection.id, answer)?;
             // Positions follow the author's order, so every device lists them alike.
             for (position, sha) in answer.photos.iter().enumerate() {
-                if !photos::held(tx, sha)? {
-                    outcome
-                        .missing_photos
-                        .push((inspection.id.clone(), sha.clone()));
+                if !is_sha256_hex(sha) {
+                    // Not a photo's name: nothing could ever be fetched under it.
                     continue;
+                }
+                if !photos::held(tx, sha)? {
+                    // Its author sends records before full photos: keep the link and
+                    // wait for the photo, never drop it.
+                    pending_photos::note(tx, sha, &now())?;
+                    outcome
+                        .pending_photos
+                        .push((inspection.id.clone(), sha.clone()));
                 }
                 answer_photos::insert_at(
                     tx,

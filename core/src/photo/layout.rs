@@ -1,7 +1,8 @@
 //! Where processed photos live on disk and how they get there.
 //!
 //! Content-addressed: the evidence file for hash `abcdef…` is `ab/cdef….jpg` under the
-//! photo folder and its thumbnail `ab/cdef….thumb.jpg`. Two shots of the same bytes are
+//! photo folder and its thumbnail `ab/cdef….thumb.jpg`; a sealed photo (personal
+//! details, [`super::seal`]) is `ab/cdef….jpg.sealed` and `ab/cdef….thumb.jpg.sealed`. Two shots of the same bytes are
 //! one file. The two-character shard keeps any one folder small on phone file systems.
 //!
 //! Every file is written atomically: a temp file in the same folder, fsync, rename over
@@ -18,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sha2::{Digest, Sha256};
 
 use super::error::PhotoError;
+use super::seal::{self, PhotoKey};
 
 /// The content-addressed photo folder.
 #[derive(Debug, Clone)]
@@ -64,6 +66,55 @@ impl Layout {
         dir.join(format!("{rest}.thumb.jpg"))
     }
 
+    /// Path of the sealed evidence file for `sha256` (a personal-detail photo, see
+    /// [`super::seal`]).
+    pub fn sealed_path(&self, sha256: &str) -> PathBuf {
+        let (dir, rest) = self.shard(sha256);
+        dir.join(format!("{rest}.jpg.sealed"))
+    }
+
+    /// Path of the sealed thumbnail for the evidence file `sha256`.
+    pub fn sealed_thumbnail_path(&self, sha256: &str) -> PathBuf {
+        let (dir, rest) = self.shard(sha256);
+        dir.join(format!("{rest}.thumb.jpg.sealed"))
+    }
+
+    /// The file holding the photo `sha256`'s evidence: the sealed one when there is one.
+    pub fn stored_path(&self, sha256: &str) -> PathBuf {
+        let sealed = self.sealed_path(sha256);
+        if sealed.exists() {
+            sealed
+        } else {
+            self.evidence_path(sha256)
+        }
+    }
+
+    /// The evidence bytes of photo `sha256`, opened with `key` when they are sealed, and
+    /// checked against the name: bytes that do not hash to it are refused, not returned.
+    pub fn read_evidence(
+        &self,
+        sha256: &str,
+        key: Option<&PhotoKey>,
+    ) -> Result<Vec<u8>, PhotoError> {
+        let path = self.stored_path(sha256);
+        let stored = fs::read(&path).map_err(|e| PhotoError::unreadable(&path, e))?;
+        let plain = if path == self.sealed_path(sha256) {
+            key.and_then(|key| seal::open(key, sha256, &stored))
+                .ok_or_else(|| {
+                    damaged(
+                        &path,
+                        "the sealed photo does not open with this store's key",
+                    )
+                })?
+        } else {
+            stored
+        };
+        if super::hex(&Sha256::digest(&plain)) != sha256 {
+            return Err(damaged(&path, "its bytes do not match its SHA-256"));
+        }
+        Ok(plain)
+    }
+
     /// Stores the evidence file (whose SHA-256 is `sha256`) and its thumbnail. An intact
     /// evidence file already there is kept as is; a damaged one is replaced. On error,
     /// nothing this call wrote remains.
@@ -73,8 +124,32 @@ impl Layout {
         evidence: &[u8],
         thumbnail: &[u8],
     ) -> Result<Stored, PhotoError> {
-        let path = self.evidence_path(sha256);
-        let thumbnail_path = self.thumbnail_path(sha256);
+        self.store_as(sha256, evidence, thumbnail, None)
+    }
+
+    /// Stores like [`Layout::store`], but sealed with `key` under the sealed names: the
+    /// plaintext never reaches the disk.
+    pub fn store_sealed(
+        &self,
+        sha256: &str,
+        evidence: &[u8],
+        thumbnail: &[u8],
+        key: &PhotoKey,
+    ) -> Result<Stored, PhotoError> {
+        self.store_as(sha256, evidence, thumbnail, Some(key))
+    }
+
+    fn store_as(
+        &self,
+        sha256: &str,
+        evidence: &[u8],
+        thumbnail: &[u8],
+        key: Option<&PhotoKey>,
+    ) -> Result<Stored, PhotoError> {
+        let (path, thumbnail_path) = match key {
+            None => (self.evidence_path(sha256), self.thumbnail_path(sha256)),
+            Some(_) => (self.sealed_path(sha256), self.sealed_thumbnail_path(sha256)),
+        };
         let (shard, _) = self.shard(sha256);
 
         let mut created_dirs = Vec::new();
@@ -82,15 +157,45 @@ impl Layout {
         let result = (|| {
             ensure_dir(&self.root, &mut created_dirs)?;
             ensure_dir(&shard, &mut created_dirs)?;
-            let already_present = file_has_hash(&path, sha256);
+            let (already_present, thumbnail_current) = match key {
+                None => (
+                    file_has_hash(&path, sha256),
+                    file_equals(&thumbnail_path, thumbnail),
+                ),
+                Some(key) => {
+                    let opens_to = |file: &Path| {
+                        fs::read(file)
+                            .ok()
+                            .and_then(|sealed| seal::open(key, sha256, &sealed))
+                    };
+                    (
+                        opens_to(&path).is_some_and(|p| super::hex(&Sha256::digest(&p)) == sha256),
+                        opens_to(&thumbnail_path).is_some_and(|t| t == thumbnail),
+                    )
+                }
+            };
+            let sealed = |bytes: &[u8]| match key {
+                Some(key) => seal::seal(key, sha256, bytes),
+                None => Ok(bytes.to_vec()),
+            };
+            let evidence = if already_present {
+                Vec::new()
+            } else {
+                sealed(evidence)?
+            };
+            let thumbnail = if thumbnail_current {
+                Vec::new()
+            } else {
+                sealed(thumbnail)?
+            };
             let mut writes: Vec<(&Path, &[u8])> = Vec::with_capacity(2);
             if !already_present {
-                writes.push((&path, evidence));
+                writes.push((&path, &evidence));
             }
             // The thumbnail is derived from the evidence; rewrite it whenever it is
             // missing or differs (say, a different thumbnail size was configured).
-            if !file_equals(&thumbnail_path, thumbnail) {
-                writes.push((&thumbnail_path, thumbnail));
+            if !thumbnail_current {
+                writes.push((&thumbnail_path, &thumbnail));
             }
             write_all_atomic(&shard, &writes, &mut created_files)?;
             Ok(already_present)
@@ -117,10 +222,13 @@ impl Layout {
         }
     }
 
-    /// Removes a photo's files (used to undo an ingest whose store update failed).
+    /// Removes a photo's files, plain and sealed (used to undo an ingest whose store
+    /// update failed).
     pub fn remove(&self, sha256: &str) {
         let _ = fs::remove_file(self.thumbnail_path(sha256));
         let _ = fs::remove_file(self.evidence_path(sha256));
+        let _ = fs::remove_file(self.sealed_thumbnail_path(sha256));
+        let _ = fs::remove_file(self.sealed_path(sha256));
         let (shard, _) = self.shard(sha256);
         let _ = sync_dir(&shard);
         let _ = fs::remove_dir(&shard);
@@ -140,6 +248,14 @@ fn ensure_dir(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), PhotoError> 
         sync_dir(parent).map_err(|e| PhotoError::write(parent, e))?;
     }
     Ok(())
+}
+
+/// An evidence file that is there but cannot be trusted.
+fn damaged(path: &Path, why: &str) -> PhotoError {
+    PhotoError::unreadable(
+        path,
+        std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_string()),
+    )
 }
 
 /// Whether `path` exists and its bytes hash to `sha256` (an intact earlier copy).

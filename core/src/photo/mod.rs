@@ -14,6 +14,8 @@
 //! - [`orient`]: turning pixels upright.
 //! - [`encode`]: metadata-free JPEG output.
 //! - [`layout`]: content-addressed, atomic storage and dedupe.
+//! - [`seal`]: personal-detail photos encrypted at rest with a key from the store key.
+//! - [`record`]: the signed photo record a device queues when it first sends a photo.
 //! - [`error`]: the typed [`PhotoError`].
 //!
 //! The store side (`Store::ingest_photo`, the photo folder of a store) is at the bottom;
@@ -25,11 +27,13 @@ pub mod error;
 pub mod exif;
 pub mod layout;
 pub mod orient;
+pub mod record;
 pub mod resize;
+pub mod seal;
 pub mod sniff;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -38,6 +42,7 @@ use sha2::{Digest, Sha256};
 pub use error::PhotoError;
 pub use exif::{CameraMeta, Orientation};
 pub use layout::Layout;
+pub use seal::PhotoKey;
 pub use sniff::Format;
 
 use crate::error::Result;
@@ -142,6 +147,9 @@ pub struct IngestedPhoto {
     pub camera: Option<String>,
     /// Whether the same evidence file was already stored (a duplicate ingest).
     pub already_stored: bool,
+    /// Lower-case hex SHA-256 of the camera's original file as it arrived (the photo
+    /// record attests it: `docs/signing.md`).
+    pub original_sha256: String,
 }
 
 impl IngestedPhoto {
@@ -174,6 +182,17 @@ pub fn ingest(
     photos_dir: &Path,
     options: &IngestOptions,
 ) -> std::result::Result<IngestedPhoto, PhotoError> {
+    ingest_as(path, photos_dir, options, None)
+}
+
+/// Ingests like [`ingest`]; with `seal`, the evidence and thumbnail are sealed with that
+/// key before they are written ([`Layout::store_sealed`]).
+pub fn ingest_as(
+    path: &Path,
+    photos_dir: &Path,
+    options: &IngestOptions,
+    seal: Option<&PhotoKey>,
+) -> std::result::Result<IngestedPhoto, PhotoError> {
     options.validate()?;
     let metadata = std::fs::metadata(path).map_err(|e| PhotoError::unreadable(path, e))?;
     if !metadata.is_file() {
@@ -202,11 +221,17 @@ pub fn ingest(
             (e, _) => e,
         }
     })?;
-    let stored = Layout::new(photos_dir).store(
-        &processed.sha256,
-        &processed.evidence,
-        &processed.thumbnail,
-    )?;
+    let original_sha256 = hash_file(path)?;
+    let layout = Layout::new(photos_dir);
+    let stored = match seal {
+        None => layout.store(&processed.sha256, &processed.evidence, &processed.thumbnail)?,
+        Some(key) => layout.store_sealed(
+            &processed.sha256,
+            &processed.evidence,
+            &processed.thumbnail,
+            key,
+        )?,
+    };
     Ok(IngestedPhoto {
         sha256: processed.sha256,
         width: processed.width,
@@ -219,7 +244,26 @@ pub fn ingest(
         lon: processed.meta.lon,
         camera: processed.meta.camera,
         already_stored: stored.already_present,
+        original_sha256,
     })
+}
+
+/// The SHA-256 of the file at `path`, read in 64 KiB pieces: the camera's original as
+/// it arrived, hashed on its own pass because decoding may seek and skip.
+fn hash_file(path: &Path) -> std::result::Result<String, PhotoError> {
+    let mut file = File::open(path).map_err(|e| PhotoError::unreadable(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = file
+            .read(&mut buffer)
+            .map_err(|e| PhotoError::unreadable(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
 }
 
 fn claimed_image_extension(path: &Path) -> Option<String> {
@@ -367,12 +411,36 @@ impl Store {
         Layout::new(self.photos_dir())
     }
 
+    /// The key that seals this store's personal-detail photos; `None` for a plain store,
+    /// whose photos are all kept plain like the store itself.
+    pub(crate) fn photo_key(&self) -> Option<&PhotoKey> {
+        self.photo_key.as_ref()
+    }
+
+    /// The evidence bytes of a photo this device holds, opened when sealed and checked
+    /// against its SHA-256 (for upload, and for a shell to show a sealed photo).
+    pub fn photo_bytes(&self, sha256: &str) -> Result<Vec<u8>> {
+        if !crate::store::photos::held(&self.conn, sha256)? {
+            return Err(crate::error::CoreError::NotFound {
+                kind: "photo",
+                id: sha256.to_string(),
+            });
+        }
+        Ok(self
+            .photo_layout()
+            .read_evidence(sha256, self.photo_key())?)
+    }
+
     /// Ingests a camera file into this store's photo folder and records it. Ingesting
     /// the same photo twice returns the same hash and stores one file.
     pub fn ingest_photo(&mut self, path: &Path, options: &IngestOptions) -> Result<IngestedPhoto> {
         self.ensure_room_for_photo()?;
         let photo = ingest(path, &self.photos_dir(), options)?;
-        if let Err(e) = photos::insert_if_absent(&self.conn, &photo.to_photo_ref(), &now()) {
+        let recorded = self.write(|tx, _| {
+            photos::insert_if_absent(tx, &photo.to_photo_ref(), &now())?;
+            photos::note_ingest(tx, &photo.sha256, &photo.original_sha256)
+        });
+        if let Err(e) = recorded {
             if !photo.already_stored {
                 self.photo_layout().remove(&photo.sha256);
             }

@@ -14,6 +14,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_photo_order.sql"),
     include_str!("migrations/0005_photo_uploads.sql"),
     include_str!("migrations/0006_record_proofs.sql"),
+    include_str!("migrations/0007_pending_photos.sql"),
+    include_str!("migrations/0008_photo_originals.sql"),
+    include_str!("migrations/0009_chain_marks.sql"),
 ];
 
 /// The schema version this build creates and understands.

@@ -9,6 +9,9 @@
 //! (see `core/tests/crash_safety.rs`).
 //!
 //! Map of the module:
+//! - [`cipher`]: the store encrypted at rest (SQLCipher): the key, unlocking, and the
+//!   one-time encryption of a plain store.
+//! - [`key_file`]: the terminal shell's store key, in a `0600` file or the environment.
 //! - `migrations`: the numbered schema migrations.
 //! - `settings`, `org_units`, `sites`, `templates`, `inspections`, `answers`,
 //!   `answer_photos`, `photos`, `photo_uploads`, `outbox`, `hazard_events` (with
@@ -16,16 +19,21 @@
 //! - [`shared`]: [`SharedStore`], the one store a shell's screens and its sync client
 //!   share across threads.
 
+pub mod cipher;
+pub mod key_file;
 mod migrations;
 pub mod shared;
 mod wal;
 
 pub(crate) mod answer_photos;
 pub(crate) mod answers;
+pub mod chain_marks;
+pub(crate) mod clock;
 pub(crate) mod hazard_events;
 pub(crate) mod inspections;
 pub(crate) mod org_units;
 pub(crate) mod outbox;
+pub(crate) mod pending_photos;
 pub(crate) mod photo_uploads;
 pub(crate) mod photos;
 pub(crate) mod proofs;
@@ -35,13 +43,17 @@ pub mod space;
 pub(crate) mod templates;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{CoreError, Result};
+use crate::signer::DeviceSigner;
 
+pub use cipher::StoreKey;
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxEntry, RefusedEntry};
+pub use pending_photos::PendingPhoto;
 pub use photos::PhotoRef;
 pub use shared::SharedStore;
 
@@ -54,29 +66,72 @@ pub use shared::SharedStore;
 pub struct Store {
     pub(crate) conn: Connection,
     pub(crate) templates: templates::Cache,
+    /// Where this store's signatures come from.
+    pub(crate) signing: proofs::Signing,
+    /// The key personal-detail photos are sealed with, derived from the store key;
+    /// `None` for a plain store.
+    pub(crate) photo_key: Option<cipher::PhotoKey>,
     path: PathBuf,
 }
 
+/// How a store is opened: [`Store::open_with`].
+#[derive(Clone, Default)]
+pub struct OpenOptions {
+    /// The key the store is encrypted with (SQLCipher). `None` opens a plain SQLite
+    /// store (tests, tools); a plain store opened with a key is encrypted in place first.
+    pub key: Option<StoreKey>,
+    /// The signer of this device's records. `None` signs with the core's software key,
+    /// kept in the store's settings; a given signer (a platform keystore) is used
+    /// instead, and the store then never holds a private key.
+    pub signer: Option<Arc<dyn DeviceSigner>>,
+}
+
 impl Store {
-    /// Opens (creating if needed) the store at `path`, sets the pragmas, migrates the
-    /// schema and makes sure the built-in templates are present.
-    ///
-    /// A file that is not a store database is [`CoreError::Corrupt`], a write-ahead log
-    /// lost with committed changes [`CoreError::WalMissing`], a file system that refuses
-    /// WAL journaling [`CoreError::WalUnavailable`].
+    /// Opens (creating if needed) a plain, unencrypted store at `path`, signing with
+    /// the software key it keeps: [`Store::open_with`] with no key and no signer. The
+    /// shells open theirs encrypted.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(path, OpenOptions::default())
+    }
+
+    /// Opens (creating if needed) the store at `path` with its key and signer, sets the
+    /// pragmas, migrates the schema and makes sure the built-in templates are present.
+    /// A plain store opened with a key is first encrypted in place ([`cipher`]).
+    ///
+    /// A key that does not open the file is [`CoreError::WrongKey`]; without a key, a
+    /// file that is not a store database is [`CoreError::Corrupt`]. A write-ahead log
+    /// lost with committed changes is [`CoreError::WalMissing`], a file system that
+    /// refuses WAL journaling [`CoreError::WalUnavailable`].
+    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
         }
         wal::ensure_not_lost(&path)?;
-        let mut conn = Connection::open(&path)?;
+        let mut conn = match &options.key {
+            None => Connection::open(&path)?,
+            Some(key) => {
+                if cipher::file_kind(&path)? == cipher::FileKind::Plain {
+                    cipher::encrypt_in_place(&path, key).map_err(|e| e.in_store_file(&path))?;
+                } else {
+                    cipher::discard_staging(&path)?;
+                }
+                let conn = Connection::open(&path)?;
+                cipher::unlock(&conn, key, &path)?;
+                conn
+            }
+        };
         configure(&conn, &path)
             .and_then(|()| migrations::migrate(&mut conn))
             .map_err(|e| e.in_store_file(&path))?;
         let store = Store {
             conn,
             templates: templates::Cache::default(),
+            signing: match options.signer {
+                Some(signer) => proofs::Signing::Given(signer),
+                None => proofs::Signing::Kept,
+            },
+            photo_key: options.key.as_ref().map(cipher::PhotoKey::derive),
             path,
         };
         for template in gridwalk_model::checklist::Template::builtin_cached()? {
@@ -130,7 +185,7 @@ impl Store {
     /// returns `Ok`, and none of them is kept when it returns an error. Taken
     /// `IMMEDIATE`, so the write lock is held from the first read and what `f` loads
     /// cannot change under it before it writes. `f` gets the transaction and the parsed
-    /// templates.
+    /// templates; the records it queued for the server are signed before the commit.
     pub(crate) fn write<T>(
         &mut self,
         f: impl FnOnce(&Connection, &templates::Cache) -> Result<T>,
@@ -139,6 +194,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx, &self.templates)?;
+        proofs::sign_queued(&tx, &self.signing)?;
         tx.commit()?;
         Ok(value)
     }
@@ -154,6 +210,7 @@ fn configure(conn: &Connection, path: &Path) -> Result<()> {
          PRAGMA synchronous = FULL;
          PRAGMA temp_store = MEMORY;",
     )?;
+    conn.execute_batch(proofs::QUEUE_TABLE)?;
     Ok(())
 }
 

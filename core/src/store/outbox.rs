@@ -2,7 +2,7 @@
 //! acknowledged, in recording order, with the server's refusals. The one module that
 //! reads and writes it; a row is added in the transaction of the record it names.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -39,8 +39,9 @@ pub struct RefusedEntry {
     pub reason: String,
 }
 
-/// Queues a record for the server, signed and chained by this device's key over `body`
-/// (the record as it is pushed); call in the transaction that stores the record.
+/// Queues a record for the server, to be signed and chained by this device's signer over
+/// `body` (the record as it is pushed) when the transaction commits; call in the
+/// transaction ([`Store::write`](super::Store::write)) that stores the record.
 pub(crate) fn enqueue(
     conn: &Connection,
     kind: RecordKind,
@@ -51,8 +52,7 @@ pub(crate) fn enqueue(
     conn.prepare_cached("INSERT INTO outbox(kind, record_id, created_at) VALUES (?1, ?2, ?3)")?
         .execute(params![kind.as_str(), record_id, at])?;
     let seq = conn.last_insert_rowid();
-    let signer = proofs::device_signer(conn)?;
-    proofs::sign(conn, &signer, seq, kind, record_id, body)
+    proofs::queue(conn, seq, kind, record_id, body)
 }
 
 /// How many rows are unsent.
@@ -177,6 +177,15 @@ pub(crate) fn mark_sent(conn: &Connection, seq: i64, at: &str) -> Result<()> {
     conn.prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE seq = ?1 AND sent_at IS NULL")?
         .execute(params![seq, at])?;
     Ok(())
+}
+
+/// Whether a record of `kind` with id `record_id` was ever queued (sent or not).
+pub(crate) fn holds(conn: &Connection, kind: RecordKind, record_id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM outbox WHERE kind = ?1 AND record_id = ?2 LIMIT 1")?
+        .query_row(params![kind.as_str(), record_id], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// An outbox row as selected by `seq, kind, record_id, created_at`.

@@ -5,7 +5,12 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use gridwalk_model::hazard::Hlc;
+use gridwalk_model::hazard::hlc::wall_clock_ms;
+use gridwalk_model::photo_record::{PhotoRecord, to_e7};
+
+use crate::error::{CoreError, Result};
+use crate::store::clock;
 
 /// A processed evidence photo as the store knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +60,71 @@ pub(crate) fn insert_if_absent(
     Ok(())
 }
 
+/// Notes what the photo record of `sha256` will attest of its ingest, the first time
+/// the photo is ingested: the camera original's SHA-256, the device's clock, and a
+/// timestamp issued from its hybrid logical clock. An ingest of the same evidence again
+/// keeps the first (the photo was on the device since then).
+pub(crate) fn note_ingest(conn: &Connection, sha256: &str, original_sha256: &str) -> Result<()> {
+    let noted: Option<Option<String>> = conn
+        .prepare_cached("SELECT original_sha256 FROM photos WHERE sha256 = ?1")?
+        .query_row([sha256], |r| r.get(0))
+        .optional()?;
+    if !matches!(noted, Some(None)) {
+        return Ok(());
+    }
+    let now_ms = wall_clock_ms();
+    let hlc = clock::issue(conn, now_ms, Hlc::default())?;
+    conn.prepare_cached(
+        "UPDATE photos SET original_sha256 = ?2, ingested_ms = ?3, ingested_hlc = ?4
+         WHERE sha256 = ?1 AND original_sha256 IS NULL",
+    )?
+    .execute(params![sha256, original_sha256, now_ms, hlc.to_string()])?;
+    Ok(())
+}
+
+/// The photo record this device can attest for photo `sha256`: `None` for a photo not
+/// held, downloaded from the server, or ingested before originals were hashed.
+pub(crate) fn record(conn: &Connection, sha256: &str) -> Result<Option<PhotoRecord>> {
+    type Row = (
+        Option<String>,
+        Option<f64>,
+        Option<f64>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+    );
+    let row: Option<Row> = conn
+        .prepare_cached(
+            "SELECT taken_at, lat, lon, original_sha256, ingested_ms, ingested_hlc
+             FROM photos WHERE sha256 = ?1",
+        )?
+        .query_row([sha256], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((taken_at, lat, lon, Some(original), Some(ingested_ms), Some(hlc))) = row else {
+        return Ok(None);
+    };
+    let hlc = CoreError::parse_stored(&hlc, "a photo's ingest clock")?;
+    Ok(Some(PhotoRecord {
+        id: PhotoRecord::id_for(sha256),
+        sha256: sha256.to_string(),
+        original_sha256: original,
+        taken_at,
+        lat_e7: lat.map(to_e7),
+        lon_e7: lon.map(to_e7),
+        ingested_ms,
+        hlc,
+    }))
+}
+
 /// What a camera file said about its capture: `(taken_at, lat, lon)`, each when known.
 pub(crate) type Capture = (Option<String>, Option<f64>, Option<f64>);
 
@@ -75,21 +145,27 @@ pub(crate) fn size(conn: &Connection, sha256: &str) -> Result<Option<u64>> {
         .optional()?)
 }
 
-/// Whether the photo `sha256` is recorded. The one place that asks, so every caller
-/// means the same thing by "held".
+/// Whether the photo `sha256` is recorded and its file is here (not a photo only known
+/// through a pulled record, see `pending_photos`). The one place that asks, so every
+/// caller means the same thing by "held".
 pub(crate) fn held(conn: &Connection, sha256: &str) -> Result<bool> {
     Ok(conn
-        .prepare_cached("SELECT 1 FROM photos WHERE sha256 = ?1")?
+        .prepare_cached(
+            "SELECT 1 FROM photos WHERE sha256 = ?1
+             AND NOT EXISTS (SELECT 1 FROM pending_photos p WHERE p.sha256 = ?1)",
+        )?
         .query_row([sha256], |_| Ok(()))
         .optional()?
         .is_some())
 }
 
-/// Every recorded photo, oldest first.
+/// Every held photo (its file here), oldest first.
 pub(crate) fn all(conn: &Connection) -> Result<Vec<String>> {
     hashes(
         conn,
-        "SELECT sha256 FROM photos ORDER BY created_at, sha256",
+        "SELECT sha256 FROM photos
+         WHERE sha256 NOT IN (SELECT sha256 FROM pending_photos)
+         ORDER BY created_at, sha256",
     )
 }
 
@@ -113,6 +189,24 @@ fn hashes(conn: &Connection, sql: &str) -> Result<Vec<String>> {
 pub(crate) fn mark_uploaded(conn: &Connection, sha256: &str, at: &str) -> Result<()> {
     conn.prepare_cached(
         "UPDATE photos SET uploaded_at = ?2 WHERE sha256 = ?1 AND uploaded_at IS NULL",
+    )?
+    .execute(params![sha256, at])?;
+    Ok(())
+}
+
+/// Whether this device's thumbnail of the photo is already on the server.
+pub(crate) fn thumbnail_sent(conn: &Connection, sha256: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT thumbnail_sent_at IS NOT NULL FROM photos WHERE sha256 = ?1")?
+        .query_row([sha256], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Marks this device's thumbnail of the photo as on the server since `at`.
+pub(crate) fn mark_thumbnail_sent(conn: &Connection, sha256: &str, at: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE photos SET thumbnail_sent_at = ?2 WHERE sha256 = ?1 AND thumbnail_sent_at IS NULL",
     )?
     .execute(params![sha256, at])?;
     Ok(())

@@ -92,19 +92,57 @@ impl Client {
             .await
     }
 
-    /// Creates a tus upload for `len` bytes named `sha256`; returns its location.
-    async fn create_upload(&self, sha256: &str, len: u64) -> Result<String> {
+    /// Downloads the thumbnail of photo `sha256`, retried: the bytes and whether the
+    /// server holds the full photo yet (`Photo-State: stored`); `None` when the server
+    /// has none this device may see.
+    pub(crate) async fn download_thumbnail(&self, sha256: &str) -> Result<Option<(Vec<u8>, bool)>> {
+        let path = format!("/v1/blobs/{sha256}/thumbnail");
+        let url = &self.url(&path);
+        let path = &path;
+        self.retry
+            .run(|| async move {
+                let response = self
+                    .request(Method::GET, path)
+                    .send()
+                    .await
+                    .map_err(|e| unreachable(url, &e))?;
+                if response.status() == StatusCode::NOT_FOUND {
+                    return Ok(None);
+                }
+                if !response.status().is_success() {
+                    return Err(status_error(response).await);
+                }
+                let stored = response
+                    .headers()
+                    .get("photo-state")
+                    .and_then(|v| v.to_str().ok())
+                    == Some("stored");
+                let bytes = response.bytes().await.map_err(|e| unreachable(url, &e))?;
+                Ok(Some((bytes.to_vec(), stored)))
+            })
+            .await
+    }
+
+    /// Creates a tus upload for `len` bytes named `sha256` (a thumbnail of the photo
+    /// `thumbnail_of`, when given); returns its location.
+    async fn create_upload(
+        &self,
+        sha256: &str,
+        len: u64,
+        thumbnail_of: Option<&str>,
+    ) -> Result<String> {
         let url = self.url("/v1/blobs");
+        let mut metadata = format!("sha256 {}", STANDARD.encode(sha256));
+        if let Some(photo) = thumbnail_of {
+            metadata.push_str(&format!(",thumbnail-of {}", STANDARD.encode(photo)));
+        }
         let response = self
             .send(
                 &url,
                 self.request(Method::POST, "/v1/blobs")
                     .header("Tus-Resumable", TUS)
                     .header("Upload-Length", len.to_string())
-                    .header(
-                        "Upload-Metadata",
-                        format!("sha256 {}", STANDARD.encode(sha256)),
-                    ),
+                    .header("Upload-Metadata", metadata),
             )
             .await?;
         response
@@ -180,13 +218,15 @@ pub(crate) trait UploadState: Sync {
     fn save(&self, location: Option<&str>) -> Result<()>;
 }
 
-/// Uploads `bytes` named `sha256` with tus, resuming a saved upload when there is one,
+/// Uploads `bytes` named `sha256` (a thumbnail of the photo `thumbnail_of`, when
+/// given) with tus, resuming a saved upload when there is one,
 /// in chunks `sizer` sizes to the link (and learns from). `on_sent` is told each
 /// chunk's size as the server confirms it. Returns the bytes sent. Retries are bounded: `client.retry.attempts` failures in a row without
 /// progress give up with the last error.
 pub(crate) async fn upload(
     client: &Client,
     sha256: &str,
+    thumbnail_of: Option<&str>,
     bytes: &[u8],
     sizer: &mut ChunkSizer,
     state: &dyn UploadState,
@@ -203,7 +243,7 @@ pub(crate) async fn upload(
             let loc = match &location {
                 Some(loc) => loc.clone(),
                 None => {
-                    let loc = client.create_upload(sha256, len).await?;
+                    let loc = client.create_upload(sha256, len, thumbnail_of).await?;
                     state.save(Some(&loc))?;
                     location = Some(loc.clone());
                     offset = Some(0);

@@ -109,7 +109,7 @@ pub(crate) async fn exchange(
                 })
             })
             .collect::<Result<Vec<PulledItem>>>()?;
-        let count = pull::store_page(client, store, items, &answer.cursor, report).await?;
+        let count = pull::store_page(store, items, &answer.cursor, report).await?;
         received += count;
         progress.report(SyncPhase::Pulling, received, received);
         if outbox_done && !answer.has_more {

@@ -6,13 +6,17 @@
 //!    one transaction; fetched here only when the device holds no whole reference
 //!    yet, otherwise checked by the first pull page and fetched (conditionally, with
 //!    its `ETag`) just before that page is stored, only when it changed;
-//! 2. photos: each not yet uploaded goes up over tus, resuming after a drop;
-//! 3. push: the outbox in recording order, in batches; accepted and duplicate records
-//!    are marked sent, refused ones are kept with the server's reason;
-//! 4. pull: pages after the stored cursor until the server has no more, without the
-//!    records this device pushed itself; the photos the records refer to are
-//!    downloaded first, then the records and the new cursor are stored in one
-//!    transaction.
+//! 2. push: the outbox in recording order, in batches; accepted and duplicate records
+//!    are marked sent, refused ones are kept with the server's reason (over `/v2` the
+//!    pull of step 5 travels in the same requests);
+//! 3. thumbnails: each photo still to upload sends its 256 px thumbnail first, naming
+//!    the photo, so others see a picture of the hazard within seconds;
+//! 4. photos: each not yet uploaded goes up over tus, resuming after a drop;
+//! 5. pull: pages after the stored cursor until the server has no more, without the
+//!    records this device pushed itself; each page's records and the new cursor are
+//!    stored in one transaction, links to photos not held here kept as pending; then
+//!    the pending photos' thumbnails are fetched, then the full photos the server
+//!    holds (the others stay pending for a later sync).
 //!
 //! Phases 3 and 4 go together over `/v2` (`exchange`): each request carries one push
 //! batch and brings back its results and the next page, in the compact,
@@ -67,6 +71,7 @@ pub use queue::{QueueItem, QueueItemKind};
 pub use report::{RejectedItem, SyncReport};
 pub use retry::RetryPolicy;
 
+use chunking::ChunkSizer;
 use client::Client;
 use progress::Progress;
 
@@ -176,9 +181,10 @@ pub async fn sync_with(
     if reference::held_tag(store)?.is_none() {
         reference::fetch_and_store(&client, store, progress, &mut report).await?;
     }
-    push::upload_photos(&client, store, options, progress, &mut report).await?;
-    // Records both ways over `/v2`; a server that predates it gets the `/v1` push and
-    // pull.
+    // Records first, then thumbnails, then full photos: over a slow link the records
+    // and a picture of each hazard reach the server in the first seconds. Over `/v2`
+    // records go both ways in one exchange; a server that predates it gets the `/v1`
+    // push now and the pull after the photos.
     let exchanged = match options.protocol {
         Protocol::Newest => {
             exchange::exchange(&client, store, options, progress, &mut report).await?
@@ -187,8 +193,20 @@ pub async fn sync_with(
     };
     if exchanged == exchange::Exchanged::NotServed {
         push::push_outbox(&client, store, options, progress, &mut report).await?;
+    }
+    // One sizer for the sync: every thumbnail and photo goes over the same link.
+    let mut sizer = ChunkSizer::new(
+        options.min_chunk_bytes,
+        options.chunk_bytes,
+        options.chunk_target,
+    );
+    push::upload_thumbnails(&client, store, &mut sizer, &mut report).await?;
+    push::upload_photos(&client, store, &mut sizer, progress, &mut report).await?;
+    if exchanged == exchange::Exchanged::NotServed {
         pull::pull_all(&client, store, options, progress, &mut report).await?;
     }
+    // What pulled records name and this device lacks: thumbnails, then full photos.
+    pull::fetch_pending(&client, store, &mut report).await?;
     Ok(report)
 }
 

@@ -1,7 +1,10 @@
 //! Receiving what others recorded within this device's scope: pages after the stored
-//! cursor until the server has no more. For each page the photos its records name are
-//! downloaded first, then the records and the new cursor are stored in one transaction:
-//! a crash before it commits re-pulls the page, and storing it again changes nothing.
+//! cursor until the server has no more. Each page's records and the new cursor are
+//! stored in one transaction: a crash before it commits re-pulls the page, and storing
+//! it again changes nothing. The photos they name that this device does not hold are
+//! kept as pending (their authors send records first, full photos last); after the
+//! pages, [`fetch_pending`] fetches every pending photo's thumbnail, then the full
+//! photos the server holds by then.
 //!
 //! The records this device pushed are left out (`skip_own`): the server's row is the
 //! body this device pushed (a draft's final version pushed from another device is a
@@ -24,7 +27,7 @@ use crate::evidence::is_sha256_hex;
 use crate::hazard::Event;
 use crate::inspection::Inspection;
 use crate::photo::{IngestOptions, layout::write_atomic, thumbnail_of_evidence};
-use crate::store::{SharedStore, settings};
+use crate::store::{SharedStore, chain_marks, now, pending_photos, photos, settings};
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
 use crate::sync::reference;
@@ -35,20 +38,19 @@ use crate::sync::{CURSOR_KEY, MAX_ROUNDS, SyncOptions, SyncReport};
 struct Page {
     inspections: Vec<Inspection>,
     events: Vec<Event>,
+    /// What the server said of each record's place in its device's chain.
+    chain: Vec<(String, String)>,
 }
 
 impl Page {
-    fn photos(&self) -> BTreeSet<String> {
-        let mut photos = BTreeSet::new();
-        for i in &self.inspections {
-            for a in &i.answers {
-                photos.extend(a.photos.iter().cloned());
-            }
-        }
-        for e in &self.events {
-            photos.extend(e.payload.photos().iter().cloned());
-        }
-        photos
+    /// The photo names the page's hazard events carry (inspections' photos are noted
+    /// as their links are stored).
+    fn event_photos(&self) -> BTreeSet<String> {
+        self.events
+            .iter()
+            .flat_map(|e| e.payload.photos().iter().cloned())
+            .filter(|sha| is_sha256_hex(sha))
+            .collect()
     }
 }
 
@@ -88,7 +90,7 @@ pub(crate) async fn pull_all(
                 "the server answered a pull with no body".into(),
             ));
         };
-        let count = store_page(client, store, answer.items, &answer.next_cursor, report).await?;
+        let count = store_page(store, answer.items, &answer.next_cursor, report).await?;
         received += count;
         progress.report(SyncPhase::Pulling, received, received);
         if !answer.has_more {
@@ -109,7 +111,6 @@ pub(crate) async fn pull_all(
 /// cursor in one transaction. Returns how many records of known kinds it held. What
 /// the `/v1` pull and the `/v2` exchange share.
 pub(crate) async fn store_page(
-    client: &Client,
     store: &SharedStore,
     items: Vec<PulledItem>,
     next_cursor: &str,
@@ -117,9 +118,16 @@ pub(crate) async fn store_page(
 ) -> Result<u64> {
     let mut page = Page::default();
     for item in items {
+        if let Some(chain) = &item.chain {
+            page.chain.push((item.id.clone(), chain.clone()));
+        }
         match item.kind.parse::<RecordKind>() {
             Ok(RecordKind::Inspection) => page.inspections.push(parse(&item.id, item.body)?),
             Ok(RecordKind::HazardEvent) => page.events.push(parse(&item.id, item.body)?),
+            // Another device's attestation of its photo: the server checked and keeps it
+            // (the case's provenance is computed there and in bundles); this device
+            // keeps what its own camera files said.
+            Ok(RecordKind::Photo) => {}
             // A kind this client does not know yet: skipped, and said so.
             Err(_) => report.errors.push(format!(
                 "pulled {} {} is of an unknown kind",
@@ -128,22 +136,27 @@ pub(crate) async fn store_page(
         }
     }
     let count = (page.inspections.len() + page.events.len()) as u64;
-    download_photos(client, store, &page, report).await?;
+    let event_photos = page.event_photos();
     let (inspections, events) = store.with(|s| {
         s.write(|tx, _| {
             let inspections = crate::inspection::remote::apply(tx, &page.inspections)
                 .map_err(|e| e.sent_by_server("a pulled inspection"))?;
             let events = crate::hazard::apply_remote(tx, &page.events)
                 .map_err(|e| e.sent_by_server("a pulled hazard event"))?;
+            // Photos named by events are fetched like those of inspections.
+            let at = now();
+            for sha in &event_photos {
+                if !photos::held(tx, sha)? {
+                    pending_photos::note(tx, sha, &at)?;
+                }
+            }
+            for (id, chain) in &page.chain {
+                chain_marks::set(tx, id, chain)?;
+            }
             settings::set(tx, CURSOR_KEY, next_cursor)?;
             Ok((inspections, events))
         })
     })?;
-    for (inspection, sha) in &inspections.missing_photos {
-        report.errors.push(format!(
-            "inspection {inspection} names photo {sha}, which the server did not hand out"
-        ));
-    }
     for id in &events.conflicting_ids {
         report.errors.push(format!(
             "hazard event {id} arrived with content different from the copy held here; \
@@ -160,34 +173,52 @@ fn parse<T: serde::de::DeserializeOwned>(id: &str, body: serde_json::Value) -> R
         .map_err(|e| CoreError::Protocol(format!("pulled record {id} is not readable: {e}")))
 }
 
-/// Downloads the photos a page names that this device does not hold, writes each
-/// atomically into the photo folder and records it (as already on the server).
-async fn download_photos(
+/// Fetches what this device lacks of the photos pulled records name: first every
+/// pending photo's thumbnail (so a screen shows a picture of each hazard early, marked
+/// pending), then each full photo the server holds, hash-checked, written atomically,
+/// given a thumbnail of its own and recorded as held. A photo the server does not hold
+/// yet (or will not hand out) stays pending for the next sync.
+pub(crate) async fn fetch_pending(
     client: &Client,
     store: &SharedStore,
-    page: &Page,
     report: &mut SyncReport,
 ) -> Result<()> {
-    let wanted = page.photos();
-    if wanted.is_empty() {
+    let (pending, layout) = store.with(|s| Ok((s.pending_photos()?, s.photo_layout())))?;
+    if pending.is_empty() {
         return Ok(());
     }
-    let (missing, layout) = store.with(|s| {
-        let mut missing = Vec::new();
-        for sha in wanted {
-            if is_sha256_hex(&sha) && !s.has_photo(&sha)? {
-                missing.push(sha);
-            }
-        }
-        Ok((missing, s.photo_layout()))
-    })?;
-    for sha in missing {
-        let Some(bytes) = client.download_blob(&sha).await? else {
-            // Not readable for this device (or not uploaded yet by its author): the
-            // record is stored without it; the report says so.
+    let mut stored = BTreeSet::new();
+    for photo in pending.iter().filter(|p| !p.thumbnail) {
+        let Some((bytes, full_stored)) = client.download_thumbnail(&photo.sha256).await? else {
+            // None linked yet, or none this device may see: the full photo may still be.
             continue;
         };
-        let file = layout.evidence_path(&sha);
+        if crate::photo::decode::jpeg_dimensions(&bytes).is_none() {
+            report.errors.push(format!(
+                "the thumbnail of photo {} is not a JPEG; it was not kept",
+                photo.sha256
+            ));
+            continue;
+        }
+        let file = layout.thumbnail_path(&photo.sha256);
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
+        }
+        write_atomic(&file, &bytes)?;
+        store.with(|s| s.record_pending_thumbnail(&photo.sha256))?;
+        report.downloaded_bytes += bytes.len() as u64;
+        if full_stored {
+            stored.insert(photo.sha256.clone());
+        }
+    }
+    for photo in &pending {
+        // Without a thumbnail the server's state is unknown: ask for the photo anyway.
+        let Some(bytes) = client.download_blob(&photo.sha256).await? else {
+            continue;
+        };
+        stored.remove(&photo.sha256);
+        let sha = &photo.sha256;
+        let file = layout.evidence_path(sha);
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
         }
@@ -195,15 +226,20 @@ async fn download_photos(
         // Evidence from other devices gets a thumbnail here too, so the shells can list
         // it like their own; bytes that are not a JPEG are kept as they are, unlisted.
         match thumbnail_of_evidence(&bytes, &IngestOptions::default()) {
-            Ok(thumbnail) => write_atomic(&layout.thumbnail_path(&sha), &thumbnail)?,
+            Ok(thumbnail) => write_atomic(&layout.thumbnail_path(sha), &thumbnail)?,
             Err(e) => report
                 .errors
                 .push(format!("photo {sha}: no thumbnail: {e}")),
         }
         let (width, height) = jpeg_size(&bytes);
-        store.with(|s| s.record_downloaded_photo(&sha, bytes.len() as u64, width, height))?;
+        store.with(|s| s.record_downloaded_photo(sha, bytes.len() as u64, width, height))?;
         report.downloaded_blobs += 1;
         report.downloaded_bytes += bytes.len() as u64;
+    }
+    for sha in stored {
+        report.errors.push(format!(
+            "photo {sha} is stored on the server but was not handed out; it stays pending"
+        ));
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
-//! Sending what this device recorded: photos first (so a record never reaches another
-//! device before the photos it names), then the outbox in recording order (a case's
-//! `reported` event before its others, as the server requires).
+//! Sending what this device recorded: the outbox in recording order (a case's
+//! `reported` event before its others, as the server requires), then each photo's
+//! thumbnail, then the full photos, so over a slow link the records and a picture of
+//! each hazard arrive within the first seconds. Other devices keep a record's links
+//! to photos that have not arrived yet and fetch them later (`pending_photos`).
 
 use std::path::PathBuf;
 
@@ -11,7 +13,7 @@ use gridwalk_model::protocol::{
 use crate::error::{CoreError, Result};
 use crate::outbox::OutboxEntry;
 use crate::store::{SharedStore, Store};
-use crate::sync::blobs::{UploadState, is_upload_limit, upload};
+use crate::sync::blobs::{UploadState, is_upload_limit, sha256_hex, upload};
 use crate::sync::chunking::ChunkSizer;
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
@@ -49,34 +51,32 @@ impl UploadState for StoredUploadState<'_> {
 pub(crate) async fn upload_photos(
     client: &Client,
     store: &SharedStore,
-    options: &SyncOptions,
+    sizer: &mut ChunkSizer,
     progress: Progress<'_>,
     report: &mut SyncReport,
 ) -> Result<()> {
-    let pending: Vec<(String, PathBuf)> = store.with(|s| {
+    let (pending, layout, key): (Vec<(String, PathBuf)>, _, _) = store.with(|s| {
         let layout = s.photo_layout();
-        Ok(s.all_photos_to_upload()?
+        let pending = s
+            .all_photos_to_upload()?
             .into_iter()
             .map(|sha| {
-                let file = layout.evidence_path(&sha);
+                let file = layout.stored_path(&sha);
                 (sha, file)
             })
-            .collect())
+            .collect();
+        Ok((pending, layout, s.photo_key().cloned()))
     })?;
     let total: u64 = pending
         .iter()
         .map(|(_, f)| std::fs::metadata(f).map_or(0, |m| m.len()))
         .sum();
     let mut done = 0u64;
-    // One sizer for the sync: every photo goes over the same link.
-    let mut sizer = ChunkSizer::new(
-        options.min_chunk_bytes,
-        options.chunk_bytes,
-        options.chunk_target,
-    );
     progress.report(SyncPhase::Uploading, 0, total);
     for (sha, file) in pending {
-        let bytes = match tokio::fs::read(&file).await {
+        // The plaintext JPEG goes up (a sealed one is opened here), checked against its
+        // name: the server checks the same hash.
+        let bytes = match layout.read_evidence(&sha, key.as_ref()) {
             Ok(bytes) => bytes,
             Err(e) => {
                 report
@@ -100,7 +100,7 @@ pub(crate) async fn upload_photos(
                 sent_here += n;
                 progress.report(SyncPhase::Uploading, (base + sent_here).min(total), total);
             };
-            let sent = match upload(client, &sha, &bytes, &mut sizer, &state, &mut on_sent).await {
+            let sent = match upload(client, &sha, None, &bytes, sizer, &state, &mut on_sent).await {
                 Ok(sent) => sent,
                 Err(e) if is_upload_limit(&e) => {
                     // Every further upload would be refused too; the records still go
@@ -133,6 +133,100 @@ pub(crate) async fn upload_photos(
         report.uploaded_blobs += 1;
         done += size;
         progress.report(SyncPhase::Uploading, done.min(total), total);
+    }
+    Ok(())
+}
+
+/// A thumbnail's upload location, kept in memory for one sync: a thumbnail is a chunk
+/// or two, so a new sync starts it afresh rather than keep a row for it.
+#[derive(Default)]
+struct ThumbnailUploadState(std::sync::Mutex<Option<String>>);
+
+impl UploadState for ThumbnailUploadState {
+    fn load(&self) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .lock()
+            .map_err(|_| CoreError::Internal("thumbnail upload state poisoned".into()))?
+            .clone())
+    }
+
+    fn save(&self, location: Option<&str>) -> Result<()> {
+        *self
+            .0
+            .lock()
+            .map_err(|_| CoreError::Internal("thumbnail upload state poisoned".into()))? =
+            location.map(str::to_string);
+        Ok(())
+    }
+}
+
+/// Uploads the thumbnail of every photo still to upload whose thumbnail the server does
+/// not have yet, naming the photo it shows (`thumbnail-of`), and marks each sent. Run
+/// after the records and before the full photos. A thumbnail the server refuses (or
+/// whose file is missing here) is reported and skipped: its full photo still follows.
+pub(crate) async fn upload_thumbnails(
+    client: &Client,
+    store: &SharedStore,
+    sizer: &mut ChunkSizer,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let pending: Vec<(String, PathBuf)> = store.with(|s| {
+        let layout = s.photo_layout();
+        Ok(s.thumbnails_to_send()?
+            .into_iter()
+            .map(|sha| {
+                let file = layout.thumbnail_path(&sha);
+                (sha, file)
+            })
+            .collect())
+    })?;
+    for (photo, file) in pending {
+        let bytes = match tokio::fs::read(&file).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                report.errors.push(format!(
+                    "thumbnail of photo {photo} not uploaded: {}: {e}",
+                    file.display()
+                ));
+                continue;
+            }
+        };
+        let name = sha256_hex(&bytes);
+        if name == photo {
+            // A photo already no larger than a thumbnail is its own thumbnail: the full
+            // photo follows in this sync, and the server refuses a self-link.
+            store.with(|s| s.mark_thumbnail_sent(&photo))?;
+            continue;
+        }
+        let state = ThumbnailUploadState::default();
+        match upload(
+            client,
+            &name,
+            Some(&photo),
+            &bytes,
+            sizer,
+            &state,
+            &mut |_| {},
+        )
+        .await
+        {
+            Ok(sent) => report.uploaded_bytes += sent,
+            Err(e) if is_upload_limit(&e) => {
+                report.errors.push(format!(
+                    "thumbnails not uploaded in this sync: {e}; they are sent again in a later sync"
+                ));
+                return Ok(());
+            }
+            Err(e @ CoreError::ServerStatus { status, .. }) if (400..500).contains(&status) => {
+                report.errors.push(format!(
+                    "thumbnail of photo {photo} refused: {e}; the full photo still follows"
+                ));
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        store.with(|s| s.mark_thumbnail_sent(&photo))?;
     }
     Ok(())
 }
@@ -352,6 +446,13 @@ fn body_of(s: &Store, kind: &str, id: &str) -> Result<serde_json::Value> {
                     id: id.to_string(),
                 })?;
             serde_json::to_value(event)
+        }
+        // A photo record is only ever queued signed, its body kept with its proof.
+        Ok(RecordKind::Photo) => {
+            return Err(CoreError::Corrupt {
+                what: format!("photo record {id}"),
+                detail: "it has no signed body".into(),
+            });
         }
         Err(_) => {
             return Err(CoreError::Corrupt {

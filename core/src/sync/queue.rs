@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::store::{Store, outbox, photo_uploads, photos};
 use crate::sync::SyncOptions;
+use gridwalk_model::photo_record::ID_PREFIX;
 use gridwalk_model::protocol::RecordKind;
 
 /// What a queued item is.
@@ -19,6 +20,9 @@ pub enum QueueItemKind {
     Inspection,
     /// An event of a hazard case.
     HazardEvent,
+    /// What the device attests about one of its photos (record kind `photo`); its
+    /// subject is the photo's SHA-256.
+    PhotoRecord,
     /// A record of a kind this build does not know (queued by a newer app that shared
     /// the store file): shown, never dropped.
     Unknown,
@@ -80,6 +84,10 @@ impl Store {
                         .map_or(0, |b| b.len());
                     let case = event.map(|e| e.case_id).unwrap_or_default();
                     (QueueItemKind::HazardEvent, case, body)
+                }
+                Ok(RecordKind::Photo) => {
+                    let sha = id.strip_prefix(ID_PREFIX).unwrap_or(&id).to_string();
+                    (QueueItemKind::PhotoRecord, sha, 0)
                 }
                 // Only this build's kinds are ever queued; one from a newer build that
                 // shared the file is shown as a record of unknown content.

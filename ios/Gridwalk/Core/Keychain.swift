@@ -8,9 +8,6 @@ import Security
 /// Failures name the Security call and its status (the detail under the launch screen's
 /// advice). Both are `ThisDeviceOnly`: a backup restored on a new phone has no key, so the app
 /// makes a new one and enrols afresh.
-///
-/// MERGE: conforms to the stand-in `GridwalkKit.DeviceSigner`; the generated protocol
-/// takes its place when the new bindings land (StoreOpening.swift says how).
 final class KeychainSigner: DeviceSigner, @unchecked Sendable {
     private static let tag = Data("org.gridwalk.device-key".utf8)
     private let key: SecKey
@@ -29,7 +26,7 @@ final class KeychainSigner: DeviceSigner, @unchecked Sendable {
         var item: CFTypeRef?
         let status = SecItemCopyMatching(query as CFDictionary, &item)
         if status == errSecItemNotFound { return nil }
-        guard status == errSecSuccess, let item else { throw SignerUnavailable(reason: "SecItemCopyMatching=\(status)") }
+        guard status == errSecSuccess, let item else { throw SignerError.Unavailable(reason: "SecItemCopyMatching=\(status)") }
         return (item as! SecKey)  // The query asked for a key reference; the Keychain returns one.
     }
 
@@ -49,13 +46,13 @@ final class KeychainSigner: DeviceSigner, @unchecked Sendable {
         var error: Unmanaged<CFError>?
         guard let control = SecAccessControlCreateWithFlags(
             nil, kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly, .privateKeyUsage, &error)
-        else { throw SignerUnavailable(reason: "SecAccessControlCreateWithFlags=\(String(describing: error?.takeRetainedValue()))") }
+        else { throw SignerError.Unavailable(reason: "SecAccessControlCreateWithFlags=\(String(describing: error?.takeRetainedValue()))") }
         access[kSecAttrAccessControl as String] = control
         #endif
         attributes[kSecPrivateKeyAttrs as String] = access
         var error: Unmanaged<CFError>?
         guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error) else {
-            throw SignerUnavailable(reason: "SecKeyCreateRandomKey=\(String(describing: error?.takeRetainedValue()))")
+            throw SignerError.Unavailable(reason: "SecKeyCreateRandomKey=\(String(describing: error?.takeRetainedValue()))")
         }
         return key
     }
@@ -63,7 +60,7 @@ final class KeychainSigner: DeviceSigner, @unchecked Sendable {
     func sign(message: Data) throws -> Data {
         var error: Unmanaged<CFError>?
         guard let signature = SecKeyCreateSignature(key, .ecdsaSignatureMessageX962SHA256, message as CFData, &error) else {
-            throw SignerUnavailable(reason: "SecKeyCreateSignature=\(String(describing: error?.takeRetainedValue()))")
+            throw SignerError.Unavailable(reason: "SecKeyCreateSignature=\(String(describing: error?.takeRetainedValue()))")
         }
         return signature as Data
     }
@@ -75,7 +72,7 @@ final class KeychainSigner: DeviceSigner, @unchecked Sendable {
         guard let publicKey = SecKeyCopyPublicKey(key),
               let point = SecKeyCopyExternalRepresentation(publicKey, &error) as Data?,
               point.count == 65, point.first == 0x04
-        else { throw SignerUnavailable(reason: "SecKeyCopyExternalRepresentation") }
+        else { throw SignerError.Unavailable(reason: "SecKeyCopyExternalRepresentation") }
         return point
     }
 }
@@ -97,10 +94,10 @@ enum StoreKeychain {
         if status == errSecSuccess, let data = item as? Data, data.count == storeKeyBytes { return data }
         // Present but unreadable (locked before first unlock): an error, never a new key,
         // which would lock the store's data away for good.
-        guard status == errSecItemNotFound else { throw SignerUnavailable(reason: "SecItemCopyMatching=\(status)") }
+        guard status == errSecItemNotFound else { throw SignerError.Unavailable(reason: "SecItemCopyMatching=\(status)") }
         var key = Data(count: storeKeyBytes)
         let made = key.withUnsafeMutableBytes { SecRandomCopyBytes(kSecRandomDefault, storeKeyBytes, $0.baseAddress!) }
-        guard made == errSecSuccess else { throw SignerUnavailable(reason: "SecRandomCopyBytes=\(made)") }
+        guard made == errSecSuccess else { throw SignerError.Unavailable(reason: "SecRandomCopyBytes=\(made)") }
         let add: [String: Any] = [
             kSecClass as String: kSecClassGenericPassword,
             kSecAttrService as String: service,
@@ -108,7 +105,7 @@ enum StoreKeychain {
             kSecValueData as String: key,
         ]
         let added = SecItemAdd(add as CFDictionary, nil)
-        guard added == errSecSuccess else { throw SignerUnavailable(reason: "SecItemAdd=\(added)") }
+        guard added == errSecSuccess else { throw SignerError.Unavailable(reason: "SecItemAdd=\(added)") }
         return key
     }
 }

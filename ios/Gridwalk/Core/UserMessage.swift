@@ -5,7 +5,7 @@ import GridwalkKit
 /// wrong; this lays it out in the app's language, with the core's own detail (record ids,
 /// item codes, the server's words) filled in. Refusals name the rule.
 func userMessage(_ error: Error) -> String {
-    if let unavailable = error as? SignerUnavailable { return localized("error_keychain", unavailable.reason) }
+    if case let SignerError.Unavailable(reason) = error { return localized("error_keychain", reason) }
     guard let error = error as? GridwalkError else { return error.localizedDescription }
     switch error {
     case let .ActionRefused(rule, reason):
@@ -37,6 +37,12 @@ func userMessage(_ error: Error) -> String {
         return localized("error_server_malformed", reason)
     case let .Internal(reason):
         return localized("error_internal", reason)
+    case let .WrongKey(path):
+        return localized("error_wrong_key", path)
+    case let .SignerUnavailable(reason):
+        return localized("error_keychain", reason)
+    case let .LowStorage(freeBytes, floorBytes):
+        return localized("error_low_storage", String(freeBytes / 1_000_000), String(floorBytes / 1_000_000))
     }
 }
 

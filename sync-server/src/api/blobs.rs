@@ -11,6 +11,15 @@
 //!   the whole upload must hash to its name, or it is discarded with `422`.
 //! - `GET /v1/blobs/{sha256}`: the photo, for its uploaders and for callers who may
 //!   read a record its uploader attached it to ([`crate::scope::may_read_blob`]).
+//! - `POST /v1/blobs` with `thumbnail-of <base64 of the photo's name>` in its metadata
+//!   as well: a thumbnail (at most [`MAX_THUMBNAIL_BYTES`]), checked against its own
+//!   name like any blob; when it finishes, its uploader's link to the photo is kept.
+//! - `GET /v1/blobs/{sha256}/thumbnail`: the photo's thumbnail, with `Photo-State:
+//!   stored` or `pending` (the full photo has not arrived yet), so records and their
+//!   thumbnails can travel before the full photos over a slow link. A link counts
+//!   only as its person's word: it is served through the records *that person*
+//!   attached the photo to, as if they had uploaded the photo, and grants nothing on
+//!   the photo itself.
 //!
 //! A chunk without a checksum that is cut off mid-way keeps the bytes that arrived, so
 //! the client resumes from there; a chunk with a checksum is stored whole or not at all.
@@ -52,7 +61,7 @@ use http_body_util::BodyExt;
 use super::{AppState, BodyFailure, body_failure, drain};
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
-use crate::scope::{BlobReference, UnitTree, may_read_blob};
+use crate::scope::{UnitTree, blob_references, may_read_blob, may_read_photo};
 use crate::state::UploadWriter;
 use crate::storage::{FinishOutcome, Upload, UploadAdmission, UploadCap, sha256_hex};
 
@@ -64,6 +73,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::BLOBS, post(create).options(options))
         .route("/v1/blobs/uploads/{id}", head(offset).patch(patch))
         .route("/v1/blobs/{sha256}", get(download))
+        .route("/v1/blobs/{sha256}/thumbnail", get(thumbnail))
         .layer(axum::middleware::map_response(
             |mut response: Response| async move {
                 response
@@ -107,33 +117,46 @@ pub async fn options(State(state): State<AppState>) -> Result<Response, ApiError
     Ok(response)
 }
 
-/// Reads the `sha256` entry of `Upload-Metadata` (`key base64,key base64`).
+/// Most bytes a thumbnail may have: a 256 px JPEG is a few KiB, so anything larger is
+/// not one, and a link to a photo cannot carry a photo's worth of bytes.
+pub const MAX_THUMBNAIL_BYTES: u64 = 64 * 1024;
+
+/// Reads the `key` entry of `Upload-Metadata` (`key base64,key base64`) as a photo name
+/// (lower-case hex SHA-256); `None` when the entry is absent.
+fn metadata_hash(headers: &HeaderMap, key: &str) -> Result<Option<String>, ApiError> {
+    let Some(metadata) = header_str(headers, "upload-metadata") else {
+        return Ok(None);
+    };
+    for pair in metadata.split(',') {
+        let mut parts = pair.trim().splitn(2, ' ');
+        if parts.next() != Some(key) {
+            continue;
+        }
+        let value = parts.next().ok_or_else(|| {
+            ApiError::BadRequest(format!("Upload-Metadata {key} carries no value"))
+        })?;
+        let decoded = STANDARD
+            .decode(value.trim())
+            .map_err(|_| ApiError::BadRequest(format!("Upload-Metadata {key} is not base64")))?;
+        let name = String::from_utf8(decoded)
+            .map_err(|_| ApiError::BadRequest(format!("Upload-Metadata {key} is not text")))?;
+        if !is_sha256_hex(&name) {
+            return Err(ApiError::BadRequest(format!(
+                "Upload-Metadata {key} `{name}` is not a lower-case hex SHA-256"
+            )));
+        }
+        return Ok(Some(name));
+    }
+    Ok(None)
+}
+
+/// Reads the `sha256` entry of `Upload-Metadata`, which every upload must carry.
 fn metadata_sha256(headers: &HeaderMap) -> Result<String, ApiError> {
-    let missing = || {
+    metadata_hash(headers, "sha256")?.ok_or_else(|| {
         ApiError::BadRequest(
             "Upload-Metadata must carry `sha256 <base64 of the photo's hex SHA-256>`".into(),
         )
-    };
-    let metadata = header_str(headers, "upload-metadata").ok_or_else(missing)?;
-    for pair in metadata.split(',') {
-        let mut parts = pair.trim().splitn(2, ' ');
-        if parts.next() != Some("sha256") {
-            continue;
-        }
-        let value = parts.next().ok_or_else(missing)?;
-        let decoded = STANDARD
-            .decode(value.trim())
-            .map_err(|_| ApiError::BadRequest("Upload-Metadata sha256 is not base64".into()))?;
-        let name = String::from_utf8(decoded)
-            .map_err(|_| ApiError::BadRequest("Upload-Metadata sha256 is not text".into()))?;
-        if !is_sha256_hex(&name) {
-            return Err(ApiError::BadRequest(format!(
-                "Upload-Metadata sha256 `{name}` is not a lower-case hex SHA-256"
-            )));
-        }
-        return Ok(name);
-    }
-    Err(missing())
+    })
 }
 
 /// `POST /v1/blobs`: creates an upload.
@@ -169,6 +192,17 @@ pub async fn create(
         )));
     }
     let sha256 = metadata_sha256(&headers)?;
+    let thumbnail_of = metadata_hash(&headers, "thumbnail-of")?;
+    if thumbnail_of.is_some() && length > MAX_THUMBNAIL_BYTES {
+        return Err(ApiError::TooLarge(format!(
+            "a thumbnail is at most {MAX_THUMBNAIL_BYTES} bytes; this one declares {length}"
+        )));
+    }
+    if thumbnail_of.as_deref() == Some(sha256.as_str()) {
+        return Err(ApiError::BadRequest(
+            "a photo is not a thumbnail of itself".into(),
+        ));
+    }
     let now = Utc::now();
     let upload = Upload {
         id: uuid::Uuid::now_v7().to_string(),
@@ -177,6 +211,7 @@ pub async fn create(
         device: caller.device.clone(),
         person: caller.person.id.clone(),
         done: false,
+        thumbnail_of,
         created_at: now,
     };
     let location = format!("{}/uploads/{}", paths::BLOBS, upload.id);
@@ -591,16 +626,7 @@ pub async fn download(
     let name = sha256.clone();
     let bytes = blocking(move || {
         let tree = UnitTree::new(&store.units()?);
-        let mut referring = Vec::new();
-        for link in store.records_with_blob(&name)? {
-            let case = match &link.record.case_id {
-                Some(id) => store.case_scope(id)?,
-                None => None,
-            };
-            referring.push(BlobReference { link, case });
-        }
-        let uploaders = store.blob_uploaders(&name)?;
-        if !may_read_blob(&caller.person, &uploaders, &referring, &tree) {
+        if !may_read_photo(&caller.person, &name, store.as_ref(), &tree)? {
             return Ok(None);
         }
         Ok(blobs.read_blob(&name)?)
@@ -616,6 +642,65 @@ pub async fn download(
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    Ok(response)
+}
+
+/// `GET /v1/blobs/{sha256}/thumbnail`: the thumbnail of a photo, for callers who may
+/// see the photo through the records of whoever linked the thumbnail (see the module
+/// docs), with `Photo-State` saying whether the full photo is stored yet. Absent for
+/// anyone else, as the photo is.
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no thumbnail of {sha256} that you may see"));
+    if !is_sha256_hex(&sha256) {
+        return Err(not_found());
+    }
+    let (store, blobs) = (state.store.clone(), state.blobs.clone());
+    let name = sha256.clone();
+    let found = blocking(move || {
+        let links = store.thumbnail_links(&name)?;
+        if links.is_empty() {
+            return Ok(None);
+        }
+        let tree = UnitTree::new(&store.units()?);
+        let referring = blob_references(&name, store.as_ref())?;
+        // Each link on its own: the linker stands in for the photo's uploader, so only
+        // records they attached the photo to (or their own link) let the caller see it.
+        for (person, thumbnail) in links {
+            if !may_read_blob(
+                &caller.person,
+                std::slice::from_ref(&person),
+                &referring,
+                &tree,
+            ) {
+                continue;
+            }
+            let Some(bytes) = blobs.read_blob(&thumbnail)? else {
+                continue;
+            };
+            let stored = blobs.has_blob(&name)?;
+            return Ok(Some((bytes, stored)));
+        }
+        Ok(None)
+    })
+    .await?
+    .ok_or_else(not_found)?;
+    let (bytes, stored) = found;
+    let mut response = Body::from(bytes).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    // The state changes when the full photo arrives, so the answer is not cached.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        "photo-state",
+        HeaderValue::from_static(if stored { "stored" } else { "pending" }),
     );
     Ok(response)
 }

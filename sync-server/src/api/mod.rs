@@ -48,6 +48,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     (paths::BLOBS, &["options", "post"]),
     ("/v1/blobs/uploads/{id}", &["head", "patch"]),
     ("/v1/blobs/{sha256}", &["get", "head"]),
+    ("/v1/blobs/{sha256}/thumbnail", &["get"]),
 ];
 
 /// The whole application router.

@@ -24,6 +24,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use gridwalk_model::photo_record::ID_PREFIX;
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::conditional::{REFERENCE, REFERENCE_ETAG, SKIP_OWN};
 use gridwalk_model::protocol::{Person, PullResponse, PulledItem, RecordKind};
@@ -32,7 +33,7 @@ use super::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds;
-use crate::scope::{Access, UnitTree, read_access};
+use crate::scope::{Access, UnitTree, may_read_photo, read_access};
 use crate::storage::{CaseScope, RecordStore, StoredRecord};
 
 /// How many rows one pull examines at most, so a caller who may see little of a big
@@ -184,6 +185,13 @@ impl Page<'_> {
     /// Adds the record if the caller may see it (and, for an assignment to the
     /// caller's department, the case's earlier events).
     fn offer(&mut self, record: StoredRecord) -> Result<(), ApiError> {
+        if record.is(RecordKind::Photo) {
+            let sha = record.id.strip_prefix(ID_PREFIX).unwrap_or(&record.id);
+            if may_read_photo(self.caller, sha, self.store, &self.tree)? {
+                return self.push(record, Access::Full);
+            }
+            return Ok(());
+        }
         let case = self.case(&record)?;
         let Some(access) = read_access(self.caller, &record, case.as_ref(), &self.tree) else {
             return Ok(());
@@ -227,6 +235,7 @@ impl Page<'_> {
             redacted,
             author: record.author_person,
             received_at: record.received_at,
+            chain: record.chain,
         });
         Ok(())
     }

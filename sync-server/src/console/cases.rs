@@ -48,6 +48,7 @@ pub fn case_access(person: &Person, scope: &CaseScope, tree: &UnitTree) -> Optio
         draft: false,
         personal: scope.personal,
         received_at: String::new(),
+        chain: None,
     };
     read_access(person, &event, Some(scope), tree)
 }

@@ -53,6 +53,8 @@ pub async fn store_photo(
         person: viewer.person.id.clone(),
         done: false,
         created_at: now,
+        // A photo of a fix, not a thumbnail.
+        thumbnail_of: None,
     };
     let cap = UploadCap {
         max_open: state.limits.max_open_uploads_per_device,

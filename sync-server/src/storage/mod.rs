@@ -210,6 +210,9 @@ pub struct StoredRecord {
     pub personal: bool,
     /// When the server stored it (server clock, RFC 3339).
     pub received_at: String,
+    /// Where it stands in its device's chain ([`ChainStatus::as_str`]) as placed at
+    /// receipt; `None` for an unsigned record.
+    pub chain: Option<String>,
 }
 
 impl StoredRecord {
@@ -286,6 +289,9 @@ pub struct Upload {
     pub person: String,
     /// Whether the bytes were verified and stored as a blob.
     pub done: bool,
+    /// The photo (hex SHA-256) this upload is a thumbnail of, as its uploader says
+    /// (`thumbnail-of` in `Upload-Metadata`); `None` for a photo.
+    pub thumbnail_of: Option<String>,
     /// When it was created (server clock): an unfinished upload expires a configured
     /// time after.
     pub created_at: DateTime<Utc>,
@@ -556,6 +562,9 @@ pub trait RecordStore:
     fn unfinished_upload_ids(&self) -> StoreResult<Vec<String>>;
     /// The people who finished an upload of this blob (empty when none is known).
     fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>>;
+    /// The thumbnails linked to a photo: `(person who linked it, thumbnail's hash)`,
+    /// oldest link first.
+    fn thumbnail_links(&self, photo: &str) -> StoreResult<Vec<(String, String)>>;
     /// A hazard case's scope, once its first event is stored.
     fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>>;
     /// The fold kept on a hazard case's row; `None` when the case has no row, or a row

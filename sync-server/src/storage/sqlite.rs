@@ -34,12 +34,13 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_upload_caps.sql"),
     include_str!("migrations/0006_signatures.sql"),
     include_str!("migrations/0007_console.sql"),
+    include_str!("migrations/0008_thumbnails.sql"),
     include_str!("migrations/0009_case_columns.sql"),
     include_str!("migrations/0010_form_nonces.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
-                              author_device, draft, personal, received_at, case_id";
+                              author_device, draft, personal, received_at, case_id, chain";
 
 /// The SQLite record store.
 pub struct SqliteStore {
@@ -127,6 +128,7 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
         personal: r.get(9)?,
         received_at: r.get(10)?,
         case_id: r.get(11)?,
+        chain: r.get(12)?,
     })
 }
 
@@ -165,7 +167,7 @@ fn site_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Site> {
 }
 
 /// The columns [`upload_from_row`] reads.
-const UPLOAD_COLUMNS: &str = "id, sha256, length, device, person, done, created_at";
+const UPLOAD_COLUMNS: &str = "id, sha256, length, device, person, done, created_at, thumbnail_of";
 
 fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Upload, String)> {
     let created_at: String = r.get(6)?;
@@ -177,6 +179,7 @@ fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Upload, String)> 
             device: r.get(3)?,
             person: r.get(4)?,
             done: r.get(5)?,
+            thumbnail_of: r.get(7)?,
             // Parsed by the caller, which can report a bad time as corrupt data.
             created_at: DateTime::<Utc>::MIN_UTC,
         },
@@ -682,8 +685,8 @@ impl RecordStore for SqliteStore {
             .query_map([sha256], |r| {
                 Ok(BlobLink {
                     record: record_from_row(r)?,
-                    personal: r.get(12)?,
-                    before_uploaders: r.get(13)?,
+                    personal: r.get(13)?,
+                    before_uploaders: r.get(14)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -715,8 +718,9 @@ impl RecordStore for SqliteStore {
             });
         }
         tx.execute(
-            "INSERT INTO uploads(id, sha256, length, device, person, done, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO uploads(id, sha256, length, device, person, done, created_at,
+                                 thumbnail_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 up.id,
                 up.sha256,
@@ -724,7 +728,8 @@ impl RecordStore for SqliteStore {
                 up.device,
                 up.person,
                 up.done,
-                stamp(up.created_at)
+                stamp(up.created_at),
+                up.thumbnail_of
             ],
         )?;
         tx.commit()?;
@@ -776,6 +781,14 @@ impl RecordStore for SqliteStore {
              SELECT sha256, person, ?2 FROM uploads WHERE id = ?1",
             params![id, now()],
         )?;
+        // A thumbnail's link to its photo, per person: a newer thumbnail of the same
+        // photo by the same person replaces the older one.
+        tx.execute(
+            "INSERT OR REPLACE INTO thumbnails(photo, person, thumbnail, linked_at)
+             SELECT thumbnail_of, person, sha256, ?2 FROM uploads
+             WHERE id = ?1 AND thumbnail_of IS NOT NULL",
+            params![id, now()],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -795,6 +808,17 @@ impl RecordStore for SqliteStore {
             .query_map([sha256], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         Ok(people)
+    }
+
+    fn thumbnail_links(&self, photo: &str) -> StoreResult<Vec<(String, String)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT person, thumbnail FROM thumbnails WHERE photo = ?1 ORDER BY linked_at, person",
+        )?;
+        let links = stmt
+            .query_map([photo], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(links)
     }
 
     fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>> {
@@ -1108,6 +1132,7 @@ mod tests {
                     device: "d2".into(),
                     person: "p-new".into(),
                     done: false,
+                    thumbnail_of: None,
                     created_at: Utc::now(),
                 },
                 &UploadCap::UNLIMITED,

@@ -262,6 +262,7 @@ async fn samples() -> Vec<Vec<u8>> {
                                 redacted: false,
                                 author: person.person.id.clone(),
                                 received_at: chrono::Utc::now().to_rfc3339(),
+                                chain: None,
                             },
                             templates,
                         )

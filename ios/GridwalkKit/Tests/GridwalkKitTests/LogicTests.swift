@@ -56,6 +56,6 @@ final class LogicTests: XCTestCase {
         XCTAssertEqual(openProblem(GridwalkError.Storage(reason: "schema version 9 is newer than this build supports")), .updateApp)
         XCTAssertEqual(openProblem(GridwalkError.Storage(reason: "disk full")), .freeSpace)
         XCTAssertEqual(openProblem(GridwalkError.Corrupt(reason: "not a database")), .damaged)
-        XCTAssertEqual(openProblem(SignerUnavailable(reason: "locked")), .keychain)
+        XCTAssertEqual(openProblem(SignerError.Unavailable(reason: "locked")), .keychain)
     }
 }

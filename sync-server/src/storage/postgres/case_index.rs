@@ -252,9 +252,12 @@ impl CaseIndex for PgStore {
                 &c,
                 "SELECT (SELECT count(*) FROM cases
                          WHERE status IS NOT NULL AND category IS NULL)
-                      + (SELECT count(DISTINCT r.case_id) FROM records r
-                         WHERE r.case_id IS NOT NULL AND r.kind = 'hazard-event'
-                           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.case_id))",
+                      + (SELECT count(*) FROM (SELECT DISTINCT case_id FROM records
+                                               WHERE case_id IS NOT NULL) AS r
+                         WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.case_id)
+                           AND EXISTS (SELECT 1 FROM records x
+                                       WHERE x.case_id = r.case_id
+                                         AND x.kind = 'hazard-event'))",
                 &[],
             )
             .await?

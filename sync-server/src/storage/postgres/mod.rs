@@ -34,6 +34,7 @@ use super::{CaseLock, StoreError, StoreResult};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_records.sql"),
     include_str!("migrations/0002_console.sql"),
+    include_str!("migrations/0003_thumbnails.sql"),
     include_str!("migrations/0004_case_columns.sql"),
     include_str!("migrations/0005_form_nonces.sql"),
 ];

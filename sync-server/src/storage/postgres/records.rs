@@ -21,7 +21,7 @@ use super::super::{
 use super::{PgStore, advisory_key, execute, query, query_one, query_opt};
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
-                              author_device, draft, personal, received_at, case_id";
+                              author_device, draft, personal, received_at, case_id, chain";
 
 /// How often a push retries a record whose id another replica inserted at the same
 /// moment (the retry then finds it stored and answers duplicate or conflict).
@@ -41,6 +41,7 @@ fn record_from_row(r: &Row) -> StoreResult<StoredRecord> {
         personal: r.try_get(9)?,
         received_at: r.try_get(10)?,
         case_id: r.try_get(11)?,
+        chain: r.try_get(12)?,
     })
 }
 
@@ -106,6 +107,7 @@ fn upload_from_row(r: &Row) -> StoreResult<Upload> {
         device: r.try_get(3)?,
         person: r.try_get(4)?,
         done: r.try_get(5)?,
+        thumbnail_of: r.try_get(7)?,
         created_at: parse_stamp("upload created_at", &created_at)?,
     })
 }
@@ -727,8 +729,8 @@ impl RecordStore for PgStore {
                 .map(|r| {
                     Ok(BlobLink {
                         record: record_from_row(r)?,
-                        personal: r.try_get(12)?,
-                        before_uploaders: r.try_get(13)?,
+                        personal: r.try_get(13)?,
+                        before_uploaders: r.try_get(14)?,
                     })
                 })
                 .collect()
@@ -897,8 +899,9 @@ impl RecordStore for PgStore {
             }
             execute(
                 &tx,
-                "INSERT INTO uploads(id, sha256, length, device, person, done, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO uploads(id, sha256, length, device, person, done, created_at,
+                                     thumbnail_of)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 &[
                     &up.id,
                     &up.sha256,
@@ -907,6 +910,7 @@ impl RecordStore for PgStore {
                     &up.person,
                     &up.done,
                     &stamp(up.created_at),
+                    &up.thumbnail_of,
                 ],
             )
             .await?;
@@ -920,7 +924,7 @@ impl RecordStore for PgStore {
             let c = self.client().await?;
             let row = query_opt(
                 &c,
-                "SELECT id, sha256, length, device, person, done, created_at
+                "SELECT id, sha256, length, device, person, done, created_at, thumbnail_of
                  FROM uploads WHERE id = $1",
                 &[&id],
             )
@@ -939,6 +943,18 @@ impl RecordStore for PgStore {
                 "INSERT INTO blob_uploaders(sha256, person, uploaded_at)
                  SELECT sha256, person, $2 FROM uploads WHERE id = $1
                  ON CONFLICT DO NOTHING",
+                &[&id, &now()],
+            )
+            .await?;
+            // A thumbnail's link to its photo, per person: a newer thumbnail of the same
+            // photo by the same person replaces the older one.
+            execute(
+                &tx,
+                "INSERT INTO thumbnails(photo, person, thumbnail, linked_at)
+                 SELECT thumbnail_of, person, sha256, $2 FROM uploads
+                 WHERE id = $1 AND thumbnail_of IS NOT NULL
+                 ON CONFLICT (photo, person) DO UPDATE
+                 SET thumbnail = excluded.thumbnail, linked_at = excluded.linked_at",
                 &[&id, &now()],
             )
             .await?;
@@ -991,6 +1007,22 @@ impl RecordStore for PgStore {
             .await?;
             rows.iter()
                 .map(|r| r.try_get(0).map_err(Into::into))
+                .collect()
+        })
+    }
+
+    fn thumbnail_links(&self, photo: &str) -> StoreResult<Vec<(String, String)>> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                "SELECT person, thumbnail FROM thumbnails WHERE photo = $1
+                 ORDER BY linked_at, person",
+                &[&photo],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
                 .collect()
         })
     }

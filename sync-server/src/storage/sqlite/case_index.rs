@@ -249,10 +249,14 @@ impl CaseIndex for SqliteStore {
         let conn = self.conn()?;
         let n: i64 = conn
             .prepare_cached(
-                "SELECT (SELECT count(*) FROM cases WHERE status IS NOT NULL AND category IS NULL)
-               + (SELECT count(DISTINCT r.case_id) FROM records r
-                  WHERE r.case_id IS NOT NULL AND r.kind = 'hazard-event'
-                    AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.case_id))",
+                // The case ids from the index on records(case_id) alone; the events'
+            // kind is looked at only for the few cases without a row.
+            "SELECT (SELECT count(*) FROM cases WHERE status IS NOT NULL AND category IS NULL)
+               + (SELECT count(*) FROM (SELECT DISTINCT case_id FROM records
+                                        WHERE case_id IS NOT NULL) r
+                  WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.case_id)
+                    AND EXISTS (SELECT 1 FROM records x
+                                WHERE x.case_id = r.case_id AND x.kind = 'hazard-event'))",
             )?
             .query_row([], |r| r.get(0))?;
         count(n)

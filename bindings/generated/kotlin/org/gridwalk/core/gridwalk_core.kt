@@ -1420,6 +1420,13 @@ data class CaseView (
      * What this device's profile may do on the case now (empty without a profile).
      */
     var `allowedActions`: List<AllowedAction>
+    , 
+    /**
+     * Where the server placed the case's pulled events in their devices' signed
+     * chains, in `events` order; events the server has not said anything about (this
+     * device's own, unsigned ones) have none.
+     */
+    var `chain`: List<ChainMark>
     
 ){
     
@@ -1442,6 +1449,7 @@ public object FfiConverterTypeCaseView: FfiConverterRustBuffer<CaseView> {
             FfiConverterSequenceTypeSkewFlag.read(buf),
             FfiConverterSequenceTypeServerRefusal.read(buf),
             FfiConverterSequenceTypeAllowedAction.read(buf),
+            FfiConverterSequenceTypeChainMark.read(buf),
         )
     }
 
@@ -1451,7 +1459,8 @@ public object FfiConverterTypeCaseView: FfiConverterRustBuffer<CaseView> {
             FfiConverterOptionalTypeDeadline.allocationSize(value.`deadline`) +
             FfiConverterSequenceTypeSkewFlag.allocationSize(value.`skew`) +
             FfiConverterSequenceTypeServerRefusal.allocationSize(value.`refused`) +
-            FfiConverterSequenceTypeAllowedAction.allocationSize(value.`allowedActions`)
+            FfiConverterSequenceTypeAllowedAction.allocationSize(value.`allowedActions`) +
+            FfiConverterSequenceTypeChainMark.allocationSize(value.`chain`)
     )
 
     override fun write(value: CaseView, buf: ByteBuffer) {
@@ -1461,6 +1470,7 @@ public object FfiConverterTypeCaseView: FfiConverterRustBuffer<CaseView> {
             FfiConverterSequenceTypeSkewFlag.write(value.`skew`, buf)
             FfiConverterSequenceTypeServerRefusal.write(value.`refused`, buf)
             FfiConverterSequenceTypeAllowedAction.write(value.`allowedActions`, buf)
+            FfiConverterSequenceTypeChainMark.write(value.`chain`, buf)
     }
 }
 
@@ -1540,6 +1550,54 @@ public object FfiConverterTypeCategoryProgress: FfiConverterRustBuffer<CategoryP
             FfiConverterUInt.write(value.`answered`, buf)
             FfiConverterUInt.write(value.`applicable`, buf)
             FfiConverterSequenceTypeChecklistEntry.write(value.`entries`, buf)
+    }
+}
+
+
+
+/**
+ * One record's place in its device's chain, as the server judged it at receipt.
+ */
+data class ChainMark (
+    /**
+     * The record (an event id).
+     */
+    var `record`: kotlin.String
+    , 
+    /**
+     * `linked`, `gap` (its predecessor never reached the server) or `fork` (another
+     * record of the device follows the same predecessor: a cloned or restored store).
+     */
+    var `chain`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChainMark: FfiConverterRustBuffer<ChainMark> {
+    override fun read(buf: ByteBuffer): ChainMark {
+        return ChainMark(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ChainMark) = (
+            FfiConverterString.allocationSize(value.`record`) +
+            FfiConverterString.allocationSize(value.`chain`)
+    )
+
+    override fun write(value: ChainMark, buf: ByteBuffer) {
+            FfiConverterString.write(value.`record`, buf)
+            FfiConverterString.write(value.`chain`, buf)
     }
 }
 
@@ -2421,6 +2479,11 @@ enum class QueueItemKind {
      */
     HAZARD_EVENT,
     /**
+     * What the device attests about one of its photos (record kind `photo`); its
+     * subject is the photo's SHA-256.
+     */
+    PHOTO_RECORD,
+    /**
      * A record of a kind this build does not know (queued by a newer app that shared
      * the store file): shown, never dropped.
      */
@@ -2779,6 +2842,34 @@ public object FfiConverterSequenceTypeCategoryProgress: FfiConverterRustBuffer<L
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeCategoryProgress.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeChainMark: FfiConverterRustBuffer<List<ChainMark>> {
+    override fun read(buf: ByteBuffer): List<ChainMark> {
+        val len = buf.getInt()
+        return List<ChainMark>(len) {
+            FfiConverterTypeChainMark.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ChainMark>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeChainMark.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ChainMark>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeChainMark.write(it, buf)
         }
     }
 }

@@ -731,8 +731,36 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceDeviceSignerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceDeviceSignerMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceSyncListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`phase`: RustBufferSyncPhase.ByValue,`done`: Long,`total`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "sign", "publicKey")
+internal open class UniffiVTableCallbackInterfaceDeviceSigner(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `sign`: UniffiCallbackInterfaceDeviceSignerMethod0? = null,
+    @JvmField internal var `publicKey`: UniffiCallbackInterfaceDeviceSignerMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `sign`: UniffiCallbackInterfaceDeviceSignerMethod0? = null,
+        `publicKey`: UniffiCallbackInterfaceDeviceSignerMethod1? = null,
+    ): UniffiVTableCallbackInterfaceDeviceSigner(`uniffiFree`,`uniffiClone`,`sign`,`publicKey`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceDeviceSigner) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `sign` = other.`sign`
+        `publicKey` = other.`publicKey`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
 internal open class UniffiVTableCallbackInterfaceSyncListener(
@@ -778,6 +806,10 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_gridwalk_ffi_checksum_method_devicesigner_sign(
+    ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_devicesigner_public_key(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_act(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_answer(
@@ -862,6 +894,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "gridwalk_ffi"))
+        uniffiCallbackInterfaceDeviceSigner.register(this)
         uniffiCallbackInterfaceSyncListener.register(this)
         org.gridwalk.core.uniffiEnsureInitialized()
         org.gridwalk.model.uniffiEnsureInitialized()
@@ -869,11 +902,21 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_gridwalk_ffi_fn_clone_devicesigner(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_gridwalk_ffi_fn_free_devicesigner(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_gridwalk_ffi_fn_init_callback_vtable_devicesigner(`vtable`: UniffiVTableCallbackInterfaceDeviceSigner,
+    ): Unit
+    external fun uniffi_gridwalk_ffi_fn_method_devicesigner_sign(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_devicesigner_public_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_clone_gridwalkstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_gridwalk_ffi_fn_free_gridwalkstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_gridwalk_ffi_fn_constructor_gridwalkstore_open(`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridwalk_ffi_fn_constructor_gridwalkstore_open(`path`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,`signer`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_act(`ptr`: Long,`caseId`: RustBuffer.ByValue,`payload`: RustBufferPayload.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferEvent.ByValue
@@ -1070,6 +1113,12 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_devicesigner_sign() and 0xFFFF) != 28377) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_devicesigner_public_key() and 0xFFFF) != 4780) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_act() and 0xFFFF) != 47790) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1166,7 +1215,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridwalk_ffi_checksum_method_synclistener_on_progress() and 0xFFFF) != 29112) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridwalk_ffi_checksum_constructor_gridwalkstore_open() and 0xFFFF) != 9027) {
+    if ((lib.uniffi_gridwalk_ffi_checksum_constructor_gridwalkstore_open() and 0xFFFF) != 44413) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_constructor_gridwalksync_new() and 0xFFFF) != 10595) {
@@ -1569,6 +1618,396 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
         val byteBuf = toUtf8(value)
         buf.putInt(byteBuf.limit())
         buf.put(byteBuf)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
+    override fun read(buf: ByteBuffer): ByteArray {
+        val len = buf.getInt()
+        val byteArr = ByteArray(len)
+        buf.get(byteArr)
+        return byteArr
+    }
+    override fun allocationSize(value: ByteArray): ULong {
+        return 4UL + value.size.toULong()
+    }
+    override fun write(value: ByteArray, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        buf.put(value)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Signs this device's records with a key the shell's platform keystore holds.
+ */
+public interface DeviceSigner {
+    
+    /**
+     * The DER-encoded ECDSA P-256 signature of SHA-256(`message`)
+     * (`SHA256withECDSA` on Android, `.ecdsaSignatureMessageX962SHA256` on iOS).
+     */
+    fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray
+    
+    /**
+     * The public key as the SEC1 uncompressed point: 65 bytes, `04 ‖ X ‖ Y`.
+     */
+    fun `publicKey`(): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * Signs this device's records with a key the shell's platform keystore holds.
+ */
+open class DeviceSignerImpl: Disposable, AutoCloseable, DeviceSigner
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_gridwalk_ffi_fn_free_devicesigner(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_gridwalk_ffi_fn_clone_devicesigner(handle, status)
+        }
+    }
+
+    
+    /**
+     * The DER-encoded ECDSA P-256 signature of SHA-256(`message`)
+     * (`SHA256withECDSA` on Android, `.ecdsaSignatureMessageX962SHA256` on iOS).
+     */
+    @Throws(SignerException::class)override fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SignerException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_devicesigner_sign(
+        it,
+        
+        FfiConverterByteArray.lower(`message`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The public key as the SEC1 uncompressed point: 65 bytes, `04 ‖ X ‖ Y`.
+     */
+    @Throws(SignerException::class)override fun `publicKey`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SignerException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_devicesigner_public_key(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceDeviceSigner {
+    internal object `sign`: UniffiCallbackInterfaceDeviceSignerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeDeviceSigner.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`sign`(
+                    FfiConverterByteArray.lift(`message`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: SignerException -> FfiConverterTypeSignerError.lower(e) }
+            )
+        }
+    }
+    internal object `publicKey`: UniffiCallbackInterfaceDeviceSignerMethod1 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeDeviceSigner.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`publicKey`(
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: SignerException -> FfiConverterTypeSignerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeDeviceSigner.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeDeviceSigner.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceDeviceSigner.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `sign`,
+        `publicKey`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_gridwalk_ffi_fn_init_callback_vtable_devicesigner(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeviceSigner: FfiConverter<DeviceSigner, Long> {
+    internal val handleMap = UniffiHandleMap<DeviceSigner>()
+
+    override fun lower(value: DeviceSigner): Long {
+        if (value is DeviceSignerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): DeviceSigner {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return DeviceSignerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): DeviceSigner {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: DeviceSigner) = 8UL
+
+    override fun write(value: DeviceSigner, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -2448,15 +2887,20 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
     companion object {
         
     /**
-     * Opens (creating if needed) the store file at `path`.
+     * Opens (creating if needed) the store file at `path`, encrypted with `key` (32
+     * bytes the shell keeps in the platform keystore), signing this device's records
+     * with `signer`. A plain store from an earlier version is encrypted in place on
+     * the first open. A key that does not open the store is `WrongKey`.
      */
-    @Throws(GridwalkException::class) fun `open`(`path`: kotlin.String): GridwalkStore {
+    @Throws(GridwalkException::class) fun `open`(`path`: kotlin.String, `key`: kotlin.ByteArray, `signer`: DeviceSigner): GridwalkStore {
             return FfiConverterTypeGridwalkStore.lift(
     uniffiRustCallWithError(GridwalkException) { _status ->
     UniffiLib.uniffi_gridwalk_ffi_fn_constructor_gridwalkstore_open(
     
         
-        FfiConverterString.lower(`path`),_status)
+        FfiConverterString.lower(`path`),
+        FfiConverterByteArray.lower(`key`),
+        FfiConverterTypeDeviceSigner.lower(`signer`),_status)
 }
     )
     }
@@ -3484,6 +3928,36 @@ sealed class GridwalkException: kotlin.Exception() {
     }
     
     /**
+     * The key does not open the store (or the file is not a store). Nothing was
+     * changed. Fetch the right key from the keystore; never delete the store over it.
+     */
+    class WrongKey(
+        
+        /**
+         * The store file.
+         */
+        val `path`: kotlin.String
+        ) : GridwalkException() {
+        override val message
+            get() = "path=${ `path` }"
+    }
+    
+    /**
+     * The device's signer (the platform keystore) could not sign; the change that
+     * needed the signature was not recorded. Unlock the keystore and try again.
+     */
+    class SignerUnavailable(
+        
+        /**
+         * What the signer said.
+         */
+        val `reason`: kotlin.String
+        ) : GridwalkException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
      * The sync server answered something the protocol does not allow (a body that is
      * not the expected JSON, a malformed record). Nothing from it was stored and nothing
      * recorded here was lost. Sync again later; if it persists, the app and the server
@@ -3570,10 +4044,16 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
             12 -> GridwalkException.Corrupt(
                 FfiConverterString.read(buf),
                 )
-            13 -> GridwalkException.ServerMalformed(
+            13 -> GridwalkException.WrongKey(
                 FfiConverterString.read(buf),
                 )
-            14 -> GridwalkException.Internal(
+            14 -> GridwalkException.SignerUnavailable(
+                FfiConverterString.read(buf),
+                )
+            15 -> GridwalkException.ServerMalformed(
+                FfiConverterString.read(buf),
+                )
+            16 -> GridwalkException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3640,6 +4120,16 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 + FfiConverterULong.allocationSize(value.`floorBytes`)
             )
             is GridwalkException.Corrupt -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GridwalkException.WrongKey -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`path`)
+            )
+            is GridwalkException.SignerUnavailable -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -3721,13 +4211,95 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is GridwalkException.ServerMalformed -> {
+            is GridwalkException.WrongKey -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`path`, buf)
+                Unit
+            }
+            is GridwalkException.SignerUnavailable -> {
+                buf.putInt(14)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GridwalkException.ServerMalformed -> {
+                buf.putInt(15)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is GridwalkException.Internal -> {
-                buf.putInt(14)
+                buf.putInt(16)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
+
+
+/**
+ * Why the shell's signer could not sign.
+ */
+sealed class SignerException: kotlin.Exception() {
+    
+    /**
+     * The keystore cannot sign now (locked, the key is gone, the user refused). The
+     * change that needed the signature is not recorded; the shell may retry it.
+     */
+    class Unavailable(
+        
+        /**
+         * What the keystore said.
+         */
+        val `reason`: kotlin.String
+        ) : SignerException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<SignerException> {
+        override fun lift(error_buf: RustBuffer.ByValue): SignerException = FfiConverterTypeSignerError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSignerError : FfiConverterRustBuffer<SignerException> {
+    override fun read(buf: ByteBuffer): SignerException {
+        
+
+        return when(buf.getInt()) {
+            1 -> SignerException.Unavailable(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: SignerException): ULong {
+        return when(value) {
+            is SignerException.Unavailable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: SignerException, buf: ByteBuffer) {
+        when(value) {
+            is SignerException.Unavailable -> {
+                buf.putInt(1)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }

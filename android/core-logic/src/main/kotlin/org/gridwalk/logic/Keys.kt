@@ -1,5 +1,6 @@
 package org.gridwalk.logic
 
+import org.gridwalk.ffi.SignerException
 import java.io.File
 import java.security.SecureRandom
 

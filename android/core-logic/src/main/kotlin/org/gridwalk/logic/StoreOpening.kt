@@ -3,40 +3,10 @@ package org.gridwalk.logic
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
+import org.gridwalk.ffi.DeviceSigner
 import org.gridwalk.ffi.GridwalkException
 import org.gridwalk.ffi.GridwalkStore
-
-// ======================================================================================
-// MERGE ADAPTER (issue 12 item 7). The bindings in this branch still have
-// `GridwalkStore.open(path)`; the FFI is changing to
-// `GridwalkStore.open(path: String, key: ByteArray, signer: DeviceSigner)`, with
-// `DeviceSigner` a foreign interface and `SignerException.Unavailable(reason)` its error.
-// Until then the two types below stand in for the generated ones, with the same shape.
-// To switch when the new bindings land:
-//   1. delete `DeviceSigner` and `SignerException` from this file;
-//   2. import `org.gridwalk.ffi.DeviceSigner` and `org.gridwalk.ffi.SignerException`
-//      (here, in UserMessage.kt and in the app's `KeystoreSigner.kt`);
-//   3. in `openStore` below, call `GridwalkStore.open(path, key, signer)`.
-// `openStore` is the only place in the shell that opens the store.
-// ======================================================================================
-
-/**
- * Signs this device's records with a key the platform keystore holds (the private key
- * never crosses the FFI). Stand-in for the generated `org.gridwalk.ffi.DeviceSigner`.
- */
-interface DeviceSigner {
-    /** A DER-encoded ECDSA P-256 / SHA-256 signature of [message]. */
-    fun sign(message: ByteArray): ByteArray
-
-    /** The public key as a SEC1 uncompressed point (65 bytes, `0x04 ‖ X ‖ Y`). */
-    fun publicKey(): ByteArray
-}
-
-/** Why a [DeviceSigner] could not sign. Stand-in for the generated `SignerException`. */
-sealed class SignerException(message: String) : Exception(message) {
-    /** The keystore is locked, gone or refused; [reason] says which. */
-    class Unavailable(val reason: String) : SignerException(reason)
-}
+import org.gridwalk.ffi.SignerException
 
 /** The store key could not be read from or made in the platform keystore. */
 class StoreKeyUnavailable(val reason: String, cause: Throwable? = null) : Exception(reason, cause)
@@ -45,15 +15,13 @@ class StoreKeyUnavailable(val reason: String, cause: Throwable? = null) : Except
 const val STORE_KEY_BYTES = 32
 
 /**
- * Opens the device's store: the single call of `GridwalkStore.open` in the shell (see the
- * MERGE ADAPTER note above). [key] is the 32-byte store key from the platform keystore and
+ * Opens the device's store: the single call of `GridwalkStore.open` in the shell. [key] is the 32-byte store key from the platform keystore and
  * [signer] the device key; both are checked here so a wrong key length never reaches the
  * core as a silent mistake.
  */
 fun openStore(path: String, key: ByteArray, signer: DeviceSigner): GridwalkStore {
     if (key.size != STORE_KEY_BYTES) throw StoreKeyUnavailable("store key has ${key.size} bytes, not $STORE_KEY_BYTES")
-    // MERGE: GridwalkStore.open(path, key, signer)
-    return GridwalkStore.open(path)
+    return GridwalkStore.open(path, key, signer)
 }
 
 /** Where the app is in opening its store, for the first screen. */
@@ -92,7 +60,11 @@ fun openProblem(error: Throwable): OpenProblem = when (error) {
     is GridwalkException.Storage ->
         if (error.reason.contains("newer")) OpenProblem.UPDATE_APP else OpenProblem.FREE_SPACE
     is GridwalkException.Corrupt -> OpenProblem.DAMAGED
-    is SignerException, is StoreKeyUnavailable -> OpenProblem.KEYSTORE
+    // A key that does not open the store is the keystore's problem, never the store's:
+    // the file is kept, and the right key opens it.
+    is GridwalkException.WrongKey, is GridwalkException.SignerUnavailable,
+    is SignerException, is StoreKeyUnavailable,
+    -> OpenProblem.KEYSTORE
     else -> OpenProblem.OTHER
 }
 

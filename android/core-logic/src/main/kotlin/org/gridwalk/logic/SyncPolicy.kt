@@ -2,6 +2,7 @@ package org.gridwalk.logic
 
 import org.gridwalk.core.SyncReport
 import org.gridwalk.ffi.GridwalkException
+import org.gridwalk.ffi.SignerException
 import org.gridwalk.ffi.SyncListener
 
 /**
@@ -36,6 +37,7 @@ fun decideAfter(error: Throwable): SyncDecision = when (error) {
     // Full disk, damaged data, a bug, the keystore: retrying hourly cannot fix these;
     // the user must see them now.
     is GridwalkException.Storage, is GridwalkException.Corrupt, is GridwalkException.Internal,
+    is GridwalkException.SignerUnavailable, is GridwalkException.WrongKey,
     is SignerException, is StoreKeyUnavailable,
     -> SyncDecision.Stop(error, reenrol = false)
     // Store errors a sync should never raise (they answer a user's input); if one does, it

@@ -2,6 +2,7 @@ package org.gridwalk.logic
 
 import org.gridwalk.core.RejectedItem
 import org.gridwalk.ffi.GridwalkException
+import org.gridwalk.ffi.SignerException
 import org.gridwalk.model.Rule
 
 /**
@@ -84,6 +85,12 @@ sealed class UserMessage(
     /** The phone's key store could not provide the store key or the device key. */
     class KeystoreUnavailable(val reason: String) : UserMessage("error_keystore", listOf(reason))
 
+    /** The store key does not open the store at [path]: the file is kept; the keystore's key is wrong. */
+    class WrongKey(val path: String) : UserMessage("error_wrong_key", listOf(path))
+
+    /** A new photo was refused: [freeMb] MB free, below the floor of [floorMb] MB. */
+    class LowStorage(val freeMb: String, val floorMb: String) : UserMessage("error_low_storage", listOf(freeMb, floorMb))
+
     /** A platform failure that is neither the core's nor the shell's: its own words. */
     class Other(val text: String) : UserMessage("error_other", listOf(text))
 
@@ -123,6 +130,10 @@ fun Throwable.toUserMessage(): UserMessage = when (this) {
     is GridwalkException.Corrupt -> UserMessage.Corrupt(reason)
     is GridwalkException.ServerMalformed -> UserMessage.ServerMalformed(reason)
     is GridwalkException.Internal -> UserMessage.Internal(reason)
+    is GridwalkException.WrongKey -> UserMessage.WrongKey(path)
+    is GridwalkException.SignerUnavailable -> UserMessage.KeystoreUnavailable(reason)
+    is GridwalkException.LowStorage ->
+        UserMessage.LowStorage((freeBytes / 1_000_000uL).toString(), (floorBytes / 1_000_000uL).toString())
     is SiteNotOnPhone -> UserMessage.SiteNotOnPhone(code)
     is SignerException.Unavailable -> UserMessage.KeystoreUnavailable(reason)
     is StoreKeyUnavailable -> UserMessage.KeystoreUnavailable(reason)

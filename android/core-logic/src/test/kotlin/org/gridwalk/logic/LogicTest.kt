@@ -6,7 +6,6 @@ package org.gridwalk.logic
 import java.awt.Color
 import java.awt.image.BufferedImage
 import java.io.File
-import java.io.RandomAccessFile
 import java.security.KeyPairGenerator
 import java.security.SecureRandom
 import java.security.Signature
@@ -38,6 +37,29 @@ private class JdkKeyWrapper : KeyWrapper {
     }
     override fun unwrap(iv: ByteArray, sealed: ByteArray): ByteArray =
         Cipher.getInstance("AES/GCM/NoPadding").apply { init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(128, iv)) }.doFinal(sealed)
+}
+
+/**
+ * An empty plain SQLite database of one 4096-byte page whose `user_version` is
+ * [userVersion], written byte by byte (the JVM has no SQLite): the 100-byte header of the
+ * file format, then page 1 as an empty table b-tree leaf.
+ */
+private fun plainSqliteFile(file: File, userVersion: Int) {
+    val page = java.nio.ByteBuffer.allocate(4096)
+    page.put("SQLite format 3\u0000".toByteArray(Charsets.US_ASCII))
+    page.putShort(16, 4096.toShort()) // page size
+    page.put(18, 1); page.put(19, 1) // legacy file format versions
+    page.put(21, 64); page.put(22, 32); page.put(23, 32) // payload fractions, fixed
+    page.putInt(24, 1) // change counter
+    page.putInt(28, 1) // pages in the file
+    page.putInt(44, 4) // schema format
+    page.putInt(56, 1) // UTF-8
+    page.putInt(60, userVersion)
+    page.putInt(92, 1) // version-valid-for, equal to the change counter
+    page.putInt(96, 3_046_000) // the SQLite version that wrote it
+    page.put(100, 0x0D) // page 1: a table b-tree leaf with no cells
+    page.putShort(105, 4096.toShort()) // cell content area starts at the page's end (4096 is stored as 0x1000)
+    file.writeBytes(page.array())
 }
 
 /** A camera-sized JPEG with some structure. */
@@ -77,6 +99,9 @@ private val everyError: List<GridwalkException> = listOf(
     GridwalkException.Corrupt("not a database"),
     GridwalkException.ServerMalformed("bad json"),
     GridwalkException.Internal("bug"),
+    GridwalkException.WrongKey("/data/device.db"),
+    GridwalkException.SignerUnavailable("the keystore is locked"),
+    GridwalkException.LowStorage(150_000_000uL, 200_000_000uL),
 )
 
 private fun variant(e: GridwalkException): String = when (e) {
@@ -93,6 +118,9 @@ private fun variant(e: GridwalkException): String = when (e) {
     is GridwalkException.Corrupt -> "Corrupt"
     is GridwalkException.ServerMalformed -> "ServerMalformed"
     is GridwalkException.Internal -> "Internal"
+    is GridwalkException.WrongKey -> "WrongKey"
+    is GridwalkException.SignerUnavailable -> "SignerUnavailable"
+    is GridwalkException.LowStorage -> "LowStorage"
 }
 
 fun main(args: Array<String>) {
@@ -218,21 +246,24 @@ fun main(args: Array<String>) {
         assertTrue(unwritable is LaunchState.Failed && unwritable.problem == OpenProblem.FREE_SPACE) { "$unwritable" }
 
         // A store from a newer app: its schema version (SQLite's user_version, bytes 60..63
-        // of the header) ahead of this build's.
+        // of the header) ahead of this build's. An encrypted store's header cannot be
+        // edited, so this is a plain one (as an app before encryption left it), which the
+        // core encrypts in place on first open and then refuses as newer.
         val newer = dir.resolve("newer.db")
-        GridwalkStore.open(newer.path).close()
-        RandomAccessFile(newer, "rw").use { it.seek(60); it.writeInt(9999) }
+        plainSqliteFile(newer, userVersion = 9999)
         val tooNew = openInBackground { openStore(newer.path, key, signer) }
         assertTrue(tooNew is LaunchState.Failed && tooNew.problem == OpenProblem.UPDATE_APP) { "$tooNew ${(tooNew as? LaunchState.Failed)?.error}" }
 
         val garbage = dir.resolve("garbage.db").apply { writeBytes(ByteArray(8192) { 7 }) }
         val damaged = openInBackground { openStore(garbage.path, key, signer) }
-        assertTrue(damaged is LaunchState.Failed && damaged.problem == OpenProblem.DAMAGED) { "$damaged ${(damaged as? LaunchState.Failed)?.error}" }
+        // SQLCipher cannot tell a damaged file from one under another key: both are
+        // `WrongKey`, a keystore problem for the user, and the file is kept either way.
+        assertTrue(damaged is LaunchState.Failed && damaged.problem == OpenProblem.KEYSTORE) { "$damaged ${(damaged as? LaunchState.Failed)?.error}" }
         assertEq(8192L, garbage.length(), "the damaged file is kept as it was")
     } }
 
     val repo = runBlocking { (openInBackground { openStore(storePath, key, signer) } as LaunchState.Ready).repository }
-    val store = GridwalkStore.open(storePath)
+    val store = GridwalkStore.open(storePath, key, signer)
     dir.resolve("units.csv").writeText(
         "id,name,level,parent\nG1,Grid 1,grid,C1\nC1,Hongxing,community,ST1\nST1,Chunxi street,street,D1\nD1,Jinjiang district,district,\n",
     )

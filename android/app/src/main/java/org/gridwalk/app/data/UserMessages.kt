@@ -35,6 +35,8 @@ fun UserMessage.words(res: Resources): String {
         is UserMessage.Internal -> res.getString(R.string.error_internal, reason)
         is UserMessage.SiteNotOnPhone -> res.getString(R.string.sites_not_on_phone, code)
         is UserMessage.KeystoreUnavailable -> res.getString(R.string.error_keystore, reason)
+        is UserMessage.WrongKey -> res.getString(R.string.error_wrong_key, path)
+        is UserMessage.LowStorage -> res.getString(R.string.error_low_storage, freeMb, floorMb)
         is UserMessage.Other -> res.getString(R.string.error_other, text)
         is UserMessage.Rejected -> res.getString(R.string.sync_rejected, record, why.words(res))
         is UserMessage.RejectedInvalid -> res.getString(R.string.sync_rejected_invalid, reason)

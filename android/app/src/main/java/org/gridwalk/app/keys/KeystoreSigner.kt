@@ -7,8 +7,8 @@ import java.security.KeyStore
 import java.security.PrivateKey
 import java.security.Signature
 import java.security.spec.ECGenParameterSpec
-import org.gridwalk.logic.DeviceSigner
-import org.gridwalk.logic.SignerException
+import org.gridwalk.ffi.DeviceSigner
+import org.gridwalk.ffi.SignerException
 import org.gridwalk.logic.sec1FromX509
 
 /**
@@ -18,9 +18,6 @@ import org.gridwalk.logic.sec1FromX509
  * enrolment; the private key never crosses the FFI. The keystore entry does not travel
  * with a backup or a phone-to-phone transfer, so a restored app makes a new key and
  * enrols afresh.
- *
- * MERGE: implements the stand-in `org.gridwalk.logic.DeviceSigner`; switch the imports to
- * `org.gridwalk.ffi.DeviceSigner` / `SignerException` when the new bindings land.
  */
 class KeystoreSigner(private val alias: String = ALIAS) : DeviceSigner {
     private val keyStore: KeyStore by lazy { KeyStore.getInstance(PROVIDER).apply { load(null) } }

@@ -1,12 +1,12 @@
-//! This device's hybrid logical clock, persisted in the store's settings so that an
+//! This device's hybrid logical clock (hazard events and photo ingest), persisted in the store's settings so that an
 //! event recorded after a restart still sorts after everything seen before it. The clock
 //! itself ([`Hlc`]) is the model's.
 
 use rusqlite::Connection;
 
 use crate::error::{CoreError, Result};
-use crate::hazard::Hlc;
 use crate::store::settings;
+use gridwalk_model::hazard::Hlc;
 
 /// Settings key holding the last timestamp this device issued or observed.
 const CLOCK_KEY: &str = "hazard.hlc";
