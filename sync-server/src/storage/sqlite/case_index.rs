@@ -250,8 +250,8 @@ impl CaseIndex for SqliteStore {
         let n: i64 = conn
             .prepare_cached(
                 // The case ids from the index on records(case_id) alone; the events'
-            // kind is looked at only for the few cases without a row.
-            "SELECT (SELECT count(*) FROM cases WHERE status IS NOT NULL AND category IS NULL)
+                // kind is looked at only for the few cases without a row.
+                "SELECT (SELECT count(*) FROM cases WHERE status IS NOT NULL AND category IS NULL)
                + (SELECT count(*) FROM (SELECT DISTINCT case_id FROM records
                                         WHERE case_id IS NOT NULL) r
                   WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.case_id)
