@@ -16,10 +16,10 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use gridwalk_model::ModelError;
-use gridwalk_model::hazard::{CampaignReport, DeadlinePolicy, Event, report};
+use gridwalk_model::hazard::CampaignReport;
 use gridwalk_model::org::{self, OrgUnit, Site};
 use gridwalk_model::profile::Role;
-use gridwalk_model::protocol::{Person, RecordKind};
+use gridwalk_model::protocol::Person;
 use gridwalk_model::time::{Zone, show_rfc3339};
 use serde::Serialize;
 
@@ -548,37 +548,14 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out.join("\n")
 }
 
-/// The campaign report over every hazard event on the server, computed by the model
-/// (the same numbers a device computes from the events it holds), as of `as_of_ms`.
+/// The campaign report as of `as_of_ms` ([`crate::report::campaign_report`]: SQL
+/// aggregates over the case rows' indexed columns, the model's fold of the events for
+/// a time before some case's latest event).
 pub fn campaign_report(
     store: &dyn RecordStore,
     as_of_ms: i64,
 ) -> Result<CampaignReport, AdminError> {
-    let events = store
-        .records_of_kind(RecordKind::HazardEvent)?
-        .iter()
-        .map(|r| {
-            serde_json::from_str::<Event>(&r.body)
-                .map_err(|e| StoreError::Corrupt(format!("stored hazard event {}: {e}", r.id)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let names: Vec<(String, String)> = templates()
-        .iter()
-        .find(|t| t.id == gridwalk_model::inspection::DEFAULT_TEMPLATE)
-        .map(|t| {
-            t.categories
-                .iter()
-                .map(|c| (c.code.clone(), c.title_en.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(report::compute(
-        &events,
-        &store.units()?,
-        &names,
-        &DeadlinePolicy::default(),
-        as_of_ms,
-    ))
+    Ok(crate::report::campaign_report(store, as_of_ms)?)
 }
 
 /// The campaign report as JSON with `chain_breaks`: per device, how many of its

@@ -41,6 +41,7 @@ use gridwalk_model::photo_record::PhotoRecord;
 use gridwalk_model::protocol::RecordKind;
 use serde::{Deserialize, Serialize};
 
+use crate::storage::case_index::CaseColumns;
 use crate::storage::{BlobLink, CaseRow, CaseScope, RecordStore, StoreError, sha256_hex};
 use gridwalk_model::org::UnitTree;
 
@@ -538,6 +539,7 @@ fn case_row(
     let fold = serde_json::to_string(&kept)
         .map_err(|e| StoreError::Corrupt(format!("case {case_id} fold: {e}")))?;
     Ok(CaseRow {
+        columns: CaseColumns::of(&kept.folding),
         scope: CaseScope {
             case_id: case_id.to_string(),
             unit,

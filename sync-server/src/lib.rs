@@ -35,6 +35,7 @@ pub mod error;
 pub mod export;
 pub mod kinds;
 pub mod proofs;
+pub mod report;
 pub mod scope;
 pub mod server;
 pub mod state;

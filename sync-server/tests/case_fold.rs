@@ -33,6 +33,7 @@ fn stored_row(server: &TestServer, case: &str) -> Option<CaseRow> {
     Some(CaseRow {
         scope: store.case_scope(case).unwrap()?,
         fold: store.case_fold(case).unwrap()?,
+        columns: store.case_columns(case).unwrap()?,
     })
 }
 

@@ -734,9 +734,11 @@ async fn a_spot_check_plan_is_reproducible_and_reaches_only_the_supervisors_own_
     );
 
     // A plan without the form's token changes nothing.
+    let nonce = form_nonce(&first);
     let plan_form = |csrf: &str| {
         vec![
             ("csrf", csrf.to_string()),
+            ("nonce", nonce.clone()),
             ("area", "jinjiang".to_string()),
             ("count", "2".to_string()),
             ("seed", "20261130".to_string()),
@@ -803,6 +805,92 @@ async fn a_spot_check_plan_is_reproducible_and_reaches_only_the_supervisors_own_
     let phone = server.enrol(&code).await;
     let pulled = ids(&server.pull_all(&phone).await);
     assert!(plans.iter().all(|p| pulled.contains(p)), "{pulled:?}");
+    server.stop().await;
+}
+
+/// The one-time nonce of a planner page's plan form.
+fn form_nonce(html: &str) -> String {
+    html.split("name=\"nonce\" value=\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no plan form: {html}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_plan_form_sent_twice_or_at_once_plans_the_visits_once() {
+    let server = TestServer::start().await;
+    let supervisor = desk(&server, "Zhao Min", "supervisor", "jinjiang", None, "zhao").await;
+    let preview = "/console/spot-checks?area=jinjiang&count=2&seed=7";
+    let form = |nonce: &str| {
+        vec![
+            ("csrf", supervisor.csrf.clone()),
+            ("nonce", nonce.to_string()),
+            ("area", "jinjiang".to_string()),
+            ("count", "2".to_string()),
+            ("seed", "7".to_string()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        client()
+            .post(server.url("/console/spot-checks"))
+            .header(COOKIE, format!("gw_session={}", supervisor.cookie))
+            .form(&fields)
+            .send()
+    };
+    let page = get(&server, &supervisor.cookie, preview)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let nonce = form_nonce(&page);
+
+    // A double click: the second POST of the same form plans nothing and says so.
+    let first = post(form(&nonce)).await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert!(first.text().await.unwrap().contains("id=\"planned\""));
+    assert_eq!(drafts(&server).len(), 2);
+    let again = post(form(&nonce)).await.unwrap();
+    assert_eq!(again.status(), 200);
+    let again = again.text().await.unwrap();
+    assert!(again.contains("id=\"already-planned\""), "{again}");
+    assert!(!again.contains("id=\"planned\""));
+    assert_eq!(drafts(&server).len(), 2, "planned once");
+
+    // Two POSTs of one form at the same moment (a retry racing the original).
+    let page = get(&server, &supervisor.cookie, preview)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let nonce = form_nonce(&page);
+    let (a, b) = tokio::join!(post(form(&nonce)), post(form(&nonce)));
+    let (a, b) = (
+        a.unwrap().text().await.unwrap(),
+        b.unwrap().text().await.unwrap(),
+    );
+    let planned = [&a, &b]
+        .iter()
+        .filter(|p| p.contains("id=\"planned\""))
+        .count();
+    assert_eq!(planned, 1, "exactly one of the two plans");
+    assert_eq!(drafts(&server).len(), 4);
+
+    // A made-up nonce, or another person's, plans nothing.
+    let forged = post(form("made-up")).await.unwrap();
+    assert_eq!(forged.status(), 400);
+    let admin_desk = desk(&server, "Gao Yi", "admin", "jinjiang", None, "gao").await;
+    let theirs = form_nonce(
+        &get(&server, &admin_desk.cookie, preview)
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(post(form(&theirs)).await.unwrap().status(), 400);
+    assert_eq!(drafts(&server).len(), 4);
     server.stop().await;
 }
 

@@ -30,7 +30,7 @@ pub use deadline::{Deadline, DeadlinePolicy, SeverityDays};
 pub use event::{Actor, Event, EventKind, HazardReport, Level, Payload, ReportSource, Withheld};
 pub use fold::{FoldPosition, Folding, NotNext, fold};
 pub use hlc::Hlc;
-pub use report::{CampaignReport, ReportRow, RowGroup};
+pub use report::{CampaignReport, ReportBuilder, ReportRow, RowGroup, Tally};
 pub use rules::{AllowedAction, Refusal, Rule, allowed_actions, check_event};
 pub use skew::{SkewFlag, SkewKind};
 pub use state::{CaseState, Conflict, ConflictKind, Ignored, Solved, Status};

@@ -114,31 +114,65 @@ pub struct CampaignReport {
     pub awaiting_report: u32,
 }
 
-/// Counts one case into a row, collecting its days to fix.
-fn count(row: &mut ReportRow, days: &mut Vec<f64>, case: &CaseState, overdue: bool) {
-    row.found += 1;
-    if case.status.is_open() {
-        row.open += 1;
-    }
-    if overdue {
-        row.overdue += 1;
-    }
-    if case.rectified_at_ms.is_some() {
-        row.rectified += 1;
-    }
-    if case.status == Status::Closed {
-        row.closed += 1;
-    }
-    if let Some(solved) = case.solved {
-        row.verified += 1;
-        match solved.level {
-            Level::Community => row.solved_community += 1,
-            Level::Street => row.solved_street += 1,
-            Level::District => row.solved_district += 1,
+/// What one case, or a group of cases summed (by a database's aggregates), adds to
+/// every row it counts in: the part of a [`ReportRow`] that adds up. The median does
+/// not add up, so the days to fix travel beside it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Cases reported.
+    pub found: u32,
+    /// Neither solved nor closed.
+    pub open: u32,
+    /// Open past the due date.
+    pub overdue: u32,
+    /// With a standing rectification.
+    pub rectified: u32,
+    /// Solved (fix verified).
+    pub verified: u32,
+    /// Closed.
+    pub closed: u32,
+    /// Solved at community level.
+    pub solved_community: u32,
+    /// Solved at street/town level.
+    pub solved_street: u32,
+    /// Solved at district level.
+    pub solved_district: u32,
+}
+
+impl Tally {
+    /// What one reported case counts, `overdue` as of the report time.
+    pub fn of(case: &CaseState, overdue: bool) -> Tally {
+        let (mut community, mut street, mut district) = (0, 0, 0);
+        if let Some(solved) = case.solved {
+            match solved.level {
+                Level::Community => community = 1,
+                Level::Street => street = 1,
+                Level::District => district = 1,
+            }
+        }
+        Tally {
+            found: 1,
+            open: u32::from(case.status.is_open()),
+            overdue: u32::from(overdue),
+            rectified: u32::from(case.rectified_at_ms.is_some()),
+            verified: u32::from(case.solved.is_some()),
+            closed: u32::from(case.status == Status::Closed),
+            solved_community: community,
+            solved_street: street,
+            solved_district: district,
         }
     }
-    if let Some(d) = deadline::days_to_fix(case) {
-        days.push(d);
+
+    fn add_to(&self, row: &mut ReportRow) {
+        row.found += self.found;
+        row.open += self.open;
+        row.overdue += self.overdue;
+        row.rectified += self.rectified;
+        row.verified += self.verified;
+        row.closed += self.closed;
+        row.solved_community += self.solved_community;
+        row.solved_street += self.solved_street;
+        row.solved_district += self.solved_district;
     }
 }
 
@@ -154,6 +188,103 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
         values[mid]
     };
     Some((m * 100.0).round() / 100.0)
+}
+
+/// Assembles a report from groups of cases by unit and category: the one place that
+/// rolls units up the tree, names rows and orders them, whether the groups are single
+/// cases folded from events ([`compute`]) or a database's aggregates over its kept
+/// case columns (the server's console and `report`), so both give the same report.
+#[derive(Debug)]
+pub struct ReportBuilder<'a> {
+    units: &'a [OrgUnit],
+    unit_by_id: HashMap<&'a str, &'a OrgUnit>,
+    total: (ReportRow, Vec<f64>),
+    categories: Vec<(ReportRow, Vec<f64>)>,
+    unit_rows: BTreeMap<String, (ReportRow, Vec<f64>)>,
+}
+
+impl<'a> ReportBuilder<'a> {
+    /// An empty report over the org-unit tree, with the category names (code, name).
+    pub fn new(units: &'a [OrgUnit], category_names: &[(String, String)]) -> ReportBuilder<'a> {
+        let categories = CATEGORIES
+            .iter()
+            .map(|code| {
+                let name = category_names
+                    .iter()
+                    .find(|(c, _)| c == code)
+                    .map_or(*code, |(_, n)| n.as_str());
+                (
+                    ReportRow::new(RowGroup::Category, code, name, ""),
+                    Vec::new(),
+                )
+            })
+            .collect();
+        ReportBuilder {
+            units,
+            unit_by_id: units.iter().map(|u| (u.id.as_str(), u)).collect(),
+            total: (
+                ReportRow::new(RowGroup::Total, "all", "All cases", ""),
+                Vec::new(),
+            ),
+            categories,
+            unit_rows: BTreeMap::new(),
+        }
+    }
+
+    /// Counts a group of reported cases of one unit (as their report names it) and one
+    /// category into the total, their category's row (if it is one of the nine) and
+    /// the rows of the unit and every unit above it; `days` are the group's days to fix.
+    pub fn add(&mut self, unit: &str, category: &str, tally: &Tally, days: &[f64]) {
+        let count = |(row, all): &mut (ReportRow, Vec<f64>)| {
+            tally.add_to(row);
+            all.extend_from_slice(days);
+        };
+        count(&mut self.total);
+        if let Some(entry) = self.categories.iter_mut().find(|(r, _)| r.key == category) {
+            count(entry);
+        }
+        // The unit and every unit above it; a guard stops a malformed cyclic tree.
+        let mut next = Some(unit);
+        let mut hops = 0;
+        while let Some(id) = next.filter(|_| hops <= self.units.len()) {
+            hops += 1;
+            let unit_by_id = &self.unit_by_id;
+            let entry = self.unit_rows.entry(id.to_string()).or_insert_with(|| {
+                let (name, level) = unit_by_id
+                    .get(id)
+                    .map_or((id, "unknown"), |u| (u.name.as_str(), u.level.as_str()));
+                (ReportRow::new(RowGroup::Unit, id, name, level), Vec::new())
+            });
+            count(entry);
+            next = self.unit_by_id.get(id).and_then(|u| u.parent.as_deref());
+        }
+    }
+
+    /// The report as of `as_of_ms`, with the number of cases awaiting their report.
+    pub fn finish(mut self, as_of_ms: i64, awaiting_report: u32) -> CampaignReport {
+        let finish = |(mut row, days): (ReportRow, Vec<f64>)| {
+            row.median_days_to_fix = median(days);
+            row
+        };
+        let mut by_unit = Vec::new();
+        for unit in tree_order(self.units) {
+            let entry = self.unit_rows.remove(&unit.id).unwrap_or_else(|| {
+                (
+                    ReportRow::new(RowGroup::Unit, &unit.id, &unit.name, &unit.level),
+                    Vec::new(),
+                )
+            });
+            by_unit.push(finish(entry));
+        }
+        by_unit.extend(self.unit_rows.into_values().map(finish));
+        CampaignReport {
+            as_of_ms,
+            total: finish(self.total),
+            by_category: self.categories.into_iter().map(finish).collect(),
+            by_unit,
+            awaiting_report,
+        }
+    }
 }
 
 /// Computes the report from events (of any number of cases), the org-unit tree, the
@@ -172,80 +303,24 @@ pub fn compute(
             .or_default()
             .push(e.clone());
     }
-    let cases: Vec<CaseState> = by_case.iter().map(|(id, ev)| fold(id, ev)).collect();
-
-    let unit_by_id: HashMap<&str, &OrgUnit> = units.iter().map(|u| (u.id.as_str(), u)).collect();
-    let mut total = (
-        ReportRow::new(RowGroup::Total, "all", "All cases", ""),
-        Vec::new(),
-    );
-    let mut categories: Vec<(ReportRow, Vec<f64>)> = CATEGORIES
-        .iter()
-        .map(|code| {
-            let name = category_names
-                .iter()
-                .find(|(c, _)| c == code)
-                .map_or(*code, |(_, n)| n.as_str());
-            (
-                ReportRow::new(RowGroup::Category, code, name, ""),
-                Vec::new(),
-            )
-        })
-        .collect();
-    let mut unit_rows: BTreeMap<String, (ReportRow, Vec<f64>)> = BTreeMap::new();
+    let mut builder = ReportBuilder::new(units, category_names);
     let mut awaiting_report = 0;
-
-    for case in &cases {
+    for (id, events) in &by_case {
+        let case = fold(id, events);
         let Some(report) = &case.report else {
             awaiting_report += 1;
             continue;
         };
-        let overdue = deadline::deadline(case, policy, as_of_ms).is_some_and(|d| d.overdue);
-        count(&mut total.0, &mut total.1, case, overdue);
-        if let Some((row, days)) = categories
-            .iter_mut()
-            .find(|(r, _)| r.key == report.category)
-        {
-            count(row, days, case, overdue);
-        }
-        // The case's unit and every unit above it; a guard stops a malformed cyclic tree.
-        let mut next = Some(report.unit.as_str());
-        let mut hops = 0;
-        while let Some(id) = next.filter(|_| hops <= units.len()) {
-            hops += 1;
-            let entry = unit_rows.entry(id.to_string()).or_insert_with(|| {
-                let (name, level) = unit_by_id
-                    .get(id)
-                    .map_or((id, "unknown"), |u| (u.name.as_str(), u.level.as_str()));
-                (ReportRow::new(RowGroup::Unit, id, name, level), Vec::new())
-            });
-            count(&mut entry.0, &mut entry.1, case, overdue);
-            next = unit_by_id.get(id).and_then(|u| u.parent.as_deref());
-        }
+        let overdue = deadline::deadline(&case, policy, as_of_ms).is_some_and(|d| d.overdue);
+        let days: Vec<f64> = deadline::days_to_fix(&case).into_iter().collect();
+        builder.add(
+            &report.unit,
+            &report.category,
+            &Tally::of(&case, overdue),
+            &days,
+        );
     }
-
-    let finish = |(mut row, days): (ReportRow, Vec<f64>)| {
-        row.median_days_to_fix = median(days);
-        row
-    };
-    let mut by_unit = Vec::new();
-    for unit in tree_order(units) {
-        let entry = unit_rows.remove(&unit.id).unwrap_or_else(|| {
-            (
-                ReportRow::new(RowGroup::Unit, &unit.id, &unit.name, &unit.level),
-                Vec::new(),
-            )
-        });
-        by_unit.push(finish(entry));
-    }
-    by_unit.extend(unit_rows.into_values().map(finish));
-    CampaignReport {
-        as_of_ms,
-        total: finish(total),
-        by_category: categories.into_iter().map(finish).collect(),
-        by_unit,
-        awaiting_report,
-    }
+    builder.finish(as_of_ms, awaiting_report)
 }
 
 /// Units depth first from each district, siblings by id; units whose parent is missing

@@ -1,16 +1,19 @@
 //! The hazard cases a desk person may see, read from the cases' kept rows (their
-//! scope and fold) rather than from every event, and what awaits them by role.
+//! scope and fold) rather than from every event, and what awaits them by role: the
+//! queue, filtered, sorted and paged in SQL over the rows' indexed columns.
 //!
 //! Whether a case is visible is [`crate::scope::read_access`] itself, asked about an
 //! event of the case that someone else recorded: what a phone of the same person
 //! would pull.
 
 use gridwalk_model::hazard::{CaseState, DeadlinePolicy, Level, Status, deadline};
+use gridwalk_model::org::OrgUnit;
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::{Person, RecordKind};
 
 use crate::kinds::CaseFold;
 use crate::scope::{Access, UnitTree, read_access};
+use crate::storage::case_index::{CaseLine, CasePage, CaseQuery, OPEN_STATUSES, level_rank};
 use crate::storage::console::KeptCase;
 use crate::storage::{CaseScope, RecordStore, StoreError, StoredRecord};
 
@@ -84,20 +87,6 @@ pub fn seen_cases(
     Ok(seen)
 }
 
-/// Whether a case awaits `person` by their role: community staff the cases of their
-/// community, street officers those called in to their street (or higher),
-/// department officers those assigned to their department; supervisors and admins
-/// everything they see.
-pub fn awaits(person: &Person, case: &SeenCase) -> bool {
-    match person.role {
-        Role::StreetOfficer => case.state.level >= Level::Street,
-        Role::DepartmentOfficer => {
-            person.department.is_some() && case.state.department == person.department
-        }
-        Role::CommunityStaff | Role::Supervisor | Role::Admin | Role::GridWorker => true,
-    }
-}
-
 /// The queue's filter, from the page's query.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct Filter {
@@ -113,54 +102,105 @@ pub struct Filter {
     /// Only cases past their due time.
     #[serde(default)]
     pub overdue: Option<String>,
+    /// The page, from 1 (the queue shows [`PAGE_SIZE`] lines a page).
+    #[serde(default)]
+    pub page: Option<String>,
 }
 
 impl Filter {
-    /// Whether a case passes.
-    pub fn passes(&self, case: &SeenCase, tree: &UnitTree) -> bool {
-        let report = case.state.report.as_ref();
-        if !self.category.is_empty() && report.is_none_or(|r| r.category != self.category) {
-            return false;
-        }
-        let status_ok = match self.status.as_str() {
-            "" | "open" => case.state.status.is_open(),
-            "all" => true,
-            other => case.state.status.as_str() == other,
-        };
-        if !status_ok {
-            return false;
-        }
-        if !self.unit.is_empty() && !tree.is_within(&case.scope.unit, &self.unit) {
-            return false;
-        }
-        if self.overdue.as_deref().is_some_and(|o| !o.is_empty()) && !case.overdue {
-            return false;
-        }
-        true
+    /// The page asked for, from 1; anything else is the first.
+    pub fn page(&self) -> u64 {
+        self.page
+            .as_deref()
+            .and_then(|p| p.parse::<u64>().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
     }
 }
 
-/// The queue of `person`: the cases awaiting them that pass `filter`, soonest due
-/// first (cases without a due time last).
+/// Lines on a page of the queue.
+pub const PAGE_SIZE: u64 = 50;
+
+/// The units of the tree within `area` (itself included, when the tree holds it).
+fn units_within(tree: &UnitTree, units: &[OrgUnit], area: &str) -> Vec<String> {
+    units
+        .iter()
+        .filter(|u| tree.is_within(&u.id, area))
+        .map(|u| u.id.clone())
+        .collect()
+}
+
+/// The query for `person`'s queue with `filter`, as of `now_ms`: the cases they may
+/// see ([`case_access`]: their area, or their department's cases) that await them by
+/// their role (community staff the cases of their community, street officers those
+/// called in to their street or higher, department officers those assigned to their
+/// department; supervisors and admins everything they see) and pass the filter.
+/// `None` when no case can.
+pub fn queue_query(
+    person: &Person,
+    filter: &Filter,
+    units: &[OrgUnit],
+    tree: &UnitTree,
+    now_ms: i64,
+) -> Option<CaseQuery> {
+    let mut query = CaseQuery::default();
+    match person.role {
+        Role::Admin => {}
+        Role::DepartmentOfficer => query.department = Some(person.department.clone()?),
+        Role::Supervisor | Role::GridWorker | Role::CommunityStaff | Role::StreetOfficer => {
+            query.units = Some(units_within(tree, units, &person.unit));
+        }
+    }
+    if person.role == Role::StreetOfficer {
+        query.min_level = Some(level_rank(Level::Street));
+    }
+    if !filter.unit.is_empty() {
+        let wanted = units_within(tree, units, &filter.unit);
+        query.units = Some(match query.units.take() {
+            Some(seen) => wanted.into_iter().filter(|u| seen.contains(u)).collect(),
+            None => wanted,
+        });
+    }
+    if !filter.category.is_empty() {
+        query.category = Some(filter.category.clone());
+    }
+    query.statuses = match filter.status.as_str() {
+        "" | "open" => Some(OPEN_STATUSES.iter().map(|s| (*s).to_string()).collect()),
+        "all" => None,
+        other => Some(vec![other.to_string()]),
+    };
+    if filter.overdue.as_deref().is_some_and(|o| !o.is_empty()) {
+        query.overdue_at_ms = Some(now_ms);
+    }
+    Some(query)
+}
+
+/// A page of `person`'s queue: the cases of [`queue_query`], soonest due first (cases
+/// without a due time last), `limit` lines after `offset`, read from the case rows'
+/// indexed columns.
 pub fn queue(
     store: &dyn RecordStore,
     person: &Person,
     filter: &Filter,
-    tree: &UnitTree,
     now_ms: i64,
-) -> Result<Vec<SeenCase>, StoreError> {
-    let mut cases: Vec<SeenCase> = seen_cases(store, person, tree, now_ms)?
-        .into_iter()
-        .filter(|c| awaits(person, c) && filter.passes(c, tree))
-        .collect();
-    cases.sort_by(|a, b| {
-        (a.due_ms.is_none(), a.due_ms, &a.scope.case_id).cmp(&(
-            b.due_ms.is_none(),
-            b.due_ms,
-            &b.scope.case_id,
-        ))
-    });
-    Ok(cases)
+    offset: u64,
+    limit: u64,
+) -> Result<CasePage, StoreError> {
+    let units = store.units()?;
+    let tree = UnitTree::new(&units);
+    match queue_query(person, filter, &units, &tree, now_ms) {
+        Some(mut query) => {
+            query.offset = offset;
+            query.limit = limit;
+            store.case_page(&query)
+        }
+        None => Ok(CasePage::default()),
+    }
+}
+
+/// Whether a queue line is open past its due time as of `now_ms`.
+pub fn overdue(line: &CaseLine, now_ms: i64) -> bool {
+    line.status.is_open() && line.due_ms.is_some_and(|due| now_ms > due)
 }
 
 /// The statuses a queue can be filtered by.

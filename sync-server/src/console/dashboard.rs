@@ -1,7 +1,7 @@
 //! `GET /console/dashboard?unit=`: the campaign report as tables and SVG charts — per
 //! category (all nine) and per unit, drillable district → street → community → grid;
 //! solved at community / street / district level; median days to fix; a weekly
-//! trend. The numbers are [`admin::campaign_report`]'s, the very function behind
+//! trend (counted per unit and week by the store, over the case rows' indexed columns). The numbers are [`admin::campaign_report`]'s, the very function behind
 //! `gridwalk-server report --json`; every cell names its row and column
 //! (`data-row`, `data-col`) so a test can compare them.
 //!
@@ -22,11 +22,8 @@ use super::names::{Names, show_date, show_time};
 use super::session::Viewer;
 use super::{Chrome, ConsoleError, blocking, html, percent_encode};
 use crate::admin;
-use crate::kinds::CaseFold;
 use crate::state::AppState;
-
-/// A case's unit and kept fold, for the trend.
-type UnitFold = (String, Option<String>);
+use crate::storage::case_index::WeekCount;
 
 /// Weeks the trend shows.
 const TREND_WEEKS: i64 = 8;
@@ -84,9 +81,9 @@ fn row(row: &ReportRow, href: String, name: String) -> Row {
 }
 
 /// Found and verified cases per week, the last [`TREND_WEEKS`] weeks up to `now_ms`,
-/// of the cases in `area` (all when `None`).
+/// of the cases in `area` (all when `None`), from the store's counts per unit and week.
 fn weekly(
-    folds: &[UnitFold],
+    counts: &[WeekCount],
     area: Option<&str>,
     tree: &crate::scope::UnitTree,
     now_ms: i64,
@@ -95,26 +92,18 @@ fn weekly(
     let starts: Vec<i64> = (0..TREND_WEEKS).map(|w| first + w * WEEK_MS).collect();
     let mut found = vec![0u32; starts.len()];
     let mut verified = vec![0u32; starts.len()];
-    let week_of = |ms: i64| {
-        (ms > first && ms <= now_ms)
-            .then(|| usize::try_from((ms - first - 1) / WEEK_MS).ok())
-            .flatten()
-            .filter(|w| *w < starts.len())
-    };
-    for (unit, fold) in folds {
-        if area.is_some_and(|a| !tree.is_within(unit, a)) {
+    for count in counts {
+        if area.is_some_and(|a| !tree.is_within(&count.unit, a)) {
             continue;
         }
-        let Some(Ok(kept)) = fold.as_deref().map(serde_json::from_str::<CaseFold>) else {
+        let Some(w) = usize::try_from(count.week)
+            .ok()
+            .filter(|w| *w < starts.len())
+        else {
             continue;
         };
-        let state = kept.folding.state;
-        if let Some(w) = state.reported_at_ms.and_then(week_of) {
-            found[w] += 1;
-        }
-        if let Some(w) = state.solved.map(|s| s.at_ms).and_then(week_of) {
-            verified[w] += 1;
-        }
+        found[w] += count.found;
+        verified[w] += count.verified;
     }
     (starts, found, verified)
 }
@@ -130,16 +119,12 @@ pub async fn dashboard(
     let t = lang.texts();
     let store = state.store.clone();
     let now_ms = Utc::now().timestamp_millis();
-    let (report, units, folds): (CampaignReport, Vec<OrgUnit>, Vec<UnitFold>) =
+    let (report, units, weeks): (CampaignReport, Vec<OrgUnit>, Vec<WeekCount>) =
         blocking(move || {
             let report = admin::campaign_report(store.as_ref(), now_ms)
                 .map_err(|e| ConsoleError::Internal(e.to_string()))?;
-            let folds = store
-                .kept_cases()?
-                .into_iter()
-                .map(|k| (k.scope.unit, k.fold))
-                .collect();
-            Ok((report, store.units()?, folds))
+            let weeks = store.week_counts(now_ms - TREND_WEEKS * WEEK_MS, WEEK_MS, now_ms)?;
+            Ok((report, store.units()?, weeks))
         })
         .await?;
     let names = Names::new(lang, &units);
@@ -224,7 +209,7 @@ pub async fn dashboard(
             ],
         }],
     );
-    let (starts, found, verified) = weekly(&folds, unit.as_deref(), &tree, now_ms);
+    let (starts, found, verified) = weekly(&weeks, unit.as_deref(), &tree, now_ms);
     let trend_chart = chart::bars(
         t.weekly,
         &starts.iter().map(|s| show_date(*s)).collect::<Vec<_>>(),

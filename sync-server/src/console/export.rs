@@ -18,7 +18,6 @@ use super::cases::{self, Filter};
 use super::session::Viewer;
 use super::{ConsoleError, blocking};
 use crate::admin;
-use crate::scope::UnitTree;
 use crate::state::AppState;
 
 /// One CSV cell: quoted when it holds a comma, quote or line break; a leading formula
@@ -159,14 +158,15 @@ async fn cases_table(
 ) -> Result<Table, ConsoleError> {
     let store = state.store.clone();
     let now_ms = Utc::now().timestamp_millis();
+    // Every line of the filtered queue, not one page of it.
     let found = blocking(move || {
-        let tree = UnitTree::new(&store.units()?);
         Ok(cases::queue(
             store.as_ref(),
             &viewer.person,
             &filter,
-            &tree,
             now_ms,
+            0,
+            u64::MAX,
         )?)
     })
     .await?;
@@ -182,24 +182,17 @@ async fn cases_table(
         "overdue",
     ];
     let mut rows = vec![header.iter().map(|h| (*h).to_string()).collect()];
-    for c in &found {
+    for c in &found.lines {
         rows.push(vec![
-            c.scope.case_id.clone(),
-            c.state
-                .report
-                .as_ref()
-                .map(|r| r.category.clone())
-                .unwrap_or_default(),
-            c.state.status.as_str().to_string(),
-            c.scope.unit.clone(),
-            c.state.level.as_str().to_string(),
-            c.state.department.clone().unwrap_or_default(),
-            c.state
-                .reported_at_ms
-                .map(|m| m.to_string())
-                .unwrap_or_default(),
+            c.case_id.clone(),
+            c.category.clone().unwrap_or_default(),
+            c.status.as_str().to_string(),
+            c.unit.clone(),
+            c.level.as_str().to_string(),
+            c.department.clone().unwrap_or_default(),
+            c.reported_at_ms.map(|m| m.to_string()).unwrap_or_default(),
             c.due_ms.map(|m| m.to_string()).unwrap_or_default(),
-            c.overdue.to_string(),
+            cases::overdue(c, now_ms).to_string(),
         ]);
     }
     Ok(Table(rows))

@@ -212,6 +212,11 @@ texts! {
     site: "场所", "Site";
     overdue: "超期", "Overdue";
     overdue_only: "仅超期", "overdue only";
+    previous_page: "上一页", "Previous page";
+    next_page: "下一页", "Next page";
+    cases_total: "件，第", "cases, page";
+    page_of: "页，共", "of";
+    pages: "页", "";
     due: "期限", "Due";
     level: "层级", "Level";
     department: "责任部门", "Department";
@@ -302,6 +307,7 @@ texts! {
     never: "从未检查", "never";
     plan_visits: "生成抽查计划", "Plan these visits";
     planned: "已生成抽查计划，场所数：", "Visits planned:";
+    already_planned: "此计划表单已提交过，抽查计划只生成一次。", "This plan was already submitted; the visits were planned once.";
     my_plans: "我的待执行抽查", "My planned visits";
     no_plans: "暂无待执行的抽查。", "No planned visit.";
     discrepancies: "抽查发现差异", "Spot-check discrepancies";

@@ -1,5 +1,6 @@
 //! `GET /console/queue`: what awaits the signed-in person, by role, filterable by
-//! category, status, unit and overdue, soonest due first.
+//! category, status, unit and overdue, soonest due first, [`PAGE_SIZE`] lines a page
+//! (`?page=`), filtered, sorted and paged in SQL.
 
 use askama::Template;
 use axum::extract::{Query, RawQuery, State};
@@ -9,7 +10,7 @@ use chrono::Utc;
 use gridwalk_model::checklist::CATEGORIES;
 use gridwalk_model::profile::Role;
 
-use super::cases::{self, Filter, STATUSES};
+use super::cases::{self, Filter, PAGE_SIZE, STATUSES};
 use super::i18n::Lang;
 use super::names::{Names, show_date};
 use super::session::Viewer;
@@ -64,6 +65,16 @@ struct QueuePage {
     overdue: bool,
     export_href: String,
     export_xlsx_href: String,
+    /// Lines on all pages.
+    total: u64,
+    /// This page, from 1.
+    page: u64,
+    /// Pages.
+    pages: u64,
+    /// The page before, or empty.
+    previous_href: String,
+    /// The page after, or empty.
+    next_href: String,
 }
 
 /// `GET /console/queue`.
@@ -80,10 +91,12 @@ pub async fn queue(
     let person = viewer.person.clone();
     let now_ms = Utc::now().timestamp_millis();
     let wanted = filter.clone();
+    let page_number = filter.page();
     let (found, units) = blocking(move || {
+        let offset = (page_number - 1).saturating_mul(PAGE_SIZE);
+        let found = cases::queue(store.as_ref(), &person, &wanted, now_ms, offset, PAGE_SIZE)?;
         let units = store.units()?;
         let tree = UnitTree::new(&units);
-        let found = cases::queue(store.as_ref(), &person, &wanted, &tree, now_ms)?;
         let mine: Vec<_> = units
             .into_iter()
             .filter(|u| person.role == Role::Admin || tree.is_within(&u.id, &person.unit))
@@ -93,29 +106,29 @@ pub async fn queue(
     .await?;
     let names = Names::new(lang, &units);
     let lines = found
+        .lines
         .iter()
-        .map(|c| {
-            let report = c.state.report.as_ref();
-            Line {
-                id: c.scope.case_id.clone(),
-                category: report
-                    .map(|r| names.category(&r.category))
-                    .unwrap_or_default(),
-                status: lang.status(c.state.status),
-                unit: names.unit(&c.scope.unit),
-                level: lang.level(c.state.level),
-                department: c
-                    .state
-                    .department
-                    .as_deref()
-                    .map(|d| names.department(d))
-                    .unwrap_or_default(),
-                reported: c.state.reported_at_ms.map(show_date).unwrap_or_default(),
-                due: c.due_ms.map(show_date).unwrap_or_default(),
-                overdue: c.overdue,
-            }
+        .map(|c| Line {
+            id: c.case_id.clone(),
+            category: c
+                .category
+                .as_deref()
+                .map(|k| names.category(k))
+                .unwrap_or_default(),
+            status: lang.status(c.status),
+            unit: names.unit(&c.unit),
+            level: lang.level(c.level),
+            department: c
+                .department
+                .as_deref()
+                .map(|d| names.department(d))
+                .unwrap_or_default(),
+            reported: c.reported_at_ms.map(show_date).unwrap_or_default(),
+            due: c.due_ms.map(show_date).unwrap_or_default(),
+            overdue: cases::overdue(c, now_ms),
         })
         .collect();
+    let pages = found.total.div_ceil(PAGE_SIZE).max(1);
     let choice = |value: &str, label: String, current: &str| Choice {
         value: value.to_string(),
         label,
@@ -154,6 +167,27 @@ pub async fn queue(
         Role::Supervisor | Role::Admin | Role::GridWorker => t.queue_area,
     };
     let query = raw.filter(|q| !q.is_empty());
+    let page_href = |page: u64| {
+        let mut kept: Vec<String> = query
+            .as_deref()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("page="))
+            .map(str::to_string)
+            .collect();
+        kept.push(format!("page={page}"));
+        format!("/console/queue?{}", kept.join("&"))
+    };
+    let previous_href = if page_number > 1 {
+        page_href(page_number - 1)
+    } else {
+        String::new()
+    };
+    let next_href = if page_number < pages {
+        page_href(page_number + 1)
+    } else {
+        String::new()
+    };
     let here = match &query {
         Some(q) => format!("/console/queue?{q}"),
         None => "/console/queue".to_string(),
@@ -173,6 +207,11 @@ pub async fn queue(
         overdue: filter.overdue.as_deref().is_some_and(|o| !o.is_empty()),
         export_href,
         export_xlsx_href,
+        total: found.total,
+        page: page_number,
+        pages,
+        previous_href,
+        next_href,
     };
     Ok(html(&page))
 }

@@ -27,12 +27,13 @@ use super::i18n::Lang;
 use super::names::show_time;
 use super::queue::Choice;
 use super::sample::{self, Candidate, Weights};
-use super::session::Viewer;
+use super::session::{Viewer, new_secret};
 use super::{Chrome, ConsoleError, blocking, html};
 use crate::api::push::push_one;
 use crate::auth::Caller;
 use crate::scope::{UnitTree, read_access};
-use crate::storage::{RecordStore, StoredRecord};
+use crate::storage::console::NonceUse;
+use crate::storage::{RecordStore, StoredRecord, sha256_hex};
 
 /// The most sites one plan may hold: a day or two of visits.
 pub const MAX_SITES: usize = 50;
@@ -61,6 +62,9 @@ pub struct PlanQuery {
     /// The session's form token (the plan's form only).
     #[serde(default)]
     pub csrf: String,
+    /// The plan form's one-time nonce (the plan's form only).
+    #[serde(default)]
+    pub nonce: String,
 }
 
 impl PlanQuery {
@@ -135,6 +139,8 @@ struct PlannerPage {
     drawn: Vec<DrawnSite>,
     error: String,
     planned_now: usize,
+    already_planned: bool,
+    nonce: String,
     plans: Vec<PlannedVisit>,
 }
 
@@ -306,13 +312,40 @@ fn new_seed() -> Result<u64, ConsoleError> {
     Ok(u64::from_le_bytes(bytes) >> 11)
 }
 
-/// The page for `query`, after recording `planned_now` visits.
+/// How long a plan form's nonce stays usable: a session's lifetime.
+const NONCE_LIFETIME_MS: i64 = 12 * 3600 * 1000;
+
+/// What the plan form was sent for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Posted {
+    /// Nothing yet: the page is a preview.
+    Nothing,
+    /// This many visits were planned now.
+    Planned(usize),
+    /// The form had been submitted before; nothing was planned again.
+    AlreadyPlanned,
+}
+
+/// Issues the plan form's one-time nonce for `person`: the form carries it, the store
+/// keeps only its SHA-256.
+fn issue_nonce(store: &dyn RecordStore, person: &str, now_ms: i64) -> Result<String, ConsoleError> {
+    let nonce = new_secret()?;
+    store.issue_form_nonce(
+        &sha256_hex(nonce.as_bytes()),
+        person,
+        now_ms,
+        now_ms - NONCE_LIFETIME_MS,
+    )?;
+    Ok(nonce)
+}
+
+/// The page for `query`, after `posted`.
 async fn render(
     state: &crate::state::AppState,
     viewer: &Viewer,
     lang: Lang,
     query: PlanQuery,
-    planned_now: usize,
+    posted: Posted,
 ) -> Result<Response, ConsoleError> {
     let store = state.store.clone();
     let person = viewer.person.clone();
@@ -337,6 +370,18 @@ async fn render(
         Ok(None) => {}
         Err(e) => error = e,
     }
+    // A form to plan with, only when there is a sample to plan and nothing was posted.
+    let nonce = if drawn_sites.is_empty() || posted != Posted::Nothing {
+        String::new()
+    } else {
+        let store = state.store.clone();
+        let person = viewer.person.id.clone();
+        blocking(move || issue_nonce(store.as_ref(), &person, now_ms)).await?
+    };
+    let planned_now = match posted {
+        Posted::Planned(n) => n,
+        Posted::Nothing | Posted::AlreadyPlanned => 0,
+    };
     let tree = UnitTree::new(&ground.units);
     let areas = ground
         .units
@@ -361,6 +406,8 @@ async fn render(
         drawn: drawn_sites,
         error,
         planned_now,
+        already_planned: posted == Posted::AlreadyPlanned,
+        nonce,
         plans: ground.plans,
     };
     Ok(html(&page))
@@ -375,12 +422,14 @@ pub async fn planner(
     Query(query): Query<PlanQuery>,
 ) -> Result<Response, ConsoleError> {
     planner_only(&viewer)?;
-    render(&state, &viewer, Lang::of(&headers), query, 0).await
+    render(&state, &viewer, Lang::of(&headers), query, Posted::Nothing).await
 }
 
-/// `POST /console/spot-checks`: draws the sample again from the form's seed and records
-/// a planned visit (a draft spot check) for each drawn site, in turn; a refusal stops
-/// there and is shown (the visits before it stay planned, and re-posting plans anew).
+/// `POST /console/spot-checks`: uses up the form's one-time nonce, then draws the sample
+/// again from the form's seed and records a planned visit (a draft spot check) for each
+/// drawn site, in turn; a refusal stops there and is shown (the visits before it stay
+/// planned). The same form sent again (a double click, a retried POST) finds its nonce
+/// used and plans nothing: the visits are planned once. A new plan needs a new preview.
 pub async fn plan(
     State(state): State<crate::state::AppState>,
     viewer: Viewer,
@@ -398,8 +447,24 @@ pub async fn plan(
     let weights = form.weights();
     let store = state.store.clone();
     let who = viewer.clone();
+    let nonce_hash = sha256_hex(form.nonce.as_bytes());
     let planned = blocking(move || {
         let now = Utc::now();
+        let now_ms = now.timestamp_millis();
+        match store.use_form_nonce(
+            &nonce_hash,
+            &who.person.id,
+            now_ms,
+            now_ms - NONCE_LIFETIME_MS,
+        )? {
+            NonceUse::Fresh => {}
+            NonceUse::AlreadyUsed => return Ok(None),
+            NonceUse::Unknown => {
+                return Err(ConsoleError::BadRequest(
+                    "the plan form is unknown or expired: preview the sample again".into(),
+                ));
+            }
+        }
         let ground = ground(store.as_ref(), &who.person, now.timestamp_millis())?;
         let sites =
             drawn(&ground, &area, count, seed, weights).map_err(ConsoleError::BadRequest)?;
@@ -441,9 +506,18 @@ pub async fn plan(
             }
             planned += 1;
         }
-        Ok(planned)
+        Ok(Some(planned))
     })
     .await?;
-    tracing::info!(planned, seed, "spot checks planned");
-    render(&state, &viewer, lang, form, planned).await
+    let posted = match planned {
+        Some(planned) => {
+            tracing::info!(planned, seed, "spot checks planned");
+            Posted::Planned(planned)
+        }
+        None => {
+            tracing::info!(seed, "a plan form sent again; nothing planned");
+            Posted::AlreadyPlanned
+        }
+    };
+    render(&state, &viewer, lang, form, posted).await
 }

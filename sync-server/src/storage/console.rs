@@ -86,6 +86,18 @@ pub struct KeptCase {
     pub fold: Option<String>,
 }
 
+/// What using up a one-time form nonce found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceUse {
+    /// The nonce was issued to this person and not used: it is used now, the form acts.
+    Fresh,
+    /// The nonce was already used (a double click, a retried POST): the form must not
+    /// act again.
+    AlreadyUsed,
+    /// No such nonce for this person, or it is too old: the form is refused.
+    Unknown,
+}
+
 /// The console's storage.
 pub trait ConsoleStore: Send + Sync {
     /// Uses up a one-time code to set its person's console password, making their
@@ -124,4 +136,22 @@ pub trait ConsoleStore: Send + Sync {
     fn note_console_signin_failure(&self, keys: &[&str], now_ms: i64) -> StoreResult<()>;
     /// Every hazard case's kept row.
     fn kept_cases(&self) -> StoreResult<Vec<KeptCase>>;
+    /// Records a one-time form nonce (its SHA-256) issued to `person` at `now_ms`, and
+    /// forgets nonces issued before `forget_before_ms`.
+    fn issue_form_nonce(
+        &self,
+        nonce_hash: &str,
+        person: &str,
+        now_ms: i64,
+        forget_before_ms: i64,
+    ) -> StoreResult<()>;
+    /// Uses up a nonce of `person`'s issued at or after `issued_after_ms`, atomically:
+    /// of two requests carrying it at once, exactly one finds it [`NonceUse::Fresh`].
+    fn use_form_nonce(
+        &self,
+        nonce_hash: &str,
+        person: &str,
+        now_ms: i64,
+        issued_after_ms: i64,
+    ) -> StoreResult<NonceUse>;
 }

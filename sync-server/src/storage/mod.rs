@@ -12,6 +12,7 @@
 //! The traits are synchronous; the API calls them through [`crate::error::blocking`]
 //! so that a slow store never stalls the async runtime.
 
+pub mod case_index;
 pub mod case_locks;
 pub mod console;
 pub mod files;
@@ -264,13 +265,16 @@ pub struct CaseScope {
 
 /// A hazard case's row as written with one of its events: its scope, and the fold of
 /// its events so far (JSON), kept so that the next event is applied to it rather than
-/// every event refolded.
+/// every event refolded, and the indexed columns taken from that fold, written in the
+/// same statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseRow {
     /// What the scope needs.
     pub scope: CaseScope,
     /// The kept fold, opaque to storage.
     pub fold: String,
+    /// The fold's indexed columns ([`case_index::CaseColumns::of`] of the same fold).
+    pub columns: case_index::CaseColumns,
 }
 
 /// What happened to a pushed record.
@@ -459,7 +463,9 @@ impl Database {
 }
 
 /// Records, reference data, people and devices.
-pub trait RecordStore: console::ConsoleStore + Send + Sync + 'static {
+pub trait RecordStore:
+    console::ConsoleStore + case_index::CaseIndex + Send + Sync + 'static
+{
     /// Runs a real query, for `/health`.
     fn check_health(&self) -> StoreResult<()>;
     /// Waits for hazard case `case_id`'s lock and holds it until the returned guard is

@@ -2,6 +2,7 @@
 //! SQLite serialises writers anyway, and one connection keeps every push batch's
 //! check-then-insert atomic without extra locking.
 
+mod case_index;
 mod console;
 
 use std::path::Path;
@@ -34,6 +35,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_signatures.sql"),
     include_str!("migrations/0007_console.sql"),
     include_str!("migrations/0008_thumbnails.sql"),
+    include_str!("migrations/0009_case_columns.sql"),
+    include_str!("migrations/0010_form_nonces.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
@@ -64,6 +67,7 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
         gridwalk_migrate::migrate_schema(&mut conn, MIGRATIONS)
             .map_err(|e| StoreError::Schema(e.to_string()))?;
+        case_index::fill_case_columns(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             case_locks: CaseLocks::default(),
@@ -985,20 +989,29 @@ fn insert_record(tx: &rusqlite::Transaction<'_>, rec: &NewRecord) -> StoreResult
     Ok(PutOutcome::Stored(seq))
 }
 
-/// Writes a case's row inside `tx`: replacing the row when `replace`, else only when
-/// the case has none.
+/// Writes a case's row inside `tx`, its fold and indexed columns in one statement:
+/// replacing the row when `replace`, else only when the case has none.
 fn write_case_row(tx: &rusqlite::Transaction<'_>, row: &CaseRow, replace: bool) -> StoreResult<()> {
     let on_conflict = if replace {
         "DO UPDATE SET unit = excluded.unit, department = excluded.department, \
-         personal = excluded.personal, fold = excluded.fold"
+         personal = excluded.personal, fold = excluded.fold, status = excluded.status, \
+         level = excluded.level, category = excluded.category, \
+         report_unit = excluded.report_unit, site = excluded.site, \
+         reported_at_ms = excluded.reported_at_ms, due_ms = excluded.due_ms, \
+         rectified_at_ms = excluded.rectified_at_ms, solved_at_ms = excluded.solved_at_ms, \
+         solved_level = excluded.solved_level, closed_at_ms = excluded.closed_at_ms, \
+         last_hlc_ms = excluded.last_hlc_ms"
     } else {
         "DO NOTHING"
     };
     let scope = &row.scope;
+    let c = &row.columns;
     tx.execute(
         &format!(
-            "INSERT INTO cases(case_id, unit, department, personal, fold)
-             VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO cases(case_id, unit, department, personal, fold, status, level,
+               category, report_unit, site, reported_at_ms, due_ms, rectified_at_ms,
+               solved_at_ms, solved_level, closed_at_ms, last_hlc_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT(case_id) {on_conflict}"
         ),
         params![
@@ -1006,7 +1019,19 @@ fn write_case_row(tx: &rusqlite::Transaction<'_>, row: &CaseRow, replace: bool) 
             scope.unit,
             scope.department,
             scope.personal,
-            row.fold
+            row.fold,
+            c.status,
+            c.level,
+            c.category,
+            c.report_unit,
+            c.site,
+            c.reported_at_ms,
+            c.due_ms,
+            c.rectified_at_ms,
+            c.solved_at_ms,
+            c.solved_level,
+            c.closed_at_ms,
+            c.last_hlc_ms
         ],
     )?;
     Ok(())

@@ -239,6 +239,17 @@ impl TestServer {
         args
     }
 
+    /// The server's record store opened once more, as another process (or the next
+    /// start) opens it: migrations and back-fills run again.
+    pub fn reopen_store(&self) -> std::sync::Arc<dyn gridwalk_server::storage::RecordStore> {
+        match &self._database {
+            Some(scratch) => Database::Postgres(scratch.url().to_string()),
+            None => Database::Sqlite(self.data_path().join("server.sqlite")),
+        }
+        .open()
+        .unwrap()
+    }
+
     /// Runs a statement on the server's database behind its back (what someone with
     /// the database does, or what a crash leaves), SQLite or PostgreSQL alike: `?1`…
     /// placeholders, text parameters. Returns the rows changed, or the first column of

@@ -7,7 +7,7 @@ use tokio_postgres::error::SqlState;
 use super::records::person_at;
 use super::{PgStore, advisory_key, execute, query, query_one, query_opt};
 use crate::storage::console::{
-    Account, ConsoleStore, KeptCase, NewAccount, PasswordSet, SessionRow, SigninGate,
+    Account, ConsoleStore, KeptCase, NewAccount, NonceUse, PasswordSet, SessionRow, SigninGate,
 };
 use crate::storage::sqlite::{parse_stamp, stamp};
 use crate::storage::{CaseScope, StoreError, StoreResult};
@@ -313,6 +313,71 @@ impl ConsoleStore for PgStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn issue_form_nonce(
+        &self,
+        nonce_hash: &str,
+        person: &str,
+        now_ms: i64,
+        forget_before_ms: i64,
+    ) -> StoreResult<()> {
+        self.run(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await?;
+            execute(
+                &tx,
+                "DELETE FROM console_form_nonces WHERE created_at_ms < $1",
+                &[&forget_before_ms],
+            )
+            .await?;
+            execute(
+                &tx,
+                "INSERT INTO console_form_nonces(nonce_hash, person, created_at_ms)
+                 VALUES ($1, $2, $3)",
+                &[&nonce_hash, &person, &now_ms],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn use_form_nonce(
+        &self,
+        nonce_hash: &str,
+        person: &str,
+        now_ms: i64,
+        issued_after_ms: i64,
+    ) -> StoreResult<NonceUse> {
+        self.run(async {
+            let c = self.client().await?;
+            // One statement: of two replicas using the nonce at once, the row lock lets
+            // exactly one change it.
+            let fresh = execute(
+                &c,
+                "UPDATE console_form_nonces SET used_at_ms = $4
+                 WHERE nonce_hash = $1 AND person = $2 AND created_at_ms >= $3
+                   AND used_at_ms IS NULL",
+                &[&nonce_hash, &person, &issued_after_ms, &now_ms],
+            )
+            .await?;
+            if fresh == 1 {
+                return Ok(NonceUse::Fresh);
+            }
+            let known = query_opt(
+                &c,
+                "SELECT 1 FROM console_form_nonces
+                 WHERE nonce_hash = $1 AND person = $2 AND created_at_ms >= $3",
+                &[&nonce_hash, &person, &issued_after_ms],
+            )
+            .await?;
+            Ok(if known.is_some() {
+                NonceUse::AlreadyUsed
+            } else {
+                NonceUse::Unknown
+            })
         })
     }
 }

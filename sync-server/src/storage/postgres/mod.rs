@@ -13,6 +13,7 @@
 //! is synchronous and the API calls it inside `spawn_blocking`), which works from any
 //! thread, a runtime's own included, as the admin code and the tests call it.
 
+mod case_index;
 mod console;
 mod records;
 pub mod scratch;
@@ -34,6 +35,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_records.sql"),
     include_str!("migrations/0002_console.sql"),
     include_str!("migrations/0003_thumbnails.sql"),
+    include_str!("migrations/0004_case_columns.sql"),
+    include_str!("migrations/0005_form_nonces.sql"),
 ];
 
 /// Most connections one replica opens for queries.
@@ -87,7 +90,8 @@ impl PgStore {
         };
         store.run(async {
             let mut client = store.client().await?;
-            migrate(&mut client, MIGRATIONS, MIGRATIONS.len()).await
+            migrate(&mut client, MIGRATIONS, MIGRATIONS.len()).await?;
+            case_index::fill_case_columns(&mut client).await
         })?;
         Ok(store)
     }

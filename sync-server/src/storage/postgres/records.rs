@@ -1137,21 +1137,30 @@ fn feed_key() -> i64 {
     advisory_key("feed", "records")
 }
 
-/// Writes a case's row inside `tx`: replacing the row when `replace`, else only when
-/// the case has none.
+/// Writes a case's row inside `tx`, its fold and indexed columns in one statement:
+/// replacing the row when `replace`, else only when the case has none.
 async fn write_case_row(tx: &impl GenericClient, row: &CaseRow, replace: bool) -> StoreResult<()> {
     let on_conflict = if replace {
         "DO UPDATE SET unit = excluded.unit, department = excluded.department, \
-         personal = excluded.personal, fold = excluded.fold"
+         personal = excluded.personal, fold = excluded.fold, status = excluded.status, \
+         level = excluded.level, category = excluded.category, \
+         report_unit = excluded.report_unit, site = excluded.site, \
+         reported_at_ms = excluded.reported_at_ms, due_ms = excluded.due_ms, \
+         rectified_at_ms = excluded.rectified_at_ms, solved_at_ms = excluded.solved_at_ms, \
+         solved_level = excluded.solved_level, closed_at_ms = excluded.closed_at_ms, \
+         last_hlc_ms = excluded.last_hlc_ms"
     } else {
         "DO NOTHING"
     };
     let scope = &row.scope;
+    let c = &row.columns;
     execute(
         tx,
         &format!(
-            "INSERT INTO cases(case_id, unit, department, personal, fold)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO cases(case_id, unit, department, personal, fold, status, level,
+               category, report_unit, site, reported_at_ms, due_ms, rectified_at_ms,
+               solved_at_ms, solved_level, closed_at_ms, last_hlc_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
              ON CONFLICT(case_id) {on_conflict}"
         ),
         &[
@@ -1160,6 +1169,18 @@ async fn write_case_row(tx: &impl GenericClient, row: &CaseRow, replace: bool) -
             &scope.department,
             &scope.personal,
             &row.fold,
+            &c.status,
+            &c.level,
+            &c.category,
+            &c.report_unit,
+            &c.site,
+            &c.reported_at_ms,
+            &c.due_ms,
+            &c.rectified_at_ms,
+            &c.solved_at_ms,
+            &c.solved_level,
+            &c.closed_at_ms,
+            &c.last_hlc_ms,
         ],
     )
     .await?;

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, parse_stamp, person_from_parts, person_from_row, stamp};
 use crate::storage::console::{
-    Account, ConsoleStore, KeptCase, NewAccount, PasswordSet, SessionRow, SigninGate,
+    Account, ConsoleStore, KeptCase, NewAccount, NonceUse, PasswordSet, SessionRow, SigninGate,
 };
 use crate::storage::{CaseScope, StoreResult};
 
@@ -250,5 +250,59 @@ impl ConsoleStore for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn issue_form_nonce(
+        &self,
+        nonce_hash: &str,
+        person: &str,
+        now_ms: i64,
+        forget_before_ms: i64,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM console_form_nonces WHERE created_at_ms < ?1",
+            [forget_before_ms],
+        )?;
+        tx.execute(
+            "INSERT INTO console_form_nonces(nonce_hash, person, created_at_ms)
+             VALUES (?1, ?2, ?3)",
+            params![nonce_hash, person, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn use_form_nonce(
+        &self,
+        nonce_hash: &str,
+        person: &str,
+        now_ms: i64,
+        issued_after_ms: i64,
+    ) -> StoreResult<NonceUse> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let used: Option<Option<i64>> = tx
+            .query_row(
+                "SELECT used_at_ms FROM console_form_nonces
+                 WHERE nonce_hash = ?1 AND person = ?2 AND created_at_ms >= ?3",
+                params![nonce_hash, person, issued_after_ms],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let outcome = match used {
+            None => NonceUse::Unknown,
+            Some(Some(_)) => NonceUse::AlreadyUsed,
+            Some(None) => {
+                tx.execute(
+                    "UPDATE console_form_nonces SET used_at_ms = ?2 WHERE nonce_hash = ?1",
+                    params![nonce_hash, now_ms],
+                )?;
+                NonceUse::Fresh
+            }
+        };
+        tx.commit()?;
+        Ok(outcome)
     }
 }

@@ -1,0 +1,341 @@
+//! The case rows' indexed columns in the SQLite record store (schema version 9,
+//! `0009_case_columns.sql`): the back-fill of rows from before, and the queue's and
+//! the report's queries.
+
+use gridwalk_model::hazard::{Event, Tally};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params, params_from_iter};
+
+use super::SqliteStore;
+use crate::storage::case_index::{
+    CaseColumns, CaseIndex, CaseLine, CasePage, CaseQuery, FixTime, OPEN_STATUSES, ReportGroup,
+    WeekCount, level_of_rank, status_of,
+};
+use crate::storage::{StoreError, StoreResult};
+
+/// `status IN ('reported', …)`: the open statuses as SQL.
+fn open_list() -> String {
+    OPEN_STATUSES
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Fills the columns of every row that has none (a row kept before schema version 9),
+/// from its fold or its events, in one transaction. Nothing to do on later opens.
+pub(super) fn fill_case_columns(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn.transaction()?;
+    let missing: Vec<(String, Option<String>)> = tx
+        .prepare("SELECT case_id, fold FROM cases WHERE status IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (case_id, fold) in missing {
+        let columns = CaseColumns::of_stored(&case_id, fold.as_deref(), || {
+            let bodies: Vec<(String, String)> = tx
+                .prepare(
+                    "SELECT id, body FROM records WHERE case_id = ?1 AND kind = 'hazard-event'
+                     ORDER BY seq",
+                )?
+                .query_map([&case_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            bodies
+                .iter()
+                .map(|(id, body)| {
+                    serde_json::from_str::<Event>(body)
+                        .map_err(|e| StoreError::Corrupt(format!("stored hazard event {id}: {e}")))
+                })
+                .collect()
+        })?;
+        let c = &columns;
+        tx.execute(
+            "UPDATE cases SET status = ?2, level = ?3, category = ?4, report_unit = ?5,
+               site = ?6, reported_at_ms = ?7, due_ms = ?8, rectified_at_ms = ?9,
+               solved_at_ms = ?10, solved_level = ?11, closed_at_ms = ?12, last_hlc_ms = ?13
+             WHERE case_id = ?1",
+            params![
+                case_id,
+                c.status,
+                c.level,
+                c.category,
+                c.report_unit,
+                c.site,
+                c.reported_at_ms,
+                c.due_ms,
+                c.rectified_at_ms,
+                c.solved_at_ms,
+                c.solved_level,
+                c.closed_at_ms,
+                c.last_hlc_ms
+            ],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A JSON array of texts, for `IN (SELECT value FROM json_each(?))`.
+fn json_list(items: &[String]) -> StoreResult<String> {
+    serde_json::to_string(items).map_err(|e| StoreError::Corrupt(format!("a list: {e}")))
+}
+
+/// The queue's `WHERE` clause and its parameters.
+fn queue_filter(query: &CaseQuery) -> StoreResult<(String, Vec<Value>)> {
+    let mut clauses = vec!["status IS NOT NULL".to_string()];
+    let mut values = Vec::new();
+    let mut bind = |clause: &str, value: Value, values: &mut Vec<Value>| {
+        values.push(value);
+        clauses.push(clause.replace('?', &format!("?{}", values.len())));
+    };
+    if let Some(units) = &query.units {
+        bind(
+            "unit IN (SELECT value FROM json_each(?))",
+            Value::Text(json_list(units)?),
+            &mut values,
+        );
+    }
+    if let Some(department) = &query.department {
+        bind(
+            "department = ?",
+            Value::Text(department.clone()),
+            &mut values,
+        );
+    }
+    if let Some(level) = query.min_level {
+        bind("level >= ?", Value::Integer(level), &mut values);
+    }
+    if let Some(category) = &query.category {
+        bind("category = ?", Value::Text(category.clone()), &mut values);
+    }
+    if let Some(statuses) = &query.statuses {
+        bind(
+            "status IN (SELECT value FROM json_each(?))",
+            Value::Text(json_list(statuses)?),
+            &mut values,
+        );
+    }
+    if let Some(at) = query.overdue_at_ms {
+        bind(
+            &format!("status IN ({}) AND due_ms < ?", open_list()),
+            Value::Integer(at),
+            &mut values,
+        );
+    }
+    Ok((clauses.join(" AND "), values))
+}
+
+fn count(value: i64) -> StoreResult<u32> {
+    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("a count of {value}")))
+}
+
+impl CaseIndex for SqliteStore {
+    fn case_page(&self, query: &CaseQuery) -> StoreResult<CasePage> {
+        let (filter, mut values) = queue_filter(query)?;
+        let conn = self.conn()?;
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM cases WHERE {filter}"))?
+            .query_row(params_from_iter(values.iter()), |r| r.get(0))?;
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+        values.push(Value::Integer(limit));
+        values.push(Value::Integer(offset));
+        let (l, o) = (values.len() - 1, values.len());
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT case_id, unit, department, status, level, category, reported_at_ms, due_ms
+             FROM cases WHERE {filter}
+             ORDER BY due_ms IS NULL, due_ms, case_id LIMIT ?{l} OFFSET ?{o}"
+        ))?;
+        let rows = stmt
+            .query_map(params_from_iter(values.iter()), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                    r.get::<_, Option<i64>>(7)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let lines = rows
+            .into_iter()
+            .map(
+                |(case_id, unit, department, status, level, category, reported, due)| {
+                    Ok(CaseLine {
+                        case_id,
+                        unit,
+                        department,
+                        status: status_of(&status)?,
+                        level: level_of_rank(level)?,
+                        category,
+                        reported_at_ms: reported,
+                        due_ms: due,
+                    })
+                },
+            )
+            .collect::<StoreResult<_>>()?;
+        Ok(CasePage {
+            lines,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    fn report_groups(&self, as_of_ms: i64) -> StoreResult<Vec<ReportGroup>> {
+        let conn = self.conn()?;
+        let open = open_list();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT report_unit, category, count(*),
+               sum(status IN ({open})),
+               sum(status IN ({open}) AND due_ms < ?1),
+               sum(rectified_at_ms IS NOT NULL),
+               sum(solved_at_ms IS NOT NULL),
+               sum(status = 'closed'),
+               sum(solved_level = 0), sum(solved_level = 1), sum(solved_level = 2)
+             FROM cases WHERE category IS NOT NULL
+             GROUP BY report_unit, category"
+        ))?;
+        let rows = stmt
+            .query_map([as_of_ms], |r| {
+                let mut n = [0i64; 9];
+                for (i, slot) in n.iter_mut().enumerate() {
+                    *slot = r.get::<_, Option<i64>>(i + 2)?.unwrap_or(0);
+                }
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, n))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(unit, category, n)| {
+                Ok(ReportGroup {
+                    unit,
+                    category,
+                    tally: Tally {
+                        found: count(n[0])?,
+                        open: count(n[1])?,
+                        overdue: count(n[2])?,
+                        rectified: count(n[3])?,
+                        verified: count(n[4])?,
+                        closed: count(n[5])?,
+                        solved_community: count(n[6])?,
+                        solved_street: count(n[7])?,
+                        solved_district: count(n[8])?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    fn fix_times(&self) -> StoreResult<Vec<FixTime>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT report_unit, category, solved_at_ms - reported_at_ms FROM cases
+             WHERE solved_at_ms IS NOT NULL AND reported_at_ms IS NOT NULL
+               AND category IS NOT NULL",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(FixTime {
+                    unit: r.get(0)?,
+                    category: r.get(1)?,
+                    ms: r.get(2)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn cases_awaiting_report(&self) -> StoreResult<u32> {
+        let conn = self.conn()?;
+        let n: i64 = conn
+            .prepare_cached(
+                // The case ids from the index on records(case_id) alone; the events'
+                // kind is looked at only for the few cases without a row.
+                "SELECT (SELECT count(*) FROM cases WHERE status IS NOT NULL AND category IS NULL)
+               + (SELECT count(*) FROM (SELECT DISTINCT case_id FROM records
+                                        WHERE case_id IS NOT NULL) r
+                  WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.case_id)
+                    AND EXISTS (SELECT 1 FROM records x
+                                WHERE x.case_id = r.case_id AND x.kind = 'hazard-event'))",
+            )?
+            .query_row([], |r| r.get(0))?;
+        count(n)
+    }
+
+    fn latest_case_hlc(&self) -> StoreResult<Option<i64>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached("SELECT max(last_hlc_ms) FROM cases")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    fn week_counts(&self, first_ms: i64, week_ms: i64, now_ms: i64) -> StoreResult<Vec<WeekCount>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT unit, w, sum(found), sum(verified) FROM (
+               SELECT unit, (reported_at_ms - ?1 - 1) / ?2 AS w, 1 AS found, 0 AS verified
+               FROM cases WHERE reported_at_ms > ?1 AND reported_at_ms <= ?3
+               UNION ALL
+               SELECT unit, (solved_at_ms - ?1 - 1) / ?2, 0, 1
+               FROM cases WHERE solved_at_ms > ?1 AND solved_at_ms <= ?3)
+             GROUP BY unit, w ORDER BY unit, w",
+        )?;
+        let rows = stmt
+            .query_map(params![first_ms, week_ms, now_ms], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(unit, week, found, verified)| {
+                Ok(WeekCount {
+                    unit,
+                    week,
+                    found: count(found)?,
+                    verified: count(verified)?,
+                })
+            })
+            .collect()
+    }
+
+    fn case_columns(&self, case_id: &str) -> StoreResult<Option<CaseColumns>> {
+        let conn = self.conn()?;
+        let row = conn
+            .prepare_cached(
+                "SELECT status, level, category, report_unit, site, reported_at_ms, due_ms,
+                   rectified_at_ms, solved_at_ms, solved_level, closed_at_ms, last_hlc_ms
+                 FROM cases WHERE case_id = ?1 AND status IS NOT NULL",
+            )?
+            .query_row([case_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    CaseColumns {
+                        status: "",
+                        level: r.get(1)?,
+                        category: r.get(2)?,
+                        report_unit: r.get(3)?,
+                        site: r.get(4)?,
+                        reported_at_ms: r.get(5)?,
+                        due_ms: r.get(6)?,
+                        rectified_at_ms: r.get(7)?,
+                        solved_at_ms: r.get(8)?,
+                        solved_level: r.get(9)?,
+                        closed_at_ms: r.get(10)?,
+                        last_hlc_ms: r.get(11)?,
+                    },
+                ))
+            });
+        match row {
+            Ok((status, mut columns)) => {
+                columns.status = status_of(&status)?.as_str();
+                Ok(Some(columns))
+            }
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
