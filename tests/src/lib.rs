@@ -128,9 +128,7 @@ impl DbReader {
                     .iter()
                     .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
                     .collect();
-                let rows = runtime
-                    .block_on(client.query(&numbered, &params))
-                    .unwrap();
+                let rows = runtime.block_on(client.query(&numbered, &params)).unwrap();
                 rows.iter()
                     .map(|r| {
                         (0..r.len())

@@ -309,14 +309,10 @@ pub async fn village_day(server: &Server, proxy: &Proxy, photos: &[Vec<u8>]) -> 
                         .and_then(|n| n.parse().ok())
                         .unwrap_or(0)
                 };
-                if records_done.is_none()
-                    && count("records") >= expected_records
-                {
+                if records_done.is_none() && count("records") >= expected_records {
                     records_done = Some(now);
                 }
-                if thumbnails_done.is_none()
-                    && count("thumbnails") >= shas.len()
-                {
+                if thumbnails_done.is_none() && count("thumbnails") >= shas.len() {
                     thumbnails_done = Some(now);
                 }
                 let stored = db.query("SELECT sha256 FROM blob_uploaders", &[]);
