@@ -11,6 +11,7 @@
 
 pub mod case_locks;
 pub mod console;
+pub mod copy;
 pub mod files;
 pub mod postgres;
 pub mod sqlite;

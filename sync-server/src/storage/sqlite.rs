@@ -3,6 +3,7 @@
 //! check-then-insert atomic without extra locking.
 
 mod console;
+mod copy;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

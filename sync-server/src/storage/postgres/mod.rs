@@ -14,6 +14,7 @@
 //! thread, a runtime's own included, as the admin code and the tests call it.
 
 mod console;
+mod copy;
 mod records;
 pub mod scratch;
 
