@@ -249,10 +249,10 @@ impl Migration<'_> {
                 let Some(last) = rows.last() else { break };
                 after = Some(last[..table.key].to_vec());
                 for row in &rows {
-                    if let Some(sha) = row[index].as_text() {
-                        if gridwalk_model::evidence::is_sha256_hex(sha) {
-                            names.insert(sha.to_string());
-                        }
+                    if let Some(sha) = row[index].as_text()
+                        && gridwalk_model::evidence::is_sha256_hex(sha)
+                    {
+                        names.insert(sha.to_string());
                     }
                 }
             }
