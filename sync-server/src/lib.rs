@@ -9,6 +9,8 @@
 //! it here; `tests/tests/module_layers.rs` checks it):
 //! - [`config`]: listen address, data folder and the request limits.
 //! - [`storage`]: the storage traits and their embedded SQLite / local-file versions.
+//! - [`migrate`]: `migrate`, copying an embedded server's tables and photos into
+//!   another store pair (PostgreSQL and a blob store), resumable and verified.
 //! - [`proofs`]: record signatures and device chains: the check on push, and
 //!   `verify` over the whole store.
 //! - [`export`]: a case's evidence as the model's case bundle: `export-case` (a zip
@@ -34,6 +36,7 @@ pub mod console;
 pub mod error;
 pub mod export;
 pub mod kinds;
+pub mod migrate;
 pub mod proofs;
 pub mod report;
 pub mod scope;

@@ -11,8 +11,12 @@ use gridwalk_model::time::{Zone, parse_as_of};
 use gridwalk_server::admin;
 use gridwalk_server::config::{DEFAULT_MAX_PHOTO_BYTES, DataDir, Limits};
 use gridwalk_server::export;
+use gridwalk_server::migrate::Migration;
 use gridwalk_server::proofs::verify_store;
 use gridwalk_server::server;
+use gridwalk_server::storage::files::FileBlobStore;
+use gridwalk_server::storage::postgres::PgStore;
+use gridwalk_server::storage::sqlite::SqliteStore;
 use gridwalk_server::storage::{Blobs, Database, RecordStore};
 
 #[derive(Parser)]
@@ -130,6 +134,24 @@ enum Command {
     /// Re-check the whole store: every record's signature, every device's chain, every
     /// photo's hash; names what is broken, by record, and exits 1 if anything is.
     Verify,
+    /// Move an embedded server's district to PostgreSQL: copies every kept table (in
+    /// the same order, pull cursors unchanged) and every photo, then checks each table's
+    /// rows and each photo's SHA-256 on both sides; exits 1 on a difference. Stop the
+    /// embedded server first. Killed midway, run it again: it continues where it stopped.
+    /// The photos go where `--blobs` says (an S3 bucket, or the `--data` folder's photo
+    /// folder without it), where `serve --data DIR --database URL --blobs …` reads them.
+    Migrate {
+        /// The embedded server's data folder (its `server.sqlite` and `blobs/`).
+        #[arg(long)]
+        from: PathBuf,
+        /// The target database, `postgres://user@host:port/name` (migrated to this
+        /// build's schema first).
+        #[arg(long)]
+        to: String,
+        /// Rows copied per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+        page_rows: u32,
+    },
     /// One hazard case's evidence: its timeline with each record's signature and chain
     /// status (linked, gap, fork), warnings and provenance flags (photo re-use, device
     /// clock skew).
@@ -319,6 +341,56 @@ fn main() -> ExitCode {
     }
 }
 
+/// `migrate`: opens the embedded source (refusing a folder without a server's
+/// database, rather than creating an empty one), the PostgreSQL target and the blob
+/// stores, copies with a line per step on stderr, and prints the verification.
+fn migrate(
+    json: bool,
+    data: &DataDir,
+    from: &Path,
+    to: &str,
+    blobs: &Blobs,
+    page_rows: u32,
+) -> Result<(), String> {
+    let source = DataDir {
+        root: from.to_path_buf(),
+    };
+    if !source.database().is_file() {
+        return Err(format!(
+            "--from {}: no embedded server's database ({}) there",
+            from.display(),
+            source.database().display()
+        ));
+    }
+    let Database::Postgres(url) =
+        Database::from_flag(Some(to), data.database()).map_err(|e| format!("--to: {e}"))?
+    else {
+        return Err("--to: give a postgres:// database".into());
+    };
+    let from_store = SqliteStore::open(&source.database()).map_err(|e| format!("--from: {e}"))?;
+    let to_store = PgStore::open(&url).map_err(|e| format!("--to: {e}"))?;
+    let from_blobs = FileBlobStore::open(&source.blobs()).map_err(|e| format!("--from: {e}"))?;
+    let to_blobs = blobs.open().map_err(|e| format!("--blobs: {e}"))?;
+    let migration = Migration {
+        from: &from_store,
+        to: &to_store,
+        from_blobs: &from_blobs,
+        to_blobs: to_blobs.as_ref(),
+        page_rows: usize::try_from(page_rows).unwrap_or(usize::MAX),
+    };
+    migration
+        .copy(&mut |step| eprintln!("gridwalk-server: {step}"))
+        .map_err(|e| format!("migrate stopped (run it again to continue): {e}"))?;
+    let verification = migration.verify().map_err(|e| e.to_string())?;
+    admin::print(json, &verification, verification.to_string().trim_end())
+        .map_err(|e| e.to_string())?;
+    if verification.ok() {
+        Ok(())
+    } else {
+        Err("the target differs from the source (see above)".into())
+    }
+}
+
 /// `--data DIR`: an existing folder is used; a missing one is created if its parent
 /// exists, saying so on stderr; anything else is refused, so a typo in a path never
 /// leaves a tree of new folders behind.
@@ -477,6 +549,11 @@ fn run(cli: Cli, data: &DataDir) -> Result<(), String> {
             });
             admin::print(cli.json, &summary, &line).map_err(|e| e.to_string())
         }
+        Command::Migrate {
+            from,
+            to,
+            page_rows,
+        } => migrate(cli.json, data, &from, &to, &blobs, page_rows),
         Command::Verify => {
             let blobs = open_blobs()?;
             let report =

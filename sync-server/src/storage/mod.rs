@@ -15,6 +15,7 @@
 pub mod case_index;
 pub mod case_locks;
 pub mod console;
+pub mod copy;
 pub mod files;
 pub mod postgres;
 pub mod s3;

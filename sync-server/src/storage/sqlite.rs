@@ -4,6 +4,7 @@
 
 mod case_index;
 mod console;
+mod copy;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

@@ -159,12 +159,33 @@ impl TestServer {
 
     /// Starts a server with the given limits and the demo district.
     pub async fn with_limits(limits: Limits) -> TestServer {
+        TestServer::on(limits, test_database, test_blobs).await
+    }
+
+    /// Starts a server on the data folder's SQLite file whatever the test pass (the
+    /// embedded server `migrate` moves from), with the demo district.
+    pub async fn embedded() -> TestServer {
+        TestServer::on(
+            Limits::default(),
+            |dir| (Database::Sqlite(dir.database()), None),
+            |dir| Blobs::Folder(dir.blobs()),
+        )
+        .await
+    }
+
+    /// Starts a server with the given limits on the database `database` and the blob
+    /// store `blobs` pick for its data folder, with the demo district.
+    async fn on(
+        limits: Limits,
+        database: impl FnOnce(&DataDir) -> (Database, Option<ScratchDatabase>),
+        blobs: impl FnOnce(&DataDir) -> Blobs,
+    ) -> TestServer {
         let data = tempfile::tempdir().unwrap();
         let dir = DataDir {
             root: data.path().to_path_buf(),
         };
-        let (database, scratch) = test_database(&dir);
-        let blobs = test_blobs(&dir);
+        let (database, scratch) = database(&dir);
+        let blobs = blobs(&dir);
         let state = open_stores(&database, &blobs, limits).unwrap();
         admin::import_units(state.store.as_ref(), &fixture("units.csv")).unwrap();
         admin::import_sites(state.store.as_ref(), &fixture("sites.csv")).unwrap();

@@ -15,6 +15,7 @@
 
 mod case_index;
 mod console;
+mod copy;
 mod records;
 pub mod scratch;
 
