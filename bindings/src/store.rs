@@ -12,6 +12,7 @@ use gridwalk_core::inspection::{
     NewInspection, Outcome,
 };
 use gridwalk_core::outbox::PendingSync;
+use gridwalk_core::evidence::PhotoSize;
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::profile::Profile;
 use gridwalk_core::reference::{OrgUnit, Site, TemplateSummary};
@@ -199,6 +200,15 @@ impl GridwalkStore {
             .store()
             .ingest_photo(Path::new(&path), &IngestOptions::default())?;
         Ok(photo.into())
+    }
+
+    /// The plaintext JPEG of a photo or its thumbnail, sealed on disk or not (personal
+    /// details are sealed at rest, so a screen shows photos from these bytes, never from
+    /// a file path). A photo no larger than a thumbnail is its own thumbnail. What is
+    /// not here yet (a pulled photo whose file, or whose thumbnail, has not arrived) is
+    /// `PhotoNotHeld`: show the photo's state from the record instead and sync later.
+    pub fn photo_bytes(&self, sha256: String, size: PhotoSize) -> Result<Vec<u8>, GridwalkError> {
+        Ok(self.store().photo_bytes(&sha256, size)?)
     }
 
     /// Answers an item and attaches camera files as evidence in one step; one bad photo

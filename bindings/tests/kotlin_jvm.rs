@@ -159,7 +159,14 @@ impl TestServer {
         let data = config::DataDir {
             root: work.join("server"),
         };
-        let state = server::open_state(&data, config::Limits::default()).unwrap();
+        // A device may declare at most 256 KiB of unfinished uploads: every photo of
+        // the programs fits but one, whose full photo this server never takes, so its
+        // thumbnail reaches other devices alone (`SyncTest.kt`, pending photos).
+        let limits = config::Limits {
+            max_upload_bytes_per_device: 256 * 1024,
+            ..config::Limits::default()
+        };
+        let state = server::open_state(&data, limits).unwrap();
         let demo = workspace_root().join("cli/demo");
         admin::import_units(state.store.as_ref(), &demo.join("units.csv")).unwrap();
         admin::import_sites(state.store.as_ref(), &demo.join("sites.csv")).unwrap();

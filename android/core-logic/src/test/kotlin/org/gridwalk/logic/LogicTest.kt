@@ -102,6 +102,7 @@ private val everyError: List<GridwalkException> = listOf(
     GridwalkException.WrongKey("/data/device.db"),
     GridwalkException.SignerUnavailable("the keystore is locked"),
     GridwalkException.LowStorage(150_000_000uL, 200_000_000uL),
+    GridwalkException.PhotoNotHeld("ab".repeat(32)),
 )
 
 private fun variant(e: GridwalkException): String = when (e) {
@@ -121,6 +122,7 @@ private fun variant(e: GridwalkException): String = when (e) {
     is GridwalkException.WrongKey -> "WrongKey"
     is GridwalkException.SignerUnavailable -> "SignerUnavailable"
     is GridwalkException.LowStorage -> "LowStorage"
+    is GridwalkException.PhotoNotHeld -> "PhotoNotHeld"
 }
 
 fun main(args: Array<String>) {
