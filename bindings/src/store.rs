@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, MutexGuard};
 
 use gridwalk_core::checklist::Template;
+use gridwalk_core::evidence::PhotoSize;
 use gridwalk_core::hazard::{
     CampaignReport, CaseFilter, CaseSummary, CaseView, Event, HazardReport, Payload,
 };
@@ -12,7 +13,6 @@ use gridwalk_core::inspection::{
     NewInspection, Outcome,
 };
 use gridwalk_core::outbox::PendingSync;
-use gridwalk_core::evidence::PhotoSize;
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::profile::Profile;
 use gridwalk_core::reference::{OrgUnit, Site, TemplateSummary};

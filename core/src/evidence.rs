@@ -59,12 +59,10 @@ pub(crate) fn state_of(conn: &Connection, sha256: &str) -> Result<PhotoState> {
     if photos::held(conn, sha256)? {
         return Ok(PhotoState::Held);
     }
-    Ok(
-        match pending_photos::get(conn, sha256)? {
-            Some(pending) if pending.thumbnail => PhotoState::ThumbnailOnly,
-            _ => PhotoState::NotHeld,
-        },
-    )
+    Ok(match pending_photos::get(conn, sha256)? {
+        Some(pending) if pending.thumbnail => PhotoState::ThumbnailOnly,
+        _ => PhotoState::NotHeld,
+    })
 }
 
 /// The views of `shas`, in their order.

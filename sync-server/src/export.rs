@@ -266,7 +266,8 @@ pub fn case_view(
     let files = bundle::write_files(&contents)?;
     let mut report = bundle::verify_files(&files.into_iter().collect());
     for warning in &mut report.warnings {
-        if warning.code == "photo_not_uploaded" && !records.thumbnail_links(&warning.subject)?.is_empty()
+        if warning.code == "photo_not_uploaded"
+            && !records.thumbnail_links(&warning.subject)?.is_empty()
         {
             warning.detail = format!(
                 "{PHOTO_PENDING}: the thumbnail arrived, the full photo has not; {}",

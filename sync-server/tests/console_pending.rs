@@ -148,10 +148,20 @@ async fn a_photo_whose_thumbnail_came_first_shows_as_pending_until_it_arrives() 
             vec![sha.clone()],
         ),
     );
-    assert_eq!(server.push(&worker, &[report]).await[0]["status"], "accepted");
+    assert_eq!(
+        server.push(&worker, &[report]).await[0]["status"],
+        "accepted"
+    );
     upload_thumbnail(&server, &worker, &sha, &thumbnail).await;
 
-    let staff = sign_in(&server, "Wang Fang", "community-staff", "c-xinhua", "wangfang").await;
+    let staff = sign_in(
+        &server,
+        "Wang Fang",
+        "community-staff",
+        "c-xinhua",
+        "wangfang",
+    )
+    .await;
     let page = get(&server, &staff, &format!("/console/cases/{case}")).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
@@ -162,12 +172,21 @@ async fn a_photo_whose_thumbnail_came_first_shows_as_pending_until_it_arrives() 
     assert_eq!(shown.status(), 200);
     assert_eq!(shown.bytes().await.unwrap().to_vec(), thumbnail);
     assert_eq!(
-        get(&server, &staff, &format!("/console/photos/{sha}")).await.status(),
+        get(&server, &staff, &format!("/console/photos/{sha}"))
+            .await
+            .status(),
         404,
         "no full photo yet"
     );
     // Someone of another area sees neither.
-    let other = sign_in(&server, "Zhao Lei", "community-staff", "c-dongguang", "zhaolei").await;
+    let other = sign_in(
+        &server,
+        "Zhao Lei",
+        "community-staff",
+        "c-dongguang",
+        "zhaolei",
+    )
+    .await;
     assert_eq!(
         get(&server, &other, &format!("/console/photos/{sha}/thumbnail"))
             .await
@@ -187,7 +206,12 @@ async fn a_photo_whose_thumbnail_came_first_shows_as_pending_until_it_arrives() 
         .iter()
         .find(|w| w.subject == sha)
         .expect("a warning on the photo");
-    assert!(warning.detail.starts_with(gridwalk_server::export::PHOTO_PENDING), "{warning:?}");
+    assert!(
+        warning
+            .detail
+            .starts_with(gridwalk_server::export::PHOTO_PENDING),
+        "{warning:?}"
+    );
 
     // The full photo arrives: the page shows it, no longer pending.
     upload(&server, &worker, &photo).await;

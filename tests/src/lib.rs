@@ -12,8 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use gridwalk_core::inspection::{InspectionKind, InspectionStatus, NewInspection, Outcome};
 use gridwalk_core::evidence::PhotoSize;
+use gridwalk_core::inspection::{InspectionKind, InspectionStatus, NewInspection, Outcome};
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::store::{OpenOptions, key_file};
 use gridwalk_core::sync::{self, RetryPolicy, SyncOptions, SyncReport};

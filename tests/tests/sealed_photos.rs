@@ -162,7 +162,9 @@ async fn a_key_groups_photo_goes_up_thumbnail_first_and_is_pulled_sealed() {
             .flat_map(|c| c.entries)
             .collect();
         let photo_of = |item: &str| {
-            entries.iter().find(|e| e.item.code == item).unwrap().photos[0].sha256.clone()
+            entries.iter().find(|e| e.item.code == item).unwrap().photos[0]
+                .sha256
+                .clone()
         };
         (photo_of("key-groups-03"), photo_of("fire-02"))
     };
@@ -199,9 +201,15 @@ async fn a_key_groups_photo_goes_up_thumbnail_first_and_is_pulled_sealed() {
         let s = colleague.store();
         let layout = s.photo_layout();
         assert_eq!(s.photo_state(&personal).unwrap(), PhotoState::ThumbnailOnly);
-        assert!(!layout.thumbnail_path(&personal).exists(), "a plain thumbnail");
+        assert!(
+            !layout.thumbnail_path(&personal).exists(),
+            "a plain thumbnail"
+        );
         let on_disk = std::fs::read(layout.sealed_thumbnail_path(&personal)).unwrap();
-        assert!(!on_disk.starts_with(&[0xff, 0xd8]), "the thumbnail is a JPEG on disk");
+        assert!(
+            !on_disk.starts_with(&[0xff, 0xd8]),
+            "the thumbnail is a JPEG on disk"
+        );
         assert!(!contains(&on_disk, &thumbnail[thumbnail.len() / 2..][..64]));
         assert_eq!(
             s.photo_bytes(&personal, PhotoSize::Thumbnail).unwrap(),
@@ -247,7 +255,10 @@ async fn a_key_groups_photo_goes_up_thumbnail_first_and_is_pulled_sealed() {
     let layout = s.photo_layout();
     assert_eq!(s.photo_state(&personal).unwrap(), PhotoState::Held);
     assert!(!layout.evidence_path(&personal).exists(), "a plain copy");
-    assert!(!layout.thumbnail_path(&personal).exists(), "a plain thumbnail");
+    assert!(
+        !layout.thumbnail_path(&personal).exists(),
+        "a plain thumbnail"
+    );
     let on_disk = std::fs::read(layout.sealed_path(&personal)).unwrap();
     assert!(!on_disk.starts_with(&[0xff, 0xd8]));
     for window in evidence.chunks(64).skip(1).take(50) {

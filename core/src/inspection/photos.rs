@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 use crate::error::{CoreError, Result};
+use crate::hazard::Payload;
 use crate::inspection::{Loaded, Outcome, put_answer};
 use crate::photo::{IngestOptions, IngestedPhoto, PhotoKey, ingest_as};
-use crate::hazard::Payload;
 use crate::store::{Store, answer_photos, answers, hazard_events, inspections, now, photos};
 use gridwalk_model::checklist::PERSONAL_DATA_CATEGORIES;
 
@@ -144,9 +144,9 @@ impl Store {
         for (inspection_id, item, _, _) in answer_photos::answers_with(&self.conn, sha256)? {
             let row = inspections::get(&self.conn, &inspection_id)?;
             let Some(row) = row else { continue };
-            let template = self
-                .templates
-                .get(&self.conn, &row.template_id, row.template_version)?;
+            let template =
+                self.templates
+                    .get(&self.conn, &row.template_id, row.template_version)?;
             if template.is_personal(&item) {
                 return Ok(sealed);
             }

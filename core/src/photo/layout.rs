@@ -291,13 +291,13 @@ impl Layout {
                     );
                 }
                 Ok(Stored {
-                thumbnail_path: match thumbnail {
-                    Some(_) => thumbnail_path,
-                    None => path.clone(),
-                },
-                path,
-                already_present,
-            })
+                    thumbnail_path: match thumbnail {
+                        Some(_) => thumbnail_path,
+                        None => path.clone(),
+                    },
+                    path,
+                    already_present,
+                })
             }
             Err(e) => {
                 // Roll back: files first, then the folders we made (only if empty).
