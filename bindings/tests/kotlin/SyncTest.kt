@@ -86,12 +86,12 @@ fun main(args: Array<String>) {
         worker.answerWithPhotos(id, "fire-02", Outcome.HAZARD, "e-bikes charging in the hall", listOf(photo.path))
         worker.submit(id)
         val pending = worker.pendingSync()
-        assertEq(2u, pending.records, "inspection + the hazard's reported event")
+        assertEq(3u, pending.records, "inspection + the hazard's reported event + the photo's signed record")
         assertEq(1u, pending.photos, "photo")
 
         val recorder = Recorder()
         val report = runBlocking { workerSync.sync(recorder) }
-        assertEq(2u, report.accepted, "accepted")
+        assertEq(3u, report.accepted, "accepted")
         assertEq(1u, report.uploadedBlobs, "uploaded")
         assertEq(emptyList<String>(), report.errors, "errors")
         check(recorder.phases.contains(SyncPhase.PUSHING)) { "progress: ${recorder.phases}" }
