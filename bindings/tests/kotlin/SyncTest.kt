@@ -164,6 +164,10 @@ fun main(args: Array<String>) {
         // A key-groups answer's photo: sealed on the worker's disk, plaintext through
         // photoBytes. Noise, so the full photo is larger than this server takes from a
         // device (kotlin_jvm.rs caps it): the thumbnail goes up, the full photo cannot.
+        // A second worker's phone, so the first one's chain still ends with its refused event.
+        val worker = openStore(File(dir, "keygroups.db").path)
+        val workerSync = GridwalkSync(worker)
+        runBlocking { workerSync.enroll(server, env("GRIDWALK_CODE_KEYGROUPS")) }
         val id = worker.startInspection("HX-001", InspectionKind.ROUTINE, worker.profile()!!.name)
         for (item in worker.checklist(id).categories.flatMap { c -> c.entries.map { it.item } }) {
             worker.answer(id, item.code, Outcome.OK, null)
