@@ -71,6 +71,14 @@ pub enum GridwalkError {
         /// What failed.
         reason: String,
     },
+    /// The photo (or its thumbnail) is not on this device yet: it is named by a record
+    /// pulled from another device and its file has not arrived. Nothing is wrong: show
+    /// the photo as pending and sync later, which fetches what the server holds.
+    #[error("photo {sha256} is not on this device yet")]
+    PhotoNotHeld {
+        /// The photo's SHA-256.
+        sha256: String,
+    },
     /// A new photo was refused: less space is free than the floor (`set_min_free_bytes`).
     /// Nothing was stored and nothing deleted: ask the user to free space (or sync, so
     /// that sent photos may be cleared), then take the photo again.
@@ -148,6 +156,7 @@ impl From<CoreError> for GridwalkError {
                 reason: refusal.detail,
             },
             CoreError::NoProfile => GridwalkError::NoProfile,
+            CoreError::PhotoNotHeld { sha256 } => GridwalkError::PhotoNotHeld { sha256 },
             CoreError::WrongKey { path } => GridwalkError::WrongKey { path },
             CoreError::SignerUnavailable { reason } => GridwalkError::SignerUnavailable { reason },
             CoreError::SchemaTooNew { .. }

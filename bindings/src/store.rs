@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, MutexGuard};
 
 use gridwalk_core::checklist::Template;
+use gridwalk_core::evidence::PhotoSize;
 use gridwalk_core::hazard::{
     CampaignReport, CaseFilter, CaseSummary, CaseView, Event, HazardReport, Payload,
 };
@@ -199,6 +200,15 @@ impl GridwalkStore {
             .store()
             .ingest_photo(Path::new(&path), &IngestOptions::default())?;
         Ok(photo.into())
+    }
+
+    /// The plaintext JPEG of a photo or its thumbnail, sealed on disk or not (personal
+    /// details are sealed at rest, so a screen shows photos from these bytes, never from
+    /// a file path). A photo no larger than a thumbnail is its own thumbnail. What is
+    /// not here yet (a pulled photo whose file, or whose thumbnail, has not arrived) is
+    /// `PhotoNotHeld`: show the photo's state from the record instead and sync later.
+    pub fn photo_bytes(&self, sha256: String, size: PhotoSize) -> Result<Vec<u8>, GridwalkError> {
+        Ok(self.store().photo_bytes(&sha256, size)?)
     }
 
     /// Answers an item and attaches camera files as evidence in one step; one bad photo

@@ -124,7 +124,8 @@ fn kotlin_programs_run_on_the_jvm_and_cover_the_exported_api() {
             .arg(&data)
             .env("GRIDWALK_SERVER", &server.url)
             .env("GRIDWALK_CODE_WORKER", &server.worker_code)
-            .env("GRIDWALK_CODE_STREET", &server.street_code));
+            .env("GRIDWALK_CODE_STREET", &server.street_code)
+            .env("GRIDWALK_CODE_KEYGROUPS", &server.keygroups_code));
         println!("--- {}\n{stdout}", program.display());
         assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     }
@@ -149,6 +150,9 @@ struct TestServer {
     state: gridwalk_server::state::AppState,
     worker_code: String,
     street_code: String,
+    /// A second grid worker's one-time code: the device whose full photo never goes up
+    /// (a fresh signed chain, so the refused event of the first worker's stays its last).
+    keygroups_code: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -159,7 +163,14 @@ impl TestServer {
         let data = config::DataDir {
             root: work.join("server"),
         };
-        let state = server::open_state(&data, config::Limits::default()).unwrap();
+        // A device may declare at most 256 KiB of unfinished uploads: every photo of
+        // the programs fits but one, whose full photo this server never takes, so its
+        // thumbnail reaches other devices alone (`SyncTest.kt`, pending photos).
+        let limits = config::Limits {
+            max_upload_bytes_per_device: 256 * 1024,
+            ..config::Limits::default()
+        };
+        let state = server::open_state(&data, limits).unwrap();
         let demo = workspace_root().join("cli/demo");
         admin::import_units(state.store.as_ref(), &demo.join("units.csv")).unwrap();
         admin::import_sites(state.store.as_ref(), &demo.join("sites.csv")).unwrap();
@@ -170,6 +181,7 @@ impl TestServer {
         };
         let worker_code = add("Li Wei", "grid-worker", "JJ-CX-HX-G1");
         let street_code = add("Zhao Min", "street-officer", "JJ-CX");
+        let keygroups_code = add("Sun Li", "grid-worker", "JJ-CX-HX-G1");
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -189,6 +201,7 @@ impl TestServer {
             state,
             worker_code,
             street_code,
+            keygroups_code,
             stop: Some(stop),
             thread: Some(thread),
         }

@@ -28,6 +28,15 @@ pub enum CoreError {
         id: String,
     },
 
+    /// A photo's bytes were asked for, but this device does not hold them (yet): the
+    /// photo is named by a pulled record and its file has not arrived, or only its
+    /// thumbnail has. The next sync fetches what the server holds.
+    #[error("photo {sha256} is not held on this device (yet)")]
+    PhotoNotHeld {
+        /// The photo's SHA-256.
+        sha256: String,
+    },
+
     /// Input from a user or a file is invalid; nothing was changed.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -294,6 +303,7 @@ impl CoreError {
         match self {
             CoreError::Template(_) => "bad-template",
             CoreError::NotFound { .. } => "not-found",
+            CoreError::PhotoNotHeld { .. } => "photo-not-held",
             CoreError::InvalidInput(_) | CoreError::BadImportRow { .. } => "invalid-input",
             CoreError::AlreadySubmitted { .. } => "already-submitted",
             CoreError::IncompleteInspection { .. } => "incomplete-inspection",

@@ -7,13 +7,75 @@ use std::path::PathBuf;
 
 use rusqlite::Connection;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{CoreError, Result};
+use crate::photo::PhotoError;
 use crate::store::{
     Store, answer_photos, hazard_events, now, pending_photos, photo_uploads, photos,
 };
 
 pub use crate::store::{PendingPhoto, PhotoRef};
 pub use gridwalk_model::evidence::is_sha256_hex;
+
+/// Which picture of a photo a screen asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum PhotoSize {
+    /// The evidence photo itself (up to 1600 px).
+    Full,
+    /// Its 256 px thumbnail, for lists; a photo no larger than a thumbnail is its own.
+    Thumbnail,
+}
+
+/// What this device holds of a photo a record names: what a screen can show, and
+/// whether to mark it "full photo pending".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum PhotoState {
+    /// The photo is here (taken here, or downloaded in full): both sizes can be shown.
+    Held,
+    /// Only its thumbnail arrived; the full photo is pending (its author sends full
+    /// photos last, or the server does not hold it yet).
+    ThumbnailOnly,
+    /// Nothing of it is here yet: named by a pulled record, not yet fetched.
+    NotHeld,
+}
+
+/// One photo a record names, with what this device holds of it (answers and cases list
+/// these in the records the shells display).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PhotoView {
+    /// The photo's SHA-256 (what [`Store::photo_bytes`] takes).
+    pub sha256: String,
+    /// What is held of it here.
+    pub state: PhotoState,
+}
+
+/// What this device holds of photo `sha256`: the one place that decides it, so the
+/// bytes call and every record's photo state agree.
+pub(crate) fn state_of(conn: &Connection, sha256: &str) -> Result<PhotoState> {
+    if photos::held(conn, sha256)? {
+        return Ok(PhotoState::Held);
+    }
+    Ok(match pending_photos::get(conn, sha256)? {
+        Some(pending) if pending.thumbnail => PhotoState::ThumbnailOnly,
+        _ => PhotoState::NotHeld,
+    })
+}
+
+/// The views of `shas`, in their order.
+pub(crate) fn views(conn: &Connection, shas: &[String]) -> Result<Vec<PhotoView>> {
+    shas.iter()
+        .map(|sha| {
+            Ok(PhotoView {
+                sha256: sha.clone(),
+                state: state_of(conn, sha)?,
+            })
+        })
+        .collect()
+}
 
 /// Which references make a photo worth uploading.
 #[derive(Clone, Copy)]
@@ -63,6 +125,46 @@ impl Store {
     pub fn register_photo(&mut self, photo: &PhotoRef) -> Result<()> {
         check_sha256(&photo.sha256)?;
         photos::insert_if_absent(&self.conn, photo, &now())
+    }
+
+    /// What this device holds of photo `sha256` (held, thumbnail only, not held).
+    pub fn photo_state(&self, sha256: &str) -> Result<PhotoState> {
+        check_sha256(sha256)?;
+        state_of(&self.conn, sha256)
+    }
+
+    /// The plaintext JPEG of a photo or its thumbnail, sealed or not, for a screen to
+    /// show (and for upload). The full photo is checked against its SHA-256; a photo no
+    /// larger than a thumbnail is its own thumbnail; a pending photo's thumbnail is
+    /// there before the photo. What is not here is `PhotoNotHeld`; a file that is here
+    /// but does not read back (changed, or sealed under another key) is `Corrupt`.
+    pub fn photo_bytes(&self, sha256: &str, size: PhotoSize) -> Result<Vec<u8>> {
+        let state = self.photo_state(sha256)?;
+        let layout = self.photo_layout();
+        let key = self.photo_key();
+        let damaged = |e: PhotoError| CoreError::Corrupt {
+            what: format!("photo {sha256}"),
+            detail: e.to_string(),
+        };
+        let not_held = || CoreError::PhotoNotHeld {
+            sha256: sha256.to_string(),
+        };
+        match (state, size) {
+            (PhotoState::Held, PhotoSize::Full) => {
+                layout.read_evidence(sha256, key).map_err(damaged)
+            }
+            (PhotoState::Held, PhotoSize::Thumbnail) => {
+                match layout.read_thumbnail(sha256, key).map_err(damaged)? {
+                    Some(thumbnail) => Ok(thumbnail),
+                    None => layout.read_evidence(sha256, key).map_err(damaged),
+                }
+            }
+            (PhotoState::ThumbnailOnly, PhotoSize::Thumbnail) => layout
+                .read_thumbnail(sha256, key)
+                .map_err(damaged)?
+                .ok_or_else(not_held),
+            (PhotoState::ThumbnailOnly | PhotoState::NotHeld, _) => Err(not_held()),
+        }
     }
 
     /// Whether this device holds a photo.

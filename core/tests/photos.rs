@@ -356,7 +356,8 @@ fn no_temp_files_remain_after_success() {
         photo::ingest(&src, &photos, &opts()).unwrap();
     }
     let files = files_under(&photos);
-    assert_eq!(files.iter().filter(|f| !f.ends_with('/')).count(), 6);
+    // Three evidence files; each no larger than a thumbnail, so each is its own.
+    assert_eq!(files.iter().filter(|f| !f.ends_with('/')).count(), 3);
     assert!(
         files
             .iter()
@@ -894,4 +895,38 @@ fn answer_with_photos_is_one_transaction_a_failure_while_writing_leaves_nothing(
     assert_eq!(after.note.as_deref(), Some("two extinguishers expired"));
     assert_eq!(after.photos, vec![first_sha, second_sha]);
     assert_eq!(photo_rows(dir.path()), 2);
+}
+
+#[test]
+fn a_photo_no_larger_than_a_thumbnail_is_its_own_thumbnail() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    let small = write(
+        dir.path(),
+        "small.jpg",
+        &jpeg(&textured(200, 150, 4), 90, &Meta::default()),
+    );
+    let photo = photo::ingest(&small, &photos, &opts()).unwrap();
+    assert_eq!((photo.width, photo.height), (200, 150));
+    assert_eq!(photo.thumbnail_path, photo.path, "no second file");
+    let rest = &photo.sha256[2..];
+    assert_eq!(
+        files_under(&photos),
+        vec![
+            format!("{}/", &photo.sha256[..2]),
+            format!("{}/{rest}.jpg", &photo.sha256[..2]),
+        ]
+    );
+    let layout = photo::Layout::new(&photos);
+    assert_eq!(layout.read_thumbnail(&photo.sha256, None).unwrap(), None);
+    // A larger one has its own, read back as the JPEG written.
+    let large = write(
+        dir.path(),
+        "large.jpg",
+        &jpeg(&textured(640, 480, 5), 90, &Meta::default()),
+    );
+    let photo = photo::ingest(&large, &photos, &opts()).unwrap();
+    let thumbnail = layout.read_thumbnail(&photo.sha256, None).unwrap().unwrap();
+    assert_eq!(thumbnail, std::fs::read(&photo.thumbnail_path).unwrap());
+    assert_ne!(photo.thumbnail_path, photo.path);
 }

@@ -253,7 +253,9 @@ fn use_elsewhere(sha: &str, record: &StoredRecord) -> PhotoUse {
 }
 
 /// The case as the model's verification of its evidence sees it: timeline with each
-/// record's signature and chain status, warnings (forks, gaps), provenance flags.
+/// record's signature and chain status, warnings (forks, gaps), provenance flags. A
+/// photo not received whose thumbnail is here is said to be pending: its phone sent
+/// records and thumbnails first and the full photo follows.
 pub fn case_view(
     records: &dyn RecordStore,
     blobs: &dyn BlobStore,
@@ -262,8 +264,23 @@ pub fn case_view(
 ) -> Result<BundleReport, ExportError> {
     let contents = case_contents(records, blobs, case_id, now)?;
     let files = bundle::write_files(&contents)?;
-    Ok(bundle::verify_files(&files.into_iter().collect()))
+    let mut report = bundle::verify_files(&files.into_iter().collect());
+    for warning in &mut report.warnings {
+        if warning.code == "photo_not_uploaded"
+            && !records.thumbnail_links(&warning.subject)?.is_empty()
+        {
+            warning.detail = format!(
+                "{PHOTO_PENDING}: the thumbnail arrived, the full photo has not; {}",
+                warning.detail
+            );
+        }
+    }
+    Ok(report)
 }
+
+/// How `gridwalk-server case` names a photo whose thumbnail arrived ahead of it, in both
+/// languages as the console shows it.
+pub const PHOTO_PENDING: &str = "原图上传中 full photo pending";
 
 /// Writes case `case_id`'s bundle to `out` as a zip, through a temporary file renamed into place, so a failed export never
 /// leaves half a bundle under the name asked for. Returns the contents written.

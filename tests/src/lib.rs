@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use gridwalk_core::evidence::PhotoSize;
 use gridwalk_core::inspection::{InspectionKind, InspectionStatus, NewInspection, Outcome};
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::store::{OpenOptions, key_file};
@@ -566,16 +567,18 @@ impl Device {
             .unwrap();
         for sha in &shas {
             // Opened when sealed (a personal-detail photo), and checked against its name.
-            let bytes = s.photo_bytes(sha).unwrap();
+            let bytes = s.photo_bytes(sha, PhotoSize::Full).unwrap();
             assert_eq!(
                 &sha256(&bytes),
                 sha,
                 "{}: photo file does not match",
                 self.name
             );
-            let layout = s.photo_layout();
+            // Every held photo shows in a list: its thumbnail, or itself when it is no
+            // larger than one.
+            let thumbnail = s.photo_bytes(sha, PhotoSize::Thumbnail).unwrap();
             assert!(
-                layout.thumbnail_path(sha).exists() || layout.sealed_thumbnail_path(sha).exists(),
+                thumbnail.starts_with(&[0xff, 0xd8]),
                 "{}: photo {sha} has no thumbnail",
                 self.name
             );

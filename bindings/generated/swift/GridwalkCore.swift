@@ -1003,6 +1003,11 @@ public struct CaseView: Equatable, Hashable {
      * device's own, unsigned ones) have none.
      */
     public var chain: [ChainMark]
+    /**
+     * Every photo the case's events name, in `events` order, each once, with what this
+     * device holds of it (a pulled event's photo may still be pending).
+     */
+    public var photos: [PhotoView]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1030,7 +1035,11 @@ public struct CaseView: Equatable, Hashable {
          * Where the server placed the case's pulled events in their devices' signed
          * chains, in `events` order; events the server has not said anything about (this
          * device's own, unsigned ones) have none.
-         */chain: [ChainMark]) {
+         */chain: [ChainMark], 
+        /**
+         * Every photo the case's events name, in `events` order, each once, with what this
+         * device holds of it (a pulled event's photo may still be pending).
+         */photos: [PhotoView]) {
         self.state = state
         self.events = events
         self.deadline = deadline
@@ -1038,6 +1047,7 @@ public struct CaseView: Equatable, Hashable {
         self.refused = refused
         self.allowedActions = allowedActions
         self.chain = chain
+        self.photos = photos
     }
 
     
@@ -1062,7 +1072,8 @@ public struct FfiConverterTypeCaseView: FfiConverterRustBuffer {
                 skew: FfiConverterSequenceTypeSkewFlag.read(from: &buf), 
                 refused: FfiConverterSequenceTypeServerRefusal.read(from: &buf), 
                 allowedActions: FfiConverterSequenceTypeAllowedAction.read(from: &buf), 
-                chain: FfiConverterSequenceTypeChainMark.read(from: &buf)
+                chain: FfiConverterSequenceTypeChainMark.read(from: &buf), 
+                photos: FfiConverterSequenceTypePhotoView.read(from: &buf)
         )
     }
 
@@ -1074,6 +1085,7 @@ public struct FfiConverterTypeCaseView: FfiConverterRustBuffer {
         FfiConverterSequenceTypeServerRefusal.write(value.refused, into: &buf)
         FfiConverterSequenceTypeAllowedAction.write(value.allowedActions, into: &buf)
         FfiConverterSequenceTypeChainMark.write(value.chain, into: &buf)
+        FfiConverterSequenceTypePhotoView.write(value.photos, into: &buf)
     }
 }
 
@@ -1384,6 +1396,11 @@ public struct ChecklistEntry: Equatable, Hashable {
      * The answer so far.
      */
     public var answer: Answer?
+    /**
+     * The answer's photos in its order, each with what this device holds of it (a
+     * pulled answer's photos may still be pending).
+     */
+    public var photos: [PhotoView]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1393,9 +1410,14 @@ public struct ChecklistEntry: Equatable, Hashable {
          */item: Item, 
         /**
          * The answer so far.
-         */answer: Answer?) {
+         */answer: Answer?, 
+        /**
+         * The answer's photos in its order, each with what this device holds of it (a
+         * pulled answer's photos may still be pending).
+         */photos: [PhotoView]) {
         self.item = item
         self.answer = answer
+        self.photos = photos
     }
 
     
@@ -1415,13 +1437,15 @@ public struct FfiConverterTypeChecklistEntry: FfiConverterRustBuffer {
         return
             try ChecklistEntry(
                 item: FfiConverterTypeItem.read(from: &buf), 
-                answer: FfiConverterOptionTypeAnswer.read(from: &buf)
+                answer: FfiConverterOptionTypeAnswer.read(from: &buf), 
+                photos: FfiConverterSequenceTypePhotoView.read(from: &buf)
         )
     }
 
     public static func write(_ value: ChecklistEntry, into buf: inout [UInt8]) {
         FfiConverterTypeItem.write(value.item, into: &buf)
         FfiConverterOptionTypeAnswer.write(value.answer, into: &buf)
+        FfiConverterSequenceTypePhotoView.write(value.photos, into: &buf)
     }
 }
 
@@ -1854,6 +1878,76 @@ public func FfiConverterTypePhotoRef_lift(_ buf: RustBuffer) throws -> PhotoRef 
 #endif
 public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
     return FfiConverterTypePhotoRef.lower(value)
+}
+
+
+/**
+ * One photo a record names, with what this device holds of it (answers and cases list
+ * these in the records the shells display).
+ */
+public struct PhotoView: Equatable, Hashable {
+    /**
+     * The photo's SHA-256 (what [`Store::photo_bytes`] takes).
+     */
+    public var sha256: String
+    /**
+     * What is held of it here.
+     */
+    public var state: PhotoState
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The photo's SHA-256 (what [`Store::photo_bytes`] takes).
+         */sha256: String, 
+        /**
+         * What is held of it here.
+         */state: PhotoState) {
+        self.sha256 = sha256
+        self.state = state
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhotoView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoView {
+        return
+            try PhotoView(
+                sha256: FfiConverterString.read(from: &buf), 
+                state: FfiConverterTypePhotoState.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhotoView, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterTypePhotoState.write(value.state, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoView_lift(_ buf: RustBuffer) throws -> PhotoView {
+    return try FfiConverterTypePhotoView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoView_lower(_ value: PhotoView) -> RustBuffer {
+    return FfiConverterTypePhotoView.lower(value)
 }
 
 
@@ -2459,6 +2553,168 @@ public func FfiConverterTypeTemplateSummary_lower(_ value: TemplateSummary) -> R
 
 
 /**
+ * Which picture of a photo a screen asks for.
+ */
+
+public enum PhotoSize: Equatable, Hashable {
+    
+    /**
+     * The evidence photo itself (up to 1600 px).
+     */
+    case full
+    /**
+     * Its 256 px thumbnail, for lists; a photo no larger than a thumbnail is its own.
+     */
+    case thumbnail
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoSize: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoSize: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoSize
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoSize {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .full
+        
+        case 2: return .thumbnail
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoSize, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .full:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .thumbnail:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoSize_lift(_ buf: RustBuffer) throws -> PhotoSize {
+    return try FfiConverterTypePhotoSize.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoSize_lower(_ value: PhotoSize) -> RustBuffer {
+    return FfiConverterTypePhotoSize.lower(value)
+}
+
+
+
+/**
+ * What this device holds of a photo a record names: what a screen can show, and
+ * whether to mark it "full photo pending".
+ */
+
+public enum PhotoState: Equatable, Hashable {
+    
+    /**
+     * The photo is here (taken here, or downloaded in full): both sizes can be shown.
+     */
+    case held
+    /**
+     * Only its thumbnail arrived; the full photo is pending (its author sends full
+     * photos last, or the server does not hold it yet).
+     */
+    case thumbnailOnly
+    /**
+     * Nothing of it is here yet: named by a pulled record, not yet fetched.
+     */
+    case notHeld
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoState: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .held
+        
+        case 2: return .thumbnailOnly
+        
+        case 3: return .notHeld
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .held:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .thumbnailOnly:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notHeld:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoState_lift(_ buf: RustBuffer) throws -> PhotoState {
+    return try FfiConverterTypePhotoState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoState_lower(_ value: PhotoState) -> RustBuffer {
+    return FfiConverterTypePhotoState.lower(value)
+}
+
+
+
+/**
  * What a queued item is.
  */
 
@@ -2922,6 +3178,31 @@ fileprivate struct FfiConverterSequenceTypeChecklistEntry: FfiConverterRustBuffe
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeChecklistEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePhotoView: FfiConverterRustBuffer {
+    typealias SwiftType = [PhotoView]
+
+    public static func write(_ value: [PhotoView], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePhotoView.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PhotoView] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PhotoView]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePhotoView.read(from: &buf))
         }
         return seq
     }

@@ -994,6 +994,15 @@ public protocol GridwalkStoreProtocol: AnyObject, Sendable {
     func pendingSync() throws  -> PendingSync
     
     /**
+     * The plaintext JPEG of a photo or its thumbnail, sealed on disk or not (personal
+     * details are sealed at rest, so a screen shows photos from these bytes, never from
+     * a file path). A photo no larger than a thumbnail is its own thumbnail. What is
+     * not here yet (a pulled photo whose file, or whose thumbnail, has not arrived) is
+     * `PhotoNotHeld`: show the photo's state from the record instead and sync later.
+     */
+    func photoBytes(sha256: String, size: PhotoSize) throws  -> Data
+    
+    /**
      * The person this device acts as, if set (enrolment sets it).
      */
     func profile() throws  -> Profile?
@@ -1380,6 +1389,24 @@ open func pendingSync()throws  -> PendingSync  {
         uniffiCallStatus in
     uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The plaintext JPEG of a photo or its thumbnail, sealed on disk or not (personal
+     * details are sealed at rest, so a screen shows photos from these bytes, never from
+     * a file path). A photo no larger than a thumbnail is its own thumbnail. What is
+     * not here yet (a pulled photo whose file, or whose thumbnail, has not arrived) is
+     * `PhotoNotHeld`: show the photo's state from the record instead and sync later.
+     */
+open func photoBytes(sha256: String, size: PhotoSize)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGridwalkError_lift) {
+        uniffiCallStatus in
+    uniffi_gridwalk_ffi_fn_method_gridwalkstore_photo_bytes(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sha256),
+        FfiConverterTypePhotoSize_lower(size),uniffiCallStatus
     )
 })
 }
@@ -2189,6 +2216,16 @@ enum GridwalkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
+     * The photo (or its thumbnail) is not on this device yet: it is named by a record
+     * pulled from another device and its file has not arrived. Nothing is wrong: show
+     * the photo as pending and sync later, which fetches what the server holds.
+     */
+    case PhotoNotHeld(
+        /**
+         * The photo's SHA-256.
+         */sha256: String
+    )
+    /**
      * A new photo was refused: less space is free than the floor (`set_min_free_bytes`).
      * Nothing was stored and nothing deleted: ask the user to free space (or sync, so
      * that sent photos may be cleared), then take the photo again.
@@ -2309,23 +2346,26 @@ public struct FfiConverterTypeGridwalkError: FfiConverterRustBuffer {
         case 10: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .LowStorage(
+        case 11: return .PhotoNotHeld(
+            sha256: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .LowStorage(
             freeBytes: try FfiConverterUInt64.read(from: &buf), 
             floorBytes: try FfiConverterUInt64.read(from: &buf)
             )
-        case 12: return .Corrupt(
+        case 13: return .Corrupt(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .WrongKey(
+        case 14: return .WrongKey(
             path: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .SignerUnavailable(
+        case 15: return .SignerUnavailable(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .ServerMalformed(
+        case 16: return .ServerMalformed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .Internal(
+        case 17: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2391,34 +2431,39 @@ public struct FfiConverterTypeGridwalkError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .LowStorage(freeBytes,floorBytes):
+        case let .PhotoNotHeld(sha256):
             writeInt(&buf, Int32(11))
+            FfiConverterString.write(sha256, into: &buf)
+            
+        
+        case let .LowStorage(freeBytes,floorBytes):
+            writeInt(&buf, Int32(12))
             FfiConverterUInt64.write(freeBytes, into: &buf)
             FfiConverterUInt64.write(floorBytes, into: &buf)
             
         
         case let .Corrupt(reason):
-            writeInt(&buf, Int32(12))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .WrongKey(path):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(path, into: &buf)
             
         
         case let .SignerUnavailable(reason):
-            writeInt(&buf, Int32(14))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .ServerMalformed(reason):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .ServerMalformed(reason):
             writeInt(&buf, Int32(16))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2999,6 +3044,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync() != 30413) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_photo_bytes() != 36201) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() != 26793) {

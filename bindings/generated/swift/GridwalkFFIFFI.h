@@ -428,6 +428,11 @@ RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_open_case(uint64_t ptr, R
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_PHOTO_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_PHOTO_BYTES
+RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_photo_bytes(uint64_t ptr, RustBuffer sha256, RustBuffer size, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_PROFILE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_FN_METHOD_GRIDWALKSTORE_PROFILE
 RustBuffer uniffi_gridwalk_ffi_fn_method_gridwalkstore_profile(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -908,6 +913,12 @@ uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_open_case(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_PENDING_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_PENDING_SYNC
 uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_PHOTO_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_GRIDWALK_FFI_CHECKSUM_METHOD_GRIDWALKSTORE_PHOTO_BYTES
+uint16_t uniffi_gridwalk_ffi_checksum_method_gridwalkstore_photo_bytes(void
     
 );
 #endif

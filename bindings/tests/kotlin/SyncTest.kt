@@ -1,7 +1,9 @@
 // Enrolment and sync through the real generated bindings against a real gridwalk-server
 // on 127.0.0.1 (started by bindings/tests/kotlin_jvm.rs, which passes its URL and
 // one-time codes in the environment): a grid worker's inspection with a hazard photo
-// reaches a street officer, who acts on the case, and the action comes back.
+// reaches a street officer, who acts on the case, and the action comes back; a sealed
+// key-groups photo reads back as the JPEG, and its thumbnail reaches the officer ahead
+// of the full photo, shown as pending.
 package org.gridwalk.tests.sync
 
 import java.awt.Color
@@ -11,6 +13,9 @@ import java.util.Collections
 import javax.imageio.ImageIO
 import kotlinx.coroutines.runBlocking
 import org.gridwalk.core.CaseFilter
+import org.gridwalk.core.PhotoSize
+import org.gridwalk.core.PhotoState
+import org.gridwalk.core.PhotoView
 import org.gridwalk.model.EventKind
 import org.gridwalk.model.InspectionKind
 import org.gridwalk.model.Level
@@ -81,12 +86,12 @@ fun main(args: Array<String>) {
         worker.answerWithPhotos(id, "fire-02", Outcome.HAZARD, "e-bikes charging in the hall", listOf(photo.path))
         worker.submit(id)
         val pending = worker.pendingSync()
-        assertEq(2u, pending.records, "inspection + the hazard's reported event")
+        assertEq(3u, pending.records, "inspection + the hazard's reported event + the photo's signed record")
         assertEq(1u, pending.photos, "photo")
 
         val recorder = Recorder()
         val report = runBlocking { workerSync.sync(recorder) }
-        assertEq(2u, report.accepted, "accepted")
+        assertEq(3u, report.accepted, "accepted")
         assertEq(1u, report.uploadedBlobs, "uploaded")
         assertEq(emptyList<String>(), report.errors, "errors")
         check(recorder.phases.contains(SyncPhase.PUSHING)) { "progress: ${recorder.phases}" }
@@ -155,5 +160,50 @@ fun main(args: Array<String>) {
         worker.setProfile(own)
     }
 
+    h.test("a sealed photo reads back as the JPEG; a pulled thumbnail-only photo shows pending") {
+        // A key-groups answer's photo: sealed on the worker's disk, plaintext through
+        // photoBytes. Noise, so the full photo is larger than this server takes from a
+        // device (kotlin_jvm.rs caps it): the thumbnail goes up, the full photo cannot.
+        // A second worker's phone, so the first one's chain still ends with its refused event.
+        val worker = openStore(File(dir, "keygroups.db").path)
+        val workerSync = GridwalkSync(worker)
+        runBlocking { workerSync.enroll(server, env("GRIDWALK_CODE_KEYGROUPS")) }
+        val id = worker.startInspection("HX-001", InspectionKind.ROUTINE, worker.profile()!!.name)
+        for (item in worker.checklist(id).categories.flatMap { c -> c.entries.map { it.item } }) {
+            worker.answer(id, item.code, Outcome.OK, null)
+        }
+        val camera = File(dir, "IMG_0200.jpg")
+        val random = java.util.Random(7)
+        val image = BufferedImage(1600, 1200, BufferedImage.TYPE_INT_RGB)
+        for (y in 0 until 1200) for (x in 0 until 1600) image.setRGB(x, y, random.nextInt(0x1000000))
+        ImageIO.write(image, "jpg", camera)
+        val photo = worker.answerWithPhotos(id, "key-groups-03", Outcome.HAZARD, "lives alone", listOf(camera.path)).single()
+        check(!File(photo.path).readBytes().startsWith(JPEG)) { "the photo is plain on disk" }
+        val full = worker.photoBytes(photo.sha256, PhotoSize.FULL)
+        check(full.startsWith(JPEG)) { "the sealed photo reads back as a JPEG" }
+        assertEq(photo.sha256, sha256Hex(full), "its name is the plaintext's SHA-256")
+        val thumbnail = worker.photoBytes(photo.sha256, PhotoSize.THUMBNAIL)
+        check(thumbnail.startsWith(JPEG) && thumbnail.size < full.size) { "thumbnail ${thumbnail.size}" }
+        worker.submit(id)
+        assertThrows<GridwalkException.Network> { runBlocking { workerSync.sync(null) } }
+
+        runBlocking { officerSync.sync(null) }
+        val entry = officer.checklist(id).categories.flatMap { it.entries }.single { it.item.code == "key-groups-03" }
+        assertEq(listOf(PhotoView(photo.sha256, PhotoState.THUMBNAIL_ONLY)), entry.photos, "the answer's photo")
+        val case = officer.listCases(CaseFilter(null, false, false)).single { it.category == "key-groups" }
+        assertEq(PhotoState.THUMBNAIL_ONLY, officer.hazardCase(case.caseId).photos.single().state, "the case's photo")
+        check(officer.photoBytes(photo.sha256, PhotoSize.THUMBNAIL).contentEquals(thumbnail)) { "the author's thumbnail" }
+        val e = assertThrows<GridwalkException.PhotoNotHeld> { officer.photoBytes(photo.sha256, PhotoSize.FULL) }
+        assertEq(photo.sha256, e.sha256, "names the photo")
+    }
+
     h.finish()
 }
+
+private val JPEG = byteArrayOf(0xFF.toByte(), 0xD8.toByte())
+
+private fun ByteArray.startsWith(prefix: ByteArray): Boolean =
+    size >= prefix.size && prefix.indices.all { this[it] == prefix[it] }
+
+private fun sha256Hex(bytes: ByteArray): String =
+    java.security.MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }

@@ -15,6 +15,7 @@ use gridwalk_model::org::Site;
 use gridwalk_model::protocol::RecordKind;
 
 use crate::error::{CoreError, Result};
+use crate::evidence::{self, PhotoView};
 use crate::hazard::deadline::{self, Deadline};
 use crate::hazard::event::{Actor, Event, HazardReport, Level, Payload, ReportSource};
 use crate::hazard::fold::fold;
@@ -85,6 +86,9 @@ pub struct CaseView {
     /// chains, in `events` order; events the server has not said anything about (this
     /// device's own, unsigned ones) have none.
     pub chain: Vec<ChainMark>,
+    /// Every photo the case's events name, in `events` order, each once, with what this
+    /// device holds of it (a pulled event's photo may still be pending).
+    pub photos: Vec<PhotoView>,
 }
 
 /// A case as listed.
@@ -282,7 +286,14 @@ impl Store {
                 })
             })
             .collect();
+        let mut named: Vec<String> = Vec::new();
+        for sha in events.iter().flat_map(|e| e.payload.photos()) {
+            if !named.contains(sha) {
+                named.push(sha.clone());
+            }
+        }
         Ok(CaseView {
+            photos: evidence::views(&self.conn, &named)?,
             chain,
             allowed_actions,
             skew: skew::flag(&with_receipt, self.max_clock_skew_ms()?),

@@ -89,6 +89,9 @@ pub struct ChecklistEntry {
     pub item: Item,
     /// The answer so far.
     pub answer: Option<Answer>,
+    /// The answer's photos in its order, each with what this device holds of it (a
+    /// pulled answer's photos may still be pending).
+    pub photos: Vec<crate::evidence::PhotoView>,
 }
 
 /// The applicable items of one category, with progress.
@@ -284,11 +287,19 @@ impl Store {
                 .items
                 .iter()
                 .filter(|i| i.applies_to_kind(&loaded.site.kind))
-                .map(|i| ChecklistEntry {
-                    item: i.clone(),
-                    answer: answers.iter().find(|a| a.item == i.code).cloned(),
+                .map(|i| {
+                    let answer = answers.iter().find(|a| a.item == i.code).cloned();
+                    let photos = match &answer {
+                        Some(a) => crate::evidence::views(&self.conn, &a.photos)?,
+                        None => Vec::new(),
+                    };
+                    Ok(ChecklistEntry {
+                        item: i.clone(),
+                        answer,
+                        photos,
+                    })
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             if entries.is_empty() {
                 continue;
             }

@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 use crate::error::{CoreError, Result};
+use crate::hazard::Payload;
 use crate::inspection::{Loaded, Outcome, put_answer};
 use crate::photo::{IngestOptions, IngestedPhoto, PhotoKey, ingest_as};
-use crate::store::{Store, answer_photos, answers, now, photos};
+use crate::store::{Store, answer_photos, answers, hazard_events, inspections, now, photos};
+use gridwalk_model::checklist::PERSONAL_DATA_CATEGORIES;
 
 /// Attaches the held photo `sha256` after the answer's other photos, inside the
 /// caller's transaction: refused on a submitted inspection, an unanswered item or a
@@ -124,6 +126,42 @@ impl Store {
         };
         let loaded = Loaded::load(&self.conn, &self.templates, inspection_id)?;
         Ok(loaded.template.is_personal(item).then(|| key.clone()))
+    }
+
+    /// The key to seal a photo that arrives from the server with (its thumbnail first,
+    /// later the photo): the store's photo key when any answer here names it at a
+    /// personal-detail item, or any hazard event here names it on a case of a personal
+    /// category (the model's [`PERSONAL_DATA_CATEGORIES`], judged by the case's
+    /// report); otherwise `None`, and it is kept plain like the store. The records naming
+    /// a pulled photo are stored before it is fetched, so they are here to ask.
+    ///
+    /// [`PERSONAL_DATA_CATEGORIES`]: gridwalk_model::checklist::PERSONAL_DATA_CATEGORIES
+    pub(crate) fn seal_for_named(&self, sha256: &str) -> Result<Option<PhotoKey>> {
+        let Some(key) = self.photo_key() else {
+            return Ok(None);
+        };
+        let sealed = Some(key.clone());
+        for (inspection_id, item, _, _) in answer_photos::answers_with(&self.conn, sha256)? {
+            let row = inspections::get(&self.conn, &inspection_id)?;
+            let Some(row) = row else { continue };
+            let template =
+                self.templates
+                    .get(&self.conn, &row.template_id, row.template_version)?;
+            if template.is_personal(&item) {
+                return Ok(sealed);
+            }
+        }
+        for event in hazard_events::naming_photo(&self.conn, sha256)? {
+            let case = hazard_events::of_case(&self.conn, &event.case_id)?;
+            let personal = case.iter().chain(std::iter::once(&event)).any(|e| {
+                matches!(&e.payload, Payload::Reported(r)
+                    if PERSONAL_DATA_CATEGORIES.contains(&r.category.as_str()))
+            });
+            if personal {
+                return Ok(sealed);
+            }
+        }
+        Ok(None)
     }
 
     /// Removes the files an ingest added to the photo folder (those not there before),

@@ -2,8 +2,11 @@
 //!
 //! Content-addressed: the evidence file for hash `abcdef…` is `ab/cdef….jpg` under the
 //! photo folder and its thumbnail `ab/cdef….thumb.jpg`; a sealed photo (personal
-//! details, [`super::seal`]) is `ab/cdef….jpg.sealed` and `ab/cdef….thumb.jpg.sealed`. Two shots of the same bytes are
-//! one file. The two-character shard keeps any one folder small on phone file systems.
+//! details, [`super::seal`]) is `ab/cdef….jpg.sealed` and `ab/cdef….thumb.jpg.sealed`.
+//! A photo no larger than a thumbnail has no thumbnail file: it is its own. Two shots
+//! of the same bytes are one file. The two-character shard keeps any one folder small
+//! on phone file systems. Reading goes through [`Layout::read_evidence`] and
+//! [`Layout::read_thumbnail`], which open sealed files, so no caller picks a path.
 //!
 //! Every file is written atomically: a temp file in the same folder, fsync, rename over
 //! the final name, fsync the folder. A crash, a full disk or a killed app at any instant
@@ -32,7 +35,8 @@ pub struct Layout {
 pub struct Stored {
     /// The evidence file.
     pub path: PathBuf,
-    /// The thumbnail file.
+    /// The thumbnail file; the evidence file itself for a photo no larger than a
+    /// thumbnail.
     pub thumbnail_path: PathBuf,
     /// Whether an intact evidence file with this hash was already there (dedupe).
     pub already_present: bool,
@@ -115,14 +119,89 @@ impl Layout {
         Ok(plain)
     }
 
-    /// Stores the evidence file (whose SHA-256 is `sha256`) and its thumbnail. An intact
-    /// evidence file already there is kept as is; a damaged one is replaced. On error,
-    /// nothing this call wrote remains.
+    /// The file holding the photo `sha256`'s own thumbnail, the sealed one when there is
+    /// one; `None` when there is no thumbnail file.
+    fn stored_thumbnail_path(&self, sha256: &str) -> Option<PathBuf> {
+        [
+            self.sealed_thumbnail_path(sha256),
+            self.thumbnail_path(sha256),
+        ]
+        .into_iter()
+        .find(|path| path.exists())
+    }
+
+    /// The thumbnail bytes of photo `sha256`, opened with `key` when they are sealed;
+    /// `None` when the photo has no thumbnail of its own because it is no larger than
+    /// one (its evidence, [`Layout::read_evidence`], is what a screen shows and what
+    /// goes up). A thumbnail file identical to its photo (as versions before this one
+    /// wrote for small photos) is no thumbnail of its own either. A thumbnail is not
+    /// named by its own hash, so a plain one is checked to be a JPEG; a sealed one is
+    /// authenticated by the seal.
+    pub fn read_thumbnail(
+        &self,
+        sha256: &str,
+        key: Option<&PhotoKey>,
+    ) -> Result<Option<Vec<u8>>, PhotoError> {
+        let Some(path) = self.stored_thumbnail_path(sha256) else {
+            return Ok(None);
+        };
+        let stored = fs::read(&path).map_err(|e| PhotoError::unreadable(&path, e))?;
+        let plain = if path == self.sealed_thumbnail_path(sha256) {
+            key.and_then(|key| seal::open(key, sha256, &stored))
+                .ok_or_else(|| {
+                    damaged(
+                        &path,
+                        "the sealed thumbnail does not open with this store's key",
+                    )
+                })?
+        } else {
+            stored
+        };
+        if super::sniff::sniff(&plain) != super::sniff::Format::Jpeg {
+            return Err(damaged(&path, "the thumbnail is not a JPEG"));
+        }
+        if super::hex(&Sha256::digest(&plain)) == sha256 {
+            return Ok(None);
+        }
+        Ok(Some(plain))
+    }
+
+    /// Stores a thumbnail of photo `sha256` that arrived before the photo itself (from
+    /// the server), sealed with `key` when given; an earlier thumbnail is replaced.
+    pub fn store_thumbnail(
+        &self,
+        sha256: &str,
+        thumbnail: &[u8],
+        key: Option<&PhotoKey>,
+    ) -> Result<PathBuf, PhotoError> {
+        let (path, bytes) = match key {
+            None => (self.thumbnail_path(sha256), thumbnail.to_vec()),
+            Some(key) => (
+                self.sealed_thumbnail_path(sha256),
+                seal::seal(key, sha256, thumbnail)?,
+            ),
+        };
+        let (shard, _) = self.shard(sha256);
+        let mut created_dirs = Vec::new();
+        ensure_dir(&self.root, &mut created_dirs)?;
+        ensure_dir(&shard, &mut created_dirs)?;
+        write_all_atomic(&shard, &[(&path, &bytes)], &mut Vec::new())?;
+        if key.is_some() {
+            // Sealed from now on: no plain copy stays beside it.
+            remove_plain(&[self.thumbnail_path(sha256)], &shard);
+        }
+        Ok(path)
+    }
+
+    /// Stores the evidence file (whose SHA-256 is `sha256`) and its thumbnail (`None`
+    /// for a photo no larger than a thumbnail, which is its own). An intact evidence file
+    /// already there is kept as is; a damaged one is replaced. On error, nothing this
+    /// call wrote remains.
     pub fn store(
         &self,
         sha256: &str,
         evidence: &[u8],
-        thumbnail: &[u8],
+        thumbnail: Option<&[u8]>,
     ) -> Result<Stored, PhotoError> {
         self.store_as(sha256, evidence, thumbnail, None)
     }
@@ -133,7 +212,7 @@ impl Layout {
         &self,
         sha256: &str,
         evidence: &[u8],
-        thumbnail: &[u8],
+        thumbnail: Option<&[u8]>,
         key: &PhotoKey,
     ) -> Result<Stored, PhotoError> {
         self.store_as(sha256, evidence, thumbnail, Some(key))
@@ -143,7 +222,7 @@ impl Layout {
         &self,
         sha256: &str,
         evidence: &[u8],
-        thumbnail: &[u8],
+        thumbnail: Option<&[u8]>,
         key: Option<&PhotoKey>,
     ) -> Result<Stored, PhotoError> {
         let (path, thumbnail_path) = match key {
@@ -160,7 +239,7 @@ impl Layout {
             let (already_present, thumbnail_current) = match key {
                 None => (
                     file_has_hash(&path, sha256),
-                    file_equals(&thumbnail_path, thumbnail),
+                    thumbnail.is_none_or(|t| file_equals(&thumbnail_path, t)),
                 ),
                 Some(key) => {
                     let opens_to = |file: &Path| {
@@ -170,7 +249,9 @@ impl Layout {
                     };
                     (
                         opens_to(&path).is_some_and(|p| super::hex(&Sha256::digest(&p)) == sha256),
-                        opens_to(&thumbnail_path).is_some_and(|t| t == thumbnail),
+                        thumbnail.is_none_or(|thumbnail| {
+                            opens_to(&thumbnail_path).is_some_and(|t| t == thumbnail)
+                        }),
                     )
                 }
             };
@@ -183,10 +264,9 @@ impl Layout {
             } else {
                 sealed(evidence)?
             };
-            let thumbnail = if thumbnail_current {
-                Vec::new()
-            } else {
-                sealed(thumbnail)?
+            let thumbnail = match thumbnail {
+                Some(thumbnail) if !thumbnail_current => sealed(thumbnail)?,
+                _ => Vec::new(),
             };
             let mut writes: Vec<(&Path, &[u8])> = Vec::with_capacity(2);
             if !already_present {
@@ -201,11 +281,24 @@ impl Layout {
             Ok(already_present)
         })();
         match result {
-            Ok(already_present) => Ok(Stored {
-                path,
-                thumbnail_path,
-                already_present,
-            }),
+            Ok(already_present) => {
+                if key.is_some() {
+                    // A plain copy from before the photo was known to be personal (a
+                    // thumbnail that arrived first) does not stay beside the sealed one.
+                    remove_plain(
+                        &[self.evidence_path(sha256), self.thumbnail_path(sha256)],
+                        &shard,
+                    );
+                }
+                Ok(Stored {
+                    thumbnail_path: match thumbnail {
+                        Some(_) => thumbnail_path,
+                        None => path.clone(),
+                    },
+                    path,
+                    already_present,
+                })
+            }
             Err(e) => {
                 // Roll back: files first, then the folders we made (only if empty).
                 for file in created_files.iter().rev() {
@@ -248,6 +341,17 @@ fn ensure_dir(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), PhotoError> 
         sync_dir(parent).map_err(|e| PhotoError::write(parent, e))?;
     }
     Ok(())
+}
+
+/// Removes plain copies of a photo that is now sealed, then makes the removals durable.
+fn remove_plain(paths: &[PathBuf], shard: &Path) {
+    let mut removed = false;
+    for path in paths {
+        removed |= fs::remove_file(path).is_ok();
+    }
+    if removed {
+        let _ = sync_dir(shard);
+    }
 }
 
 /// An evidence file that is there but cannot be trusted.

@@ -134,7 +134,8 @@ pub struct IngestedPhoto {
     pub bytes: u64,
     /// The stored evidence file.
     pub path: PathBuf,
-    /// The stored thumbnail.
+    /// The stored thumbnail; the evidence file itself for a photo no larger than a
+    /// thumbnail.
     pub thumbnail_path: PathBuf,
     /// Capture time from the camera, when known (see [`CameraMeta::taken_at`]).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -226,14 +227,13 @@ pub fn ingest_as(
     })?;
     let original_sha256 = hash_file(path)?;
     let layout = Layout::new(photos_dir);
+    // A photo no larger than a thumbnail is its own: a second file would be the same
+    // picture, and the server refuses a thumbnail that names itself.
+    let thumbnail = (processed.width.max(processed.height) > options.thumbnail_edge)
+        .then_some(processed.thumbnail.as_slice());
     let stored = match seal {
-        None => layout.store(&processed.sha256, &processed.evidence, &processed.thumbnail)?,
-        Some(key) => layout.store_sealed(
-            &processed.sha256,
-            &processed.evidence,
-            &processed.thumbnail,
-            key,
-        )?,
+        None => layout.store(&processed.sha256, &processed.evidence, thumbnail)?,
+        Some(key) => layout.store_sealed(&processed.sha256, &processed.evidence, thumbnail, key)?,
     };
     Ok(IngestedPhoto {
         sha256: processed.sha256,
@@ -418,20 +418,6 @@ impl Store {
     /// whose photos are all kept plain like the store itself.
     pub(crate) fn photo_key(&self) -> Option<&PhotoKey> {
         self.photo_key.as_ref()
-    }
-
-    /// The evidence bytes of a photo this device holds, opened when sealed and checked
-    /// against its SHA-256 (for upload, and for a shell to show a sealed photo).
-    pub fn photo_bytes(&self, sha256: &str) -> Result<Vec<u8>> {
-        if !crate::store::photos::held(&self.conn, sha256)? {
-            return Err(crate::error::CoreError::NotFound {
-                kind: "photo",
-                id: sha256.to_string(),
-            });
-        }
-        Ok(self
-            .photo_layout()
-            .read_evidence(sha256, self.photo_key())?)
     }
 
     /// Ingests a camera file into this store's photo folder and records it. Ingesting

@@ -44,6 +44,21 @@ pub(crate) fn is_pending(conn: &Connection, sha256: &str) -> Result<bool> {
         .is_some())
 }
 
+/// The pending photo `sha256`, `None` when it is not pending.
+pub(crate) fn get(conn: &Connection, sha256: &str) -> Result<Option<PendingPhoto>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT sha256, thumbnail_at IS NOT NULL FROM pending_photos WHERE sha256 = ?1",
+        )?
+        .query_row([sha256], |r| {
+            Ok(PendingPhoto {
+                sha256: r.get(0)?,
+                thumbnail: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
 /// Every pending photo, in the order they were noted.
 pub(crate) fn all(conn: &Connection) -> Result<Vec<PendingPhoto>> {
     let mut stmt = conn.prepare_cached(

@@ -26,7 +26,7 @@ use crate::error::{CoreError, Result};
 use crate::evidence::is_sha256_hex;
 use crate::hazard::Event;
 use crate::inspection::Inspection;
-use crate::photo::{IngestOptions, layout::write_atomic, thumbnail_of_evidence};
+use crate::photo::{IngestOptions, thumbnail_of_evidence};
 use crate::store::{SharedStore, chain_marks, now, pending_photos, photos, settings};
 use crate::sync::client::Client;
 use crate::sync::progress::{Progress, SyncPhase};
@@ -200,11 +200,8 @@ pub(crate) async fn fetch_pending(
             ));
             continue;
         }
-        let file = layout.thumbnail_path(&photo.sha256);
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
-        }
-        write_atomic(&file, &bytes)?;
+        let seal = store.with(|s| s.seal_for_named(&photo.sha256))?;
+        layout.store_thumbnail(&photo.sha256, &bytes, seal.as_ref())?;
         store.with(|s| s.record_pending_thumbnail(&photo.sha256))?;
         report.downloaded_bytes += bytes.len() as u64;
         if full_stored {
@@ -218,20 +215,30 @@ pub(crate) async fn fetch_pending(
         };
         stored.remove(&photo.sha256);
         let sha = &photo.sha256;
-        let file = layout.evidence_path(sha);
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
-        }
-        write_atomic(&file, &bytes)?;
-        // Evidence from other devices gets a thumbnail here too, so the shells can list
-        // it like their own; bytes that are not a JPEG are kept as they are, unlisted.
-        match thumbnail_of_evidence(&bytes, &IngestOptions::default()) {
-            Ok(thumbnail) => write_atomic(&layout.thumbnail_path(sha), &thumbnail)?,
-            Err(e) => report
-                .errors
-                .push(format!("photo {sha}: no thumbnail: {e}")),
-        }
         let (width, height) = jpeg_size(&bytes);
+        // Evidence from other devices gets a thumbnail here too (unless it is no larger
+        // than one), so the shells can list it like their own; bytes that are not a
+        // JPEG are kept as they are, unlisted.
+        let options = IngestOptions::default();
+        let thumbnail = if width.max(height) > options.thumbnail_edge {
+            match thumbnail_of_evidence(&bytes, &options) {
+                Ok(thumbnail) => Some(thumbnail),
+                Err(e) => {
+                    report
+                        .errors
+                        .push(format!("photo {sha}: no thumbnail: {e}"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        // Sealed at rest like an ingested one when a personal-detail record names it.
+        let seal = store.with(|s| s.seal_for_named(sha))?;
+        match &seal {
+            None => layout.store(sha, &bytes, thumbnail.as_deref())?,
+            Some(key) => layout.store_sealed(sha, &bytes, thumbnail.as_deref(), key)?,
+        };
         store.with(|s| s.record_downloaded_photo(sha, bytes.len() as u64, width, height))?;
         report.downloaded_blobs += 1;
         report.downloaded_bytes += bytes.len() as u64;

@@ -163,42 +163,39 @@ impl UploadState for ThumbnailUploadState {
 
 /// Uploads the thumbnail of every photo still to upload whose thumbnail the server does
 /// not have yet, naming the photo it shows (`thumbnail-of`), and marks each sent. Run
-/// after the records and before the full photos. A thumbnail the server refuses (or
-/// whose file is missing here) is reported and skipped: its full photo still follows.
+/// after the records and before the full photos. A sealed (personal-detail) thumbnail
+/// is opened here and sent plain, like its full photo. A photo no larger than a
+/// thumbnail has none of its own: it is marked done, and the photo itself follows. A
+/// thumbnail the server refuses (or whose file is missing or damaged here) is reported
+/// and skipped: its full photo still follows.
 pub(crate) async fn upload_thumbnails(
     client: &Client,
     store: &SharedStore,
     sizer: &mut ChunkSizer,
     report: &mut SyncReport,
 ) -> Result<()> {
-    let pending: Vec<(String, PathBuf)> = store.with(|s| {
-        let layout = s.photo_layout();
-        Ok(s.thumbnails_to_send()?
-            .into_iter()
-            .map(|sha| {
-                let file = layout.thumbnail_path(&sha);
-                (sha, file)
-            })
-            .collect())
+    let (pending, layout, key) = store.with(|s| {
+        Ok((
+            s.thumbnails_to_send()?,
+            s.photo_layout(),
+            s.photo_key().cloned(),
+        ))
     })?;
-    for (photo, file) in pending {
-        let bytes = match tokio::fs::read(&file).await {
-            Ok(bytes) => bytes,
+    for photo in pending {
+        let bytes = match layout.read_thumbnail(&photo, key.as_ref()) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                store.with(|s| s.mark_thumbnail_sent(&photo))?;
+                continue;
+            }
             Err(e) => {
-                report.errors.push(format!(
-                    "thumbnail of photo {photo} not uploaded: {}: {e}",
-                    file.display()
-                ));
+                report
+                    .errors
+                    .push(format!("thumbnail of photo {photo} not uploaded: {e}"));
                 continue;
             }
         };
         let name = sha256_hex(&bytes);
-        if name == photo {
-            // A photo already no larger than a thumbnail is its own thumbnail: the full
-            // photo follows in this sync, and the server refuses a self-link.
-            store.with(|s| s.mark_thumbnail_sent(&photo))?;
-            continue;
-        }
         let state = ThumbnailUploadState::default();
         match upload(
             client,

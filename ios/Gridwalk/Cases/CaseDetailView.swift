@@ -15,7 +15,11 @@ struct CaseDetailView: View {
         List {
             if let error { Text(error).foregroundStyle(.red) }
             if let view {
-                Section(localized("case_section_state")) { StateSummary(view: view) }
+                Section(localized("case_section_state")) {
+                    StateSummary(view: view)
+                    // Every photo the case's events name, a pulled one badged while pending.
+                    EvidenceStrip(photos: view.photos)
+                }
                 Section(localized("case_section_actions")) {
                     ForEach(CaseAction.from(view.allowedActions)) { action in
                         Button(action.title) { acting = action }

@@ -76,6 +76,7 @@ private struct EntryRow: View {
             Text(parts.joined(separator: " · "))
                 .font(.caption)
                 .foregroundStyle(answer?.outcome == .hazard ? .red : .secondary)
+            EvidenceStrip(photos: entry.photos)
         }
     }
 }

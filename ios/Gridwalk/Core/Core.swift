@@ -114,6 +114,17 @@ actor Core {
     func campaignReport(asOfMs: Int64) throws -> CampaignReport { try store.campaignReport(asOfMs: asOfMs) }
 
     /// Ingests JPEG files (rectification evidence); returns their hashes in order.
+    /// The JPEG bytes `tile` shows, from the core (sealed photos included); `nil` when the
+    /// tile loads nothing or the photo has not reached this phone (`PhotoNotHeld`).
+    func photoBytes(_ tile: PhotoTile) throws -> Data? {
+        guard let size = tile.load else { return nil }
+        do {
+            return try store.photoBytes(sha256: tile.sha256, size: size)
+        } catch GridwalkError.PhotoNotHeld {
+            return nil
+        }
+    }
+
     func ingest(_ photoPaths: [String]) throws -> [String] {
         try photoPaths.map { try store.ingestPhoto(path: $0).sha256 }
     }

@@ -43,6 +43,8 @@ func userMessage(_ error: Error) -> String {
         return localized("error_keychain", reason)
     case let .LowStorage(freeBytes, floorBytes):
         return localized("error_low_storage", String(freeBytes / 1_000_000), String(floorBytes / 1_000_000))
+    case .PhotoNotHeld:
+        return localized("error_photo_not_held")
     }
 }
 

@@ -9,6 +9,8 @@
 //! heads with the next HLC time, and goes through [`push_one`]: a refusal (a rule of
 //! the model, the write scope) is shown with its reason and changes nothing.
 
+use std::collections::BTreeSet;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::HeaderMap;
@@ -102,6 +104,16 @@ struct CasePage {
     refused: String,
     done: bool,
     withheld: bool,
+    /// The page's photos whose full file has not reached the server (a phone sent
+    /// records and thumbnails first): shown by their thumbnail, marked pending.
+    pending: BTreeSet<String>,
+}
+
+impl CasePage {
+    /// Whether photo `sha256`'s full file is still to arrive.
+    fn is_pending(&self, sha256: &str) -> bool {
+        self.pending.contains(sha256)
+    }
 }
 
 /// What a case page needs from the store.
@@ -289,6 +301,22 @@ async fn render(
         .map(|a| action_form(lang, &a, &departments))
         .collect();
     let here = format!("/console/cases/{}", percent_encode(&case_id));
+    let named: BTreeSet<String> = loaded
+        .events
+        .iter()
+        .flat_map(|(e, _, _)| e.payload.photos().iter().cloned())
+        .collect();
+    let blobs = state.blobs.clone();
+    let pending = blocking(move || {
+        let mut pending = BTreeSet::new();
+        for sha in named {
+            if !blobs.has_blob(&sha)? {
+                pending.insert(sha);
+            }
+        }
+        Ok(pending)
+    })
+    .await?;
     let page = CasePage {
         chrome: Chrome::new(lang, &here, Some(&viewer)),
         id: case_id,
@@ -332,6 +360,7 @@ async fn render(
         refused,
         done,
         withheld: loaded.events.iter().any(|(_, _, r)| *r),
+        pending,
     };
     let mut response = html(&page);
     if !page.refused.is_empty() {

@@ -232,6 +232,7 @@ texts! {
     device: "设备", "Device";
     note: "说明", "Note";
     evidence: "现场照片", "Evidence";
+    photo_pending: "原图上传中", "full photo pending";
     rectification_photos: "整改照片", "Photos of the fix";
     inspection: "来源检查", "From inspection";
     contested: "存在冲突，需街道处理", "Contested: concurrent events need the street to resolve";

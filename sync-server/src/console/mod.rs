@@ -290,6 +290,7 @@ pub fn router(state: AppState) -> Router {
             post(case::act).layer(DefaultBodyLimit::max(photo_form_limit)),
         )
         .route("/console/photos/{sha256}", get(photo::photo))
+        .route("/console/photos/{sha256}/thumbnail", get(photo::thumbnail))
         .route(
             "/console/spot-checks",
             get(spotcheck::planner).post(spotcheck::plan),

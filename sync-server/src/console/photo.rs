@@ -1,7 +1,8 @@
 //! Photos in the console: a photo of a fix stored through the same bookkeeping as a
 //! phone's tus upload (the photo size limit, the device's open-upload caps, the bytes
 //! hashed to their name, the uploader recorded), and a photo shown to whoever the API
-//! would give it to ([`may_read_blob`]).
+//! would give it to ([`may_read_blob`]), or its thumbnail while the full photo is
+//! pending.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -99,6 +100,27 @@ pub async fn photo(
     viewer: Viewer,
     Path(sha256): Path<String>,
 ) -> Result<Response, ConsoleError> {
+    serve(state, viewer, sha256, false).await
+}
+
+/// `GET /console/photos/{sha256}/thumbnail`: the thumbnail a phone sent ahead of its
+/// photo, shown while the full photo is pending, for whoever may see it through the
+/// records of the person who linked it (as `GET /v1/blobs/{sha256}/thumbnail`).
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(sha256): Path<String>,
+) -> Result<Response, ConsoleError> {
+    serve(state, viewer, sha256, true).await
+}
+
+/// A photo, or its thumbnail, as a JPEG answer; absent when the viewer may not see it.
+async fn serve(
+    state: AppState,
+    viewer: Viewer,
+    sha256: String,
+    thumbnail: bool,
+) -> Result<Response, ConsoleError> {
     let well_formed = sha256.len() == 64
         && sha256
             .bytes()
@@ -117,11 +139,26 @@ pub async fn photo(
             };
             referring.push(BlobReference { link, case });
         }
-        let uploaders = store.blob_uploaders(&sha256)?;
-        if !may_read_blob(&viewer.person, &uploaders, &referring, &tree) {
-            return Ok(None);
+        if !thumbnail {
+            let uploaders = store.blob_uploaders(&sha256)?;
+            if !may_read_blob(&viewer.person, &uploaders, &referring, &tree) {
+                return Ok(None);
+            }
+            return Ok(blobs.read_blob(&sha256)?);
         }
-        Ok(blobs.read_blob(&sha256)?)
+        // Each link on its own: the linker stands in for the photo's uploader.
+        for (person, linked) in store.thumbnail_links(&sha256)? {
+            if may_read_blob(
+                &viewer.person,
+                std::slice::from_ref(&person),
+                &referring,
+                &tree,
+            ) && let Some(bytes) = blobs.read_blob(&linked)?
+            {
+                return Ok(Some(bytes));
+            }
+        }
+        Ok(None)
     })
     .await?
     .ok_or(ConsoleError::NotFound)?;

@@ -10,7 +10,8 @@ final class LogicTests: XCTestCase {
             .InvalidInput(reason: "x"), .NotFound(kind: "site", id: "S"), .IncompleteInspection(unanswered: [], missingPhotos: []),
             .ActionRefused(rule: .textRequired, reason: "x"), .NoProfile, .Conflict(reason: "x"), .NotEnrolled,
             .Unauthorised(reason: "x"), .Network(reason: "x"), .Storage(reason: "x"), .Corrupt(reason: "x"),
-            .ServerMalformed(reason: "x"), .Internal(reason: "x"),
+            .ServerMalformed(reason: "x"), .Internal(reason: "x"), .WrongKey(path: "x"),
+            .SignerUnavailable(reason: "x"), .LowStorage(freeBytes: 1, floorBytes: 2), .PhotoNotHeld(sha256: "x"),
         ]
         var retried = 0
         for error in all {
@@ -22,6 +23,17 @@ final class LogicTests: XCTestCase {
             }
         }
         XCTAssertEqual(retried, 2)
+    }
+
+    func testPhotoTilesLoadWhatIsHereAndBadgeWhatIsPending() {
+        let sha = String(repeating: "ab", count: 32)
+        XCTAssertEqual(photoTile(PhotoView(sha256: sha, state: .held), size: .full),
+                       PhotoTile(sha256: sha, load: .full, pending: false))
+        XCTAssertEqual(photoTile(PhotoView(sha256: sha, state: .held), size: .thumbnail).load, .thumbnail)
+        XCTAssertEqual(photoTile(PhotoView(sha256: sha, state: .thumbnailOnly), size: .full),
+                       PhotoTile(sha256: sha, load: .thumbnail, pending: true))
+        XCTAssertEqual(photoTile(PhotoView(sha256: sha, state: .notHeld), size: .thumbnail),
+                       PhotoTile(sha256: sha, load: nil, pending: true))
     }
 
     func testCapturesWaitOnDiskUntilRemoved() throws {

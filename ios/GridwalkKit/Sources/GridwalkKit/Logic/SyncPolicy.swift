@@ -23,8 +23,9 @@ public func decideAfter(_ error: Error) -> SyncDecision {
         return .retryLater(error)
     case .NotEnrolled, .Unauthorised:
         return .stop(error, reenrol: true)
-    case .Storage, .Corrupt, .Internal, .InvalidInput, .NotFound, .IncompleteInspection,
-         .ActionRefused, .NoProfile, .Conflict:
+    case .Storage, .Corrupt, .Internal, .WrongKey, .SignerUnavailable, .LowStorage,
+         .InvalidInput, .NotFound, .IncompleteInspection, .ActionRefused, .NoProfile,
+         .Conflict, .PhotoNotHeld:
         return .stop(error, reenrol: false)
     }
 }

@@ -1427,6 +1427,12 @@ data class CaseView (
      * device's own, unsigned ones) have none.
      */
     var `chain`: List<ChainMark>
+    , 
+    /**
+     * Every photo the case's events name, in `events` order, each once, with what this
+     * device holds of it (a pulled event's photo may still be pending).
+     */
+    var `photos`: List<PhotoView>
     
 ){
     
@@ -1450,6 +1456,7 @@ public object FfiConverterTypeCaseView: FfiConverterRustBuffer<CaseView> {
             FfiConverterSequenceTypeServerRefusal.read(buf),
             FfiConverterSequenceTypeAllowedAction.read(buf),
             FfiConverterSequenceTypeChainMark.read(buf),
+            FfiConverterSequenceTypePhotoView.read(buf),
         )
     }
 
@@ -1460,7 +1467,8 @@ public object FfiConverterTypeCaseView: FfiConverterRustBuffer<CaseView> {
             FfiConverterSequenceTypeSkewFlag.allocationSize(value.`skew`) +
             FfiConverterSequenceTypeServerRefusal.allocationSize(value.`refused`) +
             FfiConverterSequenceTypeAllowedAction.allocationSize(value.`allowedActions`) +
-            FfiConverterSequenceTypeChainMark.allocationSize(value.`chain`)
+            FfiConverterSequenceTypeChainMark.allocationSize(value.`chain`) +
+            FfiConverterSequenceTypePhotoView.allocationSize(value.`photos`)
     )
 
     override fun write(value: CaseView, buf: ByteBuffer) {
@@ -1471,6 +1479,7 @@ public object FfiConverterTypeCaseView: FfiConverterRustBuffer<CaseView> {
             FfiConverterSequenceTypeServerRefusal.write(value.`refused`, buf)
             FfiConverterSequenceTypeAllowedAction.write(value.`allowedActions`, buf)
             FfiConverterSequenceTypeChainMark.write(value.`chain`, buf)
+            FfiConverterSequenceTypePhotoView.write(value.`photos`, buf)
     }
 }
 
@@ -1687,6 +1696,12 @@ data class ChecklistEntry (
      * The answer so far.
      */
     var `answer`: Answer?
+    , 
+    /**
+     * The answer's photos in its order, each with what this device holds of it (a
+     * pulled answer's photos may still be pending).
+     */
+    var `photos`: List<PhotoView>
     
 ){
     
@@ -1705,17 +1720,20 @@ public object FfiConverterTypeChecklistEntry: FfiConverterRustBuffer<ChecklistEn
         return ChecklistEntry(
             FfiConverterTypeItem.read(buf),
             FfiConverterOptionalTypeAnswer.read(buf),
+            FfiConverterSequenceTypePhotoView.read(buf),
         )
     }
 
     override fun allocationSize(value: ChecklistEntry) = (
             FfiConverterTypeItem.allocationSize(value.`item`) +
-            FfiConverterOptionalTypeAnswer.allocationSize(value.`answer`)
+            FfiConverterOptionalTypeAnswer.allocationSize(value.`answer`) +
+            FfiConverterSequenceTypePhotoView.allocationSize(value.`photos`)
     )
 
     override fun write(value: ChecklistEntry, buf: ByteBuffer) {
             FfiConverterTypeItem.write(value.`item`, buf)
             FfiConverterOptionalTypeAnswer.write(value.`answer`, buf)
+            FfiConverterSequenceTypePhotoView.write(value.`photos`, buf)
     }
 }
 
@@ -2016,6 +2034,54 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
             FfiConverterOptionalDouble.write(value.`lat`, buf)
             FfiConverterOptionalDouble.write(value.`lon`, buf)
             FfiConverterOptionalString.write(value.`camera`, buf)
+    }
+}
+
+
+
+/**
+ * One photo a record names, with what this device holds of it (answers and cases list
+ * these in the records the shells display).
+ */
+data class PhotoView (
+    /**
+     * The photo's SHA-256 (what [`Store::photo_bytes`] takes).
+     */
+    var `sha256`: kotlin.String
+    , 
+    /**
+     * What is held of it here.
+     */
+    var `state`: PhotoState
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoView: FfiConverterRustBuffer<PhotoView> {
+    override fun read(buf: ByteBuffer): PhotoView {
+        return PhotoView(
+            FfiConverterString.read(buf),
+            FfiConverterTypePhotoState.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PhotoView) = (
+            FfiConverterString.allocationSize(value.`sha256`) +
+            FfiConverterTypePhotoState.allocationSize(value.`state`)
+    )
+
+    override fun write(value: PhotoView, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sha256`, buf)
+            FfiConverterTypePhotoState.write(value.`state`, buf)
     }
 }
 
@@ -2461,6 +2527,98 @@ public object FfiConverterTypeTemplateSummary: FfiConverterRustBuffer<TemplateSu
 
 
 /**
+ * Which picture of a photo a screen asks for.
+ */
+
+enum class PhotoSize {
+    
+    /**
+     * The evidence photo itself (up to 1600 px).
+     */
+    FULL,
+    /**
+     * Its 256 px thumbnail, for lists; a photo no larger than a thumbnail is its own.
+     */
+    THUMBNAIL;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoSize: FfiConverterRustBuffer<PhotoSize> {
+    override fun read(buf: ByteBuffer) = try {
+        PhotoSize.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PhotoSize) = 4UL
+
+    override fun write(value: PhotoSize, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What this device holds of a photo a record names: what a screen can show, and
+ * whether to mark it "full photo pending".
+ */
+
+enum class PhotoState {
+    
+    /**
+     * The photo is here (taken here, or downloaded in full): both sizes can be shown.
+     */
+    HELD,
+    /**
+     * Only its thumbnail arrived; the full photo is pending (its author sends full
+     * photos last, or the server does not hold it yet).
+     */
+    THUMBNAIL_ONLY,
+    /**
+     * Nothing of it is here yet: named by a pulled record, not yet fetched.
+     */
+    NOT_HELD;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoState: FfiConverterRustBuffer<PhotoState> {
+    override fun read(buf: ByteBuffer) = try {
+        PhotoState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PhotoState) = 4UL
+
+    override fun write(value: PhotoState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * What a queued item is.
  */
 
@@ -2898,6 +3056,34 @@ public object FfiConverterSequenceTypeChecklistEntry: FfiConverterRustBuffer<Lis
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeChecklistEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePhotoView: FfiConverterRustBuffer<List<PhotoView>> {
+    override fun read(buf: ByteBuffer): List<PhotoView> {
+        val len = buf.getInt()
+        return List<PhotoView>(len) {
+            FfiConverterTypePhotoView.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PhotoView>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePhotoView.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PhotoView>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePhotoView.write(it, buf)
         }
     }
 }

@@ -52,12 +52,14 @@ import org.gridwalk.core.FfiConverterTypeChecklist
 import org.gridwalk.core.FfiConverterTypeEnrolment
 import org.gridwalk.core.FfiConverterTypeInspectionSummary
 import org.gridwalk.core.FfiConverterTypePendingSync
+import org.gridwalk.core.FfiConverterTypePhotoSize
 import org.gridwalk.core.FfiConverterTypeQueueItem
 import org.gridwalk.core.FfiConverterTypeSyncPhase
 import org.gridwalk.core.FfiConverterTypeSyncReport
 import org.gridwalk.core.FfiConverterTypeTemplateSummary
 import org.gridwalk.core.InspectionSummary
 import org.gridwalk.core.PendingSync
+import org.gridwalk.core.PhotoSize
 import org.gridwalk.core.QueueItem
 import org.gridwalk.core.SyncPhase
 import org.gridwalk.core.SyncReport
@@ -95,6 +97,7 @@ import org.gridwalk.core.RustBuffer as RustBufferChecklist
 import org.gridwalk.core.RustBuffer as RustBufferEnrolment
 import org.gridwalk.core.RustBuffer as RustBufferInspectionSummary
 import org.gridwalk.core.RustBuffer as RustBufferPendingSync
+import org.gridwalk.core.RustBuffer as RustBufferPhotoSize
 import org.gridwalk.core.RustBuffer as RustBufferQueueItem
 import org.gridwalk.core.RustBuffer as RustBufferSyncPhase
 import org.gridwalk.core.RustBuffer as RustBufferSyncReport
@@ -852,6 +855,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync(
     ): Int
+    external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_photo_bytes(
+    ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile(
     ): Int
     external fun uniffi_gridwalk_ffi_checksum_method_gridwalkstore_set_min_free_bytes(
@@ -960,6 +965,8 @@ internal object UniffiLib {
     ): RustBufferEvent.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferPendingSync.ByValue
+    external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_photo_bytes(`ptr`: Long,`sha256`: RustBuffer.ByValue,`size`: RustBufferPhotoSize.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_profile(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridwalk_ffi_fn_method_gridwalkstore_set_min_free_bytes(`ptr`: Long,`bytes`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1180,6 +1187,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_pending_sync() and 0xFFFF) != 30413) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_photo_bytes() and 0xFFFF) != 36201) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridwalk_ffi_checksum_method_gridwalkstore_profile() and 0xFFFF) != 26793) {
@@ -2224,6 +2234,15 @@ public interface GridwalkStoreInterface {
     fun `pendingSync`(): PendingSync
     
     /**
+     * The plaintext JPEG of a photo or its thumbnail, sealed on disk or not (personal
+     * details are sealed at rest, so a screen shows photos from these bytes, never from
+     * a file path). A photo no larger than a thumbnail is its own thumbnail. What is
+     * not here yet (a pulled photo whose file, or whose thumbnail, has not arrived) is
+     * `PhotoNotHeld`: show the photo's state from the record instead and sync later.
+     */
+    fun `photoBytes`(`sha256`: kotlin.String, `size`: PhotoSize): kotlin.ByteArray
+    
+    /**
      * The person this device acts as, if set (enrolment sets it).
      */
     fun `profile`(): Profile?
@@ -2746,6 +2765,29 @@ open class GridwalkStore: Disposable, AutoCloseable, GridwalkStoreInterface
     UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_pending_sync(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The plaintext JPEG of a photo or its thumbnail, sealed on disk or not (personal
+     * details are sealed at rest, so a screen shows photos from these bytes, never from
+     * a file path). A photo no larger than a thumbnail is its own thumbnail. What is
+     * not here yet (a pulled photo whose file, or whose thumbnail, has not arrived) is
+     * `PhotoNotHeld`: show the photo's state from the record instead and sync later.
+     */
+    @Throws(GridwalkException::class)override fun `photoBytes`(`sha256`: kotlin.String, `size`: PhotoSize): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridwalkException) { _status ->
+    UniffiLib.uniffi_gridwalk_ffi_fn_method_gridwalkstore_photo_bytes(
+        it,
+        
+        FfiConverterString.lower(`sha256`),
+        FfiConverterTypePhotoSize.lower(`size`),_status)
 }
     }
     )
@@ -3889,6 +3931,22 @@ sealed class GridwalkException: kotlin.Exception() {
     }
     
     /**
+     * The photo (or its thumbnail) is not on this device yet: it is named by a record
+     * pulled from another device and its file has not arrived. Nothing is wrong: show
+     * the photo as pending and sync later, which fetches what the server holds.
+     */
+    class PhotoNotHeld(
+        
+        /**
+         * The photo's SHA-256.
+         */
+        val `sha256`: kotlin.String
+        ) : GridwalkException() {
+        override val message
+            get() = "sha256=${ `sha256` }"
+    }
+    
+    /**
      * A new photo was refused: less space is free than the floor (`set_min_free_bytes`).
      * Nothing was stored and nothing deleted: ask the user to free space (or sync, so
      * that sent photos may be cleared), then take the photo again.
@@ -4037,23 +4095,26 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
             10 -> GridwalkException.Storage(
                 FfiConverterString.read(buf),
                 )
-            11 -> GridwalkException.LowStorage(
+            11 -> GridwalkException.PhotoNotHeld(
+                FfiConverterString.read(buf),
+                )
+            12 -> GridwalkException.LowStorage(
                 FfiConverterULong.read(buf),
                 FfiConverterULong.read(buf),
                 )
-            12 -> GridwalkException.Corrupt(
+            13 -> GridwalkException.Corrupt(
                 FfiConverterString.read(buf),
                 )
-            13 -> GridwalkException.WrongKey(
+            14 -> GridwalkException.WrongKey(
                 FfiConverterString.read(buf),
                 )
-            14 -> GridwalkException.SignerUnavailable(
+            15 -> GridwalkException.SignerUnavailable(
                 FfiConverterString.read(buf),
                 )
-            15 -> GridwalkException.ServerMalformed(
+            16 -> GridwalkException.ServerMalformed(
                 FfiConverterString.read(buf),
                 )
-            16 -> GridwalkException.Internal(
+            17 -> GridwalkException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -4112,6 +4173,11 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GridwalkException.PhotoNotHeld -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`sha256`)
             )
             is GridwalkException.LowStorage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -4200,34 +4266,39 @@ public object FfiConverterTypeGridwalkError : FfiConverterRustBuffer<GridwalkExc
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is GridwalkException.LowStorage -> {
+            is GridwalkException.PhotoNotHeld -> {
                 buf.putInt(11)
+                FfiConverterString.write(value.`sha256`, buf)
+                Unit
+            }
+            is GridwalkException.LowStorage -> {
+                buf.putInt(12)
                 FfiConverterULong.write(value.`freeBytes`, buf)
                 FfiConverterULong.write(value.`floorBytes`, buf)
                 Unit
             }
             is GridwalkException.Corrupt -> {
-                buf.putInt(12)
+                buf.putInt(13)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is GridwalkException.WrongKey -> {
-                buf.putInt(13)
+                buf.putInt(14)
                 FfiConverterString.write(value.`path`, buf)
                 Unit
             }
             is GridwalkException.SignerUnavailable -> {
-                buf.putInt(14)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is GridwalkException.ServerMalformed -> {
                 buf.putInt(15)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is GridwalkException.Internal -> {
+            is GridwalkException.ServerMalformed -> {
                 buf.putInt(16)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GridwalkException.Internal -> {
+                buf.putInt(17)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -4723,6 +4794,8 @@ public object FfiConverterSequenceTypeSite: FfiConverterRustBuffer<List<Site>> {
         }
     }
 }
+
+
 
 
 

@@ -16,7 +16,6 @@ import org.gridwalk.app.sync.SyncScheduler
 import org.gridwalk.logic.GridwalkRepository
 import org.gridwalk.logic.LaunchState
 import org.gridwalk.logic.PendingCaptures
-import org.gridwalk.logic.PhotoFiles
 import org.gridwalk.logic.openInBackground
 import org.gridwalk.logic.openStore
 
@@ -45,9 +44,6 @@ class GridwalkApp : Application() {
     // filesDir, not cacheDir: the store and its photos are evidence the system must
     // never evict. The core creates the file and its photo folders on first open.
     private val storePath by lazy { filesDir.resolve("gridwalk.sqlite").absolutePath }
-
-    /** Where the core keeps the photos answers and cases name. */
-    val photos by lazy { PhotoFiles(storePath) }
 
     override fun onCreate() {
         super.onCreate()

@@ -21,7 +21,7 @@ class MainActivity : ComponentActivity() {
             MaterialTheme {
                 val launch by app.launch.collectAsStateWithLifecycle()
                 when (val state = launch) {
-                    is LaunchState.Ready -> GridwalkNavHost(state.repository, app.captures, app.photos)
+                    is LaunchState.Ready -> GridwalkNavHost(state.repository, app.captures)
                     else -> LaunchScreen(state, onRetry = app::open)
                 }
             }

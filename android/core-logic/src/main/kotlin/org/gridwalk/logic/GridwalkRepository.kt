@@ -1,6 +1,5 @@
 package org.gridwalk.logic
 
-import java.io.File
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.sync.Mutex
@@ -21,7 +20,7 @@ import org.gridwalk.model.*
 class GridwalkRepository(
     private val store: GridwalkStore,
     private val io: CoroutineDispatcher = Dispatchers.IO,
-) {
+) : PhotoSource {
     private suspend fun <T> call(block: GridwalkStore.() -> T): T = withContext(io) { store.block() }
 
     // Reference data and profile -------------------------------------------------------
@@ -93,6 +92,20 @@ class GridwalkRepository(
     /** The campaign report over the cases on this phone, as of [asOfMs]. */
     suspend fun campaignReport(asOfMs: Long): CampaignReport = call { campaignReport(asOfMs) }
 
+    /**
+     * A photo's or thumbnail's plaintext JPEG from the core (sealed photos included), for
+     * [tile]; `null` when the tile loads nothing or the photo has not reached this phone
+     * (`PhotoNotHeld`: it shows as pending until a sync brings it).
+     */
+    override suspend fun bytes(tile: PhotoTile): ByteArray? {
+        val size = tile.load ?: return null
+        return try {
+            call { photoBytes(tile.sha256, size) }
+        } catch (e: GridwalkException.PhotoNotHeld) {
+            null
+        }
+    }
+
     /** Ingests camera files (e.g. rectification evidence); returns their hashes, in order. */
     suspend fun ingest(photoPaths: List<String>): List<String> = call { photoPaths.map { ingestPhoto(it).sha256 } }
 
@@ -127,20 +140,4 @@ class GridwalkRepository(
      */
     suspend fun sync(listener: SyncListener?): SyncReport =
         syncLock.withLock { syncHandle.sync(listener) }
-}
-
-/**
- * Where the core keeps evidence photos: `photos/` beside the store file, content-addressed
- * (`ab/cdef….jpg` and its thumbnail `ab/cdef….thumb.jpg`, `core/src/photo/layout.rs`).
- * Answers and cases name photos by hash; this finds their files to show them. The JVM test
- * checks these paths against the ones the core returns when it ingests a photo.
- */
-class PhotoFiles(storePath: String) {
-    private val root = File(storePath).absoluteFile.parentFile.resolve("photos")
-
-    /** The evidence file of [sha256]. */
-    fun evidence(sha256: String): File = root.resolve(sha256.take(2)).resolve("${sha256.drop(2)}.jpg")
-
-    /** Its thumbnail, for lists. */
-    fun thumbnail(sha256: String): File = root.resolve(sha256.take(2)).resolve("${sha256.drop(2)}.thumb.jpg")
 }

@@ -91,6 +91,9 @@ sealed class UserMessage(
     /** A new photo was refused: [freeMb] MB free, below the floor of [floorMb] MB. */
     class LowStorage(val freeMb: String, val floorMb: String) : UserMessage("error_low_storage", listOf(freeMb, floorMb))
 
+    /** A photo that has not reached this phone yet: it shows once a sync brings it. */
+    object PhotoNotHeld : UserMessage("error_photo_not_held", emptyList())
+
     /** A platform failure that is neither the core's nor the shell's: its own words. */
     class Other(val text: String) : UserMessage("error_other", listOf(text))
 
@@ -132,6 +135,7 @@ fun Throwable.toUserMessage(): UserMessage = when (this) {
     is GridwalkException.Internal -> UserMessage.Internal(reason)
     is GridwalkException.WrongKey -> UserMessage.WrongKey(path)
     is GridwalkException.SignerUnavailable -> UserMessage.KeystoreUnavailable(reason)
+    is GridwalkException.PhotoNotHeld -> UserMessage.PhotoNotHeld
     is GridwalkException.LowStorage ->
         UserMessage.LowStorage((freeBytes / 1_000_000uL).toString(), (floorBytes / 1_000_000uL).toString())
     is SiteNotOnPhone -> UserMessage.SiteNotOnPhone(code)

@@ -82,6 +82,8 @@ private fun shoot(captures: PendingCaptures, owner: CaptureOwner, seed: Int): Fi
     return captures.keep(part)
 }
 
+private fun isJpeg(bytes: ByteArray) = bytes.size > 2 && bytes[0] == 0xFF.toByte() && bytes[1] == 0xD8.toByte()
+
 private fun hasChinese(text: String) = text.any { it in '\u4e00'..'\u9fff' }
 
 /** One of every GridwalkException variant; the exhaustive `when` breaks when one is added. */
@@ -102,6 +104,7 @@ private val everyError: List<GridwalkException> = listOf(
     GridwalkException.WrongKey("/data/device.db"),
     GridwalkException.SignerUnavailable("the keystore is locked"),
     GridwalkException.LowStorage(150_000_000uL, 200_000_000uL),
+    GridwalkException.PhotoNotHeld("ab".repeat(32)),
 )
 
 private fun variant(e: GridwalkException): String = when (e) {
@@ -121,6 +124,7 @@ private fun variant(e: GridwalkException): String = when (e) {
     is GridwalkException.WrongKey -> "WrongKey"
     is GridwalkException.SignerUnavailable -> "SignerUnavailable"
     is GridwalkException.LowStorage -> "LowStorage"
+    is GridwalkException.PhotoNotHeld -> "PhotoNotHeld"
 }
 
 fun main(args: Array<String>) {
@@ -355,8 +359,11 @@ fun main(args: Array<String>) {
         assertEq(emptyList<File>(), model.pendingPhotos(hazardItem), "deleted once ingested")
         val answer = model.ui.value.checklist!!.categories.flatMap { it.entries }.first { it.item.code == hazardItem }.answer!!
         assertEq(1, answer.photos.size, "photos on the answer")
-        val files = PhotoFiles(storePath)
-        assertTrue(files.evidence(answer.photos[0]).isFile && files.thumbnail(answer.photos[0]).isFile) { "photo files not where PhotoFiles says" }
+        val shown = model.ui.value.checklist!!.categories.flatMap { it.entries }.first { it.item.code == hazardItem }.photos
+        assertEq(listOf(PhotoView(answer.photos[0], PhotoState.HELD)), shown, "the answer's photo, held")
+        val thumbnail = repo.bytes(photoTile(shown[0], PhotoSize.THUMBNAIL))!!
+        val full = repo.bytes(photoTile(shown[0], PhotoSize.FULL))!!
+        assertTrue(isJpeg(thumbnail) && isJpeg(full) && thumbnail.size < full.size) { "thumbnail ${thumbnail.size}, full ${full.size}" }
 
         // A second photo added later, then a cancelled one.
         shoot(captures, owner, 4)
@@ -373,12 +380,32 @@ fun main(args: Array<String>) {
         assertTrue(submitted && !model.ui.value.editable) { "${model.ui.value}" }
     } }
 
-    c.test("PhotoFiles finds the files the core wrote") {
+    c.test("photo tiles: the size asked when held, the thumbnail badged pending, a badged placeholder when not here") { runBlocking {
         val photo = dir.resolve("check.jpg").also { cameraJpeg(it, 9) }
-        val ingested = store.ingestPhoto(photo.path)
-        assertEq(File(ingested.path).canonicalPath, PhotoFiles(storePath).evidence(ingested.sha256).canonicalPath, "evidence")
-        assertEq(File(ingested.thumbnailPath).canonicalPath, PhotoFiles(storePath).thumbnail(ingested.sha256).canonicalPath, "thumbnail")
-    }
+        val sha = store.ingestPhoto(photo.path).sha256
+        val held = photoTile(PhotoView(sha, PhotoState.HELD), PhotoSize.FULL)
+        assertEq(PhotoTile(sha, PhotoSize.FULL, pending = false), held, "held, opened")
+        assertEq(PhotoSize.THUMBNAIL, photoTile(PhotoView(sha, PhotoState.HELD), PhotoSize.THUMBNAIL).load, "held, listed")
+        assertEq(PhotoTile(sha, PhotoSize.THUMBNAIL, pending = true), photoTile(PhotoView(sha, PhotoState.THUMBNAIL_ONLY), PhotoSize.FULL), "thumbnail only, opened")
+        assertEq(PhotoTile(sha, null, pending = true), photoTile(PhotoView(sha, PhotoState.NOT_HELD), PhotoSize.THUMBNAIL), "not here")
+        assertTrue(isJpeg(repo.bytes(held)!!)) { "a held photo's bytes" }
+        // A photo this phone has never seen: the core says PhotoNotHeld, the tile stays empty.
+        val stranger = "ab".repeat(32)
+        assertEq(null, repo.bytes(PhotoTile(stranger, PhotoSize.THUMBNAIL, pending = true)), "not held")
+        assertEq(null, repo.bytes(photoTile(PhotoView(stranger, PhotoState.NOT_HELD), PhotoSize.FULL)), "nothing to load")
+        val e = try {
+            store.photoBytes(stranger, PhotoSize.FULL)
+            null
+        } catch (e: GridwalkException.PhotoNotHeld) {
+            e
+        }
+        assertEq(stranger, e?.sha256, "PhotoNotHeld names the photo")
+        // The badge's words, in both string tables.
+        for ((folder, words) in listOf("values" to "Full photo pending", "values-zh-rCN" to "原图上传中")) {
+            val table = repoRoot.resolve("android/app/src/main/res/$folder/strings.xml").readText()
+            assertTrue(table.contains("<string name=\"$PHOTO_PENDING_KEY\">$words</string>")) { "$folder lacks $PHOTO_PENDING_KEY" }
+        }
+    } }
 
     var caseId = ""
     c.test("cases filter by status; a case's departments are its template's; a re-inspection is linked by verify") { runBlocking {

@@ -37,6 +37,7 @@ fun UserMessage.words(res: Resources): String {
         is UserMessage.KeystoreUnavailable -> res.getString(R.string.error_keystore, reason)
         is UserMessage.WrongKey -> res.getString(R.string.error_wrong_key, path)
         is UserMessage.LowStorage -> res.getString(R.string.error_low_storage, freeMb, floorMb)
+        is UserMessage.PhotoNotHeld -> res.getString(R.string.error_photo_not_held)
         is UserMessage.Other -> res.getString(R.string.error_other, text)
         is UserMessage.Rejected -> res.getString(R.string.sync_rejected, record, why.words(res))
         is UserMessage.RejectedInvalid -> res.getString(R.string.sync_rejected_invalid, reason)

@@ -29,7 +29,6 @@ import androidx.navigation.compose.rememberNavController
 import org.gridwalk.app.R
 import org.gridwalk.logic.GridwalkRepository
 import org.gridwalk.logic.PendingCaptures
-import org.gridwalk.logic.PhotoFiles
 import org.gridwalk.app.ui.cases.CaseDetailScreen
 import org.gridwalk.app.ui.cases.CaseDetailViewModel
 import org.gridwalk.app.ui.cases.CasesScreen
@@ -60,7 +59,7 @@ private enum class Tab(val route: String, @StringRes val title: Int, val icon: I
  * arguments are record ids.
  */
 @Composable
-fun GridwalkNavHost(repository: GridwalkRepository, captures: PendingCaptures, photos: PhotoFiles) {
+fun GridwalkNavHost(repository: GridwalkRepository, captures: PendingCaptures) {
     val nav = rememberNavController()
     // One SyncViewModel for the Sync tab and the enrol screen it opens.
     val activity = LocalContext.current as ComponentActivity
@@ -76,7 +75,7 @@ fun GridwalkNavHost(repository: GridwalkRepository, captures: PendingCaptures, p
                 composable("checklist/{inspectionId}") { entry ->
                     val id = entry.arguments?.getString("inspectionId").orEmpty()
                     val vm = viewModel { ChecklistViewModel(repository, captures, id) }
-                    ChecklistScreen(vm, captures, photos, onBack = { nav.popBackStack() })
+                    ChecklistScreen(vm, captures, repository, onBack = { nav.popBackStack() })
                 }
                 composable("submitted") {
                     val vm = viewModel { SubmittedViewModel(repository) }
@@ -94,7 +93,7 @@ fun GridwalkNavHost(repository: GridwalkRepository, captures: PendingCaptures, p
                 composable("case/{caseId}") { entry ->
                     val id = entry.arguments?.getString("caseId").orEmpty()
                     val vm = viewModel { CaseDetailViewModel(repository, captures, id) }
-                    CaseDetailScreen(vm, captures, photos, onOpenInspection = { nav.navigate("checklist/$it") }, onBack = { nav.popBackStack() })
+                    CaseDetailScreen(vm, captures, repository, onOpenInspection = { nav.navigate("checklist/$it") }, onBack = { nav.popBackStack() })
                 }
                 composable("open-case") {
                     val vm = viewModel { OpenCaseViewModel(repository, captures) }

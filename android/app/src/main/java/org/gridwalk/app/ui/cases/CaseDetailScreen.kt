@@ -35,11 +35,11 @@ import org.gridwalk.app.data.labelRes
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.app.data.localized
 import org.gridwalk.app.ui.camera.CameraCaptureDialog
-import org.gridwalk.app.ui.common.PhotoStrip
+import org.gridwalk.app.ui.common.EvidenceStrip
 import org.gridwalk.logic.CaptureOwner
 import org.gridwalk.logic.CaseAction
 import org.gridwalk.logic.PendingCaptures
-import org.gridwalk.logic.PhotoFiles
+import org.gridwalk.logic.PhotoSource
 import org.gridwalk.core.*
 import org.gridwalk.model.*
 
@@ -49,7 +49,7 @@ import org.gridwalk.model.*
 fun CaseDetailScreen(
     vm: CaseDetailViewModel,
     captures: PendingCaptures,
-    photos: PhotoFiles,
+    photos: PhotoSource,
     onOpenInspection: (String) -> Unit,
     onBack: () -> Unit,
 ) {
@@ -72,13 +72,9 @@ fun CaseDetailScreen(
             if (acting == null) item { ErrorText(ui.error) }
             if (view == null) return@LazyColumn
             item { StateSummary(view, ui.departments) }
-            // The report's photos and the rectification's, as thumbnails.
-            item {
-                PhotoStrip(
-                    (view.state.report?.photos.orEmpty() + view.state.rectificationPhotos).map(photos::thumbnail),
-                    Modifier.padding(horizontal = 16.dp),
-                )
-            }
+            // Every photo the case's events name (the report's, the fix's), as thumbnails
+            // from the core's bytes, a pulled one badged while its full photo is pending.
+            item { EvidenceStrip(view.photos, photos, Modifier.padding(horizontal = 16.dp)) }
             item {
                 FlowRow(Modifier.padding(16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                     ui.actions.forEach { action -> OutlinedButton(onClick = { acting = action }) { Text(action.title()) } }

@@ -23,23 +23,25 @@ import androidx.compose.ui.unit.dp
 import org.gridwalk.app.R
 import org.gridwalk.app.data.labelRes
 import org.gridwalk.app.data.localized
+import org.gridwalk.app.ui.common.EvidenceStrip
 import org.gridwalk.app.ui.common.PhotoStrip
 import java.io.File
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.core.ChecklistEntry
+import org.gridwalk.logic.PhotoSource
 import org.gridwalk.model.Outcome
 
 /**
  * Answers one item: ok / hazard / not applicable, a note, and photos. The item's title is
  * the template's, in the app's language; its guidance is the template's words, shown as
- * given. [stored] are the answer's evidence thumbnails, [pending] the camera files waiting
+ * given. The answer's evidence shows from the core's bytes ([photos]), [pending] are the camera files waiting
  * for this answer (on disk, so they survive rotation and restarts); cancelling deletes
  * the waiting ones ([onCancel]), saving hands them to the core.
  */
 @Composable
 fun AnswerDialog(
     entry: ChecklistEntry,
-    stored: List<File>,
+    photos: PhotoSource,
     pending: List<File>,
     busy: Boolean,
     error: Throwable?,
@@ -64,9 +66,10 @@ fun AnswerDialog(
                     }
                 }
                 OutlinedTextField(note, { note = it }, label = { Text(stringResource(R.string.field_note)) }, modifier = Modifier.fillMaxWidth())
-                PhotoStrip(stored + pending)
+                EvidenceStrip(entry.photos, photos)
+                PhotoStrip(pending)
                 OutlinedButton(onClick = onTakePhotos) {
-                    Text(stringResource(R.string.answer_take_photos, stored.size + pending.size))
+                    Text(stringResource(R.string.answer_take_photos, entry.photos.size + pending.size))
                 }
                 ErrorText(error)
             }

@@ -42,11 +42,10 @@ import org.gridwalk.app.ui.camera.CameraCaptureDialog
 import org.gridwalk.app.ui.common.ErrorText
 import org.gridwalk.core.CategoryProgress
 import org.gridwalk.core.ChecklistEntry
-import java.io.File
-import org.gridwalk.app.ui.common.PhotoStrip
+import org.gridwalk.app.ui.common.EvidenceStrip
 import org.gridwalk.logic.CaptureOwner
 import org.gridwalk.logic.PendingCaptures
-import org.gridwalk.logic.PhotoFiles
+import org.gridwalk.logic.PhotoSource
 import org.gridwalk.model.Outcome
 
 /**
@@ -55,7 +54,7 @@ import org.gridwalk.model.Outcome
  */
 @OptIn(ExperimentalMaterial3Api::class, ExperimentalFoundationApi::class)
 @Composable
-fun ChecklistScreen(vm: ChecklistViewModel, captures: PendingCaptures, photos: PhotoFiles, onBack: () -> Unit) {
+fun ChecklistScreen(vm: ChecklistViewModel, captures: PendingCaptures, photos: PhotoSource, onBack: () -> Unit) {
     val ui by vm.model.ui.collectAsStateWithLifecycle()
     val checklist = ui.checklist
     val editable = ui.editable
@@ -100,7 +99,7 @@ fun ChecklistScreen(vm: ChecklistViewModel, captures: PendingCaptures, photos: P
                     items(category.entries, key = { it.item.code }) { entry ->
                         EntryRow(
                             entry,
-                            thumbnails = entry.answer?.photos.orEmpty().map(photos::thumbnail),
+                            photos = photos,
                             onClick = { if (editable) answering = entry.item.code },
                             onAddPhoto = { addingPhotoTo = entry.item.code }.takeIf { editable && entry.answer != null },
                         )
@@ -117,7 +116,7 @@ fun ChecklistScreen(vm: ChecklistViewModel, captures: PendingCaptures, photos: P
         val pending = remember(item, capturesSeen, ui.checklist) { vm.model.pendingPhotos(item) }
         AnswerDialog(
             entry = entry,
-            stored = entry.answer?.photos.orEmpty().map(photos::thumbnail),
+            photos = photos,
             pending = pending,
             busy = ui.busy,
             error = ui.error,
@@ -159,7 +158,7 @@ private fun CategoryHeader(category: CategoryProgress) {
 }
 
 @Composable
-private fun EntryRow(entry: ChecklistEntry, thumbnails: List<File>, onClick: () -> Unit, onAddPhoto: (() -> Unit)?) {
+private fun EntryRow(entry: ChecklistEntry, photos: PhotoSource, onClick: () -> Unit, onAddPhoto: (() -> Unit)?) {
     val answer = entry.answer
     ListItem(
         headlineContent = { Text(localized(entry.item.titleZh, entry.item.titleEn)) },
@@ -171,7 +170,7 @@ private fun EntryRow(entry: ChecklistEntry, thumbnails: List<File>, onClick: () 
             )
             Column {
                 Text(parts.joinToString(" · "))
-                PhotoStrip(thumbnails)
+                EvidenceStrip(entry.photos, photos)
             }
         },
         trailingContent = {
