@@ -66,9 +66,8 @@ const MODEL: &[&str] = &[
 
 /// The sync server's layers, bottom first.
 const SERVER: &[&str] = &[
-    "config", "storage", "migrate", "proofs", "export", "kinds", "report", "error", "state", "auth",
-    "scope",
-    "api", "admin", "console", "server",
+    "config", "storage", "migrate", "proofs", "export", "kinds", "report", "error", "state",
+    "auth", "scope", "api", "admin", "console", "server",
 ];
 
 /// A `crate::` path that points upwards.
