@@ -160,7 +160,9 @@ macro_rules! texts {
         #[derive(Debug)]
         pub struct Texts {
             $(
-                #[doc = $en]
+                // The key named too: an English text may be empty (a Chinese measure word
+                // with no English counterpart), and an empty doc comment says nothing.
+                #[doc = concat!("`", stringify!($key), "`: ", $en)]
                 pub $key: &'static str,
             )*
         }
