@@ -110,26 +110,28 @@ impl S3Location {
         Ok(location)
     }
 
-    /// The same endpoint with another bucket.
-    pub fn with_bucket(&self, bucket: &str) -> S3Location {
+    /// The same bucket with another key prefix.
+    pub fn with_prefix(&self, prefix: &str) -> S3Location {
         S3Location {
-            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
             ..self.clone()
         }
     }
 }
 
-/// The S3 endpoint `GRIDWALK_TEST_BLOBS` names (the city pass of `scripts/test`, started
-/// by `scripts/with-test-seaweedfs`) with a new bucket for one test, which the gateway
-/// creates on its first upload; `None` when the variable is unset.
+/// The bucket `GRIDWALK_TEST_BLOBS` names (the city pass of `scripts/test`, started by
+/// `scripts/with-test-seaweedfs`) with a new key prefix for one test; `None` when the
+/// variable is unset. A prefix, not a bucket, per test: SeaweedFS gives every bucket
+/// volumes of its own, and a few hundred tests' buckets used up the volume limit, after
+/// which every upload failed.
 pub fn scratch_bucket_from_env() -> StoreResult<Option<S3Location>> {
     let Ok(url) = std::env::var("GRIDWALK_TEST_BLOBS") else {
         return Ok(None);
     };
     let mut random = [0u8; 8];
     getrandom::fill(&mut random).map_err(|e| StoreError::Config(format!("random: {e}")))?;
-    let bucket = format!("gridwalk-test-{}", hex::encode(random));
-    Ok(Some(S3Location::parse(&url)?.with_bucket(&bucket)))
+    let prefix = format!("test-{}", hex::encode(random));
+    Ok(Some(S3Location::parse(&url)?.with_prefix(&prefix)))
 }
 
 /// Blobs and uploads in an S3 bucket.
