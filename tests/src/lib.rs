@@ -232,6 +232,16 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// A new device of a new person `name` (`role` in `unit`), enrolled through `url`
+    /// (the server itself or a proxy in front of it).
+    pub async fn enrolled_device(&self, url: &str, name: &str, role: &str, unit: &str) -> Device {
+        let device = Device::new(name);
+        device
+            .enroll(url, &self.person(name, role, unit, None))
+            .await;
+        device
+    }
+
     /// Adds a person; returns their one-time enrolment code.
     pub fn person(&self, name: &str, role: &str, unit: &str, dept: Option<&str>) -> String {
         let store = self.admin_store();

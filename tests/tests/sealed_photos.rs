@@ -20,12 +20,8 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_groups_photo_is_sealed_on_disk_and_uploaded_as_the_plain_jpeg() {
     let server = Server::start(BIN);
-    let phone = Device::new("Li Na");
-    phone
-        .enroll(
-            &server.url(),
-            &server.person("Li Na", "grid-worker", "g-xinhua-1", None),
-        )
+    let phone = server
+        .enrolled_device(&server.url(), "Li Na", "grid-worker", "g-xinhua-1")
         .await;
 
     let mut store = phone.store();
@@ -130,19 +126,11 @@ async fn a_key_groups_photo_goes_up_thumbnail_first_and_is_pulled_sealed() {
     let server = Server::start(BIN);
     let proxy = Proxy::start(server.addr).await;
     let url = proxy.url();
-    let author = Device::new("Li Na");
-    author
-        .enroll(
-            &url,
-            &server.person("Li Na", "grid-worker", "g-xinhua-1", None),
-        )
+    let author = server
+        .enrolled_device(&url, "Li Na", "grid-worker", "g-xinhua-1")
         .await;
-    let colleague = Device::new("Wang Fang");
-    colleague
-        .enroll(
-            &url,
-            &server.person("Wang Fang", "community-staff", "c-xinhua", None),
-        )
+    let colleague = server
+        .enrolled_device(&url, "Wang Fang", "community-staff", "c-xinhua")
         .await;
     let inspection = author.inspect(
         "site-a",

@@ -84,26 +84,14 @@ async fn records_and_thumbnails_arrive_before_full_photos_and_only_for_those_who
     let server = Server::start(BIN);
     let proxy = Proxy::start(server.addr).await;
     let url = proxy.url();
-    let author = Device::new("Li Na");
-    author
-        .enroll(
-            &url,
-            &server.person("Li Na", "grid-worker", "g-xinhua-1", None),
-        )
+    let author = server
+        .enrolled_device(&url, "Li Na", "grid-worker", "g-xinhua-1")
         .await;
-    let colleague = Device::new("Wang Fang");
-    colleague
-        .enroll(
-            &url,
-            &server.person("Wang Fang", "community-staff", "c-xinhua", None),
-        )
+    let colleague = server
+        .enrolled_device(&url, "Wang Fang", "community-staff", "c-xinhua")
         .await;
-    let stranger = Device::new("Zhao Lei");
-    stranger
-        .enroll(
-            &url,
-            &server.person("Zhao Lei", "grid-worker", "g-dongguang-1", None),
-        )
+    let stranger = server
+        .enrolled_device(&url, "Zhao Lei", "grid-worker", "g-dongguang-1")
         .await;
     let inspection = author.inspect(
         "site-a",
@@ -192,12 +180,8 @@ async fn records_and_thumbnails_arrive_before_full_photos_and_only_for_those_who
         (200, fake.as_slice()),
         "only their own claim"
     );
-    let other = Device::new("Sun Li");
-    other
-        .enroll(
-            &url,
-            &server.person("Sun Li", "grid-worker", "g-dongguang-1", None),
-        )
+    let other = server
+        .enrolled_device(&url, "Sun Li", "grid-worker", "g-dongguang-1")
         .await;
     let (status, _, _) = get_thumbnail(&server.url(), &other.token(), &sha).await;
     assert_eq!(status, 404, "another unit cannot read the thumbnail");
