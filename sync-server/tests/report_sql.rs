@@ -4,7 +4,8 @@
 //! still awaiting its report, a report naming a unit outside the tree. On the store
 //! `TestServer` opens: SQLite, or PostgreSQL under `scripts/with-test-postgres`. And
 //! rows from before the columns existed are filled from their folds (or events) when
-//! the store opens, on either.
+//! the store opens, on either. A case of which only later events arrived awaits its
+//! report until the report comes.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -354,5 +355,61 @@ async fn rows_from_before_the_columns_are_filled_when_the_store_opens() {
         report::from_events(reopened.as_ref(), now_ms).unwrap()
     );
     tokio::task::block_in_place(|| drop(reopened));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_case_awaits_its_report_from_its_first_event_until_the_report_arrives() {
+    let server = TestServer::start().await;
+    let store = server.state.store.clone();
+    let now_ms = Utc::now().timestamp_millis();
+    tokio::task::spawn_blocking(move || {
+        let store = store.as_ref();
+        let awaiting = |store: &dyn RecordStore| {
+            let sql = report::from_columns(store, now_ms).unwrap();
+            assert_eq!(sql, report::from_events(store, now_ms).unwrap());
+            sql.awaiting_report
+        };
+        assert_eq!(awaiting(store), 0);
+        let mut case = Case {
+            id: new_id(),
+            unit: "g-xinhua-2".into(),
+            at: now_ms - 2 * DAY_MS,
+            last: None,
+        };
+        // Two events before the report: one case awaiting, counted once.
+        for text in ["seen first", "seen again"] {
+            case.event(store, Payload::Comment { text: text.into() });
+            assert_eq!(awaiting(store), 1, "{text}");
+        }
+        case.event(
+            store,
+            Payload::Reported(HazardReport {
+                source: ReportSource::Inspection {
+                    inspection_id: new_id(),
+                    item: "fire-01".into(),
+                },
+                category: "fire".into(),
+                item: Some("fire-01".into()),
+                severity: Severity::High,
+                unit: "g-xinhua-2".into(),
+                site_id: Some("site-b".into()),
+                description: "late report".into(),
+                photos: Vec::new(),
+                suggested_department: None,
+            }),
+        );
+        assert_eq!(awaiting(store), 0, "the report arrived");
+        case.event(
+            store,
+            Payload::Comment {
+                text: "after the report".into(),
+            },
+        );
+        assert_eq!(awaiting(store), 0, "a later event keeps it reported");
+        assert_eq!(report::from_columns(store, now_ms).unwrap().total.found, 1);
+    })
+    .await
+    .unwrap();
     server.stop().await;
 }
