@@ -336,6 +336,9 @@ pub trait CaseIndex: Send + Sync {
     /// Cases found and solved per unit and week, weeks of `week_ms` after `first_ms`
     /// up to `now_ms` (a case of the instant `first_ms` counts in none).
     fn week_counts(&self, first_ms: i64, week_ms: i64, now_ms: i64) -> StoreResult<Vec<WeekCount>>;
+    /// How many open cases each site has, of the cases of `units` (any unit when
+    /// `None`); sites without one are left out.
+    fn open_cases_by_site(&self, units: Option<&[String]>) -> StoreResult<Vec<(String, u32)>>;
     /// A case's stored columns; `None` without a row (or before its back-fill).
     fn case_columns(&self, case_id: &str) -> StoreResult<Option<CaseColumns>>;
 }

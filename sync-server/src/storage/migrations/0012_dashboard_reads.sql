@@ -24,3 +24,6 @@ CREATE INDEX cases_solved ON cases(report_unit, category, solved_level, solved_a
 -- ones) instead of every open case; the status leads, so each open status is one
 -- range.
 CREATE INDEX cases_due_later ON cases(status, due_ms, report_unit, category);
+-- The spot-check planner's open cases per site of an area (it read and parsed every
+-- case's fold).
+CREATE INDEX cases_open_by_site ON cases(status, unit, site);

@@ -320,6 +320,28 @@ impl CaseIndex for PgStore {
         })
     }
 
+    fn open_cases_by_site(&self, units: Option<&[String]>) -> StoreResult<Vec<(String, u32)>> {
+        let open = open_list();
+        let units: Option<Vec<String>> = units.map(<[String]>::to_vec);
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                &format!(
+                    "SELECT site, count(*) FROM cases
+                     WHERE status IN ({open}) AND site IS NOT NULL
+                       AND ($1::TEXT[] IS NULL OR unit = ANY($1))
+                     GROUP BY site"
+                ),
+                &[&units],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, count(r.try_get(1)?)?)))
+                .collect()
+        })
+    }
+
     fn case_columns(&self, case_id: &str) -> StoreResult<Option<CaseColumns>> {
         self.run(async {
             let c = self.client().await?;

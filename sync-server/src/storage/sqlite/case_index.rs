@@ -311,6 +311,31 @@ impl CaseIndex for SqliteStore {
             .collect()
     }
 
+    fn open_cases_by_site(&self, units: Option<&[String]>) -> StoreResult<Vec<(String, u32)>> {
+        let conn = self.conn()?;
+        let (area, values) = match units {
+            Some(units) => (
+                "AND unit IN (SELECT value FROM json_each(?1))",
+                vec![Value::Text(json_list(units)?)],
+            ),
+            None => ("", Vec::new()),
+        };
+        let rows = conn
+            .prepare_cached(&format!(
+                "SELECT site, count(*) FROM cases
+                 WHERE status IN ({}) AND site IS NOT NULL {area}
+                 GROUP BY site",
+                open_list()
+            ))?
+            .query_map(params_from_iter(values.iter()), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(site, n)| Ok((site, count(n)?)))
+            .collect()
+    }
+
     fn case_columns(&self, case_id: &str) -> StoreResult<Option<CaseColumns>> {
         let conn = self.conn()?;
         let row = conn

@@ -17,3 +17,6 @@ CREATE INDEX cases_solved ON cases(report_unit, category, solved_level, solved_a
     reported_at_ms) WHERE solved_level IS NOT NULL;
 -- The open cases not yet due as of a time: overdue = open with a due time less these.
 CREATE INDEX cases_due_later ON cases(status, due_ms, report_unit, category);
+-- The spot-check planner's open cases per site of an area (it read and parsed every
+-- case's fold).
+CREATE INDEX cases_open_by_site ON cases(status, unit, site);
