@@ -491,7 +491,12 @@ async fn main() {
     .await;
     let department = sign_in(
         &server,
-        &server.person("Wang Fang", "department-officer", "jinjiang", Some("fire-rescue")),
+        &server.person(
+            "Wang Fang",
+            "department-officer",
+            "jinjiang",
+            Some("fire-rescue"),
+        ),
         "wang.fang",
     )
     .await;

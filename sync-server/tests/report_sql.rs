@@ -5,7 +5,8 @@
 //! `TestServer` opens: SQLite, or PostgreSQL under `scripts/with-test-postgres`. And
 //! rows from before the columns existed are filled from their folds (or events) when
 //! the store opens, on either. A case of which only later events arrived awaits its
-//! report until the report comes.
+//! report until the report comes. The spot-check planner's open cases per site from
+//! the columns equal those counted from the kept folds.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -289,6 +290,34 @@ async fn the_sql_report_equals_the_report_folded_from_every_event() {
             let sql = report::from_columns(store, as_of).unwrap();
             assert_eq!(sql, folded, "as of {as_of}");
             assert_eq!(report::campaign_report(store, as_of).unwrap(), folded);
+        }
+        // The spot-check planner's open cases per site, as folded from the kept folds.
+        let xinhua = ["c-xinhua", "g-xinhua-1", "g-xinhua-2"]
+            .map(String::from)
+            .to_vec();
+        for area in [None, Some(xinhua)] {
+            let mut folded: Vec<(String, u32)> = Vec::new();
+            for kept in store.kept_cases().unwrap() {
+                let fold: kinds::CaseFold =
+                    serde_json::from_str(kept.fold.as_deref().unwrap()).unwrap();
+                let state = fold.folding.state;
+                let Some(site) = state.report.and_then(|r| r.site_id) else {
+                    continue;
+                };
+                if state.status.is_open()
+                    && area.as_ref().is_none_or(|a| a.contains(&kept.scope.unit))
+                {
+                    match folded.iter_mut().find(|(s, _)| *s == site) {
+                        Some((_, n)) => *n += 1,
+                        None => folded.push((site, 1)),
+                    }
+                }
+            }
+            let mut sql = store.open_cases_by_site(area.as_deref()).unwrap();
+            folded.sort();
+            sql.sort();
+            assert!(folded.len() >= 2, "{folded:?}");
+            assert_eq!(sql, folded, "{area:?}");
         }
         // Before some case's latest event, the columns cannot answer: the events do.
         let past = now_ms - 10 * DAY_MS;
