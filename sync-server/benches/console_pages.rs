@@ -85,8 +85,8 @@ struct CaseRowData {
 }
 
 /// The events of `n` cases and their rows, as pushes would have left them: the n-th
-/// case reported 100 days ago plus n × (100 days / `n`), its later events an hour
-/// apart. Every third (bar Dongguang's) is called in to the street, every sixth also
+/// case reported 100 days and 5 hours ago plus n × (100 days / `n`), its later events
+/// an hour apart. Every third (bar Dongguang's) is called in to the street, every sixth also
 /// assigned to the fire-rescue department; every fourth is rectified, every eighth of those
 /// verified, every twelfth closed.
 fn cases(n: usize) -> (Vec<RecordRow>, Vec<CaseRowData>) {
@@ -111,7 +111,9 @@ fn cases(n: usize) -> (Vec<RecordRow>, Vec<CaseRowData>) {
         department: None,
     };
     let span = 100 * 24 * 3600 * 1000_i64;
-    let start = Utc::now().timestamp_millis() - span;
+    // The last case's last event an hour before now: every event is in the past, so
+    // the report as of now is read from the columns.
+    let start = Utc::now().timestamp_millis() - span - 5 * 3_600_000;
     let step = span / i64::try_from(n.max(1)).unwrap();
     let mut records = Vec::new();
     let mut rows = Vec::new();
