@@ -6,7 +6,8 @@
 //! rows from before the columns existed are filled from their folds (or events) when
 //! the store opens, on either. A case of which only later events arrived awaits its
 //! report until the report comes. The spot-check planner's open cases per site from
-//! the columns equal those counted from the kept folds.
+//! the columns equal those counted from the kept folds, and so do the dashboard's
+//! weekly counts.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -319,6 +320,47 @@ async fn the_sql_report_equals_the_report_folded_from_every_event() {
             assert!(folded.len() >= 2, "{folded:?}");
             assert_eq!(sql, folded, "{area:?}");
         }
+        // The dashboard's weekly trend, as counted from the kept folds: found and
+        // solved per unit and week, weeks of 5 days from 40 days ago.
+        let (first, week) = (now_ms - 40 * DAY_MS, 5 * DAY_MS);
+        let mut folded: Vec<(String, i64, u32, u32)> = Vec::new();
+        for kept in store.kept_cases().unwrap() {
+            let fold: kinds::CaseFold =
+                serde_json::from_str(kept.fold.as_deref().unwrap()).unwrap();
+            let state = fold.folding.state;
+            let times = [
+                (state.reported_at_ms, (1, 0)),
+                (state.solved.map(|s| s.at_ms), (0, 1)),
+            ];
+            for (at, (f, v)) in times {
+                let Some(at) = at.filter(|at| *at > first && *at <= now_ms) else {
+                    continue;
+                };
+                let w = (at - first - 1) / week;
+                match folded
+                    .iter_mut()
+                    .find(|(u, x, _, _)| *u == kept.scope.unit && *x == w)
+                {
+                    Some((_, _, found, verified)) => {
+                        *found += f;
+                        *verified += v;
+                    }
+                    None => folded.push((kept.scope.unit.clone(), w, f, v)),
+                }
+            }
+        }
+        folded.sort();
+        let counted: Vec<(String, i64, u32, u32)> = store
+            .week_counts(first, week, now_ms)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.unit, c.week, c.found, c.verified))
+            .collect();
+        assert!(
+            folded.iter().any(|c| c.3 > 0) && folded.len() > 4,
+            "{folded:?}"
+        );
+        assert_eq!(counted, folded);
         // Before some case's latest event, the columns cannot answer: the events do.
         let past = now_ms - 10 * DAY_MS;
         assert_eq!(

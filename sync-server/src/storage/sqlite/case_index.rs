@@ -285,36 +285,46 @@ impl CaseIndex for SqliteStore {
     }
 
     fn week_counts(&self, first_ms: i64, week_ms: i64, now_ms: i64) -> StoreResult<Vec<WeekCount>> {
+        if week_ms <= 0 || now_ms <= first_ms {
+            return Ok(Vec::new());
+        }
+        let weeks = (now_ms - first_ms - 1) / week_ms + 1;
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT unit, w, sum(found), sum(verified) FROM (
-               SELECT unit, (reported_at_ms - ?1 - 1) / ?2 AS w, 1 AS found, 0 AS verified
-               FROM cases WHERE reported_at_ms > ?1 AND reported_at_ms <= ?3
-               UNION ALL
-               SELECT unit, (solved_at_ms - ?1 - 1) / ?2, 0, 1
-               FROM cases WHERE solved_at_ms > ?1 AND solved_at_ms <= ?3)
-             GROUP BY unit, w ORDER BY unit, w",
+        // Each unit's cases found and solved in each week, as counts of ranges of the
+        // (unit, time) indexes: index entries counted, no row read and nothing sorted
+        // (grouping by a computed week sorted every case of the weeks: 40 ms of the
+        // dashboard's time on 100,000 cases).
+        let units: Vec<String> = conn
+            .prepare_cached("SELECT DISTINCT unit FROM cases INDEXED BY cases_unit_reported")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut found = conn.prepare_cached(
+            "SELECT count(*) FROM cases INDEXED BY cases_unit_reported
+             WHERE unit = ?1 AND reported_at_ms > ?2 AND reported_at_ms <= ?3",
         )?;
-        let rows = stmt
-            .query_map(params![first_ms, week_ms, now_ms], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|(unit, week, found, verified)| {
-                Ok(WeekCount {
-                    unit,
-                    week,
-                    found: count(found)?,
-                    verified: count(verified)?,
-                })
-            })
-            .collect()
+        let mut solved = conn.prepare_cached(
+            "SELECT count(*) FROM cases INDEXED BY cases_unit_solved
+             WHERE unit = ?1 AND solved_at_ms > ?2 AND solved_at_ms <= ?3",
+        )?;
+        let mut counts = Vec::new();
+        for unit in units {
+            for week in 0..weeks {
+                // Week `week` holds the times in (start, end], as `(t - first - 1) / week`.
+                let start = first_ms + week * week_ms;
+                let end = (start + week_ms).min(now_ms);
+                let f: i64 = found.query_row(params![unit, start, end], |r| r.get(0))?;
+                let v: i64 = solved.query_row(params![unit, start, end], |r| r.get(0))?;
+                if f > 0 || v > 0 {
+                    counts.push(WeekCount {
+                        unit: unit.clone(),
+                        week,
+                        found: count(f)?,
+                        verified: count(v)?,
+                    });
+                }
+            }
+        }
+        Ok(counts)
     }
 
     fn open_cases_by_site(&self, units: Option<&[String]>) -> StoreResult<Vec<(String, u32)>> {
