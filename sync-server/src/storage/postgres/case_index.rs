@@ -1,5 +1,7 @@
 //! The case rows' indexed columns in the PostgreSQL record store (schema version 4,
-//! `0004_case_columns.sql`): the twin of `sqlite/case_index.rs`, query by query.
+//! `0004_case_columns.sql`, `0007_dashboard_reads.sql`): the twin of
+//! `sqlite/case_index.rs`, query by query, bar the weekly trend, which PostgreSQL
+//! groups by hash in one query where SQLite counts index ranges per unit and week.
 
 use gridwalk_model::hazard::Event;
 use tokio_postgres::types::ToSql;
