@@ -4,7 +4,10 @@
 //! still awaiting its report, a report naming a unit outside the tree. On the store
 //! `TestServer` opens: SQLite, or PostgreSQL under `scripts/with-test-postgres`. And
 //! rows from before the columns existed are filled from their folds (or events) when
-//! the store opens, on either.
+//! the store opens, on either. A case of which only later events arrived awaits its
+//! report until the report comes. The spot-check planner's open cases per site from
+//! the columns equal those counted from the kept folds, and so do the dashboard's
+//! weekly counts.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -289,6 +292,75 @@ async fn the_sql_report_equals_the_report_folded_from_every_event() {
             assert_eq!(sql, folded, "as of {as_of}");
             assert_eq!(report::campaign_report(store, as_of).unwrap(), folded);
         }
+        // The spot-check planner's open cases per site, as folded from the kept folds.
+        let xinhua = ["c-xinhua", "g-xinhua-1", "g-xinhua-2"]
+            .map(String::from)
+            .to_vec();
+        for area in [None, Some(xinhua)] {
+            let mut folded: Vec<(String, u32)> = Vec::new();
+            for kept in store.kept_cases().unwrap() {
+                let fold: kinds::CaseFold =
+                    serde_json::from_str(kept.fold.as_deref().unwrap()).unwrap();
+                let state = fold.folding.state;
+                let Some(site) = state.report.and_then(|r| r.site_id) else {
+                    continue;
+                };
+                if state.status.is_open()
+                    && area.as_ref().is_none_or(|a| a.contains(&kept.scope.unit))
+                {
+                    match folded.iter_mut().find(|(s, _)| *s == site) {
+                        Some((_, n)) => *n += 1,
+                        None => folded.push((site, 1)),
+                    }
+                }
+            }
+            let mut sql = store.open_cases_by_site(area.as_deref()).unwrap();
+            folded.sort();
+            sql.sort();
+            assert!(folded.len() >= 2, "{folded:?}");
+            assert_eq!(sql, folded, "{area:?}");
+        }
+        // The dashboard's weekly trend, as counted from the kept folds: found and
+        // solved per unit and week, weeks of 5 days from 40 days ago.
+        let (first, week) = (now_ms - 40 * DAY_MS, 5 * DAY_MS);
+        let mut folded: Vec<(String, i64, u32, u32)> = Vec::new();
+        for kept in store.kept_cases().unwrap() {
+            let fold: kinds::CaseFold =
+                serde_json::from_str(kept.fold.as_deref().unwrap()).unwrap();
+            let state = fold.folding.state;
+            let times = [
+                (state.reported_at_ms, (1, 0)),
+                (state.solved.map(|s| s.at_ms), (0, 1)),
+            ];
+            for (at, (f, v)) in times {
+                let Some(at) = at.filter(|at| *at > first && *at <= now_ms) else {
+                    continue;
+                };
+                let w = (at - first - 1) / week;
+                match folded
+                    .iter_mut()
+                    .find(|(u, x, _, _)| *u == kept.scope.unit && *x == w)
+                {
+                    Some((_, _, found, verified)) => {
+                        *found += f;
+                        *verified += v;
+                    }
+                    None => folded.push((kept.scope.unit.clone(), w, f, v)),
+                }
+            }
+        }
+        folded.sort();
+        let counted: Vec<(String, i64, u32, u32)> = store
+            .week_counts(first, week, now_ms)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.unit, c.week, c.found, c.verified))
+            .collect();
+        assert!(
+            folded.iter().any(|c| c.3 > 0) && folded.len() > 4,
+            "{folded:?}"
+        );
+        assert_eq!(counted, folded);
         // Before some case's latest event, the columns cannot answer: the events do.
         let past = now_ms - 10 * DAY_MS;
         assert_eq!(
@@ -354,5 +426,61 @@ async fn rows_from_before_the_columns_are_filled_when_the_store_opens() {
         report::from_events(reopened.as_ref(), now_ms).unwrap()
     );
     tokio::task::block_in_place(|| drop(reopened));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_case_awaits_its_report_from_its_first_event_until_the_report_arrives() {
+    let server = TestServer::start().await;
+    let store = server.state.store.clone();
+    let now_ms = Utc::now().timestamp_millis();
+    tokio::task::spawn_blocking(move || {
+        let store = store.as_ref();
+        let awaiting = |store: &dyn RecordStore| {
+            let sql = report::from_columns(store, now_ms).unwrap();
+            assert_eq!(sql, report::from_events(store, now_ms).unwrap());
+            sql.awaiting_report
+        };
+        assert_eq!(awaiting(store), 0);
+        let mut case = Case {
+            id: new_id(),
+            unit: "g-xinhua-2".into(),
+            at: now_ms - 2 * DAY_MS,
+            last: None,
+        };
+        // Two events before the report: one case awaiting, counted once.
+        for text in ["seen first", "seen again"] {
+            case.event(store, Payload::Comment { text: text.into() });
+            assert_eq!(awaiting(store), 1, "{text}");
+        }
+        case.event(
+            store,
+            Payload::Reported(HazardReport {
+                source: ReportSource::Inspection {
+                    inspection_id: new_id(),
+                    item: "fire-01".into(),
+                },
+                category: "fire".into(),
+                item: Some("fire-01".into()),
+                severity: Severity::High,
+                unit: "g-xinhua-2".into(),
+                site_id: Some("site-b".into()),
+                description: "late report".into(),
+                photos: Vec::new(),
+                suggested_department: None,
+            }),
+        );
+        assert_eq!(awaiting(store), 0, "the report arrived");
+        case.event(
+            store,
+            Payload::Comment {
+                text: "after the report".into(),
+            },
+        );
+        assert_eq!(awaiting(store), 0, "a later event keeps it reported");
+        assert_eq!(report::from_columns(store, now_ms).unwrap().total.found, 1);
+    })
+    .await
+    .unwrap();
     server.stop().await;
 }

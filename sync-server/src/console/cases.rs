@@ -1,91 +1,17 @@
-//! The hazard cases a desk person may see, read from the cases' kept rows (their
-//! scope and fold) rather than from every event, and what awaits them by role: the
-//! queue, filtered, sorted and paged in SQL over the rows' indexed columns.
-//!
-//! Whether a case is visible is [`crate::scope::read_access`] itself, asked about an
-//! event of the case that someone else recorded: what a phone of the same person
-//! would pull.
+//! What awaits a desk person by role: the queue, filtered, sorted and paged in SQL
+//! over the case rows' indexed columns. Whether a case is visible is
+//! [`crate::scope::read_access`]'s rule on an event of the case that someone else
+//! recorded (what a phone of the same person would pull): their area's cases, or
+//! their department's.
 
-use gridwalk_model::hazard::{CaseState, DeadlinePolicy, Level, Status, deadline};
+use gridwalk_model::hazard::{Level, Status};
 use gridwalk_model::org::OrgUnit;
 use gridwalk_model::profile::Role;
-use gridwalk_model::protocol::{Person, RecordKind};
+use gridwalk_model::protocol::Person;
 
-use crate::kinds::CaseFold;
-use crate::scope::{Access, UnitTree, read_access};
+use crate::scope::UnitTree;
 use crate::storage::case_index::{CaseLine, CasePage, CaseQuery, OPEN_STATUSES, level_rank};
-use crate::storage::console::KeptCase;
-use crate::storage::{CaseScope, RecordStore, StoreError, StoredRecord};
-
-/// A case the viewer may see, with its state as the server keeps it.
-#[derive(Debug, Clone)]
-pub struct SeenCase {
-    /// Its scope (unit, department, personal).
-    pub scope: CaseScope,
-    /// Its state (the kept fold's; conflicts and heads are only on the case page).
-    pub state: CaseState,
-    /// How much the viewer sees of it.
-    pub access: Access,
-    /// Due time, ms since the Unix epoch.
-    pub due_ms: Option<i64>,
-    /// Open past its due time.
-    pub overdue: bool,
-}
-
-/// Whether and how `person` sees the events of a case with this scope that someone
-/// else recorded: the API's read rule, on such an event.
-pub fn case_access(person: &Person, scope: &CaseScope, tree: &UnitTree) -> Option<Access> {
-    let event = StoredRecord {
-        seq: 0,
-        id: String::new(),
-        kind: RecordKind::HazardEvent.as_str().to_string(),
-        body: String::new(),
-        unit: scope.unit.clone(),
-        department: None,
-        case_id: Some(scope.case_id.clone()),
-        author_person: String::new(),
-        author_device: String::new(),
-        draft: false,
-        personal: scope.personal,
-        received_at: String::new(),
-        chain: None,
-    };
-    read_access(person, &event, Some(scope), tree)
-}
-
-/// Every case `person` may see, as of `now_ms`.
-pub fn seen_cases(
-    store: &dyn RecordStore,
-    person: &Person,
-    tree: &UnitTree,
-    now_ms: i64,
-) -> Result<Vec<SeenCase>, StoreError> {
-    let policy = DeadlinePolicy::default();
-    let mut seen = Vec::new();
-    for KeptCase { scope, fold } in store.kept_cases()? {
-        let Some(access) = case_access(person, &scope, tree) else {
-            continue;
-        };
-        let state = match fold.as_deref().map(serde_json::from_str::<CaseFold>) {
-            Some(Ok(kept)) => kept.folding.state,
-            // A row from before folds were kept, or one this build cannot read: fold
-            // the case's events (as the push path would).
-            _ => gridwalk_model::hazard::fold(
-                &scope.case_id,
-                &crate::kinds::case_events(store, &scope.case_id)?,
-            ),
-        };
-        let due = deadline::deadline(&state, &policy, now_ms);
-        seen.push(SeenCase {
-            scope,
-            due_ms: due.map(|d| d.due_ms),
-            overdue: due.is_some_and(|d| d.overdue),
-            state,
-            access,
-        });
-    }
-    Ok(seen)
-}
+use crate::storage::{RecordStore, StoreError};
 
 /// The queue's filter, from the page's query.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -131,7 +57,7 @@ fn units_within(tree: &UnitTree, units: &[OrgUnit], area: &str) -> Vec<String> {
 }
 
 /// The query for `person`'s queue with `filter`, as of `now_ms`: the cases they may
-/// see ([`case_access`]: their area, or their department's cases) that await them by
+/// see (their area, or their department's cases) that await them by
 /// their role (community staff the cases of their community, street officers those
 /// called in to their street or higher, department officers those assigned to their
 /// department; supervisors and admins everything they see) and pass the filter.

@@ -22,7 +22,6 @@ use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::{ItemStatus, Person, PushItem, RecordKind};
 use serde::Deserialize;
 
-use super::cases::seen_cases;
 use super::i18n::Lang;
 use super::names::show_time;
 use super::queue::Choice;
@@ -203,14 +202,19 @@ fn ground(store: &dyn RecordStore, person: &Person, now_ms: i64) -> Result<Groun
         .into_iter()
         .filter(|s| person.role == Role::Admin || tree.is_within(&s.unit, &person.unit))
         .collect();
-    let mut open: HashMap<String, u32> = HashMap::new();
-    for case in seen_cases(store, person, &tree, now_ms)? {
-        if case.state.status.is_open()
-            && let Some(site) = case.state.report.as_ref().and_then(|r| r.site_id.clone())
-        {
-            *open.entry(site).or_default() += 1;
-        }
-    }
+    // The open cases per site of those the person sees: an admin all, a supervisor
+    // their area's (`read_access`), counted over the case rows' indexed columns.
+    let area: Option<Vec<String>> = (person.role != Role::Admin).then(|| {
+        units
+            .iter()
+            .filter(|u| tree.is_within(&u.id, &person.unit))
+            .map(|u| u.id.clone())
+            .collect()
+    });
+    let open: HashMap<String, u32> = store
+        .open_cases_by_site(area.as_deref())?
+        .into_iter()
+        .collect();
     let mut last_visit: HashMap<String, i64> = HashMap::new();
     let mut plans = Vec::new();
     let site_names: HashMap<&str, &str> = sites

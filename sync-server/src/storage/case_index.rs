@@ -9,6 +9,8 @@
 //! existed is filled from its fold (or, without one, from its events) when the store
 //! opens.
 
+use std::collections::BTreeMap;
+
 use gridwalk_model::hazard::{DeadlinePolicy, Event, Folding, Level, Status, Tally, deadline};
 use serde::Deserialize;
 
@@ -192,6 +194,108 @@ pub struct ReportGroup {
     pub tally: Tally,
 }
 
+/// The case rows of one report group (unit and category) with one status: how many,
+/// and how many of them have a due time, a standing rectification, a solution.
+#[derive(Debug, Clone)]
+pub struct StatusCount {
+    /// The report's unit.
+    pub unit: String,
+    /// The category.
+    pub category: String,
+    /// [`Status::as_str`].
+    pub status: String,
+    /// Rows.
+    pub cases: i64,
+    /// Rows with a due time.
+    pub with_due: i64,
+    /// Rows with a standing rectification.
+    pub rectified: i64,
+    /// Rows counted as solved.
+    pub solved: i64,
+}
+
+/// How many cases of a report group (unit and category) a count is of, by a level or
+/// none: the solved ones per level solved at, the open ones not yet due.
+#[derive(Debug, Clone)]
+pub struct GroupCount {
+    /// The report's unit.
+    pub unit: String,
+    /// The category.
+    pub category: String,
+    /// The level ([`level_rank`]) solved at; `None` where the count has no level.
+    pub level: Option<i64>,
+    /// Cases.
+    pub cases: i64,
+}
+
+/// The report groups from the three grouped counts a store reads over its indexes
+/// ([`CaseIndex::report_groups`]): the rows per status, the solved ones per level, and
+/// the open ones due at or after the report's time. The overdue are the open ones
+/// with a due time less those due later, so no count reads every open case's due
+/// time. Ordered by unit and category.
+pub fn report_groups_of(
+    by_status: Vec<StatusCount>,
+    solved_by_level: Vec<GroupCount>,
+    due_later: Vec<GroupCount>,
+) -> StoreResult<Vec<ReportGroup>> {
+    let mut groups: BTreeMap<(String, String), Tally> = BTreeMap::new();
+    let mut open_with_due: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for s in by_status {
+        let open = OPEN_STATUSES.contains(&s.status.as_str());
+        let key = (s.unit, s.category);
+        if open {
+            *open_with_due.entry(key.clone()).or_default() += s.with_due;
+        }
+        let t = groups.entry(key).or_default();
+        t.found += count(s.cases)?;
+        t.rectified += count(s.rectified)?;
+        t.verified += count(s.solved)?;
+        if open {
+            t.open += count(s.cases)?;
+        }
+        if status_of(&s.status)? == Status::Closed {
+            t.closed += count(s.cases)?;
+        }
+    }
+    for s in solved_by_level {
+        let t = groups.entry((s.unit, s.category)).or_default();
+        let n = count(s.cases)?;
+        match s.level.map(level_of_rank).transpose()? {
+            Some(Level::Community) => t.solved_community += n,
+            Some(Level::Street) => t.solved_street += n,
+            Some(Level::District) => t.solved_district += n,
+            None => {
+                return Err(StoreError::Corrupt(
+                    "a solved case without its level".into(),
+                ));
+            }
+        }
+    }
+    let mut later: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for s in due_later {
+        *later.entry((s.unit, s.category)).or_default() += s.cases;
+    }
+    for (key, with_due) in open_with_due {
+        let overdue = with_due - later.get(&key).copied().unwrap_or(0);
+        if let Some(t) = groups.get_mut(&key) {
+            t.overdue = count(overdue)?;
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|((unit, category), tally)| ReportGroup {
+            unit,
+            category,
+            tally,
+        })
+        .collect())
+}
+
+/// A count read from the store, as the report holds it.
+pub fn count(value: i64) -> StoreResult<u32> {
+    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("a count of {value}")))
+}
+
 /// A verified case's time to fix, with its group.
 #[derive(Debug, Clone)]
 pub struct FixTime {
@@ -232,6 +336,9 @@ pub trait CaseIndex: Send + Sync {
     /// Cases found and solved per unit and week, weeks of `week_ms` after `first_ms`
     /// up to `now_ms` (a case of the instant `first_ms` counts in none).
     fn week_counts(&self, first_ms: i64, week_ms: i64, now_ms: i64) -> StoreResult<Vec<WeekCount>>;
+    /// How many open cases each site has, of the cases of `units` (any unit when
+    /// `None`); sites without one are left out.
+    fn open_cases_by_site(&self, units: Option<&[String]>) -> StoreResult<Vec<(String, u32)>>;
     /// A case's stored columns; `None` without a row (or before its back-fill).
     fn case_columns(&self, case_id: &str) -> StoreResult<Option<CaseColumns>>;
 }

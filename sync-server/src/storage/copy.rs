@@ -209,6 +209,14 @@ pub const COPIED_TABLES: &[CopiedTable] = &[
         only: None,
         drawn_key: false,
     },
+    // After the records and case rows it is kept beside.
+    CopiedTable {
+        name: "cases_awaiting_report",
+        columns: &[("case_id", Text)],
+        key: 1,
+        only: None,
+        drawn_key: false,
+    },
     CopiedTable {
         name: "record_blobs",
         columns: &[

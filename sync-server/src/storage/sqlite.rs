@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_thumbnails.sql"),
     include_str!("migrations/0009_case_columns.sql"),
     include_str!("migrations/0010_form_nonces.sql"),
+    include_str!("migrations/0012_dashboard_reads.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
@@ -637,6 +638,16 @@ impl RecordStore for SqliteStore {
                 PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => write_case_row(&tx, row, false)?,
                 PutOutcome::Conflict => {}
             }
+        } else if let (PutOutcome::Stored(_), RecordKind::HazardEvent, Some(case_id)) =
+            (&outcome, &rec.kind, &rec.case_id)
+        {
+            // An event of a case whose report has not arrived: the case awaits it.
+            tx.execute(
+                "INSERT INTO cases_awaiting_report(case_id) SELECT ?1
+                 WHERE NOT EXISTS (SELECT 1 FROM cases WHERE case_id = ?1)
+                 ON CONFLICT(case_id) DO NOTHING",
+                [case_id],
+            )?;
         }
         tx.commit()?;
         Ok(outcome)
@@ -1007,6 +1018,11 @@ fn write_case_row(tx: &rusqlite::Transaction<'_>, row: &CaseRow, replace: bool) 
     };
     let scope = &row.scope;
     let c = &row.columns;
+    // The case has its row now: it awaits its report no longer.
+    tx.execute(
+        "DELETE FROM cases_awaiting_report WHERE case_id = ?1",
+        [&scope.case_id],
+    )?;
     tx.execute(
         &format!(
             "INSERT INTO cases(case_id, unit, department, personal, fold, status, level,
@@ -1165,6 +1181,46 @@ mod tests {
         let links = store.records_with_blob("cc").unwrap();
         assert!(!links[0].before_uploaders);
         assert!(store.record_exists("r2").unwrap() && !store.record_exists("r9").unwrap());
+    }
+
+    #[test]
+    fn upgrading_fills_the_cases_awaiting_their_report_from_the_records() {
+        use crate::storage::case_index::CaseIndex;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("before.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let before = MIGRATIONS
+                .iter()
+                .position(|m| m.contains("CREATE TABLE cases_awaiting_report"))
+                .unwrap();
+            gridwalk_migrate::migrate_schema_to(&mut conn, MIGRATIONS, before as u32).unwrap();
+            // Two events of a case without its report, one of a reported case, and a
+            // record of another kind naming a case id.
+            conn.execute_batch(
+                "INSERT INTO records(id, kind, body, body_hash, unit, author_person,
+                   author_device, draft, personal, received_at, case_id) VALUES
+                   ('e1', 'hazard-event', '{}', 'h1', 'g1', 'p1', 'd1', 0, 0, 'then', 'waiting'),
+                   ('e2', 'hazard-event', '{}', 'h2', 'g1', 'p1', 'd1', 0, 0, 'then', 'waiting'),
+                   ('e3', 'hazard-event', '{}', 'h3', 'g1', 'p1', 'd1', 0, 0, 'then', 'reported'),
+                   ('i1', 'inspection', '{}', 'h4', 'g1', 'p1', 'd1', 0, 0, 'then', 'other');
+                 INSERT INTO cases(case_id, unit, personal, status, level, category)
+                   VALUES ('reported', 'g1', 0, 'reported', 0, 'fire');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.cases_awaiting_report().unwrap(), 1);
+        let kept: Vec<String> = store
+            .conn()
+            .unwrap()
+            .prepare("SELECT case_id FROM cases_awaiting_report")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kept, ["waiting"]);
     }
 
     #[test]

@@ -262,6 +262,12 @@ impl TestServer {
 
     /// The server's record store opened once more, as another process (or the next
     /// start) opens it: migrations and back-fills run again.
+    /// The URL of the test's PostgreSQL database, when the server keeps its records
+    /// there (`None`: the data folder's SQLite file).
+    pub fn database_url(&self) -> Option<&str> {
+        self._database.as_ref().map(ScratchDatabase::url)
+    }
+
     pub fn reopen_store(&self) -> std::sync::Arc<dyn gridwalk_server::storage::RecordStore> {
         match &self._database {
             Some(scratch) => Database::Postgres(scratch.url().to_string()),

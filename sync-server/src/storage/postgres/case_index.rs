@@ -1,13 +1,15 @@
 //! The case rows' indexed columns in the PostgreSQL record store (schema version 4,
-//! `0004_case_columns.sql`): the twin of `sqlite/case_index.rs`, query by query.
+//! `0004_case_columns.sql`, `0007_dashboard_reads.sql`): the twin of
+//! `sqlite/case_index.rs`, query by query, bar the weekly trend, which PostgreSQL
+//! groups by hash in one query where SQLite counts index ranges per unit and week.
 
-use gridwalk_model::hazard::{Event, Tally};
+use gridwalk_model::hazard::Event;
 use tokio_postgres::types::ToSql;
 
 use super::{PgStore, advisory_key, query, query_one, query_opt};
 use crate::storage::case_index::{
-    CaseColumns, CaseIndex, CaseLine, CasePage, CaseQuery, FixTime, OPEN_STATUSES, ReportGroup,
-    WeekCount, level_of_rank, status_of,
+    CaseColumns, CaseIndex, CaseLine, CasePage, CaseQuery, FixTime, GroupCount, OPEN_STATUSES,
+    ReportGroup, StatusCount, WeekCount, count, level_of_rank, report_groups_of, status_of,
 };
 use crate::storage::{StoreError, StoreResult};
 
@@ -118,10 +120,6 @@ fn queue_filter(query: &CaseQuery) -> (String, Params) {
     (clauses.join(" AND "), values)
 }
 
-fn count(value: i64) -> StoreResult<u32> {
-    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("a count of {value}")))
-}
-
 fn refs(values: &Params) -> Vec<&(dyn ToSql + Sync)> {
     values
         .iter()
@@ -181,44 +179,67 @@ impl CaseIndex for PgStore {
         let open = open_list();
         self.run(async {
             let c = self.client().await?;
-            let rows = query(
+            let by_status = query(
+                &c,
+                "SELECT report_unit, category, status, count(*), count(due_ms),
+                   count(rectified_at_ms), count(solved_at_ms)
+                 FROM cases WHERE category IS NOT NULL
+                 GROUP BY report_unit, category, status",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(StatusCount {
+                    unit: r.try_get(0)?,
+                    category: r.try_get(1)?,
+                    status: r.try_get(2)?,
+                    cases: r.try_get(3)?,
+                    with_due: r.try_get(4)?,
+                    rectified: r.try_get(5)?,
+                    solved: r.try_get(6)?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+            let solved = query(
+                &c,
+                "SELECT report_unit, category, solved_level, count(*)
+                 FROM cases WHERE solved_level IS NOT NULL AND category IS NOT NULL
+                 GROUP BY report_unit, category, solved_level",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(GroupCount {
+                    unit: r.try_get(0)?,
+                    category: r.try_get(1)?,
+                    level: r.try_get(2)?,
+                    cases: r.try_get(3)?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+            let due_later = query(
                 &c,
                 &format!(
-                    "SELECT report_unit, category, count(*),
-                       count(*) FILTER (WHERE status IN ({open})),
-                       count(*) FILTER (WHERE status IN ({open}) AND due_ms < $1),
-                       count(*) FILTER (WHERE rectified_at_ms IS NOT NULL),
-                       count(*) FILTER (WHERE solved_at_ms IS NOT NULL),
-                       count(*) FILTER (WHERE status = 'closed'),
-                       count(*) FILTER (WHERE solved_level = 0),
-                       count(*) FILTER (WHERE solved_level = 1),
-                       count(*) FILTER (WHERE solved_level = 2)
-                     FROM cases WHERE category IS NOT NULL
+                    "SELECT report_unit, category, count(*) FROM cases
+                     WHERE status IN ({open}) AND due_ms >= $1 AND category IS NOT NULL
                      GROUP BY report_unit, category"
                 ),
                 &[&as_of_ms],
             )
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    let n = |i: usize| -> StoreResult<u32> { count(r.try_get::<_, i64>(i)?) };
-                    Ok(ReportGroup {
-                        unit: r.try_get(0)?,
-                        category: r.try_get(1)?,
-                        tally: Tally {
-                            found: n(2)?,
-                            open: n(3)?,
-                            overdue: n(4)?,
-                            rectified: n(5)?,
-                            verified: n(6)?,
-                            closed: n(7)?,
-                            solved_community: n(8)?,
-                            solved_street: n(9)?,
-                            solved_district: n(10)?,
-                        },
-                    })
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(GroupCount {
+                    unit: r.try_get(0)?,
+                    category: r.try_get(1)?,
+                    level: None,
+                    cases: r.try_get(2)?,
                 })
-                .collect()
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+            report_groups_of(by_status, solved, due_later)
         })
     }
 
@@ -228,8 +249,8 @@ impl CaseIndex for PgStore {
             let rows = query(
                 &c,
                 "SELECT report_unit, category, solved_at_ms - reported_at_ms FROM cases
-                 WHERE solved_at_ms IS NOT NULL AND reported_at_ms IS NOT NULL
-                   AND category IS NOT NULL",
+                 WHERE solved_level IS NOT NULL AND solved_at_ms IS NOT NULL
+                   AND reported_at_ms IS NOT NULL AND category IS NOT NULL",
                 &[],
             )
             .await?;
@@ -248,16 +269,14 @@ impl CaseIndex for PgStore {
     fn cases_awaiting_report(&self) -> StoreResult<u32> {
         self.run(async {
             let c = self.client().await?;
+            // The rows without a report, and the cases `put_record` keeps as awaiting
+            // (bar any that has a row, which it never leaves).
             let n: i64 = query_one(
                 &c,
                 "SELECT (SELECT count(*) FROM cases
                          WHERE status IS NOT NULL AND category IS NULL)
-                      + (SELECT count(*) FROM (SELECT DISTINCT case_id FROM records
-                                               WHERE case_id IS NOT NULL) AS r
-                         WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.case_id)
-                           AND EXISTS (SELECT 1 FROM records x
-                                       WHERE x.case_id = r.case_id
-                                         AND x.kind = 'hazard-event'))",
+                      + (SELECT count(*) FROM cases_awaiting_report a
+                         WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = a.case_id))",
                 &[],
             )
             .await?
@@ -299,6 +318,28 @@ impl CaseIndex for PgStore {
                         verified: count(r.try_get(3)?)?,
                     })
                 })
+                .collect()
+        })
+    }
+
+    fn open_cases_by_site(&self, units: Option<&[String]>) -> StoreResult<Vec<(String, u32)>> {
+        let open = open_list();
+        let units: Option<Vec<String>> = units.map(<[String]>::to_vec);
+        self.run(async {
+            let c = self.client().await?;
+            let rows = query(
+                &c,
+                &format!(
+                    "SELECT site, count(*) FROM cases
+                     WHERE status IN ({open}) AND site IS NOT NULL
+                       AND ($1::TEXT[] IS NULL OR unit = ANY($1))
+                     GROUP BY site"
+                ),
+                &[&units],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, count(r.try_get(1)?)?)))
                 .collect()
         })
     }

@@ -1046,6 +1046,18 @@ impl PgStore {
                 }
                 PutOutcome::Conflict => {}
             }
+        } else if let (PutOutcome::Stored(_), RecordKind::HazardEvent, Some(case_id)) =
+            (&outcome, &rec.kind, &rec.case_id)
+        {
+            // An event of a case whose report has not arrived: the case awaits it.
+            execute(
+                &tx,
+                "INSERT INTO cases_awaiting_report(case_id) SELECT $1::TEXT
+                 WHERE NOT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)
+                 ON CONFLICT (case_id) DO NOTHING",
+                &[case_id],
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(outcome)
@@ -1154,6 +1166,13 @@ async fn write_case_row(tx: &impl GenericClient, row: &CaseRow, replace: bool) -
     };
     let scope = &row.scope;
     let c = &row.columns;
+    // The case has its row now: it awaits its report no longer.
+    execute(
+        tx,
+        "DELETE FROM cases_awaiting_report WHERE case_id = $1",
+        &[&scope.case_id],
+    )
+    .await?;
     execute(
         tx,
         &format!(

@@ -100,6 +100,43 @@ fn upgrading_from_every_earlier_version_equals_a_fresh_database() {
 }
 
 #[test]
+fn upgrading_fills_the_cases_awaiting_their_report_from_the_records() {
+    use crate::storage::case_index::CaseIndex;
+    let Some(db) = scratch() else { return };
+    let before = MIGRATIONS
+        .iter()
+        .position(|m| m.contains("CREATE TABLE cases_awaiting_report"))
+        .expect("the migration");
+    with_client(db.url(), async |c| {
+        migrate(c, MIGRATIONS, before).await?;
+        // Two events of a case without its report, one of a reported case, and a
+        // record of another kind naming a case id.
+        c.batch_execute(
+            "INSERT INTO records(id, kind, body, body_hash, unit, author_person,
+               author_device, draft, personal, received_at, case_id) VALUES
+               ('e1', 'hazard-event', '{}', 'h1', 'g1', 'p1', 'd1', false, false, 'then', 'waiting'),
+               ('e2', 'hazard-event', '{}', 'h2', 'g1', 'p1', 'd1', false, false, 'then', 'waiting'),
+               ('e3', 'hazard-event', '{}', 'h3', 'g1', 'p1', 'd1', false, false, 'then', 'reported'),
+               ('i1', 'inspection', '{}', 'h4', 'g1', 'p1', 'd1', false, false, 'then', 'other');
+             INSERT INTO cases(case_id, unit, personal, status, level, category)
+               VALUES ('reported', 'g1', false, 'reported', 0, 'fire');",
+        )
+        .await
+        .map_err(StoreError::from)
+    })
+    .expect("a store from before");
+    let store = PgStore::open(db.url()).expect("upgrade");
+    assert_eq!(store.cases_awaiting_report().expect("count"), 1);
+    let kept: Vec<String> = with_client(db.url(), async |c| {
+        c.query("SELECT case_id FROM cases_awaiting_report", &[])
+            .await
+            .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+    })
+    .expect("kept");
+    assert_eq!(kept, ["waiting"]);
+}
+
+#[test]
 fn a_newer_database_is_refused_and_left_alone() {
     let Some(db) = scratch() else { return };
     drop(PgStore::open(db.url()).expect("open"));
