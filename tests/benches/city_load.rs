@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 use gridwalk_core::hazard::{HazardReport, Payload, ReportSource};
 use gridwalk_core::inspection::{InspectionKind, NewInspection, Outcome};
 use gridwalk_core::model::protocol::{ItemStatus, PushItem};
+use gridwalk_core::model::signing;
 use gridwalk_core::model::wire::{self, SyncRequest, SyncResponse};
 use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::sync::{self, SyncOptions};
@@ -341,6 +342,28 @@ fn prepare_cases(db: &Path, grid: usize, cases: usize) -> VecDeque<(Vec<u8>, usi
     bodies
 }
 
+/// How long the server's signature check takes per record, in this process: the
+/// canonical signed bytes and the ECDSA P-256 verification (`gridwalk_model::signing`,
+/// what `proofs::check_pushed` runs), over one recorded inspection's 7 signed records
+/// on the device `db`, repeated.
+fn signature_check_cost(db: &Path) -> Duration {
+    let mut store = Store::open(db).unwrap();
+    let key = store.signing_public_key().unwrap();
+    let (items, _) = outbox_after(&store, 0);
+    let items = &items[..RECORDS_PER_PUSH];
+    const ROUNDS: u32 = 100;
+    let started = Instant::now();
+    for _ in 0..ROUNDS {
+        for item in items {
+            let proof = item.proof.as_ref().unwrap();
+            let signed =
+                signing::signed_bytes(&item.kind, &item.id, &item.body, &proof.prev).unwrap();
+            signing::verify(&key, &signed, &proof.signature).unwrap();
+        }
+    }
+    started.elapsed() / (ROUNDS * RECORDS_PER_PUSH as u32)
+}
+
 /// Runs `work` over `jobs` on both cores; results in the jobs' order.
 fn in_parallel<J: Sync, R: Send>(jobs: &[J], work: impl Fn(&J) -> R + Sync) -> Vec<R> {
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -569,6 +592,8 @@ struct Figures {
     events: Phase,
     day: Day,
     prep: Duration,
+    /// One record's signature check, measured in this process.
+    signature_check: Duration,
 }
 
 fn loadavg() -> String {
@@ -700,16 +725,19 @@ fn measure(backend: Backend, sizes: Sizes, rt: &tokio::runtime::Runtime) -> Figu
     });
     drop(admin_store);
     let prep = prep.elapsed();
+    let signature_check = signature_check_cost(&plans[0].1);
 
     let load_before = loadavg();
     eprintln!("{}: measuring (load average {load_before})", stack.name);
     let levels = rt.block_on(async {
-        for pusher in &mut pushers {
-            catch_up(pusher, &urls).await;
-        }
         let mut levels = Vec::new();
         for (devices, each) in LEVELS.iter().zip(sizes.pushes) {
             let mut active: Vec<Pusher> = pushers.drain(..*devices).collect();
+            // A phone that synced a while ago: its cursor is at the present, so the
+            // page it pulls holds what came since (not measured).
+            for pusher in &mut active {
+                catch_up(pusher, &urls).await;
+            }
             let phase = push_phase(&mut active, &urls, each).await;
             active.append(&mut pushers);
             pushers = active;
@@ -789,6 +817,7 @@ fn measure(backend: Backend, sizes: Sizes, rt: &tokio::runtime::Runtime) -> Figu
         events,
         day,
         prep,
+        signature_check,
     }
 }
 
@@ -877,6 +906,18 @@ fn print(all: &[Figures], sizes: Sizes) {
             .flat_map(|(_, p)| &p.errors)
             .chain(&f.events.errors)
             .chain(&f.day.errors);
+        if let Some((devices, top)) = f.levels.last() {
+            let per_push = f.signature_check * RECORDS_PER_PUSH as u32;
+            let pushes_per_s = top.per_s(top.records / RECORDS_PER_PUSH);
+            println!(
+                "  signature check (canonical bytes + P-256 verify): {:.0} µs per record, {:.2} ms per push of {RECORDS_PER_PUSH}; \
+                 at {devices} devices' {pushes_per_s:.0} pushes/s that is {:.0}% of one core, {:.1}% of the p50 push",
+                f.signature_check.as_secs_f64() * 1e6,
+                ms(per_push),
+                per_push.as_secs_f64() * pushes_per_s * 100.0,
+                ms(per_push) / ms(top.pct(50)) * 100.0
+            );
+        }
         for e in errors.take(5) {
             println!("  error: {e}");
         }
