@@ -152,6 +152,18 @@ impl DbReader {
     }
 }
 
+/// Which stores [`Server::start_district`] gives a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// What the environment names: PostgreSQL and S3 when `GRIDWALK_TEST_DATABASE` and
+    /// `GRIDWALK_TEST_BLOBS` are set (see [`test_database`], [`test_blobs`]), else the
+    /// embedded stores.
+    FromEnv,
+    /// The embedded stores (a SQLite file and a folder of photos), whatever the
+    /// environment says: a benchmark's peer in the same run as the city backend.
+    Embedded,
+}
+
 /// The real server as a child process.
 pub struct Server {
     bin: PathBuf,
@@ -172,13 +184,33 @@ impl Server {
     /// Prepares a data folder with the demo district and starts the server binary
     /// (`env!("CARGO_BIN_EXE_e2e-server")` from a test) on 127.0.0.1:0.
     pub fn start(bin: &str) -> Server {
+        Server::start_district(
+            bin,
+            Backend::FromEnv,
+            &fixture("units.csv"),
+            &fixture("sites.csv"),
+        )
+    }
+
+    /// Starts the server binary on 127.0.0.1:0 on `backend`'s stores with the district
+    /// of the CSV files `units` and `sites` (a benchmark's city of many grids).
+    pub fn start_district(bin: &str, backend: Backend, units: &Path, sites: &Path) -> Server {
         let data = tempfile::tempdir().unwrap();
-        let (database, scratch) = test_database(data.path());
-        let blobs = test_blobs(data.path());
+        let (database, scratch, blobs) = match backend {
+            Backend::FromEnv => {
+                let (database, scratch) = test_database(data.path());
+                (database, scratch, test_blobs(data.path()))
+            }
+            Backend::Embedded => (
+                Database::Sqlite(data_dir(data.path()).database()),
+                None,
+                Blobs::Folder(data_dir(data.path()).blobs()),
+            ),
+        };
         let state =
             gridwalk_server::server::open_stores(&database, &blobs, Limits::default()).unwrap();
-        admin::import_units(state.store.as_ref(), &fixture("units.csv")).unwrap();
-        admin::import_sites(state.store.as_ref(), &fixture("sites.csv")).unwrap();
+        admin::import_units(state.store.as_ref(), units).unwrap();
+        admin::import_sites(state.store.as_ref(), sites).unwrap();
         drop(state);
         let mut server = Server {
             bin: PathBuf::from(bin),
@@ -225,6 +257,11 @@ impl Server {
         };
         self.addr = addr;
         self.child = Some(child);
+    }
+
+    /// The server process's id while it runs (to read its memory from `/proc`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// `http://127.0.0.1:PORT`.

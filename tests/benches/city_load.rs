@@ -1,0 +1,983 @@
+//! City load benchmark (issue 14 item 7), for `docs/BENCHMARKS.md`: the embedded backend
+//! (one `gridwalk-server` process, SQLite + files) and the city backend (two replicas on
+//! one PostgreSQL and one SeaweedFS bucket) measured in the same run, each device with
+//! its own enrolled token and signing key:
+//!
+//! 1. inspections per second accepted with 1, 8, 32 and 128 concurrent devices, and the
+//!    p50/p99 latency of a push: one real `POST /v2/sync` carrying one signed 29-item
+//!    inspection with 3 hazards (the inspection, its 3 `reported` events and its 3 photo
+//!    records, as the core recorded and signed them, compacted and zstd-compressed with
+//!    the model's wire code as the client sends them); on the city backend every
+//!    device alternates between the two replicas request by request;
+//! 2. hazard workflow events per second pushed by desk devices (community staff), a
+//!    case of 20 events per request;
+//! 3. 300 devices syncing a day's work with photos at once through the core's client
+//!    (records, then real JPEG thumbnails and full photos over tus), half on each
+//!    replica: wall time, errors (must be 0), and the peak RSS of each server process
+//!    (`VmHWM`, over the whole run).
+//!
+//! The peer named in the table is ODK Central's published 41 submissions/s; city is
+//! also compared with embedded. The load generator runs in this process on the same
+//! machine (2 cores), so every figure includes its share of the CPU.
+//!
+//! Run it under `scripts/with-test-postgres scripts/with-test-seaweedfs` for both
+//! backends; without `GRIDWALK_TEST_DATABASE` and `GRIDWALK_TEST_BLOBS` it measures the
+//! embedded backend only and says so:
+//!
+//! `scripts/with-test-postgres scripts/with-test-seaweedfs cargo bench -p gridwalk-e2e --bench city_load`
+//!
+//! Sizes: `CITY_LOAD_SCALE` (default 1.0) scales the pushes per level and the desk
+//! cases; `CITY_LOAD_DAY_DEVICES` (300) and `CITY_LOAD_DAY_INSPECTIONS` (20) size the
+//! day's-work phase. A smoke run: `CITY_LOAD_SCALE=0.05 CITY_LOAD_DAY_DEVICES=4
+//! CITY_LOAD_DAY_INSPECTIONS=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gridwalk_core::hazard::{HazardReport, Payload, ReportSource};
+use gridwalk_core::inspection::{InspectionKind, NewInspection, Outcome};
+use gridwalk_core::model::protocol::{ItemStatus, PushItem};
+use gridwalk_core::model::signing;
+use gridwalk_core::model::wire::{self, SyncRequest, SyncResponse};
+use gridwalk_core::photo::IngestOptions;
+use gridwalk_core::sync::{self, SyncOptions};
+use gridwalk_core::{SharedStore, Store};
+use gridwalk_e2e::{Backend, Server, jpeg};
+use gridwalk_server::admin;
+use gridwalk_server::storage::RecordStore;
+
+const BIN: &str = env!("CARGO_BIN_EXE_e2e-server");
+/// The hazards of every inspection (one photo each).
+const HAZARDS: [&str; 3] = ["fire-02", "facilities-01", "traffic-01"];
+/// Concurrent devices of the push levels.
+const LEVELS: [usize; 4] = [1, 8, 32, 128];
+/// Pushes per device at each level, at scale 1.
+const PUSHES_PER_DEVICE: [usize; 4] = [200, 50, 20, 16];
+/// Records of one pushed inspection: itself, 3 `reported` events, 3 photo records.
+const RECORDS_PER_PUSH: usize = 7;
+/// Desk devices recording workflow events at once.
+const DESKS: usize = 8;
+/// Cases per desk device at scale 1.
+const CASES_PER_DESK: usize = 40;
+/// Events per case (a report and 19 remarks), all pushed in one request.
+const EVENTS_PER_CASE: usize = 20;
+/// ODK Central's published sustained submission rate (issue 14).
+const ODK_CENTRAL_PER_S: f64 = 41.0;
+
+/// The run's sizes, from the environment.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    pushes: [usize; 4],
+    cases_per_desk: usize,
+    day_devices: usize,
+    day_inspections: usize,
+}
+
+impl Sizes {
+    fn from_env() -> Sizes {
+        let var = |name: &str| std::env::var(name).ok();
+        let scale: f64 = var("CITY_LOAD_SCALE")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1.0);
+        let scaled = |n: usize| ((n as f64 * scale).round() as usize).max(2);
+        Sizes {
+            pushes: PUSHES_PER_DEVICE.map(scaled),
+            cases_per_desk: scaled(CASES_PER_DESK),
+            day_devices: var("CITY_LOAD_DAY_DEVICES")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(300),
+            day_inspections: var("CITY_LOAD_DAY_INSPECTIONS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20),
+        }
+    }
+
+    /// Grids (one site each): one per push device, then one per day device.
+    fn grids(&self) -> usize {
+        LEVELS[3] + self.day_devices
+    }
+}
+
+/// A district of `grids` grids under one community, a residential site in each.
+fn write_district(dir: &Path, grids: usize) -> (PathBuf, PathBuf) {
+    let units = dir.join("units.csv");
+    let sites = dir.join("sites.csv");
+    let mut u = String::from(
+        "id,name,level,parent\nd,District,district,\ns,Street,street,d\nc,Community,community,s\n",
+    );
+    let mut s = String::from("id,name,kind,unit,address,lat,lon\n");
+    for g in 0..grids {
+        u.push_str(&format!("g{g},Grid {g},grid,c\n"));
+        s.push_str(&format!("v{g},Compound {g},residential,g{g},Lane {g},,\n"));
+    }
+    std::fs::write(&units, u).unwrap();
+    std::fs::write(&sites, s).unwrap();
+    (units, sites)
+}
+
+/// One backend's server processes; replicas are dropped before the first, which owns
+/// the scratch database.
+struct Stack {
+    name: &'static str,
+    replicas: Vec<Server>,
+    first: Server,
+}
+
+impl Stack {
+    fn start(backend: Backend, units: &Path, sites: &Path) -> Stack {
+        let first = Server::start_district(BIN, backend, units, sites);
+        let (name, replicas) = if first.is_city() {
+            (
+                "city: 2 replicas, PostgreSQL + SeaweedFS",
+                vec![first.replica()],
+            )
+        } else {
+            ("embedded: 1 process, SQLite + files", Vec::new())
+        };
+        Stack {
+            name,
+            replicas,
+            first,
+        }
+    }
+
+    fn servers(&self) -> impl Iterator<Item = &Server> {
+        std::iter::once(&self.first).chain(&self.replicas)
+    }
+
+    /// Every process's URL; devices go round them.
+    fn urls(&self) -> Vec<String> {
+        self.servers().map(Server::url).collect()
+    }
+
+    /// Each process's peak resident set so far, in MiB (`VmHWM`).
+    fn peak_rss_mib(&self) -> Vec<f64> {
+        self.servers()
+            .map(|s| {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{}/status", s.pid().unwrap())).unwrap();
+                let kib: f64 = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                    .unwrap();
+                kib / 1024.0
+            })
+            .collect()
+    }
+}
+
+/// A device's enrolment: a new person, enrolled through the core's client.
+fn enrol(
+    admin_store: &dyn RecordStore,
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    url: &str,
+    name: &str,
+    role: &str,
+    unit: &str,
+) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let db = dir.join("gridwalk.db");
+    let code = admin::add_person(admin_store, name, role, unit, None)
+        .unwrap()
+        .enrolment_code;
+    rt.block_on(sync::enroll(&SharedStore::open(&db).unwrap(), url, &code))
+        .unwrap();
+    db
+}
+
+/// Records one submitted inspection at `site`: every item `ok` but the three hazards,
+/// each with one of `photos`.
+fn record_inspection(store: &mut Store, site: &str, photos: &[PathBuf]) {
+    let id = store
+        .start_inspection(&NewInspection {
+            site_id: site.into(),
+            template_id: None,
+            template_version: None,
+            kind: InspectionKind::Routine,
+            inspector: store.require_profile().unwrap().name,
+        })
+        .unwrap();
+    let items: Vec<String> = store
+        .checklist(&id)
+        .unwrap()
+        .categories
+        .iter()
+        .flat_map(|c| c.entries.iter().map(|e| e.item.code.clone()))
+        .collect();
+    for item in &items {
+        match HAZARDS.iter().position(|h| h == item) {
+            None => store.answer(&id, item, Outcome::Ok, None).unwrap(),
+            Some(i) => {
+                store
+                    .answer_with_photos(
+                        &id,
+                        item,
+                        Outcome::Hazard,
+                        Some("found on the round, see photo"),
+                        &photos[i..=i],
+                        &IngestOptions::default(),
+                    )
+                    .unwrap();
+            }
+        }
+    }
+    store.submit(&id).unwrap();
+}
+
+/// zstd level of the prepared bodies (the client uses 19 on the phone; the server's
+/// decompression cost does not depend on it).
+const BODY_LEVEL: i32 = 3;
+
+/// A `/v2/sync` body of `items`, as the core's client encodes it.
+fn sync_body(items: Vec<PushItem>, store: &Store) -> Vec<u8> {
+    let templates = store.all_templates().unwrap();
+    let request = SyncRequest {
+        items: wire::compact_items(items, &templates),
+    };
+    let json = serde_json::to_vec(&request).unwrap();
+    let dict = wire::dictionary(wire::CURRENT_DICTIONARY).unwrap();
+    let mut compressor = zstd::bulk::Compressor::with_dictionary(BODY_LEVEL, dict).unwrap();
+    compressor
+        .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
+        .unwrap();
+    compressor.compress(&json).unwrap()
+}
+
+/// The outbox records after `after`, signed, as the client pushes them; and the last
+/// outbox sequence number.
+fn outbox_after(store: &Store, after: i64) -> (Vec<PushItem>, i64) {
+    let entries = store.outbox_batch(after, u32::MAX, 3).unwrap();
+    let last = entries.last().map_or(after, |e| e.seq);
+    let items = entries
+        .into_iter()
+        .map(|e| {
+            let (body, proof) = store.signed_record(e.seq).unwrap().unwrap();
+            PushItem {
+                id: e.record_id,
+                kind: e.kind,
+                body,
+                proof: Some(proof),
+            }
+        })
+        .collect();
+    (items, last)
+}
+
+/// A device of the push or events phase: its token, its prepared request bodies (each
+/// with its record count) in recording order, and its pull cursor.
+struct Pusher {
+    token: String,
+    bodies: VecDeque<(Vec<u8>, usize)>,
+    cursor: String,
+    /// Which server this device starts on.
+    first_server: usize,
+}
+
+/// Records `n` inspections on the grid worker's device `db` at `site`, one body each.
+fn prepare_inspections(db: &Path, site: &str, n: usize, seed: u64) -> VecDeque<(Vec<u8>, usize)> {
+    let dir = db.parent().unwrap().join("camera");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut store = Store::open(db).unwrap();
+    let (_, mut after) = outbox_after(&store, 0);
+    let mut bodies = VecDeque::with_capacity(n);
+    for k in 0..n {
+        let photos: Vec<PathBuf> = (0..HAZARDS.len())
+            .map(|p| {
+                let f = dir.join(format!("p{k}-{p}.jpg"));
+                let seed = seed * 1_000_000 + (k * HAZARDS.len() + p) as u64;
+                std::fs::write(&f, jpeg(seed, 64, 48)).unwrap();
+                f
+            })
+            .collect();
+        record_inspection(&mut store, site, &photos);
+        let (items, last) = outbox_after(&store, after);
+        after = last;
+        assert_eq!(items.len(), RECORDS_PER_PUSH, "one inspection's records");
+        bodies.push_back((sync_body(items, &store), RECORDS_PER_PUSH));
+    }
+    bodies
+}
+
+/// Records `cases` cases of [`EVENTS_PER_CASE`] events on the desk device `db`, in
+/// grids from `grid` on; one body per case.
+fn prepare_cases(db: &Path, grid: usize, cases: usize) -> VecDeque<(Vec<u8>, usize)> {
+    let mut store = Store::open(db).unwrap();
+    let (_, mut after) = outbox_after(&store, 0);
+    let mut bodies = VecDeque::with_capacity(cases);
+    for k in 0..cases {
+        let g = grid + k % 8;
+        let opened = store
+            .open_case(HazardReport {
+                source: ReportSource::Hotline,
+                category: "fire".into(),
+                item: Some("fire-01".into()),
+                severity: gridwalk_core::checklist::Severity::Medium,
+                unit: format!("g{g}"),
+                site_id: Some(format!("v{g}")),
+                description: "reported by a resident on the hotline".into(),
+                photos: vec![],
+                suggested_department: None,
+            })
+            .unwrap();
+        for i in 1..EVENTS_PER_CASE {
+            store
+                .act(
+                    &opened.case_id,
+                    Payload::Comment {
+                        text: format!("progress remark {i} from the community office"),
+                    },
+                )
+                .unwrap();
+        }
+        let (items, last) = outbox_after(&store, after);
+        after = last;
+        assert_eq!(items.len(), EVENTS_PER_CASE, "one case's events");
+        bodies.push_back((sync_body(items, &store), EVENTS_PER_CASE));
+    }
+    bodies
+}
+
+/// How long the server's signature check takes per record, in this process: the
+/// canonical signed bytes and the ECDSA P-256 verification (`gridwalk_model::signing`,
+/// what `proofs::check_pushed` runs), over one recorded inspection's 7 signed records
+/// on the device `db`, repeated.
+fn signature_check_cost(db: &Path) -> Duration {
+    let mut store = Store::open(db).unwrap();
+    let key = store.signing_public_key().unwrap();
+    let (items, _) = outbox_after(&store, 0);
+    let items = &items[..RECORDS_PER_PUSH];
+    const ROUNDS: u32 = 100;
+    let started = Instant::now();
+    for _ in 0..ROUNDS {
+        for item in items {
+            let proof = item.proof.as_ref().unwrap();
+            let signed =
+                signing::signed_bytes(&item.kind, &item.id, &item.body, &proof.prev).unwrap();
+            signing::verify(&key, &signed, &proof.signature).unwrap();
+        }
+    }
+    started.elapsed() / (ROUNDS * RECORDS_PER_PUSH as u32)
+}
+
+/// Runs `work` over `jobs` on both cores; results in the jobs' order.
+fn in_parallel<J: Sync, R: Send>(jobs: &[J], work: impl Fn(&J) -> R + Sync) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<R>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(job) = jobs.get(i) else { break };
+                    *results[i].lock().unwrap() = Some(work(job));
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.into_inner().unwrap().unwrap())
+        .collect()
+}
+
+/// What one request brought back.
+enum Answer {
+    /// Records accepted of those sent; the cursor after the page; whether more waits.
+    Ok {
+        accepted: usize,
+        cursor: String,
+        more: bool,
+    },
+    /// A transport error, a status other than 200, an unreadable answer.
+    Failed(String),
+}
+
+/// One `/v2/sync` request: `body` pushed (if any), the page after `cursor` pulled.
+async fn exchange(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    cursor: &str,
+    body: Option<&[u8]>,
+) -> Answer {
+    let target = format!("{url}{}", wire::SYNC);
+    let mut request = match body {
+        Some(b) => http.post(&target).body(b.to_vec()),
+        None => http.get(&target),
+    };
+    if !cursor.is_empty() {
+        request = request.query(&[(wire::CURSOR, cursor)]);
+    }
+    let response = match request
+        .header(wire::DICTIONARY_HEADER, wire::CURRENT_DICTIONARY)
+        .bearer_auth(token)
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return Answer::Failed(format!("transport: {e}")),
+    };
+    let status = response.status();
+    let compressed = response.headers().contains_key(wire::DICTIONARY_HEADER);
+    let bytes = match response.bytes().await {
+        Ok(b) => b,
+        Err(e) => return Answer::Failed(format!("answer: {e}")),
+    };
+    if status != 200 {
+        return Answer::Failed(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
+    }
+    let json = if compressed {
+        let dict = wire::dictionary(wire::CURRENT_DICTIONARY).unwrap();
+        match zstd::bulk::Decompressor::with_dictionary(dict)
+            .and_then(|mut d| d.decompress(&bytes, 64 * 1024 * 1024))
+        {
+            Ok(j) => j,
+            Err(e) => return Answer::Failed(format!("zstd: {e}")),
+        }
+    } else {
+        bytes.to_vec()
+    };
+    match serde_json::from_slice::<SyncResponse>(&json) {
+        Ok(answer) => {
+            let accepted = answer
+                .results
+                .iter()
+                .filter(|r| r.status == ItemStatus::Accepted)
+                .count();
+            if let Some(refused) = answer
+                .results
+                .iter()
+                .find(|r| r.status != ItemStatus::Accepted)
+            {
+                return Answer::Failed(format!("not accepted: {refused:?}"));
+            }
+            Answer::Ok {
+                accepted,
+                cursor: answer.cursor,
+                more: answer.has_more,
+            }
+        }
+        Err(e) => Answer::Failed(format!("json: {e}")),
+    }
+}
+
+/// A device's HTTP client: its own connections, as a phone has.
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// Pulls until the device's cursor is at the end of what it may read (not measured).
+async fn catch_up(pusher: &mut Pusher, urls: &[String]) {
+    let http = http();
+    for _ in 0..10_000 {
+        match exchange(
+            &http,
+            &urls[pusher.first_server],
+            &pusher.token,
+            &pusher.cursor,
+            None,
+        )
+        .await
+        {
+            Answer::Ok { cursor, more, .. } => {
+                pusher.cursor = cursor;
+                if !more {
+                    return;
+                }
+            }
+            Answer::Failed(e) => panic!("catching up: {e}"),
+        }
+    }
+    panic!("catching up did not end");
+}
+
+/// One measured phase: requests, latencies, records accepted, errors, wall time.
+#[derive(Default)]
+struct Phase {
+    latencies: Vec<Duration>,
+    records: usize,
+    requests: usize,
+    errors: Vec<String>,
+    wall: Duration,
+}
+
+impl Phase {
+    fn pct(&self, p: usize) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        sorted[((sorted.len() * p) / 100).min(sorted.len() - 1)]
+    }
+
+    fn per_s(&self, units: usize) -> f64 {
+        units as f64 / self.wall.as_secs_f64()
+    }
+}
+
+/// `pushers` push `each` of their next bodies at once, one request after another,
+/// alternating between `urls`.
+async fn push_phase(pushers: &mut Vec<Pusher>, urls: &Arc<Vec<String>>, each: usize) -> Phase {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for mut pusher in pushers.drain(..) {
+        let urls = urls.clone();
+        tasks.push(tokio::spawn(async move {
+            let http = http();
+            let mut phase = Phase::default();
+            for k in 0..each {
+                let (body, records) = pusher.bodies.pop_front().expect("prepared bodies");
+                let url = &urls[(pusher.first_server + k) % urls.len()];
+                let t = Instant::now();
+                let answer = exchange(&http, url, &pusher.token, &pusher.cursor, Some(&body)).await;
+                phase.latencies.push(t.elapsed());
+                phase.requests += 1;
+                match answer {
+                    Answer::Ok {
+                        accepted, cursor, ..
+                    } => {
+                        if accepted != records {
+                            phase
+                                .errors
+                                .push(format!("{accepted} of {records} accepted"));
+                        }
+                        phase.records += accepted;
+                        pusher.cursor = cursor;
+                    }
+                    Answer::Failed(e) => phase.errors.push(e),
+                }
+            }
+            (pusher, phase)
+        }));
+    }
+    let mut all = Phase::default();
+    for task in tasks {
+        let (pusher, phase) = task.await.unwrap();
+        pushers.push(pusher);
+        all.latencies.extend(phase.latencies);
+        all.records += phase.records;
+        all.requests += phase.requests;
+        all.errors.extend(phase.errors);
+    }
+    all.wall = started.elapsed();
+    all
+}
+
+/// The day phase: every device syncs its day through the core's client at once.
+struct Day {
+    wall: Duration,
+    slowest: Duration,
+    records: u64,
+    photos: u64,
+    bytes: u64,
+    errors: Vec<String>,
+    rss_mib: Vec<f64>,
+}
+
+/// One backend's figures.
+struct Figures {
+    name: &'static str,
+    load_before: String,
+    levels: Vec<(usize, Phase)>,
+    events: Phase,
+    day: Day,
+    prep: Duration,
+    /// One record's signature check, measured in this process.
+    signature_check: Duration,
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn measure(backend: Backend, sizes: Sizes, rt: &tokio::runtime::Runtime) -> Figures {
+    let work = tempfile::tempdir().unwrap();
+    let (units, sites) = write_district(work.path(), sizes.grids());
+    let stack = Stack::start(backend, &units, &sites);
+    let urls = Arc::new(stack.urls());
+    let admin_store = stack.first.admin_store();
+    eprintln!("{}: enrolling and recording (not measured)", stack.name);
+    let prep = Instant::now();
+
+    // Push devices: grid worker `i` in grid `g{i}`, enough inspections for every level
+    // it takes part in.
+    let plans: Vec<(usize, PathBuf, usize)> = (0..LEVELS[3])
+        .map(|i| {
+            let n: usize = LEVELS
+                .iter()
+                .zip(sizes.pushes)
+                .filter(|(devices, _)| i < **devices)
+                .map(|(_, each)| each)
+                .sum();
+            let db = enrol(
+                admin_store.as_ref(),
+                rt,
+                &work.path().join(format!("push-{i}")),
+                &urls[i % urls.len()],
+                &format!("Worker {i}"),
+                "grid-worker",
+                &format!("g{i}"),
+            );
+            (i, db, n)
+        })
+        .collect();
+    let bodies = in_parallel(&plans, |(i, db, n)| {
+        prepare_inspections(db, &format!("v{i}"), *n, *i as u64)
+    });
+    let mut pushers: Vec<Pusher> = plans
+        .iter()
+        .zip(bodies)
+        .map(|((i, db, _), bodies)| Pusher {
+            token: Store::open(db)
+                .unwrap()
+                .setting("sync.token")
+                .unwrap()
+                .unwrap(),
+            bodies,
+            cursor: String::new(),
+            first_server: i % urls.len(),
+        })
+        .collect();
+
+    // Desk devices: community staff reporting hotline cases and working them.
+    let desk_plans: Vec<(usize, PathBuf)> = (0..DESKS)
+        .map(|d| {
+            let db = enrol(
+                admin_store.as_ref(),
+                rt,
+                &work.path().join(format!("desk-{d}")),
+                &urls[d % urls.len()],
+                &format!("Desk {d}"),
+                "community-staff",
+                "c",
+            );
+            (d, db)
+        })
+        .collect();
+    let desk_bodies = in_parallel(&desk_plans, |(d, db)| {
+        prepare_cases(db, d * 8, sizes.cases_per_desk)
+    });
+    let mut desks: Vec<Pusher> = desk_plans
+        .iter()
+        .zip(desk_bodies)
+        .map(|((d, db), bodies)| Pusher {
+            token: Store::open(db)
+                .unwrap()
+                .setting("sync.token")
+                .unwrap()
+                .unwrap(),
+            bodies,
+            cursor: String::new(),
+            first_server: d % urls.len(),
+        })
+        .collect();
+
+    // Day devices: grid workers in the grids after the push devices', each with a
+    // day's inspections and a 640x480 camera photo per hazard.
+    let day_plans: Vec<(usize, PathBuf)> = (0..sizes.day_devices)
+        .map(|i| {
+            let g = LEVELS[3] + i;
+            let db = enrol(
+                admin_store.as_ref(),
+                rt,
+                &work.path().join(format!("day-{i}")),
+                &urls[i % urls.len()],
+                &format!("Day worker {i}"),
+                "grid-worker",
+                &format!("g{g}"),
+            );
+            (g, db)
+        })
+        .collect();
+    in_parallel(&day_plans, |(g, db)| {
+        let dir = db.parent().unwrap().join("camera");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut store = Store::open(db).unwrap();
+        for k in 0..sizes.day_inspections {
+            let photos: Vec<PathBuf> = (0..HAZARDS.len())
+                .map(|p| {
+                    let f = dir.join(format!("p{k}-{p}.jpg"));
+                    let seed = 1_000_000_000 + (*g * 1_000 + k * HAZARDS.len() + p) as u64;
+                    std::fs::write(&f, jpeg(seed, 640, 480)).unwrap();
+                    f
+                })
+                .collect();
+            record_inspection(&mut store, &format!("v{g}"), &photos);
+            for f in photos {
+                std::fs::remove_file(f).unwrap();
+            }
+        }
+    });
+    drop(admin_store);
+    let prep = prep.elapsed();
+    let signature_check = signature_check_cost(&plans[0].1);
+
+    let load_before = loadavg();
+    eprintln!("{}: measuring (load average {load_before})", stack.name);
+    let levels = rt.block_on(async {
+        let mut levels = Vec::new();
+        for (devices, each) in LEVELS.iter().zip(sizes.pushes) {
+            let mut active: Vec<Pusher> = pushers.drain(..*devices).collect();
+            // A phone that synced a while ago: its cursor is at the present, so the
+            // page it pulls holds what came since (not measured).
+            for pusher in &mut active {
+                catch_up(pusher, &urls).await;
+            }
+            let phase = push_phase(&mut active, &urls, each).await;
+            active.append(&mut pushers);
+            pushers = active;
+            levels.push((*devices, phase));
+        }
+        levels
+    });
+    let events = rt.block_on(async {
+        for desk in &mut desks {
+            catch_up(desk, &urls).await;
+        }
+        push_phase(&mut desks, &urls, sizes.cases_per_desk).await
+    });
+    let day = rt.block_on(async {
+        let started = Instant::now();
+        let tasks: Vec<_> = day_plans
+            .iter()
+            .map(|(_, db)| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let store = SharedStore::open(&db).unwrap();
+                    let t = Instant::now();
+                    let report = sync::sync_with(&store, &SyncOptions::default(), None).await;
+                    (t.elapsed(), report)
+                })
+            })
+            .collect();
+        let mut day = Day {
+            wall: Duration::ZERO,
+            slowest: Duration::ZERO,
+            records: 0,
+            photos: 0,
+            bytes: 0,
+            errors: Vec::new(),
+            rss_mib: Vec::new(),
+        };
+        for task in tasks {
+            let (t, report) = task.await.unwrap();
+            day.slowest = day.slowest.max(t);
+            match report {
+                Ok(r) => {
+                    day.records += u64::from(r.accepted);
+                    day.photos += u64::from(r.uploaded_blobs);
+                    day.bytes += r.uploaded_bytes;
+                    day.errors.extend(r.errors);
+                    day.errors
+                        .extend(r.rejected.iter().map(|x| format!("rejected: {x:?}")));
+                }
+                Err(e) => day.errors.push(e.to_string()),
+            }
+        }
+        day.wall = started.elapsed();
+        day
+    });
+    let mut day = day;
+    let expected = (sizes.day_devices * sizes.day_inspections * RECORDS_PER_PUSH) as u64;
+    if day.records != expected {
+        day.errors.push(format!(
+            "{} records accepted of {expected} recorded",
+            day.records
+        ));
+    }
+    for (_, db) in &day_plans {
+        let store = Store::open(db).unwrap();
+        if !store.pending_outbox(1).unwrap().is_empty()
+            || !store.all_photos_to_upload().unwrap().is_empty()
+        {
+            day.errors
+                .push(format!("{}: something left to send", db.display()));
+        }
+    }
+    day.rss_mib = stack.peak_rss_mib();
+    Figures {
+        name: stack.name,
+        load_before,
+        levels,
+        events,
+        day,
+        prep,
+        signature_check,
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}
+
+fn print(all: &[Figures], sizes: Sizes) {
+    println!("## city load: inspections per second by concurrent devices (/v2/sync, 127.0.0.1)");
+    println!(
+        "one push = one request carrying one signed inspection with 3 hazards ({RECORDS_PER_PUSH} records)"
+    );
+    println!(
+        "| backend | devices | pushes | inspections/s | vs ODK Central 41/s | p50 ms | p99 ms | errors |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for f in all {
+        for (devices, phase) in &f.levels {
+            let per_s = phase.per_s(phase.records / RECORDS_PER_PUSH);
+            println!(
+                "| {} | {devices} | {} | {per_s:.0} | {:.1}× | {:.1} | {:.1} | {} |",
+                f.name,
+                phase.requests,
+                per_s / ODK_CENTRAL_PER_S,
+                ms(phase.pct(50)),
+                ms(phase.pct(99)),
+                phase.errors.len()
+            );
+        }
+    }
+    println!();
+    println!(
+        "## workflow events per second: {DESKS} desk devices at once, a case of {EVENTS_PER_CASE} events per request"
+    );
+    println!("| backend | events | events/s | p50 ms | p99 ms | errors |");
+    println!("|---|---|---|---|---|---|");
+    for f in all {
+        let e = &f.events;
+        println!(
+            "| {} | {} | {:.0} | {:.1} | {:.1} | {} |",
+            f.name,
+            e.records,
+            e.per_s(e.records),
+            ms(e.pct(50)),
+            ms(e.pct(99)),
+            e.errors.len()
+        );
+    }
+    println!();
+    println!(
+        "## {} devices sync a day's work at once ({} inspections, {} photos of 640x480 each, thumbnails and photos over tus)",
+        sizes.day_devices,
+        sizes.day_inspections,
+        sizes.day_inspections * HAZARDS.len()
+    );
+    println!(
+        "| backend | wall s | slowest device s | records | photos+thumbnails | MB up | peak RSS per process MiB | errors |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for f in all {
+        let d = &f.day;
+        let rss: Vec<String> = d.rss_mib.iter().map(|r| format!("{r:.0}")).collect();
+        println!(
+            "| {} | {:.1} | {:.1} | {} | {} | {:.0} | {} | {} |",
+            f.name,
+            d.wall.as_secs_f64(),
+            d.slowest.as_secs_f64(),
+            d.records,
+            d.photos,
+            d.bytes as f64 / 1e6,
+            rss.join(" / "),
+            d.errors.len()
+        );
+    }
+    println!();
+    for f in all {
+        println!(
+            "{}: prepared in {:.0} s (not measured); load average before measuring {}",
+            f.name,
+            f.prep.as_secs_f64(),
+            f.load_before
+        );
+        let errors = f
+            .levels
+            .iter()
+            .flat_map(|(_, p)| &p.errors)
+            .chain(&f.events.errors)
+            .chain(&f.day.errors);
+        if let Some((devices, top)) = f.levels.last() {
+            let per_push = f.signature_check * RECORDS_PER_PUSH as u32;
+            let pushes_per_s = top.per_s(top.records / RECORDS_PER_PUSH);
+            println!(
+                "  signature check (canonical bytes + P-256 verify): {:.0} µs per record, {:.2} ms per push of {RECORDS_PER_PUSH}; \
+                 at {devices} devices' {pushes_per_s:.0} pushes/s that is {:.0}% of one core, {:.1}% of the p50 push",
+                f.signature_check.as_secs_f64() * 1e6,
+                ms(per_push),
+                per_push.as_secs_f64() * pushes_per_s * 100.0,
+                ms(per_push) / ms(top.pct(50)) * 100.0
+            );
+        }
+        for e in errors.take(5) {
+            println!("  error: {e}");
+        }
+    }
+    if let [embedded, city] = all {
+        println!("\n## city vs embedded");
+        println!("| measure | embedded | city | city / embedded |");
+        println!("|---|---|---|---|");
+        for ((devices, e), (_, c)) in embedded.levels.iter().zip(&city.levels) {
+            let (e_s, c_s) = (
+                e.per_s(e.records / RECORDS_PER_PUSH),
+                c.per_s(c.records / RECORDS_PER_PUSH),
+            );
+            println!(
+                "| inspections/s, {devices} devices | {e_s:.0} | {c_s:.0} | {:.2} |",
+                c_s / e_s
+            );
+        }
+        let (e_s, c_s) = (
+            embedded.events.per_s(embedded.events.records),
+            city.events.per_s(city.events.records),
+        );
+        println!("| events/s | {e_s:.0} | {c_s:.0} | {:.2} |", c_s / e_s);
+        println!(
+            "| day's work, wall s | {:.1} | {:.1} | {:.2} |",
+            embedded.day.wall.as_secs_f64(),
+            city.day.wall.as_secs_f64(),
+            city.day.wall.as_secs_f64() / embedded.day.wall.as_secs_f64()
+        );
+    }
+}
+
+fn main() {
+    let sizes = Sizes::from_env();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let city = std::env::var_os("GRIDWALK_TEST_DATABASE").is_some()
+        && std::env::var_os("GRIDWALK_TEST_BLOBS").is_some();
+    println!("gridwalk city load benchmark; sizes {sizes:?}");
+    if !city {
+        println!(
+            "city backend NOT measured: GRIDWALK_TEST_DATABASE and GRIDWALK_TEST_BLOBS are unset \
+             (run under scripts/with-test-postgres scripts/with-test-seaweedfs)"
+        );
+    }
+    let mut all = vec![measure(Backend::Embedded, sizes, &rt)];
+    if city {
+        all.push(measure(Backend::FromEnv, sizes, &rt));
+    }
+    print(&all, sizes);
+    let errors: usize = all
+        .iter()
+        .map(|f| {
+            f.levels.iter().map(|(_, p)| p.errors.len()).sum::<usize>()
+                + f.events.errors.len()
+                + f.day.errors.len()
+        })
+        .sum();
+    assert_eq!(errors, 0, "the load ended with errors");
+}
