@@ -91,7 +91,13 @@ pub fn seal_request(key: Option<&str>, items: &[Result<PushItem, Unreadable>]) -
                         .into(),
                 )),
                 Some(proof) => match pushed_link(key, &item.kind, &item.id, &item.body, proof) {
-                    Err(e) => refused(ProofError::BadSignature(e.to_string())),
+                    // A failing seal still names its predecessor: what it would have
+                    // sealed is refused for the same reason.
+                    Err(e) => {
+                        let (verdict, mut link) = refused(ProofError::BadSignature(e.to_string()));
+                        link.prev = proof.prev.clone();
+                        (verdict, link)
+                    }
                     Ok(link) => (
                         None,
                         ChainLink {
