@@ -526,6 +526,10 @@ async fn worker(
     shared
 }
 
+/// Records one wire-benchmark inspection sends: itself, the reports of its 3 hazards
+/// and the records of its 3 photos.
+const RECORDS_PER_INSPECTION: u32 = 7;
+
 /// Syncs `store` with `options` through `proxy`; the records' share of the traffic.
 async fn measured(proxy: &Proxy, store: &SharedStore, options: &SyncOptions, records: u32) -> Wire {
     proxy.reset_traffic();
@@ -549,11 +553,12 @@ async fn wire_run(
         protocol,
         ..SyncOptions::default()
     };
+    // Per inspection: the inspection, its 3 hazards' reports and its 3 photos' records.
     let one = worker(server, proxy, work, grids.0, 1).await;
-    let one_wire = measured(proxy, &one, &options, 4).await;
+    let one_wire = measured(proxy, &one, &options, RECORDS_PER_INSPECTION).await;
     let idle = measured(proxy, &one, &options, 0).await;
     let fifty = worker(server, proxy, work, grids.1, 50).await;
-    let fifty_wire = measured(proxy, &fifty, &options, 200).await;
+    let fifty_wire = measured(proxy, &fifty, &options, 50 * RECORDS_PER_INSPECTION).await;
     WireRun {
         idle,
         one: one_wire,
@@ -576,7 +581,7 @@ async fn wire_table(server: &TestServer, work: &Path) {
         "## wire table: records on the wire (counting proxy, HTTP headers included, photo uploads aside)"
     );
     println!(
-        "one inspection = 29 items with 3 hazards: the inspection and 3 signed `reported` events"
+        "one inspection = 29 items with 3 hazards and 3 photos: the inspection, 3 `reported` events and 3 photo records, chained, one signature per push (ADR 10)"
     );
     println!(
         "| sync | gridwalk /v1 | gridwalk /v2 | /v2 vs /v1 | ODK Collect → Central | PouchDB → CouchDB | target |"
