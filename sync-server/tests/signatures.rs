@@ -525,14 +525,12 @@ async fn chained_records_are_stored_only_when_their_push_seals_them_and_an_edit_
     );
 
     // Someone with the database file rewrites the sealed, unsigned record: named.
-    let db = rusqlite::Connection::open(server.data_path().join("server.sqlite")).unwrap();
-    let changed = db
-        .execute(
-            "UPDATE records SET body = replace(body, 'exit blocked', 'exit clear') WHERE id = ?1",
-            [first["id"].as_str().unwrap()],
-        )
-        .unwrap();
-    assert_eq!(changed, 1);
+    // (through the test store's SQL, so the city pass edits its PostgreSQL rows).
+    let changed = server.sql(
+        "UPDATE records SET body = replace(body, 'exit blocked', 'exit clear') WHERE id = ?1",
+        &[first["id"].as_str().unwrap()],
+    );
+    assert_eq!(changed, SqlOutcome::Changed(1));
     let (code, report) = verify(&server);
     assert_eq!(code, 1);
     assert_eq!(
@@ -544,26 +542,24 @@ async fn chained_records_are_stored_only_when_their_push_seals_them_and_an_edit_
         "{report}"
     );
     // ... and its stored link too, to hide it: the seal no longer reaches it.
+    let SqlOutcome::Text(edited) = server.sql(
+        "SELECT body FROM records WHERE id = ?1",
+        &[first["id"].as_str().unwrap()],
+    ) else {
+        panic!("the edited record's body was not read back");
+    };
     let forged_link = chained_link_of(
         "hazard-event",
         first["id"].as_str().unwrap(),
-        &serde_json::from_str::<Value>(
-            &db.query_row(
-                "SELECT body FROM records WHERE id = ?1",
-                [first["id"].as_str().unwrap()],
-                |r| r.get::<_, String>(0),
-            )
-            .unwrap(),
-        )
-        .unwrap(),
+        &serde_json::from_str::<Value>(&edited).unwrap(),
         GENESIS,
     )
     .unwrap();
-    db.execute(
+    let changed = server.sql(
         "UPDATE records SET proof_link = ?2 WHERE id = ?1",
-        [first["id"].as_str().unwrap(), &forged_link],
-    )
-    .unwrap();
+        &[first["id"].as_str().unwrap(), &forged_link],
+    );
+    assert_eq!(changed, SqlOutcome::Changed(1));
     let (code, report) = verify(&server);
     assert_eq!(code, 1);
     assert!(
