@@ -505,6 +505,24 @@ async fn chained_records_are_stored_only_when_their_push_seals_them_and_an_edit_
     assert_eq!(status(&results[0]), ("rejected", "bad_signature"));
     assert_eq!(status(&results[1]), ("rejected", "bad_signature"));
     assert!(server.pull_all(&device).await.is_empty());
+    // A seal by another enrolled device's key covers nothing of this device's: the
+    // other device's own records, sealed with this device's key and pushed by it, are
+    // refused too (a seal is checked against the caller's key only).
+    let other_key = key(22);
+    let other = server
+        .enrol_with_key(
+            &server.person("Zhao Lei", "grid-worker", "g-xinhua-1", None),
+            &public_hex(&other_key),
+        )
+        .await;
+    let mut theirs = report(&other, 1_500, "stairwell dark", vec![]);
+    let their_link = chain(&mut theirs, GENESIS, None);
+    let mut their_seal = report(&other, 1_600, "lamp out", vec![]);
+    chain(&mut their_seal, &their_link, Some(&device_key));
+    let results = server.push(&other, &[theirs, their_seal]).await;
+    assert_eq!(status(&results[0]), ("rejected", "bad_signature"));
+    assert_eq!(status(&results[1]), ("rejected", "bad_signature"));
+    assert!(server.pull_all(&other).await.is_empty());
 
     // Sealed by the last record of the push: both stored, and a retry is a duplicate.
     let results = server.push(&device, &[first.clone(), second.clone()]).await;
