@@ -106,8 +106,8 @@ pub enum GridwalkError {
         /// The store file.
         path: String,
     },
-    /// The device's signer (the platform keystore) could not sign; the change that
-    /// needed the signature was not recorded. Unlock the keystore and try again.
+    /// The device's signer (the platform keystore) could not sign the push's seal; nothing
+    /// was sent and the records stay queued. Unlock the keystore and sync again.
     #[error("the device signer is unavailable: {reason}")]
     SignerUnavailable {
         /// What the signer said.

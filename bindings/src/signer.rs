@@ -11,7 +11,8 @@ use gridwalk_core::CoreError;
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum SignerError {
     /// The keystore cannot sign now (locked, the key is gone, the user refused). The
-    /// change that needed the signature is not recorded; the shell may retry it.
+    /// sync that needed the signature sends nothing and the records stay queued; the
+    /// shell may sync again once the keystore is open.
     #[error("the signer is unavailable: {reason}")]
     Unavailable {
         /// What the keystore said.
@@ -21,7 +22,7 @@ pub enum SignerError {
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for SignerError {
     /// A shell signer that throws something other than [`SignerError`] is unavailable
-    /// too: the change is refused rather than recorded unsigned.
+    /// too: the push is refused rather than sent unsealed.
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
         SignerError::Unavailable { reason: e.reason }
     }

@@ -138,7 +138,9 @@ fn kotlin_programs_run_on_the_jvm_and_cover_the_exported_api() {
     .unwrap();
     println!("--- gridwalk-server verify\n{}", report.to_text());
     assert!(report.is_clean(), "{}", report.to_text());
-    assert!(report.signed >= 3, "{}", report.to_text());
+    // One signature per push seals the records before it (ADR 12).
+    assert!(report.signed >= 1, "{}", report.to_text());
+    assert!(report.signed + report.sealed >= 3, "{}", report.to_text());
     assert_eq!(report.unsigned, 0, "{}", report.to_text());
 }
 

@@ -283,6 +283,42 @@ fn a_clean_bundle_verifies_offline_and_every_kind_of_tampering_is_named() {
     tampered.insert(path, serde_json::to_vec_pretty(&record).unwrap());
     check(tampered, &[(&comments[1], "bad_signature")], "a note");
 
+    // A note of a record not signed itself (ADR 12): the first comment, chained and
+    // sealed by the second's signature in the same push.
+    let proofs: Vec<Value> = serde_json::from_slice(&files["proofs.json"]).unwrap();
+    let proof_of = |id: &str| proofs.iter().find(|p| p["record"] == id).unwrap().clone();
+    assert!(proof_of(&comments[0]).get("signature").is_none());
+    assert!(proof_of(&comments[1])["signature"].is_string());
+    let mut tampered = files.clone();
+    let (path, mut record) = record_file(&files, &comments[0]);
+    record["body"]["payload"]["text"] = "nothing was wrong".into();
+    tampered.insert(path, serde_json::to_vec_pretty(&record).unwrap());
+    check(
+        tampered,
+        &[(&comments[0], "bad_signature")],
+        "a note sealed by a later record",
+    );
+    // The seal's signature forged: what it seals is named with it.
+    let mut tampered = files.clone();
+    let mut forged_proofs = proofs.clone();
+    for p in &mut forged_proofs {
+        if p["record"] == comments[1].as_str() {
+            p["signature"] = "3006020101020101".into();
+        }
+    }
+    tampered.insert(
+        "proofs.json".into(),
+        serde_json::to_vec(&forged_proofs).unwrap(),
+    );
+    check(
+        tampered,
+        &[
+            (&comments[0], "bad_signature"),
+            (&comments[1], "bad_signature"),
+        ],
+        "a forged seal",
+    );
+
     // A date: the inspection's answers moved a day earlier.
     let mut tampered = files.clone();
     let (path, mut record) = record_file(&files, &inspection_id);

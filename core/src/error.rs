@@ -153,7 +153,9 @@ pub enum CoreError {
     },
 
     /// The device's signer (a platform keystore) could not sign now: it is locked,
-    /// gone, or refused. The change that needed a signature was not recorded.
+    /// gone, or refused. Records are chained without it when they are queued (ADR 12),
+    /// so what needed the signature is a push's seal: nothing was sent, nothing queued
+    /// was touched.
     #[error("this device's signer is unavailable: {reason}")]
     SignerUnavailable {
         /// What the signer said.

@@ -65,6 +65,14 @@ impl Store {
         proofs::of(&self.conn, seq)
     }
 
+    /// Signs the records of a push being built that end a chain segment in it (ADR 12),
+    /// the last one always, and one whose stored body no longer gives its link. The signature seals every record
+    /// before it in the request; it is kept, so a retried push sends it again.
+    pub fn seal_push(&mut self, seqs: &[i64]) -> Result<()> {
+        let signing = self.signing.clone();
+        self.write(|tx, _| proofs::seal_push(tx, &signing, seqs))
+    }
+
     /// Marks outbox rows as acknowledged by the server. Marking twice is harmless.
     pub fn mark_sent(&mut self, seqs: &[i64]) -> Result<()> {
         self.write(|tx, _| {

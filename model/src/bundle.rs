@@ -127,12 +127,28 @@ pub struct BundleProof {
     pub in_case: bool,
     /// The link of the device's previous record.
     pub prev: String,
-    /// The DER signature, hex.
-    pub signature: String,
+    /// The DER signature, hex; absent for a chained record sealed by a later one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Whether the record is chained (ADR 12, [`signing::Proof::chained`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chained: bool,
+    /// A chained record's content digest ([`signing::content_digest`]), so its link can
+    /// be checked, and the walk to its seal made, without its body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
     /// The record's own link.
     pub link: String,
     /// Where the server placed it when it arrived: `linked`, `gap` or `fork`.
     pub chain: String,
+}
+
+impl BundleProof {
+    /// Whether the record is in the chained form (ADR 12): chained, or without a
+    /// signature of its own.
+    fn is_chained(&self) -> bool {
+        self.chained || self.signature.is_none()
+    }
 }
 
 /// One entry of `devices.json`.
@@ -388,9 +404,10 @@ pub fn verify_files(files: &BTreeMap<String, Vec<u8>>) -> BundleReport {
         .collect();
     let proof_of: HashMap<&str, &BundleProof> =
         proofs.iter().map(|p| (p.record.as_str(), p)).collect();
+    let sealed = sealed_records(&proofs, &keys);
     let mut signature_of: HashMap<String, &'static str> = HashMap::new();
     for record in &records {
-        let status = check_record(record, &case, &keys, &proof_of, &mut report);
+        let status = check_record(record, &case, &keys, &proof_of, &sealed, &mut report);
         signature_of.insert(record.id.clone(), status);
     }
     report.verified = signature_of.values().filter(|s| **s == "verified").count();
@@ -503,6 +520,7 @@ fn check_record(
     case: &CaseFile,
     keys: &HashMap<&str, Option<&str>>,
     proof_of: &HashMap<&str, &BundleProof>,
+    sealed: &HashMap<&str, signing::Sealed>,
     report: &mut BundleReport,
 ) -> &'static str {
     let id = record.id.as_str();
@@ -573,9 +591,13 @@ fn check_record(
         ));
         return "bad";
     };
+    if proof.is_chained() {
+        return check_chained(record, proof, sealed, report);
+    }
     let checked =
         signing::signed_bytes(&record.kind, id, &record.body, &proof.prev).and_then(|signed| {
-            signing::verify(key, &signed, &proof.signature).map(|der| signing::link(&signed, &der))
+            signing::verify(key, &signed, proof.signature.as_deref().unwrap_or_default())
+                .map(|der| signing::link(&signed, &der))
         });
     match checked {
         Ok(own) if own == proof.link => "verified",
@@ -599,6 +621,114 @@ fn check_record(
             "bad"
         }
     }
+}
+
+/// A chained record (ADR 12) against its proof: its body must give the content digest
+/// its link was made from, and the walk along its device's chain must reach a seal
+/// ([`sealed_records`]). Returns `verified` or `bad`.
+fn check_chained(
+    record: &BundleRecord,
+    proof: &BundleProof,
+    sealed: &HashMap<&str, signing::Sealed>,
+    report: &mut BundleReport,
+) -> &'static str {
+    let id = record.id.as_str();
+    let content = match signing::content_digest(&record.kind, id, &record.body) {
+        Ok(content) => content,
+        Err(e) => {
+            report
+                .problems
+                .push(finding(id, "malformed", e.to_string()));
+            return "bad";
+        }
+    };
+    if proof.content.as_deref() != Some(content.as_str()) {
+        report.problems.push(finding(
+            id,
+            "bad_signature",
+            format!(
+                "its content digest is {content}, not the {} its chain link was made from: the \
+                 record was changed after device {} chained and sealed it",
+                proof.content.as_deref().unwrap_or("(none)"),
+                record.device
+            ),
+        ));
+        return "bad";
+    }
+    match sealed.get(id) {
+        Some(signing::Sealed::Verified) => "verified",
+        Some(signing::Sealed::BadSeal) => {
+            report.problems.push(finding(
+                id,
+                "bad_signature",
+                format!(
+                    "the signature that seals it does not verify with device {}'s key, or a \
+                     record between it and that signature was changed",
+                    record.device
+                ),
+            ));
+            "bad"
+        }
+        _ => {
+            report.problems.push(finding(
+                id,
+                "unsealed",
+                format!(
+                    "no signature of device {} seals it: a record after it in the chain is \
+                     missing",
+                    record.device
+                ),
+            ));
+            "bad"
+        }
+    }
+}
+
+/// What the bundle's proofs say of each record, device by device: a chained record
+/// whose link its `prev` and content digest give, and whose seal verifies or whose
+/// successor is itself authenticated (walking forward to the seal), is verified. Records signed on
+/// their own (older clients) are checked against their bodies by [`check_record`];
+/// they never seal a chained record, which always comes after them.
+fn sealed_records<'a>(
+    proofs: &'a [BundleProof],
+    keys: &HashMap<&str, Option<&str>>,
+) -> HashMap<&'a str, signing::Sealed> {
+    let mut by_device: BTreeMap<&str, Vec<&BundleProof>> = BTreeMap::new();
+    for p in proofs {
+        by_device.entry(&p.device).or_default().push(p);
+    }
+    let mut sealed = HashMap::new();
+    for (device, chain) in by_device {
+        let key = keys.get(device).copied().flatten();
+        let links: Vec<signing::ChainLink> = chain
+            .iter()
+            .map(|p| {
+                let own = p
+                    .content
+                    .as_deref()
+                    .filter(|_| p.is_chained())
+                    .and_then(|c| signing::chained_link(&p.prev, c).ok())
+                    .filter(|own| *own == p.link);
+                let signature_ok = match (&own, &p.signature, key) {
+                    (None, ..) => Some(false),
+                    (Some(own), Some(signature), Some(key)) => {
+                        Some(signing::verify(key, &signing::seal_message(own), signature).is_ok())
+                    }
+                    (Some(_), Some(_), None) => Some(false),
+                    (Some(_), None, _) => None,
+                };
+                signing::ChainLink {
+                    link: own.unwrap_or_default(),
+                    prev: p.prev.clone(),
+                    signature_ok,
+                }
+            })
+            .collect();
+        for (p, verdict) in chain.iter().zip(signing::sealed_by_chain(&links)) {
+            sealed.insert(p.record.as_str(), verdict);
+        }
+    }
+    sealed
 }
 
 /// Each device's chain, exported whole from its first record: every entry follows the
@@ -953,7 +1083,9 @@ mod tests {
                 device: "dev-1".into(),
                 in_case: true,
                 prev: this_prev,
-                signature: signing::to_hex(der.as_bytes()),
+                signature: Some(signing::to_hex(der.as_bytes())),
+                chained: false,
+                content: None,
                 link: own.clone(),
                 chain: chain[i].into(),
             });

@@ -3,7 +3,7 @@
 //! hazard event). It binds the evidence file to the camera's original as it arrived
 //! (its SHA-256), to where and when the camera says it was taken (read from the
 //! original's EXIF), and to when the device ingested it (its clock and its hybrid
-//! logical clock), and it is signed and chained like every other record
+//! logical clock), and it is chained and sealed like every other record
 //! (`docs/signing.md`), so the photo's provenance can be checked by anyone holding the
 //! device's public key, without the server.
 //!

@@ -14,6 +14,15 @@
 //!   by its DER signature bytes; the device's next record names it as `prev`.
 //! - A device's *public key* is the SEC1 uncompressed point (`04 ‖ X ‖ Y`, 65 bytes),
 //!   lower-case hex.
+//! - Since ADR 12 a record may be *chained* ([`Proof::chained`]): its link is
+//!   SHA-256(`prev` ‖ `content`) over raw bytes, where `content` is the SHA-256 of the
+//!   canonical JSON `{"body": …, "id": …, "kind": …}` ([`content_digest`],
+//!   [`chained_link`]), and it need not carry a signature. The device signs once per
+//!   push: the link of the last record of the request, prefixed with [`SEAL_PREFIX`]
+//!   ([`seal_message`]); that signature authenticates every chained record before it
+//!   through the `prev` each link commits to ([`sealed_by_chain`]). A verifier can walk
+//!   from one record to its seal with only each later record's `prev` and content
+//!   digest, never its body (a case bundle shows no other case's content).
 
 use std::fmt::Write as _;
 
@@ -26,14 +35,26 @@ use sha2::{Digest, Sha256};
 /// The `prev` of a device's first record: 64 zeros (no record hashes to it).
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// What a signed record carries next to its body on the wire (`PushItem::proof`).
+/// What a record carries next to its body on the wire (`PushItem::proof`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proof {
     /// The link of the device's previous record ([`GENESIS`] for its first).
     pub prev: String,
-    /// The DER ECDSA P-256 SHA-256 signature over the record's signed bytes, hex.
-    pub signature: String,
+    /// The DER ECDSA P-256 SHA-256 signature over the record's signed bytes, hex;
+    /// absent for a chained record that a later record of the same push seals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Whether the record is chained (ADR 12): its link is SHA-256 of its signed bytes
+    /// alone, signed or not. Absent (false) from older clients, whose records are all
+    /// signed and linked over their signature too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chained: bool,
 }
+
+/// The text a device signs to seal a chained record (and every record before it): this
+/// prefix, then the record's link in lower-case hex. The prefix keeps a seal from ever
+/// being taken for a signature over a record's signed bytes (which start with `{`).
+pub const SEAL_PREFIX: &str = "gridwalk-seal-v1:";
 
 /// Why a record's signature or its encoding was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -150,6 +171,109 @@ pub fn link(signed: &[u8], signature_der: &[u8]) -> String {
     to_hex(&hasher.finalize())
 }
 
+/// A chained record's content digest (ADR 12): hex SHA-256 of the canonical JSON of
+/// `{"body": body, "id": id, "kind": kind}`.
+pub fn content_digest(kind: &str, id: &str, body: &Value) -> Result<String, SignatureError> {
+    let mut object = serde_json::Map::new();
+    object.insert("body".into(), body.clone());
+    object.insert("id".into(), Value::String(id.into()));
+    object.insert("kind".into(), Value::String(kind.into()));
+    Ok(to_hex(&Sha256::digest(canonical_json(&Value::Object(
+        object,
+    ))?)))
+}
+
+/// A chained record's link (ADR 12): hex SHA-256 of the 32 bytes of `prev` followed by
+/// the 32 bytes of its content digest, so the link is fixed when the record is
+/// committed and a seal made later, at push, does not change it.
+pub fn chained_link(prev: &str, content: &str) -> Result<String, SignatureError> {
+    let malformed = |what: &str| SignatureError::Malformed(format!("{what} is not a hex SHA-256"));
+    let prev = from_hex(prev)
+        .filter(|b| b.len() == 32)
+        .ok_or_else(|| malformed("`prev`"))?;
+    let content = from_hex(content)
+        .filter(|b| b.len() == 32)
+        .ok_or_else(|| malformed("the content digest"))?;
+    let mut hasher = Sha256::new();
+    hasher.update(&prev);
+    hasher.update(&content);
+    Ok(to_hex(&hasher.finalize()))
+}
+
+/// A chained record's link from its parts: [`content_digest`] then [`chained_link`].
+pub fn chained_link_of(
+    kind: &str,
+    id: &str,
+    body: &Value,
+    prev: &str,
+) -> Result<String, SignatureError> {
+    chained_link(prev, &content_digest(kind, id, body)?)
+}
+
+/// The bytes a device signs to seal the chained record whose link is `link`.
+pub fn seal_message(link: &str) -> Vec<u8> {
+    format!("{SEAL_PREFIX}{link}").into_bytes()
+}
+
+/// One record of a device's chain as a verifier walks it: its link, the `prev` it
+/// names, and whether its own signature verified (`Some(true)`), failed
+/// (`Some(false)`) or is absent (`None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainLink {
+    /// The link the record's signed bytes give.
+    pub link: String,
+    /// The link of the record before it, as its signed bytes name it.
+    pub prev: String,
+    /// The verdict on its own signature.
+    pub signature_ok: Option<bool>,
+}
+
+/// What the walk from one record along its device's chain found ([`sealed_by_chain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sealed {
+    /// Its own signature verifies, or the walk reaches one that does: authenticated.
+    Verified,
+    /// Its own signature fails, or the walk reaches only signatures (or records) that
+    /// fail: the record, or one after it, was changed, or the key is not the device's.
+    BadSeal,
+    /// Unsigned, and the walk reaches no signature: a record after it is missing.
+    Unsealed,
+}
+
+/// For each of one device's records, what the walk forward along its chain finds: a
+/// record whose own signature verifies is [`Sealed::Verified`], one whose signature
+/// fails [`Sealed::BadSeal`]; an unsigned record takes the verdict of a record that
+/// names its link as `prev` (a verified one first, when a fork gives several), and is
+/// [`Sealed::Unsealed`] when there is none. The records may come in any order; each is
+/// visited at most twice.
+pub fn sealed_by_chain(records: &[ChainLink]) -> Vec<Sealed> {
+    let mut by_link: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, record) in records.iter().enumerate() {
+        by_link.entry(record.link.as_str()).or_default().push(i);
+    }
+    let mut verdict: Vec<Option<Sealed>> = vec![None; records.len()];
+    for (seed, outcome) in [(true, Sealed::Verified), (false, Sealed::BadSeal)] {
+        let mut work: Vec<usize> = (0..records.len())
+            .filter(|&i| records[i].signature_ok == Some(seed))
+            .collect();
+        for &i in &work {
+            verdict[i] = Some(outcome);
+        }
+        while let Some(i) = work.pop() {
+            for &before in by_link.get(records[i].prev.as_str()).into_iter().flatten() {
+                if verdict[before].is_none() && records[before].signature_ok.is_none() {
+                    verdict[before] = Some(outcome);
+                    work.push(before);
+                }
+            }
+        }
+    }
+    verdict
+        .into_iter()
+        .map(|v| v.unwrap_or(Sealed::Unsealed))
+        .collect()
+}
+
 /// Checks that `signature_hex` (DER, hex) is the signature of `public_key_hex` (SEC1,
 /// hex) over `signed`; returns the DER bytes, for the record's [`link`].
 pub fn verify(
@@ -249,6 +373,81 @@ mod tests {
             der.as_bytes()
         );
         assert_eq!(link(&signed, der.as_bytes()), VECTOR_LINK);
+    }
+
+    /// The chained vector of `docs/signing.md` (ADR 12): the documented record chained
+    /// (unsigned), then a second record after it sealed by the same key.
+    const CHAINED_CONTENT: &str =
+        "28a790ee0ff3e3f4f777ac6fc29a9f62382aeb46d38a6d747f9dad5d0cbf2b36";
+    const CHAINED_LINK: &str = "13ba930e54975a1e83ab7361ae572c3bfcb5cfbc5111d310a99f734c19b2eba2";
+    const SEAL_CONTENT: &str = "93d7a60e178837dd9f6afcf2ea5b22b60b3b7e112edd162ee7d3d2c4eb3913fa";
+    const SEAL_LINK: &str = "f1a2e5fd02e22e5a80f59e507dfa93dbef8de04f3d4f13f0e7e8fbd7248beb29";
+    const SEAL_SIGNATURE: &str = "3045022100c37010655f6ae5389eb09aedc7fbf668a177212dd5f477cb7c2efd31dca76f5b02200be269272aa7d667691be93c5e92df0c3af7a2de51abef76390e2d71b7bb841e";
+
+    #[test]
+    fn the_documented_chained_vector_links_and_seals_as_written() {
+        let key = vector_key();
+        let content = content_digest("hazard-event", "rec-1", &vector_body()).unwrap();
+        let first = chained_link(GENESIS, &content).unwrap();
+        let second_body = serde_json::json!({"note": "fixed", "at_ms": 1700000060000_i64});
+        let second_content = content_digest("hazard-event", "rec-2", &second_body).unwrap();
+        let second = chained_link(&first, &second_content).unwrap();
+        let message = seal_message(&second);
+        let signature: Signature = key.sign(&message);
+        assert_eq!(content, CHAINED_CONTENT);
+        assert_eq!(first, CHAINED_LINK);
+        assert_eq!(second_content, SEAL_CONTENT);
+        assert_eq!(second, SEAL_LINK);
+        assert_eq!(
+            String::from_utf8(message.clone()).unwrap(),
+            format!("gridwalk-seal-v1:{SEAL_LINK}")
+        );
+        assert_eq!(to_hex(signature.to_der().as_bytes()), SEAL_SIGNATURE);
+        verify(VECTOR_PUBLIC_KEY, &message, SEAL_SIGNATURE).unwrap();
+        // Chained by hand: SHA-256 of the canonical {"body","id","kind"} object, and of
+        // the 64 bytes prev ‖ content.
+        let canonical = "{\"body\":{\"at_ms\":1700000000000,\"gone\":null,\"note\":\"Zaun \\\"lose\\\"\\n\",\"ok\":true,\"tags\":[\"b\",\"a\"]},\"id\":\"rec-1\",\"kind\":\"hazard-event\"}";
+        assert_eq!(to_hex(&Sha256::digest(canonical.as_bytes())), content);
+        let mut both = from_hex(GENESIS).unwrap();
+        both.extend(from_hex(&content).unwrap());
+        assert_eq!(to_hex(&Sha256::digest(&both)), first);
+
+        // The seal authenticates both; without it, or with a bad one, neither is.
+        let walk = |seal: Option<bool>| {
+            sealed_by_chain(&[
+                ChainLink {
+                    link: first.clone(),
+                    prev: GENESIS.into(),
+                    signature_ok: None,
+                },
+                ChainLink {
+                    link: second.clone(),
+                    prev: first.clone(),
+                    signature_ok: seal,
+                },
+            ])
+        };
+        assert_eq!(walk(Some(true)), [Sealed::Verified, Sealed::Verified]);
+        assert_eq!(walk(Some(false)), [Sealed::BadSeal, Sealed::BadSeal]);
+        assert_eq!(walk(None), [Sealed::Unsealed, Sealed::Unsealed]);
+        // A record whose link nobody names is not sealed by a later signature.
+        let broken = sealed_by_chain(&[
+            ChainLink {
+                link: first.clone(),
+                prev: GENESIS.into(),
+                signature_ok: None,
+            },
+            ChainLink {
+                link: second.clone(),
+                prev: GENESIS.into(),
+                signature_ok: Some(true),
+            },
+        ]);
+        assert_eq!(broken, [Sealed::Unsealed, Sealed::Verified]);
+        assert!(matches!(
+            chained_link("ab", &content),
+            Err(SignatureError::Malformed(_))
+        ));
     }
 
     #[test]

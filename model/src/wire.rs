@@ -92,9 +92,12 @@ pub struct ItemProof {
     /// The previous link, absent when it is the link of the item before in the request.
     #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<String>,
-    /// DER signature, hex.
-    #[serde(rename = "s")]
-    pub signature: String,
+    /// DER signature, hex; absent for a chained record a later one seals.
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// [`Proof::chained`].
+    #[serde(rename = "c", default, skip_serializing_if = "std::ops::Not::not")]
+    pub chained: bool,
 }
 
 /// `/v2/sync` answer.
@@ -177,6 +180,7 @@ pub fn compact_items(items: Vec<PushItem>, templates: &[Template]) -> Vec<Item> 
             let proof = item.proof.map(|p| ItemProof {
                 prev: (before.as_deref() != Some(p.prev.as_str())).then_some(p.prev),
                 signature: p.signature,
+                chained: p.chained,
             });
             before = own_link;
             Item {
@@ -215,13 +219,25 @@ pub fn expand_items(items: Vec<Item>, templates: &[Template]) -> Vec<Result<Push
                 Some(ItemProof {
                     prev: Some(prev),
                     signature,
-                }) => Ok(Some(Proof { prev, signature })),
+                    chained,
+                }) => Ok(Some(Proof {
+                    prev,
+                    signature,
+                    chained,
+                })),
                 Some(ItemProof {
                     prev: None,
                     signature,
+                    chained,
                 }) => before
                     .clone()
-                    .map(|prev| Some(Proof { prev, signature }))
+                    .map(|prev| {
+                        Some(Proof {
+                            prev,
+                            signature,
+                            chained,
+                        })
+                    })
                     .ok_or_else(|| {
                         format!(
                             "{} has no `prev` and the item before it has no link to take it from",
@@ -276,9 +292,13 @@ fn with_id(mut body: Value, id: &str) -> Value {
 
 /// The link a record makes (`docs/signing.md`), when its proof has the form of one.
 fn link_of(kind: &str, id: &str, body: &Value, proof: &Proof) -> Option<String> {
-    let signed = signing::signed_bytes(kind, id, body, &proof.prev).ok()?;
-    let der = signing::from_hex(&proof.signature)?;
-    Some(signing::link(&signed, &der))
+    match (&proof.signature, proof.chained) {
+        (Some(signature), false) => {
+            let signed = signing::signed_bytes(kind, id, body, &proof.prev).ok()?;
+            Some(signing::link(&signed, &signing::from_hex(signature)?))
+        }
+        _ => signing::chained_link_of(kind, id, body, &proof.prev).ok(),
+    }
 }
 
 /// A pulled record in compact form (the server's side).
@@ -347,7 +367,8 @@ mod tests {
             body: json!({"id": id, "n": 1}),
             proof: Some(Proof {
                 prev: prev.into(),
-                signature: "3006020101020101".into(),
+                signature: Some("3006020101020101".into()),
+                chained: false,
             }),
         }
     }
@@ -364,13 +385,22 @@ mod tests {
         );
         let second = signed("e2", one.as_deref().unwrap());
         let third = signed("e3", "ab"); // a fork: its prev is not the item before's link
-        let batch = vec![first, second, third];
+        // Chained records (ADR 12): unsigned ones linked by their signed bytes alone,
+        // the last signed; each prev still left out and recomputed.
+        let mut fourth = signed("e4", signing::GENESIS);
+        let fourth_proof = fourth.proof.as_mut().unwrap();
+        fourth_proof.signature = None;
+        fourth_proof.chained = true;
+        let four = link_of(&fourth.kind, &fourth.id, &fourth.body, fourth_proof);
+        let mut fifth = signed("e5", four.as_deref().unwrap());
+        fifth.proof.as_mut().unwrap().chained = true;
+        let batch = vec![first, second, third, fourth, fifth];
         let small = compact_items(batch.clone(), templates);
         let prevs: Vec<_> = small
             .iter()
             .map(|i| i.proof.as_ref().unwrap().prev.is_some())
             .collect();
-        assert_eq!(prevs, [true, false, true]);
+        assert_eq!(prevs, [true, false, true, true, false]);
         let back: Vec<PushItem> = expand_items(small, templates)
             .into_iter()
             .map(Result::unwrap)
@@ -387,7 +417,8 @@ mod tests {
             body: json!({}),
             proof: Some(ItemProof {
                 prev: None,
-                signature: "00".into(),
+                signature: Some("00".into()),
+                chained: false,
             }),
         };
         let out = expand_items(vec![item], templates);

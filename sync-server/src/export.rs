@@ -22,6 +22,7 @@ use gridwalk_model::inspection::Inspection;
 use gridwalk_model::photo_record::PhotoRecord;
 use gridwalk_model::protocol::RecordKind;
 use gridwalk_model::provenance::PhotoUse;
+use gridwalk_model::signing;
 
 use crate::storage::{BlobStore, ChainEntry, RecordStore, StoreError, StoredRecord};
 
@@ -123,12 +124,20 @@ pub fn case_contents(
             public_key: records.device_public_key(device)?,
         });
         for entry in chain_order(records.device_chain(device)?) {
+            // A chained record's content digest, so the walk from the case's records to
+            // their seal can be checked without the bodies of the others.
+            let content = match entry.chained || entry.signature.is_none() {
+                true => Some(content_digest_of(&entry)?),
+                false => None,
+            };
             proofs.push(BundleProof {
                 in_case: in_case.contains(entry.id.as_str()),
                 record: entry.id,
                 device: device.into(),
                 prev: entry.prev,
                 signature: entry.signature,
+                chained: entry.chained,
+                content,
                 link: entry.link,
                 chain: entry.chain,
             });
@@ -183,6 +192,14 @@ pub fn case_contents(
 /// A device's chain in link order: each record after the one it names as `prev` when
 /// that one is stored (a record that filled a gap later arrived after its follower),
 /// otherwise in the order received.
+/// The content digest of a stored chained record ([`signing::content_digest`]).
+fn content_digest_of(entry: &ChainEntry) -> Result<String, ExportError> {
+    let corrupt = |e: String| ExportError::Corrupt(entry.id.clone(), e);
+    let body: serde_json::Value =
+        serde_json::from_str(&entry.body).map_err(|e| corrupt(e.to_string()))?;
+    signing::content_digest(&entry.kind, &entry.id, &body).map_err(|e| corrupt(e.to_string()))
+}
+
 fn chain_order(entries: Vec<ChainEntry>) -> Vec<ChainEntry> {
     let by_link: HashMap<&str, usize> = entries
         .iter()

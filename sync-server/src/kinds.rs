@@ -71,6 +71,10 @@ pub enum Reject {
     /// malformed, or does not verify with the caller device's key.
     #[error("{0}")]
     BadSignature(String),
+    /// The record is chained but unsigned (ADR 12) and no signed record of the same
+    /// request closes its chain segment.
+    #[error("{0}")]
+    Unsealed(String),
 }
 
 impl Reject {
@@ -82,6 +86,7 @@ impl Reject {
             Reject::Forbidden(_) => "forbidden",
             Reject::Conflict(_) => "conflict",
             Reject::BadSignature(_) => "bad_signature",
+            Reject::Unsealed(_) => "unsealed",
         }
     }
 }

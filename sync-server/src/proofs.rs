@@ -13,11 +13,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use gridwalk_model::signing::{GENESIS, Proof, SignatureError, is_link, link, signed_bytes};
+use gridwalk_model::protocol::PushItem;
+use gridwalk_model::signing::{
+    ChainLink, GENESIS, Proof, Sealed, SignatureError, chained_link_of, from_hex, is_link,
+    link as link_over_signature, seal_message, sealed_by_chain, signed_bytes,
+};
+use gridwalk_model::wire::Unreadable;
 use serde::Serialize;
 
 use crate::storage::{
-    BlobStore, ChainStatus, ProvenRow, RecordProof, RecordStore, StoreError, sha256_hex,
+    BlobStore, ChainStatus, ProvenRow, RecordProof, RecordStore, StoreError, StoredProof,
+    sha256_hex,
 };
 
 /// Why a pushed record's proof was refused.
@@ -25,40 +31,153 @@ use crate::storage::{
 pub enum ProofError {
     /// The proof is missing, malformed or does not verify; a sentence for people.
     #[error("{0}")]
-    Refused(String),
+    BadSignature(String),
+    /// The record is chained but unsigned and no record of its request seals it.
+    #[error("{0}")]
+    Unsealed(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Checks a pushed record's proof against the caller device's `key` (registered at
-/// enrolment, `None` for a device enrolled without one), over the body as it will be
-/// stored (`stored_body`, canonical JSON text), and places it in the device's chain.
-/// `Ok(None)`: an unsigned record of a device enrolled without a key.
+/// What the request's chain says of one pushed item, decided for the whole request
+/// before any item is stored ([`seal_request`]).
+#[derive(Debug)]
+pub enum Sealing {
+    /// The device registered no key (an older client, or the desk console): nothing to
+    /// check, the record is stored without a proof.
+    Unchecked,
+    /// Its own signature verifies, or a signature later in the request seals it
+    /// through the chain; `link` as computed from the pushed body.
+    Authentic {
+        /// The proof as pushed.
+        proof: Proof,
+        /// The record's link.
+        link: String,
+    },
+    /// Refused: a missing, malformed or failing signature (`bad_signature`), or a
+    /// chained record no signature of the request seals (`unsealed`).
+    Refused(ProofError),
+}
+
+/// Decides, for every item of one push by a device whose registered key is `key`,
+/// whether it is authenticated: a record signed on its own (older clients) by its
+/// signature; a chained record (ADR 12) by its seal, if it has one, or else by the
+/// first later record of the request that names its link as `prev` and is itself
+/// authenticated, walking forward to a seal. Unreadable items seal nothing.
+pub fn seal_request(key: Option<&str>, items: &[Result<PushItem, Unreadable>]) -> Vec<Sealing> {
+    let Some(key) = key else {
+        return items.iter().map(|_| Sealing::Unchecked).collect();
+    };
+    let mut verdicts: Vec<Option<Sealing>> = Vec::with_capacity(items.len());
+    let mut chain: Vec<ChainLink> = Vec::with_capacity(items.len());
+    for item in items {
+        let refused = |e: ProofError| {
+            (
+                Some(Sealing::Refused(e)),
+                ChainLink {
+                    link: String::new(),
+                    prev: String::new(),
+                    signature_ok: Some(false),
+                },
+            )
+        };
+        let (verdict, link) = match item {
+            Err(_) => refused(ProofError::BadSignature("the item is unreadable".into())),
+            Ok(item) => match item.proof.as_ref() {
+                None => refused(ProofError::BadSignature(
+                    "this device registered a public key at enrolment; its records must be \
+                     signed or chained"
+                        .into(),
+                )),
+                Some(proof) => match pushed_link(key, &item.kind, &item.id, &item.body, proof) {
+                    // A failing seal still names its predecessor: what it would have
+                    // sealed is refused for the same reason.
+                    Err(e) => {
+                        let (verdict, mut link) = refused(ProofError::BadSignature(e.to_string()));
+                        link.prev = proof.prev.clone();
+                        (verdict, link)
+                    }
+                    Ok(link) => (
+                        None,
+                        ChainLink {
+                            link,
+                            prev: proof.prev.clone(),
+                            signature_ok: proof.signature.as_ref().map(|_| true),
+                        },
+                    ),
+                },
+            },
+        };
+        verdicts.push(verdict);
+        chain.push(link);
+    }
+    let sealed = sealed_by_chain(&chain);
+    verdicts
+        .into_iter()
+        .zip(items)
+        .zip(chain)
+        .zip(sealed)
+        .map(|(((verdict, item), link), sealed)| match (verdict, item) {
+            (Some(refused), _) => refused,
+            (None, Ok(item)) if sealed == Sealed::Verified => Sealing::Authentic {
+                proof: item.proof.clone().unwrap_or_else(|| Proof {
+                    prev: GENESIS.into(),
+                    signature: None,
+                    chained: true,
+                }),
+                link: link.link,
+            },
+            (None, _) if sealed == Sealed::BadSeal => Sealing::Refused(ProofError::BadSignature(
+                "the signature that seals its chain segment, on a later record of this request, \
+                 does not verify"
+                    .into(),
+            )),
+            _ => Sealing::Refused(ProofError::Unsealed(
+                "it is chained but not signed, and no record of this request seals its chain \
+                 segment (push it with the record that ends the segment, signed)"
+                    .into(),
+            )),
+        })
+        .collect()
+}
+
+/// Places an authenticated record, as the server will store it (`stored_body`,
+/// canonical JSON text), in its device's chain. The link is computed again over the
+/// stored body, so a body the server would store differently from how it was signed is
+/// refused rather than kept as something the device never signed.
+/// `Ok(None)`: an unchecked record of a device enrolled without a key.
 pub fn check_pushed(
     store: &dyn RecordStore,
     device: &str,
-    key: Option<&str>,
+    sealing: Sealing,
     kind: &str,
     id: &str,
     stored_body: &str,
-    proof: Option<&Proof>,
 ) -> Result<Option<RecordProof>, ProofError> {
-    let (key, proof) = match (key, proof) {
-        // Enrolled without a key (by an older client): nothing to check a proof
-        // against, so the record is stored unsigned, proof or not. A device updated
-        // after enrolling signs its records but cannot have them refused for it.
-        (None, _) => return Ok(None),
-        (Some(_), None) => {
-            return Err(ProofError::Refused(
-                "this device registered a public key at enrolment; its records must be signed"
-                    .into(),
-            ));
-        }
-        (Some(key), Some(proof)) => (key, proof),
+    let (proof, link) = match sealing {
+        Sealing::Unchecked => return Ok(None),
+        Sealing::Refused(e) => return Err(e),
+        Sealing::Authentic { proof, link } => (proof, link),
     };
-    let own_link = verified_link(key, kind, id, stored_body, &proof.prev, &proof.signature)
-        .map_err(|e| ProofError::Refused(format!("{e} (device {device})")))?;
+    let body: serde_json::Value = serde_json::from_str(stored_body)
+        .map_err(|e| ProofError::BadSignature(format!("the stored body is not JSON: {e}")))?;
+    let stored_link = match (&proof.signature, proof.chained) {
+        (Some(_), false) => signed_bytes(kind, id, &body, &proof.prev)
+            .map_err(|e| ProofError::BadSignature(e.to_string()))
+            .and_then(|signed| {
+                from_hex(proof.signature.as_deref().unwrap_or_default())
+                    .map(|der| link_over_signature(&signed, &der))
+                    .ok_or_else(|| ProofError::BadSignature("the signature is not hex".into()))
+            })?,
+        _ => chained_link_of(kind, id, &body, &proof.prev)
+            .map_err(|e| ProofError::BadSignature(e.to_string()))?,
+    };
+    if stored_link != link {
+        return Err(ProofError::BadSignature(format!(
+            "the record as this server stores it is not the record as signed (device {device})"
+        )));
+    }
     let chain = store.chain_status(device, id, &proof.prev)?;
     if chain != ChainStatus::Linked {
         tracing::warn!(
@@ -69,32 +188,65 @@ pub fn check_pushed(
         );
     }
     Ok(Some(RecordProof {
-        prev: proof.prev.clone(),
-        signature: proof.signature.clone(),
-        link: own_link,
+        prev: proof.prev,
+        signature: proof.signature,
+        chained: proof.chained,
+        link,
         chain,
     }))
 }
 
-/// Verifies one record's signature and returns its link.
+/// A pushed record's link, its own signature checked when it has one: over its signed
+/// bytes for a record signed on its own, over its seal message for a chained one.
+fn pushed_link(
+    key: &str,
+    kind: &str,
+    id: &str,
+    body: &serde_json::Value,
+    proof: &Proof,
+) -> Result<String, SignatureError> {
+    if !is_link(&proof.prev) {
+        return Err(SignatureError::Malformed(
+            "`prev` is not a lower-case hex SHA-256".into(),
+        ));
+    }
+    match (&proof.signature, proof.chained) {
+        (Some(signature), false) => {
+            let signed = signed_bytes(kind, id, body, &proof.prev)?;
+            let der = gridwalk_model::signing::verify(key, &signed, signature)?;
+            Ok(link_over_signature(&signed, &der))
+        }
+        (signature, _) => {
+            let own = chained_link_of(kind, id, body, &proof.prev)?;
+            if let Some(signature) = signature {
+                gridwalk_model::signing::verify(key, &seal_message(&own), signature)?;
+            }
+            Ok(own)
+        }
+    }
+}
+
+/// Verifies one stored record's own signature, if it has one, and returns its link.
 fn verified_link(
     key: &str,
     kind: &str,
     id: &str,
     body: &str,
-    prev: &str,
-    signature: &str,
+    proof: &StoredProof,
 ) -> Result<String, SignatureError> {
-    if !is_link(prev) {
-        return Err(SignatureError::Malformed(
-            "`prev` is not a lower-case hex SHA-256".into(),
-        ));
-    }
     let body: serde_json::Value = serde_json::from_str(body)
         .map_err(|e| SignatureError::NotCanonical(format!("the body is not JSON: {e}")))?;
-    let signed = signed_bytes(kind, id, &body, prev)?;
-    let der = gridwalk_model::signing::verify(key, &signed, signature)?;
-    Ok(link(&signed, &der))
+    pushed_link(
+        key,
+        kind,
+        id,
+        &body,
+        &Proof {
+            prev: proof.prev.clone(),
+            signature: proof.signature.clone(),
+            chained: proof.chained || proof.signature.is_none(),
+        },
+    )
 }
 
 /// One thing `verify` found wrong, naming the record (or photo) it is about.
@@ -106,7 +258,7 @@ pub struct Problem {
     pub kind: String,
     /// The device that pushed the record (empty for a blob).
     pub device: String,
-    /// `bad_signature`, `link_mismatch`, `gap`, `fork`, `missing_key` or
+    /// `bad_signature`, `link_mismatch`, `unsealed`, `gap`, `fork`, `missing_key` or
     /// `blob_hash`.
     pub problem: String,
     /// A sentence saying what is wrong.
@@ -133,6 +285,9 @@ pub struct VerifyReport {
     pub records: usize,
     /// Of those, signed ones (signature and chain checked).
     pub signed: usize,
+    /// Of those, chained ones without a signature of their own (ADR 12), checked by
+    /// walking their device's chain forward to the signature that seals them.
+    pub sealed: usize,
     /// Of those, unsigned ones (from devices enrolled without a key).
     pub unsigned: usize,
     /// Photos checked against their names.
@@ -150,9 +305,10 @@ impl VerifyReport {
     /// The report for people: a summary line and one line per problem.
     pub fn to_text(&self) -> String {
         let mut text = format!(
-            "{} records ({} signed, {} unsigned), {} photos: {}",
+            "{} records ({} signed, {} sealed by a later signature, {} unsigned), {} photos: {}",
             self.records,
             self.signed,
+            self.sealed,
             self.unsigned,
             self.blobs,
             if self.is_clean() {
@@ -186,12 +342,18 @@ pub fn verify_store(
     // Per device: the links of its records, and which records follow each predecessor.
     let mut links: HashMap<&str, HashSet<String>> = HashMap::new();
     let mut followers: HashMap<(&str, &str), Vec<&ProvenRow>> = HashMap::new();
+    // Per device: its records as links recomputed from their content, for the walk from
+    // each chained record to the signature that seals it; and which rows were named.
+    let mut walks: HashMap<&str, Vec<(&ProvenRow, ChainLink)>> = HashMap::new();
     for row in &rows {
-        let Some((prev, signature, stored_link, _)) = &row.proof else {
+        let Some(proof) = &row.proof else {
             report.unsigned += 1;
             continue;
         };
-        report.signed += 1;
+        match proof.signature {
+            Some(_) => report.signed += 1,
+            None => report.sealed += 1,
+        }
         let problem = |problem: &str, detail: String| Problem::of(row, problem, detail);
         let Some(key) = &row.public_key else {
             report.problems.push(problem(
@@ -200,24 +362,61 @@ pub fn verify_store(
             ));
             continue;
         };
-        match verified_link(key, &row.kind, &row.id, &row.body, prev, signature) {
-            Ok(own) if &own == stored_link => {}
-            Ok(own) => report.problems.push(problem(
-                "link_mismatch",
-                format!("the stored link {stored_link} is not the record's link {own}"),
-            )),
-            Err(e) => report
-                .problems
-                .push(problem("bad_signature", e.to_string())),
-        }
+        let stored_link = &proof.link;
+        let (own, ok) = match verified_link(key, &row.kind, &row.id, &row.body, proof) {
+            Ok(own) if &own == stored_link => (own, true),
+            Ok(own) => {
+                report.problems.push(problem(
+                    "link_mismatch",
+                    format!("the stored link {stored_link} is not the record's link {own}"),
+                ));
+                (own, false)
+            }
+            Err(e) => {
+                report
+                    .problems
+                    .push(problem("bad_signature", e.to_string()));
+                (String::new(), false)
+            }
+        };
+        walks.entry(&row.device).or_default().push((
+            row,
+            ChainLink {
+                link: own,
+                prev: proof.prev.clone(),
+                signature_ok: match (ok, &proof.signature) {
+                    (false, _) => Some(false),
+                    (true, Some(_)) => Some(true),
+                    (true, None) => None,
+                },
+            },
+        ));
         links
             .entry(&row.device)
             .or_default()
             .insert(stored_link.clone());
-        followers.entry((&row.device, prev)).or_default().push(row);
+        followers
+            .entry((&row.device, proof.prev.as_str()))
+            .or_default()
+            .push(row);
+    }
+    for walk in walks.values() {
+        let chain: Vec<ChainLink> = walk.iter().map(|(_, link)| link.clone()).collect();
+        for ((row, link), sealed) in walk.iter().zip(sealed_by_chain(&chain)) {
+            // A record already named (edited, badly signed) is not named twice.
+            if sealed != Sealed::Verified && link.signature_ok.is_none() {
+                report.problems.push(Problem::of(
+                    row,
+                    "unsealed",
+                    "it is chained but not signed, and no signature on the server seals it: \
+                     a record after it in its device's chain is missing or was edited"
+                        .into(),
+                ));
+            }
+        }
     }
     for row in &rows {
-        let Some((prev, ..)) = &row.proof else {
+        let Some(StoredProof { prev, .. }) = &row.proof else {
             continue;
         };
         let problem = |problem: &str, detail: String| Problem::of(row, problem, detail);

@@ -3,7 +3,8 @@
 //! a thumbnail, hazard cases) is moved with the binary, killed midway and run again;
 //! the verification it prints matches table by table and photo by photo, and a server
 //! on the PostgreSQL copy answers the same pulls, photos and report as the embedded
-//! one did. Without `GRIDWALK_TEST_DATABASE` (which `scripts/test` provides) the test
+//! one did; one grid worker's records are chained and sealed once per push (ADR 12), and
+//! `verify` on the copy finds them sealed as on the source. Without `GRIDWALK_TEST_DATABASE` (which `scripts/test` provides) the test
 //! says so and passes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,6 +16,7 @@ use std::process::{Command, Stdio};
 
 use common::*;
 use gridwalk_model::inspection::{InspectionKind, InspectionStatus};
+use gridwalk_model::signing::{GENESIS, chained_link_of, seal_message, to_hex};
 use gridwalk_server::config::{DataDir, Limits};
 use gridwalk_server::migrate::{Migration, Progress};
 use gridwalk_server::server::{open_state_on, serve_on};
@@ -22,7 +24,9 @@ use gridwalk_server::storage::Database;
 use gridwalk_server::storage::files::FileBlobStore;
 use gridwalk_server::storage::postgres::scratch::{ScratchDatabase, TEST_DATABASE_VAR};
 use gridwalk_server::storage::sqlite::SqliteStore;
-use serde_json::Value;
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
+use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gridwalk-server");
 
@@ -89,6 +93,41 @@ fn report(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `gridwalk-server verify --json` on `args`' store: (exit code, report).
+fn verify(args: &[&str]) -> (i32, Value) {
+    let out = Command::new(BIN)
+        .args(args)
+        .args(["--json", "verify"])
+        .env_remove("GRIDWALK_DATABASE")
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), report)
+}
+
+/// Chains `item` after `prev` unsigned (ADR 12), sealed with `seal` when given; returns
+/// its link.
+fn chain(item: &mut Value, prev: &str, seal: Option<&SigningKey>) -> String {
+    let own = chained_link_of(
+        item["kind"].as_str().unwrap(),
+        item["id"].as_str().unwrap(),
+        &item["body"],
+        prev,
+    )
+    .unwrap();
+    item["proof"] = json!({ "prev": prev, "chained": true });
+    if let Some(key) = seal {
+        let signature: Signature = key.sign(&seal_message(&own));
+        item["proof"]["signature"] = json!(to_hex(signature.to_der().as_bytes()));
+    }
+    own
+}
+
 /// `migrate` from `source` into `url`, photos into `target`'s data folder.
 fn migrate_command(source: &Path, target: &Path, url: &str) -> Command {
     let mut command = Command::new(BIN);
@@ -120,13 +159,20 @@ fn assert_verified(verification: &Value, photos: usize) {
 }
 
 /// A district made over HTTP on the embedded store: three people's devices, twelve
-/// inspections with their photos uploaded, a thumbnail, four hazard cases. Returns the
-/// server, the devices (two grid workers, then community staff) and every blob's name.
+/// inspections with their photos uploaded, a thumbnail, four hazard cases. The first
+/// grid worker's device has a key: its inspections are each sealed alone, its four
+/// reports chained and sealed by the last in one push. Returns the server, the devices
+/// (two grid workers, then community staff) and every blob's name.
 async fn district() -> (TestServer, [Device; 3], Vec<String>) {
     let server = TestServer::embedded().await;
+    let key = SigningKey::from_slice(&[31; 32]).unwrap();
     let worker_a = server
-        .device("Li Na", "grid-worker", "g-xinhua-1", None)
+        .enrol_with_key(
+            &server.person("Li Na", "grid-worker", "g-xinhua-1", None),
+            &to_hex(key.verifying_key().to_encoded_point(false).as_bytes()),
+        )
         .await;
+    let mut prev = GENESIS.to_string();
     let worker_b = server
         .device("Zhao Lei", "grid-worker", "g-xinhua-2", None)
         .await;
@@ -151,16 +197,21 @@ async fn district() -> (TestServer, [Device; 3], Vec<String>) {
             Some(&sha),
             None,
         );
-        let results = server.push(device, &[item(&inspection)]).await;
+        let mut pushed = item(&inspection);
+        if device.device_id == worker_a.device_id {
+            prev = chain(&mut pushed, &prev, Some(&key));
+        }
+        let results = server.push(device, &[pushed]).await;
         assert_eq!(results[0]["status"], "accepted", "{results:?}");
         photos.push(sha);
     }
     let thumbnail = photo("a thumbnail");
     upload_thumbnail(&server, &worker_a, &thumbnail, &photos[0]).await;
     photos.push(sha256(&thumbnail));
+    let mut events = Vec::new();
     for n in 0..4 {
         let case = new_id();
-        let event = hazard_event(
+        let mut event = hazard_event(
             &case,
             &worker_a,
             1_000 + n,
@@ -174,9 +225,14 @@ async fn district() -> (TestServer, [Device; 3], Vec<String>) {
                 vec![photos[0].clone()],
             ),
         );
-        let results = server.push(&worker_a, &[event]).await;
-        assert_eq!(results[0]["status"], "accepted", "{results:?}");
+        prev = chain(&mut event, &prev, (n == 3).then_some(&key));
+        events.push(event);
     }
+    let results = server.push(&worker_a, &events).await;
+    assert!(
+        results.iter().all(|r| r["status"] == "accepted"),
+        "{results:?}"
+    );
     (server, [worker_a, worker_b, community], photos)
 }
 
@@ -284,6 +340,19 @@ async fn a_district_moves_to_postgresql_through_a_kill_and_serves_the_same() {
         database.url(),
     ]);
     assert_eq!(city_report, source_report);
+    // The chained records keep their form: verify on the copy finds the three reports
+    // sealed by the fourth, as on the source, and nothing broken.
+    let (source_code, source_verified) = verify(&["--data", source.to_str().unwrap()]);
+    let (city_code, city_verified) = verify(&[
+        "--data",
+        target.to_str().unwrap(),
+        "--database",
+        database.url(),
+    ]);
+    assert_eq!((source_code, city_code), (0, 0), "{city_verified}");
+    assert_eq!(city_verified["sealed"], json!(3), "{city_verified}");
+    assert_eq!(city_verified["signed"], json!(7), "{city_verified}");
+    assert_eq!(city_verified, source_verified);
     // New records continue the pull cursor after the copied ones.
     let pushed = city.push_routine(&worker_b).await;
     assert_eq!(pushed, "accepted");

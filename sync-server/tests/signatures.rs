@@ -2,7 +2,8 @@
 //! signature does not verify with the pushing device's key is refused `bad_signature`;
 //! a fork or gap in a device's chain is accepted and flagged; and `gridwalk-server
 //! verify` (the binary) re-checks the store and names a record edited by hand in the
-//! SQLite file, and a photo whose bytes were changed.
+//! SQLite file, and a photo whose bytes were changed. Chained records (ADR 12) are
+//! stored only when their push seals them, and one edited after sealing is named.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -11,7 +12,7 @@ use std::process::Command;
 
 use common::*;
 use gridwalk_model::inspection::{InspectionKind, InspectionStatus};
-use gridwalk_model::signing::{GENESIS, link, signed_bytes, to_hex};
+use gridwalk_model::signing::{GENESIS, chained_link_of, link, seal_message, signed_bytes, to_hex};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use serde_json::{Value, json};
@@ -462,5 +463,129 @@ async fn verify_names_a_record_and_a_photo_edited_by_hand() {
         "{text}"
     );
     assert!(text.contains(&format!("blob_hash photo {photo}")), "{text}");
+    server.stop().await;
+}
+
+/// Chains `item` after `prev` in the ADR 12 form, unsigned, or sealed with `seal`'s key;
+/// returns its link.
+fn chain(item: &mut Value, prev: &str, seal: Option<&SigningKey>) -> String {
+    let own = chained_link_of(
+        item["kind"].as_str().unwrap(),
+        item["id"].as_str().unwrap(),
+        &item["body"],
+        prev,
+    )
+    .unwrap();
+    item["proof"] = json!({ "prev": prev, "chained": true });
+    if let Some(key) = seal {
+        let signature: Signature = key.sign(&seal_message(&own));
+        item["proof"]["signature"] = json!(to_hex(signature.to_der().as_bytes()));
+    }
+    own
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chained_records_are_stored_only_when_their_push_seals_them_and_an_edit_is_named() {
+    let server = TestServer::start().await;
+    let device_key = key(21);
+    let code = server.person("Li Na", "grid-worker", "g-xinhua-1", None);
+    let device = server.enrol_with_key(&code, &public_hex(&device_key)).await;
+    let mut first = report(&device, 1_000, "exit blocked", vec![]);
+    let first_link = chain(&mut first, GENESIS, None);
+    let mut second = report(&device, 2_000, "hose cracked", vec![]);
+    chain(&mut second, &first_link, Some(&device_key));
+
+    // Unsigned records with no seal in their push: refused `unsealed`, nothing stored.
+    let results = server.push(&device, &[first.clone()]).await;
+    assert_eq!(status(&results[0]), ("rejected", "unsealed"));
+    // A seal made with another key: the seal and what it would seal are refused.
+    let mut forged = second.clone();
+    chain(&mut forged, &first_link, Some(&key(8)));
+    let results = server.push(&device, &[first.clone(), forged]).await;
+    assert_eq!(status(&results[0]), ("rejected", "bad_signature"));
+    assert_eq!(status(&results[1]), ("rejected", "bad_signature"));
+    assert!(server.pull_all(&device).await.is_empty());
+    // A seal by another enrolled device's key covers nothing of this device's: the
+    // other device's own records, sealed with this device's key and pushed by it, are
+    // refused too (a seal is checked against the caller's key only).
+    let other_key = key(22);
+    let other = server
+        .enrol_with_key(
+            &server.person("Zhao Lei", "grid-worker", "g-xinhua-1", None),
+            &public_hex(&other_key),
+        )
+        .await;
+    let mut theirs = report(&other, 1_500, "stairwell dark", vec![]);
+    let their_link = chain(&mut theirs, GENESIS, None);
+    let mut their_seal = report(&other, 1_600, "lamp out", vec![]);
+    chain(&mut their_seal, &their_link, Some(&device_key));
+    let results = server.push(&other, &[theirs, their_seal]).await;
+    assert_eq!(status(&results[0]), ("rejected", "bad_signature"));
+    assert_eq!(status(&results[1]), ("rejected", "bad_signature"));
+    assert!(server.pull_all(&other).await.is_empty());
+
+    // Sealed by the last record of the push: both stored, and a retry is a duplicate.
+    let results = server.push(&device, &[first.clone(), second.clone()]).await;
+    assert!(
+        results.iter().all(|r| r["status"] == "accepted"),
+        "{results:?}"
+    );
+    let results = server.push(&device, &[first.clone(), second.clone()]).await;
+    assert!(
+        results.iter().all(|r| r["status"] == "duplicate"),
+        "{results:?}"
+    );
+    let (code, report) = verify(&server);
+    assert_eq!((code, problems(&report)), (0, vec![]), "{report}");
+    assert_eq!(
+        (report["signed"].clone(), report["sealed"].clone()),
+        (json!(1), json!(1))
+    );
+
+    // Someone with the database file rewrites the sealed, unsigned record: named.
+    // (through the test store's SQL, so the city pass edits its PostgreSQL rows).
+    let changed = server.sql(
+        "UPDATE records SET body = replace(body, 'exit blocked', 'exit clear') WHERE id = ?1",
+        &[first["id"].as_str().unwrap()],
+    );
+    assert_eq!(changed, SqlOutcome::Changed(1));
+    let (code, report) = verify(&server);
+    assert_eq!(code, 1);
+    assert_eq!(
+        problems(&report),
+        vec![(
+            first["id"].as_str().unwrap().to_string(),
+            "link_mismatch".to_string()
+        )],
+        "{report}"
+    );
+    // ... and its stored link too, to hide it: the seal no longer reaches it.
+    let SqlOutcome::Text(edited) = server.sql(
+        "SELECT body FROM records WHERE id = ?1",
+        &[first["id"].as_str().unwrap()],
+    ) else {
+        panic!("the edited record's body was not read back");
+    };
+    let forged_link = chained_link_of(
+        "hazard-event",
+        first["id"].as_str().unwrap(),
+        &serde_json::from_str::<Value>(&edited).unwrap(),
+        GENESIS,
+    )
+    .unwrap();
+    let changed = server.sql(
+        "UPDATE records SET proof_link = ?2 WHERE id = ?1",
+        &[first["id"].as_str().unwrap(), &forged_link],
+    );
+    assert_eq!(changed, SqlOutcome::Changed(1));
+    let (code, report) = verify(&server);
+    assert_eq!(code, 1);
+    assert!(
+        problems(&report).contains(&(
+            first["id"].as_str().unwrap().to_string(),
+            "unsealed".to_string()
+        )),
+        "{report}"
+    );
     server.stop().await;
 }

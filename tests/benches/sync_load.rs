@@ -581,7 +581,7 @@ async fn wire_table(server: &TestServer, work: &Path) {
         "## wire table: records on the wire (counting proxy, HTTP headers included, photo uploads aside)"
     );
     println!(
-        "one inspection = 29 items with 3 hazards and 3 photos: the inspection, 3 `reported` events and 3 photo records, each signed"
+        "one inspection = 29 items with 3 hazards and 3 photos: the inspection, 3 `reported` events and 3 photo records, chained, one signature per push (ADR 12)"
     );
     println!(
         "| sync | gridwalk /v1 | gridwalk /v2 | /v2 vs /v1 | ODK Collect → Central | PouchDB → CouchDB | target |"

@@ -74,7 +74,8 @@ async fn a_photo_record_arrives_signed_and_verified_and_reaches_who_may_see_the_
     assert_eq!(records.len(), 1, "{records:?}");
     let (id, body, chain, signed) = &records[0];
     assert_eq!(id, &format!("photo-{evidence}"));
-    assert_eq!((chain.as_str(), *signed), ("linked", true));
+    // Chained, and sealed by the report after it in the same push (ADR 12).
+    assert_eq!((chain.as_str(), *signed), ("linked", false));
     assert_eq!(body["sha256"], evidence.as_str());
     // The original as it arrived, not the re-encoded evidence file.
     assert_eq!(body["original_sha256"], sha256(&original).as_str());
@@ -91,7 +92,7 @@ async fn a_photo_record_arrives_signed_and_verified_and_reaches_who_may_see_the_
     let blobs = FileBlobStore::open(&server.data_path().join("blobs")).unwrap();
     let report = verify_store(server.admin_store().as_ref(), &blobs).unwrap();
     assert!(report.is_clean(), "{report:?}");
-    assert_eq!((report.signed, report.unsigned), (3, 0));
+    assert_eq!((report.signed, report.sealed, report.unsigned), (1, 2, 0));
 
     // Served with the photo's own rule: a colleague of the area, not another area.
     let seen = |view: Vec<(String, String, Value)>| {

@@ -1,7 +1,8 @@
 //! Signed, chained records end to end (issue 12): the core's real sync client against
-//! the real server binary on 127.0.0.1. A device enrols with its public key, signs and
-//! chains every record it queues, and the server stores them verified and linked; a
-//! record changed by hand in the device's store file is refused `bad_signature`; and a
+//! the real server binary on 127.0.0.1. A device enrols with its public key, chains
+//! every record it queues and signs once per push (ADR 12), and the server stores them
+//! verified and linked; a record changed by hand in the device's store file is refused
+//! `bad_signature` while the records before it still go up; and a
 //! cloned store, recording on both copies, shows as a fork in the device's chain.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -53,12 +54,15 @@ async fn a_devices_records_arrive_signed_and_linked_and_a_hand_edit_is_refused()
         &[("fire-02", vec![jpeg(1, 320, 240)])],
     );
     phone.sync_until_clean(3).await;
-    // The inspection, its photo's record and the report of its hazard: signed, one
-    // after the other.
-    assert_eq!(chain_counts(&server), (3, 3, 3));
+    // The inspection, its photo's record and the report of its hazard: chained one
+    // after the other, and one signature, on the last, seals the three.
+    assert_eq!(chain_counts(&server), (3, 1, 3));
     let report = verify(&server);
     assert!(report.is_clean(), "{report:?}");
-    assert_eq!((report.signed, report.unsigned, report.blobs), (3, 0, 1));
+    assert_eq!(
+        (report.signed, report.sealed, report.unsigned, report.blobs),
+        (1, 2, 0, 1)
+    );
 
     // A comment is queued, then its text changed by hand in the store file.
     let case_id = first_case(&phone);
@@ -87,7 +91,7 @@ async fn a_devices_records_arrive_signed_and_linked_and_a_hand_edit_is_refused()
         (sync.rejected[0].id.as_str(), sync.rejected[0].code.as_str()),
         (comment.id.as_str(), "bad_signature")
     );
-    assert_eq!(chain_counts(&server), (3, 3, 3));
+    assert_eq!(chain_counts(&server), (3, 1, 3));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -92,8 +92,13 @@ async fn an_unchanged_v1_client_and_a_v2_client_share_one_server() {
         gridwalk_server::proofs::verify_store(server.admin_store().as_ref(), blobs.as_ref())
             .unwrap();
     assert!(report.is_clean(), "{report:?}");
-    // Each client's inspection, photo record and case, all signed.
-    assert_eq!((report.records, report.signed), (6, 6), "{report:?}");
+    // Each client's inspection, photo record and case, chained, each push sealed by one
+    // signature (ADR 12).
+    assert_eq!(
+        (report.records, report.signed, report.sealed),
+        (6, 2, 4),
+        "{report:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

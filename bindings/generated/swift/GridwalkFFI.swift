@@ -2260,8 +2260,8 @@ enum GridwalkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */path: String
     )
     /**
-     * The device's signer (the platform keystore) could not sign; the change that
-     * needed the signature was not recorded. Unlock the keystore and try again.
+     * The device's signer (the platform keystore) could not sign the push's seal; nothing
+     * was sent and the records stay queued. Unlock the keystore and sync again.
      */
     case SignerUnavailable(
         /**
@@ -2496,7 +2496,8 @@ enum SignerError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     /**
      * The keystore cannot sign now (locked, the key is gone, the user refused). The
-     * change that needed the signature is not recorded; the shell may retry it.
+     * sync that needed the signature sends nothing and the records stay queued; the
+     * shell may sync again once the keystore is open.
      */
     case Unavailable(
         /**

@@ -86,8 +86,10 @@ fun main(args: Array<String>) {
         worker.answerWithPhotos(id, "fire-02", Outcome.HAZARD, "e-bikes charging in the hall", listOf(photo.path))
         worker.submit(id)
         val pending = worker.pendingSync()
-        assertEq(3u, pending.records, "inspection + the hazard's reported event + the photo's signed record")
+        assertEq(3u, pending.records, "inspection + the hazard's reported event + the photo's record")
         assertEq(1u, pending.photos, "photo")
+        // Queuing chains the records unsigned (ADR 12): the keystore is asked only at push.
+        val signedBefore = signerFor(workerPath).signatures
 
         val recorder = Recorder()
         val report = runBlocking { workerSync.sync(recorder) }
@@ -99,12 +101,13 @@ fun main(args: Array<String>) {
         assertEq(0u, worker.pendingSync().photos, "photos left")
         val again = runBlocking { workerSync.sync(null) }
         assertEq(0u, again.pushed, "nothing to push twice")
-        // Signed by the Kotlin signer, and the server accepted the signatures (the Rust
-        // runner re-verifies the server's whole store afterwards).
-        check(signerFor(workerPath).signatures >= 2) { "signatures ${signerFor(workerPath).signatures}" }
+        // One signature by the Kotlin signer sealed the push's three records, and the
+        // server accepted it (the Rust runner re-verifies the server's whole store
+        // afterwards); the empty second sync signed nothing.
+        assertEq(signedBefore + 1, signerFor(workerPath).signatures, "one signature for the push")
     }
 
-    h.test("a locked signer refuses the change and records nothing unsigned") {
+    h.test("a locked signer holds the push back and loses nothing") {
         val signer = signerFor(workerPath)
         val before = worker.pendingSync().records
         val id = worker.startInspection("HX-002", InspectionKind.ROUTINE, worker.profile()!!.name)
@@ -113,15 +116,18 @@ fun main(args: Array<String>) {
         }
         signer.locked = true
         try {
-            val e = assertThrows<GridwalkException.SignerUnavailable> { worker.submit(id) }
+            // Queuing chains the record without the keystore (ADR 12), so the inspector
+            // can submit with it locked; the push, which must seal, is refused instead.
+            worker.submit(id)
+            assertEq(before + 1u, worker.pendingSync().records, "queued, chained")
+            val e = assertThrows<GridwalkException.SignerUnavailable> { runBlocking { workerSync.sync(null) } }
             check(e.reason.contains("locked")) { e.reason }
-            assertEq(before, worker.pendingSync().records, "nothing queued")
+            assertEq(before + 1u, worker.pendingSync().records, "still queued, nothing sent unsealed")
         } finally {
             signer.locked = false
         }
-        worker.submit(id)
-        assertEq(before + 1u, worker.pendingSync().records, "queued once the keystore is open")
-        runBlocking { workerSync.sync(null) }
+        val report = runBlocking { workerSync.sync(null) }
+        assertEq(1u, report.accepted, "accepted once the keystore is open")
         assertEq(0u, worker.pendingSync().records, "accepted")
     }
 

@@ -2,7 +2,7 @@
 //! a record this device sends names one of its own photos (a submitted inspection's
 //! answer, a hazard event), a photo record is queued in the same transaction, after
 //! that record, so the server already knows who attached the photo when the photo
-//! record arrives. It is signed and chained by the store like every queued record.
+//! record arrives. It is chained (and sealed at push) by the store like every queued record.
 
 use rusqlite::Connection;
 

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_pending_photos.sql"),
     include_str!("migrations/0008_photo_originals.sql"),
     include_str!("migrations/0009_chain_marks.sql"),
+    include_str!("migrations/0010_chained_records.sql"),
 ];
 
 /// The schema version this build creates and understands.

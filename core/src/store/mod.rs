@@ -185,7 +185,7 @@ impl Store {
     /// returns `Ok`, and none of them is kept when it returns an error. Taken
     /// `IMMEDIATE`, so the write lock is held from the first read and what `f` loads
     /// cannot change under it before it writes. `f` gets the transaction and the parsed
-    /// templates; the records it queued for the server are signed before the commit.
+    /// templates; the records it queued for the server are chained before the commit.
     pub(crate) fn write<T>(
         &mut self,
         f: impl FnOnce(&Connection, &templates::Cache) -> Result<T>,
@@ -194,7 +194,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx, &self.templates)?;
-        proofs::sign_queued(&tx, &self.signing)?;
+        proofs::link_queued(&tx)?;
         tx.commit()?;
         Ok(value)
     }

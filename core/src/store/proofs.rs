@@ -1,12 +1,15 @@
 //! The `record_proofs` table and this device's signer: each record queued in the outbox
-//! is signed and chained to the one queued before it, in the queuing transaction
-//! (`docs/signing.md`). The one module that reads and writes them.
+//! is chained to the one queued before it, in the queuing transaction, and the last
+//! record of each push is signed when the push is built, sealing every record before
+//! it (ADR 12, `docs/signing.md`). The one module that reads and writes them.
 //!
-//! The signer belongs to the store, not to the table owners that queue records (they
-//! only get a connection): queuing notes the record in a connection-local temporary
-//! table, and [`Store::write`](super::Store::write) signs what was noted just before it
-//! commits. A record is therefore never committed unsigned, and a signer that fails
-//! (a phone's keystore that is locked) refuses the whole change, which the user sees.
+//! Linking belongs to the store, not to the table owners that queue records (they only
+//! get a connection): queuing notes the record in a connection-local temporary table,
+//! and [`Store::write`](super::Store::write) links what was noted just before it
+//! commits. A record is therefore never committed unchained. It is not signed there: a
+//! phone's keystore takes 50–100 ms per signature and its signature is ~71 bytes on
+//! the wire, so the device signs once per push ([`seal`]); a signer that fails then (a
+//! locked keystore) fails the sync, which is retried, and never a recording.
 
 use std::sync::Arc;
 
@@ -14,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use gridwalk_model::protocol::RecordKind;
-use gridwalk_model::signing::{GENESIS, Proof, from_hex, link, signed_bytes, to_hex};
+use gridwalk_model::signing::{GENESIS, Proof, chained_link_of, from_hex, seal_message, to_hex};
 
 use crate::error::{CoreError, Result};
 use crate::signer::{DeviceSigner, SoftwareSigner};
@@ -46,7 +49,7 @@ impl Signing {
     }
 }
 
-/// The connection-local table of records queued in the open transaction and not signed
+/// The connection-local table of records queued in the open transaction and not linked
 /// yet; made on every connection the store opens.
 pub(crate) const QUEUE_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS unsigned_records (
     outbox_seq INTEGER PRIMARY KEY,
@@ -105,10 +108,9 @@ pub(crate) fn queue(
     Ok(())
 }
 
-/// Signs, in queuing order, every record noted in this transaction, and forgets the
-/// notes; call last in the transaction. The signer is only asked for when there is
-/// something to sign, so a change that queues nothing never makes a key.
-pub(crate) fn sign_queued(conn: &Connection, signing: &Signing) -> Result<()> {
+/// Links, in queuing order, every record noted in this transaction to the one before
+/// it (chained, unsigned: ADR 12), and forgets the notes; call last in the transaction.
+pub(crate) fn link_queued(conn: &Connection) -> Result<()> {
     let queued: Vec<(i64, String, String, String)> = conn
         .prepare_cached(
             "SELECT outbox_seq, kind, record_id, body FROM temp.unsigned_records
@@ -116,91 +118,148 @@ pub(crate) fn sign_queued(conn: &Connection, signing: &Signing) -> Result<()> {
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    if queued.is_empty() {
-        return Ok(());
-    }
-    let signer = signing.signer(conn)?;
-    // A shell's signer is code this crate does not control: its answers are checked
-    // before they are kept, so a wrong key or a malformed signature is refused here and
-    // not by the server after the record was committed.
-    let check = match signing {
-        Signing::Kept => None,
-        Signing::Given(_) => Some(public_key_hex(signer.as_ref())?),
-    };
     for (seq, kind, record_id, body) in queued {
         let body: Value = serde_json::from_str(&body).map_err(|e| {
             CoreError::Internal(format!("{kind} {record_id} was queued unreadable: {e}"))
         })?;
-        sign(
-            conn,
-            signer.as_ref(),
-            check.as_deref(),
-            seq,
-            &kind,
-            &record_id,
-            &body,
-        )?;
+        let prev: String = conn
+            .prepare_cached("SELECT link FROM record_proofs ORDER BY outbox_seq DESC LIMIT 1")?
+            .query_row([], |r| r.get(0))
+            .optional()?
+            .unwrap_or_else(|| GENESIS.to_string());
+        let own_link = chained_link_of(&kind, &record_id, &body, &prev).map_err(|e| {
+            CoreError::Internal(format!("{kind} {record_id} cannot be chained: {e}"))
+        })?;
+        conn.prepare_cached(
+            "INSERT INTO record_proofs(outbox_seq, body, prev, signature, link, chained)
+             VALUES (?1, ?2, ?3, NULL, ?4, 1)",
+        )?
+        .execute(params![seq, body.to_string(), prev, own_link])?;
     }
     conn.prepare_cached("DELETE FROM temp.unsigned_records")?
         .execute([])?;
     Ok(())
 }
 
-/// Signs the record queued as outbox row `seq`, chained to the last record signed
-/// before it, and keeps the proof; with `check` (the signer's public key, hex), only a
-/// signature that verifies with it.
-fn sign(
-    conn: &Connection,
-    signer: &dyn DeviceSigner,
-    check: Option<&str>,
-    seq: i64,
-    kind: &str,
-    record_id: &str,
-    body: &Value,
-) -> Result<()> {
-    let prev: String = conn
-        .prepare_cached("SELECT link FROM record_proofs ORDER BY outbox_seq DESC LIMIT 1")?
-        .query_row([], |r| r.get(0))
-        .optional()?
-        .unwrap_or_else(|| GENESIS.to_string());
-    let signed = signed_bytes(kind, record_id, body, &prev)
-        .map_err(|e| CoreError::Internal(format!("{kind} {record_id} cannot be signed: {e}")))?;
-    let signature = signer.sign(&signed)?;
-    if let Some(public_key) = check {
-        gridwalk_model::signing::verify(public_key, &signed, &to_hex(&signature)).map_err(|e| {
-            CoreError::SignerUnavailable {
-                reason: format!("its signature does not verify with its public key: {e}"),
-            }
-        })?;
+/// Signs, of the outbox rows `seqs` about to be pushed in this order, each chained,
+/// unsigned record that ends a chain segment in the request: the last; one the next
+/// row does not continue (it names another `prev`, or it is not the record it was
+/// chained as); and one that is not itself the record it was chained as (its stored
+/// body changed since: its seal is over the link it was chained with, so the server
+/// names it `bad_signature` and the records before it, sealed apart, still go up).
+pub(crate) fn seal_push(conn: &Connection, signing: &Signing, seqs: &[i64]) -> Result<()> {
+    let mut rows = Vec::with_capacity(seqs.len());
+    for seq in seqs {
+        rows.push(chain_row(conn, *seq)?);
     }
-    let own_link = link(&signed, &signature);
-    conn.prepare_cached(
-        "INSERT INTO record_proofs(outbox_seq, body, prev, signature, link)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        seq,
-        body.to_string(),
-        prev,
-        to_hex(&signature),
-        own_link
-    ])?;
+    for (i, seq) in seqs.iter().enumerate() {
+        let Some(row) = &rows[i] else {
+            continue;
+        };
+        let continued = match rows.get(i + 1) {
+            Some(Some(next)) => next.prev == row.link && next.intact,
+            _ => false,
+        };
+        if !continued || !row.intact {
+            seal(conn, signing, *seq)?;
+        }
+    }
     Ok(())
 }
 
-/// The body as signed and the proof of outbox row `seq`; `None` for a row queued
-/// before records were signed.
-pub(crate) fn of(conn: &Connection, seq: i64) -> Result<Option<(Value, Proof)>> {
-    let row: Option<(String, String, String)> = conn
-        .prepare_cached("SELECT body, prev, signature FROM record_proofs WHERE outbox_seq = ?1")?
-        .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+/// What [`seal_push`] needs to know of a row: its `prev`, its stored link, and whether
+/// its stored body still gives that link.
+struct ChainRow {
+    prev: String,
+    link: String,
+    intact: bool,
+}
+
+/// The chain facts of outbox row `seq`; `None` for a row without a proof.
+fn chain_row(conn: &Connection, seq: i64) -> Result<Option<ChainRow>> {
+    let row: Option<(String, String, String, String, String, bool)> = conn
+        .prepare_cached(
+            "SELECT o.kind, o.record_id, p.body, p.prev, p.link, p.chained FROM record_proofs p
+             JOIN outbox o ON o.seq = p.outbox_seq WHERE p.outbox_seq = ?1",
+        )?
+        .query_row([seq], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
         .optional()?;
-    row.map(|(body, prev, signature)| {
+    Ok(row.map(|(kind, record_id, body, prev, link, chained)| {
+        let recomputed = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|body| chained_link_of(&kind, &record_id, &body, &prev).ok());
+        ChainRow {
+            intact: !chained || recomputed.as_deref() == Some(link.as_str()),
+            prev,
+            link,
+        }
+    }))
+}
+
+/// Signs the chained record of outbox row `seq` (one that ends a push's segment), which
+/// seals it and every chained record before it back to the previous signature; keeps
+/// the signature, so a retried push sends the same one. A row already signed, or one
+/// without a proof (queued before records were signed), is left as it is. A shell's
+/// signer is code this crate does not control: its signature is checked against its
+/// public key before it is kept.
+fn seal(conn: &Connection, signing: &Signing, seq: i64) -> Result<()> {
+    let link: Option<String> = conn
+        .prepare_cached(
+            "SELECT link FROM record_proofs
+             WHERE outbox_seq = ?1 AND signature IS NULL AND chained = 1",
+        )?
+        .query_row([seq], |r| r.get(0))
+        .optional()?;
+    let Some(link) = link else {
+        return Ok(());
+    };
+    let message = seal_message(&link);
+    let signer = signing.signer(conn)?;
+    let signature = signer.sign(&message)?;
+    if let Signing::Given(_) = signing {
+        let public_key = public_key_hex(signer.as_ref())?;
+        gridwalk_model::signing::verify(&public_key, &message, &to_hex(&signature)).map_err(
+            |e| CoreError::SignerUnavailable {
+                reason: format!("its signature does not verify with its public key: {e}"),
+            },
+        )?;
+    }
+    conn.prepare_cached("UPDATE record_proofs SET signature = ?2 WHERE outbox_seq = ?1")?
+        .execute(params![seq, to_hex(&signature)])?;
+    Ok(())
+}
+
+/// The body as chained (and signed) and the proof of outbox row `seq`; `None` for a
+/// row queued before records were signed.
+pub(crate) fn of(conn: &Connection, seq: i64) -> Result<Option<(Value, Proof)>> {
+    let row: Option<(String, String, Option<String>, bool)> = conn
+        .prepare_cached(
+            "SELECT body, prev, signature, chained FROM record_proofs WHERE outbox_seq = ?1",
+        )?
+        .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    row.map(|(body, prev, signature, chained)| {
         let body = serde_json::from_str(&body).map_err(|e| CoreError::Corrupt {
             what: format!("the signed body of outbox row {seq}"),
             detail: e.to_string(),
         })?;
-        Ok((body, Proof { prev, signature }))
+        Ok((
+            body,
+            Proof {
+                prev,
+                signature,
+                chained,
+            },
+        ))
     })
     .transpose()
 }
@@ -213,7 +272,7 @@ mod tests {
     use gridwalk_model::signing::verify;
 
     #[test]
-    fn queued_records_are_signed_with_the_kept_key_and_chained_in_order() {
+    fn queued_records_are_chained_in_order_and_a_push_signs_only_the_last() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path().join("device.db")).unwrap();
         let bodies = [serde_json::json!({"n": 1}), serde_json::json!({"n": 2})];
@@ -223,23 +282,43 @@ mod tests {
                 outbox::enqueue(tx, RecordKind::Inspection, "i2", &bodies[1], "t")
             })
             .unwrap();
-        let key = store.signing_public_key().unwrap();
-        // The key is kept: asking again (or reopening) gives the same one.
-        drop(store);
-        let mut store = Store::open(dir.path().join("device.db")).unwrap();
-        assert_eq!(store.signing_public_key().unwrap(), key);
-
         let rows = store.pending_outbox(10).unwrap();
+        assert_eq!(rows.len(), 2);
+        // Committed chained and unsigned: no key was needed to record.
+        assert_eq!(store.setting(SIGNING_KEY).unwrap(), None);
         let mut prev = GENESIS.to_string();
+        let mut chain = Vec::new();
         for ((row, body), kind) in rows.iter().zip(&bodies).zip(["hazard-event", "inspection"]) {
             let (signed_body, proof) = store.signed_record(row.seq).unwrap().unwrap();
             assert_eq!(&signed_body, body);
             assert_eq!(proof.prev, prev);
-            let signed = signed_bytes(kind, &row.record_id, body, &proof.prev).unwrap();
-            let der = verify(&key, &signed, &proof.signature).unwrap();
-            prev = link(&signed, &der);
+            assert_eq!(proof.signature, None);
+            assert!(proof.chained);
+            prev = chained_link_of(kind, &row.record_id, body, &proof.prev).unwrap();
+            chain.push(seal_message(&prev));
         }
-        assert_eq!(rows.len(), 2);
+
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        store.seal_push(&seqs).unwrap();
+        let key = store.signing_public_key().unwrap();
+        let (_, first) = store.signed_record(seqs[0]).unwrap().unwrap();
+        let (_, last) = store.signed_record(seqs[1]).unwrap().unwrap();
+        assert_eq!(
+            first.signature, None,
+            "sealed by the last, not signed itself"
+        );
+        verify(&key, &chain[1], last.signature.as_deref().unwrap()).unwrap();
+        // Sealing again (a retried push) keeps the same signature.
+        store.seal_push(&seqs).unwrap();
+        assert_eq!(store.signed_record(seqs[1]).unwrap().unwrap().1, last);
+        // A push of the first alone signs it too: it ends that request's segment.
+        store.seal_push(&seqs[..1]).unwrap();
+        let (_, first) = store.signed_record(seqs[0]).unwrap().unwrap();
+        verify(&key, &chain[0], first.signature.as_deref().unwrap()).unwrap();
+        // The key is kept: reopening gives the same one.
+        drop(store);
+        let mut store = Store::open(dir.path().join("device.db")).unwrap();
+        assert_eq!(store.signing_public_key().unwrap(), key);
     }
 
     /// A signer that counts its signatures and can be switched off, like a phone's
@@ -264,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn a_given_signer_signs_and_the_store_never_holds_a_private_key() {
+    fn a_given_signer_seals_pushes_and_a_locked_one_never_stops_recording() {
         let dir = tempfile::tempdir().unwrap();
         let keystore = Arc::new(Keystore {
             inner: SoftwareSigner::generate(),
@@ -276,25 +355,36 @@ mod tests {
         };
         let mut store = Store::open_with(dir.path().join("device.db"), options).unwrap();
         let body = serde_json::json!({"n": 1});
-        store
-            .write(|tx, _| outbox::enqueue(tx, RecordKind::HazardEvent, "e1", &body, "t"))
-            .unwrap();
-        let key = store.signing_public_key().unwrap();
-        assert_eq!(key, to_hex(&keystore.public_key().unwrap()));
-        let row = &store.pending_outbox(10).unwrap()[0];
-        let (_, proof) = store.signed_record(row.seq).unwrap().unwrap();
-        let signed = signed_bytes("hazard-event", "e1", &body, GENESIS).unwrap();
-        verify(&key, &signed, &proof.signature).unwrap();
-        assert_eq!(store.setting(SIGNING_KEY).unwrap(), None);
-
-        // A signer that cannot sign refuses the change: nothing is queued unsigned.
+        // A locked keystore does not stop recording: nothing is signed at commit.
         keystore
             .locked
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        let refused =
-            store.write(|tx, _| outbox::enqueue(tx, RecordKind::HazardEvent, "e2", &body, "t"));
+        store
+            .write(|tx, _| outbox::enqueue(tx, RecordKind::HazardEvent, "e1", &body, "t"))
+            .unwrap();
+        let row = store.pending_outbox(10).unwrap()[0].clone();
+        // It stops the push being built, and leaves the record as it was.
+        let refused = store.seal_push(&[row.seq]);
         assert!(matches!(refused, Err(CoreError::SignerUnavailable { .. })));
-        assert_eq!(store.pending_outbox(10).unwrap().len(), 1);
+        assert_eq!(
+            store.signed_record(row.seq).unwrap().unwrap().1.signature,
+            None
+        );
+
+        keystore
+            .locked
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        store.seal_push(&[row.seq]).unwrap();
+        let key = store.signing_public_key().unwrap();
+        assert_eq!(key, to_hex(&keystore.public_key().unwrap()));
+        let (_, proof) = store.signed_record(row.seq).unwrap().unwrap();
+        let link = chained_link_of("hazard-event", "e1", &body, GENESIS).unwrap();
+        verify(
+            &key,
+            &seal_message(&link),
+            proof.signature.as_deref().unwrap(),
+        )
+        .unwrap();
         assert_eq!(store.setting(SIGNING_KEY).unwrap(), None);
     }
 }

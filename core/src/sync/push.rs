@@ -315,11 +315,17 @@ impl<'p> Outbox<'p> {
         };
         self.after = last.seq;
         store.with(|s| {
+            // Signed once per push (ADR 12): the records that end a chain segment in
+            // this request, which seal the ones before them. A signer that fails (a
+            // locked keystore) fails this sync; nothing recorded is touched.
+            let seqs: Vec<i64> = batch.iter().map(|e| e.seq).collect();
+            s.seal_push(&seqs)?;
             let mut items = Vec::with_capacity(batch.len());
             let mut kept = Vec::with_capacity(batch.len());
             for entry in batch {
-                // A signed record goes up exactly as signed; one queued before this
-                // device signed its records is read as it is now and goes up unsigned.
+                // A chained record goes up exactly as chained (and signed, when it ends
+                // the request's segment); one queued before this device signed its
+                // records is read as it is now and goes up unsigned.
                 let read = match s.signed_record(entry.seq) {
                     Ok(Some((body, proof))) => Ok((body, Some(proof))),
                     Ok(None) => body_of(s, &entry.kind, &entry.record_id).map(|b| (b, None)),
@@ -444,7 +450,7 @@ fn body_of(s: &Store, kind: &str, id: &str) -> Result<serde_json::Value> {
                 })?;
             serde_json::to_value(event)
         }
-        // A photo record is only ever queued signed, its body kept with its proof.
+        // A photo record is only ever queued chained, its body kept with its proof.
         Ok(RecordKind::Photo) => {
             return Err(CoreError::Corrupt {
                 what: format!("photo record {id}"),

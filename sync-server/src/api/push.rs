@@ -14,7 +14,7 @@ use super::{AppState, parse_json, read_body};
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds::{self, CheckError, Reject};
-use crate::proofs::{self, ProofError};
+use crate::proofs::{self, ProofError, Sealing};
 use crate::scope::{UnitTree, WriteIntent, check_authorship, may_write};
 use crate::storage::{NewRecord, PutOutcome, RecordStore};
 
@@ -51,9 +51,13 @@ pub async fn store_batch(
         // Looked up once per batch, like the unit tree: every item is the same caller's.
         let tree = UnitTree::new(&store.units()?);
         let key = store.device_public_key(&caller.device)?;
+        // Which items the request's signatures authenticate, decided before any is
+        // stored: a chained record is kept only when its request seals it.
+        let sealing = proofs::seal_request(key.as_deref(), &items);
         items
             .into_iter()
-            .map(|item| {
+            .zip(sealing)
+            .map(|(item, sealing)| {
                 let item = match item {
                     Ok(item) => item,
                     Err(Unreadable { id, reason }) => {
@@ -68,7 +72,7 @@ pub async fn store_batch(
                 let _guard = event_case(&item)
                     .map(|case| store.lock_case(case))
                     .transpose()?;
-                push_one(store.as_ref(), &caller, key.as_deref(), &tree, item)
+                push_one(store.as_ref(), &caller, sealing, &tree, item)
             })
             .collect::<Result<Vec<_>, ApiError>>()
     })
@@ -100,13 +104,14 @@ fn rejected(id: String, reject: Reject) -> ItemResult {
     }
 }
 
-/// Checks and stores one pushed item for `caller` (whose device's public key is `key`),
-/// with the caller holding the item's case lock: the one path every record takes, from
-/// a phone's push or the desk console.
+/// Checks and stores one pushed item for `caller`, with what its request's signatures
+/// say of it (`sealing`, [`proofs::seal_request`]; [`Sealing::Unchecked`] for a device
+/// without a key), with the caller holding the item's case lock: the one path every
+/// record takes, from a phone's push or the desk console.
 pub fn push_one(
     store: &dyn RecordStore,
     caller: &Caller,
-    key: Option<&str>,
+    sealing: Sealing,
     tree: &UnitTree,
     item: PushItem,
 ) -> Result<ItemResult, ApiError> {
@@ -136,15 +141,17 @@ pub fn push_one(
     let proof = match proofs::check_pushed(
         store,
         &caller.device,
-        key,
+        sealing,
         checked.kind.as_str(),
         &item.id,
         &checked.body,
-        item.proof.as_ref(),
     ) {
         Ok(proof) => proof,
-        Err(ProofError::Refused(reason)) => {
+        Err(ProofError::BadSignature(reason)) => {
             return Ok(rejected(item.id, Reject::BadSignature(reason)));
+        }
+        Err(ProofError::Unsealed(reason)) => {
+            return Ok(rejected(item.id, Reject::Unsealed(reason)));
         }
         Err(ProofError::Store(e)) => return Err(e.into()),
     };

@@ -32,6 +32,7 @@ use super::{Chrome, ConsoleError, blocking, html, percent_encode};
 use crate::api::push::push_one;
 use crate::auth::Caller;
 use crate::kinds;
+use crate::proofs::Sealing;
 use crate::scope::{Access, UnitTree, read_access};
 use crate::state::AppState;
 use crate::storage::{RecordStore, StoreError};
@@ -547,7 +548,7 @@ pub async fn act(
         Ok(Some(Ok(push_one(
             store.as_ref(),
             &caller,
-            None,
+            Sealing::Unchecked,
             &tree,
             item,
         )?)))

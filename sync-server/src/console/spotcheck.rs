@@ -30,6 +30,7 @@ use super::session::{Viewer, new_secret};
 use super::{Chrome, ConsoleError, blocking, html};
 use crate::api::push::push_one;
 use crate::auth::Caller;
+use crate::proofs::Sealing;
 use crate::scope::{UnitTree, read_access};
 use crate::storage::console::NonceUse;
 use crate::storage::{RecordStore, StoredRecord, sha256_hex};
@@ -504,7 +505,7 @@ pub async fn plan(
                     .map_err(|e| ConsoleError::Internal(format!("a plan as JSON: {e}")))?,
                 proof: None,
             };
-            let result = push_one(store.as_ref(), &caller, None, &tree, item)?;
+            let result = push_one(store.as_ref(), &caller, Sealing::Unchecked, &tree, item)?;
             if result.status == ItemStatus::Rejected {
                 return Err(ConsoleError::BadRequest(result.reason.unwrap_or_default()));
             }

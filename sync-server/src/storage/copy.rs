@@ -191,6 +191,7 @@ pub const COPIED_TABLES: &[CopiedTable] = &[
             ("proof_signature", Text),
             ("proof_link", Text),
             ("chain", Text),
+            ("proof_chained", Bool),
         ],
         key: 1,
         only: None,

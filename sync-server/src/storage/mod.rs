@@ -119,8 +119,10 @@ pub struct NewRecord {
 pub struct RecordProof {
     /// The link of the device's previous record.
     pub prev: String,
-    /// The DER signature, hex.
-    pub signature: String,
+    /// The DER signature, hex; `None` for a chained record sealed by a later one.
+    pub signature: Option<String>,
+    /// Whether it is chained (ADR 12): its link is SHA-256(prev ‖ content digest).
+    pub chained: bool,
     /// This record's own link.
     pub link: String,
     /// Where it stands in its device's chain.
@@ -165,21 +167,42 @@ pub struct ProvenRow {
     pub device: String,
     /// The device's registered public key, if it registered one.
     pub public_key: Option<String>,
-    /// `(prev, signature, link, chain)` as stored; `None` for an unsigned record.
-    pub proof: Option<(String, String, String, String)>,
+    /// The proof as stored; `None` for a record of a device enrolled without a key.
+    pub proof: Option<StoredProof>,
 }
 
-/// One signed record in its device's chain, as a case bundle carries it.
+/// A stored record's proof, as `verify` re-checks it.
+#[derive(Debug, Clone)]
+pub struct StoredProof {
+    /// The link of the device's previous record.
+    pub prev: String,
+    /// The DER signature, hex; `None` for a chained record sealed by a later one.
+    pub signature: Option<String>,
+    /// This record's own link as stored.
+    pub link: String,
+    /// Where the server placed it at receipt.
+    pub chain: String,
+    /// Whether it is chained (ADR 12).
+    pub chained: bool,
+}
+
+/// One signed or chained record in its device's chain, as a case bundle carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainEntry {
     /// The record's id.
     pub id: String,
     /// The hazard case it belongs to, if any.
     pub case_id: Option<String>,
+    /// Its kind as stored.
+    pub kind: String,
+    /// Its body as stored (the bundle carries only its content digest).
+    pub body: String,
+    /// Whether it is chained (ADR 12).
+    pub chained: bool,
     /// The link of the device's previous record.
     pub prev: String,
-    /// The DER signature, hex.
-    pub signature: String,
+    /// The DER signature, hex; `None` for a chained record sealed by a later one.
+    pub signature: Option<String>,
     /// The record's own link.
     pub link: String,
     /// Where the server placed it at receipt (`linked`, `gap`, `fork`).

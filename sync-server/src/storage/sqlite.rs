@@ -20,8 +20,8 @@ use super::case_locks::CaseLocks;
 use super::{
     BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus, DeviceSummary,
     EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome, RecordStore,
-    Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload, UploadAdmission,
-    UploadCap,
+    Redeemed, StoreError, StoreResult, StoredProof, StoredRecord, TokenDevice, Upload,
+    UploadAdmission, UploadCap,
 };
 
 /// The server's numbered migrations, run by the shared runner
@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_thumbnails.sql"),
     include_str!("migrations/0009_case_columns.sql"),
     include_str!("migrations/0010_form_nonces.sql"),
+    include_str!("migrations/0011_chained_records.sql"),
     include_str!("migrations/0012_dashboard_reads.sql"),
 ];
 
@@ -467,7 +468,7 @@ impl RecordStore for SqliteStore {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT r.id, r.kind, r.body, r.author_device, d.public_key, r.proof_prev,
-               r.proof_signature, r.proof_link, r.chain
+               r.proof_signature, r.proof_link, r.chain, coalesce(r.proof_chained, 0)
              FROM records r LEFT JOIN devices d ON d.id = r.author_device ORDER BY r.seq",
         )?;
         let rows = stmt
@@ -485,9 +486,13 @@ impl RecordStore for SqliteStore {
                     device: r.get(3)?,
                     public_key: r.get(4)?,
                     proof: match proof {
-                        (Some(prev), Some(signature), Some(link), chain) => {
-                            Some((prev, signature, link, chain.unwrap_or_default()))
-                        }
+                        (Some(prev), signature, Some(link), chain) => Some(StoredProof {
+                            prev,
+                            signature,
+                            link,
+                            chain: chain.unwrap_or_default(),
+                            chained: r.get(9)?,
+                        }),
                         _ => None,
                     },
                 })
@@ -887,7 +892,8 @@ impl RecordStore for SqliteStore {
     fn device_chain(&self, device: &str) -> StoreResult<Vec<ChainEntry>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, case_id, proof_prev, proof_signature, proof_link, coalesce(chain, '')
+            "SELECT id, case_id, proof_prev, proof_signature, proof_link, coalesce(chain, ''),
+               coalesce(proof_chained, 0), kind, body
              FROM records WHERE author_device = ?1 AND proof_link IS NOT NULL ORDER BY seq",
         )?;
         let rows = stmt
@@ -899,6 +905,9 @@ impl RecordStore for SqliteStore {
                     signature: r.get(3)?,
                     link: r.get(4)?,
                     chain: r.get(5)?,
+                    chained: r.get(6)?,
+                    kind: r.get(7)?,
+                    body: r.get(8)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -969,8 +978,8 @@ fn insert_record(tx: &rusqlite::Transaction<'_>, rec: &NewRecord) -> StoreResult
     tx.execute(
         "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
            author_device, draft, personal, received_at, case_id, proof_prev,
-           proof_signature, proof_link, chain)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+           proof_signature, proof_link, chain, proof_chained)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
             rec.id,
             rec.kind.as_str(),
@@ -985,9 +994,10 @@ fn insert_record(tx: &rusqlite::Transaction<'_>, rec: &NewRecord) -> StoreResult
             now(),
             rec.case_id,
             proof.map(|p| &p.prev),
-            proof.map(|p| &p.signature),
+            proof.and_then(|p| p.signature.as_ref()),
             proof.map(|p| &p.link),
-            proof.map(|p| p.chain.as_str())
+            proof.map(|p| p.chain.as_str()),
+            proof.and_then(|p| p.chained.then_some(1))
         ],
     )?;
     let seq = tx.last_insert_rowid();

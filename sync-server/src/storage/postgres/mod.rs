@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_thumbnails.sql"),
     include_str!("migrations/0004_case_columns.sql"),
     include_str!("migrations/0005_form_nonces.sql"),
+    include_str!("migrations/0006_chained_records.sql"),
     include_str!("migrations/0007_dashboard_reads.sql"),
 ];
 

@@ -15,8 +15,8 @@ use super::super::sqlite::{now, parse_stamp, person_from_parts, stamp};
 use super::super::{
     BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus, DeviceSummary,
     EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome, RecordStore,
-    Redeemed, StoreError, StoreResult, StoredRecord, TokenDevice, Upload, UploadAdmission,
-    UploadCap,
+    Redeemed, StoreError, StoreResult, StoredProof, StoredRecord, TokenDevice, Upload,
+    UploadAdmission, UploadCap,
 };
 use super::{PgStore, advisory_key, execute, query, query_one, query_opt};
 
@@ -618,7 +618,7 @@ impl RecordStore for PgStore {
             let rows = query(
                 &c,
                 "SELECT r.id, r.kind, r.body, r.author_device, d.public_key, r.proof_prev,
-                   r.proof_signature, r.proof_link, r.chain
+                   r.proof_signature, r.proof_link, r.chain, coalesce(r.proof_chained, false)
                  FROM records r LEFT JOIN devices d ON d.id = r.author_device ORDER BY r.seq",
                 &[],
             )
@@ -638,9 +638,13 @@ impl RecordStore for PgStore {
                         device: r.try_get(3)?,
                         public_key: r.try_get(4)?,
                         proof: match proof {
-                            (Some(prev), Some(signature), Some(link), chain) => {
-                                Some((prev, signature, link, chain.unwrap_or_default()))
-                            }
+                            (Some(prev), signature, Some(link), chain) => Some(StoredProof {
+                                prev,
+                                signature,
+                                link,
+                                chain: chain.unwrap_or_default(),
+                                chained: r.try_get(9)?,
+                            }),
                             _ => None,
                         },
                     })
@@ -815,7 +819,7 @@ impl RecordStore for PgStore {
             let rows = query(
                 &c,
                 "SELECT id, case_id, proof_prev, proof_signature, proof_link,
-                   coalesce(chain, '')
+                   coalesce(chain, ''), coalesce(proof_chained, false), kind, body
                  FROM records WHERE author_device = $1 AND proof_link IS NOT NULL ORDER BY seq",
                 &[&device],
             )
@@ -829,6 +833,9 @@ impl RecordStore for PgStore {
                         signature: r.try_get(3)?,
                         link: r.try_get(4)?,
                         chain: r.try_get(5)?,
+                        chained: r.try_get(6)?,
+                        kind: r.try_get(7)?,
+                        body: r.try_get(8)?,
                     })
                 })
                 .collect()
@@ -1117,8 +1124,8 @@ async fn insert_record(tx: &impl GenericClient, rec: &NewRecord) -> StoreResult<
         tx,
         "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
            author_device, draft, personal, received_at, case_id, proof_prev,
-           proof_signature, proof_link, chain)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+           proof_signature, proof_link, chain, proof_chained)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
          RETURNING seq",
         &[
             &rec.id,
@@ -1134,9 +1141,10 @@ async fn insert_record(tx: &impl GenericClient, rec: &NewRecord) -> StoreResult<
             &now(),
             &rec.case_id,
             &proof.map(|p| &p.prev),
-            &proof.map(|p| &p.signature),
+            &proof.and_then(|p| p.signature.as_ref()),
             &proof.map(|p| &p.link),
             &proof.map(|p| p.chain.as_str()),
+            &proof.and_then(|p| p.chained.then_some(true)),
         ],
     )
     .await?;

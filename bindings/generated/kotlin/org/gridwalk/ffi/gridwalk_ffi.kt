@@ -4001,8 +4001,8 @@ sealed class GridwalkException: kotlin.Exception() {
     }
     
     /**
-     * The device's signer (the platform keystore) could not sign; the change that
-     * needed the signature was not recorded. Unlock the keystore and try again.
+     * The device's signer (the platform keystore) could not sign the push's seal; nothing
+     * was sent and the records stay queued. Unlock the keystore and sync again.
      */
     class SignerUnavailable(
         
@@ -4318,7 +4318,8 @@ sealed class SignerException: kotlin.Exception() {
     
     /**
      * The keystore cannot sign now (locked, the key is gone, the user refused). The
-     * change that needed the signature is not recorded; the shell may retry it.
+     * sync that needed the signature sends nothing and the records stay queued; the
+     * shell may sync again once the keystore is open.
      */
     class Unavailable(
         
