@@ -248,11 +248,14 @@ fn sync_body(items: Vec<PushItem>, store: &Store) -> Vec<u8> {
     compressor.compress(&json).unwrap()
 }
 
-/// The outbox records after `after`, signed, as the client pushes them; and the last
+/// The outbox records after `after`, sealed as the client seals one push (ADR 12: the
+/// last record signs the chain before it), as the client pushes them; and the last
 /// outbox sequence number.
-fn outbox_after(store: &Store, after: i64) -> (Vec<PushItem>, i64) {
+fn outbox_after(store: &mut Store, after: i64) -> (Vec<PushItem>, i64) {
     let entries = store.outbox_batch(after, u32::MAX, 3).unwrap();
     let last = entries.last().map_or(after, |e| e.seq);
+    let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+    store.seal_push(&seqs).unwrap();
     let items = entries
         .into_iter()
         .map(|e| {
@@ -283,7 +286,7 @@ fn prepare_inspections(db: &Path, site: &str, n: usize, seed: u64) -> VecDeque<(
     let dir = db.parent().unwrap().join("camera");
     std::fs::create_dir_all(&dir).unwrap();
     let mut store = Store::open(db).unwrap();
-    let (_, mut after) = outbox_after(&store, 0);
+    let (_, mut after) = outbox_after(&mut store, 0);
     let mut bodies = VecDeque::with_capacity(n);
     for k in 0..n {
         let photos: Vec<PathBuf> = (0..HAZARDS.len())
@@ -295,7 +298,7 @@ fn prepare_inspections(db: &Path, site: &str, n: usize, seed: u64) -> VecDeque<(
             })
             .collect();
         record_inspection(&mut store, site, &photos);
-        let (items, last) = outbox_after(&store, after);
+        let (items, last) = outbox_after(&mut store, after);
         after = last;
         assert_eq!(items.len(), RECORDS_PER_PUSH, "one inspection's records");
         bodies.push_back((sync_body(items, &store), RECORDS_PER_PUSH));
@@ -307,7 +310,7 @@ fn prepare_inspections(db: &Path, site: &str, n: usize, seed: u64) -> VecDeque<(
 /// grids from `grid` on; one body per case.
 fn prepare_cases(db: &Path, grid: usize, cases: usize) -> VecDeque<(Vec<u8>, usize)> {
     let mut store = Store::open(db).unwrap();
-    let (_, mut after) = outbox_after(&store, 0);
+    let (_, mut after) = outbox_after(&mut store, 0);
     let mut bodies = VecDeque::with_capacity(cases);
     for k in 0..cases {
         let g = grid + k % 8;
@@ -334,7 +337,7 @@ fn prepare_cases(db: &Path, grid: usize, cases: usize) -> VecDeque<(Vec<u8>, usi
                 )
                 .unwrap();
         }
-        let (items, last) = outbox_after(&store, after);
+        let (items, last) = outbox_after(&mut store, after);
         after = last;
         assert_eq!(items.len(), EVENTS_PER_CASE, "one case's events");
         bodies.push_back((sync_body(items, &store), EVENTS_PER_CASE));
@@ -342,26 +345,31 @@ fn prepare_cases(db: &Path, grid: usize, cases: usize) -> VecDeque<(Vec<u8>, usi
     bodies
 }
 
-/// How long the server's signature check takes per record, in this process: the
-/// canonical signed bytes and the ECDSA P-256 verification (`gridwalk_model::signing`,
-/// what `proofs::check_pushed` runs), over one recorded inspection's 7 signed records
-/// on the device `db`, repeated.
+/// How long the server's seal check takes per push, in this process: each record's
+/// chained link recomputed from its body (`gridwalk_model::signing`, what
+/// `proofs::seal_request` runs) and the one ECDSA P-256 verification of the seal (ADR 12),
+/// over one recorded inspection's 7 records on the device `db`, repeated.
 fn signature_check_cost(db: &Path) -> Duration {
     let mut store = Store::open(db).unwrap();
     let key = store.signing_public_key().unwrap();
-    let (items, _) = outbox_after(&store, 0);
+    let (items, _) = outbox_after(&mut store, 0);
     let items = &items[..RECORDS_PER_PUSH];
     const ROUNDS: u32 = 100;
     let started = Instant::now();
     for _ in 0..ROUNDS {
+        let mut link = String::new();
         for item in items {
             let proof = item.proof.as_ref().unwrap();
-            let signed =
-                signing::signed_bytes(&item.kind, &item.id, &item.body, &proof.prev).unwrap();
-            signing::verify(&key, &signed, &proof.signature).unwrap();
+            link = signing::chained_link_of(&item.kind, &item.id, &item.body, &proof.prev).unwrap();
         }
+        let seal = items[RECORDS_PER_PUSH - 1].proof.as_ref().unwrap();
+        let signature = seal
+            .signature
+            .as_deref()
+            .expect("the push's last record is sealed");
+        signing::verify(&key, &signing::seal_message(&link), signature).unwrap();
     }
-    started.elapsed() / (ROUNDS * RECORDS_PER_PUSH as u32)
+    started.elapsed() / ROUNDS
 }
 
 /// Runs `work` over `jobs` on both cores; results in the jobs' order.
@@ -592,7 +600,7 @@ struct Figures {
     events: Phase,
     day: Day,
     prep: Duration,
-    /// One record's signature check, measured in this process.
+    /// One push's seal check (7 links and one verification), measured in this process.
     signature_check: Duration,
 }
 
@@ -907,12 +915,12 @@ fn print(all: &[Figures], sizes: Sizes) {
             .chain(&f.events.errors)
             .chain(&f.day.errors);
         if let Some((devices, top)) = f.levels.last() {
-            let per_push = f.signature_check * RECORDS_PER_PUSH as u32;
+            let per_push = f.signature_check;
             let pushes_per_s = top.per_s(top.records / RECORDS_PER_PUSH);
             println!(
-                "  signature check (canonical bytes + P-256 verify): {:.0} µs per record, {:.2} ms per push of {RECORDS_PER_PUSH}; \
+                "  seal check (7 links + one P-256 verify, ADR 12): {:.0} µs per record, {:.2} ms per push of {RECORDS_PER_PUSH}; \
                  at {devices} devices' {pushes_per_s:.0} pushes/s that is {:.0}% of one core, {:.1}% of the p50 push",
-                f.signature_check.as_secs_f64() * 1e6,
+                f.signature_check.as_secs_f64() * 1e6 / RECORDS_PER_PUSH as f64,
                 ms(per_push),
                 per_push.as_secs_f64() * pushes_per_s * 100.0,
                 ms(per_push) / ms(top.pct(50)) * 100.0
