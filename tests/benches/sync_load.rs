@@ -98,14 +98,18 @@ fn gzip(bytes: &[u8], level: u32) -> usize {
     e.finish().unwrap().len()
 }
 
-/// The push body the client sends for everything in a device's outbox.
+/// The push body the client sends for everything in a device's outbox (proofs aside).
 fn push_body(store: &Store) -> Value {
     let items: Vec<Value> = store
         .pending_outbox(10_000)
         .unwrap()
         .into_iter()
         .map(|e| {
-            let body = if e.kind == "inspection" {
+            // As the client reads it: a signed or chained record exactly as queued
+            // (photo records exist only so); an older unsigned one as it is now.
+            let body = if let Some((body, _)) = store.signed_record(e.seq).unwrap() {
+                body
+            } else if e.kind == "inspection" {
                 serde_json::to_value(store.inspection(&e.record_id).unwrap()).unwrap()
             } else {
                 serde_json::to_value(
