@@ -212,8 +212,8 @@ async fn run() {
         let zstd = zstd_len(&raw);
         println!("## bytes on the wire: one submitted inspection, 3 hazards (photos aside)");
         println!(
-            "template items 29, applicable at a village {answered}; push body = the inspection + {} hazard events",
-            body["items"].as_array().unwrap().len() - 1
+            "template items 29, applicable at a village {answered}; push body = {} records (the inspection, 3 reports, 3 photo records)",
+            body["items"].as_array().unwrap().len()
         );
         println!("| encoding | bytes | vs raw JSON |");
         println!("|---|---|---|");
@@ -310,7 +310,8 @@ async fn run() {
     }
     let wall = started.elapsed();
     times.sort();
-    let expected_records = (DEVICES * INSPECTIONS_PER_DAY * (1 + HAZARDS.len())) as u64;
+    let expected_records =
+        (DEVICES * INSPECTIONS_PER_DAY) as u64 * u64::from(RECORDS_PER_INSPECTION);
     assert_eq!(records, expected_records);
     assert_eq!(
         photos,
@@ -384,7 +385,7 @@ async fn idle_wire(server: &TestServer, work: &Path) {
     };
     proxy.reset_traffic();
     let first = sync::sync(&shared, None).await.unwrap();
-    assert_eq!(first.accepted, 4, "{first:?}");
+    assert_eq!(first.accepted, RECORDS_PER_INSPECTION, "{first:?}");
     let pushing = proxy.traffic();
 
     // The peer: what a client sends that knows neither the tag nor `skip_own`.
@@ -454,7 +455,9 @@ async fn idle_wire(server: &TestServer, work: &Path) {
     );
     row("gridwalk core client (conditional)", &new, &old);
     println!();
-    println!("## the pull after pushing one inspection with 3 hazards (4 records)");
+    println!(
+        "## the pull after pushing one inspection with 3 hazards ({RECORDS_PER_INSPECTION} records)"
+    );
     println!("| pull | bytes | requests | up | down | vs peer |");
     println!("|---|---|---|---|---|---|");
     row(
@@ -682,27 +685,30 @@ async fn ingest_rate(server: &TestServer) -> (f64, f64, usize) {
                 .unwrap();
         }
     }
-    let ids: Vec<String> = store
-        .pending_outbox(100_000)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.record_id)
-        .collect();
+    // Each batch sealed as the client seals a push (ADR 12): chained records, the
+    // last one signed.
+    let entries = store.pending_outbox(100_000).unwrap();
+    let ids: Vec<String> = entries.iter().map(|e| e.record_id.clone()).collect();
     let events = store.hazard_events(&ids).unwrap();
-    drop(store);
-    let items: Vec<Value> = events
-        .iter()
-        .map(|e| json!({"id": e.id, "kind": "hazard-event", "body": e}))
-        .collect();
-    let batches: Vec<Vec<u8>> = items
+    let batches: Vec<Vec<u8>> = entries
         .chunks(BATCH)
         .map(|chunk| {
-            let raw = serde_json::to_vec(&json!({ "items": chunk })).unwrap();
+            let seqs: Vec<i64> = chunk.iter().map(|e| e.seq).collect();
+            store.seal_push(&seqs).unwrap();
+            let items: Vec<Value> = chunk
+                .iter()
+                .map(|e| {
+                    let (body, proof) = store.signed_record(e.seq).unwrap().unwrap();
+                    json!({"id": e.record_id, "kind": e.kind, "body": body, "proof": proof})
+                })
+                .collect();
+            let raw = serde_json::to_vec(&json!({ "items": items })).unwrap();
             let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             e.write_all(&raw).unwrap();
             e.finish().unwrap()
         })
         .collect();
+    drop(store);
     let http = reqwest::Client::new();
     let started = Instant::now();
     for body in &batches {
