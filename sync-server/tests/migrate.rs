@@ -40,43 +40,6 @@ fn photo(label: &str) -> Vec<u8> {
     bytes
 }
 
-/// Uploads `bytes` as the thumbnail of `photo_sha`.
-async fn upload_thumbnail(server: &TestServer, device: &Device, bytes: &[u8], photo_sha: &str) {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    let created = server
-        .client
-        .post(server.url("/v1/blobs"))
-        .bearer_auth(&device.token)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", bytes.len().to_string())
-        .header(
-            "Upload-Metadata",
-            format!(
-                "sha256 {},thumbnail-of {}",
-                STANDARD.encode(sha256(bytes)),
-                STANDARD.encode(photo_sha)
-            ),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let location = server.url(created.headers()["location"].to_str().unwrap());
-    let patched = server
-        .client
-        .patch(&location)
-        .bearer_auth(&device.token)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patched.status(), 204);
-}
-
 /// The binary's campaign report (JSON) on `args`' store.
 fn report(args: &[&str]) -> Value {
     let out = Command::new(BIN)

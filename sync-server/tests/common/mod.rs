@@ -645,14 +645,36 @@ pub fn tus_metadata(sha: &str) -> String {
 
 /// Uploads a whole blob in one PATCH; returns the upload URL.
 pub async fn upload(server: &TestServer, device: &Device, bytes: &[u8]) -> String {
-    let sha = sha256(bytes);
+    upload_with_metadata(server, device, bytes, &tus_metadata(&sha256(bytes))).await
+}
+
+/// Uploads `bytes` as the thumbnail of `photo_sha` (tus `thumbnail-of`).
+pub async fn upload_thumbnail(server: &TestServer, device: &Device, bytes: &[u8], photo_sha: &str) {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let metadata = format!(
+        "sha256 {},thumbnail-of {}",
+        STANDARD.encode(sha256(bytes)),
+        STANDARD.encode(photo_sha)
+    );
+    upload_with_metadata(server, device, bytes, &metadata).await;
+}
+
+/// Uploads a whole blob in one PATCH with the given tus `Upload-Metadata`; returns
+/// the upload URL.
+pub async fn upload_with_metadata(
+    server: &TestServer,
+    device: &Device,
+    bytes: &[u8],
+    metadata: &str,
+) -> String {
     let created = server
         .client
         .post(server.url("/v1/blobs"))
         .bearer_auth(&device.token)
         .header("Tus-Resumable", "1.0.0")
         .header("Upload-Length", bytes.len().to_string())
-        .header("Upload-Metadata", tus_metadata(&sha))
+        .header("Upload-Metadata", metadata)
         .send()
         .await
         .unwrap();
