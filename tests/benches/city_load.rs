@@ -38,14 +38,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gridwalk_core::hazard::{HazardReport, Payload, ReportSource};
-use gridwalk_core::inspection::{InspectionKind, NewInspection, Outcome};
+use gridwalk_core::inspection::InspectionKind;
 use gridwalk_core::model::protocol::{ItemStatus, PushItem};
 use gridwalk_core::model::signing;
 use gridwalk_core::model::wire::{self, SyncRequest, SyncResponse};
-use gridwalk_core::photo::IngestOptions;
 use gridwalk_core::sync::{self, SyncOptions};
 use gridwalk_core::{SharedStore, Store};
-use gridwalk_e2e::{Backend, Server, jpeg};
+use gridwalk_e2e::{Backend, Server, inspect_on, jpeg};
 use gridwalk_server::admin;
 use gridwalk_server::storage::RecordStore;
 
@@ -193,40 +192,12 @@ fn enrol(
 /// Records one submitted inspection at `site`: every item `ok` but the three hazards,
 /// each with one of `photos`.
 fn record_inspection(store: &mut Store, site: &str, photos: &[PathBuf]) {
-    let id = store
-        .start_inspection(&NewInspection {
-            site_id: site.into(),
-            template_id: None,
-            template_version: None,
-            kind: InspectionKind::Routine,
-            inspector: store.require_profile().unwrap().name,
-        })
-        .unwrap();
-    let items: Vec<String> = store
-        .checklist(&id)
-        .unwrap()
-        .categories
+    let hazards: Vec<(&str, Vec<PathBuf>)> = HAZARDS
         .iter()
-        .flat_map(|c| c.entries.iter().map(|e| e.item.code.clone()))
+        .zip(photos)
+        .map(|(item, photo)| (*item, vec![photo.clone()]))
         .collect();
-    for item in &items {
-        match HAZARDS.iter().position(|h| h == item) {
-            None => store.answer(&id, item, Outcome::Ok, None).unwrap(),
-            Some(i) => {
-                store
-                    .answer_with_photos(
-                        &id,
-                        item,
-                        Outcome::Hazard,
-                        Some("found on the round, see photo"),
-                        &photos[i..=i],
-                        &IngestOptions::default(),
-                    )
-                    .unwrap();
-            }
-        }
-    }
-    store.submit(&id).unwrap();
+    inspect_on(store, site, InspectionKind::Routine, &hazards);
 }
 
 /// zstd level of the prepared bodies (the client uses 19 on the phone; the server's

@@ -524,52 +524,23 @@ impl Device {
         kind: InspectionKind,
         hazards: &[(&str, Vec<Vec<u8>>)],
     ) -> String {
-        let mut s = self.store();
-        let inspector = s.require_profile().unwrap().name;
-        let id = s
-            .start_inspection(&NewInspection {
-                site_id: site.into(),
-                template_id: None,
-                template_version: None,
-                kind,
-                inspector,
-            })
-            .unwrap();
-        let items: Vec<String> = s
-            .checklist(&id)
-            .unwrap()
-            .categories
-            .iter()
-            .flat_map(|c| c.entries.iter().map(|e| e.item.code.clone()))
-            .collect();
         let dir = tempfile::tempdir().unwrap();
-        for item in items {
-            match hazards.iter().find(|(code, _)| *code == item) {
-                None => s.answer(&id, &item, Outcome::Ok, None).unwrap(),
-                Some((_, photos)) => {
-                    let files: Vec<PathBuf> = photos
-                        .iter()
-                        .enumerate()
-                        .map(|(i, bytes)| {
-                            let f = dir.path().join(format!("{item}-{i}.jpg"));
-                            std::fs::write(&f, bytes).unwrap();
-                            f
-                        })
-                        .collect();
-                    s.answer_with_photos(
-                        &id,
-                        &item,
-                        Outcome::Hazard,
-                        Some("found on the round"),
-                        &files,
-                        &IngestOptions::default(),
-                    )
-                    .unwrap();
-                }
-            }
-        }
-        s.submit(&id).unwrap();
-        id
+        let hazards: Vec<(&str, Vec<PathBuf>)> = hazards
+            .iter()
+            .map(|(item, photos)| {
+                let files = photos
+                    .iter()
+                    .enumerate()
+                    .map(|(i, bytes)| {
+                        let f = dir.path().join(format!("{item}-{i}.jpg"));
+                        std::fs::write(&f, bytes).unwrap();
+                        f
+                    })
+                    .collect();
+                (*item, files)
+            })
+            .collect();
+        inspect_on(&mut self.store(), site, kind, &hazards)
     }
 
     /// Ids of the submitted inspections and hazard events held here.
@@ -1234,4 +1205,50 @@ pub fn kinds(view: &[(String, String, Value)]) -> BTreeMap<String, usize> {
         *counts.entry(kind.clone()).or_insert(0) += 1;
     }
     counts
+}
+
+/// Inspects `site` on `store`: every applicable item `ok` except `hazards`, each
+/// answered `hazard` with its camera files; submits. Returns the inspection id.
+pub fn inspect_on(
+    store: &mut Store,
+    site: &str,
+    kind: InspectionKind,
+    hazards: &[(&str, Vec<PathBuf>)],
+) -> String {
+    let inspector = store.require_profile().unwrap().name;
+    let id = store
+        .start_inspection(&NewInspection {
+            site_id: site.into(),
+            template_id: None,
+            template_version: None,
+            kind,
+            inspector,
+        })
+        .unwrap();
+    let items: Vec<String> = store
+        .checklist(&id)
+        .unwrap()
+        .categories
+        .iter()
+        .flat_map(|c| c.entries.iter().map(|e| e.item.code.clone()))
+        .collect();
+    for item in items {
+        match hazards.iter().find(|(code, _)| *code == item) {
+            None => store.answer(&id, &item, Outcome::Ok, None).unwrap(),
+            Some((_, files)) => {
+                store
+                    .answer_with_photos(
+                        &id,
+                        &item,
+                        Outcome::Hazard,
+                        Some("found on the round"),
+                        files,
+                        &IngestOptions::default(),
+                    )
+                    .unwrap();
+            }
+        }
+    }
+    store.submit(&id).unwrap();
+    id
 }
