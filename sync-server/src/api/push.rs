@@ -16,7 +16,7 @@ use crate::error::{ApiError, blocking};
 use crate::kinds::{self, CheckError, Reject};
 use crate::proofs::{self, ProofError, Sealing};
 use crate::scope::{UnitTree, WriteIntent, check_authorship, may_write};
-use crate::storage::{NewRecord, PutOutcome, RecordStore};
+use crate::storage::{BatchStep, NewRecord, PutOutcome, RecordStore};
 
 /// Handles a push batch.
 pub async fn push(
@@ -54,27 +54,45 @@ pub async fn store_batch(
         // Which items the request's signatures authenticate, decided before any is
         // stored: a chained record is kept only when its request seals it.
         let sealing = proofs::seal_request(key.as_deref(), &items);
-        items
-            .into_iter()
-            .zip(sealing)
-            .map(|(item, sealing)| {
-                let item = match item {
-                    Ok(item) => item,
-                    Err(Unreadable { id, reason }) => {
-                        return Ok(rejected(id, Reject::Invalid(reason)));
-                    }
-                };
-                // A hazard event is checked, stored and its case's row extended under
-                // its case's lock, so two devices pushing to one case at once cannot
-                // both build on the same row; one item's case at a time, so a batch
-                // touching several cases never holds two locks (no deadlock), and a
-                // push to another case (or of anything else) never waits on it.
-                let _guard = event_case(&item)
-                    .map(|case| store.lock_case(case))
-                    .transpose()?;
-                push_one(store.as_ref(), &caller, sealing, &tree, item)
-            })
-            .collect::<Result<Vec<_>, ApiError>>()
+        // Every case the request's events name, locked for the whole request by
+        // `in_batch` (in one fixed order, so requests sharing cases cannot deadlock):
+        // two devices pushing to one case at once never both build on the same row.
+        let cases: Vec<String> = items
+            .iter()
+            .filter_map(|item| item.as_ref().ok().and_then(event_case))
+            .map(str::to_owned)
+            .collect();
+        let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
+        // One transaction and one durable commit for the request's records, not one
+        // each: an item refused changes nothing (its checks fail before it is written, or
+        // its write is a savepoint undone), a store error undoes the whole request, which
+        // the device re-sends since nothing was acknowledged.
+        let mut results = Vec::with_capacity(items.len());
+        let mut failed = None;
+        let mut pending = items.into_iter().zip(sealing);
+        store.in_batch(&cases, &mut |batch| {
+            let Some((item, sealing)) = pending.next() else {
+                return BatchStep::Done;
+            };
+            let result = match item {
+                Ok(item) => push_one(batch, &caller, sealing, &tree, item),
+                Err(Unreadable { id, reason }) => Ok(rejected(id, Reject::Invalid(reason))),
+            };
+            match result {
+                Ok(result) => {
+                    results.push(result);
+                    BatchStep::More
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    BatchStep::Abort
+                }
+            }
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(results),
+        }
     })
     .await?;
     let accepted = results
