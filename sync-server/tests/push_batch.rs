@@ -1,8 +1,9 @@
 //! A push request is stored in one transaction with one durable commit
-//! (`RecordStore::in_batch`), and that keeps every per-item guarantee: an item refused
-//! in the middle of a request changes nothing and undoes none of the others, and a
-//! server killed before its answer has kept either the whole request or none of it, so
-//! the device's re-send stores each record exactly once.
+//! (`RecordStore::in_batch`; a request longer than `BATCH_ITEMS` in batches of that
+//! many), and that keeps every per-item guarantee: an item refused in the middle of a
+//! request changes nothing and undoes none of the others, and a server killed before its
+//! answer has kept either the whole request or none of it, so the device's re-send
+//! stores each record exactly once.
 //!
 //! On the embedded store, and on PostgreSQL when `GRIDWALK_TEST_DATABASE` names one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -146,9 +147,9 @@ impl Drop for Process {
     }
 }
 
-/// How many items a request carries: the server's limit, so that a request takes long
-/// enough for a kill to land inside it.
-const ITEMS: usize = 500;
+/// How many items a request carries: as many as the server stores in one transaction
+/// (a longer request is stored in batches of this many, each kept whole).
+const ITEMS: usize = gridwalk_server::api::push::BATCH_ITEMS;
 
 async fn push(client: &reqwest::Client, base: &str, token: &str, items: &[Value]) -> bool {
     let sent = client
@@ -168,6 +169,21 @@ async fn push(client: &reqwest::Client, base: &str, token: &str, items: &[Value]
         }
         Err(_) => false,
     }
+}
+
+/// How many of `items` the database holds, opened afresh (as after a restart). The
+/// store blocks its thread, so it runs on the blocking pool.
+async fn stored_of(database: &Database, items: &[Value]) -> usize {
+    let database = database.clone();
+    let ids: Vec<String> = ids(items);
+    tokio::task::spawn_blocking(move || {
+        let store = database.open().unwrap();
+        ids.iter()
+            .filter(|id| store.record_exists(id).unwrap())
+            .count()
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,12 +240,7 @@ async fn a_server_killed_mid_request_keeps_all_of_it_or_none_and_the_resend_stor
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         let answered = request.await.unwrap();
-        let store = database.open().unwrap();
-        let kept = items
-            .iter()
-            .filter(|item| store.record_exists(item["id"].as_str().unwrap()).unwrap())
-            .count();
-        drop(store);
+        let kept = stored_of(&database, &items).await;
         if answered {
             assert_eq!(kept, ITEMS, "an answered request is kept whole");
         } else {
@@ -247,17 +258,22 @@ async fn a_server_killed_mid_request_keeps_all_of_it_or_none_and_the_resend_stor
     assert!(unanswered > 0, "no kill landed before an answer");
 
     // Every record exactly once, in the order of the feed.
-    let store = database.open().unwrap();
-    let mut count: HashMap<String, usize> = HashMap::new();
-    let mut after = 0;
-    for _ in 0..1000 {
-        let page = store.records_after(after, 500).unwrap();
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for record in page {
-            *count.entry(record.id).or_default() += 1;
+    let count = tokio::task::spawn_blocking(move || {
+        let store = database.open().unwrap();
+        let mut count: HashMap<String, usize> = HashMap::new();
+        let mut after = 0;
+        for _ in 0..1000 {
+            let page = store.records_after(after, 500).unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for record in page {
+                *count.entry(record.id).or_default() += 1;
+            }
         }
-    }
+        count
+    })
+    .await
+    .unwrap();
     assert_eq!(count.len(), sent.len(), "every record sent is stored");
     assert!(count.values().all(|n| *n == 1), "none twice");
     for item in &sent {

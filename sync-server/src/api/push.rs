@@ -18,6 +18,13 @@ use crate::proofs::{self, ProofError, Sealing};
 use crate::scope::{UnitTree, WriteIntent, check_authorship, may_write};
 use crate::storage::{BatchStep, NewRecord, PutOutcome, RecordStore};
 
+/// Most items stored in one transaction, with one durable commit. A phone's push of a
+/// few inspections (7 records each) is one; a long request (up to the batch limit) is a
+/// few in turn, so that it holds the feed lock (PostgreSQL) or the connection (embedded)
+/// only briefly, and a push to an unrelated case never waits for all of it (issue 10). A
+/// crash keeps whole batches: what the re-send finds stored it answers as duplicates.
+pub const BATCH_ITEMS: usize = 64;
+
 /// Handles a push batch.
 pub async fn push(
     State(state): State<AppState>,
@@ -54,41 +61,45 @@ pub async fn store_batch(
         // Which items the request's signatures authenticate, decided before any is
         // stored: a chained record is kept only when its request seals it.
         let sealing = proofs::seal_request(key.as_deref(), &items);
-        // Every case the request's events name, locked for the whole request by
-        // `in_batch` (in one fixed order, so requests sharing cases cannot deadlock):
-        // two devices pushing to one case at once never both build on the same row.
-        let cases: Vec<String> = items
-            .iter()
-            .filter_map(|item| item.as_ref().ok().and_then(event_case))
-            .map(str::to_owned)
-            .collect();
-        let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
-        // One transaction and one durable commit for the request's records, not one
-        // each: an item refused changes nothing (its checks fail before it is written, or
-        // its write is a savepoint undone), a store error undoes the whole request, which
-        // the device re-sends since nothing was acknowledged.
+        // One transaction and one durable commit for up to `BATCH_ITEMS` items, not one
+        // per record: an item refused changes nothing (its checks fail before it is
+        // written, or its write is a savepoint undone), a store error undoes the batch,
+        // which the device re-sends since nothing was acknowledged.
         let mut results = Vec::with_capacity(items.len());
         let mut failed = None;
-        let mut pending = items.into_iter().zip(sealing);
-        store.in_batch(&cases, &mut |batch| {
-            let Some((item, sealing)) = pending.next() else {
-                return BatchStep::Done;
-            };
-            let result = match item {
-                Ok(item) => push_one(batch, &caller, sealing, &tree, item),
-                Err(Unreadable { id, reason }) => Ok(rejected(id, Reject::Invalid(reason))),
-            };
-            match result {
-                Ok(result) => {
-                    results.push(result);
-                    BatchStep::More
+        let mut pending = items.into_iter().zip(sealing).peekable();
+        while pending.peek().is_some() && failed.is_none() {
+            let batch: Vec<_> = pending.by_ref().take(BATCH_ITEMS).collect();
+            // Every case the batch's events name, locked by `in_batch` for the whole
+            // batch (in one fixed order, so batches sharing cases cannot deadlock): two
+            // devices pushing to one case at once never both build on the same row.
+            let cases: Vec<String> = batch
+                .iter()
+                .filter_map(|(item, _)| item.as_ref().ok().and_then(event_case))
+                .map(str::to_owned)
+                .collect();
+            let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
+            let mut batch = batch.into_iter();
+            store.in_batch(&cases, &mut |view| {
+                let Some((item, sealing)) = batch.next() else {
+                    return BatchStep::Done;
+                };
+                let result = match item {
+                    Ok(item) => push_one(view, &caller, sealing, &tree, item),
+                    Err(Unreadable { id, reason }) => Ok(rejected(id, Reject::Invalid(reason))),
+                };
+                match result {
+                    Ok(result) => {
+                        results.push(result);
+                        BatchStep::More
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        BatchStep::Abort
+                    }
                 }
-                Err(e) => {
-                    failed = Some(e);
-                    BatchStep::Abort
-                }
-            }
-        })?;
+            })?;
+        }
         match failed {
             Some(e) => Err(e),
             None => Ok(results),

@@ -530,10 +530,9 @@ pub trait RecordStore:
     /// this.
     ///
     /// A shared database runs batches side by side and shows nothing of one until it
-    /// commits. The embedded store has one connection, which a batch borrows: a batch
-    /// that has held it for a while with others waiting commits at an item boundary and
-    /// lets them in before going on (so one long request never stalls everyone); a
-    /// crash then keeps the parts committed, which the re-send recognises as duplicates.
+    /// commits; the embedded store has one connection, which a batch borrows, so the
+    /// others wait for it. Either way a batch should be short: the caller splits a long
+    /// request ([`crate::api::push::BATCH_ITEMS`]).
     fn in_batch(
         &self,
         cases: &[&str],

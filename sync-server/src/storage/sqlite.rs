@@ -9,9 +9,7 @@ mod console;
 mod copy;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gridwalk_model::org::{OrgUnit, Site};
@@ -49,22 +47,12 @@ const MIGRATIONS: &[&str] = &[
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
                               author_device, draft, personal, received_at, case_id, chain";
 
-/// How long a batch keeps the connection, others waiting, before it commits what it has
-/// and lets them in: longer than a phone's push of a few inspections takes, so that one
-/// stays one commit, short enough that a request of hundreds of items stalls nobody.
-const SLICE: Duration = Duration::from_millis(20);
-
-/// How long a batch handing the connection over waits for the waiters to take it.
-const HAND_OVER: Duration = Duration::from_millis(50);
-
 /// The SQLite record store.
 pub struct SqliteStore {
     /// The connection; `None` while a batch has borrowed it ([`RecordStore::in_batch`]).
     conn: Mutex<Option<Connection>>,
     /// Signalled when a borrowed connection comes back.
     returned: Condvar,
-    /// How many callers are waiting for the connection to come back.
-    waiting: AtomicUsize,
     /// Hazard-case locks: in this process, which owns the file.
     case_locks: CaseLocks,
 }
@@ -106,7 +94,6 @@ impl Drop for Lent<'_> {
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        // `None`: it was handed back already (a hand-over that failed half-way).
         let Some(conn) = conn else { return };
         if !conn.is_autocommit()
             && let Err(e) = conn.execute_batch("ROLLBACK")
@@ -148,7 +135,6 @@ impl SqliteStore {
         SqliteStore {
             conn: Mutex::new(Some(conn)),
             returned: Condvar::new(),
-            waiting: AtomicUsize::new(0),
             case_locks: CaseLocks::default(),
         }
     }
@@ -158,17 +144,12 @@ impl SqliteStore {
         Ok(ConnGuard(self.held_conn()?))
     }
 
-    /// The slot with the connection in it, waiting (and counted as waiting) while a
-    /// batch has it borrowed.
+    /// The slot with the connection in it, waiting while a batch has it borrowed.
     fn held_conn(&self) -> StoreResult<MutexGuard<'_, Option<Connection>>> {
         let held = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
-        if held.is_some() {
-            return Ok(held);
-        }
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        let held = self.returned.wait_while(held, |conn| conn.is_none());
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        held.map_err(|_| StoreError::Poisoned)
+        self.returned
+            .wait_while(held, |conn| conn.is_none())
+            .map_err(|_| StoreError::Poisoned)
     }
 
     /// Takes the connection for a batch, once no other batch has it.
@@ -176,28 +157,6 @@ impl SqliteStore {
         self.held_conn()?
             .take()
             .ok_or_else(|| StoreError::Corrupt("the connection was not returned".into()))
-    }
-
-    /// Commits a batch's work so far and lets the callers waiting for the connection
-    /// have it (for at most [`HAND_OVER`]) before taking it back for the rest.
-    fn hand_over(&self, view: &SqliteStore) -> StoreResult<()> {
-        let conn = {
-            let mut lent = view.held_conn()?;
-            lent.as_ref()
-                .map(|c| c.execute_batch("COMMIT"))
-                .transpose()?;
-            lent.take()
-        };
-        *self.conn.lock().map_err(|_| StoreError::Poisoned)? = conn;
-        self.returned.notify_all();
-        let until = Instant::now() + HAND_OVER;
-        while self.waiting.load(Ordering::SeqCst) > 0 && Instant::now() < until {
-            std::thread::sleep(Duration::from_micros(200));
-        }
-        // Back in the view before anything can fail, so `Lent` returns it whatever.
-        *view.conn.lock().map_err(|_| StoreError::Poisoned)? = Some(self.borrow_conn()?);
-        view.conn()?.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(())
     }
 }
 
@@ -341,17 +300,9 @@ impl RecordStore for SqliteStore {
         // IMMEDIATE: the write lock is taken now, so the commit cannot find the file
         // busy after the work is done.
         lent.view.conn()?.execute_batch("BEGIN IMMEDIATE")?;
-        let mut since = Instant::now();
         let commit = loop {
             match work(&lent.view) {
-                BatchStep::More => {
-                    // A long request with others waiting commits what it has and lets
-                    // them in: one request never stalls everyone (issue 10).
-                    if since.elapsed() >= SLICE && self.waiting.load(Ordering::SeqCst) > 0 {
-                        self.hand_over(&lent.view)?;
-                        since = Instant::now();
-                    }
-                }
+                BatchStep::More => {}
                 BatchStep::Done => break true,
                 BatchStep::Abort => break false,
             }
