@@ -99,8 +99,8 @@ impl std::ops::Deref for Pinned {
 
 /// A connection for queries: a pooled one, or in a batch's view the batch's own.
 pub(super) enum Conn<'a> {
-    /// From the query pool, for this call alone.
-    Pooled(Object),
+    /// From the query pool, for this call alone (boxed: a pooled object is large).
+    Pooled(Box<Object>),
     /// The batch's connection, in its transaction.
     Pinned(tokio::sync::MutexGuard<'a, Pinned>),
 }
@@ -205,7 +205,9 @@ impl PgStore {
     async fn client(&self) -> StoreResult<Conn<'_>> {
         match &self.batch {
             Some(pinned) => Ok(Conn::Pinned(pinned.lock().await)),
-            None => Ok(Conn::Pooled(self.pool.get().await.map_err(pool_error)?)),
+            None => Ok(Conn::Pooled(Box::new(
+                self.pool.get().await.map_err(pool_error)?,
+            ))),
         }
     }
 
