@@ -94,6 +94,7 @@ impl Drop for Lent<'_> {
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
+        // `None` only if the batch already lost it (nothing to give back).
         let Some(conn) = conn else { return };
         if !conn.is_autocommit()
             && let Err(e) = conn.execute_batch("ROLLBACK")
@@ -131,6 +132,8 @@ impl SqliteStore {
         Ok(SqliteStore::with(conn))
     }
 
+    /// A store on `conn`: the store itself, or a batch's view that owns the borrowed
+    /// connection while the batch runs.
     fn with(conn: Connection) -> SqliteStore {
         SqliteStore {
             conn: Mutex::new(Some(conn)),
