@@ -16,7 +16,14 @@ use crate::error::{ApiError, blocking};
 use crate::kinds::{self, CheckError, Reject};
 use crate::proofs::{self, ProofError, Sealing};
 use crate::scope::{UnitTree, WriteIntent, check_authorship, may_write};
-use crate::storage::{NewRecord, PutOutcome, RecordStore};
+use crate::storage::{BatchStep, NewRecord, PutOutcome, RecordStore};
+
+/// Most items stored in one transaction, with one durable commit. A phone's push of a
+/// few inspections (7 records each) is one; a long request (up to the batch limit) is a
+/// few in turn, so that it holds the feed lock (PostgreSQL) or the connection (embedded)
+/// only briefly, and a push to an unrelated case never waits for all of it (issue 10). A
+/// crash keeps whole batches: what the re-send finds stored it answers as duplicates.
+pub const BATCH_ITEMS: usize = 64;
 
 /// Handles a push batch.
 pub async fn push(
@@ -54,27 +61,49 @@ pub async fn store_batch(
         // Which items the request's signatures authenticate, decided before any is
         // stored: a chained record is kept only when its request seals it.
         let sealing = proofs::seal_request(key.as_deref(), &items);
-        items
-            .into_iter()
-            .zip(sealing)
-            .map(|(item, sealing)| {
-                let item = match item {
-                    Ok(item) => item,
-                    Err(Unreadable { id, reason }) => {
-                        return Ok(rejected(id, Reject::Invalid(reason)));
-                    }
+        // One transaction and one durable commit for up to `BATCH_ITEMS` items, not one
+        // per record: an item refused changes nothing (its checks fail before it is
+        // written, or its write is a savepoint undone), a store error undoes the batch,
+        // which the device re-sends since nothing was acknowledged.
+        let mut results = Vec::with_capacity(items.len());
+        let mut failed = None;
+        let mut pending = items.into_iter().zip(sealing).peekable();
+        while pending.peek().is_some() && failed.is_none() {
+            let batch: Vec<_> = pending.by_ref().take(BATCH_ITEMS).collect();
+            // Every case the batch's events name, locked by `in_batch` for the whole
+            // batch (in one fixed order, so batches sharing cases cannot deadlock): two
+            // devices pushing to one case at once never both build on the same row.
+            let cases: Vec<String> = batch
+                .iter()
+                .filter_map(|(item, _)| item.as_ref().ok().and_then(event_case))
+                .map(str::to_owned)
+                .collect();
+            let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
+            let mut batch = batch.into_iter();
+            store.in_batch(&cases, &mut |view| {
+                let Some((item, sealing)) = batch.next() else {
+                    return BatchStep::Done;
                 };
-                // A hazard event is checked, stored and its case's row extended under
-                // its case's lock, so two devices pushing to one case at once cannot
-                // both build on the same row; one item's case at a time, so a batch
-                // touching several cases never holds two locks (no deadlock), and a
-                // push to another case (or of anything else) never waits on it.
-                let _guard = event_case(&item)
-                    .map(|case| store.lock_case(case))
-                    .transpose()?;
-                push_one(store.as_ref(), &caller, sealing, &tree, item)
-            })
-            .collect::<Result<Vec<_>, ApiError>>()
+                let result = match item {
+                    Ok(item) => push_one(view, &caller, sealing, &tree, item),
+                    Err(Unreadable { id, reason }) => Ok(rejected(id, Reject::Invalid(reason))),
+                };
+                match result {
+                    Ok(result) => {
+                        results.push(result);
+                        BatchStep::More
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        BatchStep::Abort
+                    }
+                }
+            })?;
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(results),
+        }
     })
     .await?;
     let accepted = results

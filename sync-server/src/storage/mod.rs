@@ -449,6 +449,17 @@ pub struct DeviceSummary {
     pub revoked_at: Option<String>,
 }
 
+/// What comes after one item of a batch ([`RecordStore::in_batch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchStep {
+    /// Another item follows.
+    More,
+    /// That was the last item: commit.
+    Done,
+    /// Something failed: roll the batch back.
+    Abort,
+}
+
 /// A held hazard-case lock ([`RecordStore::lock_case`]); dropping it releases the case.
 pub type CaseLock<'a> = Box<dyn Send + 'a>;
 
@@ -499,6 +510,34 @@ pub trait RecordStore:
     /// locks in this process (it has one); a shared database locks in the database, so
     /// replicas exclude each other too.
     fn lock_case(&self, case_id: &str) -> StoreResult<CaseLock<'_>>;
+    /// Runs `work` against a view of this store whose every read and write goes into one
+    /// transaction, one item at a time (each call of `work` does one item and says what
+    /// comes next, [`BatchStep`]), committed once at [`BatchStep::Done`] and rolled back
+    /// at [`BatchStep::Abort`] or an error: a push request's records cost one durable
+    /// commit (one fsync), not one each, and a crash before the commit loses the whole
+    /// request, which the device re-sends since nothing was acknowledged. Returns whether
+    /// it committed.
+    ///
+    /// Inside, [`RecordStore::put_record`] is a savepoint: a record refused on writing
+    /// (a conflict) leaves the others of the batch as they are. Reads see the batch's
+    /// earlier writes, so a photo record finds the inspection stored just before it.
+    /// Only reads and `put_record` may be called on the view.
+    ///
+    /// The locks of every hazard case in `cases` are taken first, in one fixed order,
+    /// and held until the end: two requests to one case never both build on the same
+    /// row, and two requests sharing cases cannot wait on each other in a cycle. Never
+    /// call [`RecordStore::lock_case`] on the view, nor hold a case lock while calling
+    /// this.
+    ///
+    /// A shared database runs batches side by side and shows nothing of one until it
+    /// commits; the embedded store has one connection, which a batch borrows, so the
+    /// others wait for it. Either way a batch should be short: the caller splits a long
+    /// request ([`crate::api::push::BATCH_ITEMS`]).
+    fn in_batch(
+        &self,
+        cases: &[&str],
+        work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
+    ) -> StoreResult<bool>;
     /// Inserts or updates org units (validated by the caller).
     fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()>;
     /// Every org unit.

@@ -1,13 +1,15 @@
 //! The embedded record store: one SQLite file in WAL mode, one connection behind a mutex.
 //! SQLite serialises writers anyway, and one connection keeps every push batch's
-//! check-then-insert atomic without extra locking.
+//! check-then-insert atomic without extra locking. A push request's batch
+//! ([`RecordStore::in_batch`]) borrows the connection for its one transaction; everyone
+//! else waits for it to come back.
 
 mod case_index;
 mod console;
 mod copy;
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use gridwalk_model::org::{OrgUnit, Site};
@@ -18,9 +20,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::case_locks::CaseLocks;
 use super::{
-    BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus, DeviceSummary,
-    EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome, RecordStore,
-    Redeemed, StoreError, StoreResult, StoredProof, StoredRecord, TokenDevice, Upload,
+    BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
+    DeviceSummary, EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome,
+    RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord, TokenDevice, Upload,
     UploadAdmission, UploadCap,
 };
 
@@ -47,9 +49,65 @@ const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_pers
 
 /// The SQLite record store.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    /// The connection; `None` while a batch has borrowed it ([`RecordStore::in_batch`]).
+    conn: Mutex<Option<Connection>>,
+    /// Signalled when a borrowed connection comes back.
+    returned: Condvar,
     /// Hazard-case locks: in this process, which owns the file.
     case_locks: CaseLocks,
+}
+
+/// The store's connection, held: what every query goes through.
+struct ConnGuard<'a>(MutexGuard<'a, Option<Connection>>);
+
+impl std::ops::Deref for ConnGuard<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        // `SqliteStore::conn` hands out a guard only once the connection is in it.
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("held without its connection"))
+    }
+}
+
+impl std::ops::DerefMut for ConnGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.0
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("held without its connection"))
+    }
+}
+
+/// Gives a batch's borrowed connection back to its store however the batch ends (a
+/// panic included): an open transaction is rolled back, and the waiters are woken.
+struct Lent<'a> {
+    home: &'a SqliteStore,
+    view: SqliteStore,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        let conn = self
+            .view
+            .conn
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        // `None` only if the batch already lost it (nothing to give back).
+        let Some(conn) = conn else { return };
+        if !conn.is_autocommit()
+            && let Err(e) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(error = %e, "rolling back an unfinished batch failed");
+        }
+        *self
+            .home
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(conn);
+        self.home.returned.notify_all();
+    }
 }
 
 impl SqliteStore {
@@ -71,14 +129,37 @@ impl SqliteStore {
         gridwalk_migrate::migrate_schema(&mut conn, MIGRATIONS)
             .map_err(|e| StoreError::Schema(e.to_string()))?;
         case_index::fill_case_columns(&mut conn)?;
-        Ok(SqliteStore {
-            conn: Mutex::new(conn),
-            case_locks: CaseLocks::default(),
-        })
+        Ok(SqliteStore::with(conn))
     }
 
-    fn conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| StoreError::Poisoned)
+    /// A store on `conn`: the store itself, or a batch's view that owns the borrowed
+    /// connection while the batch runs.
+    fn with(conn: Connection) -> SqliteStore {
+        SqliteStore {
+            conn: Mutex::new(Some(conn)),
+            returned: Condvar::new(),
+            case_locks: CaseLocks::default(),
+        }
+    }
+
+    /// The connection, once no batch has it borrowed.
+    fn conn(&self) -> StoreResult<ConnGuard<'_>> {
+        Ok(ConnGuard(self.held_conn()?))
+    }
+
+    /// The slot with the connection in it, waiting while a batch has it borrowed.
+    fn held_conn(&self) -> StoreResult<MutexGuard<'_, Option<Connection>>> {
+        let held = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        self.returned
+            .wait_while(held, |conn| conn.is_none())
+            .map_err(|_| StoreError::Poisoned)
+    }
+
+    /// Takes the connection for a batch, once no other batch has it.
+    fn borrow_conn(&self) -> StoreResult<Connection> {
+        self.held_conn()?
+            .take()
+            .ok_or_else(|| StoreError::Corrupt("the connection was not returned".into()))
     }
 }
 
@@ -199,6 +280,40 @@ impl RecordStore for SqliteStore {
 
     fn lock_case(&self, case_id: &str) -> StoreResult<CaseLock<'_>> {
         Ok(Box::new(self.case_locks.lock(case_id)))
+    }
+
+    fn in_batch(
+        &self,
+        cases: &[&str],
+        work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
+    ) -> StoreResult<bool> {
+        // Sorted, so two batches sharing cases take them in the same order (no cycle);
+        // taken before the connection, which a holder of the connection never waits on.
+        let mut cases = cases.to_vec();
+        cases.sort_unstable();
+        cases.dedup();
+        let _guards: Vec<_> = cases.iter().map(|c| self.case_locks.lock(c)).collect();
+        let conn = self.borrow_conn()?;
+        // The view owns the connection while `work` runs on it; `Lent` gives it back
+        // even if `work` panics. Its own case locks are never taken (see the trait).
+        let lent = Lent {
+            home: self,
+            view: SqliteStore::with(conn),
+        };
+        // IMMEDIATE: the write lock is taken now, so the commit cannot find the file
+        // busy after the work is done.
+        lent.view.conn()?.execute_batch("BEGIN IMMEDIATE")?;
+        let commit = loop {
+            match work(&lent.view) {
+                BatchStep::More => {}
+                BatchStep::Done => break true,
+                BatchStep::Abort => break false,
+            }
+        };
+        lent.view
+            .conn()?
+            .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })?;
+        Ok(commit)
     }
 
     fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()> {
@@ -635,7 +750,9 @@ impl RecordStore for SqliteStore {
 
     fn put_record(&self, rec: &NewRecord, case: Option<&CaseRow>) -> StoreResult<PutOutcome> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        // A savepoint: a transaction of its own outside a batch, and inside one a step
+        // that a refusal or an error undoes without undoing the batch's other records.
+        let tx = conn.savepoint()?;
         let outcome = insert_record(&tx, rec)?;
         if let Some(row) = case {
             match outcome {
@@ -950,7 +1067,7 @@ impl RecordStore for SqliteStore {
 }
 
 /// Inserts a pushed record inside `tx` (see [`PutOutcome`]); the caller commits.
-fn insert_record(tx: &rusqlite::Transaction<'_>, rec: &NewRecord) -> StoreResult<PutOutcome> {
+fn insert_record(tx: &Connection, rec: &NewRecord) -> StoreResult<PutOutcome> {
     let existing: Option<(i64, String, String, bool, String)> = tx
         .query_row(
             "SELECT seq, body_hash, kind, draft, author_person FROM records WHERE id = ?1",
@@ -1013,7 +1130,7 @@ fn insert_record(tx: &rusqlite::Transaction<'_>, rec: &NewRecord) -> StoreResult
 
 /// Writes a case's row inside `tx`, its fold and indexed columns in one statement:
 /// replacing the row when `replace`, else only when the case has none.
-fn write_case_row(tx: &rusqlite::Transaction<'_>, row: &CaseRow, replace: bool) -> StoreResult<()> {
+fn write_case_row(tx: &Connection, row: &CaseRow, replace: bool) -> StoreResult<()> {
     let on_conflict = if replace {
         "DO UPDATE SET unit = excluded.unit, department = excluded.department, \
          personal = excluded.personal, fold = excluded.fold, status = excluded.status, \

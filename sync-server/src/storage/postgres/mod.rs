@@ -5,6 +5,9 @@
 //! - the pull cursor's sequence is drawn under a transaction advisory lock held until
 //!   commit (`records.rs`), so sequence order is commit order and a puller never moves
 //!   past a record that commits later with a smaller number;
+//! - a push request is one transaction on one connection ([`RecordStore::in_batch`]):
+//!   its case locks are transaction advisory locks taken first in key order, so its
+//!   records cost one commit (one WAL flush) and the feed lock is held once per request;
 //! - enrolment attempts and upload caps are counted under a per-client / per-device
 //!   transaction lock, so two replicas cannot both admit the last place.
 //!
@@ -28,7 +31,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, Rec
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-use super::{CaseLock, StoreError, StoreResult};
+use super::{BatchStep, CaseLock, RecordStore, StoreError, StoreResult};
 
 /// The numbered migrations for PostgreSQL; index 0 is version 1. Never edit a released
 /// migration: add the next one.
@@ -54,8 +57,99 @@ pub struct PgStore {
     pool: Pool,
     locks: Pool,
     handle: tokio::runtime::Handle,
-    /// Taken only by `Drop`, which shuts it down without waiting.
+    /// Taken only by `Drop`, which shuts it down without waiting; `None` in a batch's
+    /// view, which runs on its store's runtime.
     runtime: Option<tokio::runtime::Runtime>,
+    /// In a batch's view ([`RecordStore::in_batch`]): the connection whose transaction
+    /// every query of the view goes into.
+    batch: Option<tokio::sync::Mutex<Pinned>>,
+}
+
+/// A batch's connection, in its open transaction. Unless [`Pinned::release`]d once the
+/// transaction has ended, dropping it closes the connection rather than handing it back
+/// to the pool half-way through: PostgreSQL then rolls the transaction back and releases
+/// its locks.
+pub(super) struct Pinned(Option<Object>);
+
+impl Pinned {
+    /// Hands the connection back to the pool; its transaction has ended.
+    fn release(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            drop(Object::take(client));
+        }
+    }
+}
+
+impl std::ops::Deref for Pinned {
+    type Target = Object;
+
+    fn deref(&self) -> &Object {
+        // Only `release` and `drop` take the connection, and both consume the guard.
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a batch connection used after release"))
+    }
+}
+
+/// A connection for queries: a pooled one, or in a batch's view the batch's own.
+pub(super) enum Conn<'a> {
+    /// From the query pool, for this call alone (boxed: a pooled object is large).
+    Pooled(Box<Object>),
+    /// The batch's connection, in its transaction.
+    Pinned(tokio::sync::MutexGuard<'a, Pinned>),
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Object;
+
+    fn deref(&self) -> &Object {
+        match self {
+            Conn::Pooled(c) => c,
+            Conn::Pinned(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Object {
+        match self {
+            Conn::Pooled(c) => c,
+            Conn::Pinned(c) => {
+                c.0.as_mut()
+                    .unwrap_or_else(|| unreachable!("a batch connection used after release"))
+            }
+        }
+    }
+}
+
+/// What the query helpers run on: a connection, or a transaction on one.
+pub(super) trait Db {
+    /// The client the statements go to.
+    type Client: GenericClient;
+    /// That client.
+    fn db(&self) -> &Self::Client;
+}
+
+impl Db for Conn<'_> {
+    type Client = Object;
+
+    fn db(&self) -> &Object {
+        self
+    }
+}
+
+impl Db for deadpool_postgres::Transaction<'_> {
+    type Client = Self;
+
+    fn db(&self) -> &Self {
+        self
+    }
 }
 
 impl PgStore {
@@ -90,6 +184,7 @@ impl PgStore {
             locks,
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
+            batch: None,
         };
         store.run(async {
             let mut client = store.client().await?;
@@ -106,9 +201,69 @@ impl PgStore {
         block_on(future)
     }
 
-    /// A pooled connection for queries.
-    async fn client(&self) -> StoreResult<Object> {
-        self.pool.get().await.map_err(pool_error)
+    /// A connection for queries: a pooled one, or in a batch's view the batch's.
+    async fn client(&self) -> StoreResult<Conn<'_>> {
+        match &self.batch {
+            Some(pinned) => Ok(Conn::Pinned(pinned.lock().await)),
+            None => Ok(Conn::Pooled(Box::new(
+                self.pool.get().await.map_err(pool_error)?,
+            ))),
+        }
+    }
+
+    /// Whether this is a batch's view (its writes are steps of the batch's transaction).
+    fn in_a_batch(&self) -> bool {
+        self.batch.is_some()
+    }
+
+    /// [`RecordStore::in_batch`]: one connection, one transaction, the cases' locks as
+    /// transaction advisory locks in key order (released by the commit, and taking no
+    /// connection of the lock pool, which a request with many cases could exhaust).
+    fn run_batch(
+        &self,
+        cases: &[&str],
+        work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
+    ) -> StoreResult<bool> {
+        let mut keys: Vec<i64> = cases.iter().map(|c| advisory_key("case", c)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let pinned = self.run(async {
+            let pinned = Pinned(Some(self.pool.get().await.map_err(pool_error)?));
+            pinned.batch_execute("BEGIN").await?;
+            for key in &keys {
+                pinned
+                    .execute("SELECT pg_advisory_xact_lock($1)", &[key])
+                    .await?;
+            }
+            Ok(pinned)
+        })?;
+        let mut view = PgStore {
+            pool: self.pool.clone(),
+            locks: self.locks.clone(),
+            handle: self.handle.clone(),
+            runtime: None,
+            batch: Some(tokio::sync::Mutex::new(pinned)),
+        };
+        // One transaction whatever the length: a replica's other requests have
+        // connections of their own, and the commit is what is paid once.
+        let commit = loop {
+            match work(&view) {
+                BatchStep::More => {}
+                BatchStep::Done => break true,
+                BatchStep::Abort => break false,
+            }
+        };
+        let Some(pinned) = view.batch.take().map(tokio::sync::Mutex::into_inner) else {
+            return Err(StoreError::Config("a batch lost its connection".into()));
+        };
+        self.run(async {
+            pinned
+                .batch_execute(if commit { "COMMIT" } else { "ROLLBACK" })
+                .await?;
+            Ok(())
+        })?;
+        pinned.release();
+        Ok(commit)
     }
 }
 
@@ -214,43 +369,31 @@ async fn migrate(
 }
 
 /// Rows of a statement prepared once per connection.
-async fn query(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> StoreResult<Vec<Row>> {
-    let stmt = c.prepare_cached(sql).await?;
-    Ok(c.query(&stmt, params).await?)
+async fn query(c: &impl Db, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
+    let stmt = c.db().prepare_cached(sql).await?;
+    Ok(c.db().query(&stmt, params).await?)
 }
 
 /// At most one row of a statement prepared once per connection.
 async fn query_opt(
-    c: &impl GenericClient,
+    c: &impl Db,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> StoreResult<Option<Row>> {
-    let stmt = c.prepare_cached(sql).await?;
-    Ok(c.query_opt(&stmt, params).await?)
+    let stmt = c.db().prepare_cached(sql).await?;
+    Ok(c.db().query_opt(&stmt, params).await?)
 }
 
 /// Exactly one row of a statement prepared once per connection.
-async fn query_one(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> StoreResult<Row> {
-    let stmt = c.prepare_cached(sql).await?;
-    Ok(c.query_one(&stmt, params).await?)
+async fn query_one(c: &impl Db, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Row> {
+    let stmt = c.db().prepare_cached(sql).await?;
+    Ok(c.db().query_one(&stmt, params).await?)
 }
 
 /// Runs a statement prepared once per connection; how many rows it changed.
-async fn execute(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> StoreResult<u64> {
-    let stmt = c.prepare_cached(sql).await?;
-    Ok(c.execute(&stmt, params).await?)
+async fn execute(c: &impl Db, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
+    let stmt = c.db().prepare_cached(sql).await?;
+    Ok(c.db().execute(&stmt, params).await?)
 }
 
 /// A held hazard-case lock: a session advisory lock on a connection of the lock pool,

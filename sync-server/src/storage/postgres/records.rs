@@ -4,7 +4,6 @@
 //! error, never a panic.
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::GenericClient;
 use gridwalk_model::org::{OrgUnit, Site};
 use gridwalk_model::protocol::{Person, RecordKind};
 use gridwalk_model::signing::GENESIS;
@@ -13,12 +12,12 @@ use tokio_postgres::error::SqlState;
 
 use super::super::sqlite::{now, parse_stamp, person_from_parts, stamp};
 use super::super::{
-    BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus, DeviceSummary,
-    EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome, RecordStore,
-    Redeemed, StoreError, StoreResult, StoredProof, StoredRecord, TokenDevice, Upload,
+    BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
+    DeviceSummary, EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome,
+    RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord, TokenDevice, Upload,
     UploadAdmission, UploadCap,
 };
-use super::{PgStore, advisory_key, execute, query, query_one, query_opt};
+use super::{Db, PgStore, advisory_key, execute, query, query_one, query_opt};
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
                               author_device, draft, personal, received_at, case_id, chain";
@@ -123,6 +122,14 @@ impl RecordStore for PgStore {
             query_one(&c, "SELECT count(*) FROM records", &[]).await?;
             Ok(())
         })
+    }
+
+    fn in_batch(
+        &self,
+        cases: &[&str],
+        work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
+    ) -> StoreResult<bool> {
+        self.run_batch(cases, work)
     }
 
     fn lock_case(&self, case_id: &str) -> StoreResult<CaseLock<'_>> {
@@ -1036,39 +1043,67 @@ impl RecordStore for PgStore {
 }
 
 impl PgStore {
-    /// One try at storing a pushed record with its case row, in one transaction.
+    /// One try at storing a pushed record with its case row, in one transaction; in a
+    /// batch's view, in a savepoint of the batch's transaction, so that an error undoes
+    /// this record alone and a retry can follow.
     async fn put_record_once(
         &self,
         rec: &NewRecord,
         case: Option<&CaseRow>,
     ) -> StoreResult<PutOutcome> {
         let mut c = self.client().await?;
-        let tx = c.transaction().await?;
-        let outcome = insert_record(&tx, rec).await?;
-        if let Some(row) = case {
-            match outcome {
-                PutOutcome::Stored(_) => write_case_row(&tx, row, true).await?,
-                PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => {
-                    write_case_row(&tx, row, false).await?
+        if self.in_a_batch() {
+            c.batch_execute("SAVEPOINT put_record").await?;
+            return match write_record(&c, rec, case).await {
+                Ok(outcome) => {
+                    c.batch_execute("RELEASE SAVEPOINT put_record").await?;
+                    Ok(outcome)
                 }
-                PutOutcome::Conflict => {}
-            }
-        } else if let (PutOutcome::Stored(_), RecordKind::HazardEvent, Some(case_id)) =
-            (&outcome, &rec.kind, &rec.case_id)
-        {
-            // An event of a case whose report has not arrived: the case awaits it.
-            execute(
-                &tx,
-                "INSERT INTO cases_awaiting_report(case_id) SELECT $1::TEXT
-                 WHERE NOT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)
-                 ON CONFLICT (case_id) DO NOTHING",
-                &[case_id],
-            )
-            .await?;
+                Err(e) => {
+                    c.batch_execute(
+                        "ROLLBACK TO SAVEPOINT put_record; RELEASE SAVEPOINT put_record",
+                    )
+                    .await?;
+                    Err(e)
+                }
+            };
         }
+        let tx = c.transaction().await?;
+        let outcome = write_record(&tx, rec, case).await?;
         tx.commit().await?;
         Ok(outcome)
     }
+}
+
+/// Stores a pushed record with its case row inside `tx`; the caller commits.
+async fn write_record(
+    tx: &impl Db,
+    rec: &NewRecord,
+    case: Option<&CaseRow>,
+) -> StoreResult<PutOutcome> {
+    let outcome = insert_record(tx, rec).await?;
+    if let Some(row) = case {
+        match outcome {
+            PutOutcome::Stored(_) => write_case_row(tx, row, true).await?,
+            PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => {
+                write_case_row(tx, row, false).await?
+            }
+            PutOutcome::Conflict => {}
+        }
+    } else if let (PutOutcome::Stored(_), RecordKind::HazardEvent, Some(case_id)) =
+        (&outcome, &rec.kind, &rec.case_id)
+    {
+        // An event of a case whose report has not arrived: the case awaits it.
+        execute(
+            tx,
+            "INSERT INTO cases_awaiting_report(case_id) SELECT $1::TEXT
+             WHERE NOT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)
+             ON CONFLICT (case_id) DO NOTHING",
+            &[case_id],
+        )
+        .await?;
+    }
+    Ok(outcome)
 }
 
 /// Inserts a pushed record inside `tx` (see [`PutOutcome`]); the caller commits.
@@ -1078,7 +1113,7 @@ impl PgStore {
 /// puller that has seen number N will never later find a smaller one appear (the
 /// skipped-record race of issue 14 item 4). Only the number and the commit are
 /// serialised; checking and the blob links are done before the lock.
-async fn insert_record(tx: &impl GenericClient, rec: &NewRecord) -> StoreResult<PutOutcome> {
+async fn insert_record(tx: &impl Db, rec: &NewRecord) -> StoreResult<PutOutcome> {
     let existing = query_opt(
         tx,
         "SELECT seq, body_hash, kind, draft, author_person FROM records WHERE id = $1",
@@ -1159,7 +1194,7 @@ fn feed_key() -> i64 {
 
 /// Writes a case's row inside `tx`, its fold and indexed columns in one statement:
 /// replacing the row when `replace`, else only when the case has none.
-async fn write_case_row(tx: &impl GenericClient, row: &CaseRow, replace: bool) -> StoreResult<()> {
+async fn write_case_row(tx: &impl Db, row: &CaseRow, replace: bool) -> StoreResult<()> {
     let on_conflict = if replace {
         "DO UPDATE SET unit = excluded.unit, department = excluded.department, \
          personal = excluded.personal, fold = excluded.fold, status = excluded.status, \
