@@ -2,7 +2,7 @@
 //! sites that get inspected, with the checks every import passes, on a device or on the
 //! server: all or nothing, naming the file, the line and the reason.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,43 @@ impl UnitTree {
             }
         }
         false
+    }
+
+    /// Every unit within `area` (`area` itself and the units under it), in no order;
+    /// empty for an unknown area.
+    pub fn area(&self, area: &str) -> Vec<String> {
+        if !self.parents.contains_key(area) {
+            return Vec::new();
+        }
+        let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (unit, parent) in &self.parents {
+            if let Some(parent) = parent {
+                children.entry(parent).or_default().push(unit);
+            }
+        }
+        // Breadth first, each unit once: a (corrupt) cycle must not hang a request.
+        let mut seen = HashSet::from([area]);
+        let mut found = vec![area];
+        let mut next = 0;
+        while let Some(unit) = found.get(next).copied() {
+            next += 1;
+            for child in children.get(unit).into_iter().flatten() {
+                if seen.insert(child) {
+                    found.push(child);
+                }
+            }
+        }
+        found.into_iter().map(str::to_owned).collect()
+    }
+
+    /// How many units the tree holds.
+    pub fn len(&self) -> usize {
+        self.parents.len()
+    }
+
+    /// Whether the tree holds no unit.
+    pub fn is_empty(&self) -> bool {
+        self.parents.is_empty()
     }
 
     /// Whether `unit` is one of the units above `of` (its ancestors).
@@ -429,5 +466,42 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn an_area_is_its_unit_and_every_unit_under_it_and_agrees_with_is_within() {
+        let unit = |id: &str, parent: Option<&str>| OrgUnit {
+            id: id.into(),
+            name: id.into(),
+            level: "grid".into(),
+            parent: parent.map(str::to_owned),
+        };
+        let units = [
+            unit("d", None),
+            unit("s1", Some("d")),
+            unit("s2", Some("d")),
+            unit("c1", Some("s1")),
+            unit("g1", Some("c1")),
+            unit("g2", Some("c1")),
+            unit("g3", Some("s2")),
+            // A corrupt cycle, which must not hang the walk.
+            unit("x", Some("y")),
+            unit("y", Some("x")),
+        ];
+        let tree = UnitTree::new(&units);
+        for area in ["d", "s1", "c1", "g3", "x", "nowhere"] {
+            let mut found = tree.area(area);
+            found.sort();
+            let mut expected: Vec<String> = units
+                .iter()
+                .filter(|u| tree.is_within(&u.id, area))
+                .map(|u| u.id.clone())
+                .collect();
+            expected.sort();
+            assert_eq!(found, expected, "area {area}");
+        }
+        assert_eq!(tree.area("s1").len(), 4);
+        assert!(tree.area("nowhere").is_empty());
+        assert_eq!(tree.len(), units.len());
     }
 }

@@ -30,7 +30,7 @@ use gridwalk_model::protocol::Person;
 
 use crate::auth::Caller;
 use crate::kinds::{CheckError, ClaimedAuthor, Reject};
-use crate::storage::{BlobLink, CaseScope, RecordStore, StoreError, StoredRecord};
+use crate::storage::{BlobLink, CaseScope, RecordFilter, RecordStore, StoreError, StoredRecord};
 
 pub use gridwalk_model::org::UnitTree;
 
@@ -199,6 +199,46 @@ pub fn read_access(
         Some(Access::Full)
     } else {
         Some(Access::Redacted)
+    }
+}
+
+/// The records worth weighing for `caller` in a pull (without `skip_device`'s): a
+/// superset of what [`read_access`] and [`may_read_photo`] let them read, for the store
+/// to narrow a page with its indexes.
+/// - an admin: everything;
+/// - everyone: what they pushed;
+/// - `grid-worker`, `community-staff`, `street-officer`, `supervisor`: the records of
+///   their area, photo records included (a photo record lies in the unit of the record
+///   its device first attached the photo to);
+/// - `department-officer`: the records of the cases assigned to their department now,
+///   and the photo records of photos attached to them.
+///
+/// One gap, by design: a photo record lying outside the caller's area, whose photo a
+/// record in their area also attaches, is not weighed; the photo itself is still
+/// fetched by its hash through that record ([`may_read_blob`]).
+pub fn read_filter(caller: &Person, skip_device: Option<&str>, tree: &UnitTree) -> RecordFilter {
+    let skip_device = skip_device.map(str::to_owned);
+    let units = match caller.role {
+        Role::Admin => {
+            return RecordFilter {
+                skip_device,
+                ..RecordFilter::everything()
+            };
+        }
+        Role::DepartmentOfficer => Vec::new(),
+        Role::Supervisor | Role::GridWorker | Role::CommunityStaff | Role::StreetOfficer => {
+            tree.area(&caller.unit)
+        }
+    };
+    // An area holding every unit reads like an admin's: no list to send.
+    let units = (units.len() < tree.len() || tree.is_empty()).then_some(units);
+    RecordFilter {
+        author: units.as_ref().map(|_| caller.id.clone()),
+        department: (caller.role == Role::DepartmentOfficer)
+            .then(|| caller.department.clone())
+            .flatten(),
+        units,
+        skip_device,
     }
 }
 

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use gridwalk_server::admin;
 use gridwalk_server::config::DataDir;
-use gridwalk_server::storage::Database;
+use gridwalk_server::storage::{Database, RecordFilter};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -263,7 +263,9 @@ async fn a_server_killed_mid_request_keeps_all_of_it_or_none_and_the_resend_stor
         let mut count: HashMap<String, usize> = HashMap::new();
         let mut after = 0;
         for _ in 0..1000 {
-            let page = store.records_after(after, 500).unwrap();
+            let page = store
+                .records_after(after, i64::MAX, &RecordFilter::everything(), 500)
+                .unwrap();
             let Some(last) = page.last() else { break };
             after = last.seq;
             for record in page {

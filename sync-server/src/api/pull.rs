@@ -1,9 +1,15 @@
 //! `GET /v1/pull?cursor=&limit=`: the records the caller may see, in the server's
 //! sequence order, a page at a time.
 //!
-//! The cursor is the server-assigned sequence number of the last record *examined*
+//! The cursor is the server-assigned sequence number up to which the pull has *looked*
 //! (not just the last one returned), so records the caller may not see are never
 //! scanned again. Treat it as opaque: store `next_cursor` and send it back.
+//!
+//! The store narrows the page with its indexes ([`crate::scope::read_filter`]): only
+//! the records of the caller's area, their own, and their department's cases are read
+//! at all, and the rules decide each of those; records the filter leaves out are
+//! passed over without being read, up to the highest sequence number stored when the
+//! page began.
 //!
 //! Items come in sequence order, with one exception: when a hazard case is assigned
 //! to a department, the `assigned` event brings the case's earlier events along for
@@ -33,12 +39,14 @@ use super::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds;
-use crate::scope::{Access, UnitTree, may_read_photo, read_access};
+use crate::scope::{Access, UnitTree, may_read_photo, read_access, read_filter};
 use crate::storage::{CaseScope, RecordStore, StoredRecord};
 
-/// How many rows one pull examines at most, so a caller who may see little of a big
-/// server still gets a quick answer (with `has_more`) instead of a long scan.
-const MAX_SCAN: usize = 20_000;
+/// How many sequence numbers one pull looks through at most, so a caller who may see
+/// little of a big server still gets a quick answer (with `has_more`) instead of a long
+/// scan.
+const SCAN_WINDOW: i64 = 20_000;
+/// Candidate records read from the store at a time.
 const SCAN_BATCH: u32 = 500;
 
 /// Handles a pull.
@@ -124,28 +132,34 @@ pub fn page(
         }
         None => None,
     };
+    let skip_device = skip_own.then_some(caller.device.as_str());
+    let tree = UnitTree::new(&store.units()?);
+    let filter = read_filter(&caller.person, skip_device, &tree);
     let mut page = Page {
         store,
         caller: &caller.person,
-        skip_device: skip_own.then_some(caller.device.as_str()),
-        tree: UnitTree::new(&store.units()?),
+        skip_device,
+        tree,
         cases: HashMap::new(),
         seen: HashSet::new(),
         items: Vec::new(),
     };
-    let mut scanned = 0usize;
-    'scan: loop {
-        let batch = store.records_after(cursor, SCAN_BATCH)?;
-        if batch.is_empty() {
-            break;
-        }
+    // Read before the page: every record up to it is committed (sequence numbers are
+    // drawn in commit order), so the cursor may move past the ones the filter leaves
+    // out without skipping one that commits later.
+    let upto = store.max_seq()?.min(cursor.saturating_add(SCAN_WINDOW));
+    'scan: while cursor < upto {
+        let batch = store.records_after(cursor, upto, &filter, SCAN_BATCH)?;
+        let whole = batch.len() < SCAN_BATCH as usize;
         for record in batch {
             cursor = record.seq;
-            scanned += 1;
             page.offer(record)?;
-            if page.items.len() >= limit as usize || scanned >= MAX_SCAN {
+            if page.items.len() >= limit as usize {
                 break 'scan;
             }
+        }
+        if whole {
+            cursor = upto;
         }
     }
     let has_more = cursor < store.max_seq()?;

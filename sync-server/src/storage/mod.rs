@@ -262,6 +262,31 @@ impl StoredRecord {
     }
 }
 
+/// Which records a pull page looks at, narrowed in the database's indexes so that a
+/// caller who may read little of a big server is not walked through all of it: a
+/// superset of what the caller may read, built by [`crate::scope::read_filter`]. The
+/// rules in [`crate::scope`] still decide every record it lets through.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// Records of these units are candidates; `None`: records of every unit, and the
+    /// other fields but `skip_device` do not matter.
+    pub units: Option<Vec<String>>,
+    /// Records this person pushed are candidates, wherever they lie.
+    pub author: Option<String>,
+    /// Records of the hazard cases assigned to this department now, and the photo
+    /// records of photos attached to them, are candidates.
+    pub department: Option<String>,
+    /// Records this device pushed are left out (it holds them).
+    pub skip_device: Option<String>,
+}
+
+impl RecordFilter {
+    /// Every record.
+    pub fn everything() -> RecordFilter {
+        RecordFilter::default()
+    }
+}
+
 /// A stored record naming a photo.
 #[derive(Debug, Clone)]
 pub struct BlobLink {
@@ -617,8 +642,15 @@ pub trait RecordStore:
     /// A duplicate writes the row only when the case has none (a store orphaned by a
     /// crash before this was one step).
     fn put_record(&self, record: &NewRecord, case: Option<&CaseRow>) -> StoreResult<PutOutcome>;
-    /// Up to `limit` records with `seq > after`, in sequence order.
-    fn records_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredRecord>>;
+    /// Up to `limit` records with `after < seq <= upto` that `filter` lets through, in
+    /// sequence order.
+    fn records_after(
+        &self,
+        after: i64,
+        upto: i64,
+        filter: &RecordFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRecord>>;
     /// The highest sequence number stored (0 when empty).
     fn max_seq(&self) -> StoreResult<i64>;
     /// Whether a record with this id is stored.

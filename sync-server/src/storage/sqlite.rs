@@ -13,6 +13,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use gridwalk_model::org::{OrgUnit, Site};
+use gridwalk_model::photo_record::ID_PREFIX as PHOTO_ID_PREFIX;
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::{Person, RecordKind};
 use gridwalk_model::signing::GENESIS;
@@ -22,8 +23,8 @@ use super::case_locks::CaseLocks;
 use super::{
     BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
     DeviceSummary, EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome,
-    RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord, TokenDevice, Upload,
-    UploadAdmission, UploadCap,
+    RecordFilter, RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord,
+    TokenDevice, Upload, UploadAdmission, UploadCap,
 };
 
 /// The server's numbered migrations, run by the shared runner
@@ -42,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_form_nonces.sql"),
     include_str!("migrations/0011_chained_records.sql"),
     include_str!("migrations/0012_dashboard_reads.sql"),
+    include_str!("migrations/0013_pull_scope.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
@@ -775,13 +777,56 @@ impl RecordStore for SqliteStore {
         Ok(outcome)
     }
 
-    fn records_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredRecord>> {
+    fn records_after(
+        &self,
+        after: i64,
+        upto: i64,
+        filter: &RecordFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRecord>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {RECORD_COLUMNS} FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-        ))?;
+        // One statement per shape of filter, each prepared once; the unit list travels
+        // as one JSON array, however long the area.
+        let units = match &filter.units {
+            Some(units) => Some(
+                serde_json::to_string(units)
+                    .map_err(|e| StoreError::Corrupt(format!("unit list: {e}")))?,
+            ),
+            None => None,
+        };
+        let mut sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records
+             WHERE seq > :after AND seq <= :upto AND author_device IS NOT :skip"
+        );
+        if units.is_some() {
+            sql.push_str(&format!(
+                " AND (unit IN (SELECT value FROM json_each(:units))
+                   OR author_person = :author
+                   OR case_id IN (SELECT case_id FROM cases WHERE department = :department)
+                   OR (kind = 'photo' AND :department IS NOT NULL AND EXISTS (
+                       SELECT 1 FROM record_blobs b
+                       JOIN records attaching ON attaching.id = b.record
+                       JOIN cases c ON c.case_id = attaching.case_id
+                       WHERE b.sha256 = substr(records.id, {skip})
+                         AND c.department = :department)))",
+                skip = PHOTO_ID_PREFIX.len() + 1
+            ));
+        }
+        sql.push_str(" ORDER BY seq LIMIT :limit");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
+            (":after", &after),
+            (":upto", &upto),
+            (":skip", &filter.skip_device),
+            (":limit", &limit),
+        ];
+        if units.is_some() {
+            named.push((":units", &units));
+            named.push((":author", &filter.author));
+            named.push((":department", &filter.department));
+        }
         let rows = stmt
-            .query_map(params![after, limit], record_from_row)?
+            .query_map(named.as_slice(), record_from_row)?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }

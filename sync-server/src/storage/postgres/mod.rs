@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_form_nonces.sql"),
     include_str!("migrations/0006_chained_records.sql"),
     include_str!("migrations/0007_dashboard_reads.sql"),
+    include_str!("migrations/0008_pull_scope.sql"),
 ];
 
 /// Most connections one replica opens for queries.

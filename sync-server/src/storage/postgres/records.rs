@@ -5,17 +5,19 @@
 
 use chrono::{DateTime, Utc};
 use gridwalk_model::org::{OrgUnit, Site};
+use gridwalk_model::photo_record::ID_PREFIX as PHOTO_ID_PREFIX;
 use gridwalk_model::protocol::{Person, RecordKind};
 use gridwalk_model::signing::GENESIS;
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 use super::super::sqlite::{now, parse_stamp, person_from_parts, stamp};
 use super::super::{
     BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
     DeviceSummary, EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome,
-    RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord, TokenDevice, Upload,
-    UploadAdmission, UploadCap,
+    RecordFilter, RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord,
+    TokenDevice, Upload, UploadAdmission, UploadCap,
 };
 use super::{Db, PgStore, advisory_key, execute, query, query_one, query_opt};
 
@@ -686,17 +688,53 @@ impl RecordStore for PgStore {
         }
     }
 
-    fn records_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredRecord>> {
+    fn records_after(
+        &self,
+        after: i64,
+        upto: i64,
+        filter: &RecordFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRecord>> {
+        // One statement per shape of filter, each prepared once per connection and
+        // without `IS NULL` branches, so that a generic plan still uses the indexes
+        // (`records_by_unit`, `records_by_author`) instead of walking every record.
+        let limit = i64::from(limit);
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&after, &upto, &limit];
+        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE seq > $1 AND seq <= $2");
+        if let Some(device) = &filter.skip_device {
+            params.push(device);
+            sql.push_str(&format!(" AND author_device <> ${}", params.len()));
+        }
+        if let Some(units) = &filter.units {
+            params.push(units);
+            let units_at = params.len();
+            let mut terms = vec![format!("unit = ANY(${units_at})")];
+            if let Some(author) = &filter.author {
+                params.push(author);
+                terms.push(format!("author_person = ${}", params.len()));
+            }
+            if let Some(department) = &filter.department {
+                params.push(department);
+                let at = params.len();
+                terms.push(format!(
+                    "case_id IN (SELECT case_id FROM cases WHERE department = ${at})"
+                ));
+                terms.push(format!(
+                    "(kind = 'photo' AND EXISTS (
+                        SELECT 1 FROM record_blobs b
+                        JOIN records attaching ON attaching.id = b.record
+                        JOIN cases c ON c.case_id = attaching.case_id
+                        WHERE b.sha256 = substr(records.id, {skip})
+                          AND c.department = ${at}))",
+                    skip = PHOTO_ID_PREFIX.len() + 1
+                ));
+            }
+            sql.push_str(&format!(" AND ({})", terms.join(" OR ")));
+        }
+        sql.push_str(" ORDER BY seq LIMIT $3");
         self.run(async {
             let c = self.client().await?;
-            let rows = query(
-                &c,
-                &format!(
-                    "SELECT {RECORD_COLUMNS} FROM records WHERE seq > $1 ORDER BY seq LIMIT $2"
-                ),
-                &[&after, &i64::from(limit)],
-            )
-            .await?;
+            let rows = query(&c, &sql, &params).await?;
             records_from(&rows)
         })
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::scratch::ScratchDatabase;
 use super::*;
-use crate::storage::{EnrolAttempt, NewRecord, PutOutcome, RecordStore};
+use crate::storage::{EnrolAttempt, NewRecord, PutOutcome, RecordFilter, RecordStore};
 use gridwalk_model::protocol::RecordKind;
 
 /// A scratch database, or `None` (and a line saying why) without a server.
@@ -193,7 +193,9 @@ fn records_are_stored_once_and_read_back_in_sequence_order() {
         PutOutcome::Conflict
     );
     store.put_record(&record("r2", "h2"), None).expect("put");
-    let after = store.records_after(0, 10).expect("read");
+    let after = store
+        .records_after(0, i64::MAX, &RecordFilter::everything(), 10)
+        .expect("read");
     assert_eq!(
         after.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         ["r1", "r2"]

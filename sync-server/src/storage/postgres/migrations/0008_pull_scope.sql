@@ -1,0 +1,8 @@
+-- Version 8 (after 0007), the twin of SQLite's 0013_pull_scope.sql: the indexes a pull narrows its page with
+-- (issue 14: every pull walked every record since its cursor, server-wide, and asked
+-- for each whether the caller may read it). A grid worker's page is now the records of
+-- their area, those they pushed, and for a department officer the records of the cases
+-- assigned to the department, each found through its index in sequence order.
+CREATE INDEX records_by_unit ON records(unit, seq);
+CREATE INDEX records_by_author ON records(author_person, seq);
+CREATE INDEX cases_by_department ON cases(department) WHERE department IS NOT NULL;
