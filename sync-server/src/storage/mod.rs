@@ -540,8 +540,10 @@ pub trait RecordStore:
     /// comes next, [`BatchStep`]), committed once at [`BatchStep::Done`] and rolled back
     /// at [`BatchStep::Abort`] or an error: a push request's records cost one durable
     /// commit (one fsync), not one each, and a crash before the commit loses the whole
-    /// request, which the device re-sends since nothing was acknowledged. Returns whether
-    /// it committed.
+    /// request, which the device re-sends since nothing was acknowledged. Returns
+    /// `None` when it rolled back, and when it committed the records whose sequence
+    /// number was drawn at the commit: inside the batch, `put_record` may answer a
+    /// provisional number for a stored record, which the final one replaces.
     ///
     /// Inside, [`RecordStore::put_record`] is a savepoint: a record refused on writing
     /// (a conflict) leaves the others of the batch as they are. Reads see the batch's
@@ -562,7 +564,7 @@ pub trait RecordStore:
         &self,
         cases: &[&str],
         work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<Vec<(String, i64)>>>;
     /// Inserts or updates org units (validated by the caller).
     fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()>;
     /// Every org unit.

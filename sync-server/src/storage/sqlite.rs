@@ -288,7 +288,7 @@ impl RecordStore for SqliteStore {
         &self,
         cases: &[&str],
         work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Vec<(String, i64)>>> {
         // Sorted, so two batches sharing cases take them in the same order (no cycle);
         // taken before the connection, which a holder of the connection never waits on.
         let mut cases = cases.to_vec();
@@ -315,7 +315,8 @@ impl RecordStore for SqliteStore {
         lent.view
             .conn()?
             .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })?;
-        Ok(commit)
+        // One writer at a time: every number was final when it was drawn.
+        Ok(commit.then(Vec::new))
     }
 
     fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()> {

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_chained_records.sql"),
     include_str!("migrations/0007_dashboard_reads.sql"),
     include_str!("migrations/0008_pull_scope.sql"),
+    include_str!("migrations/0009_seq_at_commit.sql"),
 ];
 
 /// Most connections one replica opens for queries.
@@ -145,6 +146,14 @@ impl Db for Conn<'_> {
     }
 }
 
+impl Db for Pinned {
+    type Client = Object;
+
+    fn db(&self) -> &Object {
+        self
+    }
+}
+
 impl Db for deadpool_postgres::Transaction<'_> {
     type Client = Self;
 
@@ -224,7 +233,7 @@ impl PgStore {
         &self,
         cases: &[&str],
         work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Vec<(String, i64)>>> {
         let mut keys: Vec<i64> = cases.iter().map(|c| advisory_key("case", c)).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -257,14 +266,17 @@ impl PgStore {
         let Some(pinned) = view.batch.take().map(tokio::sync::Mutex::into_inner) else {
             return Err(StoreError::Config("a batch lost its connection".into()));
         };
-        self.run(async {
-            pinned
-                .batch_execute(if commit { "COMMIT" } else { "ROLLBACK" })
-                .await?;
-            Ok(())
+        let numbered = self.run(async {
+            if !commit {
+                pinned.batch_execute("ROLLBACK").await?;
+                return Ok(None);
+            }
+            let numbered = records::number_records(&pinned).await?;
+            pinned.batch_execute("COMMIT").await?;
+            Ok(Some(numbered))
         })?;
         pinned.release();
-        Ok(commit)
+        Ok(numbered)
     }
 }
 

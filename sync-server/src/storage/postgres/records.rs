@@ -130,7 +130,7 @@ impl RecordStore for PgStore {
         &self,
         cases: &[&str],
         work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Vec<(String, i64)>>> {
         self.run_batch(cases, work)
     }
 
@@ -1095,6 +1095,7 @@ impl PgStore {
             return match write_record(&c, rec, case).await {
                 Ok(outcome) => {
                     c.batch_execute("RELEASE SAVEPOINT put_record").await?;
+                    // The batch's commit numbers it (`run_batch`).
                     Ok(outcome)
                 }
                 Err(e) => {
@@ -1107,10 +1108,57 @@ impl PgStore {
             };
         }
         let tx = c.transaction().await?;
-        let outcome = write_record(&tx, rec, case).await?;
+        let mut outcome = write_record(&tx, rec, case).await?;
+        if let PutOutcome::Stored(_) = outcome {
+            let numbered = number_records(&tx).await?;
+            match numbered.iter().find(|(id, _)| *id == rec.id) {
+                Some((_, seq)) => outcome = PutOutcome::Stored(*seq),
+                None => {
+                    return Err(StoreError::Corrupt(format!(
+                        "record {} was stored without a provisional number",
+                        rec.id
+                    )));
+                }
+            }
+        }
         tx.commit().await?;
         Ok(outcome)
     }
+}
+
+/// Where provisional sequence numbers start (2⁶², `records_provisional` in
+/// `0009_seq_at_commit.sql`): above every final one, so a batch's own reads still
+/// find its records in the order it stored them.
+pub(super) const PROVISIONAL_FROM: i64 = 1 << 62;
+
+/// Gives the records this transaction stored their final sequence numbers, in the
+/// order it stored them, under the feed lock, which the transaction holds until it
+/// commits; returns `(id, number)` for each. Call it last before the commit.
+///
+/// A record numbered after another therefore commits after it, so a puller that has
+/// seen number N never later finds a smaller one appear (the skipped-record race of
+/// issue 14 item 4). Only the numbering and the commit are serialised: every check and
+/// write of the push happened before, side by side with other pushes, under a
+/// provisional number no other transaction ever sees.
+pub(super) async fn number_records(tx: &impl Db) -> StoreResult<Vec<(String, i64)>> {
+    execute(tx, "SELECT pg_advisory_xact_lock($1)", &[&feed_key()]).await?;
+    // PostgreSQL evaluates a volatile function of the select list after the sort, so
+    // `nextval` follows the provisional order; materialised, so it runs once per row.
+    let rows = query(
+        tx,
+        "WITH numbered AS MATERIALIZED (
+             SELECT seq AS provisional,
+                    nextval(pg_get_serial_sequence('records', 'seq')) AS final
+             FROM records WHERE seq >= $1 ORDER BY seq)
+         UPDATE records SET seq = numbered.final
+         FROM numbered WHERE records.seq = numbered.provisional
+         RETURNING records.id, records.seq",
+        &[&PROVISIONAL_FROM],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 /// Stores a pushed record with its case row inside `tx`; the caller commits.
@@ -1144,13 +1192,8 @@ async fn write_record(
     Ok(outcome)
 }
 
-/// Inserts a pushed record inside `tx` (see [`PutOutcome`]); the caller commits.
-///
-/// The sequence number is drawn last, under the feed lock, which the transaction holds
-/// until it commits: a record numbered after another therefore commits after it, so a
-/// puller that has seen number N will never later find a smaller one appear (the
-/// skipped-record race of issue 14 item 4). Only the number and the commit are
-/// serialised; checking and the blob links are done before the lock.
+/// Inserts a pushed record inside `tx` (see [`PutOutcome`]) under a provisional
+/// sequence number; the caller numbers it ([`number_records`]) and commits.
 async fn insert_record(tx: &impl Db, rec: &NewRecord) -> StoreResult<PutOutcome> {
     let existing = query_opt(
         tx,
@@ -1191,14 +1234,14 @@ async fn insert_record(tx: &impl Db, rec: &NewRecord) -> StoreResult<PutOutcome>
         )
         .await?;
     }
-    execute(tx, "SELECT pg_advisory_xact_lock($1)", &[&feed_key()]).await?;
     let proof = rec.proof.as_ref();
     let row = query_one(
         tx,
-        "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
+        "INSERT INTO records(seq, id, kind, body, body_hash, unit, department, author_person,
            author_device, draft, personal, received_at, case_id, proof_prev,
            proof_signature, proof_link, chain, proof_chained)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         VALUES (nextval('records_provisional'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                 $11, $12, $13, $14, $15, $16, $17)
          RETURNING seq",
         &[
             &rec.id,

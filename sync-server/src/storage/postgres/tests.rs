@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::scratch::ScratchDatabase;
 use super::*;
-use crate::storage::{EnrolAttempt, NewRecord, PutOutcome, RecordFilter, RecordStore};
+use crate::storage::{BatchStep, EnrolAttempt, NewRecord, PutOutcome, RecordFilter, RecordStore};
 use gridwalk_model::protocol::RecordKind;
 
 /// A scratch database, or `None` (and a line saying why) without a server.
@@ -260,4 +260,52 @@ fn enrolment_attempts_are_counted_in_the_database() {
             .expect("note"),
         EnrolAttempt::Allowed(_)
     ));
+}
+
+#[test]
+fn a_batch_numbers_its_records_at_commit_in_the_order_it_stored_them() {
+    let Some(db) = scratch() else { return };
+    let a = PgStore::open(db.url()).expect("open a");
+    let b = PgStore::open(db.url()).expect("open b");
+    a.put_record(&record("before", "h0"), None).expect("put");
+    let mut answered = Vec::new();
+    let ids = ["b1", "b2", "b3", "b4"];
+    let mut pending = ids.iter();
+    let numbered = a
+        .in_batch(&[], &mut |view| {
+            let Some(id) = pending.next() else {
+                return BatchStep::Done;
+            };
+            let outcome = view.put_record(&record(id, id), None).expect("put");
+            // Meanwhile another replica stores and numbers a record of its own: the
+            // batch's records are numbered after it, since they commit after it.
+            if *id == "b2" {
+                b.put_record(&record("other", "h9"), None).expect("other");
+            }
+            answered.push(outcome);
+            BatchStep::More
+        })
+        .expect("batch")
+        .expect("committed");
+    // Inside, the records had provisional numbers; the commit gave the final ones.
+    assert!(
+        answered
+            .iter()
+            .all(|o| matches!(o, PutOutcome::Stored(seq) if *seq >= records::PROVISIONAL_FROM))
+    );
+    let stored = a
+        .records_after(0, i64::MAX, &RecordFilter::everything(), 10)
+        .expect("read");
+    assert_eq!(
+        stored.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["before", "other", "b1", "b2", "b3", "b4"]
+    );
+    let finals: Vec<(String, i64)> = stored[2..].iter().map(|r| (r.id.clone(), r.seq)).collect();
+    assert_eq!(numbered, finals);
+    assert!(a.max_seq().expect("max") < records::PROVISIONAL_FROM);
+    // A duplicate answers the final number.
+    assert_eq!(
+        b.put_record(&record("b3", "b3"), None).expect("again"),
+        PutOutcome::Duplicate(finals[2].1)
+    );
 }
