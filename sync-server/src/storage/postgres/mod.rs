@@ -65,6 +65,9 @@ pub struct PgStore {
     /// In a batch's view ([`RecordStore::in_batch`]): the connection whose transaction
     /// every query of the view goes into.
     batch: Option<tokio::sync::Mutex<Pinned>>,
+    /// In a batch's view: the provisional numbers of the records it stored, in order,
+    /// for the commit to number ([`records::number_and_commit`]).
+    provisional: std::sync::Mutex<Vec<i64>>,
 }
 
 /// A batch's connection, in its open transaction. Unless [`Pinned::release`]d once the
@@ -195,6 +198,7 @@ impl PgStore {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
             batch: None,
+            provisional: std::sync::Mutex::default(),
         };
         store.run(async {
             let mut client = store.client().await?;
@@ -253,6 +257,7 @@ impl PgStore {
             handle: self.handle.clone(),
             runtime: None,
             batch: Some(tokio::sync::Mutex::new(pinned)),
+            provisional: std::sync::Mutex::default(),
         };
         // One transaction whatever the length: a replica's other requests have
         // connections of their own, and the commit is what is paid once.
@@ -271,9 +276,14 @@ impl PgStore {
                 pinned.batch_execute("ROLLBACK").await?;
                 return Ok(None);
             }
-            let numbered = records::number_records(&pinned).await?;
-            pinned.batch_execute("COMMIT").await?;
-            Ok(Some(numbered))
+            let provisional = view
+                .provisional
+                .lock()
+                .map_err(|_| StoreError::Poisoned)?
+                .clone();
+            Ok(Some(
+                records::number_and_commit(&pinned, &provisional).await?,
+            ))
         })?;
         pinned.release();
         Ok(numbered)

@@ -1096,6 +1096,12 @@ impl PgStore {
                 Ok(outcome) => {
                     c.batch_execute("RELEASE SAVEPOINT put_record").await?;
                     // The batch's commit numbers it (`run_batch`).
+                    if let PutOutcome::Stored(provisional) = outcome {
+                        self.provisional
+                            .lock()
+                            .map_err(|_| StoreError::Poisoned)?
+                            .push(provisional);
+                    }
                     Ok(outcome)
                 }
                 Err(e) => {
@@ -1109,17 +1115,11 @@ impl PgStore {
         }
         let tx = c.transaction().await?;
         let mut outcome = write_record(&tx, rec, case).await?;
-        if let PutOutcome::Stored(_) = outcome {
-            let numbered = number_records(&tx).await?;
-            match numbered.iter().find(|(id, _)| *id == rec.id) {
-                Some((_, seq)) => outcome = PutOutcome::Stored(*seq),
-                None => {
-                    return Err(StoreError::Corrupt(format!(
-                        "record {} was stored without a provisional number",
-                        rec.id
-                    )));
-                }
-            }
+        if let PutOutcome::Stored(provisional) = outcome {
+            execute(&tx, "SELECT pg_advisory_xact_lock($1)", &[&feed_key()]).await?;
+            // Not `query_one`: a statement of its own each time, so not one to cache.
+            let row = tx.query_one(&numbering(&[provisional]), &[]).await?;
+            outcome = PutOutcome::Stored(row.try_get(1)?);
         }
         tx.commit().await?;
         Ok(outcome)
@@ -1129,36 +1129,81 @@ impl PgStore {
 /// Where provisional sequence numbers start (2⁶², `records_provisional` in
 /// `0009_seq_at_commit.sql`): above every final one, so a batch's own reads still
 /// find its records in the order it stored them.
+#[cfg(test)]
 pub(super) const PROVISIONAL_FROM: i64 = 1 << 62;
 
-/// Gives the records this transaction stored their final sequence numbers, in the
-/// order it stored them, under the feed lock, which the transaction holds until it
-/// commits; returns `(id, number)` for each. Call it last before the commit.
+/// Gives the records a batch stored (`provisional`, their provisional numbers in the
+/// order it stored them) their final sequence numbers in that order, and commits: the
+/// feed lock, the numbering and the commit go to the server in one message, so the
+/// lock, which the transaction holds until it commits, is never held while waiting on
+/// this process. Returns `(id, number)` for each record.
 ///
 /// A record numbered after another therefore commits after it, so a puller that has
 /// seen number N never later finds a smaller one appear (the skipped-record race of
 /// issue 14 item 4). Only the numbering and the commit are serialised: every check and
 /// write of the push happened before, side by side with other pushes, under a
 /// provisional number no other transaction ever sees.
-pub(super) async fn number_records(tx: &impl Db) -> StoreResult<Vec<(String, i64)>> {
-    execute(tx, "SELECT pg_advisory_xact_lock($1)", &[&feed_key()]).await?;
-    // PostgreSQL evaluates a volatile function of the select list after the sort, so
-    // `nextval` follows the provisional order; materialised, so it runs once per row.
-    let rows = query(
-        tx,
+pub(super) async fn number_and_commit(
+    c: &tokio_postgres::Client,
+    provisional: &[i64],
+) -> StoreResult<Vec<(String, i64)>> {
+    if provisional.is_empty() {
+        c.batch_execute("COMMIT").await?;
+        return Ok(Vec::new());
+    }
+    // Only integers of this process go into the text: the simple protocol (one
+    // message, no parameters) is safe here.
+    let script = format!(
+        "SELECT pg_advisory_xact_lock({feed}); {numbering}; COMMIT",
+        feed = feed_key(),
+        numbering = numbering(provisional)
+    );
+    let mut numbered = Vec::new();
+    for message in c.simple_query(&script).await? {
+        if let tokio_postgres::SimpleQueryMessage::Row(row) = message
+            && row.columns().first().map(|c| c.name()) == Some("id")
+        {
+            let (Some(id), Some(seq)) = (row.try_get(0)?, row.try_get(1)?) else {
+                return Err(StoreError::Corrupt(
+                    "a numbered record without an id".into(),
+                ));
+            };
+            let seq = seq
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("record {id} numbered `{seq}`: {e}")))?;
+            numbered.push((id.to_owned(), seq));
+        }
+    }
+    if numbered.len() != provisional.len() {
+        return Err(StoreError::Corrupt(format!(
+            "{} records were stored but {} numbered",
+            provisional.len(),
+            numbered.len()
+        )));
+    }
+    Ok(numbered)
+}
+
+/// The statement giving the records with these provisional numbers their final ones,
+/// in the order given (each found through the primary key, never by a range of
+/// provisional numbers, which holds every renumbered row's dead entry until vacuum).
+/// Materialised, so `nextval` runs once per row, in the order of `ordinality`
+/// (PostgreSQL evaluates a volatile function of the select list after the sort).
+fn numbering(provisional: &[i64]) -> String {
+    let list = provisional
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(
         "WITH numbered AS MATERIALIZED (
-             SELECT seq AS provisional,
-                    nextval(pg_get_serial_sequence('records', 'seq')) AS final
-             FROM records WHERE seq >= $1 ORDER BY seq)
+             SELECT provisional, nextval(pg_get_serial_sequence('records', 'seq')) AS final
+             FROM unnest(ARRAY[{list}]::BIGINT[]) WITH ORDINALITY AS p(provisional, n)
+             ORDER BY n)
          UPDATE records SET seq = numbered.final
          FROM numbered WHERE records.seq = numbered.provisional
-         RETURNING records.id, records.seq",
-        &[&PROVISIONAL_FROM],
+         RETURNING records.id, records.seq"
     )
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
 }
 
 /// Stores a pushed record with its case row inside `tx`; the caller commits.
