@@ -12,60 +12,19 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{fixture, routine, test_database};
+use common::{ServerProcess, fixture, routine, test_database};
 use gridwalk_server::admin;
 use gridwalk_server::config::DataDir;
 use gridwalk_server::storage::Database;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gridwalk-server");
 const WRITERS: usize = 6;
 const BATCHES: usize = 12;
 const BATCH: usize = 4;
 const PULLERS: usize = 3;
 const PAGE: u32 = 3;
-
-/// A server process, killed when dropped.
-struct Replica {
-    child: Child,
-    base: String,
-}
-
-impl Replica {
-    fn start(data: &std::path::Path, database: &Database) -> Replica {
-        let mut command = Command::new(BIN);
-        command.arg("--data").arg(data);
-        if let Database::Postgres(url) = database {
-            command.arg("--database").arg(url);
-        }
-        let mut child = command
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("gridwalk-server listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        Replica { child, base }
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn enrol(client: &reqwest::Client, base: &str, code: &str) -> String {
     let response = client
@@ -110,9 +69,9 @@ async fn concurrent_pushes_on_two_replicas_never_let_a_puller_skip_a_record() {
     }
     // Two replicas on one PostgreSQL database, sharing the photo folder; the embedded
     // store has one process, so both "replicas" are it.
-    let first = Replica::start(data.path(), &database);
+    let first = ServerProcess::start(data.path(), &database);
     let second = match database {
-        Database::Postgres(_) => Some(Replica::start(data.path(), &database)),
+        Database::Postgres(_) => Some(ServerProcess::start(data.path(), &database)),
         Database::Sqlite(_) => None,
     };
     let bases = [

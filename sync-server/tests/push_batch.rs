@@ -11,8 +11,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -109,44 +107,6 @@ async fn an_item_refused_mid_request_changes_nothing_and_undoes_none_of_the_othe
     server.stop().await;
 }
 
-/// A server process (the binary), killed when dropped.
-struct Process {
-    child: Child,
-    base: String,
-}
-
-impl Process {
-    fn start(data: &std::path::Path, database: &Database) -> Process {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gridwalk-server"));
-        command.arg("--data").arg(data);
-        if let Database::Postgres(url) = database {
-            command.arg("--database").arg(url);
-        }
-        let mut child = command
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("gridwalk-server listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        Process { child, base }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// How many items a request carries: as many as the server stores in one transaction
 /// (a longer request is stored in batches of this many, each kept whole).
 const ITEMS: usize = gridwalk_server::api::push::BATCH_ITEMS;
@@ -205,7 +165,7 @@ async fn a_server_killed_mid_request_keeps_all_of_it_or_none_and_the_resend_stor
         .timeout(Duration::from_secs(120))
         .build()
         .unwrap();
-    let mut server = Process::start(data.path(), &database);
+    let mut server = ServerProcess::start(data.path(), &database);
     let enrolled: Value = client
         .post(format!("{}/v1/enrol", server.base))
         .json(&json!({ "code": code }))
@@ -251,7 +211,7 @@ async fn a_server_killed_mid_request_keeps_all_of_it_or_none_and_the_resend_stor
             );
         }
         // The device re-sends what it got no answer for.
-        server = Process::start(data.path(), &database);
+        server = ServerProcess::start(data.path(), &database);
         assert!(push(&client, &server.base, &token, &items).await);
         sent.extend(items);
     }

@@ -694,3 +694,45 @@ pub async fn upload_with_metadata(
     assert_eq!(patched.status(), 204);
     location
 }
+
+/// The server binary serving `data` (and `database`, when PostgreSQL) on 127.0.0.1:0 in
+/// a process of its own, which a test can kill; killed when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`, as the server printed it.
+    pub base: String,
+}
+
+impl ServerProcess {
+    pub fn start(data: &Path, database: &Database) -> ServerProcess {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gridwalk-server"));
+        command.arg("--data").arg(data);
+        if let Database::Postgres(url) = database {
+            command.arg("--database").arg(url);
+        }
+        let mut child = command
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("gridwalk-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        ServerProcess { child, base }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

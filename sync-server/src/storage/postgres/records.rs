@@ -580,40 +580,25 @@ impl RecordStore for PgStore {
     fn chain_status(&self, device: &str, record_id: &str, prev: &str) -> StoreResult<ChainStatus> {
         self.run(async {
             let c = self.client().await?;
-            let sibling = query_opt(
+            // The three questions in one round trip (each an index probe): it is asked
+            // for every record of every push.
+            let row = query_one(
                 &c,
-                "SELECT 1 FROM records WHERE author_device = $1 AND proof_prev = $2
-                 AND id <> $3 LIMIT 1",
+                "SELECT
+                   EXISTS (SELECT 1 FROM records WHERE author_device = $1
+                           AND proof_prev = $2 AND id <> $3),
+                   EXISTS (SELECT 1 FROM records WHERE author_device = $1
+                           AND proof_link IS NOT NULL AND id <> $3),
+                   EXISTS (SELECT 1 FROM records WHERE author_device = $1
+                           AND proof_link = $2)",
                 &[&device, &prev, &record_id],
             )
-            .await?
-            .is_some();
-            if sibling {
-                return Ok(ChainStatus::Fork);
-            }
-            if prev == GENESIS {
-                let earlier = query_opt(
-                    &c,
-                    "SELECT 1 FROM records WHERE author_device = $1 AND proof_link IS NOT NULL
-                     AND id <> $2 LIMIT 1",
-                    &[&device, &record_id],
-                )
-                .await?
-                .is_some();
-                return Ok(if earlier {
-                    ChainStatus::Fork
-                } else {
-                    ChainStatus::Linked
-                });
-            }
-            let predecessor = query_opt(
-                &c,
-                "SELECT 1 FROM records WHERE author_device = $1 AND proof_link = $2 LIMIT 1",
-                &[&device, &prev],
-            )
-            .await?
-            .is_some();
-            Ok(if predecessor {
+            .await?;
+            let (sibling, earlier, predecessor): (bool, bool, bool) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            Ok(if sibling || (prev == GENESIS && earlier) {
+                ChainStatus::Fork
+            } else if prev == GENESIS || predecessor {
                 ChainStatus::Linked
             } else {
                 ChainStatus::Gap
@@ -1091,8 +1076,17 @@ impl PgStore {
     ) -> StoreResult<PutOutcome> {
         let mut c = self.client().await?;
         if self.in_a_batch() {
-            c.batch_execute("SAVEPOINT put_record").await?;
-            return match write_record(&c, rec, case).await {
+            // Sent together (tokio-postgres pipelines requests polled at once, in the
+            // order polled): the savepoint does not cost a round trip of its own.
+            let written = tokio::join!(
+                c.batch_execute("SAVEPOINT put_record"),
+                write_record(&c, rec, case)
+            );
+            let written = match written {
+                (Ok(()), written) => written,
+                (Err(e), _) => Err(e.into()),
+            };
+            return match written {
                 Ok(outcome) => {
                     c.batch_execute("RELEASE SAVEPOINT put_record").await?;
                     // The batch's commit numbers it (`run_batch`).
@@ -1269,13 +1263,22 @@ async fn insert_record(tx: &impl Db, rec: &NewRecord) -> StoreResult<PutOutcome>
         execute(tx, "DELETE FROM record_blobs WHERE record = $1", &[&rec.id]).await?;
         execute(tx, "DELETE FROM records WHERE id = $1", &[&rec.id]).await?;
     }
-    for (sha, personal) in &rec.blobs {
+    // The record's photo links in one statement (one round trip however many); a photo
+    // named twice is one link, personal if either naming is.
+    if !rec.blobs.is_empty() {
+        let (shas, personal): (Vec<&str>, Vec<bool>) = rec
+            .blobs
+            .iter()
+            .map(|(sha, personal)| (sha.as_str(), *personal))
+            .unzip();
         execute(
             tx,
-            "INSERT INTO record_blobs(record, sha256, personal) VALUES ($1, $2, $3)
+            "INSERT INTO record_blobs(record, sha256, personal)
+             SELECT $1, sha, bool_or(personal)
+             FROM unnest($2::TEXT[], $3::BOOLEAN[]) AS link(sha, personal) GROUP BY sha
              ON CONFLICT(record, sha256) DO UPDATE
                SET personal = record_blobs.personal OR excluded.personal",
-            &[&rec.id, sha, personal],
+            &[&rec.id, &shas, &personal],
         )
         .await?;
     }
@@ -1335,42 +1338,42 @@ async fn write_case_row(tx: &impl Db, row: &CaseRow, replace: bool) -> StoreResu
     };
     let scope = &row.scope;
     let c = &row.columns;
-    // The case has its row now: it awaits its report no longer.
-    execute(
+    let insert = format!(
+        "INSERT INTO cases(case_id, unit, department, personal, fold, status, level,
+           category, report_unit, site, reported_at_ms, due_ms, rectified_at_ms,
+           solved_at_ms, solved_level, closed_at_ms, last_hlc_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         ON CONFLICT(case_id) {on_conflict}"
+    );
+    let columns: [&(dyn ToSql + Sync); 17] = [
+        &scope.case_id,
+        &scope.unit,
+        &scope.department,
+        &scope.personal,
+        &row.fold,
+        &c.status,
+        &c.level,
+        &c.category,
+        &c.report_unit,
+        &c.site,
+        &c.reported_at_ms,
+        &c.due_ms,
+        &c.rectified_at_ms,
+        &c.solved_at_ms,
+        &c.solved_level,
+        &c.closed_at_ms,
+        &c.last_hlc_ms,
+    ];
+    // The case has its row now: it awaits its report no longer. Both statements sent
+    // together (one round trip).
+    let awaiting = execute(
         tx,
         "DELETE FROM cases_awaiting_report WHERE case_id = $1",
-        &[&scope.case_id],
-    )
-    .await?;
-    execute(
-        tx,
-        &format!(
-            "INSERT INTO cases(case_id, unit, department, personal, fold, status, level,
-               category, report_unit, site, reported_at_ms, due_ms, rectified_at_ms,
-               solved_at_ms, solved_level, closed_at_ms, last_hlc_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-             ON CONFLICT(case_id) {on_conflict}"
-        ),
-        &[
-            &scope.case_id,
-            &scope.unit,
-            &scope.department,
-            &scope.personal,
-            &row.fold,
-            &c.status,
-            &c.level,
-            &c.category,
-            &c.report_unit,
-            &c.site,
-            &c.reported_at_ms,
-            &c.due_ms,
-            &c.rectified_at_ms,
-            &c.solved_at_ms,
-            &c.solved_level,
-            &c.closed_at_ms,
-            &c.last_hlc_ms,
-        ],
-    )
-    .await?;
+        &columns[..1],
+    );
+    let row = execute(tx, &insert, &columns);
+    let (awaiting, row) = tokio::join!(awaiting, row);
+    awaiting?;
+    row?;
     Ok(())
 }
