@@ -20,12 +20,15 @@ use crate::proofs::{self, ProofError, Sealing};
 use crate::scope::{UnitTree, WriteIntent, check_authorship, may_write};
 use crate::storage::{BatchStep, NewRecord, PutOutcome, RecordStore};
 
-/// Most items stored in one transaction, with one durable commit. A phone's push of a
-/// few inspections (7 records each) is one; a long request (up to the batch limit) is a
-/// few in turn, so that it holds the feed lock (PostgreSQL) or the connection (embedded)
-/// only briefly, and a push to an unrelated case never waits for all of it (issue 10). A
-/// crash keeps whole batches: what the re-send finds stored it answers as duplicates.
-pub const BATCH_ITEMS: usize = 64;
+/// Most items stored in one transaction, with one durable commit. A phone's push of two
+/// inspections (7 records each) is one; a long request (up to the batch limit) is many
+/// in turn, so that it holds the embedded store's one connection only briefly (the
+/// store serves it first come, first served) and a push to an unrelated case, which
+/// needs the connection a few times, never waits for all of it (issue 10;
+/// `sync-server/tests/case_stall.rs`: at 64, a batch held it ~25 ms and the unrelated
+/// push could finish last). A crash keeps whole batches: what the re-send finds stored
+/// it answers as duplicates.
+pub const BATCH_ITEMS: usize = 16;
 
 /// Handles a push batch.
 pub async fn push(

@@ -51,16 +51,37 @@ const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_pers
 
 /// The SQLite record store.
 pub struct SqliteStore {
-    /// The connection; `None` while a batch has borrowed it ([`RecordStore::in_batch`]).
-    conn: Mutex<Option<Connection>>,
-    /// Signalled when a borrowed connection comes back.
+    /// The connection and the queue for it.
+    conn: Mutex<Slot>,
+    /// Signalled when the connection is free for the next in the queue.
     returned: Condvar,
     /// Hazard-case locks: in this process, which owns the file.
     case_locks: CaseLocks,
 }
 
-/// The store's connection, held: what every query goes through.
-struct ConnGuard<'a>(MutexGuard<'a, Option<Connection>>);
+/// The connection and who is next for it: first come, first served, so a push of many
+/// batches, which gives the connection back between them, cannot take it again ahead
+/// of a request that was already waiting (an unrelated push must not wait for all of a
+/// long one, issue 10).
+struct Slot {
+    /// `None` while a batch has borrowed it ([`RecordStore::in_batch`]).
+    conn: Option<Connection>,
+    /// The next ticket to hand out.
+    next: u64,
+    /// The ticket whose turn it is.
+    serving: u64,
+}
+
+/// The store's connection, held: what every query goes through. Dropping it serves the
+/// next ticket.
+struct ConnGuard<'a>(MutexGuard<'a, Slot>, &'a Condvar);
+
+impl Drop for ConnGuard<'_> {
+    fn drop(&mut self) {
+        self.0.serving += 1;
+        self.1.notify_all();
+    }
+}
 
 impl std::ops::Deref for ConnGuard<'_> {
     type Target = Connection;
@@ -68,6 +89,7 @@ impl std::ops::Deref for ConnGuard<'_> {
     fn deref(&self) -> &Connection {
         // `SqliteStore::conn` hands out a guard only once the connection is in it.
         self.0
+            .conn
             .as_ref()
             .unwrap_or_else(|| unreachable!("held without its connection"))
     }
@@ -76,6 +98,7 @@ impl std::ops::Deref for ConnGuard<'_> {
 impl std::ops::DerefMut for ConnGuard<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
         self.0
+            .conn
             .as_mut()
             .unwrap_or_else(|| unreachable!("held without its connection"))
     }
@@ -95,6 +118,7 @@ impl Drop for Lent<'_> {
             .conn
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
+            .conn
             .take();
         // `None` only if the batch already lost it (nothing to give back).
         let Some(conn) = conn else { return };
@@ -103,11 +127,11 @@ impl Drop for Lent<'_> {
         {
             tracing::warn!(error = %e, "rolling back an unfinished batch failed");
         }
-        *self
-            .home
+        self.home
             .conn
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(conn);
+            .unwrap_or_else(PoisonError::into_inner)
+            .conn = Some(conn);
         self.home.returned.notify_all();
     }
 }
@@ -138,7 +162,11 @@ impl SqliteStore {
     /// connection while the batch runs.
     fn with(conn: Connection) -> SqliteStore {
         SqliteStore {
-            conn: Mutex::new(Some(conn)),
+            conn: Mutex::new(Slot {
+                conn: Some(conn),
+                next: 0,
+                serving: 0,
+            }),
             returned: Condvar::new(),
             case_locks: CaseLocks::default(),
         }
@@ -146,22 +174,30 @@ impl SqliteStore {
 
     /// The connection, once no batch has it borrowed.
     fn conn(&self) -> StoreResult<ConnGuard<'_>> {
-        Ok(ConnGuard(self.held_conn()?))
+        Ok(ConnGuard(self.held_conn()?, &self.returned))
     }
 
-    /// The slot with the connection in it, waiting while a batch has it borrowed.
-    fn held_conn(&self) -> StoreResult<MutexGuard<'_, Option<Connection>>> {
-        let held = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+    /// The slot with the connection in it, in turn: waiting for the requests queued
+    /// before this one, and while a batch has the connection borrowed. The caller
+    /// serves the next ticket when done ([`ConnGuard`], [`Self::borrow_conn`]).
+    fn held_conn(&self) -> StoreResult<MutexGuard<'_, Slot>> {
+        let mut held = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let ticket = held.next;
+        held.next += 1;
         self.returned
-            .wait_while(held, |conn| conn.is_none())
+            .wait_while(held, |slot| slot.conn.is_none() || slot.serving != ticket)
             .map_err(|_| StoreError::Poisoned)
     }
 
-    /// Takes the connection for a batch, once no other batch has it.
+    /// Takes the connection for a batch, in turn; the next in the queue waits until it
+    /// comes back.
     fn borrow_conn(&self) -> StoreResult<Connection> {
-        self.held_conn()?
-            .take()
-            .ok_or_else(|| StoreError::Corrupt("the connection was not returned".into()))
+        let mut held = self.held_conn()?;
+        held.serving += 1;
+        let conn = held.conn.take();
+        drop(held);
+        self.returned.notify_all();
+        conn.ok_or_else(|| StoreError::Corrupt("the connection was not returned".into()))
     }
 }
 
