@@ -18,6 +18,8 @@
 //! compressed the same way (the answer names it in the same header); a dictionary the
 //! server does not know is refused (`400 unknown_dictionary`).
 
+pub mod codec;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

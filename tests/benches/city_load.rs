@@ -41,7 +41,7 @@ use gridwalk_core::hazard::{HazardReport, Payload, ReportSource};
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_core::model::protocol::{ItemStatus, PushItem};
 use gridwalk_core::model::signing;
-use gridwalk_core::model::wire::{self, SyncRequest, SyncResponse};
+use gridwalk_core::model::wire::{self, SyncRequest, SyncResponse, codec};
 use gridwalk_core::sync::{self, SyncOptions};
 use gridwalk_core::{SharedStore, Store};
 use gridwalk_e2e::{Backend, Server, inspect_on, jpeg};
@@ -200,10 +200,6 @@ fn record_inspection(store: &mut Store, site: &str, photos: &[PathBuf]) {
     inspect_on(store, site, InspectionKind::Routine, &hazards);
 }
 
-/// zstd level of the prepared bodies (the client uses 19 on the phone; the server's
-/// decompression cost does not depend on it).
-const BODY_LEVEL: i32 = 3;
-
 /// A `/v2/sync` body of `items`, as the core's client encodes it.
 fn sync_body(items: Vec<PushItem>, store: &Store) -> Vec<u8> {
     let templates = store.all_templates().unwrap();
@@ -211,12 +207,7 @@ fn sync_body(items: Vec<PushItem>, store: &Store) -> Vec<u8> {
         items: wire::compact_items(items, &templates),
     };
     let json = serde_json::to_vec(&request).unwrap();
-    let dict = wire::dictionary(wire::CURRENT_DICTIONARY).unwrap();
-    let mut compressor = zstd::bulk::Compressor::with_dictionary(BODY_LEVEL, dict).unwrap();
-    compressor
-        .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
-        .unwrap();
-    compressor.compress(&json).unwrap()
+    codec::compress(&json, wire::CURRENT_DICTIONARY).unwrap()
 }
 
 /// The outbox records after `after`, sealed as the client seals one push (ADR 12: the
@@ -412,10 +403,7 @@ async fn exchange(
         return Answer::Failed(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
     }
     let json = if compressed {
-        let dict = wire::dictionary(wire::CURRENT_DICTIONARY).unwrap();
-        match zstd::bulk::Decompressor::with_dictionary(dict)
-            .and_then(|mut d| d.decompress(&bytes, 64 * 1024 * 1024))
-        {
+        match codec::decompress(&bytes, wire::CURRENT_DICTIONARY, 64 * 1024 * 1024) {
             Ok(j) => j,
             Err(e) => return Answer::Failed(format!("zstd: {e}")),
         }
@@ -479,7 +467,8 @@ async fn catch_up(pusher: &mut Pusher, urls: &[String]) {
     panic!("catching up did not end");
 }
 
-/// One measured phase: requests, latencies, records accepted, errors, wall time.
+/// One measured phase: requests, latencies, records accepted, errors, wall time, and
+/// the CPU the machine spent on it.
 #[derive(Default)]
 struct Phase {
     latencies: Vec<Duration>,
@@ -487,6 +476,88 @@ struct Phase {
     requests: usize,
     errors: Vec<String>,
     wall: Duration,
+    cpu: CpuSplit,
+}
+
+/// CPU seconds spent, split by who spent them: this process (the load generator), the
+/// `gridwalk-server` processes, and everything else on the machine (PostgreSQL,
+/// SeaweedFS, the kernel's share not charged to a process). Read from `/proc` in clock
+/// ticks, which Linux reports at a fixed 100 per second to user space (`USER_HZ`).
+#[derive(Default, Clone, Copy, Debug)]
+struct CpuSplit {
+    load_generator: f64,
+    servers: f64,
+    rest: f64,
+}
+
+/// Fixed by Linux for `/proc/stat` and `/proc/PID/stat`.
+const USER_HZ: f64 = 100.0;
+
+/// utime + stime of `/proc/{pid}/stat`, in seconds.
+fn process_cpu(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name may hold spaces; the fields after its closing parenthesis are
+    // space separated, utime and stime being the 12th and 13th of them.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(11) + tick(12)) / USER_HZ
+}
+
+/// Busy CPU seconds of the whole machine so far (every field of `/proc/stat`'s `cpu`
+/// line but idle and iowait).
+fn machine_busy_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: f64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
+    (total - idle) / USER_HZ
+}
+
+/// A reading of the three CPU counters, to subtract from a later one.
+#[derive(Clone, Copy)]
+struct CpuMark {
+    machine: f64,
+    load_generator: f64,
+    servers: f64,
+}
+
+impl CpuMark {
+    fn now(stack: &Stack) -> CpuMark {
+        CpuMark {
+            machine: machine_busy_cpu(),
+            load_generator: process_cpu("self"),
+            servers: stack
+                .servers()
+                .map(|s| process_cpu(&s.pid().unwrap().to_string()))
+                .sum(),
+        }
+    }
+
+    fn since(self, start: CpuMark) -> CpuSplit {
+        let load_generator = self.load_generator - start.load_generator;
+        let servers = self.servers - start.servers;
+        CpuSplit {
+            load_generator,
+            servers,
+            rest: (self.machine - start.machine - load_generator - servers).max(0.0),
+        }
+    }
 }
 
 impl Phase {
@@ -717,7 +788,9 @@ fn measure(backend: Backend, sizes: Sizes, rt: &tokio::runtime::Runtime) -> Figu
             for pusher in &mut active {
                 catch_up(pusher, &urls).await;
             }
-            let phase = push_phase(&mut active, &urls, each).await;
+            let mark = CpuMark::now(&stack);
+            let mut phase = push_phase(&mut active, &urls, each).await;
+            phase.cpu = CpuMark::now(&stack).since(mark);
             active.append(&mut pushers);
             pushers = active;
             levels.push((*devices, phase));
@@ -728,7 +801,10 @@ fn measure(backend: Backend, sizes: Sizes, rt: &tokio::runtime::Runtime) -> Figu
         for desk in &mut desks {
             catch_up(desk, &urls).await;
         }
-        push_phase(&mut desks, &urls, sizes.cases_per_desk).await
+        let mark = CpuMark::now(&stack);
+        let mut phase = push_phase(&mut desks, &urls, sizes.cases_per_desk).await;
+        phase.cpu = CpuMark::now(&stack).since(mark);
+        phase
     });
     let day = rt.block_on(async {
         let started = Instant::now();
@@ -827,6 +903,37 @@ fn print(all: &[Figures], sizes: Sizes) {
             );
         }
     }
+    println!();
+    println!(
+        "## CPU per inspection accepted, by process (from /proc; 2 cores give 2,000 ms of CPU per second, \
+         so 1,000 inspections/s needs at most 2.0 ms per inspection in all)"
+    );
+    println!(
+        "| backend | devices | load generator ms | gridwalk-server ms | PostgreSQL, SeaweedFS, kernel ms | total ms | cores busy | ceiling at 2 cores, insp/s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for f in all {
+        for (devices, phase) in &f.levels {
+            let inspections = (phase.records / RECORDS_PER_PUSH).max(1) as f64;
+            let c = phase.cpu;
+            let total = c.load_generator + c.servers + c.rest;
+            let per = |s: f64| s * 1_000.0 / inspections;
+            let server_side = per(c.servers + c.rest);
+            println!(
+                "| {} | {devices} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} |",
+                f.name,
+                per(c.load_generator),
+                per(c.servers),
+                per(c.rest),
+                per(total),
+                total / phase.wall.as_secs_f64(),
+                2_000.0 / server_side.max(f64::EPSILON)
+            );
+        }
+    }
+    println!(
+        "(the ceiling counts only the server side: gridwalk-server plus the rest, as if the load came from elsewhere)"
+    );
     println!();
     println!(
         "## workflow events per second: {DESKS} desk devices at once, a case of {EVENTS_PER_CASE} events per request"

@@ -17,7 +17,7 @@ use crate::error::{CoreError, Result};
 use crate::sync::SyncOptions;
 use crate::sync::retry::RetryPolicy;
 use gridwalk_model::protocol::ErrorBody;
-use gridwalk_model::wire::{self, SyncRequest, SyncResponse};
+use gridwalk_model::wire::{self, SyncRequest, SyncResponse, codec};
 
 /// A connection to one sync server, as one enrolled device (or, before enrolment,
 /// as nobody).
@@ -189,7 +189,7 @@ impl Client {
                             .to_str()
                             .ok()
                             .and_then(|v| v.parse::<u32>().ok())
-                            .and_then(wire::dictionary)
+                            .filter(|id| wire::dictionary(*id).is_some())
                             .ok_or_else(|| {
                                 CoreError::Protocol(format!(
                                     "{url} answered with a dictionary this app does not hold"
@@ -199,7 +199,7 @@ impl Client {
                 };
                 let bytes = response.bytes().await.map_err(|e| unreachable(url, &e))?;
                 let json = match dictionary {
-                    Some(dict) => decompress(&bytes, dict).map_err(|e| {
+                    Some(id) => codec::decompress(&bytes, id, MAX_ANSWER_BYTES).map_err(|e| {
                         CoreError::Protocol(format!("{url} answered with a bad zstd frame: {e}"))
                     })?,
                     None => bytes.to_vec(),
@@ -212,26 +212,13 @@ impl Client {
     }
 }
 
-/// zstd level of `/v2` batches: small bodies, so a high level costs little time.
-const LEVEL: i32 = 19;
 /// The most a `/v2` answer may decompress to (the server's pages are far smaller).
 const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 
-/// `json` compressed with the current dictionary, without the frame's dictionary id
-/// (the `gw-dict` header names it).
+/// `json` compressed with the current dictionary ([`codec`]).
 fn compress(json: &[u8]) -> Result<Vec<u8>> {
-    let fail = |e: std::io::Error| CoreError::Internal(format!("cannot compress the batch: {e}"));
-    let dict = wire::dictionary(wire::CURRENT_DICTIONARY)
-        .ok_or_else(|| CoreError::Internal("this build holds no current dictionary".into()))?;
-    let mut compressor = zstd::bulk::Compressor::with_dictionary(LEVEL, dict).map_err(fail)?;
-    compressor
-        .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
-        .map_err(fail)?;
-    compressor.compress(json).map_err(fail)
-}
-
-fn decompress(bytes: &[u8], dict: &[u8]) -> std::io::Result<Vec<u8>> {
-    zstd::bulk::Decompressor::with_dictionary(dict)?.decompress(bytes, MAX_ANSWER_BYTES)
+    codec::compress(json, wire::CURRENT_DICTIONARY)
+        .map_err(|e| CoreError::Internal(format!("cannot compress the batch: {e}")))
 }
 
 /// A JSON answer with its headers; `body` is `None` for `304 Not Modified`.

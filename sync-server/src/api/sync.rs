@@ -15,6 +15,7 @@ use axum::extract::{Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use gridwalk_model::wire::codec::{self, CodecError};
 use gridwalk_model::wire::{
     self, CURSOR, DICTIONARY_HEADER, LIMIT, REFERENCE, SyncRequest, SyncResponse,
 };
@@ -23,9 +24,6 @@ use super::{AppState, parse_json, pull, push, read_body};
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds::templates;
-
-/// zstd level of answers: small bodies, so a high level costs little time.
-const LEVEL: i32 = 19;
 
 /// Handles a `/v2` sync.
 pub async fn sync(
@@ -45,51 +43,58 @@ pub async fn sync(
         SyncRequest::default()
     } else {
         match dictionary {
-            Some((id, dict)) => parse_json(&decompress(&bytes, id, dict, limit_bytes)?)?,
+            Some(id) => parse_json(&decompress(&bytes, id, limit_bytes)?)?,
             None => parse_json(&bytes)?,
         }
     };
     let items = wire::expand_items(request.items, templates());
     let results = push::store_batch(&state, caller.clone(), items).await?;
     let store = state.store.clone();
-    let (page, reference) =
-        blocking(move || pull::page(store.as_ref(), &caller, cursor, limit, true, held_reference))
-            .await?;
-    let answer = SyncResponse {
-        results: results.into_iter().map(wire::outcome).collect(),
-        items: page
-            .items
-            .into_iter()
-            .map(|item| wire::compact_pulled(item, templates()))
-            .collect(),
-        cursor: page.next_cursor,
-        has_more: page.has_more,
-        reference,
-    };
-    let json = serde_json::to_vec(&answer)
-        .map_err(|e| ApiError::Internal(format!("cannot encode the answer: {e}")))?;
-    match dictionary {
-        Some((id, dict)) if json.len() > wire::COMPRESS_ABOVE => {
-            let compressed = compress(&json, dict)?;
-            let mut response = compressed.into_response();
-            let headers = response.headers_mut();
+    // The page is read, encoded and compressed off the async workers: a full page at
+    // level 19 is milliseconds of CPU.
+    let (body, compressed_with) = blocking(move || {
+        let (page, reference) =
+            pull::page(store.as_ref(), &caller, cursor, limit, true, held_reference)?;
+        let answer = SyncResponse {
+            results: results.into_iter().map(wire::outcome).collect(),
+            items: page
+                .items
+                .into_iter()
+                .map(|item| wire::compact_pulled(item, templates()))
+                .collect(),
+            cursor: page.next_cursor,
+            has_more: page.has_more,
+            reference,
+        };
+        let json = serde_json::to_vec(&answer)
+            .map_err(|e| ApiError::Internal(format!("cannot encode the answer: {e}")))?;
+        match dictionary {
+            Some(id) if json.len() > wire::COMPRESS_ABOVE => {
+                let compressed = codec::compress(&json, id)
+                    .map_err(|e| ApiError::Internal(format!("cannot compress the answer: {e}")))?;
+                Ok((compressed, Some(id)))
+            }
+            _ => Ok((json, None)),
+        }
+    })
+    .await?;
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    match compressed_with {
+        Some(id) => {
             // A zstd frame (RFC 8878's type), to be read with the dictionary named.
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/zstd"));
             headers.insert(DICTIONARY_HEADER, HeaderValue::from(id));
-            Ok(response)
         }
-        _ => {
-            let mut response = json.into_response();
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            Ok(response)
+        None => {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
     }
+    Ok(response)
 }
 
 /// The dictionary the request names, if any; one this server does not hold is refused.
-fn requested_dictionary(headers: &HeaderMap) -> Result<Option<(u32, &'static [u8])>, ApiError> {
+fn requested_dictionary(headers: &HeaderMap) -> Result<Option<u32>, ApiError> {
     let Some(value) = headers.get(DICTIONARY_HEADER) else {
         return Ok(None);
     };
@@ -100,7 +105,8 @@ fn requested_dictionary(headers: &HeaderMap) -> Result<Option<(u32, &'static [u8
         .collect();
     text.parse::<u32>()
         .ok()
-        .and_then(|id| wire::dictionary(id).map(|d| Some((id, d))))
+        .filter(|id| wire::dictionary(*id).is_some())
+        .map(Some)
         .ok_or_else(|| {
             ApiError::UnknownDictionary(format!(
                 "this server does not hold compression dictionary `{text}` (it holds {}); \
@@ -111,30 +117,14 @@ fn requested_dictionary(headers: &HeaderMap) -> Result<Option<(u32, &'static [u8
 }
 
 /// The body decompressed with its dictionary, at most `limit` bytes.
-fn decompress(bytes: &[u8], id: u32, dict: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
-    if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(bytes)
-        && size > limit as u64
-    {
-        return Err(ApiError::TooLarge(format!(
+fn decompress(bytes: &[u8], id: u32, limit: usize) -> Result<Vec<u8>, ApiError> {
+    codec::decompress(bytes, id, limit).map_err(|e| match e {
+        CodecError::TooLarge { limit, .. } => ApiError::TooLarge(format!(
             "the request body is larger than the limit of {limit} bytes (after decompression)"
-        )));
-    }
-    let mut decompressor = zstd::bulk::Decompressor::with_dictionary(dict)
-        .map_err(|e| ApiError::Internal(format!("dictionary {id} does not load: {e}")))?;
-    decompressor.decompress(bytes, limit).map_err(|e| {
-        ApiError::UnknownDictionary(format!(
-            "the body is not a zstd frame of at most {limit} bytes made with dictionary {id}: {e}"
-        ))
+        )),
+        CodecError::UnknownDictionary(_) | CodecError::Corrupt { .. } => {
+            ApiError::UnknownDictionary(format!("the body is {e}"))
+        }
+        CodecError::Compress(_) => ApiError::Internal(e.to_string()),
     })
-}
-
-/// `json` compressed with the dictionary, without the frame's dictionary id (the
-/// header names it).
-fn compress(json: &[u8], dict: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let fail = |e: std::io::Error| ApiError::Internal(format!("cannot compress the answer: {e}"));
-    let mut compressor = zstd::bulk::Compressor::with_dictionary(LEVEL, dict).map_err(fail)?;
-    compressor
-        .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
-        .map_err(fail)?;
-    compressor.compress(json).map_err(fail)
 }
