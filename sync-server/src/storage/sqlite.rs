@@ -8,8 +8,9 @@ mod case_index;
 mod console;
 mod copy;
 
+use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use gridwalk_model::org::{OrgUnit, Site};
@@ -53,8 +54,6 @@ const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_pers
 pub struct SqliteStore {
     /// The connection and the queue for it.
     conn: Mutex<Slot>,
-    /// Signalled when the connection is free for the next in the queue.
-    returned: Condvar,
     /// Hazard-case locks: in this process, which owns the file.
     case_locks: CaseLocks,
 }
@@ -70,16 +69,32 @@ struct Slot {
     next: u64,
     /// The ticket whose turn it is.
     serving: u64,
+    /// Who waits, in ticket order, each on a signal of its own: only the one whose turn
+    /// it is gets woken. (One signal for all woke every waiter on every query, and with
+    /// 128 pushes waiting that cost more CPU than the pushes; `docs/BENCHMARKS.md`.)
+    waiting: VecDeque<(u64, Arc<Condvar>)>,
+}
+
+impl Slot {
+    /// Wakes the waiter whose turn it is, if the connection is here for it.
+    fn wake_next(&self) {
+        if self.conn.is_some()
+            && let Some((ticket, turn)) = self.waiting.front()
+            && *ticket == self.serving
+        {
+            turn.notify_one();
+        }
+    }
 }
 
 /// The store's connection, held: what every query goes through. Dropping it serves the
 /// next ticket.
-struct ConnGuard<'a>(MutexGuard<'a, Slot>, &'a Condvar);
+struct ConnGuard<'a>(MutexGuard<'a, Slot>);
 
 impl Drop for ConnGuard<'_> {
     fn drop(&mut self) {
         self.0.serving += 1;
-        self.1.notify_all();
+        self.0.wake_next();
     }
 }
 
@@ -127,12 +142,13 @@ impl Drop for Lent<'_> {
         {
             tracing::warn!(error = %e, "rolling back an unfinished batch failed");
         }
-        self.home
+        let mut slot = self
+            .home
             .conn
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .conn = Some(conn);
-        self.home.returned.notify_all();
+            .unwrap_or_else(PoisonError::into_inner);
+        slot.conn = Some(conn);
+        slot.wake_next();
     }
 }
 
@@ -166,15 +182,15 @@ impl SqliteStore {
                 conn: Some(conn),
                 next: 0,
                 serving: 0,
+                waiting: VecDeque::new(),
             }),
-            returned: Condvar::new(),
             case_locks: CaseLocks::default(),
         }
     }
 
     /// The connection, once no batch has it borrowed.
     fn conn(&self) -> StoreResult<ConnGuard<'_>> {
-        Ok(ConnGuard(self.held_conn()?, &self.returned))
+        Ok(ConnGuard(self.held_conn()?))
     }
 
     /// The slot with the connection in it, in turn: waiting for the requests queued
@@ -184,19 +200,31 @@ impl SqliteStore {
         let mut held = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         let ticket = held.next;
         held.next += 1;
-        self.returned
+        if held.conn.is_some() && held.serving == ticket {
+            return Ok(held);
+        }
+        let turn = Arc::new(Condvar::new());
+        held.waiting.push_back((ticket, turn.clone()));
+        let mut held = turn
             .wait_while(held, |slot| slot.conn.is_none() || slot.serving != ticket)
-            .map_err(|_| StoreError::Poisoned)
+            .map_err(|_| StoreError::Poisoned)?;
+        // Every earlier ticket has been served and left the queue: this one is first.
+        if held.waiting.front().is_some_and(|(t, _)| *t == ticket) {
+            held.waiting.pop_front();
+        } else {
+            held.waiting.retain(|(t, _)| *t != ticket);
+        }
+        Ok(held)
     }
 
     /// Takes the connection for a batch, in turn; the next in the queue waits until it
     /// comes back.
     fn borrow_conn(&self) -> StoreResult<Connection> {
         let mut held = self.held_conn()?;
+        // The next ticket's turn comes when the connection does ([`Lent`]).
         held.serving += 1;
         let conn = held.conn.take();
         drop(held);
-        self.returned.notify_all();
         conn.ok_or_else(|| StoreError::Corrupt("the connection was not returned".into()))
     }
 }
