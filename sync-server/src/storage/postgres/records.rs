@@ -581,17 +581,23 @@ impl RecordStore for PgStore {
         self.run(async {
             let c = self.client().await?;
             // The three questions in one round trip (each an index probe): it is asked
-            // for every record of every push.
+            // for every record of every push. Whether the device signed anything before
+            // matters only for a first record, and it is asked as the first entry of
+            // `records_by_device_link` in index order: as a bare `EXISTS`, the generic
+            // plan walked the table until it met one of the device's records (a
+            // sequential scan per pushed record, growing with the table).
+            let genesis = prev == GENESIS;
             let row = query_one(
                 &c,
                 "SELECT
                    EXISTS (SELECT 1 FROM records WHERE author_device = $1
                            AND proof_prev = $2 AND id <> $3),
-                   EXISTS (SELECT 1 FROM records WHERE author_device = $1
-                           AND proof_link IS NOT NULL AND id <> $3),
+                   $4 AND (SELECT proof_link FROM records WHERE author_device = $1
+                           AND proof_link IS NOT NULL AND id <> $3
+                           ORDER BY author_device, proof_link LIMIT 1) IS NOT NULL,
                    EXISTS (SELECT 1 FROM records WHERE author_device = $1
                            AND proof_link = $2)",
-                &[&device, &prev, &record_id],
+                &[&device, &prev, &record_id, &genesis],
             )
             .await?;
             let (sibling, earlier, predecessor): (bool, bool, bool) =
@@ -727,7 +733,15 @@ impl RecordStore for PgStore {
     fn max_seq(&self) -> StoreResult<i64> {
         self.run(async {
             let c = self.client().await?;
-            let row = query_one(&c, "SELECT coalesce(max(seq), 0) FROM records", &[]).await?;
+            // Below the provisional numbers: an open batch's rows are invisible here,
+            // but a numbered batch leaves dead index entries up there until vacuum,
+            // and a backward scan from the top walked through all of them.
+            let row = query_one(
+                &c,
+                "SELECT coalesce(max(seq), 0) FROM records WHERE seq < $1",
+                &[&PROVISIONAL_FROM],
+            )
+            .await?;
             Ok(row.try_get(0)?)
         })
     }
@@ -1123,7 +1137,6 @@ impl PgStore {
 /// Where provisional sequence numbers start (2⁶², `records_provisional` in
 /// `0009_seq_at_commit.sql`): above every final one, so a batch's own reads still
 /// find its records in the order it stored them.
-#[cfg(test)]
 pub(super) const PROVISIONAL_FROM: i64 = 1 << 62;
 
 /// Gives the records a batch stored (`provisional`, their provisional numbers in the
