@@ -208,12 +208,10 @@ impl SqliteStore {
         let mut held = turn
             .wait_while(held, |slot| slot.conn.is_none() || slot.serving != ticket)
             .map_err(|_| StoreError::Poisoned)?;
-        // Every earlier ticket has been served and left the queue: this one is first.
-        if held.waiting.front().is_some_and(|(t, _)| *t == ticket) {
-            held.waiting.pop_front();
-        } else {
-            held.waiting.retain(|(t, _)| *t != ticket);
-        }
+        // Every earlier ticket was served, and each left the queue as it woke, under
+        // this lock: this one is first.
+        let first = held.waiting.pop_front();
+        debug_assert_eq!(first.map(|(t, _)| t), Some(ticket));
         Ok(held)
     }
 

@@ -602,9 +602,9 @@ impl RecordStore for PgStore {
             .await?;
             let (sibling, earlier, predecessor): (bool, bool, bool) =
                 (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            Ok(if sibling || (prev == GENESIS && earlier) {
+            Ok(if sibling || earlier {
                 ChainStatus::Fork
-            } else if prev == GENESIS || predecessor {
+            } else if genesis || predecessor {
                 ChainStatus::Linked
             } else {
                 ChainStatus::Gap
