@@ -486,3 +486,56 @@ async fn v2_refuses_an_unknown_dictionary_and_rejects_what_does_not_expand() {
         [good["id"].as_str().unwrap()]
     );
 }
+
+/// `/v2/sync`, an enrolled device sending a dictionary frame that expands past the body
+/// limit: refused whether the frame declares its size (before any work) or not (the
+/// decompression stops at the limit), and nothing in it is stored.
+#[tokio::test]
+async fn v2_dictionary_frames_that_expand_past_the_limit_are_refused_and_store_nothing() {
+    let limits = Limits {
+        max_body_bytes: 16 * 1024,
+        ..Limits::default()
+    };
+    let server = TestServer::with_limits(limits).await;
+    let worker = server
+        .enrol(&server.person("Li Na", "grid-worker", "g-xinhua-1", None))
+        .await;
+    let mut big = routine("site-a");
+    big["body"]["notes"] = json!("隐患".repeat(200_000));
+    let json = serde_json::to_vec(&json!({
+        "i": [{ "i": big["id"], "k": "inspection", "b": big["body"] }]
+    }))
+    .unwrap();
+    let dict = gridwalk_model::wire::dictionary(1).unwrap();
+    let declared = zstd::bulk::Compressor::with_dictionary(3, dict)
+        .unwrap()
+        .compress(&json)
+        .unwrap();
+    let mut streaming = zstd::stream::write::Encoder::with_dictionary(Vec::new(), 3, dict).unwrap();
+    streaming.include_contentsize(false).unwrap();
+    streaming.write_all(&json).unwrap();
+    let undeclared = streaming.finish().unwrap();
+    assert!(declared.len() < 16 * 1024 && undeclared.len() < 16 * 1024);
+    for (frame, status, code) in [
+        (declared, 413, "too_large"),
+        (undeclared, 400, "unknown_dictionary"),
+    ] {
+        let response = server
+            .client
+            .post(server.url("/v2/sync"))
+            .bearer_auth(&worker.token)
+            .header("gw-dict", "1")
+            .body(frame)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status);
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"], code, "{error}");
+        assert!(
+            error["message"].as_str().unwrap().contains("16384 bytes"),
+            "{error}"
+        );
+    }
+    assert!(server.pull_all(&worker).await.is_empty());
+}
