@@ -3,9 +3,8 @@
 //! device is refused while the person's other device keeps working; a reissued code
 //! replaces the unused one; a token unused for its lifetime expires while a used one
 //! is renewed; enrolment attempts are rate-limited per client address.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

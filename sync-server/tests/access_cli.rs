@@ -2,9 +2,8 @@
 //! reissue` and `devices list|revoke` with `--json`, against a running `serve` on
 //! 127.0.0.1, each change taking effect over HTTP from the next request; and the
 //! server's log lines naming the client address and the person.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

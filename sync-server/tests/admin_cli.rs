@@ -2,12 +2,11 @@
 //! `report --as-of` as a date or RFC 3339, tables that line up with Chinese names, a
 //! second code for the same name refused, every bad CSV row at once, a closed pipe, a
 //! busy port.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-mod common;
+use crate::common;
 
 use common::{CliData, with_database};
 

@@ -1,9 +1,8 @@
 //! Authorisation, case by case, over real HTTP on 127.0.0.1: who may write where, who
 //! sees what, spot checks hidden until submitted, personal details redacted, photos
 //! only for those who may see them, and no token reaching another device's data.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use gridwalk_model::inspection::{InspectionKind, InspectionStatus};

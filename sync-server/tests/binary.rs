@@ -1,8 +1,7 @@
 //! The built binary: admin subcommands with `--json`, `serve` on 127.0.0.1:0, and a
 //! graceful shutdown on SIGTERM that finishes the request in flight.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -2,9 +2,8 @@
 //! event that arrives out of HLC order makes a full refold. Whatever the arrival order,
 //! the stored row is after every push exactly what a full refold of the stored events
 //! gives, and its kept state is the model's fold.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -2,9 +2,8 @@
 //! orphaned by the old two-step write (a `reported` event whose case row is missing,
 //! left by a crash between the steps) is repaired when the device pushes the event
 //! again: the row is rebuilt and later events on the case are accepted.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use gridwalk_model::hazard::{Level, Payload};

@@ -2,9 +2,8 @@
 //! events holds no lock that a push to an unrelated case waits on. Once a case had
 //! grown to 2,200 chained comments, every event stored on it refolded the whole case
 //! under one lock all pushes shared, and an unrelated grid's push waited 20 s.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

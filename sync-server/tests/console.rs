@@ -7,9 +7,8 @@
 //! queue and case page follow the API's read rules, redaction included; a spot-check
 //! plan is drawn again from its seed and reaches only its supervisor's phone; the
 //! discrepancy view counts what spot checks found that routine rounds marked ok.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use common::*;

@@ -3,9 +3,8 @@
 //! thumbnail marked "原图上传中" (full photo pending), served only to whoever may see the
 //! photo, and `gridwalk-server case` says the same; once the full photo arrives, the
 //! page shows the photo itself.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use common::*;

@@ -7,9 +7,8 @@
 //! the one process that owns the file. Writers push concurrently while pullers page
 //! through with small pages; when the writers are done each puller pages to the end,
 //! and must hold every accepted record exactly once.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

@@ -2,9 +2,8 @@
 //! assigned to them (with the history from before the assignment), events must name
 //! their caller as actor, personal cases are redacted, and the server-wide campaign
 //! report is the model's.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use gridwalk_model::hazard::{Level, Payload};

@@ -5,9 +5,8 @@
 //! idle connections; SIGTERM with a stalled upload open exits within the shutdown grace.
 //! The attackers cover every body-reading surface: `/v1` enrolment and push, `/v2/sync`
 //! with a valid token, and the console's sign-in and case-action forms.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};

@@ -3,9 +3,8 @@
 //! names its site's unit; a submitted inspection is complete and answers only what
 //! applies at its site; and every record names its caller, and the caller's device, as
 //! its author.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use gridwalk_model::checklist::Severity;

@@ -6,9 +6,8 @@
 //! one did; one grid worker's records are chained and sealed once per push (ADR 12), and
 //! `verify` on the copy finds them sealed as on the source. Without `GRIDWALK_TEST_DATABASE` (which `scripts/test` provides) the test
 //! says so and passes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -4,9 +4,8 @@
 //! document requires, 2xx JSON bodies carry the fields the document requires, and every
 //! error answer with a body is the JSON error body, including those no handler makes
 //! (405, an unknown `Content-Encoding`'s 415, a path that is not UTF-8).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -2,9 +2,8 @@
 //! whoever may read a record that the uploader attached it to. Naming someone else's
 //! photo in one's own record grants nothing, and a photo of personal details stays
 //! withheld from the roles that get those details redacted.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use gridwalk_model::inspection::{Inspection, InspectionKind, InspectionStatus};

@@ -5,9 +5,8 @@
 //! personal details, hazard cases assigned and reassigned across departments, and a
 //! bulk of records of another street; each gets exactly what the authorisation rules
 //! ([`gridwalk_server::scope`]) grant when asked record by record.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

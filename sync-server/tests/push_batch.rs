@@ -6,9 +6,8 @@
 //! stores each record exactly once.
 //!
 //! On the embedded store, and on PostgreSQL when `GRIDWALK_TEST_DATABASE` names one.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -3,9 +3,8 @@
 //! rectified, commented, verified, closed and reopened by several roles over real HTTP
 //! on 127.0.0.1; each role's pulled events folded with the model's `fold` and compared
 //! with the fold of the server's own stored events.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

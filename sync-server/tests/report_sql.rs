@@ -10,7 +10,7 @@
 //! weekly counts.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use common::{TestServer, new_id};

@@ -3,7 +3,6 @@
 //! offset, a second store on the same bucket (another replica) sees the same upload,
 //! a finished blob is there only when its bytes hash to its name, and stale upload
 //! objects no upload names are swept.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};

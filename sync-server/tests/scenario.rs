@@ -2,9 +2,8 @@
 //! street officer, a department officer and a supervisor with an unannounced spot
 //! check, from inspection to a verified, closed case and the campaign report. After it,
 //! every device holds exactly what its role and area allow.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -14,9 +14,8 @@
 //! `tests/schemathesis/hooks.py` makes the generated requests reach the handlers'
 //! logic: tus chunks as raw bytes, the seeded photo and uploads among the path
 //! parameters, well-formed `Upload-Metadata` and offset-0 chunks among the headers.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -4,9 +4,8 @@
 //! verify` (the binary) re-checks the store and names a record edited by hand in the
 //! SQLite file, and a photo whose bytes were changed. Chained records (ADR 12) are
 //! stored only when their push seals them, and one edited after sealing is named.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,8 +1,7 @@
 //! The sync protocol over real HTTP on 127.0.0.1: enrolment, push idempotency, pull
 //! pagination and cursors, compression, limits, health.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 

@@ -1,8 +1,7 @@
 //! tus 1.0 over real HTTP on 127.0.0.1: capabilities, creation, HEAD/resume, offsets,
 //! checksums, the final hash check, limits, and a chunk cut off mid-way.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,9 +4,8 @@
 //! Needs tuspy in `target/tus-venv` (install with `bash sync-server/tests/tus/install.sh`)
 //! or a Python with tuspy named by `GRIDWALK_TUS_PYTHON`. Without it the test fails
 //! and says so, rather than passing silently.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -3,9 +3,8 @@
 //! finishes) leaves exactly what a kill between the last chunk and the finish leaves.
 //! `HEAD` and `PATCH` must then finish the upload or report an offset to resend from,
 //! and never claim a complete upload whose blob does not exist.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 

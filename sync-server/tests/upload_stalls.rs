@@ -2,9 +2,8 @@
 //! a newer PATCH takes over from one stalled on a half-open connection, a body that
 //! stalls ends with 408, unfinished uploads expire and are removed, and each device has
 //! a cap on open uploads and on the bytes they declare.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,6 @@
 //! A lost phone shut out, as the device sees it: after an admin revokes the device or
 //! disables its person, the core's sync returns `Unauthorised` with the server's
 //! reason, keeps what is still to send, and syncs again once the person is enabled.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Utc;
 use gridwalk_core::CoreError;

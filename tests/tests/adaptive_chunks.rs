@@ -2,7 +2,6 @@
 //! counting proxy on 127.0.0.1: on a fast link they grow from the smallest chunk to the
 //! ceiling, so a photo takes few PATCHes; after a cut connection they start small again,
 //! and the photo still arrives byte for byte.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

@@ -11,7 +11,6 @@
 //!
 //! Needs `node`, `.tools/playwright` and `/usr/bin/chromium`, which
 //! `scripts/install-test-tools` installs.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,6 @@
 //! Photos attached only to a draft stay on the device until the draft is submitted
 //! (issue 10 item 7): the inspector may still take them back, and no record on the
 //! server could name them yet. Once submitted, the next sync uploads them.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gridwalk_core::inspection::{InspectionKind, NewInspection, Outcome};
 use gridwalk_core::photo::IngestOptions;

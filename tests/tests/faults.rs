@@ -2,7 +2,6 @@
 //! loses answers after the server committed; the server SIGKILLed mid-sync and
 //! restarted; two devices pushing to the same case at once. Each ends with the same
 //! convergence check: nothing lost, nothing duplicated, compared by id and hash.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! A sync with nothing new costs almost nothing: one `/v2` exchange, no reference body, none of
 //! the device's own records; and a reference that changed still reaches the device with
 //! the next sync. Counted on the wire by the proxy, HTTP headers included.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_e2e::*;

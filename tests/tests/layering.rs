@@ -7,7 +7,6 @@
 //! Each check asks `cargo tree` for the crate's normal (non-dev) dependencies, offline
 //! and against the committed lock file, and compares every package name exactly. A
 //! failure names the offending package and how it is pulled in.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

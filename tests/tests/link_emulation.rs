@@ -4,7 +4,6 @@
 //! than real time. 20 inspections and 60 photos from a 12 MP camera-like JPEG reach the
 //! server as records plus thumbnails within 4 emulated minutes, and completely
 //! afterwards, with no byte of any upload sent more than twice. Prints the timeline.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gridwalk_e2e::village::{HAZARDS, INSPECTIONS, camera_jpegs, village_day};
 use gridwalk_e2e::*;

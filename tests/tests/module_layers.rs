@@ -9,7 +9,6 @@
 //! error type wraps the photo pipeline's error, so that error depends on nothing else of
 //! the crate, and the rest of the photo pipeline (which writes through the store) sits
 //! above `store`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 

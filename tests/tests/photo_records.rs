@@ -5,7 +5,6 @@
 //! and chained like every record; the server verifies and stores it and serves it to
 //! whoever may read the photo; and a photo record edited in the device's store file is
 //! refused `bad_signature`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_e2e::*;

@@ -1,7 +1,6 @@
 //! Refusals are visible where people look (issue 10 item 8): an event the server
 //! refused is marked on the device's case with the server's reason and no longer counts
 //! in the case's state there, so the device shows what the server holds.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gridwalk_core::checklist::Severity;
 use gridwalk_core::hazard::{CaseFilter, HazardReport, Payload, ReportSource, Status, fold::fold};

@@ -9,7 +9,6 @@
 //! `GRIDWALK_TEST_BLOBS`, from `scripts/with-test-postgres` and
 //! `scripts/with-test-seaweedfs`); on the embedded stores two processes are two
 //! separate servers, so each test says it was skipped and returns.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

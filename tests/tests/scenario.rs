@@ -3,7 +3,6 @@
 //! officer and a supervisor with a spot check, from a hazard found on the round to a
 //! verified, closed case. After it, every device holds exactly what the server lets it
 //! see, and the server holds everything every device recorded.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gridwalk_core::hazard::{Level, Payload, Status};
 use gridwalk_core::inspection::InspectionKind;

@@ -3,7 +3,6 @@
 //! bytes, and there is no plain copy), while a fire-safety photo stays plain; the sync
 //! uploads the plaintext JPEG, which the server accepts under the same SHA-256, the
 //! thumbnail first; another device keeps what it pulls of such a photo sealed too.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gridwalk_core::CoreError;
 use gridwalk_core::evidence::{PhotoSize, PhotoState, PhotoView};

@@ -11,7 +11,6 @@
 //! - Android: every ABI cargo-ndk builds is linked for 16 KB pages (Android 15), and the
 //!   store, its photos and the pending camera files are kept out of cloud backup and
 //!   device-to-device transfer (a copied store is a cloned device).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

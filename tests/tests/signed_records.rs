@@ -4,7 +4,6 @@
 //! verified and linked; a record changed by hand in the device's store file is refused
 //! `bad_signature` while the records before it still go up; and a
 //! cloned store, recording on both copies, shows as a fork in the device's chain.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gridwalk_core::hazard::{CaseFilter, Payload};
 use gridwalk_core::inspection::InspectionKind;

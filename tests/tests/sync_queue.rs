@@ -2,7 +2,6 @@
 //! still to send, what it is, bytes left and the server's last refusal; and the storage
 //! guard, which refuses a new photo when the store's file system has less free space
 //! than the floor, changing and deleting nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gridwalk_core::CoreError;
 use gridwalk_core::hazard::{CaseFilter, Payload};

@@ -5,7 +5,6 @@
 //! after the next sync. A thumbnail is served only through its uploader's records: a
 //! stranger cannot read it, and a thumbnail someone claims for a photo they never
 //! attached grants nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

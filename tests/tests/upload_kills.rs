@@ -5,7 +5,6 @@
 //! store while it is down, which is what a kill right after the last `PATCH` wrote its
 //! bytes leaves. In the end every photo is on the server with the right hash and the
 //! device has nothing left to send.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

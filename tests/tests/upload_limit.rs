@@ -1,7 +1,6 @@
 //! A device over the server's cap on unfinished uploads is not stuck: the real core
 //! client reports the refusal (`429 upload_limit`), still pushes and pulls its records,
 //! and once the stale upload expires on the server the photo goes up in a later sync.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,6 @@
 //! as they were) and a `/v2` client share one server and get each other's records; the
 //! new client against a server that does not serve `/v2` (its real `404` for an unknown
 //! route) syncs over `/v1`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gridwalk_core::inspection::InspectionKind;
 use gridwalk_core::sync::{self, Protocol, SyncOptions};
