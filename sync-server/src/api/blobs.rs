@@ -61,7 +61,7 @@ use http_body_util::BodyExt;
 use super::{AppState, BodyFailure, body_failure, drain};
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
-use crate::scope::{UnitTree, blob_references, may_read_blob, may_read_photo};
+use crate::scope::{blob_references, may_read_blob, may_read_photo};
 use crate::state::UploadWriter;
 use crate::storage::{FinishOutcome, Upload, UploadAdmission, UploadCap, sha256_hex};
 
@@ -625,7 +625,7 @@ pub async fn download(
     let (store, blobs) = (state.store.clone(), state.blobs.clone());
     let name = sha256.clone();
     let bytes = blocking(move || {
-        let tree = UnitTree::new(&store.units()?);
+        let tree = store.unit_tree()?;
         if !may_read_photo(&caller.person, &name, store.as_ref(), &tree)? {
             return Ok(None);
         }
@@ -666,7 +666,7 @@ pub async fn thumbnail(
         if links.is_empty() {
             return Ok(None);
         }
-        let tree = UnitTree::new(&store.units()?);
+        let tree = store.unit_tree()?;
         let referring = blob_references(&name, store.as_ref())?;
         // Each link on its own: the linker stands in for the photo's uploader, so only
         // records they attached the photo to (or their own link) let the caller see it.

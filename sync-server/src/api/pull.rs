@@ -25,6 +25,7 @@
 //! named, so the device knows whether to fetch the reference without asking for it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -133,7 +134,7 @@ pub fn page(
         None => None,
     };
     let skip_device = skip_own.then_some(caller.device.as_str());
-    let tree = UnitTree::new(&store.units()?);
+    let tree = store.unit_tree()?;
     let filter = read_filter(&caller.person, skip_device, &tree);
     let mut page = Page {
         store,
@@ -178,7 +179,7 @@ struct Page<'a> {
     caller: &'a Person,
     /// The calling device, when its own records are left out.
     skip_device: Option<&'a str>,
-    tree: UnitTree,
+    tree: Arc<UnitTree>,
     cases: HashMap<String, Option<CaseScope>>,
     seen: HashSet<String>,
     items: Vec<PulledItem>,

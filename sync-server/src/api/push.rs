@@ -61,7 +61,7 @@ pub async fn store_batch(
     let store = state.store.clone();
     let results = blocking(move || {
         // Looked up once per batch, like the unit tree: every item is the same caller's.
-        let tree = UnitTree::new(&store.units()?);
+        let tree = store.unit_tree()?;
         let key = store.device_public_key(&caller.device)?;
         // Which items the request's signatures authenticate, decided before any is
         // stored: a chained record is kept only when its request seals it.

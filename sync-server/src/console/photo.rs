@@ -12,7 +12,7 @@ use chrono::Utc;
 
 use super::session::Viewer;
 use super::{ConsoleError, blocking};
-use crate::scope::{BlobReference, UnitTree, may_read_blob};
+use crate::scope::{BlobReference, may_read_blob};
 use crate::state::AppState;
 use crate::storage::Upload;
 use crate::storage::{FinishOutcome, UploadAdmission, UploadCap, sha256_hex};
@@ -130,7 +130,7 @@ async fn serve(
     }
     let (store, blobs) = (state.store.clone(), state.blobs.clone());
     let bytes = blocking(move || {
-        let tree = UnitTree::new(&store.units()?);
+        let tree = store.unit_tree()?;
         let mut referring = Vec::new();
         for link in store.records_with_blob(&sha256)? {
             let case = match &link.record.case_id {

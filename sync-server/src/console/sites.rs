@@ -15,7 +15,6 @@ use super::people::qr_svg;
 use super::session::Viewer;
 use super::{Chrome, ConsoleError, blocking, html};
 use crate::admin::{self, AdminError};
-use crate::scope::UnitTree;
 use crate::state::AppState;
 
 /// The import page: its form and the last import's outcome.
@@ -169,7 +168,7 @@ pub async fn qr_sheet(
     let store = state.store.clone();
     let unit = query.unit.clone();
     let sites = blocking(move || {
-        let tree = UnitTree::new(&store.units()?);
+        let tree = store.unit_tree()?;
         Ok(store
             .sites()?
             .into_iter()

@@ -20,9 +20,10 @@ pub mod files;
 pub mod postgres;
 pub mod s3;
 pub mod sqlite;
+pub mod unit_cache;
 
 use chrono::{DateTime, Utc};
-use gridwalk_model::org::{OrgUnit, Site};
+use gridwalk_model::org::{OrgUnit, Site, UnitTree};
 use gridwalk_model::protocol::{Person, RecordKind};
 use serde::Serialize;
 
@@ -569,6 +570,9 @@ pub trait RecordStore:
     fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()>;
     /// Every org unit.
     fn units(&self) -> StoreResult<Vec<OrgUnit>>;
+    /// The org-unit tree that access is decided by, rebuilt only when the units changed
+    /// ([`unit_cache`]).
+    fn unit_tree(&self) -> StoreResult<std::sync::Arc<UnitTree>>;
     /// Inserts or updates sites (validated by the caller).
     fn upsert_sites(&self, sites: &[Site]) -> StoreResult<()>;
     /// Every site.

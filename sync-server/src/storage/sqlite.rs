@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
-use gridwalk_model::org::{OrgUnit, Site};
+use gridwalk_model::org::{OrgUnit, Site, UnitTree};
 use gridwalk_model::photo_record::ID_PREFIX as PHOTO_ID_PREFIX;
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::{Person, RecordKind};
@@ -21,6 +21,7 @@ use gridwalk_model::signing::GENESIS;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::case_locks::CaseLocks;
+use super::unit_cache::UnitCache;
 use super::{
     BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
     DeviceSummary, EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome,
@@ -45,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_chained_records.sql"),
     include_str!("migrations/0012_dashboard_reads.sql"),
     include_str!("migrations/0013_pull_scope.sql"),
+    include_str!("migrations/0014_units_version.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
@@ -56,6 +58,8 @@ pub struct SqliteStore {
     conn: Mutex<Slot>,
     /// Hazard-case locks: in this process, which owns the file.
     case_locks: CaseLocks,
+    /// The org-unit tree as of the last change to the units (shared with batch views).
+    unit_tree: Arc<UnitCache>,
 }
 
 /// The connection and who is next for it: first come, first served, so a push of many
@@ -171,12 +175,12 @@ impl SqliteStore {
         gridwalk_migrate::migrate_schema(&mut conn, MIGRATIONS)
             .map_err(|e| StoreError::Schema(e.to_string()))?;
         case_index::fill_case_columns(&mut conn)?;
-        Ok(SqliteStore::with(conn))
+        Ok(SqliteStore::with(conn, Arc::default()))
     }
 
     /// A store on `conn`: the store itself, or a batch's view that owns the borrowed
     /// connection while the batch runs.
-    fn with(conn: Connection) -> SqliteStore {
+    fn with(conn: Connection, unit_tree: Arc<UnitCache>) -> SqliteStore {
         SqliteStore {
             conn: Mutex::new(Slot {
                 conn: Some(conn),
@@ -185,6 +189,7 @@ impl SqliteStore {
                 waiting: VecDeque::new(),
             }),
             case_locks: CaseLocks::default(),
+            unit_tree,
         }
     }
 
@@ -362,7 +367,7 @@ impl RecordStore for SqliteStore {
         // even if `work` panics. Its own case locks are never taken (see the trait).
         let lent = Lent {
             home: self,
-            view: SqliteStore::with(conn),
+            view: SqliteStore::with(conn, self.unit_tree.clone()),
         };
         // IMMEDIATE: the write lock is taken now, so the commit cannot find the file
         // busy after the work is done.
@@ -411,6 +416,13 @@ impl RecordStore for SqliteStore {
             })?
             .collect::<Result<_, _>>()?;
         Ok(units)
+    }
+
+    fn unit_tree(&self) -> StoreResult<Arc<UnitTree>> {
+        let version: i64 =
+            self.conn()?
+                .query_row("SELECT version FROM units_version", [], |r| r.get(0))?;
+        self.unit_tree.tree(version, || self.units())
     }
 
     fn upsert_sites(&self, sites: &[Site]) -> StoreResult<()> {
@@ -1305,6 +1317,16 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    #[test]
+    fn units_changed_by_another_process_are_in_the_next_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        let server = SqliteStore::open(&path).unwrap();
+        // The admin command opens the same file from a process of its own.
+        let admin = SqliteStore::open(&path).unwrap();
+        super::super::unit_cache::check_units_changed_elsewhere_are_seen(&server, &admin);
     }
 
     #[test]

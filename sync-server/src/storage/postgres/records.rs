@@ -3,8 +3,10 @@
 //! SQL. Rows are read with `try_get`: a column that does not read back is a typed
 //! error, never a panic.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use gridwalk_model::org::{OrgUnit, Site};
+use gridwalk_model::org::{OrgUnit, Site, UnitTree};
 use gridwalk_model::photo_record::ID_PREFIX as PHOTO_ID_PREFIX;
 use gridwalk_model::protocol::{Person, RecordKind};
 use gridwalk_model::signing::GENESIS;
@@ -179,6 +181,16 @@ impl RecordStore for PgStore {
                 })
                 .collect()
         })
+    }
+
+    fn unit_tree(&self) -> StoreResult<Arc<UnitTree>> {
+        let version: i64 = self.run(async {
+            let c = self.client().await?;
+            Ok(query_one(&c, "SELECT version FROM units_version", &[])
+                .await?
+                .try_get(0)?)
+        })?;
+        self.unit_tree.tree(version, || self.units())
     }
 
     fn upsert_sites(&self, sites: &[Site]) -> StoreResult<()> {

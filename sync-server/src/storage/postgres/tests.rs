@@ -309,3 +309,11 @@ fn a_batch_numbers_its_records_at_commit_in_the_order_it_stored_them() {
         PutOutcome::Duplicate(finals[2].1)
     );
 }
+
+#[test]
+fn units_changed_by_another_replica_are_in_the_next_tree() {
+    let Some(db) = scratch() else { return };
+    let a = PgStore::open(db.url()).expect("open a");
+    let b = PgStore::open(db.url()).expect("open b");
+    crate::storage::unit_cache::check_units_changed_elsewhere_are_seen(&a, &b);
+}
