@@ -248,11 +248,23 @@ impl PgStore {
         keys.dedup();
         let pinned = self.run(async {
             let pinned = Pinned(Some(self.pool.get().await.map_err(pool_error)?));
-            pinned.batch_execute("BEGIN").await?;
-            for key in &keys {
-                pinned
-                    .execute("SELECT pg_advisory_xact_lock($1)", &[key])
-                    .await?;
+            if keys.is_empty() {
+                pinned.batch_execute("BEGIN").await?;
+            } else {
+                // BEGIN and every lock sent together, the locks taken by one statement in
+                // key order (`unnest` reads an array out in storage order, and `keys` is
+                // sorted): a push of 3 hazards paid 7 round trips here.
+                let params: [&(dyn ToSql + Sync); 1] = [&keys];
+                let (begun, locked) = tokio::join!(
+                    pinned.batch_execute("BEGIN"),
+                    execute(
+                        &pinned,
+                        "SELECT pg_advisory_xact_lock(key) FROM unnest($1::BIGINT[]) AS key",
+                        &params,
+                    )
+                );
+                begun?;
+                locked?;
             }
             Ok(pinned)
         })?;

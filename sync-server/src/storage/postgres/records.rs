@@ -1114,7 +1114,9 @@ impl PgStore {
             };
             return match written {
                 Ok(outcome) => {
-                    c.batch_execute("RELEASE SAVEPOINT put_record").await?;
+                    // The savepoint is left open, not released (a round trip per record
+                    // saved): the next record's savepoint nests in it, an error rolls
+                    // back to the newest one only, and the commit ends them all.
                     // The batch's commit numbers it (`run_batch`).
                     if let PutOutcome::Stored(provisional) = outcome {
                         self.provisional
