@@ -14,6 +14,8 @@
 
 pub mod case_index;
 pub mod case_locks;
+#[cfg(test)]
+mod checks;
 pub mod console;
 pub mod copy;
 pub mod files;

@@ -1320,13 +1320,20 @@ mod tests {
     }
 
     #[test]
+    fn put_record_answers_new_duplicate_final_stale_and_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("server.db")).unwrap();
+        super::super::checks::put_record_answers(&store);
+    }
+
+    #[test]
     fn units_changed_by_another_process_are_in_the_next_tree() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("server.db");
         let server = SqliteStore::open(&path).unwrap();
         // The admin command opens the same file from a process of its own.
         let admin = SqliteStore::open(&path).unwrap();
-        super::super::unit_cache::check_units_changed_elsewhere_are_seen(&server, &admin);
+        super::super::checks::units_changed_elsewhere_are_seen(&server, &admin);
     }
 
     #[test]

@@ -45,57 +45,6 @@ impl UnitCache {
     }
 }
 
-/// What both stores must do (`sqlite.rs` and `postgres/tests.rs` run it): `a` builds the
-/// tree once and hands it out until the units change, and a change made through `b` (the
-/// admin command's process, another replica) is in `a`'s next tree, also inside a batch.
-#[cfg(test)]
-pub(crate) fn check_units_changed_elsewhere_are_seen(
-    a: &dyn super::RecordStore,
-    b: &dyn super::RecordStore,
-) {
-    let unit = |id: &str, level: &str, parent: Option<&str>| OrgUnit {
-        id: id.into(),
-        name: format!("{id} 单元"),
-        level: level.into(),
-        parent: parent.map(Into::into),
-    };
-    a.upsert_units(&[
-        unit("d", "district", None),
-        unit("s1", "street", Some("d")),
-        unit("s2", "street", Some("d")),
-        unit("c1", "community", Some("s1")),
-    ])
-    .expect("units");
-    let first = a.unit_tree().expect("tree");
-    assert!(first.is_within("c1", "s1"));
-    let again = a.unit_tree().expect("tree again");
-    assert!(Arc::ptr_eq(&first, &again), "rebuilt with nothing changed");
-
-    // Another process moves a community to the other street and adds one.
-    b.upsert_units(&[
-        unit("c1", "community", Some("s2")),
-        unit("c2", "community", Some("s1")),
-    ])
-    .expect("move");
-    let moved = a.unit_tree().expect("tree after the move");
-    assert!(!Arc::ptr_eq(&first, &moved), "a stale tree after a change");
-    assert!(moved.is_within("c1", "s2") && !moved.is_within("c1", "s1"));
-    assert!(moved.is_within("c2", "d"));
-
-    // A batch's view shares the store's tree.
-    let mut in_batch = None;
-    a.in_batch(&[], &mut |view| {
-        if in_batch.is_some() {
-            return super::BatchStep::Done;
-        }
-        in_batch = Some(view.unit_tree().expect("tree in a batch"));
-        super::BatchStep::More
-    })
-    .expect("batch");
-    let in_batch = in_batch.expect("the batch ran");
-    assert!(Arc::ptr_eq(&moved, &in_batch), "a batch rebuilt the tree");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

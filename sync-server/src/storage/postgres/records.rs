@@ -1260,64 +1260,87 @@ async fn write_record(
 
 /// Inserts a pushed record inside `tx` (see [`PutOutcome`]) under a provisional
 /// sequence number; the caller numbers it ([`number_records`]) and commits.
+///
+/// A new id, the common case, costs one statement ([`insert_new`]); only an id already
+/// stored is read back and judged (a retry, a draft's final version, a conflict).
 async fn insert_record(tx: &impl Db, rec: &NewRecord) -> StoreResult<PutOutcome> {
+    if let Some(seq) = insert_new(tx, rec).await? {
+        return Ok(PutOutcome::Stored(seq));
+    }
     let existing = query_opt(
         tx,
         "SELECT seq, body_hash, kind, draft, author_person FROM records WHERE id = $1",
         &[&rec.id],
     )
     .await?;
-    if let Some(r) = existing {
-        let (seq, hash, kind, draft, author): (i64, String, String, bool, String) = (
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-            r.try_get(3)?,
-            r.try_get(4)?,
-        );
-        if hash == rec.body_hash {
-            return Ok(PutOutcome::Duplicate(seq));
-        }
-        let same_record = kind == rec.kind.as_str() && author == rec.author_person;
-        if !(same_record && draft && !rec.draft) {
-            if same_record && !draft && rec.draft {
-                return Ok(PutOutcome::Stale(seq));
-            }
-            return Ok(PutOutcome::Conflict);
-        }
-        // A draft's final version replaces it under a new sequence number, so every
-        // cursor that already passed the draft still sees the final version.
-        execute(tx, "DELETE FROM record_blobs WHERE record = $1", &[&rec.id]).await?;
-        execute(tx, "DELETE FROM records WHERE id = $1", &[&rec.id]).await?;
+    let Some(r) = existing else {
+        // Cannot happen: a record is deleted only to be replaced in the same
+        // transaction, and an insert of its id waits for that transaction's end.
+        return Err(StoreError::Corrupt(format!(
+            "record {} was neither new nor stored",
+            rec.id
+        )));
+    };
+    let (seq, hash, kind, draft, author): (i64, String, String, bool, String) = (
+        r.try_get(0)?,
+        r.try_get(1)?,
+        r.try_get(2)?,
+        r.try_get(3)?,
+        r.try_get(4)?,
+    );
+    if hash == rec.body_hash {
+        return Ok(PutOutcome::Duplicate(seq));
     }
-    // The record's photo links in one statement (one round trip however many); a photo
-    // named twice is one link, personal if either naming is.
-    if !rec.blobs.is_empty() {
-        let (shas, personal): (Vec<&str>, Vec<bool>) = rec
-            .blobs
-            .iter()
-            .map(|(sha, personal)| (sha.as_str(), *personal))
-            .unzip();
-        execute(
-            tx,
-            "INSERT INTO record_blobs(record, sha256, personal)
-             SELECT $1, sha, bool_or(personal)
-             FROM unnest($2::TEXT[], $3::BOOLEAN[]) AS link(sha, personal) GROUP BY sha
-             ON CONFLICT(record, sha256) DO UPDATE
-               SET personal = record_blobs.personal OR excluded.personal",
-            &[&rec.id, &shas, &personal],
-        )
-        .await?;
+    let same_record = kind == rec.kind.as_str() && author == rec.author_person;
+    if !(same_record && draft && !rec.draft) {
+        if same_record && !draft && rec.draft {
+            return Ok(PutOutcome::Stale(seq));
+        }
+        return Ok(PutOutcome::Conflict);
     }
+    // A draft's final version replaces it under a new sequence number, so every
+    // cursor that already passed the draft still sees the final version.
+    execute(tx, "DELETE FROM record_blobs WHERE record = $1", &[&rec.id]).await?;
+    execute(tx, "DELETE FROM records WHERE id = $1", &[&rec.id]).await?;
+    match insert_new(tx, rec).await? {
+        Some(seq) => Ok(PutOutcome::Stored(seq)),
+        None => Err(StoreError::Corrupt(format!(
+            "record {} was stored again while its draft was replaced",
+            rec.id
+        ))),
+    }
+}
+
+/// Stores `rec` and its photo links in one statement if no record has its id, and
+/// returns its provisional number; `None`, and nothing written, if one has. The links
+/// are written only for a row inserted (a data-modifying `WITH`), a photo named twice is
+/// one link, personal if either naming is. A concurrent insert of the same id makes this
+/// wait for that transaction, then answer `None` if it committed.
+async fn insert_new(tx: &impl Db, rec: &NewRecord) -> StoreResult<Option<i64>> {
+    let (shas, personal): (Vec<&str>, Vec<bool>) = rec
+        .blobs
+        .iter()
+        .map(|(sha, personal)| (sha.as_str(), *personal))
+        .unzip();
     let proof = rec.proof.as_ref();
-    let row = query_one(
+    let row = query_opt(
         tx,
-        "INSERT INTO records(seq, id, kind, body, body_hash, unit, department, author_person,
-           author_device, draft, personal, received_at, case_id, proof_prev,
-           proof_signature, proof_link, chain, proof_chained)
-         VALUES (nextval('records_provisional'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                 $11, $12, $13, $14, $15, $16, $17)
-         RETURNING seq",
+        "WITH stored AS (
+           INSERT INTO records(seq, id, kind, body, body_hash, unit, department,
+             author_person, author_device, draft, personal, received_at, case_id, proof_prev,
+             proof_signature, proof_link, chain, proof_chained)
+           VALUES (nextval('records_provisional'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                   $11, $12, $13, $14, $15, $16, $17)
+           ON CONFLICT (id) DO NOTHING
+           RETURNING seq, id),
+         linked AS (
+           INSERT INTO record_blobs(record, sha256, personal)
+           SELECT stored.id, link.sha, bool_or(link.personal)
+           FROM stored, unnest($18::TEXT[], $19::BOOLEAN[]) AS link(sha, personal)
+           GROUP BY stored.id, link.sha
+           ON CONFLICT(record, sha256) DO UPDATE
+             SET personal = record_blobs.personal OR excluded.personal)
+         SELECT seq FROM stored",
         &[
             &rec.id,
             &rec.kind.as_str(),
@@ -1336,10 +1359,12 @@ async fn insert_record(tx: &impl Db, rec: &NewRecord) -> StoreResult<PutOutcome>
             &proof.map(|p| &p.link),
             &proof.map(|p| p.chain.as_str()),
             &proof.and_then(|p| p.chained.then_some(true)),
+            &shas,
+            &personal,
         ],
     )
     .await?;
-    Ok(PutOutcome::Stored(row.try_get(0)?))
+    row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
 }
 
 /// The advisory lock that orders the pull feed: held from drawing a record's sequence

@@ -315,5 +315,12 @@ fn units_changed_by_another_replica_are_in_the_next_tree() {
     let Some(db) = scratch() else { return };
     let a = PgStore::open(db.url()).expect("open a");
     let b = PgStore::open(db.url()).expect("open b");
-    crate::storage::unit_cache::check_units_changed_elsewhere_are_seen(&a, &b);
+    crate::storage::checks::units_changed_elsewhere_are_seen(&a, &b);
+}
+
+#[test]
+fn put_record_answers_new_duplicate_final_stale_and_conflict() {
+    let Some(db) = scratch() else { return };
+    let store = PgStore::open(db.url()).expect("open");
+    crate::storage::checks::put_record_answers(&store);
 }

@@ -1,0 +1,151 @@
+//! What every `RecordStore` must do, written once and run by each store's tests
+//! (`sqlite.rs` on a file, `postgres/tests.rs` on a real server), so the two
+//! implementations cannot drift apart where it matters.
+
+use std::sync::Arc;
+
+use gridwalk_model::org::OrgUnit;
+use gridwalk_model::protocol::RecordKind;
+
+use super::{BatchStep, NewRecord, PutOutcome, RecordStore};
+
+/// A pushed inspection record with the given content hash, draft flag and photo links.
+fn inspection(id: &str, hash: &str, draft: bool, blobs: &[(&str, bool)]) -> NewRecord {
+    NewRecord {
+        id: id.into(),
+        kind: RecordKind::Inspection,
+        body: format!("{{\"hash\":\"{hash}\"}}"),
+        body_hash: hash.into(),
+        unit: "g1".into(),
+        department: None,
+        case_id: None,
+        author_person: "p1".into(),
+        author_device: "d1".into(),
+        draft,
+        personal: false,
+        blobs: blobs.iter().map(|(s, p)| ((*s).into(), *p)).collect(),
+        proof: None,
+    }
+}
+
+/// Every answer `put_record` gives, and what each leaves stored: a new record and its
+/// photo links; the same again (duplicate, nothing written); a draft's final version
+/// (stored anew under a later number, the draft's links replaced, a photo named twice
+/// one link, personal if either naming is); the draft sent after its final (stale);
+/// other content under a stored id (conflict); and an id twice in one batch.
+pub(crate) fn put_record_answers(store: &dyn RecordStore) {
+    let stored = |outcome: PutOutcome| match outcome {
+        PutOutcome::Stored(seq) => seq,
+        other => panic!("not stored: {other:?}"),
+    };
+    let draft = inspection("plan-1", "h-draft", true, &[("sha-draft", false)]);
+    let first = stored(store.put_record(&draft, None).expect("draft"));
+    assert_eq!(
+        store.put_record(&draft, None).expect("draft again"),
+        PutOutcome::Duplicate(first)
+    );
+
+    let done = inspection(
+        "plan-1",
+        "h-final",
+        false,
+        &[("sha-final", false), ("sha-final", true)],
+    );
+    let second = stored(store.put_record(&done, None).expect("final"));
+    assert!(second > first, "a final version keeps the draft's number");
+    assert!(
+        store
+            .records_with_blob("sha-draft")
+            .expect("links")
+            .is_empty()
+    );
+    let links = store.records_with_blob("sha-final").expect("links");
+    assert_eq!(links.len(), 1);
+    assert!(links[0].personal);
+    assert_eq!(links[0].record.seq, second);
+
+    let late_draft = inspection("plan-1", "h-draft-2", true, &[]);
+    assert_eq!(
+        store.put_record(&late_draft, None).expect("late draft"),
+        PutOutcome::Stale(second)
+    );
+    let other = inspection("plan-1", "h-other", false, &[("sha-other", false)]);
+    assert_eq!(
+        store.put_record(&other, None).expect("other content"),
+        PutOutcome::Conflict
+    );
+    assert!(
+        store
+            .records_with_blob("sha-other")
+            .expect("links")
+            .is_empty()
+    );
+
+    let twice = inspection("twice", "h-twice", false, &[("sha-twice", false)]);
+    let mut outcomes = Vec::new();
+    store
+        .in_batch(&[], &mut |view| {
+            if outcomes.len() == 2 {
+                return BatchStep::Done;
+            }
+            outcomes.push(view.put_record(&twice, None).expect("in a batch"));
+            BatchStep::More
+        })
+        .expect("batch");
+    assert!(matches!(outcomes[0], PutOutcome::Stored(_)), "{outcomes:?}");
+    assert!(
+        matches!(outcomes[1], PutOutcome::Duplicate(_)),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        store.records_with_blob("sha-twice").expect("links").len(),
+        1
+    );
+}
+
+/// `a` builds the org-unit
+/// tree once and hands it out until the units change, and a change made through `b` (the
+/// admin command's process, another replica) is in `a`'s next tree, also inside a batch.
+pub(crate) fn units_changed_elsewhere_are_seen(a: &dyn RecordStore, b: &dyn RecordStore) {
+    let unit = |id: &str, level: &str, parent: Option<&str>| OrgUnit {
+        id: id.into(),
+        name: format!("{id} 单元"),
+        level: level.into(),
+        parent: parent.map(Into::into),
+    };
+    a.upsert_units(&[
+        unit("d", "district", None),
+        unit("s1", "street", Some("d")),
+        unit("s2", "street", Some("d")),
+        unit("c1", "community", Some("s1")),
+    ])
+    .expect("units");
+    let first = a.unit_tree().expect("tree");
+    assert!(first.is_within("c1", "s1"));
+    let again = a.unit_tree().expect("tree again");
+    assert!(Arc::ptr_eq(&first, &again), "rebuilt with nothing changed");
+
+    // Another process moves a community to the other street and adds one.
+    b.upsert_units(&[
+        unit("c1", "community", Some("s2")),
+        unit("c2", "community", Some("s1")),
+    ])
+    .expect("move");
+    let moved = a.unit_tree().expect("tree after the move");
+    assert!(!Arc::ptr_eq(&first, &moved), "a stale tree after a change");
+    assert!(moved.is_within("c1", "s2") && !moved.is_within("c1", "s1"));
+    assert!(moved.is_within("c2", "d"));
+
+    // A batch's view shares the store's tree.
+    let mut in_batch = None;
+    a.in_batch(&[], &mut |view| {
+        if in_batch.is_some() {
+            return BatchStep::Done;
+        }
+        in_batch = Some(view.unit_tree().expect("tree in a batch"));
+        BatchStep::More
+    })
+    .expect("batch");
+    let in_batch = in_batch.expect("the batch ran");
+    assert!(Arc::ptr_eq(&moved, &in_batch), "a batch rebuilt the tree");
+}
