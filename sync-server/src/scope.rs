@@ -25,6 +25,8 @@
 //!   ([`may_read_blob`]); a photo record (what the device attests about a photo) is
 //!   read by exactly those who may read its photo ([`may_read_photo`]).
 
+use std::collections::HashMap;
+
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::Person;
 
@@ -285,14 +287,15 @@ pub fn may_read_blob(
 }
 
 /// Whether `caller` may fetch photo `sha256`: [`may_read_blob`] over its uploaders and
-/// the stored records naming it, with their cases' scopes.
+/// the stored records naming it, with their cases' scopes (looked up through `cases`).
 pub fn may_read_photo(
     caller: &Person,
     sha256: &str,
     store: &dyn RecordStore,
     tree: &UnitTree,
+    cases: &mut CaseScopes,
 ) -> Result<bool, StoreError> {
-    let referring = blob_references(sha256, store)?;
+    let referring = blob_references(sha256, store, cases)?;
     let uploaders = store.blob_uploaders(sha256)?;
     Ok(may_read_blob(caller, &uploaders, &referring, tree))
 }
@@ -302,16 +305,40 @@ pub fn may_read_photo(
 pub fn blob_references(
     sha256: &str,
     store: &dyn RecordStore,
+    cases: &mut CaseScopes,
 ) -> Result<Vec<BlobReference>, StoreError> {
     let mut referring = Vec::new();
     for link in store.records_with_blob(sha256)? {
         let case = match &link.record.case_id {
-            Some(id) => store.case_scope(id)?,
+            Some(id) => cases.get(store, id)?,
             None => None,
         };
         referring.push(BlobReference { link, case });
     }
     Ok(referring)
+}
+
+/// Case scopes looked up once per request: a pull page asks for the same few cases over
+/// and over (each photo's inspection, report and photo record name one case), and each
+/// asking was a query (half of a city pull's statements, `docs/BENCHMARKS.md`).
+#[derive(Debug, Default)]
+pub struct CaseScopes(HashMap<String, Option<CaseScope>>);
+
+impl CaseScopes {
+    /// The scope of case `case_id` (`None` for a case without a report), from the store
+    /// the first time this request asks.
+    pub fn get(
+        &mut self,
+        store: &dyn RecordStore,
+        case_id: &str,
+    ) -> Result<Option<CaseScope>, StoreError> {
+        if let Some(scope) = self.0.get(case_id) {
+            return Ok(scope.clone());
+        }
+        let scope = store.case_scope(case_id)?;
+        self.0.insert(case_id.to_owned(), scope.clone());
+        Ok(scope)
+    }
 }
 
 /// Whether `caller` sees a unit in the reference data: their area and the units above

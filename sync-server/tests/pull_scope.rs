@@ -15,7 +15,7 @@ use gridwalk_model::hazard::{Hlc, Level, Payload};
 use gridwalk_model::inspection::{InspectionKind, InspectionStatus};
 use gridwalk_model::photo_record::{ID_PREFIX, PhotoRecord};
 use gridwalk_model::protocol::{Person, RecordKind};
-use gridwalk_server::scope::{UnitTree, may_read_photo, read_access};
+use gridwalk_server::scope::{CaseScopes, UnitTree, may_read_photo, read_access};
 use gridwalk_server::storage::{RecordFilter, RecordStore};
 use serde_json::{Value, json};
 
@@ -67,7 +67,7 @@ fn granted(store: &dyn RecordStore, device: &Device, skip_own: bool) -> BTreeSet
         }
         let readable = if record.is(RecordKind::Photo) {
             let sha = record.id.strip_prefix(ID_PREFIX).unwrap();
-            may_read_photo(&caller, sha, store, &tree).unwrap()
+            may_read_photo(&caller, sha, store, &tree, &mut CaseScopes::default()).unwrap()
         } else {
             let case = record
                 .case_id

@@ -61,7 +61,7 @@ use http_body_util::BodyExt;
 use super::{AppState, BodyFailure, body_failure, drain};
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
-use crate::scope::{blob_references, may_read_blob, may_read_photo};
+use crate::scope::{CaseScopes, blob_references, may_read_blob, may_read_photo};
 use crate::state::UploadWriter;
 use crate::storage::{FinishOutcome, Upload, UploadAdmission, UploadCap, sha256_hex};
 
@@ -626,7 +626,13 @@ pub async fn download(
     let name = sha256.clone();
     let bytes = blocking(move || {
         let tree = store.unit_tree()?;
-        if !may_read_photo(&caller.person, &name, store.as_ref(), &tree)? {
+        if !may_read_photo(
+            &caller.person,
+            &name,
+            store.as_ref(),
+            &tree,
+            &mut CaseScopes::default(),
+        )? {
             return Ok(None);
         }
         Ok(blobs.read_blob(&name)?)
@@ -667,7 +673,7 @@ pub async fn thumbnail(
             return Ok(None);
         }
         let tree = store.unit_tree()?;
-        let referring = blob_references(&name, store.as_ref())?;
+        let referring = blob_references(&name, store.as_ref(), &mut CaseScopes::default())?;
         // Each link on its own: the linker stands in for the photo's uploader, so only
         // records they attached the photo to (or their own link) let the caller see it.
         for (person, thumbnail) in links {

@@ -40,7 +40,7 @@ use super::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds;
-use crate::scope::{Access, UnitTree, may_read_photo, read_access, read_filter};
+use crate::scope::{Access, CaseScopes, UnitTree, may_read_photo, read_access, read_filter};
 use crate::storage::{CaseScope, RecordStore, StoredRecord};
 
 /// How many sequence numbers one pull looks through at most, so a caller who may see
@@ -141,7 +141,7 @@ pub fn page(
         caller: &caller.person,
         skip_device,
         tree,
-        cases: HashMap::new(),
+        cases: CaseScopes::default(),
         seen: HashSet::new(),
         items: Vec::new(),
     };
@@ -180,7 +180,8 @@ struct Page<'a> {
     /// The calling device, when its own records are left out.
     skip_device: Option<&'a str>,
     tree: Arc<UnitTree>,
-    cases: HashMap<String, Option<CaseScope>>,
+    /// Every case scope the page looked up, for its records and its photos' records.
+    cases: CaseScopes,
     seen: HashSet<String>,
     items: Vec<PulledItem>,
 }
@@ -190,11 +191,7 @@ impl Page<'_> {
         let Some(id) = &record.case_id else {
             return Ok(None);
         };
-        if !self.cases.contains_key(id) {
-            let scope = self.store.case_scope(id)?;
-            self.cases.insert(id.clone(), scope);
-        }
-        Ok(self.cases.get(id).cloned().flatten())
+        Ok(self.cases.get(self.store, id)?)
     }
 
     /// Adds the record if the caller may see it (and, for an assignment to the
@@ -202,7 +199,7 @@ impl Page<'_> {
     fn offer(&mut self, record: StoredRecord) -> Result<(), ApiError> {
         if record.is(RecordKind::Photo) {
             let sha = record.id.strip_prefix(ID_PREFIX).unwrap_or(&record.id);
-            if may_read_photo(self.caller, sha, self.store, &self.tree)? {
+            if may_read_photo(self.caller, sha, self.store, &self.tree, &mut self.cases)? {
                 return self.push(record, Access::Full);
             }
             return Ok(());
