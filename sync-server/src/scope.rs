@@ -307,15 +307,25 @@ pub fn blob_references(
     store: &dyn RecordStore,
     cases: &mut CaseScopes,
 ) -> Result<Vec<BlobReference>, StoreError> {
-    let mut referring = Vec::new();
-    for link in store.records_with_blob(sha256)? {
-        let case = match &link.record.case_id {
-            Some(id) => cases.get(store, id)?,
-            None => None,
-        };
-        referring.push(BlobReference { link, case });
-    }
-    Ok(referring)
+    with_cases(store.records_with_blob(sha256)?, store, cases)
+}
+
+/// The links of a blob, each with its record's case scope (through `cases`).
+pub fn with_cases(
+    links: Vec<BlobLink>,
+    store: &dyn RecordStore,
+    cases: &mut CaseScopes,
+) -> Result<Vec<BlobReference>, StoreError> {
+    links
+        .into_iter()
+        .map(|link| {
+            let case = match &link.record.case_id {
+                Some(id) => cases.get(store, id)?,
+                None => None,
+            };
+            Ok(BlobReference { link, case })
+        })
+        .collect()
 }
 
 /// Case scopes looked up once per request: a pull page asks for the same few cases over

@@ -40,7 +40,9 @@ use super::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds;
-use crate::scope::{Access, CaseScopes, UnitTree, may_read_photo, read_access, read_filter};
+use crate::scope::{
+    Access, CaseScopes, UnitTree, may_read_blob, read_access, read_filter, with_cases,
+};
 use crate::storage::{CaseScope, RecordStore, StoredRecord};
 
 /// How many sequence numbers one pull looks through at most, so a caller who may see
@@ -142,6 +144,7 @@ pub fn page(
         skip_device,
         tree,
         cases: CaseScopes::default(),
+        photos: HashMap::new(),
         seen: HashSet::new(),
         items: Vec::new(),
     };
@@ -152,6 +155,7 @@ pub fn page(
     'scan: while cursor < upto {
         let batch = store.records_after(cursor, upto, &filter, SCAN_BATCH)?;
         let whole = batch.len() < SCAN_BATCH as usize;
+        page.read_photo_grounds(&batch)?;
         for record in batch {
             cursor = record.seq;
             page.offer(record)?;
@@ -173,6 +177,14 @@ pub fn page(
     Ok((response, reference_tag))
 }
 
+/// The records naming a photo and the people who uploaded it: what
+/// [`may_read_blob`] weighs.
+#[derive(Debug, Default)]
+struct PhotoGrounds {
+    links: Vec<crate::storage::BlobLink>,
+    uploaders: Vec<String>,
+}
+
 /// One pull page being filled: the access decisions, with case scopes looked up once.
 struct Page<'a> {
     store: &'a dyn RecordStore,
@@ -182,6 +194,9 @@ struct Page<'a> {
     tree: Arc<UnitTree>,
     /// Every case scope the page looked up, for its records and its photos' records.
     cases: CaseScopes,
+    /// What decides who may read each photo record of the scan batch being offered
+    /// (the records naming the photo, and its uploaders), read for the batch at once.
+    photos: HashMap<String, PhotoGrounds>,
     seen: HashSet<String>,
     items: Vec<PulledItem>,
 }
@@ -199,7 +214,11 @@ impl Page<'_> {
     fn offer(&mut self, record: StoredRecord) -> Result<(), ApiError> {
         if record.is(RecordKind::Photo) {
             let sha = record.id.strip_prefix(ID_PREFIX).unwrap_or(&record.id);
-            if may_read_photo(self.caller, sha, self.store, &self.tree, &mut self.cases)? {
+            // Read with the batch (`read_photo_grounds`); a photo named twice in a page
+            // is offered once (`seen`), so taking them out loses nothing.
+            let grounds = self.photos.remove(sha).unwrap_or_default();
+            let referring = with_cases(grounds.links, self.store, &mut self.cases)?;
+            if may_read_blob(self.caller, &grounds.uploaders, &referring, &self.tree) {
                 return self.push(record, Access::Full);
             }
             return Ok(());
@@ -223,6 +242,35 @@ impl Page<'_> {
             }
         }
         self.push(record, access)
+    }
+
+    /// Reads, in two queries, what decides who may read each photo record of `batch`:
+    /// a question per photo was most of a city pull's statements (`docs/BENCHMARKS.md`).
+    fn read_photo_grounds(&mut self, batch: &[StoredRecord]) -> Result<(), ApiError> {
+        let shas: Vec<&str> = batch
+            .iter()
+            .filter(|r| r.is(RecordKind::Photo))
+            .map(|r| r.id.strip_prefix(ID_PREFIX).unwrap_or(&r.id))
+            .collect();
+        self.photos.clear();
+        if shas.is_empty() {
+            return Ok(());
+        }
+        for sha in &shas {
+            self.photos
+                .insert((*sha).to_owned(), PhotoGrounds::default());
+        }
+        for (sha, link) in self.store.records_with_blobs(&shas)? {
+            if let Some(grounds) = self.photos.get_mut(&sha) {
+                grounds.links.push(link);
+            }
+        }
+        for (sha, person) in self.store.uploaders_of_blobs(&shas)? {
+            if let Some(grounds) = self.photos.get_mut(&sha) {
+                grounds.uploaders.push(person);
+            }
+        }
+        Ok(())
     }
 
     fn push(&mut self, record: StoredRecord, access: Access) -> Result<(), ApiError> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use gridwalk_model::org::OrgUnit;
 use gridwalk_model::protocol::RecordKind;
 
-use super::{BatchStep, NewRecord, PutOutcome, RecordStore};
+use super::{BatchStep, NewRecord, PutOutcome, RecordStore, Upload, UploadCap};
 
 /// A pushed inspection record with the given content hash, draft flag and photo links.
 fn inspection(id: &str, hash: &str, draft: bool, blobs: &[(&str, bool)]) -> NewRecord {
@@ -148,4 +148,75 @@ pub(crate) fn units_changed_elsewhere_are_seen(a: &dyn RecordStore, b: &dyn Reco
     .expect("batch");
     let in_batch = in_batch.expect("the batch ran");
     assert!(Arc::ptr_eq(&moved, &in_batch), "a batch rebuilt the tree");
+}
+
+/// The questions a pull page asks of all its photos at once answer, blob by blob, what
+/// the one-photo questions answer: the records naming each (in sequence order) and the
+/// people who finished an upload of it; a blob nobody named or uploaded has neither.
+pub(crate) fn photo_questions_for_many_blobs_answer_each(store: &dyn RecordStore) {
+    for (id, blobs) in [
+        ("with-two", vec![("sha-a", false), ("sha-b", true)]),
+        ("with-a", vec![("sha-a", true)]),
+        ("with-c", vec![("sha-c", false)]),
+    ] {
+        let hash = format!("h-{id}");
+        store
+            .put_record(&inspection(id, &hash, false, &blobs), None)
+            .expect("put");
+    }
+    for (n, (sha, person)) in [("sha-a", "p2"), ("sha-a", "p1"), ("sha-b", "p3")]
+        .into_iter()
+        .enumerate()
+    {
+        let upload = Upload {
+            id: format!("up-{n}"),
+            sha256: sha.into(),
+            length: 10,
+            device: "d1".into(),
+            person: person.into(),
+            done: false,
+            thumbnail_of: None,
+            created_at: chrono::Utc::now(),
+        };
+        store
+            .create_upload(&upload, &UploadCap::UNLIMITED)
+            .expect("upload");
+        store.finish_upload(&upload.id).expect("finish");
+    }
+    let asked = ["sha-a", "sha-b", "sha-nobody"];
+    let links = store.records_with_blobs(&asked).expect("links");
+    for sha in asked {
+        let many: Vec<(String, bool)> = links
+            .iter()
+            .filter(|(s, _)| s == sha)
+            .map(|(_, l)| (l.record.id.clone(), l.personal))
+            .collect();
+        let one: Vec<(String, bool)> = store
+            .records_with_blob(sha)
+            .expect("one")
+            .into_iter()
+            .map(|l| (l.record.id, l.personal))
+            .collect();
+        assert_eq!(many, one, "{sha}");
+    }
+    let a: Vec<&str> = links
+        .iter()
+        .filter(|(s, _)| s == "sha-a")
+        .map(|(_, l)| l.record.id.as_str())
+        .collect();
+    assert_eq!(a, ["with-two", "with-a"]);
+    assert!(links.iter().all(|(s, _)| s != "sha-c"));
+
+    let uploaders = store.uploaders_of_blobs(&asked).expect("uploaders");
+    assert_eq!(
+        uploaders,
+        [
+            ("sha-a".to_owned(), "p1".to_owned()),
+            ("sha-a".to_owned(), "p2".to_owned()),
+            ("sha-b".to_owned(), "p3".to_owned()),
+        ]
+    );
+    assert_eq!(store.blob_uploaders("sha-a").expect("one"), ["p1", "p2"]);
+    assert!(store.records_with_blobs(&[]).expect("none").is_empty());
+    assert!(store.uploaders_of_blobs(&[]).expect("none").is_empty());
 }

@@ -663,8 +663,17 @@ pub trait RecordStore:
     fn max_seq(&self) -> StoreResult<i64>;
     /// Whether a record with this id is stored.
     fn record_exists(&self, id: &str) -> StoreResult<bool>;
+    /// Records referring to any of the blobs `sha256s`, each with the blob it names, in
+    /// sequence order: one question for a whole pull page's photos.
+    fn records_with_blobs(&self, sha256s: &[&str]) -> StoreResult<Vec<(String, BlobLink)>>;
     /// Records referring to a blob, in sequence order.
-    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<BlobLink>>;
+    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<BlobLink>> {
+        Ok(self
+            .records_with_blobs(&[sha256])?
+            .into_iter()
+            .map(|(_, link)| link)
+            .collect())
+    }
     /// Registers a new upload unless its device's live unfinished uploads would exceed
     /// `cap`, atomically.
     fn create_upload(&self, upload: &Upload, cap: &UploadCap) -> StoreResult<UploadAdmission>;
@@ -679,8 +688,17 @@ pub trait RecordStore:
     fn unfinished_uploads_created_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>>;
     /// Every unfinished upload's id.
     fn unfinished_upload_ids(&self) -> StoreResult<Vec<String>>;
+    /// `(blob, person)` for each person who finished an upload of one of `sha256s`, by
+    /// person within a blob.
+    fn uploaders_of_blobs(&self, sha256s: &[&str]) -> StoreResult<Vec<(String, String)>>;
     /// The people who finished an upload of this blob (empty when none is known).
-    fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>>;
+    fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .uploaders_of_blobs(&[sha256])?
+            .into_iter()
+            .map(|(_, person)| person)
+            .collect())
+    }
     /// The thumbnails linked to a photo: `(person who linked it, thumbnail's hash)`,
     /// oldest link first.
     fn thumbnail_links(&self, photo: &str) -> StoreResult<Vec<(String, String)>>;

@@ -52,6 +52,11 @@ const MIGRATIONS: &[&str] = &[
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
                               author_device, draft, personal, received_at, case_id, chain";
 
+/// A list of names as one JSON array text, for `json_each`.
+fn json_array(names: &[&str]) -> StoreResult<String> {
+    serde_json::to_string(names).map_err(|e| StoreError::Corrupt(format!("a list of names: {e}")))
+}
+
 /// The SQLite record store.
 pub struct SqliteStore {
     /// The connection and the queue for it.
@@ -923,25 +928,29 @@ impl RecordStore for SqliteStore {
             .is_some())
     }
 
-    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<BlobLink>> {
+    fn records_with_blobs(&self, sha256s: &[&str]) -> StoreResult<Vec<(String, BlobLink)>> {
         let conn = self.conn()?;
         let cols = RECORD_COLUMNS
             .split(", ")
             .map(|c| format!("r.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
+        // The names as one JSON array: one prepared statement for any number of them.
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {cols}, b.personal, b.before_uploaders
+            "SELECT {cols}, b.personal, b.before_uploaders, b.sha256
              FROM record_blobs b JOIN records r ON r.id = b.record
-             WHERE b.sha256 = ?1 ORDER BY r.seq"
+             WHERE b.sha256 IN (SELECT value FROM json_each(?1)) ORDER BY r.seq"
         ))?;
         let rows = stmt
-            .query_map([sha256], |r| {
-                Ok(BlobLink {
-                    record: record_from_row(r)?,
-                    personal: r.get(13)?,
-                    before_uploaders: r.get(14)?,
-                })
+            .query_map([json_array(sha256s)?], |r| {
+                Ok((
+                    r.get(15)?,
+                    BlobLink {
+                        record: record_from_row(r)?,
+                        personal: r.get(13)?,
+                        before_uploaders: r.get(14)?,
+                    },
+                ))
             })?
             .collect::<Result<_, _>>()?;
         Ok(rows)
@@ -1053,13 +1062,14 @@ impl RecordStore for SqliteStore {
         Ok(())
     }
 
-    fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>> {
+    fn uploaders_of_blobs(&self, sha256s: &[&str]) -> StoreResult<Vec<(String, String)>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT person FROM blob_uploaders WHERE sha256 = ?1 ORDER BY person",
+            "SELECT sha256, person FROM blob_uploaders
+             WHERE sha256 IN (SELECT value FROM json_each(?1)) ORDER BY sha256, person",
         )?;
         let people = stmt
-            .query_map([sha256], |r| r.get(0))?
+            .query_map([json_array(sha256s)?], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         Ok(people)
     }
@@ -1317,6 +1327,13 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    #[test]
+    fn photo_questions_for_many_blobs_answer_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("server.db")).unwrap();
+        super::super::checks::photo_questions_for_many_blobs_answer_each(&store);
     }
 
     #[test]

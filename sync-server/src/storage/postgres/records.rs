@@ -767,7 +767,7 @@ impl RecordStore for PgStore {
         })
     }
 
-    fn records_with_blob(&self, sha256: &str) -> StoreResult<Vec<BlobLink>> {
+    fn records_with_blobs(&self, sha256s: &[&str]) -> StoreResult<Vec<(String, BlobLink)>> {
         let cols = RECORD_COLUMNS
             .split(", ")
             .map(|c| format!("r.{}", c.trim()))
@@ -778,20 +778,23 @@ impl RecordStore for PgStore {
             let rows = query(
                 &c,
                 &format!(
-                    "SELECT {cols}, b.personal, b.before_uploaders
+                    "SELECT {cols}, b.personal, b.before_uploaders, b.sha256
                      FROM record_blobs b JOIN records r ON r.id = b.record
-                     WHERE b.sha256 = $1 ORDER BY r.seq"
+                     WHERE b.sha256 = ANY($1::TEXT[]) ORDER BY r.seq"
                 ),
-                &[&sha256],
+                &[&sha256s],
             )
             .await?;
             rows.iter()
                 .map(|r| {
-                    Ok(BlobLink {
-                        record: record_from_row(r)?,
-                        personal: r.try_get(13)?,
-                        before_uploaders: r.try_get(14)?,
-                    })
+                    Ok((
+                        r.try_get(15)?,
+                        BlobLink {
+                            record: record_from_row(r)?,
+                            personal: r.try_get(13)?,
+                            before_uploaders: r.try_get(14)?,
+                        },
+                    ))
                 })
                 .collect()
         })
@@ -1059,17 +1062,18 @@ impl RecordStore for PgStore {
         })
     }
 
-    fn blob_uploaders(&self, sha256: &str) -> StoreResult<Vec<String>> {
+    fn uploaders_of_blobs(&self, sha256s: &[&str]) -> StoreResult<Vec<(String, String)>> {
         self.run(async {
             let c = self.client().await?;
             let rows = query(
                 &c,
-                "SELECT person FROM blob_uploaders WHERE sha256 = $1 ORDER BY person",
-                &[&sha256],
+                "SELECT sha256, person FROM blob_uploaders WHERE sha256 = ANY($1::TEXT[])
+                 ORDER BY sha256, person",
+                &[&sha256s],
             )
             .await?;
             rows.iter()
-                .map(|r| r.try_get(0).map_err(Into::into))
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
                 .collect()
         })
     }

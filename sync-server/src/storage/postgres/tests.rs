@@ -324,3 +324,10 @@ fn put_record_answers_new_duplicate_final_stale_and_conflict() {
     let store = PgStore::open(db.url()).expect("open");
     crate::storage::checks::put_record_answers(&store);
 }
+
+#[test]
+fn photo_questions_for_many_blobs_answer_each() {
+    let Some(db) = scratch() else { return };
+    let store = PgStore::open(db.url()).expect("open");
+    crate::storage::checks::photo_questions_for_many_blobs_answer_each(&store);
+}
