@@ -342,6 +342,28 @@ pub enum PutOutcome {
     Conflict,
 }
 
+/// What a push of `rec` is when a record with its id is already stored (`seq`, and the
+/// stored `body_hash`, `kind`, `draft` and `author_person`): the same content is a
+/// duplicate, a draft sent after its final version is stale, anything else a conflict;
+/// `None` when `rec` is the final version of the stored draft, which it replaces. Both
+/// stores judge through this one function.
+pub(crate) fn judge_stored(
+    (seq, hash, kind, draft, author): &(i64, String, String, bool, String),
+    rec: &NewRecord,
+) -> Option<PutOutcome> {
+    if *hash == rec.body_hash {
+        return Some(PutOutcome::Duplicate(*seq));
+    }
+    let same_record = kind == rec.kind.as_str() && *author == rec.author_person;
+    if same_record && *draft && !rec.draft {
+        return None;
+    }
+    if same_record && !*draft && rec.draft {
+        return Some(PutOutcome::Stale(*seq));
+    }
+    Some(PutOutcome::Conflict)
+}
+
 /// A tus upload in progress or finished.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload {

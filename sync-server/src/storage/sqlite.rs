@@ -26,7 +26,7 @@ use super::{
     BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
     DeviceSummary, EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome,
     RecordFilter, RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord,
-    TokenDevice, Upload, UploadAdmission, UploadCap,
+    TokenDevice, Upload, UploadAdmission, UploadCap, judge_stored,
 };
 
 /// The server's numbered migrations, run by the shared runner
@@ -1205,16 +1205,9 @@ fn insert_record(tx: &Connection, rec: &NewRecord) -> StoreResult<PutOutcome> {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
-    if let Some((seq, hash, kind, draft, author)) = existing {
-        if hash == rec.body_hash {
-            return Ok(PutOutcome::Duplicate(seq));
-        }
-        let same_record = kind == rec.kind.as_str() && author == rec.author_person;
-        if !(same_record && draft && !rec.draft) {
-            if same_record && !draft && rec.draft {
-                return Ok(PutOutcome::Stale(seq));
-            }
-            return Ok(PutOutcome::Conflict);
+    if let Some(stored) = existing {
+        if let Some(outcome) = judge_stored(&stored, rec) {
+            return Ok(outcome);
         }
         // A draft's final version replaces it under a new sequence number, so every
         // cursor that already passed the draft still sees the final version.

@@ -19,7 +19,7 @@ use super::super::{
     BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
     DeviceSummary, EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome,
     RecordFilter, RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord,
-    TokenDevice, Upload, UploadAdmission, UploadCap,
+    TokenDevice, Upload, UploadAdmission, UploadCap, judge_stored,
 };
 use super::{Db, PgStore, advisory_key, execute, query, query_one, query_opt};
 
@@ -1285,22 +1285,15 @@ async fn insert_record(tx: &impl Db, rec: &NewRecord) -> StoreResult<PutOutcome>
             rec.id
         )));
     };
-    let (seq, hash, kind, draft, author): (i64, String, String, bool, String) = (
+    let stored = (
         r.try_get(0)?,
         r.try_get(1)?,
         r.try_get(2)?,
         r.try_get(3)?,
         r.try_get(4)?,
     );
-    if hash == rec.body_hash {
-        return Ok(PutOutcome::Duplicate(seq));
-    }
-    let same_record = kind == rec.kind.as_str() && author == rec.author_person;
-    if !(same_record && draft && !rec.draft) {
-        if same_record && !draft && rec.draft {
-            return Ok(PutOutcome::Stale(seq));
-        }
-        return Ok(PutOutcome::Conflict);
+    if let Some(outcome) = judge_stored(&stored, rec) {
+        return Ok(outcome);
     }
     // A draft's final version replaces it under a new sequence number, so every
     // cursor that already passed the draft still sees the final version.
