@@ -202,12 +202,70 @@ fn record_inspection(store: &mut Store, site: &str, photos: &[PathBuf]) {
 
 /// A `/v2/sync` body of `items`, as the core's client encodes it.
 fn sync_body(items: Vec<PushItem>, store: &Store) -> Vec<u8> {
+    let json = sync_json(items, store);
+    codec::compress(&json, wire::CURRENT_DICTIONARY, codec::Effort::Thorough).unwrap()
+}
+
+/// The JSON of a `/v2/sync` body of `items`, before compression.
+fn sync_json(items: Vec<PushItem>, store: &Store) -> Vec<u8> {
     let templates = store.all_templates().unwrap();
     let request = SyncRequest {
         items: wire::compact_items(items, &templates),
     };
-    let json = serde_json::to_vec(&request).unwrap();
-    codec::compress(&json, wire::CURRENT_DICTIONARY).unwrap()
+    serde_json::to_vec(&request).unwrap()
+}
+
+/// What compressing one body costs at one [`codec::Effort`].
+struct EffortCost {
+    /// Which bodies: one inspection's push, or 16 inspections' (the size of a busy
+    /// answer page).
+    bodies: &'static str,
+    json_bytes: usize,
+    thorough: (usize, Duration),
+    quick: (usize, Duration),
+}
+
+/// Compressed bytes and time per body at each effort, in this process, over the device
+/// `db`'s recorded inspections: each one's 7 records alone, and 16 at a time. Answers
+/// carry the same compact records, so the second row stands for a busy answer page.
+fn compression_effort(db: &Path) -> Vec<EffortCost> {
+    let mut store = Store::open(db).unwrap();
+    let (items, _) = outbox_after(&mut store, 0);
+    let bodies = |per: usize| -> Vec<Vec<u8>> {
+        items
+            .chunks(RECORDS_PER_PUSH * per)
+            .filter(|c| c.len() == RECORDS_PER_PUSH * per)
+            .map(|c| sync_json(c.to_vec(), &store))
+            .collect()
+    };
+    let cost = |bodies: &[Vec<u8>], effort| {
+        let started = Instant::now();
+        let bytes: usize = bodies
+            .iter()
+            .map(|b| {
+                codec::compress(b, wire::CURRENT_DICTIONARY, effort)
+                    .unwrap()
+                    .len()
+            })
+            .sum();
+        let n = bodies.len().max(1);
+        (bytes / n, started.elapsed() / n as u32)
+    };
+    [("one inspection", 1), ("16 inspections", 16)]
+        .into_iter()
+        .map(|(name, per)| {
+            let bodies = bodies(per);
+            // Once untimed, so each effort's dictionary is prepared before the clock.
+            cost(&bodies[..1.min(bodies.len())], codec::Effort::Thorough);
+            cost(&bodies[..1.min(bodies.len())], codec::Effort::Quick);
+            EffortCost {
+                bodies: name,
+                json_bytes: bodies.iter().map(Vec::len).sum::<usize>() / bodies.len().max(1),
+                thorough: cost(&bodies, codec::Effort::Thorough),
+                quick: cost(&bodies, codec::Effort::Quick),
+            }
+        })
+        .collect()
 }
 
 /// The outbox records after `after`, sealed as the client seals one push (ADR 12: the
@@ -644,6 +702,8 @@ struct Figures {
     prep: Duration,
     /// One push's seal check (7 links and one verification), measured in this process.
     signature_check: Duration,
+    /// What compressing a body costs at each effort, measured in this process.
+    compression: Vec<EffortCost>,
 }
 
 fn loadavg() -> String {
@@ -776,6 +836,7 @@ fn measure(backend: Backend, sizes: Sizes, rt: &tokio::runtime::Runtime) -> Figu
     drop(admin_store);
     let prep = prep.elapsed();
     let signature_check = signature_check_cost(&plans[0].1);
+    let compression = compression_effort(&plans[0].1);
 
     let load_before = loadavg();
     eprintln!("{}: measuring (load average {load_before})", stack.name);
@@ -873,6 +934,7 @@ fn measure(backend: Backend, sizes: Sizes, rt: &tokio::runtime::Runtime) -> Figu
         day,
         prep,
         signature_check,
+        compression,
     }
 }
 
@@ -1009,6 +1071,7 @@ fn print(all: &[Figures], sizes: Sizes) {
         }
     }
     if let [embedded, city] = all {
+        print_compression(&all[0].compression);
         println!("\n## city vs embedded");
         println!("| measure | embedded | city | city / embedded |");
         println!("|---|---|---|---|");
@@ -1032,6 +1095,30 @@ fn print(all: &[Figures], sizes: Sizes) {
             embedded.day.wall.as_secs_f64(),
             city.day.wall.as_secs_f64(),
             city.day.wall.as_secs_f64() / embedded.day.wall.as_secs_f64()
+        );
+    }
+}
+
+/// The compression effort table (`codec::Effort`): the server's answers are `Quick`.
+fn print_compression(rows: &[EffortCost]) {
+    println!(
+        "\n## compression effort per body (codec::Effort; devices push Thorough, the server answers Quick)"
+    );
+    println!(
+        "| bodies | JSON B | Thorough (level 19) B | Quick (level 3) B | Thorough µs | Quick µs | Quick / Thorough bytes | Thorough / Quick time |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let (tb, tt) = r.thorough;
+        let (qb, qt) = r.quick;
+        println!(
+            "| {} | {} | {tb} | {qb} | {:.0} | {:.0} | {:.2} | {:.0}× |",
+            r.bodies,
+            r.json_bytes,
+            tt.as_secs_f64() * 1e6,
+            qt.as_secs_f64() * 1e6,
+            qb as f64 / tb.max(1) as f64,
+            tt.as_secs_f64() / qt.as_secs_f64().max(1e-9)
         );
     }
 }

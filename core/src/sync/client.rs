@@ -215,9 +215,10 @@ impl Client {
 /// The most a `/v2` answer may decompress to (the server's pages are far smaller).
 const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 
-/// `json` compressed with the current dictionary ([`codec`]).
+/// `json` compressed with the current dictionary ([`codec`]), thoroughly: a push goes
+/// once over what may be a weak link.
 fn compress(json: &[u8]) -> Result<Vec<u8>> {
-    codec::compress(json, wire::CURRENT_DICTIONARY)
+    codec::compress(json, wire::CURRENT_DICTIONARY, codec::Effort::Thorough)
         .map_err(|e| CoreError::Internal(format!("cannot compress the batch: {e}")))
 }
 

@@ -2,9 +2,9 @@
 //! without the frame's dictionary id (the [`super::DICTIONARY_HEADER`] header names it).
 //! The device and the server both go through here.
 //!
-//! Each dictionary is prepared once per process, for compressing and for
-//! decompressing, and kept: loading a dictionary of this size at level
-//! [`LEVEL`] took ~3 ms, more than the rest of a push on the server
+//! Each dictionary is prepared once per process, for compressing at each
+//! [`Effort`] and for decompressing, and kept: loading a dictionary of this size at
+//! level 19 took ~3 ms, more than the rest of a push on the server
 //! (`docs/BENCHMARKS.md`, "City load"), and it was done for every request and every
 //! answer.
 
@@ -12,9 +12,32 @@ use std::sync::OnceLock;
 
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
-/// zstd level of `/v2` bodies: they are small, so a high level costs little time once
-/// the dictionary is prepared.
-pub const LEVEL: i32 = 19;
+/// How hard to compress a body: which side sends it decides. Any frame decompresses the
+/// same way, so this is the sender's choice alone.
+///
+/// Measured on the dictionary trainer's 914 pushes and answers (`docs/BENCHMARKS.md`,
+/// "Compression effort"): level 19 makes frames ~9 % smaller than level 3 and costs ~50×
+/// the CPU (~1 ms against ~20 µs for a 2–8 KB body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effort {
+    /// Level 19, for a device's pushes: sent once, from one phone, often over a weak
+    /// village link, where every byte waits on the radio and a millisecond of the
+    /// phone's CPU does not.
+    Thorough,
+    /// Level 3, for the server's answers: it answers every device, and at level 19 the
+    /// answers were a quarter of all the CPU of the city load bench.
+    Quick,
+}
+
+impl Effort {
+    /// The zstd level.
+    pub const fn level(self) -> i32 {
+        match self {
+            Effort::Thorough => 19,
+            Effort::Quick => 3,
+        }
+    }
+}
 
 /// Why a body could not be compressed or decompressed.
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +72,21 @@ pub enum CodecError {
 /// One dictionary, ready for both directions.
 struct Prepared {
     id: u32,
-    encoder: EncoderDictionary<'static>,
+    /// For [`Effort::Thorough`] and [`Effort::Quick`], each built on its first use.
+    thorough: OnceLock<EncoderDictionary<'static>>,
+    quick: OnceLock<EncoderDictionary<'static>>,
     decoder: DecoderDictionary<'static>,
+    bytes: &'static [u8],
+}
+
+impl Prepared {
+    fn encoder(&self, effort: Effort) -> &EncoderDictionary<'static> {
+        let slot = match effort {
+            Effort::Thorough => &self.thorough,
+            Effort::Quick => &self.quick,
+        };
+        slot.get_or_init(|| EncoderDictionary::copy(self.bytes, effort.level()))
+    }
 }
 
 /// Every dictionary of this build, prepared on first use.
@@ -61,8 +97,10 @@ fn prepared(id: u32) -> Result<&'static Prepared, CodecError> {
             .iter()
             .map(|(id, bytes)| Prepared {
                 id: *id,
-                encoder: EncoderDictionary::copy(bytes, LEVEL),
+                thorough: OnceLock::new(),
+                quick: OnceLock::new(),
                 decoder: DecoderDictionary::copy(bytes),
+                bytes,
             })
             .collect()
     })
@@ -71,12 +109,13 @@ fn prepared(id: u32) -> Result<&'static Prepared, CodecError> {
     .ok_or(CodecError::UnknownDictionary(id))
 }
 
-/// `json` compressed with dictionary `id`, the frame without a dictionary id.
-pub fn compress(json: &[u8], id: u32) -> Result<Vec<u8>, CodecError> {
+/// `json` compressed with dictionary `id` at `effort`, the frame without a dictionary id.
+pub fn compress(json: &[u8], id: u32, effort: Effort) -> Result<Vec<u8>, CodecError> {
     let fail = |e: std::io::Error| CodecError::Compress(e.to_string());
     let dictionary = prepared(id)?;
     let mut compressor =
-        zstd::bulk::Compressor::with_prepared_dictionary(&dictionary.encoder).map_err(fail)?;
+        zstd::bulk::Compressor::with_prepared_dictionary(dictionary.encoder(effort))
+            .map_err(fail)?;
     compressor
         .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
         .map_err(fail)?;
@@ -111,16 +150,22 @@ mod tests {
 
     const JSON: &[u8] = br#"{"i":[{"d":"0193c3a4-1b2e-7a00-8000-000000000001","k":"inspection"}]}"#;
 
+    const EFFORTS: [Effort; 2] = [Effort::Thorough, Effort::Quick];
+
     #[test]
-    fn a_body_comes_back_as_it_went_in() {
-        let frame = compress(JSON, CURRENT_DICTIONARY).unwrap();
-        assert_eq!(decompress(&frame, CURRENT_DICTIONARY, 1024).unwrap(), JSON);
+    fn a_body_comes_back_as_it_went_in_at_either_effort() {
+        for effort in EFFORTS {
+            let frame = compress(JSON, CURRENT_DICTIONARY, effort).unwrap();
+            assert_eq!(decompress(&frame, CURRENT_DICTIONARY, 1024).unwrap(), JSON);
+        }
     }
 
     #[test]
     fn the_frame_carries_no_dictionary_id_the_header_names_it() {
-        let frame = compress(JSON, CURRENT_DICTIONARY).unwrap();
-        assert_eq!(zstd::zstd_safe::get_dict_id_from_frame(&frame), None);
+        for effort in EFFORTS {
+            let frame = compress(JSON, CURRENT_DICTIONARY, effort).unwrap();
+            assert_eq!(zstd::zstd_safe::get_dict_id_from_frame(&frame), None);
+        }
     }
 
     #[test]
@@ -128,20 +173,22 @@ mod tests {
         // Preparing once must not change a byte on the wire (the sizes of issue 13's
         // targets are measured on these frames).
         let raw = crate::wire::dictionary(CURRENT_DICTIONARY).unwrap();
-        let mut plain = zstd::bulk::Compressor::with_dictionary(LEVEL, raw).unwrap();
-        plain
-            .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
-            .unwrap();
-        assert_eq!(
-            compress(JSON, CURRENT_DICTIONARY).unwrap(),
-            plain.compress(JSON).unwrap()
-        );
+        for effort in EFFORTS {
+            let mut plain = zstd::bulk::Compressor::with_dictionary(effort.level(), raw).unwrap();
+            plain
+                .set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
+                .unwrap();
+            assert_eq!(
+                compress(JSON, CURRENT_DICTIONARY, effort).unwrap(),
+                plain.compress(JSON).unwrap()
+            );
+        }
     }
 
     #[test]
     fn an_unknown_dictionary_is_named() {
         assert!(matches!(
-            compress(JSON, 999),
+            compress(JSON, 999, Effort::Quick),
             Err(CodecError::UnknownDictionary(999))
         ));
         assert!(matches!(
@@ -153,7 +200,7 @@ mod tests {
     #[test]
     fn a_frame_over_the_limit_is_refused_before_or_while_decompressing() {
         let big = vec![b'a'; 10_000];
-        let frame = compress(&big, CURRENT_DICTIONARY).unwrap();
+        let frame = compress(&big, CURRENT_DICTIONARY, Effort::Quick).unwrap();
         assert!(matches!(
             decompress(&frame, CURRENT_DICTIONARY, 100),
             Err(CodecError::TooLarge {

@@ -70,7 +70,8 @@ pub async fn sync(
             .map_err(|e| ApiError::Internal(format!("cannot encode the answer: {e}")))?;
         match dictionary {
             Some(id) if json.len() > wire::COMPRESS_ABOVE => {
-                let compressed = codec::compress(&json, id)
+                // Quickly: the server answers every device (`codec::Effort`).
+                let compressed = codec::compress(&json, id, codec::Effort::Quick)
                     .map_err(|e| ApiError::Internal(format!("cannot compress the answer: {e}")))?;
                 Ok((compressed, Some(id)))
             }
