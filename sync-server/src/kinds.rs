@@ -42,8 +42,8 @@ use gridwalk_model::protocol::RecordKind;
 use serde::{Deserialize, Serialize};
 
 use crate::storage::case_index::CaseColumns;
+use crate::storage::register::Register;
 use crate::storage::{BlobLink, CaseRow, CaseScope, RecordStore, StoreError, sha256_hex};
-use gridwalk_model::org::UnitTree;
 
 /// Why one pushed item was refused, as a sentence for people; the rest of the batch is
 /// unaffected.
@@ -182,15 +182,15 @@ pub fn check(
     body: &serde_json::Value,
     device: &str,
     store: &dyn RecordStore,
-    tree: &UnitTree,
+    register: &Register,
 ) -> Result<Checked, CheckError> {
     let kind: RecordKind = kind.parse().map_err(|e| match e {
         ModelError::Invalid(reason) => Reject::UnsupportedKind(reason),
         other => Reject::UnsupportedKind(other.to_string()),
     })?;
     match kind {
-        RecordKind::Inspection => check_inspection(id, body, store),
-        RecordKind::HazardEvent => check_hazard_event(id, body, store, tree),
+        RecordKind::Inspection => check_inspection(id, body, store, register),
+        RecordKind::HazardEvent => check_hazard_event(id, body, store, register),
         RecordKind::Photo => check_photo(id, body, device, store),
     }
 }
@@ -241,6 +241,7 @@ fn check_inspection(
     id: &str,
     body: &serde_json::Value,
     store: &dyn RecordStore,
+    register: &Register,
 ) -> Result<Checked, CheckError> {
     let inspection: Inspection = serde_json::from_value(body.clone())
         .map_err(|e| Reject::Invalid(format!("not an inspection: {e}")))?;
@@ -259,8 +260,8 @@ fn check_inspection(
         )
         .into());
     }
-    let site = store
-        .site(&inspection.site_id)?
+    let site = register
+        .site(store, &inspection.site_id)?
         .ok_or_else(|| Reject::Invalid(format!("unknown site `{}`", inspection.site_id)))?;
     let template =
         template(&inspection.template_id, inspection.template_version).ok_or_else(|| {
@@ -331,7 +332,7 @@ fn check_hazard_event(
     id: &str,
     body: &serde_json::Value,
     store: &dyn RecordStore,
-    tree: &UnitTree,
+    register: &Register,
 ) -> Result<Checked, CheckError> {
     let event: Event = serde_json::from_value(body.clone())
         .map_err(|e| Reject::Invalid(format!("not a hazard event: {e}")))?;
@@ -358,7 +359,7 @@ fn check_hazard_event(
         (Some(scope), _) => scope,
         (None, Payload::Reported(report)) => CaseScope {
             case_id: event.case_id.clone(),
-            unit: new_report_unit(report, store, tree)?,
+            unit: new_report_unit(report, store, register)?,
             department: None,
             personal: is_personal_category(&report.category),
         },
@@ -406,14 +407,14 @@ fn check_hazard_event(
 fn report_unit(
     report: &HazardReport,
     store: &dyn RecordStore,
-    tree: &UnitTree,
+    register: &Register,
 ) -> Result<String, CheckError> {
     match &report.site_id {
-        Some(site) => Ok(store
-            .site(site)?
+        Some(site) => Ok(register
+            .site(store, site)?
             .ok_or_else(|| Reject::Invalid(format!("unknown site `{site}`")))?
             .unit),
-        None if tree.is_within(&report.unit, &report.unit) => Ok(report.unit.clone()),
+        None if register.tree.is_within(&report.unit, &report.unit) => Ok(report.unit.clone()),
         None => Err(Reject::Invalid(format!("unknown unit `{}`", report.unit)).into()),
     }
 }
@@ -424,9 +425,9 @@ fn report_unit(
 fn new_report_unit(
     report: &HazardReport,
     store: &dyn RecordStore,
-    tree: &UnitTree,
+    register: &Register,
 ) -> Result<String, CheckError> {
-    let unit = report_unit(report, store, tree)?;
+    let unit = report_unit(report, store, register)?;
     if let Some(site) = &report.site_id
         && unit != report.unit
     {
@@ -469,7 +470,7 @@ pub fn case_row_with(
     store: &dyn RecordStore,
     case_id: &str,
     body: &str,
-    tree: &UnitTree,
+    register: &Register,
 ) -> Result<Option<CaseRow>, StoreError> {
     let event: Event = serde_json::from_str(body)
         .map_err(|e| StoreError::Corrupt(format!("checked hazard event: {e}")))?;
@@ -477,11 +478,11 @@ pub fn case_row_with(
         match serde_json::from_str::<CaseFold>(&kept) {
             // Already stored: already in the kept fold.
             Ok(kept) if store.record_exists(&event.id)? => {
-                return case_row(store, case_id, kept, tree).map(Some);
+                return case_row(store, case_id, kept, register).map(Some);
             }
             Ok(mut kept) => {
                 if kept.folding.apply(&event).is_ok() {
-                    return case_row(store, case_id, kept, tree).map(Some);
+                    return case_row(store, case_id, kept, register).map(Some);
                 }
             }
             Err(e) => {
@@ -493,7 +494,7 @@ pub fn case_row_with(
     if !events.iter().any(|e| e.id == event.id) {
         events.push(event);
     }
-    refolded_row(store, case_id, &events, tree)
+    refolded_row(store, case_id, &events, register)
 }
 
 /// A hazard case's row from all its stored events: what [`case_row_with`] keeps up
@@ -501,9 +502,9 @@ pub fn case_row_with(
 pub fn refold_case(
     store: &dyn RecordStore,
     case_id: &str,
-    tree: &UnitTree,
+    register: &Register,
 ) -> Result<Option<CaseRow>, StoreError> {
-    refolded_row(store, case_id, &case_events(store, case_id)?, tree)
+    refolded_row(store, case_id, &case_events(store, case_id)?, register)
 }
 
 /// The row of a case with `events` (in the order they were stored).
@@ -511,7 +512,7 @@ fn refolded_row(
     store: &dyn RecordStore,
     case_id: &str,
     events: &[Event],
-    tree: &UnitTree,
+    register: &Register,
 ) -> Result<Option<CaseRow>, StoreError> {
     // The first stored report places the case, whatever the fold's order: a later one
     // is refused at push, and one stored before that rule never moves the case.
@@ -525,7 +526,7 @@ fn refolded_row(
         report,
         folding: Folding::of(case_id, events),
     };
-    case_row(store, case_id, kept, tree).map(Some)
+    case_row(store, case_id, kept, register).map(Some)
 }
 
 /// The row that a kept fold implies. The unit is looked up in the site register
@@ -534,9 +535,9 @@ fn case_row(
     store: &dyn RecordStore,
     case_id: &str,
     kept: CaseFold,
-    tree: &UnitTree,
+    register: &Register,
 ) -> Result<CaseRow, StoreError> {
-    let unit = match report_unit(&kept.report, store, tree) {
+    let unit = match report_unit(&kept.report, store, register) {
         Ok(unit) => unit,
         Err(CheckError::Store(e)) => return Err(e),
         Err(CheckError::Reject(_)) => kept.report.unit.clone(),
@@ -616,9 +617,9 @@ mod tests {
     fn an_unknown_kind_is_refused_by_name_and_withheld_on_pull() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("server.sqlite")).unwrap();
-        let tree = UnitTree::new(&[]);
+        let register = Register::new(&[]);
         let body = serde_json::json!({});
-        match check("gossip", "x", &body, "d", &store, &tree) {
+        match check("gossip", "x", &body, "d", &store, &register) {
             Err(CheckError::Reject(Reject::UnsupportedKind(reason))) => assert_eq!(
                 reason,
                 "unknown item kind `gossip` (expected `inspection` or `hazard-event` or `photo`)"

@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 
 use common::*;
 use gridwalk_model::hazard::{CaseState, FoldPosition, Level, Payload, fold};
-use gridwalk_model::org::UnitTree;
 use gridwalk_server::kinds::{self, CaseFold};
 use gridwalk_server::storage::CaseRow;
 use serde_json::Value;
@@ -40,9 +39,9 @@ fn stored_row(server: &TestServer, case: &str) -> Option<CaseRow> {
 /// kept fold.
 fn assert_row_is_a_full_refold(server: &TestServer, case: &str, after: &str) -> CaseFold {
     let store = server.state.store.as_ref();
-    let tree = UnitTree::new(&store.units().unwrap());
+    let register = store.register().unwrap();
     let stored = stored_row(server, case).expect("the case has a row with its fold");
-    let refolded = kinds::refold_case(store, case, &tree).unwrap().unwrap();
+    let refolded = kinds::refold_case(store, case, &register).unwrap().unwrap();
     assert_eq!(stored, refolded, "after {after}");
     let kept: CaseFold = serde_json::from_str(&stored.fold).unwrap();
     let mut truth: CaseState = fold(case, &kinds::case_events(store, case).unwrap());

@@ -23,7 +23,6 @@ use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::RecordKind;
 use gridwalk_server::kinds;
 use gridwalk_server::report;
-use gridwalk_server::scope::UnitTree;
 use gridwalk_server::storage::{NewRecord, RecordStore, sha256_hex};
 
 const SITES: [(&str, &str); 3] = [
@@ -50,9 +49,9 @@ fn admin() -> Actor {
 /// Stores one event as a push does: the record and the case's row (fold and columns)
 /// in one transaction.
 fn store_event(store: &dyn RecordStore, event: &Event, unit: &str) {
-    let tree = UnitTree::new(&store.units().unwrap());
+    let register = store.register().unwrap();
     let body = serde_json::to_string(event).unwrap();
-    let row = kinds::case_row_with(store, &event.case_id, &body, &tree).unwrap();
+    let row = kinds::case_row_with(store, &event.case_id, &body, &register).unwrap();
     let record = NewRecord {
         id: event.id.clone(),
         kind: RecordKind::HazardEvent,

@@ -625,12 +625,12 @@ pub async fn download(
     let (store, blobs) = (state.store.clone(), state.blobs.clone());
     let name = sha256.clone();
     let bytes = blocking(move || {
-        let tree = store.unit_tree()?;
+        let register = store.register()?;
         if !may_read_photo(
             &caller.person,
             &name,
             store.as_ref(),
-            &tree,
+            &register.tree,
             &mut CaseScopes::default(),
         )? {
             return Ok(None);
@@ -672,7 +672,7 @@ pub async fn thumbnail(
         if links.is_empty() {
             return Ok(None);
         }
-        let tree = store.unit_tree()?;
+        let register = store.register()?;
         let referring = blob_references(&name, store.as_ref(), &mut CaseScopes::default())?;
         // Each link on its own: the linker stands in for the photo's uploader, so only
         // records they attached the photo to (or their own link) let the caller see it.
@@ -681,7 +681,7 @@ pub async fn thumbnail(
                 &caller.person,
                 std::slice::from_ref(&person),
                 &referring,
-                &tree,
+                &register.tree,
             ) {
                 continue;
             }

@@ -40,9 +40,8 @@ use super::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds;
-use crate::scope::{
-    Access, CaseScopes, UnitTree, may_read_blob, read_access, read_filter, with_cases,
-};
+use crate::scope::{Access, CaseScopes, may_read_blob, read_access, read_filter, with_cases};
+use crate::storage::register::Register;
 use crate::storage::{CaseScope, RecordStore, StoredRecord};
 
 /// How many sequence numbers one pull looks through at most, so a caller who may see
@@ -136,13 +135,13 @@ pub fn page(
         None => None,
     };
     let skip_device = skip_own.then_some(caller.device.as_str());
-    let tree = store.unit_tree()?;
-    let filter = read_filter(&caller.person, skip_device, &tree);
+    let register = store.register()?;
+    let filter = read_filter(&caller.person, skip_device, &register.tree);
     let mut page = Page {
         store,
         caller: &caller.person,
         skip_device,
-        tree,
+        register,
         cases: CaseScopes::default(),
         photos: HashMap::new(),
         seen: HashSet::new(),
@@ -191,7 +190,7 @@ struct Page<'a> {
     caller: &'a Person,
     /// The calling device, when its own records are left out.
     skip_device: Option<&'a str>,
-    tree: Arc<UnitTree>,
+    register: Arc<Register>,
     /// Every case scope the page looked up, for its records and its photos' records.
     cases: CaseScopes,
     /// What decides who may read each photo record of the scan batch being offered
@@ -218,13 +217,19 @@ impl Page<'_> {
             // is offered once (`seen`), so taking them out loses nothing.
             let grounds = self.photos.remove(sha).unwrap_or_default();
             let referring = with_cases(grounds.links, self.store, &mut self.cases)?;
-            if may_read_blob(self.caller, &grounds.uploaders, &referring, &self.tree) {
+            if may_read_blob(
+                self.caller,
+                &grounds.uploaders,
+                &referring,
+                &self.register.tree,
+            ) {
                 return self.push(record, Access::Full);
             }
             return Ok(());
         }
         let case = self.case(&record)?;
-        let Some(access) = read_access(self.caller, &record, case.as_ref(), &self.tree) else {
+        let Some(access) = read_access(self.caller, &record, case.as_ref(), &self.register.tree)
+        else {
             return Ok(());
         };
         let backfill = self.caller.role == Role::DepartmentOfficer
@@ -235,7 +240,7 @@ impl Page<'_> {
             for earlier in self.store.case_records(&case_id)? {
                 if earlier.seq < record.seq
                     && let Some(access) =
-                        read_access(self.caller, &earlier, case.as_ref(), &self.tree)
+                        read_access(self.caller, &earlier, case.as_ref(), &self.register.tree)
                 {
                     self.push(earlier, access)?;
                 }

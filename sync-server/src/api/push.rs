@@ -17,7 +17,8 @@ use crate::auth::Caller;
 use crate::error::{ApiError, blocking};
 use crate::kinds::{self, CheckError, Reject};
 use crate::proofs::{self, ProofError, Sealing};
-use crate::scope::{UnitTree, WriteIntent, check_authorship, may_write};
+use crate::scope::{WriteIntent, check_authorship, may_write};
+use crate::storage::register::Register;
 use crate::storage::{BatchStep, NewRecord, PutOutcome, RecordStore};
 
 /// Most items stored in one transaction, with one durable commit. A phone's push of two
@@ -60,8 +61,9 @@ pub async fn store_batch(
     }
     let store = state.store.clone();
     let results = blocking(move || {
-        // Looked up once per batch, like the unit tree: every item is the same caller's.
-        let tree = store.unit_tree()?;
+        // Looked up once per request, like the register (units and sites): every item
+        // is the same caller's.
+        let register = store.register()?;
         let key = store.device_public_key(&caller.device)?;
         // Which items the request's signatures authenticate, decided before any is
         // stored: a chained record is kept only when its request seals it.
@@ -91,7 +93,7 @@ pub async fn store_batch(
                     return BatchStep::Done;
                 };
                 let result = match item {
-                    Ok(item) => push_one(view, &caller, sealing, &tree, item),
+                    Ok(item) => push_one(view, &caller, sealing, &register, item),
                     Err(Unreadable { id, reason }) => Ok(rejected(id, Reject::Invalid(reason))),
                 };
                 match result {
@@ -158,7 +160,7 @@ pub fn push_one(
     store: &dyn RecordStore,
     caller: &Caller,
     sealing: Sealing,
-    tree: &UnitTree,
+    register: &Register,
     item: PushItem,
 ) -> Result<ItemResult, ApiError> {
     if item.id.trim().is_empty() || item.id.len() > 128 {
@@ -173,7 +175,7 @@ pub fn push_one(
         &item.body,
         &caller.device,
         store,
-        tree,
+        register,
     ) {
         Ok(c) => c,
         Err(CheckError::Reject(r)) => return Ok(rejected(item.id, r)),
@@ -212,7 +214,7 @@ pub fn push_one(
     // adds no new write, so it is not held to the rules again (a department officer's
     // photo of a case outside their area would fail the area rule).
     if checked.kind != RecordKind::Photo
-        && let Err(reject) = may_write(&caller.person, &intent, tree)
+        && let Err(reject) = may_write(&caller.person, &intent, &register.tree)
     {
         return Ok(rejected(item.id, reject));
     }
@@ -241,7 +243,7 @@ pub fn push_one(
     // The case's row is computed with the event and written in its transaction; under
     // the case's lock no other push changes the case in between.
     let case = match &checked.case_id {
-        Some(case_id) => kinds::case_row_with(store, case_id, &record.body, tree)?,
+        Some(case_id) => kinds::case_row_with(store, case_id, &record.body, register)?,
         None => None,
     };
     Ok(match store.put_record(&record, case.as_ref())? {

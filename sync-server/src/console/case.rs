@@ -35,6 +35,7 @@ use crate::kinds;
 use crate::proofs::Sealing;
 use crate::scope::{Access, UnitTree, read_access};
 use crate::state::AppState;
+use crate::storage::register::Register;
 use crate::storage::{RecordStore, StoreError};
 
 /// One entry of the timeline.
@@ -534,7 +535,7 @@ pub async fn act(
         }
         let body = serde_json::to_value(&event)
             .map_err(|e| ConsoleError::Internal(format!("an event as JSON: {e}")))?;
-        let tree = UnitTree::new(&loaded.units);
+        let register = Register::new(&loaded.units);
         let caller = Caller {
             device: who.device.clone(),
             person: who.person.clone(),
@@ -549,7 +550,7 @@ pub async fn act(
             store.as_ref(),
             &caller,
             Sealing::Unchecked,
-            &tree,
+            &register,
             item,
         )?)))
     })

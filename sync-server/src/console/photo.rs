@@ -130,7 +130,7 @@ async fn serve(
     }
     let (store, blobs) = (state.store.clone(), state.blobs.clone());
     let bytes = blocking(move || {
-        let tree = store.unit_tree()?;
+        let register = store.register()?;
         let mut referring = Vec::new();
         for link in store.records_with_blob(&sha256)? {
             let case = match &link.record.case_id {
@@ -141,7 +141,7 @@ async fn serve(
         }
         if !thumbnail {
             let uploaders = store.blob_uploaders(&sha256)?;
-            if !may_read_blob(&viewer.person, &uploaders, &referring, &tree) {
+            if !may_read_blob(&viewer.person, &uploaders, &referring, &register.tree) {
                 return Ok(None);
             }
             return Ok(blobs.read_blob(&sha256)?);
@@ -152,7 +152,7 @@ async fn serve(
                 &viewer.person,
                 std::slice::from_ref(&person),
                 &referring,
-                &tree,
+                &register.tree,
             ) && let Some(bytes) = blobs.read_blob(&linked)?
             {
                 return Ok(Some(bytes));

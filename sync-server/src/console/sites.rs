@@ -168,11 +168,11 @@ pub async fn qr_sheet(
     let store = state.store.clone();
     let unit = query.unit.clone();
     let sites = blocking(move || {
-        let tree = store.unit_tree()?;
+        let register = store.register()?;
         Ok(store
             .sites()?
             .into_iter()
-            .filter(|s| unit.is_empty() || tree.is_within(&s.unit, &unit))
+            .filter(|s| unit.is_empty() || register.tree.is_within(&s.unit, &unit))
             .collect::<Vec<_>>())
     })
     .await?;

@@ -33,6 +33,7 @@ use crate::auth::Caller;
 use crate::proofs::Sealing;
 use crate::scope::{UnitTree, read_access};
 use crate::storage::console::NonceUse;
+use crate::storage::register::Register;
 use crate::storage::{RecordStore, StoredRecord, sha256_hex};
 
 /// The most sites one plan may hold: a day or two of visits.
@@ -478,7 +479,7 @@ pub async fn plan(
             .iter()
             .find(|t| t.id == DEFAULT_TEMPLATE)
             .ok_or_else(|| ConsoleError::Internal("no built-in default template".into()))?;
-        let tree = UnitTree::new(&ground.units);
+        let register = Register::new(&ground.units);
         let caller = Caller {
             device: who.device.clone(),
             person: who.person.clone(),
@@ -505,7 +506,7 @@ pub async fn plan(
                     .map_err(|e| ConsoleError::Internal(format!("a plan as JSON: {e}")))?,
                 proof: None,
             };
-            let result = push_one(store.as_ref(), &caller, Sealing::Unchecked, &tree, item)?;
+            let result = push_one(store.as_ref(), &caller, Sealing::Unchecked, &register, item)?;
             if result.status == ItemStatus::Rejected {
                 return Err(ConsoleError::BadRequest(result.reason.unwrap_or_default()));
             }

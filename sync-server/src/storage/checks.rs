@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use gridwalk_model::org::OrgUnit;
+use gridwalk_model::org::{OrgUnit, Site};
 use gridwalk_model::protocol::RecordKind;
 
 use super::{BatchStep, NewRecord, PutOutcome, RecordStore, Upload, UploadCap};
@@ -103,15 +103,24 @@ pub(crate) fn put_record_answers(store: &dyn RecordStore) {
     );
 }
 
-/// `a` builds the org-unit
-/// tree once and hands it out until the units change, and a change made through `b` (the
-/// admin command's process, another replica) is in `a`'s next tree, also inside a batch.
-pub(crate) fn units_changed_elsewhere_are_seen(a: &dyn RecordStore, b: &dyn RecordStore) {
+/// `a` starts a register (the org-unit tree and the sites it has found) once and hands
+/// it out until the units or sites change, and a change made through `b` (the admin
+/// command's process, another replica) is in `a`'s next register, also inside a batch.
+pub(crate) fn units_and_sites_changed_elsewhere_are_seen(a: &dyn RecordStore, b: &dyn RecordStore) {
     let unit = |id: &str, level: &str, parent: Option<&str>| OrgUnit {
         id: id.into(),
         name: format!("{id} 单元"),
         level: level.into(),
         parent: parent.map(Into::into),
+    };
+    let site = |id: &str, unit: &str| Site {
+        id: id.into(),
+        name: format!("{id} 小区"),
+        kind: "residential".into(),
+        unit: unit.into(),
+        address: "巷 1 号".into(),
+        lat: None,
+        lon: None,
     };
     a.upsert_units(&[
         unit("d", "district", None),
@@ -120,10 +129,19 @@ pub(crate) fn units_changed_elsewhere_are_seen(a: &dyn RecordStore, b: &dyn Reco
         unit("c1", "community", Some("s1")),
     ])
     .expect("units");
-    let first = a.unit_tree().expect("tree");
-    assert!(first.is_within("c1", "s1"));
-    let again = a.unit_tree().expect("tree again");
-    assert!(Arc::ptr_eq(&first, &again), "rebuilt with nothing changed");
+    a.upsert_sites(&[site("v1", "c1")]).expect("sites");
+    let first = a.register().expect("register");
+    assert!(first.tree.is_within("c1", "s1"));
+    assert_eq!(
+        first.site(a, "v1").expect("site").map(|s| s.unit),
+        Some("c1".into())
+    );
+    assert_eq!(first.site(a, "nowhere").expect("unknown site"), None);
+    let again = a.register().expect("register again");
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "started again with nothing changed"
+    );
 
     // Another process moves a community to the other street and adds one.
     b.upsert_units(&[
@@ -131,23 +149,47 @@ pub(crate) fn units_changed_elsewhere_are_seen(a: &dyn RecordStore, b: &dyn Reco
         unit("c2", "community", Some("s1")),
     ])
     .expect("move");
-    let moved = a.unit_tree().expect("tree after the move");
+    let moved = a.register().expect("register after the move");
     assert!(!Arc::ptr_eq(&first, &moved), "a stale tree after a change");
-    assert!(moved.is_within("c1", "s2") && !moved.is_within("c1", "s1"));
-    assert!(moved.is_within("c2", "d"));
+    assert!(moved.tree.is_within("c1", "s2") && !moved.tree.is_within("c1", "s1"));
+    assert!(moved.tree.is_within("c2", "d"));
+    assert_eq!(
+        moved.site(a, "v1").expect("site").map(|s| s.unit),
+        Some("c1".into())
+    );
 
-    // A batch's view shares the store's tree.
+    // ... and then moves the site to the new community, and adds one.
+    b.upsert_sites(&[site("v1", "c2"), site("v2", "c1")])
+        .expect("move the site");
+    let resited = a.register().expect("register after the site moved");
+    assert!(
+        !Arc::ptr_eq(&moved, &resited),
+        "a stale site after a change"
+    );
+    assert_eq!(
+        resited.site(a, "v1").expect("site").map(|s| s.unit),
+        Some("c2".into())
+    );
+    assert_eq!(
+        resited.site(a, "v2").expect("new site").map(|s| s.unit),
+        Some("c1".into())
+    );
+
+    // A batch's view shares the store's register.
     let mut in_batch = None;
     a.in_batch(&[], &mut |view| {
         if in_batch.is_some() {
             return BatchStep::Done;
         }
-        in_batch = Some(view.unit_tree().expect("tree in a batch"));
+        in_batch = Some(view.register().expect("register in a batch"));
         BatchStep::More
     })
     .expect("batch");
     let in_batch = in_batch.expect("the batch ran");
-    assert!(Arc::ptr_eq(&moved, &in_batch), "a batch rebuilt the tree");
+    assert!(
+        Arc::ptr_eq(&resited, &in_batch),
+        "a batch started the register again"
+    );
 }
 
 /// The questions a pull page asks of all its photos at once answer, blob by blob, what

@@ -20,12 +20,12 @@ pub mod console;
 pub mod copy;
 pub mod files;
 pub mod postgres;
+pub mod register;
 pub mod s3;
 pub mod sqlite;
-pub mod unit_cache;
 
 use chrono::{DateTime, Utc};
-use gridwalk_model::org::{OrgUnit, Site, UnitTree};
+use gridwalk_model::org::{OrgUnit, Site};
 use gridwalk_model::protocol::{Person, RecordKind};
 use serde::Serialize;
 
@@ -594,9 +594,9 @@ pub trait RecordStore:
     fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()>;
     /// Every org unit.
     fn units(&self) -> StoreResult<Vec<OrgUnit>>;
-    /// The org-unit tree that access is decided by, rebuilt only when the units changed
-    /// ([`unit_cache`]).
-    fn unit_tree(&self) -> StoreResult<std::sync::Arc<UnitTree>>;
+    /// The units and sites that access and checks are decided by, started again only
+    /// when either changed ([`register`]).
+    fn register(&self) -> StoreResult<std::sync::Arc<register::Register>>;
     /// Inserts or updates sites (validated by the caller).
     fn upsert_sites(&self, sites: &[Site]) -> StoreResult<()>;
     /// Every site.

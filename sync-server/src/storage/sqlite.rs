@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
-use gridwalk_model::org::{OrgUnit, Site, UnitTree};
+use gridwalk_model::org::{OrgUnit, Site};
 use gridwalk_model::photo_record::ID_PREFIX as PHOTO_ID_PREFIX;
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::{Person, RecordKind};
@@ -21,7 +21,7 @@ use gridwalk_model::signing::GENESIS;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::case_locks::CaseLocks;
-use super::unit_cache::UnitCache;
+use super::register::{Register, RegisterCache};
 use super::{
     BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
     DeviceSummary, EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome,
@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_dashboard_reads.sql"),
     include_str!("migrations/0013_pull_scope.sql"),
     include_str!("migrations/0014_units_version.sql"),
+    include_str!("migrations/0015_sites_version.sql"),
 ];
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
@@ -64,7 +65,7 @@ pub struct SqliteStore {
     /// Hazard-case locks: in this process, which owns the file.
     case_locks: CaseLocks,
     /// The org-unit tree as of the last change to the units (shared with batch views).
-    unit_tree: Arc<UnitCache>,
+    register: Arc<RegisterCache>,
 }
 
 /// The connection and who is next for it: first come, first served, so a push of many
@@ -185,7 +186,7 @@ impl SqliteStore {
 
     /// A store on `conn`: the store itself, or a batch's view that owns the borrowed
     /// connection while the batch runs.
-    fn with(conn: Connection, unit_tree: Arc<UnitCache>) -> SqliteStore {
+    fn with(conn: Connection, register: Arc<RegisterCache>) -> SqliteStore {
         SqliteStore {
             conn: Mutex::new(Slot {
                 conn: Some(conn),
@@ -194,7 +195,7 @@ impl SqliteStore {
                 waiting: VecDeque::new(),
             }),
             case_locks: CaseLocks::default(),
-            unit_tree,
+            register,
         }
     }
 
@@ -372,7 +373,7 @@ impl RecordStore for SqliteStore {
         // even if `work` panics. Its own case locks are never taken (see the trait).
         let lent = Lent {
             home: self,
-            view: SqliteStore::with(conn, self.unit_tree.clone()),
+            view: SqliteStore::with(conn, self.register.clone()),
         };
         // IMMEDIATE: the write lock is taken now, so the commit cannot find the file
         // busy after the work is done.
@@ -423,11 +424,11 @@ impl RecordStore for SqliteStore {
         Ok(units)
     }
 
-    fn unit_tree(&self) -> StoreResult<Arc<UnitTree>> {
+    fn register(&self) -> StoreResult<Arc<Register>> {
         let version: i64 =
             self.conn()?
                 .query_row("SELECT version FROM units_version", [], |r| r.get(0))?;
-        self.unit_tree.tree(version, || self.units())
+        self.register.register(version, || self.units())
     }
 
     fn upsert_sites(&self, sites: &[Site]) -> StoreResult<()> {
@@ -1343,7 +1344,7 @@ mod tests {
         let server = SqliteStore::open(&path).unwrap();
         // The admin command opens the same file from a process of its own.
         let admin = SqliteStore::open(&path).unwrap();
-        super::super::checks::units_changed_elsewhere_are_seen(&server, &admin);
+        super::super::checks::units_and_sites_changed_elsewhere_are_seen(&server, &admin);
     }
 
     #[test]

@@ -31,7 +31,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, Rec
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-use super::unit_cache::UnitCache;
+use super::register::RegisterCache;
 use super::{BatchStep, CaseLock, RecordStore, StoreError, StoreResult};
 
 /// The numbered migrations for PostgreSQL; index 0 is version 1. Never edit a released
@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_pull_scope.sql"),
     include_str!("migrations/0009_seq_at_commit.sql"),
     include_str!("migrations/0010_units_version.sql"),
+    include_str!("migrations/0011_sites_version.sql"),
 ];
 
 /// Most connections one replica opens for queries.
@@ -71,7 +72,7 @@ pub struct PgStore {
     /// for the commit to number ([`records::number_and_commit`]).
     provisional: std::sync::Mutex<Vec<i64>>,
     /// The org-unit tree as of the last change to the units (shared with batch views).
-    unit_tree: Arc<UnitCache>,
+    register: Arc<RegisterCache>,
 }
 
 /// A batch's connection, in its open transaction. Unless [`Pinned::release`]d once the
@@ -203,7 +204,7 @@ impl PgStore {
             runtime: Some(runtime),
             batch: None,
             provisional: std::sync::Mutex::default(),
-            unit_tree: Arc::default(),
+            register: Arc::default(),
         };
         store.run(async {
             let mut client = store.client().await?;
@@ -275,7 +276,7 @@ impl PgStore {
             runtime: None,
             batch: Some(tokio::sync::Mutex::new(pinned)),
             provisional: std::sync::Mutex::default(),
-            unit_tree: self.unit_tree.clone(),
+            register: self.register.clone(),
         };
         // One transaction whatever the length: a replica's other requests have
         // connections of their own, and the commit is what is paid once.

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use gridwalk_model::org::{OrgUnit, Site, UnitTree};
+use gridwalk_model::org::{OrgUnit, Site};
 use gridwalk_model::photo_record::ID_PREFIX as PHOTO_ID_PREFIX;
 use gridwalk_model::protocol::{Person, RecordKind};
 use gridwalk_model::signing::GENESIS;
@@ -14,6 +14,7 @@ use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
+use super::super::register::Register;
 use super::super::sqlite::{now, parse_stamp, person_from_parts, stamp};
 use super::super::{
     BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
@@ -183,14 +184,14 @@ impl RecordStore for PgStore {
         })
     }
 
-    fn unit_tree(&self) -> StoreResult<Arc<UnitTree>> {
+    fn register(&self) -> StoreResult<Arc<Register>> {
         let version: i64 = self.run(async {
             let c = self.client().await?;
             Ok(query_one(&c, "SELECT version FROM units_version", &[])
                 .await?
                 .try_get(0)?)
         })?;
-        self.unit_tree.tree(version, || self.units())
+        self.register.register(version, || self.units())
     }
 
     fn upsert_sites(&self, sites: &[Site]) -> StoreResult<()> {

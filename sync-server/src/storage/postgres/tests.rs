@@ -315,7 +315,7 @@ fn units_changed_by_another_replica_are_in_the_next_tree() {
     let Some(db) = scratch() else { return };
     let a = PgStore::open(db.url()).expect("open a");
     let b = PgStore::open(db.url()).expect("open b");
-    crate::storage::checks::units_changed_elsewhere_are_seen(&a, &b);
+    crate::storage::checks::units_and_sites_changed_elsewhere_are_seen(&a, &b);
 }
 
 #[test]

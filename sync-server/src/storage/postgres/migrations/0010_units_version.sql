@@ -1,7 +1,7 @@
 -- Version 10 (after 0009): a counter of changes to the org units (issue 14: every
 -- request read the whole `units` table to build the tree that access is decided by,
 -- thousands of rows in a city, on every replica). A store reads this one row and
--- rebuilds its cached tree only when the number moved (`storage/unit_cache.rs`); the
+-- rebuilds its cached tree only when the number moved (`storage/register.rs`); the
 -- trigger bumps it once per statement that changes units, from any replica or process.
 CREATE TABLE units_version (
     only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
