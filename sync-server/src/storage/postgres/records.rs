@@ -12,7 +12,7 @@ use gridwalk_model::protocol::{Person, RecordKind};
 use gridwalk_model::signing::GENESIS;
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::super::register::Register;
 use super::super::sqlite::{now, parse_stamp, person_from_parts, stamp};
@@ -699,26 +699,33 @@ impl RecordStore for PgStore {
         filter: &RecordFilter,
         limit: u32,
     ) -> StoreResult<Vec<StoredRecord>> {
-        // One statement per shape of filter, each prepared once per connection and
-        // without `IS NULL` branches, so that a generic plan still uses the indexes
-        // (`records_by_unit`, `records_by_author`) instead of walking every record.
+        // One statement per shape of filter, without `IS NULL` branches, planned for
+        // the values of each call (`query_typed`: an unnamed statement, one round trip):
+        // a plan made once per connection cannot know how many records lie between
+        // the cursor and the top, and took the sequence range, reading every record
+        // pushed city-wide since the caller's cursor, instead of the caller's area
+        // through `records_by_unit` and `records_by_author` (`docs/BENCHMARKS.md`).
         let limit = i64::from(limit);
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&after, &upto, &limit];
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&after, Type::INT8),
+            (&upto, Type::INT8),
+            (&limit, Type::INT8),
+        ];
         let mut sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE seq > $1 AND seq <= $2");
         if let Some(device) = &filter.skip_device {
-            params.push(device);
+            params.push((device, Type::TEXT));
             sql.push_str(&format!(" AND author_device <> ${}", params.len()));
         }
         if let Some(units) = &filter.units {
-            params.push(units);
+            params.push((units, Type::TEXT_ARRAY));
             let units_at = params.len();
             let mut terms = vec![format!("unit = ANY(${units_at})")];
             if let Some(author) = &filter.author {
-                params.push(author);
+                params.push((author, Type::TEXT));
                 terms.push(format!("author_person = ${}", params.len()));
             }
             if let Some(department) = &filter.department {
-                params.push(department);
+                params.push((department, Type::TEXT));
                 let at = params.len();
                 terms.push(format!(
                     "case_id IN (SELECT case_id FROM cases WHERE department = ${at})"
@@ -738,7 +745,7 @@ impl RecordStore for PgStore {
         sql.push_str(" ORDER BY seq LIMIT $3");
         self.run(async {
             let c = self.client().await?;
-            let rows = query(&c, &sql, &params).await?;
+            let rows = c.query_typed(&sql, &params).await?;
             records_from(&rows)
         })
     }
