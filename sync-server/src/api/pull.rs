@@ -44,10 +44,11 @@ use crate::scope::{Access, CaseScopes, may_read_blob, read_access, read_filter, 
 use crate::storage::register::Register;
 use crate::storage::{CaseScope, RecordStore, StoredRecord};
 
-/// How many sequence numbers one pull looks through at most, so a caller who may see
-/// little of a big server still gets a quick answer (with `has_more`) instead of a long
-/// scan.
-const SCAN_WINDOW: i64 = 20_000;
+/// How many candidate records one pull looks through at most, so a caller who may see
+/// little of what the filter lets through still gets a quick answer (with `has_more`)
+/// instead of a long scan. Counted in records, not in sequence numbers, which need not
+/// be dense (a city store numbers by transaction, ADR 15).
+const SCAN_WINDOW: usize = 20_000;
 /// Candidate records read from the store at a time.
 const SCAN_BATCH: u32 = 500;
 
@@ -150,10 +151,12 @@ pub fn page(
     // Read before the page: every record up to it is committed (sequence numbers are
     // drawn in commit order), so the cursor may move past the ones the filter leaves
     // out without skipping one that commits later.
-    let upto = store.max_seq()?.min(cursor.saturating_add(SCAN_WINDOW));
-    'scan: while cursor < upto {
+    let upto = store.max_seq()?;
+    let mut scanned = 0;
+    'scan: while cursor < upto && scanned < SCAN_WINDOW {
         let batch = store.records_after(cursor, upto, &filter, SCAN_BATCH)?;
         let whole = batch.len() < SCAN_BATCH as usize;
+        scanned += batch.len();
         page.read_photo_grounds(&batch)?;
         for record in batch {
             cursor = record.seq;

@@ -2,8 +2,6 @@
 //! rejected with a reason. Idempotent by item id: pushing the same batch again stores
 //! nothing twice, so a client may retry any push whose answer it did not get.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -86,9 +84,8 @@ pub async fn store_batch(
                 .map(str::to_owned)
                 .collect();
             let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
-            let first = results.len();
             let mut batch = batch.into_iter();
-            let numbered = store.in_batch(&cases, &mut |view| {
+            store.in_batch(&cases, &mut |view| {
                 let Some((item, sealing)) = batch.next() else {
                     return BatchStep::Done;
                 };
@@ -107,17 +104,6 @@ pub async fn store_batch(
                     }
                 }
             })?;
-            // A record numbered at the commit is answered with its final number.
-            if let Some(numbered) = numbered.filter(|n| !n.is_empty()) {
-                let numbered: HashMap<String, i64> = numbered.into_iter().collect();
-                for result in &mut results[first..] {
-                    if result.status == ItemStatus::Accepted
-                        && let Some(seq) = numbered.get(&result.id)
-                    {
-                        result.seq = Some(*seq);
-                    }
-                }
-            }
         }
         match failed {
             Some(e) => Err(e),

@@ -566,9 +566,7 @@ pub trait RecordStore:
     /// at [`BatchStep::Abort`] or an error: a push request's records cost one durable
     /// commit (one fsync), not one each, and a crash before the commit loses the whole
     /// request, which the device re-sends since nothing was acknowledged. Returns
-    /// `None` when it rolled back, and when it committed the records whose sequence
-    /// number was drawn at the commit: inside the batch, `put_record` may answer a
-    /// provisional number for a stored record, which the final one replaces.
+    /// whether it committed; the numbers `put_record` answered inside are final.
     ///
     /// Inside, [`RecordStore::put_record`] is a savepoint: a record refused on writing
     /// (a conflict) leaves the others of the batch as they are. Reads see the batch's
@@ -589,7 +587,7 @@ pub trait RecordStore:
         &self,
         cases: &[&str],
         work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
-    ) -> StoreResult<Option<Vec<(String, i64)>>>;
+    ) -> StoreResult<bool>;
     /// Inserts or updates org units (validated by the caller).
     fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()>;
     /// Every org unit.

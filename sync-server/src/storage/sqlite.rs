@@ -361,7 +361,7 @@ impl RecordStore for SqliteStore {
         &self,
         cases: &[&str],
         work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
-    ) -> StoreResult<Option<Vec<(String, i64)>>> {
+    ) -> StoreResult<bool> {
         // Sorted, so two batches sharing cases take them in the same order (no cycle);
         // taken before the connection, which a holder of the connection never waits on.
         let mut cases = cases.to_vec();
@@ -388,8 +388,7 @@ impl RecordStore for SqliteStore {
         lent.view
             .conn()?
             .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })?;
-        // One writer at a time: every number was final when it was drawn.
-        Ok(commit.then(Vec::new))
+        Ok(commit)
     }
 
     fn upsert_units(&self, units: &[OrgUnit]) -> StoreResult<()> {

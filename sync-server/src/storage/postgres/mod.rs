@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_seq_at_commit.sql"),
     include_str!("migrations/0010_units_version.sql"),
     include_str!("migrations/0011_sites_version.sql"),
+    include_str!("migrations/0012_seq_from_xid.sql"),
 ];
 
 /// Most connections one replica opens for queries.
@@ -68,9 +69,10 @@ pub struct PgStore {
     /// In a batch's view ([`RecordStore::in_batch`]): the connection whose transaction
     /// every query of the view goes into.
     batch: Option<tokio::sync::Mutex<Pinned>>,
-    /// In a batch's view: the provisional numbers of the records it stored, in order,
-    /// for the commit to number ([`records::number_and_commit`]).
-    provisional: std::sync::Mutex<Vec<i64>>,
+    /// In a batch's view: how many records its transaction has tried to store, each
+    /// numbered by its place ([`records::FEED_FROM`]); outside a batch every record is
+    /// a transaction of its own, the first of it.
+    ordinal: std::sync::atomic::AtomicI64,
     /// The org-unit tree as of the last change to the units (shared with batch views).
     register: Arc<RegisterCache>,
 }
@@ -203,7 +205,7 @@ impl PgStore {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
             batch: None,
-            provisional: std::sync::Mutex::default(),
+            ordinal: std::sync::atomic::AtomicI64::new(0),
             register: Arc::default(),
         };
         store.run(async {
@@ -236,6 +238,24 @@ impl PgStore {
         self.batch.is_some()
     }
 
+    /// The place of the next record this store's transaction stores: counted in a
+    /// batch's view (never reused, even for a write undone), 0 outside one.
+    fn next_ordinal(&self) -> StoreResult<i64> {
+        if !self.in_a_batch() {
+            return Ok(0);
+        }
+        let ordinal = self
+            .ordinal
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if ordinal >= records::PER_TRANSACTION {
+            return Err(StoreError::Config(format!(
+                "one transaction may store at most {} records",
+                records::PER_TRANSACTION
+            )));
+        }
+        Ok(ordinal)
+    }
+
     /// [`RecordStore::in_batch`]: one connection, one transaction, the cases' locks as
     /// transaction advisory locks in key order (released by the commit, and taking no
     /// connection of the lock pool, which a request with many cases could exhaust).
@@ -243,7 +263,7 @@ impl PgStore {
         &self,
         cases: &[&str],
         work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
-    ) -> StoreResult<Option<Vec<(String, i64)>>> {
+    ) -> StoreResult<bool> {
         let mut keys: Vec<i64> = cases.iter().map(|c| advisory_key("case", c)).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -275,7 +295,7 @@ impl PgStore {
             handle: self.handle.clone(),
             runtime: None,
             batch: Some(tokio::sync::Mutex::new(pinned)),
-            provisional: std::sync::Mutex::default(),
+            ordinal: std::sync::atomic::AtomicI64::new(0),
             register: self.register.clone(),
         };
         // One transaction whatever the length: a replica's other requests have
@@ -290,22 +310,14 @@ impl PgStore {
         let Some(pinned) = view.batch.take().map(tokio::sync::Mutex::into_inner) else {
             return Err(StoreError::Config("a batch lost its connection".into()));
         };
-        let numbered = self.run(async {
-            if !commit {
-                pinned.batch_execute("ROLLBACK").await?;
-                return Ok(None);
-            }
-            let provisional = view
-                .provisional
-                .lock()
-                .map_err(|_| StoreError::Poisoned)?
-                .clone();
-            Ok(Some(
-                records::number_and_commit(&pinned, &provisional).await?,
-            ))
+        self.run(async {
+            pinned
+                .batch_execute(if commit { "COMMIT" } else { "ROLLBACK" })
+                .await?;
+            Ok(())
         })?;
         pinned.release();
-        Ok(numbered)
+        Ok(commit)
     }
 }
 

@@ -133,7 +133,7 @@ impl RecordStore for PgStore {
         &self,
         cases: &[&str],
         work: &mut dyn FnMut(&dyn RecordStore) -> BatchStep,
-    ) -> StoreResult<Option<Vec<(String, i64)>>> {
+    ) -> StoreResult<bool> {
         self.run_batch(cases, work)
     }
 
@@ -753,15 +753,15 @@ impl RecordStore for PgStore {
     fn max_seq(&self) -> StoreResult<i64> {
         self.run(async {
             let c = self.client().await?;
-            // Below the provisional numbers: an open batch's rows are invisible here,
-            // but a numbered batch leaves dead index entries up there until vacuum,
-            // and a backward scan from the top walked through all of them.
-            let row = query_one(
-                &c,
-                "SELECT coalesce(max(seq), 0) FROM records WHERE seq < $1",
-                &[&PROVISIONAL_FROM],
-            )
-            .await?;
+            // The highest number stored, but below the first number any transaction
+            // still open could hold (see [`FEED_FROM`]): every record up to it is
+            // committed, and every record committed later is numbered above it. Open
+            // is read in the statement's own snapshot, the one `max(seq)` is read in.
+            // Transaction ids are the cluster's: one open in another database of the
+            // cluster would hold every pull back while it lasts, so those running in
+            // other databases now are left out (one that ended since is kept, which
+            // only holds the pull back until the next).
+            let row = query_one(&c, &watermark_sql(), &[]).await?;
             Ok(row.try_get(0)?)
         })
     }
@@ -1113,31 +1113,23 @@ impl PgStore {
         case: Option<&CaseRow>,
     ) -> StoreResult<PutOutcome> {
         let mut c = self.client().await?;
+        let ordinal = self.next_ordinal()?;
         if self.in_a_batch() {
             // Sent together (tokio-postgres pipelines requests polled at once, in the
             // order polled): the savepoint does not cost a round trip of its own.
             let written = tokio::join!(
                 c.batch_execute("SAVEPOINT put_record"),
-                write_record(&c, rec, case)
+                write_record(&c, rec, case, ordinal)
             );
             let written = match written {
                 (Ok(()), written) => written,
                 (Err(e), _) => Err(e.into()),
             };
             return match written {
-                Ok(outcome) => {
-                    // The savepoint is left open, not released (a round trip per record
-                    // saved): the next record's savepoint nests in it, an error rolls
-                    // back to the newest one only, and the commit ends them all.
-                    // The batch's commit numbers it (`run_batch`).
-                    if let PutOutcome::Stored(provisional) = outcome {
-                        self.provisional
-                            .lock()
-                            .map_err(|_| StoreError::Poisoned)?
-                            .push(provisional);
-                    }
-                    Ok(outcome)
-                }
+                // The savepoint is left open, not released (a round trip per record
+                // saved): the next record's savepoint nests in it, an error rolls back
+                // to the newest one only, and the commit ends them all.
+                Ok(outcome) => Ok(outcome),
                 Err(e) => {
                     c.batch_execute(
                         "ROLLBACK TO SAVEPOINT put_record; RELEASE SAVEPOINT put_record",
@@ -1148,95 +1140,55 @@ impl PgStore {
             };
         }
         let tx = c.transaction().await?;
-        let mut outcome = write_record(&tx, rec, case).await?;
-        if let PutOutcome::Stored(provisional) = outcome {
-            execute(&tx, "SELECT pg_advisory_xact_lock($1)", &[&feed_key()]).await?;
-            // Not `query_one`: a statement of its own each time, so not one to cache.
-            let row = tx.query_one(&numbering(&[provisional]), &[]).await?;
-            outcome = PutOutcome::Stored(row.try_get(1)?);
-        }
+        let outcome = write_record(&tx, rec, case, ordinal).await?;
         tx.commit().await?;
         Ok(outcome)
     }
 }
 
-/// Where provisional sequence numbers start (2⁶², `records_provisional` in
-/// `0009_seq_at_commit.sql`): above every final one, so a batch's own reads still
-/// find its records in the order it stored them.
-pub(super) const PROVISIONAL_FROM: i64 = 1 << 62;
-
-/// Gives the records a batch stored (`provisional`, their provisional numbers in the
-/// order it stored them) their final sequence numbers in that order, and commits: the
-/// feed lock, the numbering and the commit go to the server in one message, so the
-/// lock, which the transaction holds until it commits, is never held while waiting on
-/// this process. Returns `(id, number)` for each record.
+/// Where the numbers of records stored since schema 12 start (2⁶¹, above every number
+/// drawn before): a record's number is `FEED_FROM + (xid << 20) + ordinal`, the id of
+/// the transaction that stored it (`pg_current_xact_id()`) and its place among that
+/// transaction's records, final when it is drawn.
 ///
-/// A record numbered after another therefore commits after it, so a puller that has
-/// seen number N never later finds a smaller one appear (the skipped-record race of
-/// issue 14 item 4). Only the numbering and the commit are serialised: every check and
-/// write of the push happened before, side by side with other pushes, under a
-/// provisional number no other transaction ever sees.
-pub(super) async fn number_and_commit(
-    c: &tokio_postgres::Client,
-    provisional: &[i64],
-) -> StoreResult<Vec<(String, i64)>> {
-    if provisional.is_empty() {
-        c.batch_execute("COMMIT").await?;
-        return Ok(Vec::new());
-    }
-    // Only integers of this process go into the text: the simple protocol (one
-    // message, no parameters) is safe here.
-    let script = format!(
-        "SELECT pg_advisory_xact_lock({feed}); {numbering}; COMMIT",
-        feed = feed_key(),
-        numbering = numbering(provisional)
-    );
-    let mut numbered = Vec::new();
-    for message in c.simple_query(&script).await? {
-        if let tokio_postgres::SimpleQueryMessage::Row(row) = message
-            && row.columns().first().map(|c| c.name()) == Some("id")
-        {
-            let (Some(id), Some(seq)) = (row.try_get(0)?, row.try_get(1)?) else {
-                return Err(StoreError::Corrupt(
-                    "a numbered record without an id".into(),
-                ));
-            };
-            let seq = seq
-                .parse()
-                .map_err(|e| StoreError::Corrupt(format!("record {id} numbered `{seq}`: {e}")))?;
-            numbered.push((id.to_owned(), seq));
-        }
-    }
-    if numbered.len() != provisional.len() {
-        return Err(StoreError::Corrupt(format!(
-            "{} records were stored but {} numbered",
-            provisional.len(),
-            numbered.len()
-        )));
-    }
-    Ok(numbered)
+/// The pull cursor must never pass a record that commits later (issue 14 item 4).
+/// PostgreSQL gives every transaction that writes an id in the order it first writes,
+/// and `pg_snapshot_xmin` of a snapshot is the oldest one still open: every record
+/// numbered below that transaction's first number is committed (or never will be), and
+/// every record committed later is numbered above it. So [`RecordStore::max_seq`] stops
+/// there, and a pull reads only up to it. No lock orders the pushes and nothing is
+/// renumbered: before this, a push's records were stored under provisional numbers
+/// and renumbered at the commit under one lock held through its WAL flush, so pushes
+/// queued on one another's flush (ADR 15).
+pub(super) const FEED_FROM: i64 = 1 << 61;
+
+/// Records one transaction may store (the ordinal's 20 bits).
+pub(super) const PER_TRANSACTION: i64 = 1 << 20;
+
+/// The statement of [`RecordStore::max_seq`]: the highest number stored, below the
+/// first number of the oldest transaction of this database still open.
+fn watermark_sql() -> String {
+    format!(
+        "WITH now AS (SELECT pg_current_snapshot() AS snapshot),
+         elsewhere AS (
+           SELECT backend_xid::TEXT::BIGINT AS xid FROM pg_stat_activity
+           WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())
+         SELECT LEAST(
+           (SELECT coalesce(max(seq), 0) FROM records),
+           coalesce(
+             (SELECT min({open}) FROM now AS mine, pg_snapshot_xip(mine.snapshot) AS open(xid)
+              WHERE open.xid::TEXT::BIGINT % 4294967296 NOT IN (SELECT xid FROM elsewhere)),
+             {next}) - 1)
+         FROM now",
+        open = feed_number_sql("open.xid", "0"),
+        next = feed_number_sql("pg_snapshot_xmax(now.snapshot)", "0"),
+    )
 }
 
-/// The statement giving the records with these provisional numbers their final ones,
-/// in the order given (each found through the primary key, never by a range of
-/// provisional numbers, which holds every renumbered row's dead entry until vacuum).
-/// Materialised, so `nextval` runs once per row, in the order of `ordinality`
-/// (PostgreSQL evaluates a volatile function of the select list after the sort).
-fn numbering(provisional: &[i64]) -> String {
-    let list = provisional
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    format!(
-        "WITH numbered AS MATERIALIZED (
-             SELECT provisional, nextval(pg_get_serial_sequence('records', 'seq')) AS final
-             FROM unnest(ARRAY[{list}]::BIGINT[]) WITH ORDINALITY AS p(provisional, n)
-             ORDER BY n)
-         UPDATE records SET seq = numbered.final
-         FROM numbered WHERE records.seq = numbered.provisional
-         RETURNING records.id, records.seq"
-    )
+/// The SQL of a record's number ([`FEED_FROM`]) for transaction id `xid` (an `xid8`
+/// expression) and `ordinal` (a `bigint` expression).
+fn feed_number_sql(xid: &str, ordinal: &str) -> String {
+    format!("({FEED_FROM}::BIGINT + ({xid}::TEXT::BIGINT << 20) + {ordinal})")
 }
 
 /// Stores a pushed record with its case row inside `tx`; the caller commits.
@@ -1244,8 +1196,9 @@ async fn write_record(
     tx: &impl Db,
     rec: &NewRecord,
     case: Option<&CaseRow>,
+    ordinal: i64,
 ) -> StoreResult<PutOutcome> {
-    let outcome = insert_record(tx, rec).await?;
+    let outcome = insert_record(tx, rec, ordinal).await?;
     if let Some(row) = case {
         match outcome {
             PutOutcome::Stored(_) => write_case_row(tx, row, true).await?,
@@ -1270,13 +1223,13 @@ async fn write_record(
     Ok(outcome)
 }
 
-/// Inserts a pushed record inside `tx` (see [`PutOutcome`]) under a provisional
-/// sequence number; the caller numbers it ([`number_records`]) and commits.
+/// Inserts a pushed record inside `tx` (see [`PutOutcome`]) as the `ordinal`th
+/// record its transaction stores ([`FEED_FROM`]); the caller commits.
 ///
 /// A new id, the common case, costs one statement ([`insert_new`]); only an id already
 /// stored is read back and judged (a retry, a draft's final version, a conflict).
-async fn insert_record(tx: &impl Db, rec: &NewRecord) -> StoreResult<PutOutcome> {
-    if let Some(seq) = insert_new(tx, rec).await? {
+async fn insert_record(tx: &impl Db, rec: &NewRecord, ordinal: i64) -> StoreResult<PutOutcome> {
+    if let Some(seq) = insert_new(tx, rec, ordinal).await? {
         return Ok(PutOutcome::Stored(seq));
     }
     let existing = query_opt(
@@ -1307,7 +1260,7 @@ async fn insert_record(tx: &impl Db, rec: &NewRecord) -> StoreResult<PutOutcome>
     // cursor that already passed the draft still sees the final version.
     execute(tx, "DELETE FROM record_blobs WHERE record = $1", &[&rec.id]).await?;
     execute(tx, "DELETE FROM records WHERE id = $1", &[&rec.id]).await?;
-    match insert_new(tx, rec).await? {
+    match insert_new(tx, rec, ordinal).await? {
         Some(seq) => Ok(PutOutcome::Stored(seq)),
         None => Err(StoreError::Corrupt(format!(
             "record {} was stored again while its draft was replaced",
@@ -1317,11 +1270,11 @@ async fn insert_record(tx: &impl Db, rec: &NewRecord) -> StoreResult<PutOutcome>
 }
 
 /// Stores `rec` and its photo links in one statement if no record has its id, and
-/// returns its provisional number; `None`, and nothing written, if one has. The links
+/// returns its number ([`FEED_FROM`]); `None`, and nothing written, if one has. The links
 /// are written only for a row inserted (a data-modifying `WITH`), a photo named twice is
 /// one link, personal if either naming is. A concurrent insert of the same id makes this
 /// wait for that transaction, then answer `None` if it committed.
-async fn insert_new(tx: &impl Db, rec: &NewRecord) -> StoreResult<Option<i64>> {
+async fn insert_new(tx: &impl Db, rec: &NewRecord, ordinal: i64) -> StoreResult<Option<i64>> {
     let (shas, personal): (Vec<&str>, Vec<bool>) = rec
         .blobs
         .iter()
@@ -1330,11 +1283,12 @@ async fn insert_new(tx: &impl Db, rec: &NewRecord) -> StoreResult<Option<i64>> {
     let proof = rec.proof.as_ref();
     let row = query_opt(
         tx,
-        "WITH stored AS (
+        &format!(
+            "WITH stored AS (
            INSERT INTO records(seq, id, kind, body, body_hash, unit, department,
              author_person, author_device, draft, personal, received_at, case_id, proof_prev,
              proof_signature, proof_link, chain, proof_chained)
-           VALUES (nextval('records_provisional'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+           VALUES ({number}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                    $11, $12, $13, $14, $15, $16, $17)
            ON CONFLICT (id) DO NOTHING
            RETURNING seq, id),
@@ -1346,6 +1300,8 @@ async fn insert_new(tx: &impl Db, rec: &NewRecord) -> StoreResult<Option<i64>> {
            ON CONFLICT(record, sha256) DO UPDATE
              SET personal = record_blobs.personal OR excluded.personal)
          SELECT seq FROM stored",
+            number = feed_number_sql("pg_current_xact_id()", "$20")
+        ),
         &[
             &rec.id,
             &rec.kind.as_str(),
@@ -1366,16 +1322,11 @@ async fn insert_new(tx: &impl Db, rec: &NewRecord) -> StoreResult<Option<i64>> {
             &proof.and_then(|p| p.chained.then_some(true)),
             &shas,
             &personal,
+            &ordinal,
         ],
     )
     .await?;
     row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
-}
-
-/// The advisory lock that orders the pull feed: held from drawing a record's sequence
-/// number to its commit.
-fn feed_key() -> i64 {
-    advisory_key("feed", "records")
 }
 
 /// Writes a case's row inside `tx`, its fold and indexed columns in one statement:

@@ -263,50 +263,69 @@ fn enrolment_attempts_are_counted_in_the_database() {
 }
 
 #[test]
-fn a_batch_numbers_its_records_at_commit_in_the_order_it_stored_them() {
+fn a_record_committed_beside_an_open_batch_waits_for_it_and_follows_it() {
     let Some(db) = scratch() else { return };
     let a = PgStore::open(db.url()).expect("open a");
     let b = PgStore::open(db.url()).expect("open b");
     a.put_record(&record("before", "h0"), None).expect("put");
+    let before = a.record("before").expect("read").expect("stored").seq;
+    assert_eq!(a.max_seq().expect("max"), before);
     let mut answered = Vec::new();
     let ids = ["b1", "b2", "b3", "b4"];
     let mut pending = ids.iter();
-    let numbered = a
+    let mut other = None;
+    let committed = a
         .in_batch(&[], &mut |view| {
             let Some(id) = pending.next() else {
                 return BatchStep::Done;
             };
-            let outcome = view.put_record(&record(id, id), None).expect("put");
-            // Meanwhile another replica stores and numbers a record of its own: the
-            // batch's records are numbered after it, since they commit after it.
+            answered.push(view.put_record(&record(id, id), None).expect("put"));
+            // Meanwhile another replica stores and commits a record of its own. Its
+            // transaction began after the batch's, so a pull must not pass it while the
+            // batch is open: the batch's records will be numbered below it.
             if *id == "b2" {
                 b.put_record(&record("other", "h9"), None).expect("other");
+                let seq = b.record("other").expect("read").expect("committed").seq;
+                let upto = b.max_seq().expect("max while the batch is open");
+                assert!(upto < seq, "a pull could pass `other` ({seq}) at {upto}");
+                assert!(upto >= before, "{upto} hides `before` ({before})");
+                assert!(
+                    b.records_after(before, upto, &RecordFilter::everything(), 10)
+                        .expect("pull")
+                        .is_empty()
+                );
+                other = Some(seq);
             }
-            answered.push(outcome);
             BatchStep::More
         })
-        .expect("batch")
-        .expect("committed");
-    // Inside, the records had provisional numbers; the commit gave the final ones.
-    assert!(
-        answered
-            .iter()
-            .all(|o| matches!(o, PutOutcome::Stored(seq) if *seq >= records::PROVISIONAL_FROM))
-    );
+        .expect("batch");
+    assert!(committed);
+    let other = other.expect("the other replica stored");
+    // Numbers are final when drawn: what the batch answered is what is stored, in the
+    // order it stored them, all below the record committed beside it.
     let stored = a
-        .records_after(0, i64::MAX, &RecordFilter::everything(), 10)
+        .records_after(
+            0,
+            a.max_seq().expect("max"),
+            &RecordFilter::everything(),
+            10,
+        )
         .expect("read");
     assert_eq!(
         stored.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        ["before", "other", "b1", "b2", "b3", "b4"]
+        ["before", "b1", "b2", "b3", "b4", "other"]
     );
-    let finals: Vec<(String, i64)> = stored[2..].iter().map(|r| (r.id.clone(), r.seq)).collect();
-    assert_eq!(numbered, finals);
-    assert!(a.max_seq().expect("max") < records::PROVISIONAL_FROM);
-    // A duplicate answers the final number.
+    let numbers: Vec<PutOutcome> = stored[1..5]
+        .iter()
+        .map(|r| PutOutcome::Stored(r.seq))
+        .collect();
+    assert_eq!(answered, numbers);
+    assert!(stored.iter().all(|r| r.seq >= records::FEED_FROM));
+    assert_eq!(a.max_seq().expect("max"), other);
+    // A duplicate answers the stored number.
     assert_eq!(
         b.put_record(&record("b3", "b3"), None).expect("again"),
-        PutOutcome::Duplicate(finals[2].1)
+        PutOutcome::Duplicate(stored[3].seq)
     );
 }
 
