@@ -1146,10 +1146,11 @@ impl PgStore {
     }
 }
 
-/// Where the numbers of records stored since schema 12 start (2⁶¹, above every number
-/// drawn before): a record's number is `FEED_FROM + (xid << 20) + ordinal`, the id of
+/// Where the numbers of records stored since schema 12 start (2⁴⁰, above every number
+/// drawn before): a record's number is `FEED_FROM + (xid << 8) + ordinal`, the id of
 /// the transaction that stored it (`pg_current_xact_id()`) and its place among that
-/// transaction's records, final when it is drawn.
+/// transaction's records, final when it is drawn. Kept this small because the cursor
+/// travels as text in every sync, an idle one too (13 digits, not 19 at 2⁶¹).
 ///
 /// The pull cursor must never pass a record that commits later (issue 14 item 4).
 /// PostgreSQL gives every transaction that writes an id in the order it first writes,
@@ -1160,10 +1161,11 @@ impl PgStore {
 /// renumbered: before this, a push's records were stored under provisional numbers
 /// and renumbered at the commit under one lock held through its WAL flush, so pushes
 /// queued on one another's flush (ADR 15).
-pub(super) const FEED_FROM: i64 = 1 << 61;
+pub(super) const FEED_FROM: i64 = 1 << 40;
 
-/// Records one transaction may store (the ordinal's 20 bits).
-pub(super) const PER_TRANSACTION: i64 = 1 << 20;
+/// Records one transaction may store (the ordinal's 8 bits; a push batch stores at most
+/// [`crate::api::push::BATCH_ITEMS`]).
+pub(super) const PER_TRANSACTION: i64 = 1 << 8;
 
 /// The statement of [`RecordStore::max_seq`]: the highest number stored, below the
 /// first number of the oldest transaction of this database still open.
@@ -1188,7 +1190,7 @@ fn watermark_sql() -> String {
 /// The SQL of a record's number ([`FEED_FROM`]) for transaction id `xid` (an `xid8`
 /// expression) and `ordinal` (a `bigint` expression).
 fn feed_number_sql(xid: &str, ordinal: &str) -> String {
-    format!("({FEED_FROM}::BIGINT + ({xid}::TEXT::BIGINT << 20) + {ordinal})")
+    format!("({FEED_FROM}::BIGINT + ({xid}::TEXT::BIGINT << 8) + {ordinal})")
 }
 
 /// Stores a pushed record with its case row inside `tx`; the caller commits.
