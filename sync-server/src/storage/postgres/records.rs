@@ -3,7 +3,7 @@
 //! SQL. Rows are read with `try_get`: a column that does not read back is a typed
 //! error, never a panic.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use gridwalk_model::org::{OrgUnit, Site};
@@ -761,7 +761,7 @@ impl RecordStore for PgStore {
             // cluster would hold every pull back while it lasts, so those running in
             // other databases now are left out (one that ended since is kept, which
             // only holds the pull back until the next).
-            let row = query_one(&c, &watermark_sql(), &[]).await?;
+            let row = query_one(&c, &WATERMARK, &[]).await?;
             Ok(row.try_get(0)?)
         })
     }
@@ -1125,19 +1125,14 @@ impl PgStore {
                 (Ok(()), written) => written,
                 (Err(e), _) => Err(e.into()),
             };
-            return match written {
-                // The savepoint is left open, not released (a round trip per record
-                // saved): the next record's savepoint nests in it, an error rolls back
-                // to the newest one only, and the commit ends them all.
-                Ok(outcome) => Ok(outcome),
-                Err(e) => {
-                    c.batch_execute(
-                        "ROLLBACK TO SAVEPOINT put_record; RELEASE SAVEPOINT put_record",
-                    )
+            // The savepoint is left open, not released (a round trip per record saved):
+            // the next record's savepoint nests in it, an error rolls back to the newest
+            // one only, and the commit ends them all.
+            if written.is_err() {
+                c.batch_execute("ROLLBACK TO SAVEPOINT put_record; RELEASE SAVEPOINT put_record")
                     .await?;
-                    Err(e)
-                }
-            };
+            }
+            return written;
         }
         let tx = c.transaction().await?;
         let outcome = write_record(&tx, rec, case, ordinal).await?;
@@ -1168,8 +1163,9 @@ pub(super) const FEED_FROM: i64 = 1 << 40;
 pub(super) const PER_TRANSACTION: i64 = 1 << 8;
 
 /// The statement of [`RecordStore::max_seq`]: the highest number stored, below the
-/// first number of the oldest transaction of this database still open.
-fn watermark_sql() -> String {
+/// first number of the oldest transaction of this database still open. Built once per
+/// process: every pull asks it.
+static WATERMARK: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH now AS (SELECT pg_current_snapshot() AS snapshot),
          elsewhere AS (
@@ -1185,7 +1181,7 @@ fn watermark_sql() -> String {
         open = feed_number_sql("open.xid", "0"),
         next = feed_number_sql("pg_snapshot_xmax(now.snapshot)", "0"),
     )
-}
+});
 
 /// The SQL of a record's number ([`FEED_FROM`]) for transaction id `xid` (an `xid8`
 /// expression) and `ordinal` (a `bigint` expression).
@@ -1271,22 +1267,11 @@ async fn insert_record(tx: &impl Db, rec: &NewRecord, ordinal: i64) -> StoreResu
     }
 }
 
-/// Stores `rec` and its photo links in one statement if no record has its id, and
-/// returns its number ([`FEED_FROM`]); `None`, and nothing written, if one has. The links
-/// are written only for a row inserted (a data-modifying `WITH`), a photo named twice is
-/// one link, personal if either naming is. A concurrent insert of the same id makes this
-/// wait for that transaction, then answer `None` if it committed.
-async fn insert_new(tx: &impl Db, rec: &NewRecord, ordinal: i64) -> StoreResult<Option<i64>> {
-    let (shas, personal): (Vec<&str>, Vec<bool>) = rec
-        .blobs
-        .iter()
-        .map(|(sha, personal)| (sha.as_str(), *personal))
-        .unzip();
-    let proof = rec.proof.as_ref();
-    let row = query_opt(
-        tx,
-        &format!(
-            "WITH stored AS (
+/// [`insert_new`]'s statement, its text built once per process (it is prepared once
+/// per connection, looked up by this text on every insert).
+static INSERT_NEW: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH stored AS (
            INSERT INTO records(seq, id, kind, body, body_hash, unit, department,
              author_person, author_device, draft, personal, received_at, case_id, proof_prev,
              proof_signature, proof_link, chain, proof_chained)
@@ -1302,8 +1287,25 @@ async fn insert_new(tx: &impl Db, rec: &NewRecord, ordinal: i64) -> StoreResult<
            ON CONFLICT(record, sha256) DO UPDATE
              SET personal = record_blobs.personal OR excluded.personal)
          SELECT seq FROM stored",
-            number = feed_number_sql("pg_current_xact_id()", "$20")
-        ),
+        number = feed_number_sql("pg_current_xact_id()", "$20")
+    )
+});
+
+/// Stores `rec` and its photo links in one statement if no record has its id, and
+/// returns its number ([`FEED_FROM`]); `None`, and nothing written, if one has. The links
+/// are written only for a row inserted (a data-modifying `WITH`), a photo named twice is
+/// one link, personal if either naming is. A concurrent insert of the same id makes this
+/// wait for that transaction, then answer `None` if it committed.
+async fn insert_new(tx: &impl Db, rec: &NewRecord, ordinal: i64) -> StoreResult<Option<i64>> {
+    let (shas, personal): (Vec<&str>, Vec<bool>) = rec
+        .blobs
+        .iter()
+        .map(|(sha, personal)| (sha.as_str(), *personal))
+        .unzip();
+    let proof = rec.proof.as_ref();
+    let row = query_opt(
+        tx,
+        &INSERT_NEW,
         &[
             &rec.id,
             &rec.kind.as_str(),
