@@ -18,7 +18,7 @@ use gridwalk_model::photo_record::ID_PREFIX as PHOTO_ID_PREFIX;
 use gridwalk_model::profile::Role;
 use gridwalk_model::protocol::{Person, RecordKind};
 use gridwalk_model::signing::GENESIS;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Params, Row, params};
 
 use super::case_locks::CaseLocks;
 use super::register::{Register, RegisterCache};
@@ -52,6 +52,73 @@ const MIGRATIONS: &[&str] = &[
 
 const RECORD_COLUMNS: &str = "seq, id, kind, body, unit, department, author_person, \
                               author_device, draft, personal, received_at, case_id, chain";
+
+/// Statements run through the connection's prepared-statement cache. `Connection::execute`
+/// and `query_row` parse and plan their SQL on every call, which was a fifth of the
+/// embedded server's CPU under load (`perf`, city bench): a push runs the same two dozen
+/// statements for every record.
+trait Cached {
+    /// Runs a statement, as `Connection::execute`.
+    fn run<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    /// Reads the first row, as `Connection::query_row`.
+    fn row<T, P: Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        read: F,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn run<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P: Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        read: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, read)
+    }
+}
+
+/// Distinct statements the store keeps prepared: more than it has, so none is evicted
+/// and parsed again (rusqlite's default keeps 16).
+const STATEMENT_CACHE: usize = 256;
+
+/// One record's step of a batch, or a transaction of its own outside one: a savepoint
+/// through cached statements, released by [`Step::keep`] and rolled back when dropped
+/// without it (an error or a refusal part way).
+struct Step<'c> {
+    conn: &'c Connection,
+    kept: bool,
+}
+
+impl<'c> Step<'c> {
+    fn begin(conn: &'c Connection) -> StoreResult<Step<'c>> {
+        conn.run("SAVEPOINT record_step", [])?;
+        Ok(Step { conn, kept: false })
+    }
+
+    fn keep(mut self) -> StoreResult<()> {
+        self.kept = true;
+        self.conn.run("RELEASE record_step", [])?;
+        Ok(())
+    }
+}
+
+impl Drop for Step<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            // Nothing to report to: the caller already has the error that got here, and
+            // a connection that cannot roll back fails its next statement.
+            let _ = self.conn.run("ROLLBACK TO record_step", []);
+            let _ = self.conn.run("RELEASE record_step", []);
+        }
+    }
+}
 
 /// A list of names as one JSON array text, for `json_each`.
 fn json_array(names: &[&str]) -> StoreResult<String> {
@@ -169,8 +236,9 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)?;
         }
         let mut conn = Connection::open(path)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let mode: String = conn.row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Corrupt(format!(
                 "the database needs WAL journaling, the file system gave `{mode}`"
@@ -349,7 +417,7 @@ fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Upload, String)> 
 impl RecordStore for SqliteStore {
     fn check_health(&self) -> StoreResult<()> {
         let conn = self.conn()?;
-        conn.query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0))?;
+        conn.row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0))?;
         Ok(())
     }
 
@@ -377,7 +445,7 @@ impl RecordStore for SqliteStore {
         };
         // IMMEDIATE: the write lock is taken now, so the commit cannot find the file
         // busy after the work is done.
-        lent.view.conn()?.execute_batch("BEGIN IMMEDIATE")?;
+        lent.view.conn()?.run("BEGIN IMMEDIATE", [])?;
         let commit = loop {
             match work(&lent.view) {
                 BatchStep::More => {}
@@ -387,7 +455,7 @@ impl RecordStore for SqliteStore {
         };
         lent.view
             .conn()?
-            .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })?;
+            .run(if commit { "COMMIT" } else { "ROLLBACK" }, [])?;
         Ok(commit)
     }
 
@@ -395,7 +463,7 @@ impl RecordStore for SqliteStore {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         for u in units {
-            tx.execute(
+            tx.run(
                 "INSERT INTO units(id, name, level, parent) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(id) DO UPDATE SET name = excluded.name, level = excluded.level,
                    parent = excluded.parent",
@@ -424,9 +492,9 @@ impl RecordStore for SqliteStore {
     }
 
     fn register(&self) -> StoreResult<Arc<Register>> {
-        let version: i64 =
-            self.conn()?
-                .query_row("SELECT version FROM units_version", [], |r| r.get(0))?;
+        let version: i64 = self
+            .conn()?
+            .row("SELECT version FROM units_version", [], |r| r.get(0))?;
         self.register.register(version, || self.units())
     }
 
@@ -434,7 +502,7 @@ impl RecordStore for SqliteStore {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         for s in sites {
-            tx.execute(
+            tx.run(
                 "INSERT INTO sites(id, name, kind, unit, address, lat, lon)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
@@ -461,7 +529,7 @@ impl RecordStore for SqliteStore {
     fn site(&self, id: &str) -> StoreResult<Option<Site>> {
         let conn = self.conn()?;
         Ok(conn
-            .query_row(
+            .row(
                 "SELECT id, name, kind, unit, address, lat, lon FROM sites WHERE id = ?1",
                 [id],
                 site_from_row,
@@ -472,7 +540,7 @@ impl RecordStore for SqliteStore {
     fn add_person(&self, person: &Person, code_hash: &str) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        tx.execute(
+        tx.run(
             "INSERT INTO people(id, name, role, unit, department) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 person.id,
@@ -482,7 +550,7 @@ impl RecordStore for SqliteStore {
                 person.department
             ],
         )?;
-        tx.execute(
+        tx.run(
             "INSERT INTO enrolment_codes(code_hash, person) VALUES (?1, ?2)",
             params![code_hash, person.id],
         )?;
@@ -532,11 +600,11 @@ impl RecordStore for SqliteStore {
     fn set_person_disabled(&self, person: &str, at: Option<DateTime<Utc>>) -> StoreResult<bool> {
         let conn = self.conn()?;
         let changed = match at {
-            Some(at) => conn.execute(
+            Some(at) => conn.run(
                 "UPDATE people SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL",
                 params![person, stamp(at)],
             )?,
-            None => conn.execute(
+            None => conn.run(
                 "UPDATE people SET disabled_at = NULL WHERE id = ?1 AND disabled_at IS NOT NULL",
                 [person],
             )?,
@@ -547,11 +615,11 @@ impl RecordStore for SqliteStore {
     fn reissue_enrolment(&self, person: &str, code_hash: &str) -> StoreResult<usize> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        let replaced = tx.execute(
+        let replaced = tx.run(
             "DELETE FROM enrolment_codes WHERE person = ?1 AND used_at IS NULL",
             [person],
         )?;
-        tx.execute(
+        tx.run(
             "INSERT INTO enrolment_codes(code_hash, person) VALUES (?1, ?2)",
             params![code_hash, person],
         )?;
@@ -569,7 +637,7 @@ impl RecordStore for SqliteStore {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let person: Option<(String, bool)> = tx
-            .query_row(
+            .row(
                 "SELECT c.person, p.disabled_at IS NOT NULL
                  FROM enrolment_codes c JOIN people p ON p.id = c.person
                  WHERE c.code_hash = ?1 AND c.used_at IS NULL",
@@ -583,11 +651,11 @@ impl RecordStore for SqliteStore {
             Some((id, false)) => id,
         };
         let at = stamp(now);
-        tx.execute(
+        tx.run(
             "UPDATE enrolment_codes SET used_at = ?2 WHERE code_hash = ?1",
             params![code_hash, at],
         )?;
-        tx.execute(
+        tx.run(
             "INSERT INTO devices(id, person, token_hash, enrolled_at, last_seen_at, expires_at,
                public_key)
              VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
@@ -600,7 +668,7 @@ impl RecordStore for SqliteStore {
                 enrolment.public_key
             ],
         )?;
-        let parts = tx.query_row(
+        let parts = tx.row(
             "SELECT id, name, role, unit, department FROM people WHERE id = ?1",
             [&person_id],
             person_from_row,
@@ -612,7 +680,7 @@ impl RecordStore for SqliteStore {
     fn device_public_key(&self, device_id: &str) -> StoreResult<Option<String>> {
         let conn = self.conn()?;
         Ok(conn
-            .query_row(
+            .row(
                 "SELECT public_key FROM devices WHERE id = ?1",
                 [device_id],
                 |r| r.get::<_, Option<String>>(0),
@@ -711,7 +779,7 @@ impl RecordStore for SqliteStore {
     fn device_person(&self, device_id: &str) -> StoreResult<Option<String>> {
         let conn = self.conn()?;
         Ok(conn
-            .query_row(
+            .row(
                 "SELECT person FROM devices WHERE id = ?1",
                 [device_id],
                 |r| r.get(0),
@@ -722,7 +790,7 @@ impl RecordStore for SqliteStore {
     fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<TokenDevice>> {
         let conn = self.conn()?;
         let row = conn
-            .query_row(
+            .row(
                 "SELECT d.id, p.id, p.name, p.role, p.unit, p.department,
                    p.disabled_at IS NOT NULL, d.revoked_at IS NOT NULL, d.expires_at
                  FROM devices d JOIN people p ON p.id = d.person WHERE d.token_hash = ?1",
@@ -757,7 +825,7 @@ impl RecordStore for SqliteStore {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let conn = self.conn()?;
-        conn.execute(
+        conn.run(
             "UPDATE devices SET last_seen_at = ?2, expires_at = ?3
              WHERE id = ?1 AND revoked_at IS NULL",
             params![device, stamp(seen_at), stamp(expires_at)],
@@ -783,7 +851,7 @@ impl RecordStore for SqliteStore {
 
     fn revoke_device(&self, device: &str, at: DateTime<Utc>) -> StoreResult<bool> {
         let conn = self.conn()?;
-        let changed = conn.execute(
+        let changed = conn.run(
             "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![device, stamp(at)],
         )?;
@@ -800,8 +868,8 @@ impl RecordStore for SqliteStore {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let since = now_ms.saturating_sub(window_ms);
-        tx.execute("DELETE FROM enrol_attempts WHERE at_ms <= ?1", [since])?;
-        let (count, oldest): (u32, Option<i64>) = tx.query_row(
+        tx.run("DELETE FROM enrol_attempts WHERE at_ms <= ?1", [since])?;
+        let (count, oldest): (u32, Option<i64>) = tx.row(
             "SELECT count(*), min(at_ms) FROM enrol_attempts WHERE client = ?1",
             [client],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -814,7 +882,7 @@ impl RecordStore for SqliteStore {
                 retry_after_ms: free_at.saturating_sub(now_ms).max(1),
             }
         } else {
-            tx.execute(
+            tx.run(
                 "INSERT INTO enrol_attempts(client, at_ms) VALUES (?1, ?2)",
                 params![client, now_ms],
             )?;
@@ -826,34 +894,35 @@ impl RecordStore for SqliteStore {
 
     fn forget_enrol_attempt(&self, attempt: i64) -> StoreResult<()> {
         let conn = self.conn()?;
-        conn.execute("DELETE FROM enrol_attempts WHERE rowid = ?1", [attempt])?;
+        conn.run("DELETE FROM enrol_attempts WHERE rowid = ?1", [attempt])?;
         Ok(())
     }
 
     fn put_record(&self, rec: &NewRecord, case: Option<&CaseRow>) -> StoreResult<PutOutcome> {
-        let mut conn = self.conn()?;
+        let conn = self.conn()?;
         // A savepoint: a transaction of its own outside a batch, and inside one a step
         // that a refusal or an error undoes without undoing the batch's other records.
-        let tx = conn.savepoint()?;
-        let outcome = insert_record(&tx, rec)?;
+        let step = Step::begin(&conn)?;
+        let tx: &Connection = &conn;
+        let outcome = insert_record(tx, rec)?;
         if let Some(row) = case {
             match outcome {
-                PutOutcome::Stored(_) => write_case_row(&tx, row, true)?,
-                PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => write_case_row(&tx, row, false)?,
+                PutOutcome::Stored(_) => write_case_row(tx, row, true)?,
+                PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => write_case_row(tx, row, false)?,
                 PutOutcome::Conflict => {}
             }
         } else if let (PutOutcome::Stored(_), RecordKind::HazardEvent, Some(case_id)) =
             (&outcome, &rec.kind, &rec.case_id)
         {
             // An event of a case whose report has not arrived: the case awaits it.
-            tx.execute(
+            tx.run(
                 "INSERT INTO cases_awaiting_report(case_id) SELECT ?1
                  WHERE NOT EXISTS (SELECT 1 FROM cases WHERE case_id = ?1)
                  ON CONFLICT(case_id) DO NOTHING",
                 [case_id],
             )?;
         }
-        tx.commit()?;
+        step.keep()?;
         Ok(outcome)
     }
 
@@ -914,7 +983,7 @@ impl RecordStore for SqliteStore {
     fn max_seq(&self) -> StoreResult<i64> {
         let conn = self.conn()?;
         Ok(
-            conn.query_row("SELECT coalesce(max(seq), 0) FROM records", [], |r| {
+            conn.row("SELECT coalesce(max(seq), 0) FROM records", [], |r| {
                 r.get(0)
             })?,
         )
@@ -923,7 +992,7 @@ impl RecordStore for SqliteStore {
     fn record_exists(&self, id: &str) -> StoreResult<bool> {
         let conn = self.conn()?;
         Ok(conn
-            .query_row("SELECT 1 FROM records WHERE id = ?1", [id], |_| Ok(()))
+            .row("SELECT 1 FROM records WHERE id = ?1", [id], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -961,7 +1030,7 @@ impl RecordStore for SqliteStore {
         let tx = conn.transaction()?;
         // Counted and inserted in one transaction, so two creates at once cannot both
         // take the last place.
-        let (open, bytes, oldest): (i64, i64, Option<String>) = tx.query_row(
+        let (open, bytes, oldest): (i64, i64, Option<String>) = tx.row(
             "SELECT count(*), coalesce(sum(length), 0), min(created_at) FROM uploads
              WHERE device = ?1 AND done = 0 AND created_at >= ?2",
             params![up.device, stamp(cap.live_since)],
@@ -980,7 +1049,7 @@ impl RecordStore for SqliteStore {
                 oldest,
             });
         }
-        tx.execute(
+        tx.run(
             "INSERT INTO uploads(id, sha256, length, device, person, done, created_at,
                                  thumbnail_of)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1002,7 +1071,7 @@ impl RecordStore for SqliteStore {
     fn upload(&self, id: &str) -> StoreResult<Option<Upload>> {
         let conn = self.conn()?;
         let row = conn
-            .query_row(
+            .row(
                 &format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = ?1"),
                 [id],
                 upload_from_row,
@@ -1038,15 +1107,15 @@ impl RecordStore for SqliteStore {
     fn finish_upload(&self, id: &str) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        tx.execute("UPDATE uploads SET done = 1 WHERE id = ?1", [id])?;
-        tx.execute(
+        tx.run("UPDATE uploads SET done = 1 WHERE id = ?1", [id])?;
+        tx.run(
             "INSERT OR IGNORE INTO blob_uploaders(sha256, person, uploaded_at)
              SELECT sha256, person, ?2 FROM uploads WHERE id = ?1",
             params![id, now()],
         )?;
         // A thumbnail's link to its photo, per person: a newer thumbnail of the same
         // photo by the same person replaces the older one.
-        tx.execute(
+        tx.run(
             "INSERT OR REPLACE INTO thumbnails(photo, person, thumbnail, linked_at)
              SELECT thumbnail_of, person, sha256, ?2 FROM uploads
              WHERE id = ?1 AND thumbnail_of IS NOT NULL",
@@ -1058,7 +1127,7 @@ impl RecordStore for SqliteStore {
 
     fn delete_upload(&self, id: &str) -> StoreResult<()> {
         let conn = self.conn()?;
-        conn.execute("DELETE FROM uploads WHERE id = ?1", [id])?;
+        conn.run("DELETE FROM uploads WHERE id = ?1", [id])?;
         Ok(())
     }
 
@@ -1088,7 +1157,7 @@ impl RecordStore for SqliteStore {
     fn case_scope(&self, case_id: &str) -> StoreResult<Option<CaseScope>> {
         let conn = self.conn()?;
         Ok(conn
-            .query_row(
+            .row(
                 "SELECT case_id, unit, department, personal FROM cases WHERE case_id = ?1",
                 [case_id],
                 |r| {
@@ -1106,7 +1175,7 @@ impl RecordStore for SqliteStore {
     fn case_fold(&self, case_id: &str) -> StoreResult<Option<String>> {
         let conn = self.conn()?;
         Ok(conn
-            .query_row(
+            .row(
                 "SELECT fold FROM cases WHERE case_id = ?1",
                 [case_id],
                 |r| r.get::<_, Option<String>>(0),
@@ -1199,7 +1268,7 @@ impl RecordStore for SqliteStore {
 /// Inserts a pushed record inside `tx` (see [`PutOutcome`]); the caller commits.
 fn insert_record(tx: &Connection, rec: &NewRecord) -> StoreResult<PutOutcome> {
     let existing: Option<(i64, String, String, bool, String)> = tx
-        .query_row(
+        .row(
             "SELECT seq, body_hash, kind, draft, author_person FROM records WHERE id = ?1",
             [&rec.id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
@@ -1211,11 +1280,11 @@ fn insert_record(tx: &Connection, rec: &NewRecord) -> StoreResult<PutOutcome> {
         }
         // A draft's final version replaces it under a new sequence number, so every
         // cursor that already passed the draft still sees the final version.
-        tx.execute("DELETE FROM record_blobs WHERE record = ?1", [&rec.id])?;
-        tx.execute("DELETE FROM records WHERE id = ?1", [&rec.id])?;
+        tx.run("DELETE FROM record_blobs WHERE record = ?1", [&rec.id])?;
+        tx.run("DELETE FROM records WHERE id = ?1", [&rec.id])?;
     }
     let proof = rec.proof.as_ref();
-    tx.execute(
+    tx.run(
         "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
            author_device, draft, personal, received_at, case_id, proof_prev,
            proof_signature, proof_link, chain, proof_chained)
@@ -1242,7 +1311,7 @@ fn insert_record(tx: &Connection, rec: &NewRecord) -> StoreResult<PutOutcome> {
     )?;
     let seq = tx.last_insert_rowid();
     for (sha, personal) in &rec.blobs {
-        tx.execute(
+        tx.run(
             "INSERT INTO record_blobs(record, sha256, personal) VALUES (?1, ?2, ?3)
              ON CONFLICT(record, sha256) DO UPDATE SET personal = personal OR excluded.personal",
             params![rec.id, sha, personal],
@@ -1269,11 +1338,11 @@ fn write_case_row(tx: &Connection, row: &CaseRow, replace: bool) -> StoreResult<
     let scope = &row.scope;
     let c = &row.columns;
     // The case has its row now: it awaits its report no longer.
-    tx.execute(
+    tx.run(
         "DELETE FROM cases_awaiting_report WHERE case_id = ?1",
         [&scope.case_id],
     )?;
-    tx.execute(
+    tx.run(
         &format!(
             "INSERT INTO cases(case_id, unit, department, personal, fold, status, level,
                category, report_unit, site, reported_at_ms, due_ms, rectified_at_ms,
@@ -1369,7 +1438,7 @@ mod tests {
         {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.execute(
+            conn.run(
                 "INSERT INTO units VALUES ('D1', 'District', 'district', NULL)",
                 [],
             )
@@ -1547,7 +1616,7 @@ mod tests {
             store
                 .conn()
                 .unwrap()
-                .query_row("SELECT count(*) FROM enrol_attempts", [], |r| r.get(0))
+                .row("SELECT count(*) FROM enrol_attempts", [], |r| r.get(0))
                 .unwrap()
         };
         let mut allowed = Vec::new();

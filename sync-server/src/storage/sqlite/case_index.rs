@@ -6,7 +6,7 @@ use gridwalk_model::hazard::Event;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 
-use super::SqliteStore;
+use super::{Cached, SqliteStore};
 use crate::storage::case_index::{
     CaseColumns, CaseIndex, CaseLine, CasePage, CaseQuery, FixTime, GroupCount, OPEN_STATUSES,
     ReportGroup, StatusCount, WeekCount, count, level_of_rank, report_groups_of, status_of,
@@ -48,7 +48,7 @@ pub(super) fn fill_case_columns(conn: &mut Connection) -> StoreResult<()> {
                 .collect()
         })?;
         let c = &columns;
-        tx.execute(
+        tx.run(
             "UPDATE cases SET status = ?2, level = ?3, category = ?4, report_unit = ?5,
                site = ?6, reported_at_ms = ?7, due_ms = ?8, rectified_at_ms = ?9,
                solved_at_ms = ?10, solved_level = ?11, closed_at_ms = ?12, last_hlc_ms = ?13

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, parse_stamp, person_from_parts, person_from_row, stamp};
+use super::{Cached, SqliteStore, parse_stamp, person_from_parts, person_from_row, stamp};
 use crate::storage::console::{
     Account, ConsoleStore, KeptCase, NewAccount, NonceUse, PasswordSet, SessionRow, SigninGate,
 };
@@ -23,7 +23,7 @@ impl ConsoleStore for SqliteStore {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let person: Option<(String, bool)> = tx
-            .query_row(
+            .row(
                 "SELECT c.person, p.disabled_at IS NOT NULL
                  FROM enrolment_codes c JOIN people p ON p.id = c.person
                  WHERE c.code_hash = ?1 AND c.used_at IS NULL",
@@ -37,7 +37,7 @@ impl ConsoleStore for SqliteStore {
             Some((id, false)) => id,
         };
         let taken: Option<String> = tx
-            .query_row(
+            .row(
                 "SELECT person FROM console_accounts WHERE login = ?1",
                 [account.login],
                 |r| r.get(0),
@@ -47,14 +47,14 @@ impl ConsoleStore for SqliteStore {
             return Ok(PasswordSet::LoginTaken);
         }
         let at = stamp(now);
-        tx.execute(
+        tx.run(
             "UPDATE enrolment_codes SET used_at = ?2 WHERE code_hash = ?1",
             params![account.code_hash, at],
         )?;
         // The person's console device stays theirs across password resets, unless an
         // admin revoked it: then the new password comes with a new device.
         let device: Option<String> = tx
-            .query_row(
+            .row(
                 "SELECT d.id FROM console_accounts a JOIN devices d ON d.id = a.device
                  WHERE a.person = ?1 AND d.revoked_at IS NULL",
                 [&person_id],
@@ -65,7 +65,7 @@ impl ConsoleStore for SqliteStore {
             Some(device) => device,
             None => {
                 let expires = stamp(now + chrono::TimeDelta::days(CONSOLE_DEVICE_DAYS));
-                tx.execute(
+                tx.run(
                     "INSERT INTO devices(id, person, token_hash, enrolled_at, last_seen_at,
                        expires_at, public_key)
                      VALUES (?1, ?2, ?3, ?4, ?4, ?5, NULL)",
@@ -80,20 +80,20 @@ impl ConsoleStore for SqliteStore {
                 account.device_id.to_string()
             }
         };
-        tx.execute(
+        tx.run(
             "DELETE FROM console_accounts WHERE person = ?1",
             [&person_id],
         )?;
-        tx.execute(
+        tx.run(
             "INSERT INTO console_accounts(login, person, device, password_hash, set_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![account.login, person_id, device, account.password_hash, at],
         )?;
-        tx.execute(
+        tx.run(
             "DELETE FROM console_sessions WHERE person = ?1",
             [&person_id],
         )?;
-        let parts = tx.query_row(
+        let parts = tx.row(
             "SELECT id, name, role, unit, department FROM people WHERE id = ?1",
             [&person_id],
             person_from_row,
@@ -105,7 +105,7 @@ impl ConsoleStore for SqliteStore {
     fn console_account(&self, login: &str) -> StoreResult<Option<Account>> {
         let conn = self.conn()?;
         let row = conn
-            .query_row(
+            .row(
                 "SELECT p.id, p.name, p.role, p.unit, p.department, a.password_hash
                  FROM console_accounts a JOIN people p ON p.id = a.person
                  WHERE a.login = ?1",
@@ -132,11 +132,11 @@ impl ConsoleStore for SqliteStore {
     ) -> StoreResult<()> {
         let conn = self.conn()?;
         // Expired sessions go as new ones come, so the table holds live ones only.
-        conn.execute(
+        conn.run(
             "DELETE FROM console_sessions WHERE expires_at <= ?1",
             [stamp(now)],
         )?;
-        conn.execute(
+        conn.run(
             "INSERT INTO console_sessions(id_hash, person, csrf, created_at, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![id_hash, person, csrf, stamp(now), stamp(expires_at)],
@@ -147,7 +147,7 @@ impl ConsoleStore for SqliteStore {
     fn console_session(&self, id_hash: &str) -> StoreResult<Option<SessionRow>> {
         let conn = self.conn()?;
         let row = conn
-            .query_row(
+            .row(
                 "SELECT p.id, p.name, p.role, p.unit, p.department, a.device, s.csrf,
                         s.expires_at, p.disabled_at IS NOT NULL, d.revoked_at IS NOT NULL
                  FROM console_sessions s
@@ -185,7 +185,7 @@ impl ConsoleStore for SqliteStore {
 
     fn end_console_session(&self, id_hash: &str) -> StoreResult<()> {
         let conn = self.conn()?;
-        conn.execute("DELETE FROM console_sessions WHERE id_hash = ?1", [id_hash])?;
+        conn.run("DELETE FROM console_sessions WHERE id_hash = ?1", [id_hash])?;
         Ok(())
     }
 
@@ -198,13 +198,13 @@ impl ConsoleStore for SqliteStore {
     ) -> StoreResult<SigninGate> {
         let conn = self.conn()?;
         let since = now_ms.saturating_sub(window_ms);
-        conn.execute(
+        conn.run(
             "DELETE FROM console_signin_failures WHERE at_ms <= ?1",
             [since],
         )?;
         let mut retry_after_ms = 0;
         for key in keys {
-            let (count, oldest): (u32, Option<i64>) = conn.query_row(
+            let (count, oldest): (u32, Option<i64>) = conn.row(
                 "SELECT count(*), min(at_ms) FROM console_signin_failures WHERE key = ?1",
                 [key],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -225,7 +225,7 @@ impl ConsoleStore for SqliteStore {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         for key in keys {
-            tx.execute(
+            tx.run(
                 "INSERT INTO console_signin_failures(key, at_ms) VALUES (?1, ?2)",
                 params![key, now_ms],
             )?;
@@ -261,11 +261,11 @@ impl ConsoleStore for SqliteStore {
     ) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        tx.execute(
+        tx.run(
             "DELETE FROM console_form_nonces WHERE created_at_ms < ?1",
             [forget_before_ms],
         )?;
-        tx.execute(
+        tx.run(
             "INSERT INTO console_form_nonces(nonce_hash, person, created_at_ms)
              VALUES (?1, ?2, ?3)",
             params![nonce_hash, person, now_ms],
@@ -284,7 +284,7 @@ impl ConsoleStore for SqliteStore {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let used: Option<Option<i64>> = tx
-            .query_row(
+            .row(
                 "SELECT used_at_ms FROM console_form_nonces
                  WHERE nonce_hash = ?1 AND person = ?2 AND created_at_ms >= ?3",
                 params![nonce_hash, person, issued_after_ms],
@@ -295,7 +295,7 @@ impl ConsoleStore for SqliteStore {
             None => NonceUse::Unknown,
             Some(Some(_)) => NonceUse::AlreadyUsed,
             Some(None) => {
-                tx.execute(
+                tx.run(
                     "UPDATE console_form_nonces SET used_at_ms = ?2 WHERE nonce_hash = ?1",
                     params![nonce_hash, now_ms],
                 )?;

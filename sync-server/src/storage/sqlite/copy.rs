@@ -3,7 +3,7 @@
 
 use rusqlite::types::{Value, ValueRef};
 
-use super::SqliteStore;
+use super::{Cached, SqliteStore};
 use crate::storage::copy::{
     Cell, ColumnType, CopiedTable, TableRows, after_key_condition, key_order,
 };
@@ -137,7 +137,7 @@ impl TableRows for SqliteStore {
 
     fn count_rows(&self, table: &CopiedTable) -> StoreResult<u64> {
         let conn = self.conn()?;
-        let n: i64 = conn.query_row(
+        let n: i64 = conn.row(
             &format!(
                 "SELECT count(*) FROM {}{}",
                 table.name,
