@@ -17,7 +17,9 @@
 //!    (`VmHWM`, over the whole run).
 //!
 //! The peer named in the table is ODK Central's published 41 submissions/s; city is
-//! also compared with embedded. The load generator runs in this process on the same
+//! also compared with embedded, and with its database floor: PostgreSQL alone storing
+//! the same inspections on the server's schema, with nothing of the server around it
+//! (`city_load/database_floor.rs`), at the same devices and pushes. The load generator runs in this process on the same
 //! machine (2 cores), so every figure includes its share of the CPU.
 //!
 //! Run it under `scripts/with-test-postgres scripts/with-test-seaweedfs` for both
@@ -46,7 +48,10 @@ use gridwalk_core::sync::{self, SyncOptions};
 use gridwalk_core::{SharedStore, Store};
 use gridwalk_e2e::{Backend, Server, inspect_on, jpeg};
 use gridwalk_server::admin;
-use gridwalk_server::storage::RecordStore;
+use gridwalk_server::storage::{Database, RecordStore};
+
+#[path = "city_load/database_floor.rs"]
+mod database_floor;
 
 const BIN: &str = env!("CARGO_BIN_EXE_e2e-server");
 /// The hazards of every inspection (one photo each).
@@ -704,6 +709,8 @@ struct Figures {
     signature_check: Duration,
     /// What compressing a body costs at each effort, measured in this process.
     compression: Vec<EffortCost>,
+    /// One recorded inspection's records, for the database floor.
+    inspection: database_floor::Inspection,
 }
 
 fn loadavg() -> String {
@@ -837,6 +844,7 @@ fn measure(backend: Backend, sizes: Sizes, rt: &tokio::runtime::Runtime) -> Figu
     let prep = prep.elapsed();
     let signature_check = signature_check_cost(&plans[0].1);
     let compression = compression_effort(&plans[0].1);
+    let inspection = first_inspection(&plans[0].1);
 
     let load_before = loadavg();
     eprintln!("{}: measuring (load average {load_before})", stack.name);
@@ -935,14 +943,66 @@ fn measure(backend: Backend, sizes: Sizes, rt: &tokio::runtime::Runtime) -> Figu
         prep,
         signature_check,
         compression,
+        inspection,
     }
+}
+
+/// The records of the first inspection recorded on the device `db`, as stored.
+fn first_inspection(db: &Path) -> database_floor::Inspection {
+    let mut store = Store::open(db).unwrap();
+    let (items, _) = outbox_after(&mut store, 0);
+    let items = &items[..RECORDS_PER_PUSH];
+    database_floor::Inspection {
+        kinds: items.iter().map(|i| i.kind.clone()).collect(),
+        bodies: items
+            .iter()
+            .map(|i| serde_json::to_string(&i.body).unwrap())
+            .collect(),
+    }
+}
+
+/// Name of the database floor's rows.
+const FLOOR: &str = "database floor: PostgreSQL alone, the writes of each inspection (peer)";
+
+/// The database floor at every level, on a scratch database of the test PostgreSQL with
+/// the server's schema: `inspection` stored `each` times by each of the level's devices.
+fn measure_floor(
+    inspection: &database_floor::Inspection,
+    sizes: Sizes,
+    rt: &tokio::runtime::Runtime,
+) -> Vec<(usize, Phase)> {
+    let dir = tempfile::tempdir().unwrap();
+    let (database, _scratch) = gridwalk_e2e::test_database(dir.path());
+    // Opening it as the server does gives it the server's schema.
+    drop(database.open().unwrap());
+    let Database::Postgres(url) = &database else {
+        panic!("the database floor needs GRIDWALK_TEST_DATABASE");
+    };
+    eprintln!(
+        "{FLOOR}: measuring (load average {}; bodies of {} B)",
+        loadavg(),
+        inspection.bodies.iter().map(String::len).sum::<usize>()
+    );
+    LEVELS
+        .iter()
+        .zip(sizes.pushes)
+        .map(|(devices, each)| {
+            let phase = rt.block_on(database_floor::phase(url, inspection, *devices, each));
+            (*devices, phase)
+        })
+        .collect()
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1_000.0
 }
 
-fn print(all: &[Figures], sizes: Sizes) {
+fn print(all: &[Figures], floor: Option<&[(usize, Phase)]>, sizes: Sizes) {
+    let mut rows: Vec<(&str, &[(usize, Phase)])> =
+        all.iter().map(|f| (f.name, f.levels.as_slice())).collect();
+    if let Some(floor) = floor {
+        rows.push((FLOOR, floor));
+    }
     println!("## city load: inspections per second by concurrent devices (/v2/sync, 127.0.0.1)");
     println!(
         "one push = one request carrying one signed inspection with 3 hazards ({RECORDS_PER_PUSH} records)"
@@ -951,12 +1011,11 @@ fn print(all: &[Figures], sizes: Sizes) {
         "| backend | devices | pushes | inspections/s | vs ODK Central 41/s | p50 ms | p99 ms | errors |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for f in all {
-        for (devices, phase) in &f.levels {
+    for (name, levels) in &rows {
+        for (devices, phase) in *levels {
             let per_s = phase.per_s(phase.records / RECORDS_PER_PUSH);
             println!(
-                "| {} | {devices} | {} | {per_s:.0} | {:.1}× | {:.1} | {:.1} | {} |",
-                f.name,
+                "| {name} | {devices} | {} | {per_s:.0} | {:.1}× | {:.1} | {:.1} | {} |",
                 phase.requests,
                 per_s / ODK_CENTRAL_PER_S,
                 ms(phase.pct(50)),
@@ -974,16 +1033,15 @@ fn print(all: &[Figures], sizes: Sizes) {
         "| backend | devices | load generator ms | gridwalk-server ms | PostgreSQL, SeaweedFS, kernel ms | total ms | cores busy | ceiling at 2 cores, insp/s |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for f in all {
-        for (devices, phase) in &f.levels {
+    for (name, levels) in &rows {
+        for (devices, phase) in *levels {
             let inspections = (phase.records / RECORDS_PER_PUSH).max(1) as f64;
             let c = phase.cpu;
             let total = c.load_generator + c.servers + c.rest;
             let per = |s: f64| s * 1_000.0 / inspections;
             let server_side = per(c.servers + c.rest);
             println!(
-                "| {} | {devices} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} |",
-                f.name,
+                "| {name} | {devices} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} |",
                 per(c.load_generator),
                 per(c.servers),
                 per(c.rest),
@@ -1070,6 +1128,9 @@ fn print(all: &[Figures], sizes: Sizes) {
             println!("  error: {e}");
         }
     }
+    if let ([_, city], Some(floor)) = (all, floor) {
+        print_floor(city, floor);
+    }
     if let [embedded, city] = all {
         print_compression(&all[0].compression);
         println!("\n## city vs embedded");
@@ -1097,6 +1158,35 @@ fn print(all: &[Figures], sizes: Sizes) {
             city.day.wall.as_secs_f64() / embedded.day.wall.as_secs_f64()
         );
     }
+}
+
+/// The city against its database floor, level by level: how much of the city's time
+/// and CPU the database's writes alone would take.
+fn print_floor(city: &Figures, floor: &[(usize, Phase)]) {
+    println!("\n## city vs its database floor (PostgreSQL alone storing the same inspections)");
+    println!(
+        "| devices | city insp/s | floor insp/s | floor / city | city CPU ms per insp | floor CPU ms per insp | floor's share of the city's CPU |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let cpu_per = |p: &Phase| {
+        let c = p.cpu;
+        (c.servers + c.rest) * 1_000.0 / (p.records / RECORDS_PER_PUSH).max(1) as f64
+    };
+    for ((devices, c), (_, f)) in city.levels.iter().zip(floor) {
+        let (c_s, f_s) = (
+            c.per_s(c.records / RECORDS_PER_PUSH),
+            f.per_s(f.records / RECORDS_PER_PUSH),
+        );
+        let (c_cpu, f_cpu) = (cpu_per(c), cpu_per(f));
+        println!(
+            "| {devices} | {c_s:.0} | {f_s:.0} | {:.2} | {c_cpu:.2} | {f_cpu:.2} | {:.0}% |",
+            f_s / c_s,
+            f_cpu / c_cpu * 100.0
+        );
+    }
+    println!(
+        "(CPU without the load generator's: gridwalk-server and everything else for the city, PostgreSQL and the kernel for the floor)"
+    );
 }
 
 /// The compression effort table (`codec::Effort`): the server's answers are `Quick`.
@@ -1143,7 +1233,8 @@ fn main() {
     if city {
         all.push(measure(Backend::FromEnv, sizes, &rt));
     }
-    print(&all, sizes);
+    let floor = city.then(|| measure_floor(&all[0].inspection, sizes, &rt));
+    print(&all, floor.as_deref(), sizes);
     let errors: usize = all
         .iter()
         .map(|f| {
@@ -1151,6 +1242,7 @@ fn main() {
                 + f.events.errors.len()
                 + f.day.errors.len()
         })
+        .chain(floor.iter().flatten().map(|(_, p)| p.errors.len()))
         .sum();
     assert_eq!(errors, 0, "the load ended with errors");
 }
