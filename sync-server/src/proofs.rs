@@ -22,8 +22,7 @@ use gridwalk_model::wire::Unreadable;
 use serde::Serialize;
 
 use crate::storage::{
-    BlobStore, ChainStatus, ProvenRow, RecordProof, RecordStore, StoreError, StoredProof,
-    sha256_hex,
+    BlobStore, ProvenRow, RecordProof, RecordStore, StoreError, StoredProof, sha256_hex,
 };
 
 /// Why a pushed record's proof was refused.
@@ -148,7 +147,6 @@ pub fn seal_request(key: Option<&str>, items: &[Result<PushItem, Unreadable>]) -
 /// refused rather than kept as something the device never signed.
 /// `Ok(None)`: an unchecked record of a device enrolled without a key.
 pub fn check_pushed(
-    store: &dyn RecordStore,
     device: &str,
     sealing: Sealing,
     kind: &str,
@@ -178,21 +176,12 @@ pub fn check_pushed(
             "the record as this server stores it is not the record as signed (device {device})"
         )));
     }
-    let chain = store.chain_status(device, id, &proof.prev)?;
-    if chain != ChainStatus::Linked {
-        tracing::warn!(
-            device,
-            record = id,
-            chain = chain.as_str(),
-            "device chain broken"
-        );
-    }
+    // Its place in the device's chain is decided by the store as it inserts it.
     Ok(Some(RecordProof {
         prev: proof.prev,
         signature: proof.signature,
         chained: proof.chained,
         link,
-        chain,
     }))
 }
 

@@ -173,7 +173,6 @@ pub fn push_one(
         Err(CheckError::Store(e)) => return Err(e.into()),
     }
     let proof = match proofs::check_pushed(
-        store,
         &caller.device,
         sealing,
         checked.kind.as_str(),

@@ -128,8 +128,6 @@ pub struct RecordProof {
     pub chained: bool,
     /// This record's own link.
     pub link: String,
-    /// Where it stands in its device's chain.
-    pub chain: ChainStatus,
 }
 
 /// Where a signed record stands in its device's chain.
@@ -144,6 +142,16 @@ pub enum ChainStatus {
     /// Another record of the device already follows the same predecessor: a store
     /// restored from a backup, or cloned.
     Fork,
+}
+
+/// Logs a record stored out of its device's chain: every store decides a signed record's
+/// [`ChainStatus`] as it inserts it (among the device's other stored records, the record
+/// itself left out so that a re-push is not its own fork), in the insert's own statement
+/// where it can, and says so here.
+pub(crate) fn note_chain(device: &str, record: &str, chain: &str) {
+    if chain != ChainStatus::Linked.as_str() {
+        tracing::warn!(device, record, chain, "device chain broken");
+    }
 }
 
 impl ChainStatus {
@@ -624,10 +632,6 @@ pub trait RecordStore:
     ) -> StoreResult<Redeemed>;
     /// The public key a device registered at enrolment (`None`: enrolled without one).
     fn device_public_key(&self, device_id: &str) -> StoreResult<Option<String>>;
-    /// Where a record of `device` naming `prev` as its predecessor stands in the
-    /// device's chain, among the device's other stored records (`record_id` left out,
-    /// so a re-push of the same record is not its own fork).
-    fn chain_status(&self, device: &str, record_id: &str, prev: &str) -> StoreResult<ChainStatus>;
     /// Every stored record with its proof and its device's key, in sequence order.
     fn proven_rows(&self) -> StoreResult<Vec<ProvenRow>>;
     /// The names (SHA-256) of every photo a stored record refers to.

@@ -26,7 +26,7 @@ use super::{
     BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
     DeviceSummary, EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome,
     RecordFilter, RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord,
-    TokenDevice, Upload, UploadAdmission, UploadCap, judge_stored,
+    TokenDevice, Upload, UploadAdmission, UploadCap, judge_stored, note_chain,
 };
 
 /// The server's numbered migrations, run by the shared runner
@@ -689,46 +689,6 @@ impl RecordStore for SqliteStore {
             .flatten())
     }
 
-    fn chain_status(&self, device: &str, record_id: &str, prev: &str) -> StoreResult<ChainStatus> {
-        let conn = self.conn()?;
-        let sibling = conn
-            .prepare_cached(
-                "SELECT 1 FROM records WHERE author_device = ?1 AND proof_prev = ?2 AND id <> ?3",
-            )?
-            .query_row(params![device, prev, record_id], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if sibling {
-            return Ok(ChainStatus::Fork);
-        }
-        if prev == GENESIS {
-            // A device's first record: a fork if the device already has a signed one.
-            let earlier = conn
-                .prepare_cached(
-                    "SELECT 1 FROM records WHERE author_device = ?1 AND proof_link IS NOT NULL
-                     AND id <> ?2",
-                )?
-                .query_row(params![device, record_id], |_| Ok(()))
-                .optional()?
-                .is_some();
-            return Ok(if earlier {
-                ChainStatus::Fork
-            } else {
-                ChainStatus::Linked
-            });
-        }
-        let predecessor = conn
-            .prepare_cached("SELECT 1 FROM records WHERE author_device = ?1 AND proof_link = ?2")?
-            .query_row(params![device, prev], |_| Ok(()))
-            .optional()?
-            .is_some();
-        Ok(if predecessor {
-            ChainStatus::Linked
-        } else {
-            ChainStatus::Gap
-        })
-    }
-
     fn proven_rows(&self) -> StoreResult<Vec<ProvenRow>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
@@ -1266,6 +1226,53 @@ impl RecordStore for SqliteStore {
 }
 
 /// Inserts a pushed record inside `tx` (see [`PutOutcome`]); the caller commits.
+/// Where a record of `device` naming `prev` as its predecessor stands in the device's
+/// chain, among the device's other stored records (`record_id` left out, so a re-push of
+/// the same record is not its own fork).
+fn chain_status(
+    conn: &Connection,
+    device: &str,
+    record_id: &str,
+    prev: &str,
+) -> StoreResult<ChainStatus> {
+    let sibling = conn
+        .prepare_cached(
+            "SELECT 1 FROM records WHERE author_device = ?1 AND proof_prev = ?2 AND id <> ?3",
+        )?
+        .query_row(params![device, prev, record_id], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if sibling {
+        return Ok(ChainStatus::Fork);
+    }
+    if prev == GENESIS {
+        // A device's first record: a fork if the device already has a signed one.
+        let earlier = conn
+            .prepare_cached(
+                "SELECT 1 FROM records WHERE author_device = ?1 AND proof_link IS NOT NULL
+                 AND id <> ?2",
+            )?
+            .query_row(params![device, record_id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        return Ok(if earlier {
+            ChainStatus::Fork
+        } else {
+            ChainStatus::Linked
+        });
+    }
+    let predecessor = conn
+        .prepare_cached("SELECT 1 FROM records WHERE author_device = ?1 AND proof_link = ?2")?
+        .query_row(params![device, prev], |_| Ok(()))
+        .optional()?
+        .is_some();
+    Ok(if predecessor {
+        ChainStatus::Linked
+    } else {
+        ChainStatus::Gap
+    })
+}
+
 fn insert_record(tx: &Connection, rec: &NewRecord) -> StoreResult<PutOutcome> {
     let existing: Option<(i64, String, String, bool, String)> = tx
         .row(
@@ -1284,6 +1291,14 @@ fn insert_record(tx: &Connection, rec: &NewRecord) -> StoreResult<PutOutcome> {
         tx.run("DELETE FROM records WHERE id = ?1", [&rec.id])?;
     }
     let proof = rec.proof.as_ref();
+    let chain = match proof {
+        Some(p) => {
+            let chain = chain_status(tx, &rec.author_device, &rec.id, &p.prev)?.as_str();
+            note_chain(&rec.author_device, &rec.id, chain);
+            Some(chain)
+        }
+        None => None,
+    };
     tx.run(
         "INSERT INTO records(id, kind, body, body_hash, unit, department, author_person,
            author_device, draft, personal, received_at, case_id, proof_prev,
@@ -1305,7 +1320,7 @@ fn insert_record(tx: &Connection, rec: &NewRecord) -> StoreResult<PutOutcome> {
             proof.map(|p| &p.prev),
             proof.and_then(|p| p.signature.as_ref()),
             proof.map(|p| &p.link),
-            proof.map(|p| p.chain.as_str()),
+            chain,
             proof.and_then(|p| p.chained.then_some(1))
         ],
     )?;

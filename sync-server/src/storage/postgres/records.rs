@@ -17,10 +17,10 @@ use tokio_postgres::types::{ToSql, Type};
 use super::super::register::Register;
 use super::super::sqlite::{now, parse_stamp, person_from_parts, stamp};
 use super::super::{
-    BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, ChainStatus,
-    DeviceSummary, EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome,
-    RecordFilter, RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord,
-    TokenDevice, Upload, UploadAdmission, UploadCap, judge_stored,
+    BatchStep, BlobLink, CaseLock, CaseRow, CaseScope, ChainBreaks, ChainEntry, DeviceSummary,
+    EnrolAttempt, NewDevice, NewRecord, PersonSummary, ProvenRow, PutOutcome, RecordFilter,
+    RecordStore, Redeemed, StoreError, StoreResult, StoredProof, StoredRecord, TokenDevice, Upload,
+    UploadAdmission, UploadCap, judge_stored, note_chain,
 };
 use super::{Db, PgStore, advisory_key, execute, query, query_one, query_opt};
 
@@ -589,41 +589,6 @@ impl RecordStore for PgStore {
     }
 
     // --- records and cases ---
-
-    fn chain_status(&self, device: &str, record_id: &str, prev: &str) -> StoreResult<ChainStatus> {
-        self.run(async {
-            let c = self.client().await?;
-            // The three questions in one round trip (each an index probe): it is asked
-            // for every record of every push. Whether the device signed anything before
-            // matters only for a first record, and it is asked as the first entry of
-            // `records_by_device_link` in index order: as a bare `EXISTS`, the generic
-            // plan walked the table until it met one of the device's records (a
-            // sequential scan per pushed record, growing with the table).
-            let genesis = prev == GENESIS;
-            let row = query_one(
-                &c,
-                "SELECT
-                   EXISTS (SELECT 1 FROM records WHERE author_device = $1
-                           AND proof_prev = $2 AND id <> $3),
-                   $4 AND (SELECT proof_link FROM records WHERE author_device = $1
-                           AND proof_link IS NOT NULL AND id <> $3
-                           ORDER BY author_device, proof_link LIMIT 1) IS NOT NULL,
-                   EXISTS (SELECT 1 FROM records WHERE author_device = $1
-                           AND proof_link = $2)",
-                &[&device, &prev, &record_id, &genesis],
-            )
-            .await?;
-            let (sibling, earlier, predecessor): (bool, bool, bool) =
-                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            Ok(if sibling || earlier {
-                ChainStatus::Fork
-            } else if genesis || predecessor {
-                ChainStatus::Linked
-            } else {
-                ChainStatus::Gap
-            })
-        })
-    }
 
     fn proven_rows(&self) -> StoreResult<Vec<ProvenRow>> {
         self.run(async {
@@ -1276,20 +1241,50 @@ static INSERT_NEW: LazyLock<String> = LazyLock::new(|| {
              author_person, author_device, draft, personal, received_at, case_id, proof_prev,
              proof_signature, proof_link, chain, proof_chained)
            VALUES ({number}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                   $11, $12, $13, $14, $15, $16, $17)
+                   $11, $12, $13, $14, $15, {chain}, $16)
            ON CONFLICT (id) DO NOTHING
-           RETURNING seq, id),
+           RETURNING seq, id, chain),
          linked AS (
            INSERT INTO record_blobs(record, sha256, personal)
            SELECT stored.id, link.sha, bool_or(link.personal)
-           FROM stored, unnest($18::TEXT[], $19::BOOLEAN[]) AS link(sha, personal)
+           FROM stored, unnest($17::TEXT[], $18::BOOLEAN[]) AS link(sha, personal)
            GROUP BY stored.id, link.sha
            ON CONFLICT(record, sha256) DO UPDATE
              SET personal = record_blobs.personal OR excluded.personal)
-         SELECT seq FROM stored",
-        number = feed_number_sql("pg_current_xact_id()", "$20")
+         SELECT seq, chain FROM stored",
+        number = feed_number_sql("pg_current_xact_id()", "$19"),
+        chain = chain_sql("$8", "$1", "$13"),
     )
 });
+
+/// The SQL of a signed record's place in its device's chain
+/// ([`super::super::ChainStatus`]), among the device's other stored records (the record
+/// itself left out, so a re-push is not its own fork), read in the inserting
+/// statement's snapshot; NULL for a record without a proof. Decided inside the insert rather than asked before it: a push of one
+/// inspection saved 7 statements.
+///
+/// "Has the device signed anything before" reads one index entry in index order: as a
+/// bare `EXISTS`, a generic plan walked the table until it met one of the device's
+/// records (a sequential scan per pushed record, growing with the table).
+fn chain_sql(device: &str, id: &str, prev: &str) -> String {
+    format!(
+        "CASE
+           WHEN {prev}::TEXT IS NULL THEN NULL
+           WHEN EXISTS (SELECT 1 FROM records WHERE author_device = {device}
+                        AND proof_prev = {prev} AND id <> {id})
+             OR ({prev} = '{GENESIS}'
+                 AND (SELECT proof_link FROM records WHERE author_device = {device}
+                      AND proof_link IS NOT NULL AND id <> {id}
+                      ORDER BY author_device, proof_link LIMIT 1) IS NOT NULL)
+             THEN 'fork'
+           WHEN {prev} = '{GENESIS}'
+             OR EXISTS (SELECT 1 FROM records WHERE author_device = {device}
+                        AND proof_link = {prev})
+             THEN 'linked'
+           ELSE 'gap'
+         END"
+    )
+}
 
 /// Stores `rec` and its photo links in one statement if no record has its id, and
 /// returns its number ([`FEED_FROM`]); `None`, and nothing written, if one has. The links
@@ -1322,7 +1317,6 @@ async fn insert_new(tx: &impl Db, rec: &NewRecord, ordinal: i64) -> StoreResult<
             &proof.map(|p| &p.prev),
             &proof.and_then(|p| p.signature.as_ref()),
             &proof.map(|p| &p.link),
-            &proof.map(|p| p.chain.as_str()),
             &proof.and_then(|p| p.chained.then_some(true)),
             &shas,
             &personal,
@@ -1330,7 +1324,13 @@ async fn insert_new(tx: &impl Db, rec: &NewRecord, ordinal: i64) -> StoreResult<
         ],
     )
     .await?;
-    row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    if let Some(chain) = row.try_get::<_, Option<&str>>(1)? {
+        note_chain(&rec.author_device, &rec.id, chain);
+    }
+    Ok(Some(row.try_get(0)?))
 }
 
 /// Writes a case's row inside `tx`, its fold and indexed columns in one statement:
