@@ -109,6 +109,10 @@ pub struct Checked {
     pub assigns: Option<String>,
     /// The hazard case the record belongs to.
     pub case_id: Option<String>,
+    /// Whether that case had its row when the record was checked. The caller holds the
+    /// case's lock from the check to the write, so it still has (or lacks) it then; a
+    /// case without a row has no kept fold to extend ([`case_row_with`]).
+    pub case_has_row: bool,
     /// Who the record says recorded it, to check against the caller.
     pub author: ClaimedAuthor,
     /// Whether it is a spot check (or the plan for one).
@@ -227,6 +231,7 @@ fn check_photo(
         department: None,
         assigns: None,
         case_id: None,
+        case_has_row: false,
         author: ClaimedAuthor::PhotoOf {
             sha256: record.sha256.clone(),
         },
@@ -318,6 +323,7 @@ fn check_inspection(
         department: None,
         assigns: None,
         case_id: None,
+        case_has_row: false,
         author: ClaimedAuthor::Inspection {
             inspector: inspection.inspector.clone(),
         },
@@ -346,7 +352,9 @@ fn check_hazard_event(
     event
         .check_well_formed()
         .map_err(|e| Reject::Invalid(e.to_string()))?;
-    let scope = match (store.case_scope(&event.case_id)?, &event.payload) {
+    let stored_scope = store.case_scope(&event.case_id)?;
+    let case_has_row = stored_scope.is_some();
+    let scope = match (stored_scope, &event.payload) {
         // A re-push of the stored report goes on to be recognised as a duplicate.
         (Some(_), Payload::Reported(_)) if !store.record_exists(&event.id)? => {
             return Err(Reject::Conflict(format!(
@@ -392,6 +400,7 @@ fn check_hazard_event(
         department: scope.department,
         assigns,
         case_id: Some(event.case_id),
+        case_has_row,
         author: ClaimedAuthor::Event {
             actor: event.actor,
             device: event.device,
@@ -470,11 +479,19 @@ pub fn case_row_with(
     store: &dyn RecordStore,
     case_id: &str,
     body: &str,
+    has_row: bool,
     register: &Register,
 ) -> Result<Option<CaseRow>, StoreError> {
     let event: Event = serde_json::from_str(body)
         .map_err(|e| StoreError::Corrupt(format!("checked hazard event: {e}")))?;
-    if let Some(kept) = store.case_fold(case_id)? {
+    // A case without its row (its report, or events before it) has no kept fold: not
+    // asked for, a statement saved per new case.
+    let kept = if has_row {
+        store.case_fold(case_id)?
+    } else {
+        None
+    };
+    if let Some(kept) = kept {
         match serde_json::from_str::<CaseFold>(&kept) {
             // Already stored: already in the kept fold.
             Ok(kept) if store.record_exists(&event.id)? => {

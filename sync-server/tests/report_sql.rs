@@ -51,7 +51,8 @@ fn admin() -> Actor {
 fn store_event(store: &dyn RecordStore, event: &Event, unit: &str) {
     let register = store.register().unwrap();
     let body = serde_json::to_string(event).unwrap();
-    let row = kinds::case_row_with(store, &event.case_id, &body, &register).unwrap();
+    let has_row = store.case_scope(&event.case_id).unwrap().is_some();
+    let row = kinds::case_row_with(store, &event.case_id, &body, has_row, &register).unwrap();
     let record = NewRecord {
         id: event.id.clone(),
         kind: RecordKind::HazardEvent,

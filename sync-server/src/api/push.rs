@@ -228,7 +228,9 @@ pub fn push_one(
     // The case's row is computed with the event and written in its transaction; under
     // the case's lock no other push changes the case in between.
     let case = match &checked.case_id {
-        Some(case_id) => kinds::case_row_with(store, case_id, &record.body, register)?,
+        Some(case_id) => {
+            kinds::case_row_with(store, case_id, &record.body, checked.case_has_row, register)?
+        }
         None => None,
     };
     Ok(match store.put_record(&record, case.as_ref())? {
