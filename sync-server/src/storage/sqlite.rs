@@ -1407,6 +1407,48 @@ mod tests {
     }
 
     #[test]
+    fn a_step_dropped_unkept_undoes_its_writes_and_a_kept_one_stays() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.run("CREATE TABLE t(x INTEGER)", []).unwrap();
+        let count = |conn: &Connection| -> i64 {
+            conn.row("SELECT count(*) FROM t", [], |r| r.get(0))
+                .unwrap()
+        };
+        // Outside a transaction, a step is one of its own.
+        {
+            let step = Step::begin(&conn).unwrap();
+            conn.run("INSERT INTO t VALUES (1)", []).unwrap();
+            drop(step);
+        }
+        assert_eq!(count(&conn), 0);
+        assert!(
+            conn.is_autocommit(),
+            "the undone step left a transaction open"
+        );
+        let step = Step::begin(&conn).unwrap();
+        conn.run("INSERT INTO t VALUES (2)", []).unwrap();
+        step.keep().unwrap();
+        assert_eq!(count(&conn), 1);
+        assert!(conn.is_autocommit());
+        // Inside a batch's transaction, an undone step leaves the batch's other writes.
+        conn.run("BEGIN IMMEDIATE", []).unwrap();
+        conn.run("INSERT INTO t VALUES (3)", []).unwrap();
+        {
+            let _step = Step::begin(&conn).unwrap();
+            conn.run("INSERT INTO t VALUES (4)", []).unwrap();
+        }
+        conn.run("COMMIT", []).unwrap();
+        let kept: Vec<i64> = conn
+            .prepare("SELECT x FROM t ORDER BY x")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kept, [2, 3]);
+    }
+
+    #[test]
     fn photo_questions_for_many_blobs_answer_each() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("server.db")).unwrap();
