@@ -105,6 +105,10 @@ pub struct Caller {
     pub device: String,
     /// The person who enrolled it.
     pub person: Person,
+    /// The signing key the device registered at enrolment, read with its token: what a
+    /// push's signatures are checked against (`None`: the device was enrolled without
+    /// one, and its records are stored unchecked).
+    pub public_key: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -160,6 +164,7 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller {
             device: found.device,
             person: found.person,
+            public_key: found.public_key,
         })
     }
 }
@@ -264,6 +269,7 @@ mod tests {
             person_disabled: false,
             revoked: false,
             expires_at,
+            public_key: None,
         }
     }
 

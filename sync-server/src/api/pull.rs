@@ -79,6 +79,7 @@ pub async fn pull(
             limit,
             skip_own,
             held_reference,
+            None,
         )
     })
     .await?;
@@ -118,7 +119,9 @@ pub fn parse_limit(state: &AppState, text: Option<&str>) -> Result<u32, ApiError
 
 /// One page after `cursor` as `caller` may see it (without its device's own records
 /// when `skip_own`), and the caller's current reference tag when `held_reference`
-/// names another one: what `/v1/pull` and `/v2/sync` share. Blocking.
+/// names another one: what `/v1/pull` and `/v2/sync` share. `register`: the one the
+/// request already read (a `/v2` push's, milliseconds old), else it is read here.
+/// Blocking.
 pub fn page(
     store: &dyn RecordStore,
     caller: &Caller,
@@ -126,6 +129,7 @@ pub fn page(
     limit: u32,
     skip_own: bool,
     held_reference: Option<String>,
+    register: Option<Arc<Register>>,
 ) -> Result<(PullResponse, Option<String>), ApiError> {
     // Compared without the quotes, which a query string may or may not carry.
     let reference_tag = match held_reference {
@@ -136,7 +140,10 @@ pub fn page(
         None => None,
     };
     let skip_device = skip_own.then_some(caller.device.as_str());
-    let register = store.register()?;
+    let register = match register {
+        Some(register) => register,
+        None => store.register()?,
+    };
     let filter = read_filter(&caller.person, skip_device, &register.tree);
     let mut page = Page {
         store,

@@ -2,6 +2,8 @@
 //! rejected with a reason. Idempotent by item id: pushing the same batch again stores
 //! nothing twice, so a client may retry any push whose answer it did not get.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -38,18 +40,19 @@ pub async fn push(
     let bytes = read_body(body, state.limits.max_body_bytes).await?;
     let request: PushRequest = parse_json(&bytes)?;
     let items = request.items.into_iter().map(Ok).collect();
-    let results = store_batch(&state, caller, items).await?;
+    let (results, _) = store_batch(&state, caller, items).await?;
     Ok(Json(PushResponse { results }))
 }
 
-/// Checks and stores a batch, one result per item in order: what `/v1/push` and
-/// `/v2/sync` share. An item the request could not give in full (`Err`, from the
+/// Checks and stores a batch, one result per item in order, with the register the
+/// items were checked against (for the page a `/v2` sync pulls next): what `/v1/push`
+/// and `/v2/sync` share. An item the request could not give in full (`Err`, from the
 /// `/v2` compact form) is rejected as invalid with the reason.
 pub async fn store_batch(
     state: &AppState,
     caller: Caller,
     items: Vec<Result<PushItem, Unreadable>>,
-) -> Result<Vec<ItemResult>, ApiError> {
+) -> Result<(Vec<ItemResult>, Arc<Register>), ApiError> {
     let max = state.limits.max_batch_items;
     if items.len() > max {
         return Err(ApiError::TooLarge(format!(
@@ -58,14 +61,13 @@ pub async fn store_batch(
         )));
     }
     let store = state.store.clone();
-    let results = blocking(move || {
-        // Looked up once per request, like the register (units and sites): every item
-        // is the same caller's.
+    let (results, register) = blocking(move || {
+        // Looked up once per request: every item is the same caller's.
         let register = store.register()?;
-        let key = store.device_public_key(&caller.device)?;
-        // Which items the request's signatures authenticate, decided before any is
-        // stored: a chained record is kept only when its request seals it.
-        let sealing = proofs::seal_request(key.as_deref(), &items);
+        // Which items the request's signatures authenticate, against the key the device
+        // registered (read with its token), decided before any is stored: a chained
+        // record is kept only when its request seals it.
+        let sealing = proofs::seal_request(caller.public_key.as_deref(), &items);
         // One transaction and one durable commit for up to `BATCH_ITEMS` items, not one
         // per record: an item refused changes nothing (its checks fail before it is
         // written, or its write is a savepoint undone), a store error undoes the batch,
@@ -107,7 +109,7 @@ pub async fn store_batch(
         }
         match failed {
             Some(e) => Err(e),
-            None => Ok(results),
+            None => Ok((results, register)),
         }
     })
     .await?;
@@ -116,7 +118,7 @@ pub async fn store_batch(
         .filter(|r| r.status == ItemStatus::Accepted)
         .count();
     tracing::info!(items = results.len(), accepted, "push");
-    Ok(results)
+    Ok((results, register))
 }
 
 /// The case a pushed hazard event names, read from the raw body before it is checked

@@ -48,13 +48,20 @@ pub async fn sync(
         }
     };
     let items = wire::expand_items(request.items, templates());
-    let results = push::store_batch(&state, caller.clone(), items).await?;
+    let (results, register) = push::store_batch(&state, caller.clone(), items).await?;
     let store = state.store.clone();
     // The page is read, encoded and compressed off the async workers: a full page at
     // level 19 is milliseconds of CPU.
     let (body, compressed_with) = blocking(move || {
-        let (page, reference) =
-            pull::page(store.as_ref(), &caller, cursor, limit, true, held_reference)?;
+        let (page, reference) = pull::page(
+            store.as_ref(),
+            &caller,
+            cursor,
+            limit,
+            true,
+            held_reference,
+            Some(register),
+        )?;
         let answer = SyncResponse {
             results: results.into_iter().map(wire::outcome).collect(),
             items: page

@@ -536,9 +536,12 @@ pub async fn act(
         let body = serde_json::to_value(&event)
             .map_err(|e| ConsoleError::Internal(format!("an event as JSON: {e}")))?;
         let register = Register::new(&loaded.units);
+        // The desk's own records are stored unchecked (`Sealing::Unchecked` below):
+        // the console signs nothing.
         let caller = Caller {
             device: who.device.clone(),
             person: who.person.clone(),
+            public_key: None,
         };
         let item = PushItem {
             id: event.id.clone(),

@@ -467,6 +467,9 @@ pub struct TokenDevice {
     pub revoked: bool,
     /// When the token stops working unless renewed.
     pub expires_at: DateTime<Utc>,
+    /// The signing key the device registered at enrolment (`None`: enrolled without
+    /// one); it never changes, so a push reads it with the token.
+    pub public_key: Option<String>,
 }
 
 /// A person as `people list` shows them.

@@ -752,21 +752,22 @@ impl RecordStore for SqliteStore {
         let row = conn
             .row(
                 "SELECT d.id, p.id, p.name, p.role, p.unit, p.department,
-                   p.disabled_at IS NOT NULL, d.revoked_at IS NOT NULL, d.expires_at
+                   p.disabled_at IS NOT NULL, d.revoked_at IS NOT NULL, d.expires_at,
+                   d.public_key
                  FROM devices d JOIN people p ON p.id = d.person WHERE d.token_hash = ?1",
                 [token_hash],
                 |r| {
                     Ok((
                         r.get::<_, String>(0)?,
                         (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
-                        r.get::<_, bool>(6)?,
-                        r.get::<_, bool>(7)?,
+                        (r.get::<_, bool>(6)?, r.get::<_, bool>(7)?),
                         r.get::<_, String>(8)?,
+                        r.get::<_, Option<String>>(9)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((device, parts, person_disabled, revoked, expires_at)) = row else {
+        let Some((device, parts, (person_disabled, revoked), expires_at, public_key)) = row else {
             return Ok(None);
         };
         Ok(Some(TokenDevice {
@@ -775,6 +776,7 @@ impl RecordStore for SqliteStore {
             person: person_from_parts(parts)?,
             person_disabled,
             revoked,
+            public_key,
         }))
     }
 

@@ -454,7 +454,8 @@ impl RecordStore for PgStore {
             let row = query_opt(
                 &c,
                 "SELECT d.id, p.id, p.name, p.role, p.unit, p.department,
-                   p.disabled_at IS NOT NULL, d.revoked_at IS NOT NULL, d.expires_at
+                   p.disabled_at IS NOT NULL, d.revoked_at IS NOT NULL, d.expires_at,
+                   d.public_key
                  FROM devices d JOIN people p ON p.id = d.person WHERE d.token_hash = $1",
                 &[&token_hash],
             )
@@ -469,6 +470,7 @@ impl RecordStore for PgStore {
                 person: person_at(&r, 1)?,
                 person_disabled: r.try_get(6)?,
                 revoked: r.try_get(7)?,
+                public_key: r.try_get(9)?,
                 device,
             }))
         })
