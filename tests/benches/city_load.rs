@@ -624,6 +624,14 @@ impl CpuMark {
 }
 
 impl Phase {
+    /// Adds one device's requests, records, latencies and errors to this phase's.
+    fn absorb(&mut self, device: Phase) {
+        self.latencies.extend(device.latencies);
+        self.records += device.records;
+        self.requests += device.requests;
+        self.errors.extend(device.errors);
+    }
+
     fn pct(&self, p: usize) -> Duration {
         let mut sorted = self.latencies.clone();
         sorted.sort();
@@ -677,10 +685,7 @@ async fn push_phase(pushers: &mut Vec<Pusher>, urls: &Arc<Vec<String>>, each: us
     for task in tasks {
         let (pusher, phase) = task.await.unwrap();
         pushers.push(pusher);
-        all.latencies.extend(phase.latencies);
-        all.records += phase.records;
-        all.requests += phase.requests;
-        all.errors.extend(phase.errors);
+        all.absorb(phase);
     }
     all.wall = started.elapsed();
     all

@@ -72,6 +72,7 @@ pub async fn pull(
     let held_reference = params.get(REFERENCE).cloned();
     let store = state.store.clone();
     let (response, reference_tag) = blocking(move || {
+        let register = store.register()?;
         page(
             store.as_ref(),
             &caller,
@@ -79,7 +80,7 @@ pub async fn pull(
             limit,
             skip_own,
             held_reference,
-            None,
+            register,
         )
     })
     .await?;
@@ -119,9 +120,8 @@ pub fn parse_limit(state: &AppState, text: Option<&str>) -> Result<u32, ApiError
 
 /// One page after `cursor` as `caller` may see it (without its device's own records
 /// when `skip_own`), and the caller's current reference tag when `held_reference`
-/// names another one: what `/v1/pull` and `/v2/sync` share. `register`: the one the
-/// request already read (a `/v2` push's, milliseconds old), else it is read here.
-/// Blocking.
+/// names another one, read against `register` (a `/v2` sync's is its push's,
+/// milliseconds old): what `/v1/pull` and `/v2/sync` share. Blocking.
 pub fn page(
     store: &dyn RecordStore,
     caller: &Caller,
@@ -129,7 +129,7 @@ pub fn page(
     limit: u32,
     skip_own: bool,
     held_reference: Option<String>,
-    register: Option<Arc<Register>>,
+    register: Arc<Register>,
 ) -> Result<(PullResponse, Option<String>), ApiError> {
     // Compared without the quotes, which a query string may or may not carry.
     let reference_tag = match held_reference {
@@ -140,10 +140,6 @@ pub fn page(
         None => None,
     };
     let skip_device = skip_own.then_some(caller.device.as_str());
-    let register = match register {
-        Some(register) => register,
-        None => store.register()?,
-    };
     let filter = read_filter(&caller.person, skip_device, &register.tree);
     let mut page = Page {
         store,

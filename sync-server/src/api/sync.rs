@@ -60,7 +60,7 @@ pub async fn sync(
             limit,
             true,
             held_reference,
-            Some(register),
+            register,
         )?;
         let answer = SyncResponse {
             results: results.into_iter().map(wire::outcome).collect(),

@@ -865,19 +865,20 @@ impl RecordStore for SqliteStore {
         // A savepoint: a transaction of its own outside a batch, and inside one a step
         // that a refusal or an error undoes without undoing the batch's other records.
         let step = Step::begin(&conn)?;
-        let tx: &Connection = &conn;
-        let outcome = insert_record(tx, rec)?;
+        let outcome = insert_record(&conn, rec)?;
         if let Some(row) = case {
             match outcome {
-                PutOutcome::Stored(_) => write_case_row(tx, row, true)?,
-                PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => write_case_row(tx, row, false)?,
+                PutOutcome::Stored(_) => write_case_row(&conn, row, true)?,
+                PutOutcome::Duplicate(_) | PutOutcome::Stale(_) => {
+                    write_case_row(&conn, row, false)?
+                }
                 PutOutcome::Conflict => {}
             }
         } else if let (PutOutcome::Stored(_), RecordKind::HazardEvent, Some(case_id)) =
             (&outcome, &rec.kind, &rec.case_id)
         {
             // An event of a case whose report has not arrived: the case awaits it.
-            tx.run(
+            conn.run(
                 "INSERT INTO cases_awaiting_report(case_id) SELECT ?1
                  WHERE NOT EXISTS (SELECT 1 FROM cases WHERE case_id = ?1)
                  ON CONFLICT(case_id) DO NOTHING",
@@ -1237,37 +1238,32 @@ fn chain_status(
     record_id: &str,
     prev: &str,
 ) -> StoreResult<ChainStatus> {
-    let sibling = conn
-        .prepare_cached(
-            "SELECT 1 FROM records WHERE author_device = ?1 AND proof_prev = ?2 AND id <> ?3",
-        )?
-        .query_row(params![device, prev, record_id], |_| Ok(()))
-        .optional()?
-        .is_some();
-    if sibling {
+    let found = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> StoreResult<bool> {
+        Ok(conn.row(sql, params, |_| Ok(())).optional()?.is_some())
+    };
+    if found(
+        "SELECT 1 FROM records WHERE author_device = ?1 AND proof_prev = ?2 AND id <> ?3",
+        params![device, prev, record_id],
+    )? {
         return Ok(ChainStatus::Fork);
     }
     if prev == GENESIS {
         // A device's first record: a fork if the device already has a signed one.
-        let earlier = conn
-            .prepare_cached(
-                "SELECT 1 FROM records WHERE author_device = ?1 AND proof_link IS NOT NULL
-                 AND id <> ?2",
-            )?
-            .query_row(params![device, record_id], |_| Ok(()))
-            .optional()?
-            .is_some();
+        let earlier = found(
+            "SELECT 1 FROM records WHERE author_device = ?1 AND proof_link IS NOT NULL
+             AND id <> ?2",
+            params![device, record_id],
+        )?;
         return Ok(if earlier {
             ChainStatus::Fork
         } else {
             ChainStatus::Linked
         });
     }
-    let predecessor = conn
-        .prepare_cached("SELECT 1 FROM records WHERE author_device = ?1 AND proof_link = ?2")?
-        .query_row(params![device, prev], |_| Ok(()))
-        .optional()?
-        .is_some();
+    let predecessor = found(
+        "SELECT 1 FROM records WHERE author_device = ?1 AND proof_link = ?2",
+        params![device, prev],
+    )?;
     Ok(if predecessor {
         ChainStatus::Linked
     } else {

@@ -120,12 +120,7 @@ pub async fn phase(url: &str, inspection: &Inspection, devices: usize, each: usi
         .collect();
     for task in tasks {
         match task.await {
-            Ok(phase) => {
-                all.latencies.extend(phase.latencies);
-                all.records += phase.records;
-                all.requests += phase.requests;
-                all.errors.extend(phase.errors);
-            }
+            Ok(phase) => all.absorb(phase),
             Err(e) => all.errors.push(format!("device task: {e}")),
         }
     }

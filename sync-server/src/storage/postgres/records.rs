@@ -1286,8 +1286,8 @@ static INSERT_NEW: LazyLock<String> = LazyLock::new(|| {
 /// The SQL of a signed record's place in its device's chain
 /// ([`super::super::ChainStatus`]), among the device's other stored records (the record
 /// itself left out, so a re-push is not its own fork), read in the inserting
-/// statement's snapshot; NULL for a record without a proof. Decided inside the insert rather than asked before it: a push of one
-/// inspection saved 7 statements.
+/// statement's snapshot; NULL for a record without a proof. Decided inside the insert
+/// rather than asked before it: a push of one inspection saved 7 statements.
 ///
 /// "Has the device signed anything before" reads one index entry in index order: as a
 /// bare `EXISTS`, a generic plan walked the table until it met one of the device's
